@@ -1,0 +1,82 @@
+"""In-memory topics: the default bus, instant and exact."""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Iterable
+
+from velotui.bus.base import TopicListener
+from velotui.records import Message
+
+
+def partition_for(key: object, partitions: int) -> int:
+    """Stable partition of a key (crc32 of its text), 0 for no key."""
+    if partitions <= 1 or key is None:
+        return 0
+    data = key if isinstance(key, bytes) else str(key).encode()
+    return zlib.crc32(data) % partitions
+
+
+class _Topic:
+    __slots__ = ("name", "partitions")
+
+    def __init__(self, name: str, partitions: int) -> None:
+        self.name = name
+        self.partitions: list[list[Message]] = [[] for _ in range(max(1, partitions))]
+
+
+class MemoryBus:
+    """Topics held in lists, per partition. Offsets are assigned on publish."""
+
+    def __init__(self) -> None:
+        self._topics: dict[str, _Topic] = {}
+        self._listeners: list[TopicListener] = []
+
+    def create_topic(self, name: str, partitions: int = 1) -> None:
+        if name not in self._topics:
+            self._topics[name] = _Topic(name, partitions)
+
+    def publish(self, topic: str, messages: Iterable[Message]) -> int:
+        self.create_topic(topic)
+        parts = self._topics[topic].partitions
+        n_parts = len(parts)
+        batch: list[Message] = []
+        for m in messages:
+            if n_parts == 1:
+                p = 0
+            elif m.key is not None:
+                p = partition_for(m.key, n_parts)
+            else:
+                p = m.partition if 0 <= m.partition < n_parts else 0
+            m.partition = p
+            m.topic = topic
+            m.offset = len(parts[p])
+            parts[p].append(m)
+            batch.append(m)
+        if batch:
+            for listener in self._listeners:
+                listener(topic, batch)
+        return len(batch)
+
+    def read_all(self, topic: str) -> list[Message]:
+        t = self._topics.get(topic)
+        if t is None:
+            return []
+        if len(t.partitions) == 1:
+            return list(t.partitions[0])
+        out: list[Message] = []
+        for part in t.partitions:
+            out.extend(part)
+        return out
+
+    def topics(self) -> list[str]:
+        return list(self._topics)
+
+    def delete_topic(self, name: str) -> None:
+        self._topics.pop(name, None)
+
+    def add_listener(self, listener: TopicListener) -> None:
+        self._listeners.append(listener)
+
+    def close(self) -> None:
+        self._topics.clear()

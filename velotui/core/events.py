@@ -1,0 +1,96 @@
+"""Events a run emits. The TUI and the headless CLI are two renderers of this one stream."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from velotui.records import Message
+
+
+@dataclass(frozen=True)
+class Event:
+    pass
+
+
+@dataclass(frozen=True)
+class RunStarted(Event):
+    run_id: str
+    seed: int
+    now_ms: int
+    apps: tuple[str, ...]  # SQL file paths, in run order
+
+
+@dataclass(frozen=True)
+class AppLoaded(Event):
+    app: str  # app name
+    file: str
+    queries: tuple[str, ...]
+    error: str | None = None  # load/validation error message (the app is reported as ERROR)
+
+
+@dataclass(frozen=True)
+class TopicCreated(Event):
+    app: str
+    topic: str
+    role: str  # "source" | "sink"
+
+
+@dataclass(frozen=True)
+class RecordsPublished(Event):
+    app: str
+    source: str
+    topic: str
+    count: int
+
+
+@dataclass(frozen=True)
+class RecordCaptured(Event):
+    """A sample of records flowing on a topic, for the live tail (sampled, never every record)."""
+
+    app: str
+    topic: str
+    messages: tuple[Message, ...]
+
+
+@dataclass(frozen=True)
+class QueryFinished(Event):
+    app: str
+    query: str
+    status: str  # passed | failed | skipped | error
+    records_in: int
+    records_out: int
+    duration_ms: float
+
+
+@dataclass(frozen=True)
+class AssertionEvaluated(Event):
+    app: str
+    query: str
+    result: Any  # velotui.assertions.AssertionResult
+
+
+@dataclass(frozen=True)
+class RunFinished(Event):
+    report: Any  # velotui.report.RunReport
+    exit_code: int
+
+
+@dataclass(frozen=True)
+class Progress(Event):
+    app: str
+    step: str  # generate | publish | run | capture | assert
+    done: int
+    total: int
+
+
+@dataclass(frozen=True)
+class Log(Event):
+    level: str  # info | warning | error
+    message: str
+    app: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+EventSink = Callable[[Event], None]

@@ -1,0 +1,70 @@
+"""The engine interface: where the harness (core) and the embedded engine meet.
+
+core calls ``run_app(app, bus, options)`` after publishing every input to the bus. The engine reads
+each external source's topic from the bus (or its file), runs every statement in order as a
+push-based operator pipeline with bounded-input semantics (a final watermark of +inf at the end), and
+writes each statement's output to its sink topics on the bus (file sinks to files). It returns what
+happened per statement. Nothing here knows whether the bus is in memory or Kafka.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from velotui.records import Message
+
+
+@dataclass
+class EngineOptions:
+    now_ms: int = 0  # the run's frozen clock (NOW(), CURRENT_TIMESTAMP)
+    topic_names: dict[str, str] = field(default_factory=dict)  # logical topic -> bus topic (run prefix)
+    file_paths: dict[str, str] = field(default_factory=dict)  # path as written in SQL -> real path
+    base_dir: Path | None = None  # resolves relative file paths in the SQL (the SQL file's folder)
+    properties: dict[str, str] = field(default_factory=dict)  # spec `config:` overrides on top of WITH
+    statements: list[str] | None = None  # run only these statements (and what they depend on)
+    timeout_s: float | None = None  # raise velotui.errors.RunTimeout past this wall time
+
+
+@dataclass
+class DeadLetter:
+    """A record a query could not process (decode error, late record, row error)."""
+
+    statement: str
+    error_type: str  # e.g. invalid_json, missing_field, wrong_type, late_record, division_by_zero, cast
+    message: str
+    source: str | None = None
+    offset: int | None = None
+    record: Any = None
+
+
+@dataclass
+class StatementResult:
+    name: str
+    records_in: int = 0
+    records_out: int = 0
+    late_records: int = 0
+    row_errors: int = 0
+    duration_ms: float = 0.0
+    dead_letters: list[DeadLetter] = field(default_factory=list)
+    outputs: list[Message] = field(default_factory=list)  # what the statement emitted, in order
+    lineage: list[list[int]] | None = None  # per output: indexes of contributing input records (opt.)
+
+
+@dataclass
+class MetricSample:
+    name: str
+    type: str
+    value: float
+    labels: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class EngineResult:
+    statements: dict[str, StatementResult] = field(default_factory=dict)
+    metrics: list[MetricSample] = field(default_factory=list)  # from -- @metric annotations
+
+    @property
+    def outputs(self) -> dict[str, list[Message]]:
+        return {name: r.outputs for name, r in self.statements.items()}
