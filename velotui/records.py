@@ -25,6 +25,7 @@ class Message:
     offset: int = -1
     topic: str = ""
     raw: bytes | None = None  # the undecodable payload when ``value`` could not be decoded
+    event_time: int | None = None  # set by the engine once it has read the record's event time
 
     def envelope(self) -> dict[str, Any]:
         """The message as a JSON-friendly dict (for record detail views and exports)."""
