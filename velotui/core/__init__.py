@@ -1,0 +1,11 @@
+"""The core service layer: discovery, loading, run orchestration and events.
+
+Front doors (velotui.cli, velotui.tui) call these services and render the events they emit.
+"""
+
+from __future__ import annotations
+
+from velotui.core.run import RunOptions, SuiteRun
+from velotui.core.validation import ValidationResult, validate_suite
+
+__all__ = ["RunOptions", "SuiteRun", "ValidationResult", "validate_suite"]

@@ -1,0 +1,3 @@
+from velotui.cli import main
+
+raise SystemExit(main())

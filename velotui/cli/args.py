@@ -1,0 +1,71 @@
+"""Argument parsing. velo-test's spellings are accepted next to velotui's own."""
+
+from __future__ import annotations
+
+import argparse
+
+SUBCOMMANDS = ("run", "validate", "schema-json")
+
+
+def _add_run_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--junit", metavar="FILE", help="write a JUnit XML report to FILE")
+    p.add_argument("--json", metavar="FILE", help="write a JSON report to FILE")
+    p.add_argument("--seed", type=int, help="run seed (default: the spec's seed, else a random one)")
+    p.add_argument("--now", type=int, metavar="EPOCH_MS", help="freeze 'now' at this time (reproduces a run)")
+    p.add_argument("-k", dest="pattern", metavar="PATTERN",
+                   help="only apps/queries whose path or name contains PATTERN (glob characters allowed)")
+    p.add_argument("--fail-fast", action="store_true", help="stop after the first failing query")
+    p.add_argument("--records", type=int, metavar="N", help="generate N records per input (overrides specs)")
+    p.add_argument("--strict", action="store_true", help="unknown keys in specs and schemas are errors")
+    p.add_argument("--query", metavar="NAME", help="run only this query")
+    p.add_argument("--spec", metavar="SPEC", help="test spec for a single SQL file (velo-test spelling)")
+    p.add_argument("--schemas", metavar="DIR", help="extra folder to look for schemas in (velo-test spelling)")
+    p.add_argument("--output", choices=("text", "json", "junit"), default="text",
+                   help="format of the report on stdout (velo-test spelling)")
+    p.add_argument("--kafka", default=None, metavar="MODE",
+                   help="embedded (default), local, testcontainers, or HOST:PORT[,...] of a cluster")
+    p.add_argument("--kafka-config", metavar="FILE", help="extra Kafka client properties (SASL/SSL)")
+    p.add_argument("--use-testcontainers", action="store_true", help="same as --kafka testcontainers")
+    p.add_argument("--keep-containers", action="store_true", help="leave the broker running at exit")
+    p.add_argument("--reuse-containers", action="store_true", help="reuse a broker started by an earlier run")
+    p.add_argument("--timeout", type=float, metavar="SECONDS", help="per-query timeout (overrides specs)")
+    p.add_argument("--debug", action="store_true", help="show tracebacks")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress on stderr")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="velotui",
+        description="Test streaming SQL apps: generate data, run, assert, report. "
+        "`velotui PATH` opens the terminal UI; `velotui --headless PATH` runs in CI.",
+        epilog="subcommands: " + ", ".join(SUBCOMMANDS) + " (velotui SUBCOMMAND --help)",
+    )
+    p.add_argument("path", nargs="?", default=".", help="folder of SQL apps, or one .sql file")
+    p.add_argument("--headless", action="store_true", help="run without the UI and report")
+    p.add_argument("--theme", help="TUI theme (dark, light, high-contrast)")
+    p.add_argument("--watch", action="store_true", help="TUI: re-run apps when their files change")
+    _add_run_options(p)
+    return p
+
+
+def build_subparser(name: str) -> argparse.ArgumentParser:
+    if name == "run":
+        p = argparse.ArgumentParser(prog="velotui run", description="Run the tests headless (same as --headless).")
+        p.add_argument("path", help="folder of SQL apps, or one .sql file")
+        _add_run_options(p)
+        return p
+    if name == "validate":
+        p = argparse.ArgumentParser(prog="velotui validate",
+                                    description="Parse and check SQL, specs, schemas and configs; run nothing.")
+        p.add_argument("path", help="folder of SQL apps, or one .sql file")
+        p.add_argument("--strict", action="store_true", help="unknown keys are errors")
+        p.add_argument("--spec", metavar="SPEC")
+        p.add_argument("--schemas", metavar="DIR")
+        p.add_argument("--debug", action="store_true")
+        return p
+    if name == "schema-json":
+        p = argparse.ArgumentParser(prog="velotui schema-json",
+                                    description="Print the JSON Schema of a YAML format, for editors.")
+        p.add_argument("kind", choices=("spec", "schema"))
+        return p
+    raise KeyError(name)

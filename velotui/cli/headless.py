@@ -1,0 +1,152 @@
+"""The headless front door: run or validate a suite, progress on stderr, reports to files/stdout.
+
+Never imports Textual (tests/cli/test_no_textual.py proves it).
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import threading
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+
+from velotui.core import events as ev
+from velotui.errors import VelotuiError
+
+
+def _run_options(args: argparse.Namespace, argv: list[str]) -> Any:
+    from velotui.core.run import RunOptions
+
+    kafka = args.kafka or ("testcontainers" if args.use_testcontainers else None)
+    if kafka is None:
+        import os
+
+        kafka = "embedded"
+        if os.environ.get("VELOTUI_KAFKA"):
+            kafka = os.environ["VELOTUI_KAFKA"]
+    return RunOptions(
+        seed=args.seed,
+        now_ms=args.now,
+        pattern=args.pattern,
+        fail_fast=args.fail_fast,
+        records=args.records,
+        strict=args.strict,
+        query=args.query,
+        spec_path=Path(args.spec) if args.spec else None,
+        schema_dirs=[Path(args.schemas)] if args.schemas else [],
+        kafka=kafka,
+        kafka_config=Path(args.kafka_config) if args.kafka_config else None,
+        keep_cluster=args.keep_containers,
+        reuse_cluster=args.reuse_containers,
+        timeout_s=args.timeout,
+        argv=argv,
+    )
+
+
+class ProgressPrinter:
+    """Renders run events as short progress lines on stderr."""
+
+    def __init__(self, console: Console, quiet: bool) -> None:
+        self.console = console
+        self.quiet = quiet
+
+    def __call__(self, event: ev.Event) -> None:
+        if self.quiet:
+            if isinstance(event, ev.Log) and event.level == "error":
+                self.console.print(f"[red]error[/] {event.message}", highlight=False)
+            return
+        if isinstance(event, ev.RunStarted):
+            self.console.print(f"[bold]velotui[/] run {event.run_id}: {len(event.apps)} app(s), seed {event.seed}",
+                               highlight=False)
+        elif isinstance(event, ev.AppLoaded) and event.error:
+            self.console.print(f"[red]ERROR[/] {event.file}: {event.error}", highlight=False)
+        elif isinstance(event, ev.QueryFinished):
+            style = {"passed": "green", "failed": "red", "error": "red", "skipped": "yellow"}[event.status]
+            self.console.print(
+                f"  [{style}]{event.status:<7}[/] {event.app} / {event.query}  "
+                f"{event.records_in} → {event.records_out}  {event.duration_ms:.0f} ms", highlight=False)
+        elif isinstance(event, ev.Log) and event.level in ("warning", "error"):
+            colour = "yellow" if event.level == "warning" else "red"
+            self.console.print(f"[{colour}]{event.level}[/] {event.message}", highlight=False)
+
+
+def run_headless(args: argparse.Namespace, argv: list[str]) -> int:
+    from velotui.core.run import SuiteRun
+    from velotui.report import render_text, to_json, write_junit
+
+    path = Path(args.path)
+    if not path.exists():
+        print(f"error: {path}: no such file or folder", file=sys.stderr)
+        return 2
+    err = Console(stderr=True, highlight=False)
+    run = SuiteRun(path, _run_options(args, argv), on_event=ProgressPrinter(err, args.quiet))
+    _install_interrupt(run)
+    try:
+        report = run.execute()
+    except KeyboardInterrupt:
+        err.print("[red]interrupted[/]")
+        return 130
+    except VelotuiError as e:
+        if args.debug:
+            raise
+        err.print(f"[red]error:[/] {e}", highlight=False, markup=False)
+        return e.exit_code
+    if args.junit:
+        write_junit(report, Path(args.junit))
+    if args.json:
+        Path(args.json).write_bytes(to_json(report))
+    if args.output == "json":
+        sys.stdout.buffer.write(to_json(report) + b"\n")
+        sys.stdout.flush()
+    elif args.output == "junit":
+        import tempfile
+
+        with tempfile.TemporaryDirectory() as d:
+            out = Path(d) / "report.xml"
+            write_junit(report, out)
+            sys.stdout.write(out.read_text())
+    else:
+        render_text(report, Console(highlight=False, soft_wrap=True))
+    if run.cancelled:
+        return 130
+    return report.exit_code
+
+
+def _install_interrupt(run: Any) -> None:
+    """Ctrl-C: the first one cancels the run cleanly (topics deleted, broker stopped); the second aborts."""
+    if threading.current_thread() is not threading.main_thread():
+        return
+
+    def handler(signum: int, frame: Any) -> None:
+        if run.cancelled:
+            raise KeyboardInterrupt
+        run.cancelled = True
+        print("\ninterrupt: stopping after the current query (Ctrl-C again to abort)", file=sys.stderr)
+
+    signal.signal(signal.SIGINT, handler)
+
+
+def validate_command(args: argparse.Namespace) -> int:
+    from velotui.core.validation import validate_suite
+
+    path = Path(args.path)
+    if not path.exists():
+        print(f"error: {path}: no such file or folder", file=sys.stderr)
+        return 2
+    out = Console(highlight=False, soft_wrap=True)
+    result = validate_suite(path, strict=args.strict, spec_override=Path(args.spec) if args.spec else None,
+                            extra_schema_dirs=[Path(args.schemas)] if args.schemas else [])
+    for item in result.items:
+        if item.error is None:
+            out.print(f"[green]ok[/]    {item.file}", highlight=False)
+        else:
+            out.print(f"[red]error[/] {item.file}", highlight=False)
+            out.print(str(item.error), markup=False, highlight=False)
+        for w in item.warnings:
+            out.print(f"[yellow]warning[/] {w}", highlight=False)
+    out.print(f"{result.ok_count} valid, {result.error_count} invalid", highlight=False)
+    return 0 if result.error_count == 0 else 2

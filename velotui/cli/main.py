@@ -1,0 +1,67 @@
+"""``velotui`` entry point. Exit codes: 0 passed, 1 an assertion failed, 2 invalid input,
+3 infrastructure unavailable, 4 timeout, 130 interrupted."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from velotui.cli.args import SUBCOMMANDS, build_parser, build_subparser
+from velotui.errors import VelotuiError
+
+EXIT_INTERRUPTED = 130
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in argv
+    try:
+        if argv and argv[0] in SUBCOMMANDS:
+            return _subcommand(argv[0], argv[1:], full_argv=argv)
+        args = build_parser().parse_args(argv)
+        if args.headless:
+            from velotui.cli.headless import run_headless
+
+            return run_headless(args, argv=["velotui", *argv])
+        return _tui(args)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except VelotuiError as e:
+        if debug:
+            raise
+        print(f"error: {e}", file=sys.stderr)
+        return e.exit_code
+
+
+def _subcommand(name: str, rest: list[str], full_argv: list[str]) -> int:
+    args = build_subparser(name).parse_args(rest)
+    if name == "run":
+        from velotui.cli.headless import run_headless
+
+        return run_headless(args, argv=["velotui", *full_argv])
+    if name == "validate":
+        from velotui.cli.headless import validate_command
+
+        return validate_command(args)
+    if name == "schema-json":
+        import json
+
+        from velotui.spec import json_schema
+
+        print(json.dumps(json_schema(args.kind), indent=2))
+        return 0
+    raise AssertionError(name)
+
+
+def _tui(args: object) -> int:
+    try:
+        from velotui.tui import run_tui
+    except ImportError as e:  # pragma: no cover - the TUI ships with the package
+        print(f"error: the terminal UI is unavailable ({e}); use --headless", file=sys.stderr)
+        return 2
+    path = Path(getattr(args, "path", "."))
+    if not path.exists():
+        print(f"error: {path}: no such file or folder", file=sys.stderr)
+        return 2
+    return run_tui(args)

@@ -1,0 +1,187 @@
+"""Prepare a query's inputs: generated, from a data file, from a file source, or from a previous query.
+
+Precedence (FORMATS.md §2): ``from_previous``, then a file ``source_type``, then ``data_file``, then
+generation from ``schema``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from velotui.errors import SpecError
+from velotui.records import Message
+
+EVENT_TIME_HEADER = "_EVENT_TIME"
+
+
+@dataclass
+class PreparedInput:
+    source: str  # the source name as the SQL writes it
+    topic: str | None  # logical topic to publish to; None when the engine reads a file itself
+    records: list[dict]  # the record values (what `inputs.<source>` shows assertions)
+    messages: list[Message] = field(default_factory=list)
+    partitions: int = 1
+
+
+def _config_get(cfg: dict[str, Any], dotted: str) -> Any:
+    if dotted in cfg:
+        return cfg[dotted]
+    node: Any = cfg
+    for part in dotted.split("."):
+        if not isinstance(node, dict) or part not in node:
+            return None
+        node = node[part]
+    return node
+
+
+class InputBuilder:
+    def __init__(self, loaded: Any, *, seed: int, now_ms: int, records_override: int | None,
+                 previous_outputs: dict[str, list[Message]]) -> None:
+        self.loaded = loaded
+        self.seed = seed
+        self.now_ms = now_ms
+        self.records_override = records_override
+        self.previous = previous_outputs
+        self._generator: Any = None
+
+    @property
+    def generator(self) -> Any:
+        if self._generator is None:
+            from velotui.datagen import DataGenerator
+
+            self._generator = DataGenerator(self.loaded.schemas, seed=self.seed, now_ms=self.now_ms,
+                                            base_dir=self.loaded.spec_path.parent)
+        return self._generator
+
+    def prepare(self, query: Any, statement: Any) -> list[PreparedInput]:
+        app = self.loaded.app
+        external = {s.name: s for s in app.external_sources}
+        needed = _sources_needed(app, statement)
+        prepared: list[PreparedInput] = []
+        given: set[str] = set()
+        for inp in query.inputs:
+            src = external.get(inp.source)
+            if src is None:
+                raise SpecError(
+                    f"input source {inp.source!r} is not a source of {self.loaded.sql_path.name}",
+                    file=self.loaded.spec_path, line=getattr(inp, "line", None), column=getattr(inp, "column", None),
+                    hint="sources in the SQL: " + (", ".join(sorted(external)) or "(none)"))
+            given.add(inp.source)
+            prepared.append(self._prepare_one(inp, src))
+        for name in needed:  # sources the spec does not mention: generate from a schema of that name
+            if name in given or name not in external:
+                continue
+            src = external[name]
+            if src.kind == "file":
+                prepared.append(self._from_file_source(src))
+            elif name in self.loaded.schemas:
+                prepared.append(self._generate(src, None, name))
+            else:
+                prepared.append(PreparedInput(source=name, topic=src.topic or name, records=[]))
+        return prepared
+
+    # -- kinds ------------------------------------------------------------------------------------
+    def _prepare_one(self, inp: Any, src: Any) -> PreparedInput:
+        prev = getattr(inp, "from_previous", None)
+        if prev:
+            if prev not in self.previous:
+                raise SpecError(f"input {inp.source!r}: from_previous names {prev!r}, which has not run",
+                                file=self.loaded.spec_path, line=getattr(inp, "line", None),
+                                hint="list the query earlier in the spec or add it to dependencies")
+            msgs = [Message(value=dict(m.value) if m.value is not None else None, key=m.key,
+                            headers=dict(m.headers), timestamp=m.timestamp) for m in self.previous[prev]]
+            return PreparedInput(source=inp.source, topic=src.topic or src.name,
+                                 records=[m.value for m in msgs if m.value is not None], messages=msgs,
+                                 partitions=self._partitions(src))
+        source_type = getattr(inp, "source_type", None)
+        if (source_type is not None and getattr(source_type, "type", None) == "file") or src.kind == "file":
+            return self._from_file_source(src, source_type)
+        data_file = getattr(inp, "data_file", None)
+        if data_file:
+            from velotui.datagen import load_data_file
+
+            path = (self.loaded.spec_path.parent / data_file).resolve()
+            rows = load_data_file(path)
+            key_field = getattr(inp, "key_field", None)
+            ts_field = self._event_time_field()
+            msgs = []
+            for r in rows:
+                ts = r.get(ts_field) if ts_field else None
+                ts = ts if isinstance(ts, int) else self.now_ms
+                msgs.append(Message(value=r, key=r.get(key_field) if key_field else None,
+                                    headers={EVENT_TIME_HEADER: str(ts)}, timestamp=ts))
+            return PreparedInput(source=inp.source, topic=src.topic or src.name, records=rows, messages=msgs,
+                                 partitions=self._partitions(src))
+        schema_name = getattr(inp, "schema_name", None) or getattr(inp, "schema", None) or inp.source
+        return self._generate(src, inp, schema_name if isinstance(schema_name, str) else inp.source)
+
+    def _from_file_source(self, src: Any, source_type: Any = None) -> PreparedInput:
+        from velotui.datagen import load_data_file
+
+        path_text = getattr(source_type, "path", None) or src.path
+        if not path_text:
+            return PreparedInput(source=src.name, topic=None, records=[])
+        path = Path(path_text)
+        if not path.is_absolute():
+            path = (self.loaded.sql_path.parent / path).resolve()
+        rows = load_data_file(path) if path.exists() else []
+        return PreparedInput(source=src.name, topic=None, records=rows)
+
+    def _generate(self, src: Any, inp: Any, schema_name: str) -> PreparedInput:
+        schema = self.loaded.schemas.get(schema_name)
+        if schema is None:
+            raise SpecError(f"no schema {schema_name!r} for input {src.name!r}",
+                            file=self.loaded.spec_path, line=getattr(inp, "line", None),
+                            hint=f"add schemas/{schema_name}.schema.yaml, or give the input a data_file")
+        count = self.records_override
+        if count is None:
+            count = getattr(inp, "records", None) if inp is not None else None
+        if count is None:
+            count = getattr(schema, "record_count", None)
+        if count is None:
+            count = self.loaded.spec.default_records
+        data = self.generator.generate(schema, int(count),
+                                       time_simulation=getattr(inp, "time_simulation", None),
+                                       null_probability=getattr(inp, "null_probability", None))
+        key_field = (getattr(inp, "key_field", None) if inp is not None else None) or schema.key_field
+        msgs = [Message(value=r, key=r.get(key_field) if key_field else None,
+                        headers={EVENT_TIME_HEADER: str(ts)}, timestamp=ts)
+                for r, ts in zip(data.records, data.timestamps_ms)]
+        return PreparedInput(source=src.name, topic=src.topic or src.name, records=data.records, messages=msgs,
+                             partitions=self._partitions(src))
+
+    def _partitions(self, src: Any) -> int:
+        n = _config_get(src.config or {}, "topic.partitions")
+        try:
+            return max(1, int(n)) if n is not None else 1
+        except (TypeError, ValueError):
+            return 1
+
+    def _event_time_field(self) -> str | None:
+        for st in self.loaded.app.statements:
+            f = st.properties.get("event.time.field")
+            if f:
+                return f
+        return None
+
+
+def _sources_needed(app: Any, statement: Any) -> list[str]:
+    """External sources the statement reads, directly or through the statements it reads from."""
+    by_name = {s.name: s for s in app.statements}
+    out: list[str] = []
+    seen: set[str] = set()
+
+    def visit(st: Any) -> None:
+        if st.name in seen:
+            return
+        seen.add(st.name)
+        for src in st.sources:
+            if src.kind == "stream" and src.name in by_name:
+                visit(by_name[src.name])
+            elif src.name not in out:
+                out.append(src.name)
+
+    visit(statement)
+    return out

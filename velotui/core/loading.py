@@ -1,0 +1,148 @@
+"""Load and validate one app under test: its SQL, its spec, the schemas and configs they name.
+
+Validation never half-runs a test: everything an app needs is loaded (and every problem collected)
+before anything is published.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from velotui.core.discovery import AppFiles, find_schema
+from velotui.errors import SpecError, VelotuiError
+
+
+@dataclass
+class LoadedApp:
+    """An app ready to run: the SQL app model, its spec, and the schemas its inputs use."""
+
+    files: AppFiles
+    app: Any  # velotui.sql.model.App
+    spec: Any  # velotui.spec.TestSpec
+    schemas: dict[str, Any] = field(default_factory=dict)  # name -> DataSchema
+    warnings: list[Any] = field(default_factory=list)
+    extra_schema_dirs: list[Path] = field(default_factory=list)
+
+    @property
+    def name(self) -> str:
+        return self.spec.application or self.app.name
+
+    @property
+    def sql_path(self) -> Path:
+        return self.files.sql_path
+
+    @property
+    def spec_path(self) -> Path:
+        assert self.files.spec_path is not None
+        return self.files.spec_path
+
+    def statement_for(self, query_name: str) -> Any:
+        """The statement a spec query names (FORMATS.md §2: a lone statement is meant when none matches)."""
+        st = self.app.statement(query_name)
+        if st is not None:
+            return st
+        names = [s.name for s in self.app.statements]
+        if len(names) == 1:
+            return self.app.statements[0]
+        query = next((q for q in self.spec.queries if q.name == query_name), None)
+        raise SpecError(
+            f"query {query_name!r} names no statement of {self.sql_path.name}",
+            file=self.spec_path, line=getattr(query, "line", None), column=getattr(query, "column", None),
+            hint="statements in the SQL: " + ", ".join(names),
+        )
+
+    def schema_path(self, name: str) -> Path | None:
+        for d in self.extra_schema_dirs:
+            for cand in (d / f"{name}.schema.yaml", d / f"{name}.yaml", d / f"{name}.schema.yml"):
+                if cand.exists():
+                    return cand
+        return find_schema(self.files, name)
+
+
+def load_app_under_test(files: AppFiles, *, strict: bool = False, spec_override: Path | None = None,
+                        extra_schema_dirs: list[Path] | None = None) -> LoadedApp:
+    """Load SQL, spec and every schema an input needs; raise one VelotuiError listing what is wrong."""
+    from velotui.spec import load_data_schema, load_test_spec
+    from velotui.sql import load_app, validate
+
+    if spec_override is not None:
+        files = AppFiles(sql_path=files.sql_path, spec_path=Path(spec_override), schema_dirs=files.schema_dirs,
+                         data_dirs=files.data_dirs)
+    if files.spec_path is None:
+        raise SpecError(f"no test spec for {files.sql_path.name}", file=files.sql_path,
+                        hint=f"create {files.sql_path.with_suffix('.test.yaml').name} beside it "
+                        "(velotui init can draft one)")
+    spec = load_test_spec(files.spec_path, strict=strict)
+    app = load_app(files.sql_path)
+    problems = validate(app) or []
+    if problems:
+        raise problems[0] if len(problems) == 1 else SqlProblems(problems)
+    loaded = LoadedApp(files=files, app=app, spec=spec, warnings=list(getattr(spec, "warnings", []) or []),
+                       extra_schema_dirs=list(extra_schema_dirs or []))
+    statement_names = {s.name for s in app.statements}
+    for query in spec.queries:
+        loaded.statement_for(query.name)
+        if query.name not in statement_names and len(app.statements) == 1:
+            loaded.warnings.append(
+                f"{files.spec_path}:{getattr(query, 'line', '?')}: query {query.name!r} names no statement; "
+                f"using the app's only statement {app.statements[0].name!r}")
+        for inp in query.inputs:
+            if getattr(inp, "from_previous", None) or getattr(inp, "data_file", None):
+                continue
+            source_type = getattr(inp, "source_type", None)
+            if source_type is not None and getattr(source_type, "type", None) == "file":
+                continue
+            src = next((s for s in app.external_sources if s.name == inp.source), None)
+            if src is not None and src.kind == "file":
+                continue
+            name = getattr(inp, "schema_name", None) or getattr(inp, "schema", None) or inp.source
+            if not isinstance(name, str):
+                name = inp.source
+            if name in loaded.schemas:
+                continue
+            path = loaded.schema_path(name)
+            if path is None:
+                if getattr(inp, "schema", None):
+                    raise SpecError(
+                        f"input {inp.source!r} names schema {name!r}, which is not found",
+                        file=files.spec_path, line=getattr(inp, "line", None),
+                        hint="looked in: " + ", ".join(str(d) for d in [*loaded.extra_schema_dirs,
+                                                                        *files.schema_dirs]))
+                continue  # generated from SQL hints / empty: decided when inputs are prepared
+            loaded.schemas[name] = load_data_schema(path, strict=strict)
+            loaded.warnings.extend(getattr(loaded.schemas[name], "warnings", []) or [])
+    _load_referenced_schemas(loaded, strict)
+    return loaded
+
+
+def _load_referenced_schemas(loaded: LoadedApp, strict: bool) -> None:
+    """Foreign keys (``references: {schema: …}``) need the referenced schema loaded too."""
+    from velotui.spec import load_data_schema
+
+    pending = list(loaded.schemas.values())
+    while pending:
+        schema = pending.pop()
+        for f in schema.fields:
+            ref = getattr(getattr(f, "constraints", None), "references", None)
+            ref_schema = getattr(ref, "schema_name", None) or getattr(ref, "schema", None)
+            if not isinstance(ref_schema, str) or getattr(ref, "file", None) or ref_schema in loaded.schemas:
+                continue
+            path = loaded.schema_path(ref_schema)
+            if path is None:
+                raise SpecError(f"field {f.name!r} references schema {ref_schema!r}, which is not found",
+                                file=getattr(schema, "path", None), line=getattr(f, "line", None),
+                                hint="add schemas/" + ref_schema + ".schema.yaml or give references.file")
+            loaded.schemas[ref_schema] = load_data_schema(path, strict=strict)
+            pending.append(loaded.schemas[ref_schema])
+
+
+class SqlProblems(VelotuiError):
+    """Several validation errors of one SQL file, reported together."""
+
+    def __init__(self, problems: list[VelotuiError]) -> None:
+        first = problems[0]
+        super().__init__("\n".join(str(p) for p in problems), file=None)
+        self.problems = problems
+        self.exit_code = first.exit_code

@@ -1,0 +1,393 @@
+"""Run orchestration: the only place that knows the order of a run.
+
+spec → generate → publish → engine → capture → assert → report. Every step emits an event
+(velotui.core.events); the TUI and the headless CLI render the same stream.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import secrets
+import tempfile
+import time
+import traceback
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import psutil
+
+from velotui.core import events as ev
+from velotui.core.discovery import AppFiles, discover
+from velotui.core.inputs import InputBuilder, PreparedInput
+from velotui.errors import RunTimeout, SpecError, VelotuiError
+from velotui.records import Message
+
+
+@dataclass
+class RunOptions:
+    """What a user can choose for a run (CLI flags and TUI actions map onto these)."""
+
+    seed: int | None = None
+    now_ms: int | None = None
+    pattern: str | None = None  # -k: only apps/queries whose path or name matches
+    fail_fast: bool = False
+    records: int | None = None  # overrides every input's record count
+    strict: bool = False
+    query: str | None = None  # only this query
+    spec_path: Path | None = None  # velo-test: --spec for a single SQL file
+    schema_dirs: list[Path] = field(default_factory=list)  # velo-test: --schemas
+    kafka: str = "embedded"
+    kafka_config: Path | None = None
+    keep_cluster: bool = False
+    reuse_cluster: bool = False
+    timeout_s: float | None = None  # overrides every query's timeout
+    argv: list[str] | None = None  # the command line, for the reproduce line of the report
+
+
+def _now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+def _matches(pattern: str | None, *names: str) -> bool:
+    if not pattern:
+        return True
+    pat = pattern if any(c in pattern for c in "*?[") else f"*{pattern}*"
+    return any(fnmatch.fnmatch(n, pat) for n in names)
+
+
+class SuiteRun:
+    """One run of a folder (or one SQL file): call ``execute()`` once; events go to ``on_event``."""
+
+    def __init__(self, path: str | Path, options: RunOptions | None = None,
+                 on_event: Callable[[ev.Event], None] | None = None) -> None:
+        self.path = Path(path)
+        self.options = options or RunOptions()
+        self._emit = on_event or (lambda e: None)
+        self.run_id = secrets.token_hex(4)
+        self.seed = self.options.seed if self.options.seed is not None else secrets.randbelow(2**31)
+        self.now_ms = self.options.now_ms if self.options.now_ms is not None else _now_ms()
+        self.cancelled = False
+        self._cluster: Any = None
+
+    # -- public ---------------------------------------------------------------------------------
+    def execute(self) -> Any:
+        from velotui.report import AppReport, RunReport
+
+        started = time.perf_counter()
+        started_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
+        suite = discover(self.path)
+        apps = [a for a in suite.apps if a.spec_path is not None or self.options.spec_path is not None]
+        apps = [a for a in apps if _matches(self.options.pattern, str(a.sql_path), a.sql_path.stem)
+                or self._pattern_may_match_query(a)]
+        self._emit(ev.RunStarted(self.run_id, self.seed, self.now_ms, tuple(str(a.sql_path) for a in apps)))
+        reports: list[AppReport] = []
+        with self._cluster_scope():
+            for app_files in apps:
+                if self.cancelled:
+                    break
+                report = self._run_app(app_files, suite.root)
+                reports.append(report)
+                if self.options.fail_fast and any(q.status in ("failed", "error") for q in report.queries):
+                    break
+                if self.options.fail_fast and report.error:
+                    break
+        run_report = RunReport(
+            run_id=self.run_id,
+            seed=self.seed,
+            started_at=started_at,
+            now_ms=self.now_ms,
+            duration_ms=(time.perf_counter() - started) * 1000,
+            reproduce=self.reproduce_command(),
+            apps=reports,
+        )
+        self._emit(ev.RunFinished(run_report, run_report.exit_code))
+        return run_report
+
+    def reproduce_command(self) -> str:
+        argv = list(self.options.argv or ["velotui", "--headless", str(self.path)])
+        cleaned: list[str] = []
+        skip = False
+        for a in argv:
+            if skip:
+                skip = False
+                continue
+            if a in ("--seed", "--now"):
+                skip = True
+                continue
+            if a.startswith(("--seed=", "--now=")):
+                continue
+            cleaned.append(a)
+        return " ".join([*cleaned, "--seed", str(self.seed), "--now", str(self.now_ms)])
+
+    # -- steps ----------------------------------------------------------------------------------
+    def _pattern_may_match_query(self, app_files: AppFiles) -> bool:
+        return bool(self.options.pattern)  # a query name may match: decided once the spec is loaded
+
+    @contextmanager
+    def _cluster_scope(self) -> Iterator[None]:
+        mode = self.options.kafka or "embedded"
+        if mode == "embedded":
+            yield
+            return
+        from velotui.infra import open_cluster
+
+        with open_cluster(mode, config_file=self.options.kafka_config, keep=self.options.keep_cluster,
+                          reuse=self.options.reuse_cluster) as cluster:
+            self._cluster = cluster
+            try:
+                yield
+            finally:
+                self._cluster = None
+
+    def _new_bus(self, topic_naming: Any = None) -> Any:
+        if self._cluster is None:
+            from velotui.bus import MemoryBus
+
+            return MemoryBus()
+        from velotui.bus.kafka import KafkaBus
+
+        return KafkaBus(self._cluster, run_id=self.run_id, topic_naming=topic_naming)
+
+    def _topic_name(self, bus: Any, base: str) -> str:
+        namer = getattr(bus, "topic_name", None)
+        return namer(base) if namer else base
+
+    def _run_app(self, app_files: AppFiles, root: Path) -> Any:
+        from velotui.report import AppReport
+
+        from velotui.core.loading import load_app_under_test
+
+        try:
+            loaded = load_app_under_test(app_files, strict=self.options.strict,
+                                         spec_override=self.options.spec_path,
+                                         extra_schema_dirs=self.options.schema_dirs)
+        except VelotuiError as e:
+            self._emit(ev.AppLoaded(app_files.sql_path.stem, str(app_files.sql_path), (), error=str(e)))
+            return AppReport(name=app_files.sql_path.stem, file=str(app_files.sql_path), error=str(e),
+                             queries=[])
+        except Exception as e:  # a bug of ours must not stop the other apps
+            msg = f"internal error while loading: {e!r}"
+            self._emit(ev.Log("error", msg + "\n" + traceback.format_exc(), app=app_files.sql_path.stem))
+            return AppReport(name=app_files.sql_path.stem, file=str(app_files.sql_path), error=msg, queries=[])
+        for w in loaded.warnings:
+            self._emit(ev.Log("warning", str(w), app=loaded.name))
+        names = tuple(q.name for q in loaded.spec.queries)
+        self._emit(ev.AppLoaded(loaded.name, str(app_files.sql_path), names))
+        return _AppRunner(self, loaded).run()
+
+
+class _AppRunner:
+    """Runs the queries of one loaded app, in dependency order."""
+
+    def __init__(self, run: SuiteRun, loaded: Any) -> None:
+        self.run = run
+        self.loaded = loaded
+        self.spec = loaded.spec
+        self.outputs: dict[str, list[Message]] = {}
+        self.inputs_seen: dict[str, list[dict]] = {}
+
+    def run(self) -> Any:
+        from velotui.report import AppReport
+
+        reports = []
+        opts = self.run.options
+        for query in _dependency_order(self.spec.queries):
+            if self.run.cancelled:
+                break
+            if opts.query and query.name != opts.query:
+                continue
+            if opts.pattern and not _matches(opts.pattern, str(self.loaded.sql_path), self.loaded.sql_path.stem,
+                                             self.loaded.name, query.name):
+                continue
+            qr = self._run_query_safely(query)
+            reports.append(qr)
+            self.run._emit(ev.QueryFinished(self.loaded.name, query.name, qr.status, qr.records_in,
+                                            qr.records_out, qr.duration_ms))
+            if opts.fail_fast and qr.status in ("failed", "error"):
+                break
+        return AppReport(name=self.loaded.name, file=str(self.loaded.sql_path), error=None, queries=reports)
+
+    def _run_query_safely(self, query: Any) -> Any:
+        from velotui.report import QueryReport
+
+        line = getattr(query, "line", None)
+        file = str(self.loaded.spec_path)
+        if query.skip:
+            return QueryReport(name=query.name, status="skipped", records_in=0, records_out=0, duration_ms=0.0,
+                               assertions=[], error=None, file=file, line=line)
+        try:
+            return self._run_query(query)
+        except VelotuiError as e:
+            status = "error"
+            return QueryReport(name=query.name, status=status, records_in=0, records_out=0, duration_ms=0.0,
+                               assertions=[], error=str(e), file=file, line=line,
+                               timed_out=isinstance(e, RunTimeout))
+        except Exception as e:  # engine crash: reported, never stops the other queries or apps
+            self.run._emit(ev.Log("error", traceback.format_exc(), app=self.loaded.name))
+            return QueryReport(name=query.name, status="error", records_in=0, records_out=0, duration_ms=0.0,
+                               assertions=[], error=f"engine crashed: {e!r}", file=file, line=line)
+
+    def _run_query(self, query: Any) -> Any:
+        from velotui.assertions import AssertionContext, evaluate
+        from velotui.engine import EngineOptions, run_app
+        from velotui.report import QueryReport
+
+        loaded, run = self.loaded, self.run
+        statement = loaded.statement_for(query.name)
+        bus = run._new_bus(getattr(self.spec, "topic_naming", None))
+        app_name = loaded.name
+        tmp = tempfile.TemporaryDirectory(prefix="velotui_")
+        try:
+            builder = InputBuilder(loaded, seed=run.seed, now_ms=run.now_ms, records_override=run.options.records,
+                                   previous_outputs=self.outputs)
+            prepared: list[PreparedInput] = builder.prepare(query, statement)
+            topic_names: dict[str, str] = {}
+            records_in = 0
+            for p in prepared:
+                if p.topic is not None:
+                    real = run._topic_name(bus, p.topic)
+                    topic_names[p.topic] = real
+                    bus.create_topic(real, p.partitions)
+                    run._emit(ev.TopicCreated(app_name, real, "source"))
+                    run._emit(ev.Progress(app_name, "publish", 0, len(p.messages)))
+                    n = bus.publish(real, p.messages)
+                    run._emit(ev.RecordsPublished(app_name, p.source, real, n))
+                    if p.messages:
+                        run._emit(ev.RecordCaptured(app_name, real, tuple(p.messages[-20:])))
+                self.inputs_seen[p.source] = p.records
+                records_in += len(p.records)
+            sink_topics: dict[str, str] = {}
+            file_paths: dict[str, str] = {}
+            for st in loaded.app.statements:
+                for sink in st.sinks:
+                    if sink.kind == "kafka" and sink.topic:
+                        real = run._topic_name(bus, sink.topic)
+                        topic_names[sink.topic] = real
+                        if st.name == statement.name:
+                            sink_topics[sink.name] = real
+                        bus.create_topic(real, 1)
+                    elif sink.kind == "file" and sink.path:
+                        file_paths[sink.path] = str(Path(tmp.name) / Path(sink.path).name)
+            for st in loaded.app.statements:  # sources read from topics of other statements' sinks
+                for src in st.sources:
+                    if src.kind == "kafka" and src.topic and src.topic not in topic_names:
+                        real = run._topic_name(bus, src.topic)
+                        topic_names[src.topic] = real
+                        bus.create_topic(real, 1)
+            timeout_s = run.options.timeout_s
+            if timeout_s is None:
+                timeout_ms = query.timeout_ms or self.spec.default_timeout_ms
+                timeout_s = timeout_ms / 1000 if timeout_ms else None
+            proc = psutil.Process()
+            rss_before = proc.memory_info().rss
+            t0 = time.perf_counter()
+            result = run_app(loaded.app, bus, EngineOptions(
+                now_ms=run.now_ms, topic_names=topic_names, file_paths=file_paths,
+                base_dir=loaded.sql_path.parent, properties=dict(self.spec.config or {}),
+                statements=[statement.name], timeout_s=timeout_s))
+            duration_ms = (time.perf_counter() - t0) * 1000
+            rss_after = proc.memory_info().rss
+            st_result = result.statements.get(statement.name)
+            # capture: read the sinks back from the bus (or files), never from engine memory
+            captured: list[Message] = []
+            sink_messages: dict[str, list[Message]] = {}
+            for sink in statement.sinks:
+                if sink.kind == "kafka":
+                    msgs = bus.read_all(sink_topics[sink.name])
+                    if msgs:
+                        run._emit(ev.RecordCaptured(app_name, sink_topics[sink.name], tuple(msgs[-20:])))
+                elif sink.path:
+                    msgs = _read_file_sink(Path(file_paths[sink.path]), sink.format)
+                else:
+                    msgs = []
+                sink_messages[sink.name] = msgs
+                if sink.topic:
+                    sink_messages.setdefault(sink.topic, msgs)
+                captured.extend(msgs)
+            self.outputs[query.name] = captured
+            records = [m.value for m in captured if m.value is not None]
+            ctx_common: dict[str, Any] = dict(
+                inputs=dict(self.inputs_seen),
+                outputs={k: [m.value for m in v if m.value is not None] for k, v in self.outputs.items()},
+                variables=dict(getattr(self.spec, "variables", None) or {}),
+                query=query.name,
+                records_in=records_in,
+                duration_ms=duration_ms,
+                dead_letters=list(st_result.dead_letters) if st_result else [],
+                metrics=list(result.metrics),
+                memory_peak_bytes=max(rss_before, rss_after),
+                memory_growth_bytes=max(0, rss_after - rss_before),
+                base_dir=loaded.spec_path.parent,
+                sink_files={k: Path(v) for k, v in file_paths.items()},
+                table_state=_table_state(captured) if statement.kind == "table" else None,
+            )
+            results = []
+            checks: list[tuple[Any, list[Message]]] = [(a, captured) for a in query.assertions]
+            for out in getattr(query, "outputs", None) or []:
+                msgs = sink_messages.get(out.sink)
+                if msgs is None:
+                    raise SpecError(f"query {query.name!r}: outputs names sink {out.sink!r}, which statement "
+                                    f"{statement.name!r} does not have",
+                                    file=loaded.spec_path, line=getattr(out, "line", None),
+                                    hint="sinks of this statement: " + ", ".join(sorted(sink_messages)))
+                checks.extend((a, msgs) for a in out.assertions)
+            for spec_a, msgs in checks:
+                ctx = AssertionContext(records=[m.value for m in msgs if m.value is not None], messages=msgs,
+                                       **ctx_common)
+                res = evaluate(spec_a, ctx)
+                results.append(res)
+                run._emit(ev.AssertionEvaluated(app_name, query.name, res))
+            expected_output = getattr(query, "expected_output_assertion", None)
+            if expected_output is not None:
+                ctx = AssertionContext(records=records, messages=captured, **ctx_common)
+                res = evaluate(expected_output, ctx)
+                results.append(res)
+                run._emit(ev.AssertionEvaluated(app_name, query.name, res))
+            failed = any(r.status in ("failed", "error") for r in results)
+            return QueryReport(name=query.name, status="failed" if failed else "passed", records_in=records_in,
+                               records_out=len(captured), duration_ms=duration_ms, assertions=results,
+                               error=None, file=str(loaded.spec_path), line=getattr(query, "line", None))
+        finally:
+            tmp.cleanup()
+            bus.close()
+
+
+def _dependency_order(queries: list[Any]) -> list[Any]:
+    by_name = {q.name: q for q in queries}
+    done: set[str] = set()
+    order: list[Any] = []
+
+    def visit(q: Any, stack: tuple[str, ...]) -> None:
+        if q.name in done or q.name in stack:
+            return
+        for dep in list(getattr(q, "dependencies", None) or []) + [
+                i.from_previous for i in q.inputs if getattr(i, "from_previous", None)]:
+            if dep in by_name:
+                visit(by_name[dep], (*stack, q.name))
+        done.add(q.name)
+        order.append(q)
+
+    for q in queries:
+        visit(q, ())
+    return order
+
+
+def _table_state(messages: list[Message]) -> dict[Any, dict]:
+    state: dict[Any, dict] = {}
+    for m in messages:
+        if m.value is not None:
+            state[m.key] = m.value
+    return state
+
+
+def _read_file_sink(path: Path, fmt: str) -> list[Message]:
+    from velotui.datagen import load_data_file
+
+    if not path.exists():
+        return []
+    rows = load_data_file(path)
+    return [Message(value=r, offset=i, topic=str(path)) for i, r in enumerate(rows)]
