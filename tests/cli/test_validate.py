@@ -1,0 +1,38 @@
+"""`velotui validate`: broken files give exit 2 with file:line and a hint; other apps are still reported."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.cli.helpers import GOOD_SPEC, good_files, run_cli, write_suite
+
+
+def test_valid_suite_exits_0(tmp_path: Path, capsys) -> None:
+    write_suite(tmp_path, good_files())
+    rc, out, _ = run_cli(["validate", str(tmp_path)], capsys)
+    assert rc == 0, out
+    assert "1 valid, 0 invalid" in out
+
+
+def test_each_broken_file_is_reported_and_others_still_checked(tmp_path: Path, capsys) -> None:
+    files = good_files()
+    # a spec missing the required `queries` key
+    files["apps/nospec_queries.sql"] = files["apps/good.sql"]
+    files["apps/nospec_queries.test.yaml"] = "application: broken_spec\ndescription: no queries here\n"
+    # a schema with a bad constraint (min > max)
+    files["apps/badschema.sql"] = files["apps/good.sql"].replace("orders", "trades")
+    files["apps/badschema.test.yaml"] = GOOD_SPEC.replace("orders", "trades")
+    files["apps/schemas/trades.schema.yaml"] = (
+        "name: trades\nfields:\n  - name: order_id\n    type: string\n  - name: amount\n    type: float\n"
+        "    constraints:\n      range: {min: 10, max: 1}\n")
+    # SQL with a syntax error on line 3
+    files["apps/badsql.sql"] = "-- @app: bad_sql\nCREATE STREAM x AS\nSELECT a,, b FROM orders;\n"
+    files["apps/badsql.test.yaml"] = "application: bad_sql\nqueries:\n  - name: x\n    inputs: []\n"
+    write_suite(tmp_path, files)
+    rc, out, _ = run_cli(["validate", str(tmp_path)], capsys)
+    assert rc == 2
+    assert "1 valid, 3 invalid" in out
+    assert "nospec_queries.test.yaml:1" in out and "queries" in out
+    assert "trades.schema.yaml:7" in out  # the range line
+    assert "badsql.sql:3" in out
+    assert "hint" in out
