@@ -47,7 +47,8 @@ class RecordsPublished(Event):
 
 @dataclass(frozen=True)
 class RecordCaptured(Event):
-    """A sample of records flowing on a topic, for the live tail (sampled, never every record)."""
+    """Records published to or captured from a topic (renderers keep what they need: the tail keeps the
+    last N per topic)."""
 
     app: str
     topic: str
@@ -62,6 +63,9 @@ class QueryFinished(Event):
     records_in: int
     records_out: int
     duration_ms: float
+    file: str = ""  # the SQL file of the app
+    topics: tuple[str, ...] = ()  # the sink topics captured for this query
+    error: str | None = None
 
 
 @dataclass(frozen=True)

@@ -189,6 +189,7 @@ class _AppRunner:
         self.spec = loaded.spec
         self.outputs: dict[str, list[Message]] = {}
         self.inputs_seen: dict[str, list[dict]] = {}
+        self.sink_topics: dict[str, list[str]] = {}
 
     def run(self) -> Any:
         from velotui.report import AppReport
@@ -206,7 +207,9 @@ class _AppRunner:
             qr = self._run_query_safely(query)
             reports.append(qr)
             self.run._emit(ev.QueryFinished(self.loaded.name, query.name, qr.status, qr.records_in,
-                                            qr.records_out, qr.duration_ms))
+                                            qr.records_out, qr.duration_ms, file=str(self.loaded.sql_path),
+                                            topics=tuple(self.sink_topics.get(query.name, ())),
+                                            error=qr.error))
             if opts.fail_fast and qr.status in ("failed", "error"):
                 break
         return AppReport(name=self.loaded.name, file=str(self.loaded.sql_path), error=None, queries=reports)
@@ -257,7 +260,7 @@ class _AppRunner:
                     n = bus.publish(real, p.messages)
                     run._emit(ev.RecordsPublished(app_name, p.source, real, n))
                     if p.messages:
-                        run._emit(ev.RecordCaptured(app_name, real, tuple(p.messages[-20:])))
+                        run._emit(ev.RecordCaptured(app_name, real, tuple(p.messages)))
                 self.inputs_seen[p.source] = p.records
                 records_in += len(p.records)
             sink_topics: dict[str, str] = {}
@@ -299,7 +302,7 @@ class _AppRunner:
                 if sink.kind == "kafka":
                     msgs = bus.read_all(sink_topics[sink.name])
                     if msgs:
-                        run._emit(ev.RecordCaptured(app_name, sink_topics[sink.name], tuple(msgs[-20:])))
+                        run._emit(ev.RecordCaptured(app_name, sink_topics[sink.name], tuple(msgs)))
                 elif sink.path:
                     msgs = _read_file_sink(Path(file_paths[sink.path]), sink.format)
                 else:
@@ -309,6 +312,8 @@ class _AppRunner:
                     sink_messages.setdefault(sink.topic, msgs)
                 captured.extend(msgs)
             self.outputs[query.name] = captured
+            self.sink_topics[query.name] = [sink_topics[s.name] if s.kind == "kafka" else str(s.path)
+                                            for s in statement.sinks]
             records = [m.value for m in captured if m.value is not None]
             ctx_common: dict[str, Any] = dict(
                 inputs=dict(self.inputs_seen),

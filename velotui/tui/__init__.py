@@ -1,0 +1,19 @@
+"""The Textual terminal UI (``velotui PATH``). Only this package imports Textual."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def run_tui(args: Any) -> int:
+    from velotui.tui.app import VelotuiApp
+
+    kafka = getattr(args, "kafka", None) or ("testcontainers" if getattr(args, "use_testcontainers", False)
+                                             else "embedded")
+    app = VelotuiApp(args.path, theme_name=getattr(args, "theme", None), watch=getattr(args, "watch", False),
+                     kafka=kafka, seed=getattr(args, "seed", None), now_ms=getattr(args, "now", None))
+    app.run()
+    return app.return_code or 0
+
+
+__all__ = ["run_tui"]

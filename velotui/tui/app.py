@@ -1,0 +1,419 @@
+"""The velotui terminal UI: five panes over the core service layer (no test logic here)."""
+
+from __future__ import annotations
+
+import os
+import shlex
+import subprocess
+from collections.abc import Iterable
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+from textual import work
+from textual.app import App, ComposeResult
+from textual.command import Hit, Hits, Provider
+from textual.containers import Horizontal, Vertical
+from textual.widgets import Footer, Input, Static
+
+from velotui.core import events as ev
+from velotui.core.discovery import Suite, discover
+from velotui.records import Message
+from velotui.tui import themes
+from velotui.tui.keymap import ACTIONS, TuiConfig, bindings, load_config
+from velotui.tui.messages import RunEvent
+from velotui.tui.screens.modals import ErrorModal, HelpScreen, MarkdownModal
+from velotui.tui.screens.records import RecordsScreen
+from velotui.tui.widgets.apps_tree import AppNode, AppsTree
+from velotui.tui.widgets.results_tree import ResultsTree
+from velotui.tui.widgets.source_pane import SchemaEditor, SourcePane
+from velotui.tui.widgets.stress_gauge import StressGauge
+from velotui.tui.widgets.topic_tail import TopicTail
+
+PANES = {"apps": "#apps", "source": "#source", "tail": "#tail", "results": "#results", "stress": "#stress"}
+
+
+class VelotuiCommands(Provider):
+    """Command palette: every action, app, query and topic."""
+
+    async def search(self, query: str) -> Hits:
+        app = self.app
+        assert isinstance(app, VelotuiApp)
+        matcher = self.matcher(query)
+        for text, callback, help_text in app.palette_entries():
+            score = matcher.match(text)
+            if score > 0:
+                yield Hit(score, matcher.highlight(text), callback, help=help_text)
+
+
+class VelotuiApp(App[int]):
+    CSS_PATH = "velotui.tcss"
+    TITLE = "velotui"
+    COMMANDS = App.COMMANDS | {VelotuiCommands}
+    BINDINGS = bindings()
+
+    def __init__(self, path: str | Path, *, theme_name: str | None = None, watch: bool = False,
+                 config: TuiConfig | None = None, kafka: str = "embedded", seed: int | None = None,
+                 now_ms: int | None = None) -> None:
+        super().__init__()
+        self.root_path = Path(path)
+        self.config = config or load_config()
+        self.suite: Suite = discover(self.root_path)
+        self.watch_files = watch
+        self.kafka = kafka
+        self.seed = seed
+        self.now_ms = now_ms
+        self.report: Any = None
+        self.captured: dict[str, list[Message]] = {}  # topic -> every record seen this run
+        self.query_topics: dict[tuple[str, str], tuple[str, ...]] = {}  # (app, query) -> sink topics
+        self.current_run: Any = None
+        self.running = False
+        self._mtimes: dict[Path, float] = {}
+        self._app_files: dict[str, str] = {}  # app name -> SQL file
+        self._progress_total = 0
+        self._progress_done = 0
+        self._fresh_results = True
+        self.theme_name = theme_name or self.config.theme or "dark"
+        if self.config.keys:
+            self.set_keymap(self.config.keys)
+
+    # -- layout ---------------------------------------------------------------------------------
+    def compose(self) -> ComposeResult:
+        with Horizontal(id="top"):
+            yield AppsTree(self.suite, id="apps")
+            yield SourcePane(id="source")
+            yield ResultsTree(id="results")
+        with Horizontal(id="bottom"):
+            yield TopicTail(limit=self.config.tail_limit, id="tail")
+            yield StressGauge(id="stress")
+        yield Input(placeholder="filter (substring; ! inverts) — enter to apply, escape to close",
+                    id="filter", classes="hidden")
+        yield Static("", id="status-line")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        titles = {"apps": "1 Apps", "source": "2 SQL / Schema", "tail": "3 Topic tail", "results": "4 Results",
+                  "stress": "5 Stress"}
+        for key, sel in PANES.items():
+            self.query_one(sel).border_title = titles[key]
+        themes.apply(self, self.theme_name)
+        self._status(f"{len(self.suite.apps)} apps in {self.root_path} — r run · R run all · ? keys")
+        self.query_one(AppsTree).focus()
+        self._remember_mtimes()
+        self.set_interval(1.0, self._check_files)
+
+    # -- helpers --------------------------------------------------------------------------------
+    def _status(self, text: str) -> None:
+        self.query_one("#status-line", Static).update(text)
+
+    def palette_entries(self) -> Iterable[tuple[str, Any, str]]:
+        for id_, keys, action, desc, _ in ACTIONS:
+            yield (f"{desc} ({keys.split(',')[0]})", partial(self.run_action, action), f"action {id_}")
+        for name in themes.available():
+            yield (f"Theme: {name}", partial(self.set_theme_name, name), "switch theme")
+        tree = self.query_one(AppsTree)
+        for files in tree.app_files():
+            yield (f"App: {files.sql_path.stem}", partial(self.run_apps, [files], None), f"run {files.sql_path}")
+            node = tree.app_node(str(files.sql_path))
+            for (f, q), _ in list(tree._queries.items()):
+                if f == str(files.sql_path) and node is not None:
+                    yield (f"Query: {files.sql_path.stem} / {q}", partial(self.run_apps, [files], q), "run query")
+        for topic in self.captured:
+            yield (f"Topic: {topic}", partial(self.open_topic, topic), "open records")
+
+    def set_theme_name(self, name: str) -> None:
+        self.theme_name = name
+        themes.apply(self, name)
+        self.notify(f"theme: {name}")
+
+    # -- actions --------------------------------------------------------------------------------
+    def action_focus_pane(self, pane: str) -> None:
+        self.query_one(PANES[pane]).focus()
+
+    def action_cycle_theme(self) -> None:
+        names = themes.available()
+        i = names.index(self.theme_name) if self.theme_name in names else -1
+        self.set_theme_name(names[(i + 1) % len(names)])
+
+    def action_run_selected(self) -> None:
+        tree = self.query_one(AppsTree)
+        app = tree.selected_app()
+        if app is not None:
+            self.run_apps([app.files], tree.selected_query())
+            return
+        folder = tree.selected_folder()
+        if folder is not None:
+            self.run_apps([f for f in tree.app_files() if f.sql_path.is_relative_to(folder)], None)
+        else:
+            self.action_run_all()
+
+    def action_run_all(self) -> None:
+        self.run_apps(self.query_one(AppsTree).app_files(), None)
+
+    def run_apps(self, apps: list[Any], query: str | None) -> None:
+        runnable = [a for a in apps if a.spec_path is not None]
+        if not runnable:
+            self.notify("nothing to run: no app with a test spec selected", severity="warning")
+            return
+        if self.current_run is not None:
+            self.current_run.cancelled = True  # a new run supersedes the old one
+        self._fresh_results = True
+        self._run_worker(runnable, query)
+
+    @work(thread=True, exclusive=True, group="run")
+    def _run_worker(self, apps: list[Any], query: str | None) -> None:
+        """Runs in a thread: the UI never blocks. A whole-suite selection is one run of the root."""
+        from velotui.core.run import RunOptions, SuiteRun
+
+        everything = [a for a in self.suite.apps if a.spec_path is not None]
+        targets = [self.root_path] if len(apps) == len(everything) and len(apps) > 1 else [a.sql_path for a in apps]
+        self.running = True
+        try:
+            for target in targets:
+                run = SuiteRun(target, RunOptions(query=query, seed=self.seed, now_ms=self.now_ms, kafka=self.kafka),
+                               on_event=lambda e: self.post_message(RunEvent(e)))
+                self.current_run = run
+                run.execute()
+                if run.cancelled:
+                    break
+        except Exception as e:  # an unreachable Kafka, a crashing run: shown, the app stays usable
+            from velotui.errors import VelotuiError
+
+            title = type(e).__name__ if isinstance(e, VelotuiError) else "Run failed"
+            self.call_from_thread(self.push_screen, ErrorModal(title, str(e)))
+        finally:
+            self.running = False
+
+    def on_run_event(self, message: RunEvent) -> None:
+        e = message.event
+        results = self.query_one(ResultsTree)
+        tree = self.query_one(AppsTree)
+        tail = self.query_one(TopicTail)
+        gauge = self.query_one(StressGauge)
+        if isinstance(e, ev.RunStarted):
+            if self._fresh_results:
+                self._fresh_results = False
+                results.reset()
+                tail.reset()
+                self.captured.clear()
+            self._progress_total = len(e.apps)
+            self._progress_done = 0
+            gauge.set_progress(0, max(1, len(e.apps)))
+            for f in e.apps:
+                tree.set_app_status(f, "running")
+            self._status(f"running {len(e.apps)} app(s), seed {e.seed}…")
+        elif isinstance(e, ev.AppLoaded):
+            results.app_loaded(e.app, e.file, e.error)
+            if e.error:
+                tree.set_app_status(e.file, "error")
+                self._bump_progress()
+        elif isinstance(e, ev.RecordCaptured):
+            self.captured.setdefault(e.topic, []).extend(e.messages)
+            tail.add(e.topic, e.messages[-tail.limit:])
+            gauge.count(len(e.messages))
+        elif isinstance(e, ev.AssertionEvaluated):
+            file = self._file_of(e.app)
+            results.assertion(e.app, file, e.query, e.result)
+        elif isinstance(e, ev.QueryFinished):
+            results.query_finished(e.app, e.file, e.query, e.status, e.records_in, e.records_out, e.duration_ms,
+                                   e.error)
+            tree.set_query_status(e.file, e.query, e.status)
+            self.query_topics[(e.app, e.query)] = e.topics
+            self._app_files[e.app] = e.file
+        elif isinstance(e, ev.RunFinished):
+            self.report = e.report
+            for app in e.report.apps:
+                status = "error" if app.error else (
+                    "failed" if any(q.status in ("failed", "error") for q in app.queries) else "passed")
+                tree.set_app_status(app.file, status)
+                results.app_finished(app.name, status)
+                if not app.error:
+                    self._bump_progress()
+            s = e.report.summary
+            self._status(f"done: {s.get('passed', 0)} passed, {s.get('failed', 0)} failed"
+                         f"{', ' + str(s.get('errors', 0)) + ' errors' if s.get('errors') else ''}"
+                         f" — seed {e.report.seed}")
+        elif isinstance(e, ev.Log) and e.level == "error":
+            self.notify(e.message.splitlines()[0][:200], severity="error")
+
+    def _bump_progress(self) -> None:
+        self._progress_done += 1
+        self.query_one(StressGauge).set_progress(self._progress_done, max(1, self._progress_total))
+
+    def _file_of(self, app: str) -> str:
+        return self._app_files.get(app, "")
+
+    def on_tree_node_highlighted(self, event: AppsTree.NodeHighlighted) -> None:  # type: ignore[name-defined]
+        if event.control.id == "apps":
+            data = event.node.data
+            app = data if isinstance(data, AppNode) else getattr(data, "app", None)
+            if isinstance(app, AppNode):
+                self.query_one(SourcePane).show_app(app.files)
+
+    def on_tree_node_selected(self, event: Any) -> None:
+        if event.control.id == "results":
+            self.action_open_selection()
+
+    def action_open_selection(self) -> None:
+        focused = self.focused
+        results = self.query_one(ResultsTree)
+        if focused is results:
+            leaf = results.selected_query()
+            if leaf is not None:
+                self.open_query(leaf.app, leaf.query)
+            return
+        if focused is self.query_one(TopicTail):
+            topics = list(self.captured)
+            if topics:
+                self.open_topic(topics[-1])
+            return
+        if focused is self.query_one(AppsTree):
+            tree = self.query_one(AppsTree)
+            app, q = tree.selected_app(), tree.selected_query()
+            if app and q and (self._name_of(app), q) in self.query_topics:
+                self.open_query(self._name_of(app), q)
+
+    def _name_of(self, app: AppNode) -> str:
+        for name, file in self._app_files.items():
+            if file == str(app.files.sql_path):
+                return name
+        return app.name
+
+    def open_query(self, app: str, query: str) -> None:
+        topics = self.query_topics.get((app, query), ())
+        msgs: list[Message] = []
+        for t in topics:
+            msgs.extend(self.captured.get(t, []))
+        self.push_screen(RecordsScreen(f"{app} / {query}", msgs))
+
+    def open_topic(self, topic: str) -> None:
+        self.push_screen(RecordsScreen(topic, self.captured.get(topic, [])))
+
+    def action_filter(self) -> None:
+        inp = self.query_one("#filter", Input)
+        inp.remove_class("hidden")
+        inp.value = self.query_one(TopicTail).filter_text
+        inp.focus()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        if event.input.id == "filter":
+            self.query_one(TopicTail).set_filter(event.value)
+            event.input.add_class("hidden")
+            self.query_one(TopicTail).focus()
+
+    def action_toggle_pause(self) -> None:
+        tail = self.query_one(TopicTail)
+        tail.set_paused(not tail.paused)
+        self.query_one(StressGauge).paused = tail.paused
+
+    def action_save_schema(self) -> None:
+        self.notify(self.query_one(SchemaEditor).save())
+
+    def action_export(self) -> None:
+        if self.report is None:
+            self.notify("nothing to export yet: run something first", severity="warning")
+            return
+        from velotui.report import to_json
+
+        out = Path.cwd() / "velotui-report.json"
+        out.write_bytes(to_json(self.report))
+        self.notify(f"report exported to {out}")
+
+    def action_help(self) -> None:
+        rows = []
+        for b in self.active_bindings.values():
+            binding = b.binding
+            rows.append((binding.key_display or binding.key, binding.description or binding.action, binding.id or ""))
+        self.push_screen(HelpScreen(sorted(set(rows))))
+
+    def action_explain(self) -> None:
+        results = self.query_one(ResultsTree)
+        leaf = results.selected_failure() or (results.failures[0] if results.failures else None)
+        if leaf is None:
+            self.notify("no failing assertion to explain", severity="warning")
+            return
+        self._explain(leaf)
+
+    @work(thread=True, exclusive=True, group="explain")
+    def _explain(self, leaf: Any) -> None:
+        markdown = explain_markdown(leaf, self.report)
+        self.call_from_thread(self.push_screen, MarkdownModal(markdown))
+
+    def action_edit(self) -> None:
+        tree = self.query_one(AppsTree)
+        app = tree.selected_app()
+        source = self.query_one(SourcePane)
+        path: Path | None = None
+        if source.active == "tab-schema":
+            path = self.query_one(SchemaEditor).path
+        elif app is not None:
+            path = app.files.sql_path
+        if path is None:
+            self.notify("select an app first", severity="warning")
+            return
+        editor = os.environ.get("VISUAL") or os.environ.get("EDITOR")
+        if not editor:
+            self.notify("set $VISUAL or $EDITOR to edit files", severity="warning")
+            return
+        with self.suspend():
+            subprocess.call([*shlex.split(editor), str(path)])
+        if app is not None:
+            source.show_app(app.files)
+        self._check_files()
+
+    # -- file watching --------------------------------------------------------------------------
+    def _watched(self) -> dict[Path, str]:
+        out: dict[Path, str] = {}
+        for files in self.suite.apps:
+            out[files.sql_path] = str(files.sql_path)
+            if files.spec_path:
+                out[files.spec_path] = str(files.sql_path)
+        return out
+
+    def _remember_mtimes(self) -> None:
+        for p in self._watched():
+            try:
+                self._mtimes[p] = p.stat().st_mtime
+            except OSError:
+                pass
+
+    def _check_files(self) -> None:
+        tree = self.query_one(AppsTree)
+        changed: list[str] = []
+        for p, app_file in self._watched().items():
+            try:
+                m = p.stat().st_mtime
+            except OSError:
+                continue
+            if self._mtimes.get(p) not in (None, m):
+                changed.append(app_file)
+            self._mtimes[p] = m
+        for app_file in dict.fromkeys(changed):
+            tree.mark_stale(app_file)
+            if self.watch_files:
+                files = [f for f in tree.app_files() if str(f.sql_path) == app_file]
+                self.run_apps(files, None)
+            else:
+                self.notify(f"{Path(app_file).name} changed — press r to re-run")
+
+
+def explain_markdown(leaf: Any, report: Any) -> str:
+    """The explanation of a failing assertion (velotui.ai when available, else the offline explainer)."""
+    try:
+        from velotui.ai import explain_failure  # type: ignore[attr-defined]
+    except ImportError:
+        explain_failure = None
+    if explain_failure is not None:
+        return explain_failure(leaf.app, leaf.query, leaf.result, report)
+    r = leaf.result
+    lines = [f"# {r.type} failed in {leaf.app} / {leaf.query}", "",
+             "_Offline explanation: the evidence of the failure._", "",
+             f"- **expected:** `{r.expected}`", f"- **actual:** `{r.actual}`"]
+    if r.message:
+        lines.append(f"- **message:** {r.message}")
+    if getattr(r, "file", None):
+        lines.append(f"- **assertion:** `{r.file}:{r.line}`")
+    if r.samples:
+        lines += ["", "## Offending records", ""]
+        lines += [f"- `{s}`" for s in r.samples[:5]]
+    return "\n".join(lines)

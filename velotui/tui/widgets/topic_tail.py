@@ -1,0 +1,93 @@
+"""Topic tail: live records of every source and sink topic of the run, newest last, bounded."""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Iterable
+
+import orjson
+from rich.text import Text
+from textual.widgets import RichLog
+
+from velotui.records import Message
+
+
+def _compact(value: object, width: int = 120) -> str:
+    try:
+        text = orjson.dumps(value, default=str).decode()
+    except TypeError:
+        text = str(value)
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def matches(filter_text: str, line: str) -> bool:
+    """`/` filter: substring match; a leading `!` inverts."""
+    if not filter_text:
+        return True
+    if filter_text.startswith("!"):
+        return filter_text[1:] not in line
+    return filter_text in line
+
+
+class TopicTail(RichLog):
+    """Keeps the last ``limit`` records per topic (announced on screen) and renders them filtered."""
+
+    def __init__(self, limit: int = 200, **kwargs: object) -> None:
+        super().__init__(max_lines=5000, wrap=False, markup=False, highlight=False, **kwargs)  # type: ignore[arg-type]
+        self.limit = limit
+        self.buffers: dict[str, deque[Message]] = {}
+        self.dropped: dict[str, int] = {}
+        self.filter_text = ""
+        self.paused = False
+        self._pending: list[tuple[str, Message]] = []
+
+    def add(self, topic: str, messages: Iterable[Message]) -> None:
+        buf = self.buffers.setdefault(topic, deque(maxlen=self.limit))
+        for m in messages:
+            if len(buf) == buf.maxlen:
+                self.dropped[topic] = self.dropped.get(topic, 0) + 1
+            buf.append(m)
+            if self.paused:
+                continue
+            self._write(topic, m)
+        self.border_subtitle = self._cap_note()
+
+    def _line(self, topic: str, m: Message) -> str:
+        key = "" if m.key is None else str(m.key)
+        return f"{topic}  p{m.partition} o{m.offset}  {key}  {_compact(m.value)}"
+
+    def _write(self, topic: str, m: Message) -> None:
+        line = self._line(topic, m)
+        if matches(self.filter_text, line):
+            text = Text(line)
+            text.stylize("bold cyan", 0, len(topic))
+            self.write(text)
+
+    def _cap_note(self) -> str:
+        dropped = sum(self.dropped.values())
+        return f"last {self.limit}/topic" + (f" · {dropped} older not shown" if dropped else "")
+
+    def set_filter(self, text: str) -> None:
+        self.filter_text = text
+        self.rerender()
+
+    def set_paused(self, paused: bool) -> None:
+        self.paused = paused
+        self.border_title = "Topic tail" + (" (paused)" if paused else "")
+        if not paused:
+            self.rerender()
+
+    def rerender(self) -> None:
+        self.clear()
+        for topic, buf in self.buffers.items():
+            for m in buf:
+                self._write(topic, m)
+
+    def reset(self) -> None:
+        self.buffers.clear()
+        self.dropped.clear()
+        self.clear()
+        self.border_subtitle = ""
+
+    def topics(self) -> list[str]:
+        return list(self.buffers)
