@@ -1,0 +1,210 @@
+"""The TUI driven with Textual's Pilot: panes, runs, records, filtering, schema editing, themes, explain.
+
+No test sleeps: they wait for workers (``workers.wait_for_complete``) and for messages (``pilot.pause``).
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from velotui.tui.app import VelotuiApp
+from velotui.tui.keymap import TuiConfig
+from velotui.tui.screens.modals import ErrorModal, HelpScreen, MarkdownModal
+from velotui.tui.screens.records import RecordDetail, RecordsScreen
+from velotui.tui.widgets.apps_tree import AppNode, AppsTree
+from velotui.tui.widgets.results_tree import ResultsTree
+from velotui.tui.widgets.source_pane import SchemaEditor, SourcePane, SqlView
+from velotui.tui.widgets.topic_tail import TopicTail
+
+FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "tui_suite"
+SIZE = (120, 40)
+
+
+@pytest.fixture
+def suite(tmp_path: Path) -> Path:
+    dest = tmp_path / "suite"
+    shutil.copytree(FIXTURE, dest)
+    return dest
+
+
+def make_app(path: Path, **kw: object) -> VelotuiApp:
+    return VelotuiApp(path, config=TuiConfig(), seed=5, now_ms=1_700_000_000_000, **kw)  # type: ignore[arg-type]
+
+
+async def wait_run(pilot) -> None:  # type: ignore[no-untyped-def]
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+def select_app(app: VelotuiApp, name: str) -> None:
+    tree = app.query_one(AppsTree)
+    for line in range(tree.last_line + 1):
+        node = tree.get_node_at_line(line)
+        if node is not None and isinstance(node.data, AppNode) and node.data.name == name:
+            tree.cursor_line = line
+            return
+    raise AssertionError(f"app {name} not in tree")
+
+
+async def test_panes_and_focus_keys(suite: Path) -> None:
+    app = make_app(suite)
+    async with app.run_test(size=SIZE) as pilot:
+        assert app.focused is app.query_one("#apps")
+        for key, pane in (("2", "#source"), ("3", "#tail"), ("4", "#results"), ("1", "#apps")):
+            await pilot.press(key)
+            assert app.focused is not None
+            assert app.focused is app.query_one(pane) or app.query_one(pane) in app.focused.ancestors_with_self
+        await pilot.press("tab")
+        assert app.focused is not app.query_one("#apps")
+
+
+async def test_selecting_an_app_shows_its_sql(suite: Path) -> None:
+    app = make_app(suite)
+    async with app.run_test(size=SIZE) as pilot:
+        select_app(app, "orders_fail")
+        await pilot.pause()
+        assert "WHERE amount > 100" in app.query_one(SqlView).text
+
+
+async def test_run_one_app_fills_results_and_tail(suite: Path) -> None:
+    app = make_app(suite)
+    async with app.run_test(size=SIZE) as pilot:
+        select_app(app, "orders_pass")
+        await pilot.press("r")
+        await wait_run(pilot)
+        results = app.query_one(ResultsTree)
+        labels = [str(n.label) for n in results.root.children]
+        assert any("orders_pass" in label and "✓" in label for label in labels), labels
+        assert app.query_one(TopicTail).topics()  # source and sink records shown
+        assert app.report is not None and app.report.exit_code == 0
+
+
+async def test_run_all_reports_every_app(suite: Path) -> None:
+    app = make_app(suite)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("R")
+        await wait_run(pilot)
+        names = {a.name for a in app.report.apps}
+        assert names == {"orders_pass", "orders_fail"}
+        assert app.query_one(ResultsTree).failures  # orders_fail fails
+
+
+async def test_open_records_detail_and_filter(suite: Path) -> None:
+    app = make_app(suite)
+    async with app.run_test(size=SIZE) as pilot:
+        select_app(app, "orders_pass")
+        await pilot.press("r")
+        await wait_run(pilot)
+        app.open_query("orders_pass", "orders_out")
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, RecordsScreen)
+        assert len(screen.shown) == 20
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, RecordDetail)
+        await pilot.press("escape")
+        await pilot.pause()
+        status = screen.shown[0].value["status"]
+        await pilot.press("slash")
+        await pilot.press(*status)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert 0 < len(screen.shown) <= 20
+        assert all(m.value["status"] == status or status in str(m.envelope()) for m in screen.shown)
+
+
+async def test_tail_filter(suite: Path) -> None:
+    app = make_app(suite)
+    async with app.run_test(size=SIZE) as pilot:
+        select_app(app, "orders_pass")
+        await pilot.press("r")
+        await wait_run(pilot)
+        await pilot.press("3", "slash")
+        await pilot.press(*"!orders_out")
+        await pilot.press("enter")
+        await pilot.pause()
+        tail = app.query_one(TopicTail)
+        assert tail.filter_text == "!orders_out"
+        assert all("orders_out" not in str(line.text) for line in tail.lines)
+
+
+async def test_schema_editor_validates_as_you_type(suite: Path) -> None:
+    app = make_app(suite)
+    async with app.run_test(size=SIZE) as pilot:
+        select_app(app, "orders_pass")
+        await pilot.pause()
+        pane = app.query_one(SourcePane)
+        pane.active = "tab-schema"
+        await pilot.pause()
+        editor = app.query_one(SchemaEditor)
+        good = editor.text_area.text
+        editor.text_area.load_text(good.replace("max: 500", "max: banana"))
+        await pilot.pause()
+        assert not editor.valid
+        status = str(app.query_one("#schema-status").render())
+        assert ":12" in status or "line 12" in status or "12:" in status  # the range line is named
+        editor.text_area.load_text(good)
+        await pilot.pause()
+        assert editor.valid
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+
+
+async def test_theme_switch(suite: Path) -> None:
+    app = make_app(suite)
+    async with app.run_test(size=SIZE) as pilot:
+        assert app.theme_name == "dark"
+        app.set_theme_name("light")
+        await pilot.pause()
+        assert app.theme == "textual-light"
+        app.set_theme_name("high-contrast")
+        await pilot.pause()
+        assert app.theme_name == "high-contrast"
+
+
+async def test_help_lists_bindings(suite: Path) -> None:
+    app = make_app(suite)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("question_mark")
+        await pilot.pause()
+        assert isinstance(app.screen, HelpScreen)
+        ids = {row[2] for row in app.screen.rows}
+        assert {"run", "run_all", "explain", "quit"} <= ids
+
+
+async def test_explain_on_failing_app(suite: Path) -> None:
+    app = make_app(suite)
+    async with app.run_test(size=SIZE) as pilot:
+        select_app(app, "orders_fail")
+        await pilot.press("r")
+        await wait_run(pilot)
+        await pilot.press("x")
+        await wait_run(pilot)
+        assert isinstance(app.screen, MarkdownModal)
+        assert "field_values" in app.screen.markdown
+
+
+async def test_unreachable_kafka_shows_error_and_stays_usable(suite: Path) -> None:
+    app = make_app(suite, kafka="127.0.0.1:1")
+    async with app.run_test(size=SIZE) as pilot:
+        select_app(app, "orders_pass")
+        await pilot.press("r")
+        await wait_run(pilot)
+        assert isinstance(app.screen, ErrorModal)
+        await pilot.press("escape")
+        await pilot.pause()
+        assert not isinstance(app.screen, ErrorModal)
+        await pilot.press("2")
+        assert app.focused is not None
+
+
+async def test_rebinding_from_config(suite: Path) -> None:
+    app = VelotuiApp(suite, config=TuiConfig(keys={"help": "f2"}), seed=1)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("f2")
+        await pilot.pause()
+        assert isinstance(app.screen, HelpScreen)
