@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-SUBCOMMANDS = ("run", "validate", "schema-json")
+SUBCOMMANDS = ("run", "validate", "schema-json", "explain")
 
 
 def _add_run_options(p: argparse.ArgumentParser) -> None:
@@ -31,6 +31,10 @@ def _add_run_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--timeout", type=float, metavar="SECONDS", help="per-query timeout (overrides specs)")
     p.add_argument("--debug", action="store_true", help="show tracebacks")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress on stderr")
+    p.add_argument("--explain", action="store_true",
+                   help="add an explanation of every failed assertion to the JSON report")
+    p.add_argument("--no-ai", action="store_true",
+                   help="never call the Anthropic API; explanations come from the offline explainer")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -62,6 +66,12 @@ def build_subparser(name: str) -> argparse.ArgumentParser:
         p.add_argument("--spec", metavar="SPEC")
         p.add_argument("--schemas", metavar="DIR")
         p.add_argument("--debug", action="store_true")
+        return p
+    if name == "explain":
+        p = argparse.ArgumentParser(prog="velotui explain",
+                                    description="Run the tests and explain every failed assertion (Markdown).")
+        p.add_argument("path", help="folder of SQL apps, or one .sql file")
+        _add_run_options(p)
         return p
     if name == "schema-json":
         p = argparse.ArgumentParser(prog="velotui schema-json",

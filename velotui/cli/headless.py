@@ -95,12 +95,15 @@ def run_headless(args: argparse.Namespace, argv: list[str]) -> int:
             raise
         err.print(f"[red]error:[/] {e}", highlight=False, markup=False)
         return e.exit_code
+    json_bytes = to_json(report)
+    if args.explain:
+        json_bytes = _with_explanations(json_bytes, run, use_ai=not args.no_ai)
     if args.junit:
         write_junit(report, Path(args.junit))
     if args.json:
-        Path(args.json).write_bytes(to_json(report))
+        Path(args.json).write_bytes(json_bytes)
     if args.output == "json":
-        sys.stdout.buffer.write(to_json(report) + b"\n")
+        sys.stdout.buffer.write(json_bytes + b"\n")
         sys.stdout.flush()
     elif args.output == "junit":
         import tempfile
@@ -113,6 +116,58 @@ def run_headless(args: argparse.Namespace, argv: list[str]) -> int:
         render_text(report, Console(highlight=False, soft_wrap=True))
     if run.cancelled:
         return 130
+    return report.exit_code
+
+
+def _with_explanations(json_bytes: bytes, run: Any, *, use_ai: bool) -> bytes:
+    """Attach ``explanation`` (Markdown) and ``explained_by`` to every failed assertion of the JSON report."""
+    import orjson
+
+    from velotui.core.explain import explain_failures
+
+    data = orjson.loads(json_bytes)
+    found = {(app, q, id(r)): e for app, q, r, e in explain_failures(run, use_ai=use_ai)}
+    by_position: dict[tuple[str, str], list[Any]] = {}
+    for (app, q, _), e in found.items():
+        by_position.setdefault((app, q), []).append(e)
+    for app in data.get("apps", []):
+        for q in app.get("queries", []):
+            queue = list(by_position.get((app["name"], q["name"]), []))
+            for a in q.get("assertions", []):
+                if a.get("status") in ("failed", "error") and queue:
+                    e = queue.pop(0)
+                    a["explanation"] = e.markdown
+                    a["explained_by"] = e.source
+    return orjson.dumps(data, option=orjson.OPT_INDENT_2)
+
+
+def explain_command(args: argparse.Namespace, argv: list[str]) -> int:
+    """``velotui explain PATH [--query Q]``: run, then print an explanation of each failure as Markdown."""
+    from velotui.core.explain import explain_failures
+    from velotui.core.run import SuiteRun
+
+    path = Path(args.path)
+    if not path.exists():
+        print(f"error: {path}: no such file or folder", file=sys.stderr)
+        return 2
+    err = Console(stderr=True, highlight=False)
+    run = SuiteRun(path, _run_options(args, argv), on_event=ProgressPrinter(err, True))
+    report = run.execute()
+    explained = explain_failures(run, use_ai=not args.no_ai, query=args.query)
+    if not explained:
+        print("# Nothing to explain\n\nEvery assertion passed." if report.exit_code == 0 else
+              "# Nothing to explain\n\nNo assertion failed; the run had load or engine errors:\n")
+        if report.exit_code != 0:
+            for app in report.apps:
+                if app.error:
+                    print(f"- {app.file}: {app.error}")
+                for q in app.queries:
+                    if q.error:
+                        print(f"- {app.name} / {q.name}: {q.error}")
+        return report.exit_code
+    for app, q, result, e in explained:
+        print(e.markdown)
+        print()
     return report.exit_code
 
 

@@ -72,6 +72,7 @@ class SuiteRun:
         self.now_ms = self.options.now_ms if self.options.now_ms is not None else _now_ms()
         self.cancelled = False
         self._cluster: Any = None
+        self.query_records: dict[tuple[str, str], QueryRecord] = {}  # what explain needs, per (app, query)
 
     # -- public ---------------------------------------------------------------------------------
     def execute(self) -> Any:
@@ -178,6 +179,20 @@ class SuiteRun:
         names = tuple(q.name for q in loaded.spec.queries)
         self._emit(ev.AppLoaded(loaded.name, str(app_files.sql_path), names))
         return _AppRunner(self, loaded).run()
+
+
+@dataclass
+class QueryRecord:
+    """What a finished query leaves for the explain service: its app, inputs, outputs and results."""
+
+    loaded: Any  # velotui.core.loading.LoadedApp
+    query: Any  # the spec's QueryTest
+    statement: Any  # velotui.sql.model.Statement
+    inputs: dict[str, list[dict]]
+    input_times: dict[str, list[int]]
+    outputs: list[Message]
+    lineage: list[list[int]] | None
+    results: list[Any]
 
 
 class _AppRunner:
@@ -352,6 +367,11 @@ class _AppRunner:
                 res = evaluate(expected_output, ctx)
                 results.append(res)
                 run._emit(ev.AssertionEvaluated(app_name, query.name, res))
+            run.query_records[(app_name, query.name)] = QueryRecord(
+                loaded=loaded, query=query, statement=statement,
+                inputs={p.source: p.records for p in prepared},
+                input_times={p.source: [m.timestamp for m in p.messages] for p in prepared},
+                outputs=captured, lineage=st_result.lineage if st_result else None, results=results)
             failed = any(r.status in ("failed", "error") for r in results)
             return QueryReport(name=query.name, status="failed" if failed else "passed", records_in=records_in,
                                records_out=len(captured), duration_ms=duration_ms, assertions=results,

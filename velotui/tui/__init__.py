@@ -11,7 +11,8 @@ def run_tui(args: Any) -> int:
     kafka = getattr(args, "kafka", None) or ("testcontainers" if getattr(args, "use_testcontainers", False)
                                              else "embedded")
     app = VelotuiApp(args.path, theme_name=getattr(args, "theme", None), watch=getattr(args, "watch", False),
-                     kafka=kafka, seed=getattr(args, "seed", None), now_ms=getattr(args, "now", None))
+                     kafka=kafka, seed=getattr(args, "seed", None), now_ms=getattr(args, "now", None),
+                     use_ai=not getattr(args, "no_ai", False))
     app.run()
     return app.return_code or 0
 

@@ -54,8 +54,9 @@ class VelotuiApp(App[int]):
 
     def __init__(self, path: str | Path, *, theme_name: str | None = None, watch: bool = False,
                  config: TuiConfig | None = None, kafka: str = "embedded", seed: int | None = None,
-                 now_ms: int | None = None) -> None:
+                 now_ms: int | None = None, use_ai: bool = True) -> None:
         super().__init__()
+        self.use_ai = use_ai
         self.root_path = Path(path)
         self.config = config or load_config()
         self.suite: Suite = discover(self.root_path)
@@ -67,6 +68,7 @@ class VelotuiApp(App[int]):
         self.captured: dict[str, list[Message]] = {}  # topic -> every record seen this run
         self.query_topics: dict[tuple[str, str], tuple[str, ...]] = {}  # (app, query) -> sink topics
         self.current_run: Any = None
+        self.runs: list[Any] = []
         self.running = False
         self._mtimes: dict[Path, float] = {}
         self._app_files: dict[str, str] = {}  # app name -> SQL file
@@ -173,6 +175,8 @@ class VelotuiApp(App[int]):
                 run = SuiteRun(target, RunOptions(query=query, seed=self.seed, now_ms=self.now_ms, kafka=self.kafka),
                                on_event=lambda e: self.post_message(RunEvent(e)))
                 self.current_run = run
+                self.runs.append(run)
+                del self.runs[:-20]  # explain looks back over the recent runs
                 run.execute()
                 if run.cancelled:
                     break
@@ -336,7 +340,8 @@ class VelotuiApp(App[int]):
 
     @work(thread=True, exclusive=True, group="explain")
     def _explain(self, leaf: Any) -> None:
-        markdown = explain_markdown(leaf, self.report)
+        run = next((r for r in reversed(self.runs) if (leaf.app, leaf.query) in r.query_records), None)
+        markdown = explain_markdown(leaf, run, use_ai=self.use_ai)
         self.call_from_thread(self.push_screen, MarkdownModal(markdown))
 
     def action_edit(self) -> None:
@@ -397,23 +402,16 @@ class VelotuiApp(App[int]):
                 self.notify(f"{Path(app_file).name} changed — press r to re-run")
 
 
-def explain_markdown(leaf: Any, report: Any) -> str:
-    """The explanation of a failing assertion (velotui.ai when available, else the offline explainer)."""
-    try:
-        from velotui.ai import explain_failure  # type: ignore[attr-defined]
-    except ImportError:
-        explain_failure = None
-    if explain_failure is not None:
-        return explain_failure(leaf.app, leaf.query, leaf.result, report)
-    r = leaf.result
-    lines = [f"# {r.type} failed in {leaf.app} / {leaf.query}", "",
-             "_Offline explanation: the evidence of the failure._", "",
-             f"- **expected:** `{r.expected}`", f"- **actual:** `{r.actual}`"]
-    if r.message:
-        lines.append(f"- **message:** {r.message}")
-    if getattr(r, "file", None):
-        lines.append(f"- **assertion:** `{r.file}:{r.line}`")
-    if r.samples:
-        lines += ["", "## Offending records", ""]
-        lines += [f"- `{s}`" for s in r.samples[:5]]
-    return "\n".join(lines)
+def explain_markdown(leaf: Any, run: Any, *, use_ai: bool = True) -> str:
+    """The explanation of a failing assertion: velotui.ai (Anthropic, hook, or offline explainer)."""
+    from velotui.ai import explain
+    from velotui.core.explain import failure_context
+
+    ctx = failure_context(run, leaf.app, leaf.query, leaf.result) if run is not None else None
+    if ctx is None:
+        r = leaf.result
+        return (f"# {r.type} failed in {leaf.app} / {leaf.query}\n\n- expected `{r.expected}`, got `{r.actual}`"
+                f"\n- {r.message}\n\n_(the run that produced this result is gone; re-run to explain it)_")
+    result = explain(ctx, use_ai=use_ai)
+    source = {"anthropic": "Anthropic", "command": "ai.command hook", "offline": "offline explainer"}[result.source]
+    return result.markdown + f"\n\n---\n_explained by the {source}_"
