@@ -1,0 +1,96 @@
+"""Snapshot tests of each screen at a fixed size (pytest-textual-snapshot; update with --snapshot-update).
+
+The app runs with a fixed seed and frozen clock so every run draws the same screen.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from velotui.tui.app import VelotuiApp
+from velotui.tui.keymap import TuiConfig
+from velotui.tui.widgets.apps_tree import AppNode, AppsTree
+
+# a relative path keeps the snapshots independent of where the repository is cloned
+ROOT = Path(__file__).resolve().parents[2]
+SUITE = Path("tests/fixtures/tui_suite")
+SIZE = (120, 40)
+
+
+@pytest.fixture(autouse=True)
+def _in_repo_root(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(ROOT)
+    monkeypatch.delenv("ANTHROPIC_API_KEY", raising=False)
+    monkeypatch.setenv("VELOTUI_CONFIG", os.devnull + ".toml")
+
+
+def _app() -> VelotuiApp:
+    return VelotuiApp(SUITE, config=TuiConfig(), seed=5, now_ms=1_700_000_000_000)
+
+
+def _select(app: VelotuiApp, name: str) -> None:
+    tree = app.query_one(AppsTree)
+    for line in range(tree.last_line + 1):
+        node = tree.get_node_at_line(line)
+        if node is not None and isinstance(node.data, AppNode) and node.data.name == name:
+            tree.cursor_line = line
+            return
+
+
+async def _no_blink(pilot) -> None:  # type: ignore[no-untyped-def]
+    from textual.widgets import TextArea
+
+    for ta in pilot.app.query(TextArea):
+        ta.cursor_blink = False
+    await pilot.pause()
+
+
+def test_main_screen(snap_compare) -> None:  # type: ignore[no-untyped-def]
+    assert snap_compare(_app(), terminal_size=SIZE, run_before=_no_blink)
+
+
+def test_main_screen_after_run(snap_compare) -> None:  # type: ignore[no-untyped-def]
+    async def run_all(pilot) -> None:  # type: ignore[no-untyped-def]
+        await _no_blink(pilot)
+        await pilot.press("R")
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+        pilot.app.query_one("#stress").display = False  # live rates and memory differ between runs
+        pilot.app.query_one("#tail").styles.width = "1fr"
+        pilot.app.query_one("#tail").border_subtitle = ""
+        await pilot.pause()
+
+    assert snap_compare(_app(), terminal_size=SIZE, run_before=run_all)
+
+
+def test_schema_tab(snap_compare) -> None:  # type: ignore[no-untyped-def]
+    async def schema(pilot) -> None:  # type: ignore[no-untyped-def]
+        _select(pilot.app, "orders_pass")
+        await pilot.pause()
+        pilot.app.query_one("#source").active = "tab-schema"
+        await _no_blink(pilot)
+
+    assert snap_compare(_app(), terminal_size=SIZE, run_before=schema)
+
+
+def test_records_screen(snap_compare) -> None:  # type: ignore[no-untyped-def]
+    async def records(pilot) -> None:  # type: ignore[no-untyped-def]
+        _select(pilot.app, "orders_pass")
+        await pilot.press("r")
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+        pilot.app.open_query("orders_pass", "orders_out")
+        await pilot.pause()
+
+    assert snap_compare(_app(), terminal_size=SIZE, run_before=records)
+
+
+def test_help_screen(snap_compare) -> None:  # type: ignore[no-untyped-def]
+    assert snap_compare(_app(), terminal_size=SIZE, press=["question_mark"], run_before=_no_blink)
+
+
+def test_small_terminal(snap_compare) -> None:  # type: ignore[no-untyped-def]
+    assert snap_compare(_app(), terminal_size=(80, 24), run_before=_no_blink)
