@@ -1,0 +1,94 @@
+"""File formats: test specs, data schemas and source/sink configs (velo-test compatible)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from velotui.spec.config import config_get, load_config_file, substitute_env
+from velotui.spec.schema import Constraints, DataSchema, SchemaField
+from velotui.spec.test_spec import AssertionSpec, InputSpec, QueryTest, TestSpec, TimeSimulation
+from velotui.spec.validation import SpecWarning, check_unknown, validate
+from velotui.spec.yaml_source import parse_yaml, read_yaml
+
+
+def _check_assertion_types(spec: TestSpec, doc: Any) -> None:
+    """Unknown assertion types are errors at load time (FORMATS.md)."""
+    import difflib
+
+    from velotui.errors import SpecError
+
+    try:
+        from velotui.assertions import ASSERTION_TYPES
+
+        known = set(ASSERTION_TYPES)
+    except ImportError:  # pragma: no cover - assertions ship with the package
+        return
+    for q in spec.queries:
+        for a in [*q.assertions, *q.metric_assertions, *(x for o in q.outputs for x in o.assertions)]:
+            if a.type not in known:
+                close = difflib.get_close_matches(a.type, sorted(known), n=1)
+                raise SpecError(f"unknown assertion type {a.type!r}", file=a.file, line=a.line, column=a.column,
+                                hint=(f"did you mean {close[0]!r}? " if close else "") +
+                                "known types: " + ", ".join(sorted(known)))
+
+
+def parse_test_spec(text: str, path: str | Path | None = None, *, strict: bool = False) -> TestSpec:
+    doc = parse_yaml(text, path)
+    spec = validate(TestSpec, doc)
+    spec._path = Path(path) if path else None
+    spec._warnings = check_unknown(spec, doc, strict=strict)
+    _check_assertion_types(spec, doc)
+    return spec
+
+
+def load_test_spec(path: str | Path, *, strict: bool = False) -> TestSpec:
+    doc = read_yaml(path)
+    spec = validate(TestSpec, doc)
+    spec._path = Path(path)
+    spec._warnings = check_unknown(spec, doc, strict=strict)
+    _check_assertion_types(spec, doc)
+    return spec
+
+
+def parse_data_schema(text: str, path: str | Path | None = None, *, strict: bool = False) -> DataSchema:
+    doc = parse_yaml(text, path)
+    schema = validate(DataSchema, doc)
+    schema._path = Path(path) if path else None
+    schema._warnings = check_unknown(schema, doc, strict=strict)
+    return schema
+
+
+def load_data_schema(path: str | Path, *, strict: bool = False) -> DataSchema:
+    doc = read_yaml(path)
+    schema = validate(DataSchema, doc)
+    schema._path = Path(path)
+    schema._warnings = check_unknown(schema, doc, strict=strict)
+    return schema
+
+
+def json_schema(kind: str) -> dict[str, Any]:
+    """JSON Schema of a YAML format: ``spec`` (test spec) or ``schema`` (data schema), for editors."""
+    model = {"spec": TestSpec, "schema": DataSchema}.get(kind)
+    if model is None:
+        raise ValueError(f"unknown format {kind!r}: use 'spec' or 'schema'")
+    out = model.model_json_schema(by_alias=True)
+    out["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    out["title"] = {"spec": "velotui test spec (*.test.yaml)", "schema": "velotui data schema (*.schema.yaml)"}[kind]
+    if kind == "spec":
+        try:
+            from velotui.assertions import ASSERTION_TYPES
+
+            defs = out.get("$defs", {})
+            if "AssertionSpec" in defs:
+                defs["AssertionSpec"]["properties"]["type"]["enum"] = sorted(ASSERTION_TYPES)
+        except ImportError:  # pragma: no cover
+            pass
+    return out
+
+
+__all__ = [
+    "AssertionSpec", "Constraints", "DataSchema", "InputSpec", "QueryTest", "SchemaField", "SpecWarning",
+    "TestSpec", "TimeSimulation", "config_get", "json_schema", "load_config_file", "load_data_schema",
+    "load_test_spec", "parse_data_schema", "parse_test_spec", "substitute_env",
+]

@@ -1,0 +1,109 @@
+"""Discovery of apps, specs, schemas and data folders in a folder tree (FORMATS.md §1)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+SKIP_DIRS = {".git", ".venv", "venv", "node_modules", "__pycache__", ".pytest_cache", ".hypothesis"}
+
+
+@dataclass
+class AppFiles:
+    """One SQL app and the files that go with it."""
+
+    sql_path: Path
+    spec_path: Path | None
+    schema_dirs: list[Path] = field(default_factory=list)  # nearest first
+    data_dirs: list[Path] = field(default_factory=list)
+
+
+@dataclass
+class Suite:
+    root: Path
+    apps: list[AppFiles]
+
+
+def _spec_for(sql: Path) -> Path | None:
+    stem, here = sql.stem, sql.parent
+    for cand in (here / f"{stem}.test.yaml", here / f"{stem}.spec.yaml", here.parent / "tests" / f"{stem}.test.yaml",
+                 here.parent / "tests" / f"{stem}.spec.yaml"):
+        if cand.is_file():
+            return cand
+    for cand in (here / "test_spec.yaml", here.parent / "test_spec.yaml"):
+        if cand.is_file() and _names_app(cand, sql):
+            return cand
+    return None
+
+
+def _names_app(spec: Path, sql: Path) -> bool:
+    """A shared ``test_spec.yaml`` belongs to a SQL file when it is alone or the spec names its app."""
+    siblings = [p for p in sql.parent.glob("*.sql") if not p.name.endswith(".annotated.sql")]
+    if len(siblings) == 1:
+        return True
+    try:
+        text = spec.read_text()
+        head = sql.read_text()[:2000]
+    except OSError:
+        return False
+    for line in text.splitlines():
+        if line.startswith("application:"):
+            app = line.split(":", 1)[1].strip().strip("'\"")
+            return app == sql.stem or f"@app: {app}" in head or f"@app:{app}" in head
+    return False
+
+
+def _upwards(start: Path, root: Path, names: tuple[str, ...]) -> list[Path]:
+    out: list[Path] = []
+    d = start
+    while True:
+        for n in names:
+            if (d / n).is_dir():
+                out.append(d / n)
+        if d == root or root not in d.parents:
+            break
+        d = d.parent
+    return out
+
+
+def app_files_for(sql: Path, root: Path | None = None) -> AppFiles:
+    sql = sql.resolve() if not sql.is_absolute() else sql
+    root = (root or sql.parent).resolve()
+    sql_abs = sql.resolve()
+    return AppFiles(sql_path=sql, spec_path=_spec_for(sql_abs),
+                    schema_dirs=_upwards(sql_abs.parent, root, ("schemas", "schema")),
+                    data_dirs=_upwards(sql_abs.parent, root, ("data",)))
+
+
+def discover(path: str | Path) -> Suite:
+    """Every ``X.sql`` under ``path`` (or the one file) with its spec, schema and data folders, sorted."""
+    p = Path(path)
+    if p.is_file():
+        root = p.parent
+        return Suite(root=root, apps=[_relative(app_files_for(p.resolve(), root.resolve()), p)])
+    root = p
+    sqls: list[Path] = []
+    for f in sorted(root.rglob("*.sql")):
+        rel_parts = f.relative_to(root).parts
+        if any(part in SKIP_DIRS or part.startswith(".") for part in rel_parts[:-1]):
+            continue
+        if f.name.endswith(".annotated.sql"):
+            continue
+        sqls.append(f)
+    apps = [_relative(app_files_for(f.resolve(), root.resolve()), f) for f in sqls]
+    return Suite(root=root, apps=apps)
+
+
+def _relative(files: AppFiles, given: Path) -> AppFiles:
+    """Keep the SQL path as the user wrote it (relative paths stay relative in reports)."""
+    files.sql_path = given
+    return files
+
+
+def find_schema(app: AppFiles, name: str) -> Path | None:
+    """``<name>.schema.yaml`` (or ``.yaml``/``.yml``) in the app's schema folders, nearest first."""
+    for d in app.schema_dirs:
+        for cand in (d / f"{name}.schema.yaml", d / f"{name}.schema.yml", d / f"{name}.yaml", d / f"{name}.yml"):
+            if cand.is_file():
+                return cand
+    return None

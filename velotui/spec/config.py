@@ -1,0 +1,94 @@
+"""Source/sink config files (FORMATS.md §5): ``extends`` chains, ``${VAR:default}``, dotted or nested keys."""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+from typing import Any
+
+from velotui.errors import SpecError
+from velotui.spec.yaml_source import read_yaml
+
+_VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::([^}]*))?\}")
+BOOTSTRAP_ENV = ("KAFKA_BOOTSTRAP_SERVERS", "VELOSTREAM_KAFKA_BROKERS")
+
+
+def substitute_env(value: Any, env: dict[str, str] | None = None) -> Any:
+    """Replace ``${VAR}`` and ``${VAR:default}`` in every string of ``value``."""
+    env = dict(os.environ) if env is None else env
+    if isinstance(value, str):
+        def repl(m: re.Match[str]) -> str:
+            name, default = m.group(1), m.group(2)
+            if name in env:
+                return env[name]
+            if default is not None:
+                return default
+            return m.group(0)
+
+        return _VAR.sub(repl, value)
+    if isinstance(value, dict):
+        return {k: substitute_env(v, env) for k, v in value.items()}
+    if isinstance(value, list):
+        return [substitute_env(v, env) for v in value]
+    return value
+
+
+def deep_merge(base: dict[str, Any], child: dict[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for k, v in child.items():
+        if isinstance(v, dict) and isinstance(out.get(k), dict):
+            out[k] = deep_merge(out[k], v)
+        else:
+            out[k] = v
+    return out
+
+
+def load_config_file(path: str | Path, *, env: dict[str, str] | None = None,
+                     _chain: tuple[Path, ...] = ()) -> dict[str, Any]:
+    """Load a config file with its ``extends`` chain merged (child wins) and variables substituted."""
+    p = Path(path).resolve()
+    if p in _chain:
+        names = " -> ".join(x.name for x in (*_chain, p))
+        raise SpecError(f"config 'extends' cycle: {names}", file=_chain[-1], hint="remove one of the extends")
+    if not p.exists():
+        where = _chain[-1] if _chain else None
+        raise SpecError(f"config file not found: {p}", file=where,
+                        hint="config paths are relative to the file that names them")
+    doc = read_yaml(p)
+    data = doc.data or {}
+    if not isinstance(data, dict):
+        raise doc.error("a config file must be a mapping of keys", ())
+    parent = data.pop("extends", None)
+    if parent:
+        parents = parent if isinstance(parent, list) else [parent]
+        merged: dict[str, Any] = {}
+        for item in parents:
+            merged = deep_merge(merged, load_config_file(p.parent / str(item), env=env, _chain=(*_chain, p)))
+        data = deep_merge(merged, data)
+    data = substitute_env(data, env)
+    environ = dict(os.environ) if env is None else env
+    for var in BOOTSTRAP_ENV:
+        if environ.get(var) and not _chain:
+            if "bootstrap.servers" in data or "bootstrap" in data:
+                data["bootstrap.servers"] = environ[var]
+            break
+    return data
+
+
+def config_get(cfg: dict[str, Any], dotted: str, default: Any = None) -> Any:
+    """Read ``a.b.c`` from a config whether it is written dotted (``a.b.c: x``) or nested."""
+    if dotted in cfg:
+        return cfg[dotted]
+    parts = dotted.split(".")
+    for i in range(1, len(parts)):
+        head, rest = ".".join(parts[:i]), ".".join(parts[i:])
+        node = cfg.get(head)
+        if isinstance(node, dict):
+            found = config_get(node, rest, _MISSING)
+            if found is not _MISSING:
+                return found
+    return default
+
+
+_MISSING = object()

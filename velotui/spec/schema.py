@@ -1,0 +1,232 @@
+"""Data schema (``*.schema.yaml``), velo-test compatible (FORMATS.md §3)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import Field, field_validator, model_validator
+from pydantic import PrivateAttr
+
+from velotui.spec.validation import LocatedModel, SpecModel
+
+FIELD_TYPES = ("string", "integer", "float", "boolean", "timestamp", "date", "uuid", "decimal")
+
+
+class EnumValues(SpecModel):
+    values: list[Any] = Field(description="allowed values")
+    weights: list[float] | None = Field(None, description="relative weights, one per value")
+
+    @model_validator(mode="after")
+    def _weights_match(self) -> EnumValues:
+        if not self.values:
+            raise ValueError("enum_values.values must list at least one value")
+        if self.weights is not None:
+            if len(self.weights) != len(self.values):
+                raise ValueError(f"enum_values has {len(self.values)} values but {len(self.weights)} weights")
+            if any(w < 0 for w in self.weights) or sum(self.weights) <= 0:
+                raise ValueError("enum_values.weights must be non-negative and not all zero")
+        return self
+
+
+class Range(SpecModel):
+    min: float = Field(description="smallest value")
+    max: float = Field(description="largest value")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Range:
+        if self.min > self.max:
+            raise ValueError(f"range min ({self.min:g}) is greater than max ({self.max:g})")
+        return self
+
+
+class Length(SpecModel):
+    min: int = Field(0, ge=0)
+    max: int = Field(20, ge=0)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Length:
+        if self.min > self.max:
+            raise ValueError(f"length min ({self.min}) is greater than max ({self.max})")
+        return self
+
+
+class NormalDist(SpecModel):
+    mean: float
+    std_dev: float = Field(ge=0)
+
+
+class ZipfDist(SpecModel):
+    exponent: float = Field(gt=1.0, description="Zipf exponent (> 1)")
+
+
+class RandomWalk(SpecModel):
+    drift: float = 0.0
+    volatility: float = Field(0.01, ge=0)
+    group_by: str | None = None
+    allow_below_min: bool = False
+    allow_above_max: bool = False
+
+
+class Distribution(SpecModel):
+    """``uniform`` | ``{normal: …}`` | ``{log_normal: …}`` | ``{zipf: …}`` | ``{random_walk: …}``."""
+
+    kind: Literal["uniform", "normal", "log_normal", "zipf", "random_walk", "exponential"] = "uniform"
+    normal: NormalDist | None = None
+    log_normal: NormalDist | None = None
+    zipf: ZipfDist | None = None
+    random_walk: RandomWalk | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_short(cls, data: Any) -> Any:
+        if isinstance(data, str):
+            if data not in ("uniform", "normal", "log_normal", "zipf", "random_walk", "exponential"):
+                raise ValueError(f"unknown distribution {data!r}; use uniform, normal, log_normal, zipf "
+                                 "or random_walk")
+            return {"kind": data}
+        if isinstance(data, dict):
+            kinds = [k for k in ("normal", "log_normal", "zipf", "random_walk") if k in data]
+            if len(kinds) > 1:
+                raise ValueError("give one distribution, not " + " and ".join(kinds))
+            if kinds and "kind" not in data:
+                return {**data, "kind": kinds[0]}
+        return data
+
+
+class Derived(SpecModel):
+    expression: str
+    depends_on: list[str] = Field(default_factory=list)
+
+
+class References(SpecModel):
+    schema_name: str | None = Field(None, alias="schema", description="schema whose records are referenced")
+    field: str = Field(description="field of the referenced records")
+    file: str | None = Field(None, description="CSV/JSONL file to read the values from instead")
+
+    @model_validator(mode="after")
+    def _source(self) -> References:
+        if not self.schema_name and not self.file:
+            raise ValueError("references needs 'schema' (generated in the same run) or 'file'")
+        return self
+
+
+class TimeRange(SpecModel):
+    start: str | int = Field(description="relative (-1h, now, +30m) or ISO 8601, or epoch ms")
+    end: str | int = Field("now")
+
+
+class Constraints(SpecModel):
+    enum_values: EnumValues | None = None
+    range: Range | None = None
+    length: Length | None = None
+    pattern: str | None = None
+    distribution: Distribution | None = None
+    derived: Derived | None = None
+    references: References | None = None
+    timestamp_range: TimeRange | None = None
+    timestamp_epoch_ms: TimeRange | None = None
+
+    @field_validator("pattern")
+    @classmethod
+    def _regex(cls, v: str | None) -> str | None:
+        if v is not None:
+            try:
+                re.compile(v)
+            except re.error as e:
+                raise ValueError(f"pattern is not a valid regular expression: {e}") from None
+        return v
+
+    @field_validator("enum_values", mode="before")
+    @classmethod
+    def _enum_list(cls, v: Any) -> Any:
+        return {"values": v} if isinstance(v, list) else v
+
+
+class SchemaField(LocatedModel):
+    name: str
+    type: str | dict[str, Any] = Field(
+        "string", description="string | integer | float | boolean | timestamp | date | uuid | "
+        "{decimal: {precision: N}}")
+    nullable: bool = False
+    null_probability: float | None = Field(None, ge=0, le=1)
+    description: str | None = None
+    constraints: Constraints = Field(default_factory=Constraints)
+
+    @field_validator("type")
+    @classmethod
+    def _known_type(cls, v: Any) -> Any:
+        if isinstance(v, str):
+            base = v.lower()
+            aliases = {"int": "integer", "long": "integer", "bigint": "integer", "double": "float",
+                       "number": "float", "bool": "boolean", "str": "string", "text": "string",
+                       "datetime": "timestamp"}
+            base = aliases.get(base, base)
+            if base.startswith("decimal"):
+                return v
+            if base not in FIELD_TYPES:
+                raise ValueError(f"unknown field type {v!r}; use one of {', '.join(FIELD_TYPES)}")
+            return base
+        if isinstance(v, dict):
+            if set(v) != {"decimal"}:
+                raise ValueError("a structured type must be {decimal: {precision: N}}")
+            return v
+        raise ValueError("type must be a name or {decimal: {precision: N}}")
+
+    @property
+    def kind(self) -> str:
+        """The base type: string, integer, float, boolean, timestamp, date, uuid or decimal."""
+        if isinstance(self.type, dict) or str(self.type).lower().startswith("decimal"):
+            return "decimal"
+        return str(self.type)
+
+    @property
+    def precision(self) -> int:
+        """Decimal places of a decimal field (default 2)."""
+        if isinstance(self.type, dict):
+            spec = self.type.get("decimal") or {}
+            if isinstance(spec, dict):
+                return int(spec.get("precision", spec.get("scale", 2)))
+        m = re.match(r"decimal\s*\(\s*\d+\s*,\s*(\d+)\s*\)", str(self.type).lower())
+        return int(m.group(1)) if m else 2
+
+
+class DataSchema(LocatedModel):
+    name: str = Field(description="schema name (inputs refer to it)")
+    description: str | None = None
+    record_count: int | None = Field(None, ge=0, description="default number of records for inputs using it")
+    key_field: str | None = Field(None, description="field used as the message key")
+    fields: list[SchemaField] = Field(description="the record's fields, in order")
+    _path: Path | None = PrivateAttr(default=None)
+    _warnings: list[Any] = PrivateAttr(default_factory=list)
+
+    @property
+    def path(self) -> Path | None:
+        return self._path
+
+    @property
+    def warnings(self) -> list[Any]:
+        return self._warnings
+
+    def field(self, name: str) -> SchemaField | None:
+        return next((f for f in self.fields if f.name == name), None)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> DataSchema:
+        names = [f.name for f in self.fields]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise ValueError(f"duplicate field names: {', '.join(dupes)}")
+        if self.key_field and self.key_field not in names:
+            raise ValueError(f"key_field {self.key_field!r} is not a field (fields: {', '.join(names)})")
+        for f in self.fields:
+            d = f.constraints.derived
+            if d:
+                unknown = [x for x in d.depends_on if x not in names]
+                if unknown:
+                    raise ValueError(f"field {f.name!r}: derived depends_on unknown field(s) {', '.join(unknown)}")
+            rw = f.constraints.distribution.random_walk if f.constraints.distribution else None
+            if rw and rw.group_by and rw.group_by not in names:
+                raise ValueError(f"field {f.name!r}: random_walk group_by {rw.group_by!r} is not a field")
+        return self

@@ -1,0 +1,203 @@
+"""Test spec (``*.test.yaml``), velo-test compatible (FORMATS.md §2)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import Field, PrivateAttr, field_validator, model_validator
+
+from velotui.spec.validation import LocatedModel, SpecModel
+
+
+class TopicNaming(SpecModel):
+    pattern: str = "test_{run_id}_{base}"
+    namespace: str | None = None
+    branch: str | None = None
+    user: str | None = None
+    branch_from_env: str | None = None
+    user_from_env: str | None = None
+    hash_long_names: bool = True
+    max_topic_length: int = Field(249, ge=1, le=249)
+
+
+class TimeSimulation(SpecModel):
+    start_time: str | int | None = Field(None, description="relative (-3m, -1h, now, +1h) or ISO 8601")
+    end_time: str | int | None = None
+    sequential: bool = True
+    jitter_ms: int = Field(0, ge=0)
+    time_scale: float = Field(1.0, gt=0)
+    events_per_second: float | None = Field(None, gt=0)
+    batch_size: int = Field(1, ge=1)
+
+
+class SourceType(SpecModel):
+    type: Literal["kafka", "file"] = "kafka"
+    topic: str | None = None
+    path: str | None = None
+    format: str | None = None
+    watch: bool = False
+
+
+class InputSpec(LocatedModel):
+    source: str = Field(description="the source name as the SQL uses it (FROM name)")
+    source_type: SourceType | None = None
+    schema_name: str | None = Field(None, alias="schema", description="data schema (default: the source name)")
+    records: int | None = Field(None, ge=0)
+    data_file: str | None = None
+    from_previous: str | None = None
+    key_field: str | None = None
+    null_probability: float | None = Field(None, ge=0, le=1)
+    time_simulation: TimeSimulation | None = None
+
+    @field_validator("source_type", mode="before")
+    @classmethod
+    def _short_source_type(cls, v: Any) -> Any:
+        return {"type": v} if isinstance(v, str) else v
+
+
+class AssertionSpec(LocatedModel):
+    """One assertion as written: its ``type`` and every other key in ``params``."""
+
+    type: str = Field(description="assertion type (record_count, field_values, template, …)")
+    description: str | None = None
+    severity: Literal["error", "warning"] = "error"
+    params: dict[str, Any] = Field(default_factory=dict, description="the assertion's own keys")
+
+    __accepts_any_keys__ = True
+
+    @model_validator(mode="before")
+    @classmethod
+    def _collect_params(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            raise ValueError("an assertion is a mapping with a 'type' key")
+        own = {"type", "description", "severity", "params"}
+        params = dict(data.get("params") or {})
+        params.update({k: v for k, v in data.items() if k not in own})
+        return {**{k: v for k, v in data.items() if k in own}, "params": params}
+
+
+class SinkType(SpecModel):
+    type: Literal["kafka", "file"] = "kafka"
+    topic: str | None = None
+    path: str | None = None
+    format: str | None = None
+
+
+class OutputSpec(SpecModel):
+    sink_type: SinkType | None = None
+
+
+class SinkOutput(LocatedModel):
+    sink: str
+    assertions: list[AssertionSpec] = Field(default_factory=list)
+
+
+class ExpectedOutput(SpecModel):
+    records: list[dict[str, Any]] | None = None
+    file: str | None = None
+    order: Literal["exact", "per_key", "any"] = "any"
+    columns: Literal["all", "partial"] = "partial"
+    key_fields: list[str] = Field(default_factory=list)
+
+
+class QueryTest(LocatedModel):
+    name: str = Field(description="the CREATE STREAM/TABLE statement whose sink is captured")
+    description: str | None = None
+    skip: bool = False
+    dependencies: list[str] = Field(default_factory=list)
+    inputs: list[InputSpec] = Field(description="inputs published before the query runs")
+    output: OutputSpec | None = None
+    outputs: list[SinkOutput] = Field(default_factory=list)
+    assertions: list[AssertionSpec] = Field(default_factory=list)
+    metric_assertions: list[AssertionSpec] = Field(default_factory=list)
+    timeout_ms: int | None = Field(None, gt=0)
+    capture_format: Literal["json", "avro", "protobuf"] = "json"
+    capture_schema: str | None = None
+    expected_output: str | list[dict[str, Any]] | ExpectedOutput | None = None
+
+    @property
+    def all_assertions(self) -> list[AssertionSpec]:
+        return [*self.assertions, *self.metric_assertions]
+
+
+class FaultKind(SpecModel):
+    enabled: bool = False
+    rate: float = Field(0.0, ge=0, le=1)
+
+
+class MalformedRecords(FaultKind):
+    types: list[Literal["missing_field", "wrong_type", "invalid_json", "overflow", "empty_record",
+                        "unexpected_null", "invalid_encoding", "truncated"]] = Field(default_factory=list)
+
+
+class Duplicates(FaultKind):
+    max_duplicates: int = 1
+    delay_ms: int = 0
+
+
+class OutOfOrder(FaultKind):
+    max_delay_ms: int = 0
+    window_size: int | None = None
+
+
+class SlowProcessing(FaultKind):
+    min_delay_ms: int = 0
+    max_delay_ms: int = 0
+
+
+class FieldCorruption(FaultKind):
+    fields: list[str] = Field(default_factory=list)
+    target_fields: list[str] = Field(default_factory=list)
+    corruption_types: list[str] = Field(default_factory=list)
+
+
+class FaultInjection(SpecModel):
+    seed: int | None = None
+    enable_dlq: bool = True
+    dlq_max_size: int | None = None
+    malformed_records: MalformedRecords | None = None
+    duplicates: Duplicates | None = None
+    out_of_order: OutOfOrder | None = None
+    slow_processing: SlowProcessing | None = None
+    field_corruption: FieldCorruption | None = None
+
+
+class StressDefaults(SpecModel):
+    records: int | None = None
+    duration: str | None = None
+    rate: float | None = None
+
+
+class TestSpec(LocatedModel):
+    __test__ = False  # not a pytest test class
+
+    application: str = Field(description="app name (matches -- @app: in the SQL when present)")
+    description: str | None = None
+    default_timeout_ms: int = Field(30000, gt=0)
+    default_records: int = Field(1000, ge=0)
+    topic_naming: TopicNaming | None = None
+    config: dict[str, Any] = Field(default_factory=dict, description="overrides of the app's WITH properties")
+    seed: int | None = None
+    variables: dict[str, Any] = Field(default_factory=dict, description="values for {{variables.X}}")
+    fault_injection: FaultInjection | None = None
+    debug: dict[str, Any] | None = None
+    stress_test: StressDefaults | None = None
+    queries: list[QueryTest] = Field(description="one entry per output stream/table under test")
+    _path: Path | None = PrivateAttr(default=None)
+    _warnings: list[Any] = PrivateAttr(default_factory=list)
+
+    @property
+    def path(self) -> Path | None:
+        return self._path
+
+    @property
+    def warnings(self) -> list[Any]:
+        return self._warnings
+
+    @field_validator("config", mode="before")
+    @classmethod
+    def _config_text(cls, v: Any) -> Any:
+        if isinstance(v, dict):
+            return {str(k): (str(x).lower() if isinstance(x, bool) else x) for k, x in v.items()}
+        return v
