@@ -1,0 +1,283 @@
+"""A safe expression evaluator for spec and schema expressions (template assertions, derived fields).
+
+A spec file must never be able to run code. Expressions are parsed with ``ast`` and only a whitelist of
+node types is accepted: literals, names, boolean/comparison/arithmetic operators, conditional
+expressions, calls of whitelisted functions, ``r.x`` field access (reads a key, never a Python
+attribute), subscripts, list/tuple/dict literals, and comprehensions/generator expressions. No import,
+lambda, assignment, attribute starting with ``_``, or name that is not provided. Work is bounded: the
+expression length, the size of numbers and strings built by ``*`` and ``**``, and the number of steps a
+comprehension may take (and wall time).
+"""
+
+from __future__ import annotations
+
+import ast
+import math
+import time
+from collections.abc import Callable, Collection, Iterable, Mapping
+from typing import Any
+
+from velotui.errors import SandboxError
+
+MAX_SOURCE = 10_000
+MAX_STEPS = 5_000_000
+MAX_RESULT_LEN = 1_000_000
+MAX_POW_EXPONENT = 1_000
+
+
+def _avg(xs: Iterable[Any]) -> float | None:
+    vals = [x for x in xs if x is not None]
+    return sum(vals) / len(vals) if vals else None
+
+
+def _count(xs: Iterable[Any] | None = None) -> int:
+    if xs is None:
+        return 0
+    if isinstance(xs, (list, tuple, set, dict, str)):
+        return len(xs)
+    return sum(1 for _ in xs)
+
+
+def _concat(*parts: Any) -> str:
+    return "".join("" if p is None else str(p) for p in parts)
+
+
+DEFAULT_FUNCTIONS: dict[str, Callable[..., Any]] = {
+    "sum": lambda xs, start=0: sum((x for x in xs if x is not None), start),
+    "count": _count, "avg": _avg, "min": min, "max": max, "len": len, "abs": abs, "round": round,
+    "floor": math.floor, "ceil": math.ceil, "concat": _concat, "str": str, "int": int, "float": float,
+    "bool": bool, "any": any, "all": all, "sorted": sorted, "set": set, "list": list,
+    "sqrt": math.sqrt,
+}
+
+_ALLOWED = (
+    ast.Expression, ast.BoolOp, ast.And, ast.Or, ast.UnaryOp, ast.Not, ast.USub, ast.UAdd, ast.BinOp,
+    ast.Add, ast.Sub, ast.Mult, ast.Div, ast.FloorDiv, ast.Mod, ast.Pow, ast.Compare, ast.Eq, ast.NotEq,
+    ast.Lt, ast.LtE, ast.Gt, ast.GtE, ast.In, ast.NotIn, ast.Is, ast.IsNot, ast.IfExp, ast.Call,
+    ast.Constant, ast.Name, ast.Load, ast.Store, ast.Attribute, ast.Subscript, ast.Slice, ast.List,
+    ast.Tuple, ast.Dict, ast.Set, ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp,
+    ast.comprehension, ast.keyword,
+)
+
+
+class Record(dict):  # type: ignore[type-arg]
+    """A dict whose keys read as attributes in expressions (``r.price``); missing keys read as None."""
+
+    __slots__ = ()
+
+
+def _refuse(node: ast.AST, what: str, text: str) -> SandboxError:
+    col = getattr(node, "col_offset", 0) + 1
+    return SandboxError(f"{what} is not allowed in expressions (column {col} of {text!r})", column=col,
+                        hint="expressions may use fields, literals, operators and the listed functions only")
+
+
+class _Checker(ast.NodeVisitor):
+    def __init__(self, text: str, names: Collection[str] | None, functions: Collection[str]) -> None:
+        self.text = text
+        self.names = names
+        self.functions = functions
+        self.bound: list[set[str]] = []
+
+    def generic_visit(self, node: ast.AST) -> None:
+        if not isinstance(node, _ALLOWED):
+            raise _refuse(node, type(node).__name__.lower(), self.text)
+        super().generic_visit(node)
+
+    def visit_Attribute(self, node: ast.Attribute) -> None:
+        if node.attr.startswith("_"):
+            raise _refuse(node, f"attribute {node.attr!r} (names starting with '_')", self.text)
+        self.visit(node.value)
+
+    def visit_Name(self, node: ast.Name) -> None:
+        if node.id.startswith("_"):
+            raise _refuse(node, f"name {node.id!r} (names starting with '_')", self.text)
+        if isinstance(node.ctx, ast.Store):
+            return
+        if any(node.id in b for b in self.bound) or node.id in ("True", "False", "None"):
+            return
+        if node.id in self.functions:
+            return
+        if self.names is not None and node.id not in self.names:
+            known = ", ".join(sorted(set(self.names) | set(self.functions)))
+            raise SandboxError(f"unknown name {node.id!r} in {self.text!r}", column=node.col_offset + 1,
+                               hint=f"available: {known}")
+
+    def visit_Call(self, node: ast.Call) -> None:
+        if not isinstance(node.func, ast.Name) or node.func.id not in self.functions:
+            what = ast.unparse(node.func)
+            raise _refuse(node, f"calling {what!r}", self.text)
+        for a in node.args:
+            if isinstance(a, ast.Starred):
+                raise _refuse(a, "argument unpacking", self.text)
+            self.visit(a)
+        for k in node.keywords:
+            if k.arg is None:
+                raise _refuse(k, "keyword unpacking", self.text)
+            self.visit(k.value)
+
+    def _visit_comp(self, node: ast.AST, elts: list[ast.AST]) -> None:
+        scope: set[str] = set()
+        self.bound.append(scope)
+        for gen in node.generators:  # type: ignore[attr-defined]
+            self.visit(gen.iter)
+            for t in ast.walk(gen.target):
+                if isinstance(t, ast.Name):
+                    if t.id.startswith("_"):
+                        raise _refuse(t, f"name {t.id!r}", self.text)
+                    scope.add(t.id)
+                elif not isinstance(t, (ast.Tuple, ast.List, ast.Store)):
+                    raise _refuse(t, "this loop target", self.text)
+            for cond in gen.ifs:
+                self.visit(cond)
+            if gen.is_async:
+                raise _refuse(node, "async comprehension", self.text)
+        for e in elts:
+            self.visit(e)
+        self.bound.pop()
+
+    def visit_ListComp(self, node: ast.ListComp) -> None:
+        self._visit_comp(node, [node.elt])
+
+    visit_SetComp = visit_ListComp  # type: ignore[assignment]
+    visit_GeneratorExp = visit_ListComp  # type: ignore[assignment]
+
+    def visit_DictComp(self, node: ast.DictComp) -> None:
+        self._visit_comp(node, [node.key, node.value])
+
+
+class _Guard(ast.NodeTransformer):
+    """Rewrites the tree so that work is bounded at run time."""
+
+    def visit_BinOp(self, node: ast.BinOp) -> ast.AST:
+        self.generic_visit(node)
+        if isinstance(node.op, (ast.Pow, ast.Mult, ast.Add)):
+            name = {ast.Pow: "__pow", ast.Mult: "__mul", ast.Add: "__add"}[type(node.op)]
+            return ast.copy_location(ast.Call(func=ast.Name(id=name, ctx=ast.Load()), args=[node.left, node.right],
+                                              keywords=[]), node)
+        return node
+
+    def visit_Attribute(self, node: ast.Attribute) -> ast.AST:
+        self.generic_visit(node)
+        return ast.copy_location(ast.Call(func=ast.Name(id="__field", ctx=ast.Load()),
+                                          args=[node.value, ast.Constant(node.attr)], keywords=[]), node)
+
+    def _guard_comp(self, node: Any) -> ast.AST:
+        self.generic_visit(node)
+        for gen in node.generators:
+            gen.iter = ast.Call(func=ast.Name(id="__iter", ctx=ast.Load()), args=[gen.iter], keywords=[])
+        return node
+
+    visit_ListComp = _guard_comp
+    visit_SetComp = _guard_comp
+    visit_GeneratorExp = _guard_comp
+    visit_DictComp = _guard_comp
+
+
+def _size(v: Any) -> int:
+    return len(v) if isinstance(v, (str, bytes, list, tuple)) else 0
+
+
+class _Budget:
+    def __init__(self, max_seconds: float) -> None:
+        self.max_seconds = max_seconds
+        self.steps = 0
+        self.deadline = 0.0
+
+    def start(self) -> None:
+        self.steps = 0
+        self.deadline = time.monotonic() + self.max_seconds
+
+    def tick(self) -> None:
+        self.steps += 1
+        if self.steps > MAX_STEPS or (self.steps % 4096 == 0 and time.monotonic() > self.deadline):
+            raise SandboxError("expression exceeded its time/step budget",
+                               hint="simplify the expression or assert over fewer records")
+
+
+def _field(obj: Any, name: str) -> Any:
+    if isinstance(obj, Mapping):
+        return obj.get(name)
+    getter = getattr(type(obj), "__sandbox_field__", None)
+    if getter is not None:
+        return getter(obj, name)
+    raise SandboxError(f"'.{name}' can only read fields of records and template values, not of "
+                       f"{type(obj).__name__}")
+
+
+def _pow(a: Any, b: Any) -> Any:
+    if isinstance(b, (int, float)) and abs(b) > MAX_POW_EXPONENT and isinstance(a, (int, float)) and abs(a) > 1:
+        raise SandboxError(f"exponent {b} is too large (limit {MAX_POW_EXPONENT})")
+    return a**b
+
+
+def _mul(a: Any, b: Any) -> Any:
+    if (_size(a) and isinstance(b, int) and _size(a) * b > MAX_RESULT_LEN) or (
+            _size(b) and isinstance(a, int) and _size(b) * a > MAX_RESULT_LEN):
+        raise SandboxError(f"result too large (limit {MAX_RESULT_LEN} items)")
+    return a * b
+
+
+def _add(a: Any, b: Any) -> Any:
+    if _size(a) + _size(b) > MAX_RESULT_LEN:
+        raise SandboxError(f"result too large (limit {MAX_RESULT_LEN} items)")
+    return a + b
+
+
+class CompiledExpression:
+    """An expression checked and compiled once; ``evaluate`` runs it against an environment."""
+
+    def __init__(self, text: str, code: Any, functions: Mapping[str, Callable[..., Any]], max_seconds: float) -> None:
+        self.text = text
+        self._code = code
+        self._functions = dict(functions)
+        self._budget = _Budget(max_seconds)
+
+    def evaluate(self, env: Mapping[str, Any] | None = None) -> Any:
+        budget = self._budget
+        budget.start()
+
+        def guarded_iter(xs: Any) -> Any:
+            for x in xs:
+                budget.tick()
+                yield x
+
+        scope: dict[str, Any] = {"__builtins__": {}, "__field": _field, "__pow": _pow, "__mul": _mul,
+                                 "__add": _add, "__iter": guarded_iter}
+        scope.update(self._functions)
+        if env:
+            scope.update(env)
+        try:
+            return eval(self._code, scope)  # noqa: S307 - the tree was whitelisted and guarded above
+        except SandboxError:
+            raise
+        except RecursionError:
+            raise SandboxError(f"expression {self.text!r} nests too deeply") from None
+        except Exception as e:
+            raise SandboxError(f"{type(e).__name__} evaluating {self.text!r}: {e}") from None
+
+
+def compile_expression(text: str, *, functions: Mapping[str, Callable[..., Any]] | None = None,
+                       names: Collection[str] | None = None, max_seconds: float = 2.0) -> CompiledExpression:
+    """Check ``text`` against the whitelist and compile it. ``names`` limits the free names (None: any)."""
+    if not isinstance(text, str):
+        raise SandboxError(f"expression must be text, got {type(text).__name__}")
+    if len(text) > MAX_SOURCE:
+        raise SandboxError(f"expression is too long ({len(text)} characters, limit {MAX_SOURCE})")
+    funcs = dict(DEFAULT_FUNCTIONS if functions is None else functions)
+    try:
+        tree = ast.parse(text.strip(), mode="eval")
+    except SyntaxError as e:
+        raise SandboxError(f"invalid expression {text!r}: {e.msg}", column=e.offset,
+                           hint="expressions use Python-like syntax: a > 0 and b in ['x', 'y']") from None
+    except (ValueError, RecursionError, MemoryError) as e:
+        raise SandboxError(f"invalid expression {text!r}: {e}") from None
+    _Checker(text, names, funcs).visit(tree)
+    guarded = ast.fix_missing_locations(_Guard().visit(tree))
+    code = compile(guarded, "<expression>", "eval")
+    return CompiledExpression(text, code, funcs, max_seconds)
+
+
+def evaluate(text: str, env: Mapping[str, Any] | None = None, **kw: Any) -> Any:
+    """Compile and evaluate once (for one-off expressions)."""
+    return compile_expression(text, **kw).evaluate(env)
