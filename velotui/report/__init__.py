@@ -1,0 +1,9 @@
+"""Reports of a run: the model, and text, JSON and JUnit XML writers."""
+
+from __future__ import annotations
+
+from velotui.report.model import AppReport, QueryReport, RunReport
+from velotui.report.writers import junit_tree, render_text, report_dict, to_json, write_junit
+
+__all__ = ["AppReport", "QueryReport", "RunReport", "junit_tree", "render_text", "report_dict", "to_json",
+           "write_junit"]

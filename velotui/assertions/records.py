@@ -1,0 +1,485 @@
+"""Assertions on the captured records: counts, fields, values, aggregates, templates, expectations."""
+
+from __future__ import annotations
+
+import statistics
+from collections import Counter
+from pathlib import Path
+from typing import Any, Literal
+
+import orjson
+from pydantic import Field, model_validator
+
+from velotui.assertions.base import (
+    Assertion,
+    AssertionContext,
+    Check,
+    Outcome,
+    as_number,
+    canonical_text,
+    compare,
+    field_values,
+    register,
+    template_env,
+    values_equal,
+)
+from velotui.errors import SpecError
+
+
+class RecordCountParams(Check):
+    equals: float | None = None
+    greater_than: float | None = None
+    less_than: float | None = None
+    greater_than_or_equals: float | None = None
+    less_than_or_equals: float | None = None
+    between: list[float] | None = None
+    expression: str | None = None
+
+    @model_validator(mode="after")
+    def _some_bound(self) -> RecordCountParams:
+        if all(getattr(self, k) is None for k in type(self).model_fields):
+            raise ValueError("give equals, greater_than, less_than, between or expression")
+        if self.between is not None and len(self.between) != 2:
+            raise ValueError("between takes [low, high]")
+        return self
+
+
+@register
+class RecordCount(Assertion):
+    type = "record_count"
+    Params = RecordCountParams
+
+    def check(self, p: RecordCountParams, ctx: AssertionContext) -> Outcome:
+        n = len(ctx.records)
+        fails, expected = [], {}
+        for op in ("equals", "greater_than", "less_than", "greater_than_or_equals", "less_than_or_equals"):
+            v = getattr(p, op)
+            if v is not None:
+                expected[op] = v
+                if not compare(n, op, v):
+                    fails.append(f"{op.replace('_', ' ')} {v:g}")
+        if p.between is not None:
+            expected["between"] = p.between
+            if not p.between[0] <= n <= p.between[1]:
+                fails.append(f"between {p.between[0]:g} and {p.between[1]:g}")
+        if p.expression is not None:
+            expected["expression"] = p.expression
+            from velotui.sandbox import compile_expression
+
+            text = p.expression.strip()
+            expr = text if any(text.startswith(o) for o in ("==", "!=", ">", "<")) else f"== {text}"
+            if not compile_expression(f"count {expr}").evaluate({**template_env(ctx), "count": n}):
+                fails.append(f"count {expr}")
+        if fails:
+            return Outcome(False, f"expected record count {', '.join(fails)}, got {n}", expected, n)
+        return Outcome(True, f"{n} records", expected, n)
+
+
+class FieldsParams(Check):
+    fields: list[str] = Field(default_factory=list)
+    key_field: str | None = None
+
+
+@register
+class SchemaContains(Assertion):
+    type = "schema_contains"
+    Params = FieldsParams
+
+    def check(self, p: FieldsParams, ctx: AssertionContext) -> Outcome:
+        bad = [r for r in ctx.records if any(f not in r for f in p.fields)]
+        missing = sorted({f for r in bad for f in p.fields if f not in r})
+        if bad:
+            return Outcome(False, f"{len(bad)} of {len(ctx.records)} records lack field(s) {', '.join(missing)}",
+                           p.fields, missing, bad)
+        if p.key_field:
+            nokey = [m.value for m in ctx.messages if m.value is not None and
+                     (m.key is None or not values_equal(m.key, m.value.get(p.key_field)))]
+            if nokey:
+                return Outcome(False, f"{len(nokey)} records do not carry {p.key_field!r} as the message key",
+                               p.key_field, f"{len(nokey)} mismatches", nokey)
+        return Outcome(True, f"every record has {', '.join(p.fields)}", p.fields, p.fields)
+
+
+@register
+class NoNulls(Assertion):
+    type = "no_nulls"
+    Params = FieldsParams
+
+    def check(self, p: FieldsParams, ctx: AssertionContext) -> Outcome:
+        bad = []
+        fields: set[str] = set()
+        for r in ctx.records:
+            names = p.fields or list(r)
+            nulls = [f for f in names if f in r and r[f] is None]
+            if nulls:
+                bad.append(r)
+                fields.update(nulls)
+        if bad:
+            return Outcome(False, f"{len(bad)} records have NULL in {', '.join(sorted(fields))}", "no NULLs",
+                           f"{len(bad)} records with NULL", bad)
+        return Outcome(True, "no NULLs", "no NULLs", "no NULLs")
+
+
+class FieldInSetParams(Check):
+    field: str
+    values: list[Any]
+
+
+@register
+class FieldInSet(Assertion):
+    type = "field_in_set"
+    Params = FieldInSetParams
+
+    def check(self, p: FieldInSetParams, ctx: AssertionContext) -> Outcome:
+        allowed = {canonical_text(v) for v in p.values}
+        bad = [r for r, v in field_values(ctx.records, p.field) if canonical_text(v) not in allowed]
+        if bad:
+            seen = sorted({canonical_text(r[p.field]) for r in bad})[:10]
+            return Outcome(False, f"{len(bad)} records have {p.field} outside the set: {', '.join(seen)}",
+                           p.values, seen, bad)
+        return Outcome(True, f"every {p.field} is in the set", p.values, p.values)
+
+
+class FieldValuesParams(Check):
+    field: str
+    operator: str = "equals"
+    value: Any = None
+
+
+@register
+class FieldValues(Assertion):
+    type = "field_values"
+    Params = FieldValuesParams
+
+    def check(self, p: FieldValuesParams, ctx: AssertionContext) -> Outcome:
+        pairs = field_values(ctx.records, p.field)
+        bad = [r for r, v in pairs if not compare(v, p.operator, p.value)]
+        want = f"{p.field} {p.operator.replace('_', ' ')} {canonical_text(p.value)}"
+        if bad:
+            shown = [canonical_text(r[p.field]) for r in bad[:3]]
+            return Outcome(False, f"expected every {want}; {len(bad)} of {len(pairs)} records do not "
+                           f"(e.g. {', '.join(shown)})", {"operator": p.operator, "value": p.value},
+                           shown, bad)
+        return Outcome(True, f"every {want} ({len(pairs)} records)", {"operator": p.operator, "value": p.value},
+                       f"{len(pairs)} records")
+
+
+class AggregateParams(Check):
+    function: Literal["SUM", "COUNT", "AVG", "MIN", "MAX", "sum", "count", "avg", "min", "max"]
+    field: str | None = None
+    expected: float
+    tolerance: float | None = None
+
+
+def aggregate(function: str, values: list[Any]) -> float | None:
+    nums = [as_number(v) for v in values]
+    nums = [v for v in nums if v is not None]
+    fn = function.upper()
+    if fn == "COUNT":
+        return float(len(values))
+    if not nums:
+        return 0.0 if fn == "SUM" else None
+    return {"SUM": sum(nums), "AVG": sum(nums) / len(nums), "MIN": min(nums), "MAX": max(nums)}[fn]
+
+
+@register
+class AggregateCheck(Assertion):
+    type = "aggregate_check"
+    Params = AggregateParams
+
+    def check(self, p: AggregateParams, ctx: AssertionContext) -> Outcome:
+        if p.field is None and p.function.upper() != "COUNT":
+            raise SpecError(f"aggregate_check {p.function} needs 'field'")
+        values = [v for _, v in field_values(ctx.records, p.field)] if p.field else list(ctx.records)
+        got = aggregate(p.function, values)
+        ok = got is not None and values_equal(got, p.expected, p.tolerance)
+        what = f"{p.function.upper()}({p.field or '*'})"
+        return Outcome(ok, f"{what} = {got if got is None else round(got, 6)}, expected {p.expected:g}"
+                       + (f" ± {p.tolerance:g}" if p.tolerance else ""), p.expected, got)
+
+
+class TemplateParams(Check):
+    expression: str
+
+
+@register
+class TemplateAssertion(Assertion):
+    type = "template"
+    Params = TemplateParams
+
+    def check(self, p: TemplateParams, ctx: AssertionContext) -> Outcome:
+        from velotui.sandbox import compile_expression
+
+        text = p.expression.strip()
+        if text.startswith("{{") and text.endswith("}}") and text.count("{{") == 1:
+            text = text[2:-2]
+        env = template_env(ctx)
+        value = compile_expression(text.replace("{{", "(").replace("}}", ")")).evaluate(env)
+        return Outcome(bool(value), f"{p.expression} is {bool(value)}", True, value)
+
+
+class NoDuplicatesParams(Check):
+    key_fields: list[str] = Field(default_factory=list)
+    allow_updates: bool = False
+    max_duplicate_percent: float = 0.0
+
+
+@register
+class NoDuplicates(Assertion):
+    type = "no_duplicates"
+    Params = NoDuplicatesParams
+
+    def check(self, p: NoDuplicatesParams, ctx: AssertionContext) -> Outcome:
+        if p.key_fields:
+            keys = [tuple(canonical_text(r.get(k)) for k in p.key_fields) for r in ctx.records]
+        else:
+            keys = [orjson.dumps(r, default=str, option=orjson.OPT_SORT_KEYS) for r in ctx.records]
+        if p.allow_updates and p.key_fields:
+            whole = [orjson.dumps(r, default=str, option=orjson.OPT_SORT_KEYS) for r in ctx.records]
+            counts = Counter(whole)
+            dupes = [r for r, w in zip(ctx.records, whole) if counts[w] > 1]
+        else:
+            counts = Counter(keys)
+            dupes = [r for r, k in zip(ctx.records, keys) if counts[k] > 1]
+        extra = sum(c - 1 for c in counts.values() if c > 1)
+        pct = 100.0 * extra / len(ctx.records) if ctx.records else 0.0
+        ok = pct <= p.max_duplicate_percent
+        return Outcome(ok, f"{extra} duplicate records ({pct:.2f}%), allowed {p.max_duplicate_percent:g}%",
+                       f"<= {p.max_duplicate_percent}%", round(pct, 4), dupes)
+
+
+class OrderingParams(Check):
+    field: str
+    direction: Literal["ascending", "descending", "asc", "desc"] = "ascending"
+    partition_by: str | list[str] | None = None
+    allow_equal: bool = True
+
+
+@register
+class Ordering(Assertion):
+    type = "ordering"
+    Params = OrderingParams
+
+    def check(self, p: OrderingParams, ctx: AssertionContext) -> Outcome:
+        parts = [p.partition_by] if isinstance(p.partition_by, str) else (p.partition_by or [])
+        last: dict[tuple[Any, ...], Any] = {}
+        bad = []
+        desc = p.direction in ("descending", "desc")
+        for r in ctx.records:
+            if p.field not in r or r[p.field] is None:
+                continue
+            key = tuple(canonical_text(r.get(x)) for x in parts)
+            v = as_number(r[p.field])
+            v = v if v is not None else canonical_text(r[p.field])
+            if key in last:
+                prev = last[key]
+                ok = (v > prev if not desc else v < prev) or (p.allow_equal and v == prev)
+                if not ok:
+                    bad.append(r)
+            last[key] = v
+        if bad:
+            return Outcome(False, f"{len(bad)} records break {p.direction} order of {p.field}"
+                           + (f" within {', '.join(parts)}" if parts else ""), p.direction, f"{len(bad)} breaks", bad)
+        return Outcome(True, f"{p.field} is {p.direction}", p.direction, p.direction)
+
+
+class ExpectedOutputParams(Check):
+    records: list[dict[str, Any]] | None = None
+    file: str | None = None
+    order: Literal["exact", "per_key", "any"] = "any"
+    columns: Literal["all", "partial"] = "partial"
+    key_fields: list[str] = Field(default_factory=list)
+    tolerance: float | None = None
+
+
+def _load_expected(p: ExpectedOutputParams, base: Path) -> list[dict[str, Any]]:
+    if p.records is not None:
+        return p.records
+    if not p.file:
+        raise SpecError("expected_output needs records or a file")
+    path = base / p.file
+    if path.suffix in (".yaml", ".yml"):
+        from velotui.spec.yaml_source import read_yaml
+
+        data = read_yaml(path).data
+        return list(data or [])
+    from velotui.datagen import load_data_file
+
+    return load_data_file(path)
+
+
+def _row_matches(actual: dict[str, Any], expected: dict[str, Any], columns: str, tol: float | None) -> bool:
+    if columns == "all" and set(actual) != set(expected):
+        return False
+    return all(k in actual and values_equal(actual[k], v, tol) for k, v in expected.items())
+
+
+@register
+class ExpectedOutput(Assertion):
+    type = "expected_output"
+    Params = ExpectedOutputParams
+
+    def check(self, p: ExpectedOutputParams, ctx: AssertionContext) -> Outcome:
+        want = _load_expected(p, ctx.base_dir)
+        got = ctx.records
+        if len(got) != len(want):
+            return Outcome(False, f"expected {len(want)} records, got {len(got)}", len(want), len(got), got[:5])
+        if p.order == "exact":
+            for i, (a, e) in enumerate(zip(got, want)):
+                if not _row_matches(a, e, p.columns, p.tolerance):
+                    return Outcome(False, f"record {i} differs: expected {e}, got {a}", e, a, [a])
+            return Outcome(True, f"{len(got)} records match in order", len(want), len(got))
+        if p.order == "per_key":
+            keys = p.key_fields or list(want[0]) if want else []
+            def group(rows: list[dict[str, Any]]) -> dict[tuple[str, ...], list[dict[str, Any]]]:
+                out: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+                for r in rows:
+                    out.setdefault(tuple(canonical_text(r.get(k)) for k in keys), []).append(r)
+                return out
+            gw, gg = group(want), group(got)
+            for k, rows in gw.items():
+                other = gg.get(k, [])
+                if len(other) != len(rows) or not all(_row_matches(a, e, p.columns, p.tolerance)
+                                                      for a, e in zip(other, rows)):
+                    return Outcome(False, f"records for key {k} differ", rows, other, other)
+            return Outcome(True, f"{len(got)} records match per key", len(want), len(got))
+        remaining = list(got)
+        for e in want:
+            hit = next((i for i, a in enumerate(remaining) if _row_matches(a, e, p.columns, p.tolerance)), None)
+            if hit is None:
+                return Outcome(False, f"expected record {e} not found in the output", e, None, remaining[:5])
+            remaining.pop(hit)
+        return Outcome(True, f"{len(got)} records match (any order)", len(want), len(got))
+
+
+class DistributionParams(Check):
+    field: str
+    distribution_type: Literal["normal", "uniform", "exponential", "custom"] = "normal"
+    mean: float | None = None
+    std_dev: float | None = None
+    min_value: float | None = None
+    max_value: float | None = None
+    tolerance: float = 0.1
+    min_records: int = 10
+
+
+@register
+class DistributionCheck(Assertion):
+    type = "distribution"
+    Params = DistributionParams
+
+    def check(self, p: DistributionParams, ctx: AssertionContext) -> Outcome:
+        vals = [as_number(v) for _, v in field_values(ctx.records, p.field)]
+        vals = [v for v in vals if v is not None]
+        if len(vals) < p.min_records:
+            return Outcome(False, f"only {len(vals)} values of {p.field}, need {p.min_records}", p.min_records,
+                           len(vals))
+        mean = statistics.fmean(vals)
+        sd = statistics.pstdev(vals)
+        problems = []
+        if p.mean is not None and abs(mean - p.mean) > abs(p.mean) * p.tolerance + 1e-9:
+            problems.append(f"mean {mean:.4g} vs {p.mean:g}")
+        if p.std_dev is not None and abs(sd - p.std_dev) > abs(p.std_dev) * p.tolerance + 1e-9:
+            problems.append(f"std_dev {sd:.4g} vs {p.std_dev:g}")
+        if p.min_value is not None and min(vals) < p.min_value:
+            problems.append(f"min {min(vals):.4g} < {p.min_value:g}")
+        if p.max_value is not None and max(vals) > p.max_value:
+            problems.append(f"max {max(vals):.4g} > {p.max_value:g}")
+        if p.distribution_type == "uniform" and p.min_value is not None and p.max_value is not None:
+            expected_mean = (p.min_value + p.max_value) / 2
+            if abs(mean - expected_mean) > (p.max_value - p.min_value) * p.tolerance:
+                problems.append(f"mean {mean:.4g} is not central for a uniform distribution ({expected_mean:g})")
+        actual = {"mean": round(mean, 6), "std_dev": round(sd, 6), "min": min(vals), "max": max(vals)}
+        return Outcome(not problems, "; ".join(problems) or f"{p.field} distribution within tolerance",
+                       p.model_dump(exclude_none=True), actual)
+
+
+class PercentileParams(Check):
+    field: str
+    p50: float | None = None
+    p75: float | None = None
+    p90: float | None = None
+    p95: float | None = None
+    p99: float | None = None
+    p999: float | None = None
+    mode: Literal["less_than", "greater_than"] = "less_than"
+    min_records: int = 1
+
+
+def percentile(sorted_vals: list[float], q: float) -> float:
+    if not sorted_vals:
+        return float("nan")
+    k = (len(sorted_vals) - 1) * q
+    lo = int(k)
+    hi = min(lo + 1, len(sorted_vals) - 1)
+    return sorted_vals[lo] + (sorted_vals[hi] - sorted_vals[lo]) * (k - lo)
+
+
+@register
+class Percentile(Assertion):
+    type = "percentile"
+    Params = PercentileParams
+
+    def check(self, p: PercentileParams, ctx: AssertionContext) -> Outcome:
+        vals = sorted(v for v in (as_number(x) for _, x in field_values(ctx.records, p.field)) if v is not None)
+        if len(vals) < p.min_records:
+            return Outcome(False, f"only {len(vals)} values, need {p.min_records}", p.min_records, len(vals))
+        qs = {"p50": 0.5, "p75": 0.75, "p90": 0.9, "p95": 0.95, "p99": 0.99, "p999": 0.999}
+        actual, bad = {}, []
+        for name, q in qs.items():
+            bound = getattr(p, name)
+            if bound is None:
+                continue
+            got = percentile(vals, q)
+            actual[name] = round(got, 6)
+            if (p.mode == "less_than" and not got <= bound) or (p.mode == "greater_than" and not got >= bound):
+                bad.append(f"{name} {got:.4g} not {p.mode.replace('_', ' ')} {bound:g}")
+        return Outcome(not bad, "; ".join(bad) or f"{p.field} percentiles within bounds",
+                       {k: getattr(p, k) for k in qs if getattr(p, k) is not None}, actual)
+
+
+class DataQualityParams(Check):
+    no_nulls_in: list[str] = Field(default_factory=list)
+    no_empty_strings_in: list[str] = Field(default_factory=list)
+    numeric_ranges: list[dict[str, Any]] = Field(default_factory=list)
+    string_patterns: list[dict[str, Any]] = Field(default_factory=list)
+    referential_integrity: list[dict[str, Any]] = Field(default_factory=list)
+    min_quality_score: float = 1.0
+
+
+@register
+class DataQuality(Assertion):
+    type = "data_quality"
+    Params = DataQualityParams
+
+    def check(self, p: DataQualityParams, ctx: AssertionContext) -> Outcome:
+        import re
+
+        bad: list[dict[str, Any]] = []
+        reasons: Counter[str] = Counter()
+        refs = []
+        for rule in p.referential_integrity:
+            src = ctx.inputs.get(rule.get("reference_source", "")) or ctx.outputs.get(rule.get("reference_source", ""))
+            if src is None:
+                raise SpecError(f"data_quality: reference_source {rule.get('reference_source')!r} is not an input "
+                                f"or output (inputs: {', '.join(ctx.inputs)})")
+            refs.append((rule["field"], {canonical_text(r.get(rule.get("reference_field", rule["field"])))
+                                         for r in src}))
+        patterns = [(r["field"], re.compile(r["pattern"])) for r in p.string_patterns]
+        for r in ctx.records:
+            why = [f"{f} is NULL" for f in p.no_nulls_in if r.get(f) is None]
+            why += [f"{f} is empty" for f in p.no_empty_strings_in if r.get(f) == ""]
+            for rng in p.numeric_ranges:
+                v = as_number(r.get(rng["field"]))
+                if v is not None and not (rng.get("min", float("-inf")) <= v <= rng.get("max", float("inf"))):
+                    why.append(f"{rng['field']} out of range")
+            why += [f"{f} does not match" for f, rx in patterns if r.get(f) is not None and not rx.fullmatch(str(r[f]))]
+            why += [f"{f} has no reference" for f, keys in refs if canonical_text(r.get(f)) not in keys]
+            if why:
+                bad.append(r)
+                reasons.update(why)
+        score = 1.0 - len(bad) / len(ctx.records) if ctx.records else 1.0
+        ok = score >= p.min_quality_score
+        return Outcome(ok, f"quality score {score:.4f} (min {p.min_quality_score:g})"
+                       + (f"; problems: {dict(reasons)}" if reasons else ""), p.min_quality_score, round(score, 6),
+                       bad)

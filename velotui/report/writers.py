@@ -1,0 +1,184 @@
+"""Report writers: text (rich), JSON (versioned, stable keys) and JUnit XML."""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ET
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import orjson
+from rich.console import Console
+from rich.markup import escape
+
+from velotui.report.model import RunReport
+
+_LABEL = {"passed": ("PASS", "green"), "failed": ("FAIL", "red"), "skipped": ("SKIP", "yellow"),
+          "error": ("ERROR", "red")}
+
+
+def _short(v: Any, width: int = 200) -> str:
+    text = orjson.dumps(v, default=str).decode() if isinstance(v, (dict, list)) else str(v)
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def render_text(report: RunReport, console: Console) -> None:
+    """One line per query, then a block per failure, then the summary, seed and reproduce command."""
+    for app in report.apps:
+        if app.error:
+            console.print(f"[red]ERROR[/] {escape(app.name)}  {escape(app.file)}")
+            continue
+        for q in app.queries:
+            label, colour = _LABEL[q.status]
+            console.print(f"[{colour}]{label:<5}[/] {escape(app.name)} / {escape(q.name)}  "
+                          f"{q.records_in} → {q.records_out}  {q.duration_ms:.0f} ms")
+    failures = [(a, q) for a in report.apps for q in a.queries if q.status in ("failed", "error")]
+    broken = [a for a in report.apps if a.error]
+    if failures or broken:
+        console.print()
+    for app in broken:
+        console.rule(f"[red]{escape(app.name)}[/]: could not be loaded", align="left")
+        console.print(escape(app.error or ""))
+    for app, q in failures:
+        console.rule(f"[red]{escape(app.name)} / {escape(q.name)}[/]", align="left")
+        if q.error:
+            console.print(f"[red]error:[/] {escape(q.error)}")
+        for a in q.failed_assertions:
+            where = f"{a.file}:{a.line}" if a.line else (a.file or "")
+            console.print(f"[red]✗ {escape(a.type)}[/]" + (f" — {escape(a.description)}" if a.description else "")
+                          + (f"  [dim]{escape(where)}[/]" if where else ""))
+            console.print(f"    {escape(a.message)}")
+            console.print(f"    expected: {escape(_short(a.expected))}")
+            console.print(f"    actual:   {escape(_short(a.actual))}")
+            for s in a.samples[:5]:
+                console.print(f"      {escape(_short(s))}", style="dim")
+        for a in q.assertions:
+            if a.status == "warning":
+                console.print(f"[yellow]⚠ {escape(a.type)}[/] (warning) {escape(a.message)}")
+    s = report.summary
+    tail = f"{s['passed']} passed, {s['failed']} failed"
+    if s["skipped"]:
+        tail += f", {s['skipped']} skipped"
+    if s["errors"]:
+        tail += f", {s['errors']} errors"
+    console.print()
+    console.print(tail, highlight=False)
+    console.print(f"seed {report.seed} · {report.duration_ms / 1000:.2f} s", highlight=False)
+    console.print(f"reproduce: {escape(report.reproduce)}", highlight=False)
+
+
+def _jsonable(v: Any) -> Any:
+    if isinstance(v, Decimal):
+        return float(v)
+    if isinstance(v, (bytes, bytearray)):
+        return v.decode(errors="replace")
+    return str(v)
+
+
+def report_dict(report: RunReport) -> dict[str, Any]:
+    return {
+        "version": 1,
+        "run_id": report.run_id,
+        "seed": report.seed,
+        "now_ms": report.now_ms,
+        "started_at": report.started_at,
+        "duration_ms": round(report.duration_ms, 3),
+        "reproduce": report.reproduce,
+        "apps": [{
+            "name": a.name,
+            "file": a.file,
+            "status": a.status,
+            "error": a.error,
+            "queries": [{
+                "name": q.name,
+                "status": q.status,
+                "records_in": q.records_in,
+                "records_out": q.records_out,
+                "duration_ms": round(q.duration_ms, 3),
+                "error": q.error,
+                "assertions": [{
+                    "type": x.type,
+                    "description": x.description,
+                    "status": x.status,
+                    "message": x.message,
+                    "expected": x.expected,
+                    "actual": x.actual,
+                    "samples": x.samples,
+                    "file": x.file,
+                    "line": x.line,
+                } for x in q.assertions],
+            } for q in a.queries],
+        } for a in report.apps],
+        "summary": report.summary,
+        "exit_code": report.exit_code,
+    }
+
+
+def to_json(report: RunReport) -> bytes:
+    return orjson.dumps(report_dict(report), default=_jsonable, option=orjson.OPT_INDENT_2)
+
+
+_ILLEGAL_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def _xml_text(text: str) -> str:
+    return _ILLEGAL_XML.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+
+
+def junit_tree(report: RunReport) -> ET.Element:
+    root = ET.Element("testsuites", name="velotui", time=f"{report.duration_ms / 1000:.3f}")
+    totals = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
+    for app in report.apps:
+        suite = ET.SubElement(root, "testsuite", name=_xml_text(app.name), file=_xml_text(app.file))
+        counts = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
+        suite_time = 0.0
+        props = ET.SubElement(suite, "properties")
+        ET.SubElement(props, "property", name="seed", value=str(report.seed))
+        ET.SubElement(props, "property", name="reproduce", value=_xml_text(report.reproduce))
+        if app.error:
+            case = ET.SubElement(suite, "testcase", classname=_xml_text(app.name), name="load", time="0.000")
+            err = ET.SubElement(case, "error", message=_xml_text(app.error.splitlines()[0][:500]), type="LoadError")
+            err.text = _xml_text(app.error)
+            counts["tests"] += 1
+            counts["errors"] += 1
+        for q in app.queries:
+            t = q.duration_ms / 1000
+            suite_time += t
+            case = ET.SubElement(suite, "testcase", classname=_xml_text(app.name), name=_xml_text(q.name),
+                                 time=f"{t:.3f}")
+            counts["tests"] += 1
+            if q.status == "skipped":
+                ET.SubElement(case, "skipped")
+                counts["skipped"] += 1
+            elif q.status == "error":
+                err = ET.SubElement(case, "error", message=_xml_text((q.error or "error").splitlines()[0][:500]),
+                                    type="Timeout" if q.timed_out else "EngineError")
+                err.text = _xml_text(q.error or "")
+                counts["errors"] += 1
+            elif q.status == "failed":
+                failed = q.failed_assertions
+                msg = "; ".join(f"{a.type}: {a.message}" for a in failed)
+                fail = ET.SubElement(case, "failure", message=_xml_text(msg[:1000]), type="AssertionFailed")
+                lines = []
+                for a in failed:
+                    lines.append(f"{a.type} ({a.file}:{a.line}): {a.message}")
+                    lines.append(f"  expected: {_short(a.expected, 500)}")
+                    lines.append(f"  actual:   {_short(a.actual, 500)}")
+                    lines += [f"  record: {_short(s, 500)}" for s in a.samples[:5]]
+                fail.text = _xml_text("\n".join(lines))
+                counts["failures"] += 1
+        for k, v in counts.items():
+            suite.set(k, str(v))
+            totals[k] += v
+        suite.set("time", f"{suite_time:.3f}")
+    for k, v in totals.items():
+        root.set(k, str(v))
+    return root
+
+
+def write_junit(report: RunReport, path: Path) -> None:
+    tree = ET.ElementTree(junit_tree(report))
+    ET.indent(tree)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tree.write(path, encoding="utf-8", xml_declaration=True)
