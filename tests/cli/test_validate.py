@@ -26,13 +26,13 @@ def test_each_broken_file_is_reported_and_others_still_checked(tmp_path: Path, c
         "name: trades\nfields:\n  - name: order_id\n    type: string\n  - name: amount\n    type: float\n"
         "    constraints:\n      range: {min: 10, max: 1}\n")
     # SQL with a syntax error on line 3
-    files["apps/badsql.sql"] = "-- @app: bad_sql\nCREATE STREAM x AS\nSELECT a,, b FROM orders;\n"
+    files["apps/badsql.sql"] = "-- @app: bad_sql\nCREATE STREAM x AS\nSELECT a b c FROM orders;\n"
     files["apps/badsql.test.yaml"] = "application: bad_sql\nqueries:\n  - name: x\n    inputs: []\n"
     write_suite(tmp_path, files)
     rc, out, _ = run_cli(["validate", str(tmp_path)], capsys)
     assert rc == 2
     assert "1 valid, 3 invalid" in out
     assert "nospec_queries.test.yaml:1" in out and "queries" in out
-    assert "trades.schema.yaml:7" in out  # the range line
+    assert "trades.schema.yaml:8" in out  # the range line
     assert "badsql.sql:3" in out
     assert "hint" in out

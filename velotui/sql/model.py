@@ -7,6 +7,7 @@ Expressions stay sqlglot ``exp.Expression`` nodes (the engine compiles them once
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -110,7 +111,7 @@ class MetricDecl:
     type: Literal["counter", "gauge", "histogram"] = "counter"
     help: str = ""
     field: str | None = None
-    labels: list[str] = field(default_factory=list)
+    labels: list[str] = dataclasses.field(default_factory=list)
     statement: str | None = None  # the statement it precedes
 
 

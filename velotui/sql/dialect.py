@@ -1,0 +1,347 @@
+"""The Velostream dialect of streaming SQL, as a sqlglot ``Dialect`` subclass.
+
+Extensions over standard SQL: ``CREATE STREAM|TABLE name AS SELECT …``, ``PRIMARY KEY`` after a select
+item, ``WINDOW TUMBLING|SLIDING|SESSION (…)``, ``EMIT CHANGES|FINAL``, a trailing ``WITH ('k' = 'v', …)``
+property list, ``ROWS WINDOW BUFFER n ROWS`` (and ``EMIT …``/``EXPIRE AFTER …``) inside OVER, durations
+like ``1m``, and ``"…"`` as a string literal.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlglot import exp
+from sqlglot.dialects.dialect import Dialect
+from sqlglot.errors import ParseError
+from sqlglot.generator import Generator
+from sqlglot.parser import Parser
+from sqlglot.tokens import Token, Tokenizer, TokenType
+
+DURATION_UNITS_MS = {
+    "us": 0.001, "ms": 1, "s": 1000, "sec": 1000, "second": 1000, "seconds": 1000, "m": 60_000, "min": 60_000,
+    "minute": 60_000, "minutes": 60_000, "h": 3_600_000, "hour": 3_600_000, "hours": 3_600_000,
+    "d": 86_400_000, "day": 86_400_000, "days": 86_400_000, "w": 604_800_000, "week": 604_800_000,
+    "weeks": 604_800_000, "millisecond": 1, "milliseconds": 1, "microsecond": 0.001, "microseconds": 0.001,
+}
+
+
+class StreamWindow(exp.Expression):
+    """``WINDOW TUMBLING|SLIDING|SESSION (…)``: kind plus sizes in ms and optional columns."""
+
+    arg_types = {"kind": True, "size_ms": False, "advance_ms": False, "gap_ms": False, "time_column": False,
+                 "partition_column": False}
+
+
+class Emit(exp.Expression):
+    arg_types = {"this": True}  # "changes" | "final"
+
+
+class PrimaryKey(exp.Expression):
+    """A select item marked ``PRIMARY KEY``."""
+
+    arg_types = {"this": True}
+
+
+class VeloWindow(exp.Window):
+    """OVER (…) with Velostream's frame options."""
+
+    arg_types = {**exp.Window.arg_types, "buffer_rows": False, "emit_mode": False, "expire_after_ms": False}
+
+
+class CreateStream(exp.Expression):
+    """``CREATE STREAM|TABLE name AS SELECT … [WITH (…)]``."""
+
+    arg_types = {"this": True, "kind": True, "expression": True, "properties": False}
+
+
+class VelostreamTokenizer(Tokenizer):
+    QUOTES = ["'", '"']  # both are string literals; there are no quoted identifiers
+    IDENTIFIERS = ["`"]
+    KEYWORDS = {**Tokenizer.KEYWORDS}
+
+
+class VelostreamParser(Parser):
+    STATEMENT_PARSERS = {**Parser.STATEMENT_PARSERS, TokenType.CREATE: lambda self: self._parse_velo_create()}
+    QUERY_MODIFIER_PARSERS = {
+        **Parser.QUERY_MODIFIER_PARSERS,
+        TokenType.WINDOW: lambda self: self._parse_stream_window_modifier(),
+    }
+
+    # -- CREATE STREAM|TABLE ------------------------------------------------------------------------
+    def _parse_velo_create(self) -> exp.Expression | None:
+        start = self._index
+        kind_tok = self._curr
+        if kind_tok is None or kind_tok.text.upper() not in ("STREAM", "TABLE"):
+            self._retreat(start)
+            self.raise_error("expected CREATE STREAM name AS SELECT … or CREATE TABLE name AS SELECT …")
+            return None
+        self._advance()
+        name = self._parse_table_parts()
+        if not self._match(TokenType.ALIAS):
+            self.raise_error("expected AS after the stream name (CREATE STREAM name AS SELECT …)")
+        query = self._parse_select()
+        if query is None:
+            self.raise_error("expected a SELECT after AS")
+        query = self._parse_set_operations(query)
+        props = None
+        if self._match(TokenType.WITH):
+            props = self._parse_velo_properties()
+        return self.expression(CreateStream(this=name, kind=kind_tok.text.upper(), expression=query,
+                                            properties=props))
+
+    def _parse_velo_properties(self) -> exp.Expression:
+        if not self._match(TokenType.L_PAREN):
+            self.raise_error("expected ( after WITH: WITH ('key' = 'value', …)")
+        props: list[exp.Expression] = []
+        while not self._match(TokenType.R_PAREN):
+            key = self._parse_primary() or self._parse_id_var()
+            if key is None:
+                self.raise_error("expected a property key such as 'src.type'")
+            if not self._match(TokenType.EQ):
+                self.raise_error("expected = after a property key")
+            value = self._parse_primary() or self._parse_id_var()
+            if value is None:
+                self.raise_error("expected a property value")
+            props.append(exp.Property(this=key, value=value))
+            if not self._match(TokenType.COMMA):
+                if not self._match(TokenType.R_PAREN):
+                    self.raise_error("expected , or ) in the WITH property list")
+                break
+        return exp.Properties(expressions=props)
+
+    # -- PRIMARY KEY after a select item ------------------------------------------------------------
+    def _parse_alias(self, this: Any, explicit: bool = False) -> Any:
+        this = super()._parse_alias(this, explicit)
+        if self._match(TokenType.PRIMARY_KEY):
+            return self.expression(PrimaryKey(this=this))
+        return this
+
+    # -- EMIT CHANGES | FINAL, anywhere among the query modifiers ---------------------------------
+    def _parse_query_modifiers(self, this: Any) -> Any:
+        this = super()._parse_query_modifiers(this)
+        while isinstance(this, exp.Select) and self._curr and self._curr.text.upper() == "EMIT":
+            nxt = self._next.text.upper() if self._next else ""
+            if nxt not in ("CHANGES", "FINAL"):
+                self.raise_error("expected EMIT CHANGES or EMIT FINAL")
+            if this.args.get("emit"):
+                self.raise_error("found multiple EMIT clauses")
+            self._advance(2)
+            this.set("emit", Emit(this=nxt.lower()))
+            this = super()._parse_query_modifiers(this)
+        return this
+
+    # -- WINDOW TUMBLING | SLIDING | SESSION (…) ------------------------------------------------------
+    def _parse_stream_window_modifier(self) -> tuple[str, Any]:
+        kind = self._next.text.upper() if self._next else ""
+        if kind not in ("TUMBLING", "SLIDING", "SESSION", "HOPPING"):
+            return Parser.QUERY_MODIFIER_PARSERS[TokenType.WINDOW](self)
+        self._advance(2)
+        kind = "sliding" if kind == "HOPPING" else kind.lower()
+        if not self._match(TokenType.L_PAREN):
+            self.raise_error(f"expected ( after {kind.upper()}")
+        args: list[tuple[str, Any]] = []
+        while True:
+            args.append(self._parse_window_arg())
+            if self._match(TokenType.COMMA):
+                continue
+            if not self._match(TokenType.R_PAREN):
+                self.raise_error(f"expected , or ) in WINDOW {kind.upper()}(…)")
+            break
+        durations = [v for t, v in args if t == "duration"]
+        columns = [v for t, v in args if t == "column"]
+        time_col = columns[0] if columns and args[0][0] == "column" else None
+        part_col = columns[-1] if kind == "session" and len(columns) >= (2 if time_col else 1) and \
+            args[-1][0] == "column" else None
+        node = StreamWindow(kind=kind, time_column=time_col, partition_column=part_col)
+        if kind == "tumbling":
+            if len(durations) != 1:
+                self.raise_error("TUMBLING takes (size) or (time_column, size)")
+            node.set("size_ms", durations[0])
+        elif kind == "sliding":
+            if len(durations) != 2:
+                self.raise_error("SLIDING takes (size, advance) or (time_column, size, advance)")
+            node.set("size_ms", durations[0])
+            node.set("advance_ms", durations[1])
+        else:
+            if len(durations) != 1:
+                self.raise_error("SESSION takes (gap) or (time_column, gap[, partition_column])")
+            node.set("gap_ms", durations[0])
+        return "stream_window", node
+
+    def _parse_window_arg(self) -> tuple[str, Any]:
+        tok = self._curr
+        if tok is None:
+            self.raise_error("unexpected end of WINDOW clause")
+        if tok.token_type == TokenType.INTERVAL:
+            return "duration", self._parse_interval_ms()
+        if tok.token_type == TokenType.NUMBER:
+            return "duration", self._parse_duration_ms()
+        if tok.token_type == TokenType.STRING:
+            self._advance()
+            return "duration", duration_text_ms(tok.text, self, tok)
+        col = self._parse_column()
+        if col is None:
+            self.raise_error("expected a duration (1m, 30s, INTERVAL '5' MINUTE) or a column")
+        return "column", col.name if isinstance(col, exp.Column) else col.sql()
+
+    def _parse_duration_ms(self) -> int:
+        num = self._curr
+        self._advance()
+        unit = "s"
+        if self._curr and self._curr.token_type not in (TokenType.COMMA, TokenType.R_PAREN) and \
+                self._curr.text.lower() in DURATION_UNITS_MS and self._curr.start == num.end + 1:
+            unit = self._curr.text.lower()
+            self._advance()
+        return int(float(num.text) * DURATION_UNITS_MS[unit])
+
+    def _parse_interval_ms(self) -> int:
+        self._advance()  # INTERVAL
+        tok = self._curr
+        if tok is None or tok.token_type not in (TokenType.STRING, TokenType.NUMBER):
+            self.raise_error("expected INTERVAL 'n' UNIT")
+        self._advance()
+        unit_tok = self._curr
+        text = tok.text.strip()
+        if unit_tok is not None and unit_tok.text.lower().rstrip("s") + "s" in {u + "s" for u in DURATION_UNITS_MS} \
+                and unit_tok.token_type not in (TokenType.COMMA, TokenType.R_PAREN):
+            self._advance()
+            return duration_text_ms(f"{text} {unit_tok.text}", self, tok)
+        return duration_text_ms(text, self, tok)
+
+    # -- OVER (ROWS WINDOW BUFFER n ROWS PARTITION BY … ORDER BY … …) --------------------------------
+    def _parse_window(self, this: Any, alias: bool = False) -> Any:
+        if alias or not (self._curr and self._curr.token_type == TokenType.OVER and self._next
+                         and self._next.token_type == TokenType.L_PAREN):
+            return super()._parse_window(this, alias)
+        self._advance(2)
+        node = VeloWindow(this=this, over="OVER")
+        while not self._match(TokenType.R_PAREN):
+            if self._curr is None:
+                self.raise_error("unterminated OVER (…)")
+            word = self._curr.text.upper()
+            if self._curr.token_type == TokenType.ROWS and self._next and self._next.token_type == TokenType.WINDOW:
+                self._advance(2)
+                if not self._match_text_seq("BUFFER"):
+                    self.raise_error("expected ROWS WINDOW BUFFER n ROWS")
+                n = self._curr
+                if n is None or n.token_type != TokenType.NUMBER:
+                    self.raise_error("expected the buffer size: ROWS WINDOW BUFFER n ROWS")
+                self._advance()
+                self._match(TokenType.ROWS)
+                node.set("buffer_rows", int(n.text))
+            elif self._curr.token_type == TokenType.PARTITION_BY:
+                self._advance()
+                node.set("partition_by", self._parse_csv(self._parse_assignment))
+            elif self._curr.token_type == TokenType.ORDER_BY:
+                node.set("order", self._parse_order())
+            elif self._curr.token_type in (TokenType.ROWS, TokenType.RANGE):
+                kind = self._curr.text.upper()
+                self._advance()
+                self._match(TokenType.BETWEEN)
+                start = self._parse_frame_bound()
+                end = self._parse_frame_bound() if self._match(TokenType.AND) else {"value": "CURRENT ROW",
+                                                                                     "side": None}
+                node.set("spec", exp.WindowSpec(kind=kind, start=start["value"], start_side=start["side"],
+                                                end=end["value"], end_side=end["side"]))
+            elif word == "EMIT":
+                self._advance()
+                if self._match_text_seq("EVERY", "RECORD"):
+                    node.set("emit_mode", "every_record")
+                elif self._match_text_seq("ON", "BUFFER", "FULL"):
+                    node.set("emit_mode", "buffer_full")
+                else:
+                    self.raise_error("expected EMIT EVERY RECORD or EMIT ON BUFFER FULL")
+            elif word == "EXPIRE":
+                self._advance()
+                if not self._match_text_seq("AFTER"):
+                    self.raise_error("expected EXPIRE AFTER NEVER | INTERVAL 'n' unit INACTIVITY")
+                if self._match_text_seq("NEVER"):
+                    node.set("expire_after_ms", None)
+                else:
+                    if not (self._curr and self._curr.token_type == TokenType.INTERVAL):
+                        self.raise_error("expected EXPIRE AFTER INTERVAL 'n' unit INACTIVITY")
+                    node.set("expire_after_ms", self._parse_interval_ms())
+                    self._match_text_seq("INACTIVITY")
+            else:
+                self.raise_error(f"unexpected {self._curr.text!r} in OVER (…)")
+        return node
+
+    def _parse_frame_bound(self) -> dict[str, Any]:
+        if self._match_text_seq("UNBOUNDED"):
+            side = self._curr.text.upper() if self._curr else None
+            self._advance()
+            return {"value": "UNBOUNDED", "side": side}
+        if self._match_text_seq("CURRENT", "ROW"):
+            return {"value": "CURRENT ROW", "side": None}
+        if self._curr and self._curr.token_type == TokenType.INTERVAL:
+            ms = self._parse_interval_ms()
+            side = self._curr.text.upper() if self._curr else None
+            self._advance()
+            return {"value": exp.Literal.number(ms), "side": side, "interval_ms": ms}
+        value = self._parse_primary()
+        side = self._curr.text.upper() if self._curr else None
+        self._advance()
+        return {"value": value, "side": side}
+
+
+def duration_text_ms(text: str, parser: Any = None, token: Token | None = None) -> int:
+    """``'5' MINUTE``, ``5m``, ``30 seconds``, ``500ms`` → milliseconds."""
+    import re
+
+    m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([A-Za-z]*)\s*", text)
+    if not m or (m.group(2) and m.group(2).lower() not in DURATION_UNITS_MS):
+        if parser is not None:
+            parser.raise_error(f"invalid duration {text!r}: use 500ms, 30s, 1m, 1h, 1d or INTERVAL '5' MINUTE",
+                               token)
+        raise ValueError(text)
+    unit = (m.group(2) or "s").lower()
+    return int(float(m.group(1)) * DURATION_UNITS_MS[unit])
+
+
+def _stream_window_sql(gen: Any, e: StreamWindow) -> str:
+    kind = e.args["kind"].upper()
+    parts = [e.args["time_column"]] if e.args.get("time_column") else []
+    for k in ("size_ms", "advance_ms", "gap_ms"):
+        if e.args.get(k) is not None:
+            parts.append(f"{e.args[k]}ms")
+    if e.args.get("partition_column"):
+        parts.append(e.args["partition_column"])
+    return f"WINDOW {kind}({', '.join(parts)})"
+
+
+class VelostreamGenerator(Generator):
+    TRANSFORMS = {
+        **Generator.TRANSFORMS,
+        PrimaryKey: lambda self, e: f"{self.sql(e, 'this')} PRIMARY KEY",
+        Emit: lambda self, e: f"EMIT {e.this.upper()}",
+        StreamWindow: _stream_window_sql,
+        VeloWindow: lambda self, e: self.window_sql(e)
+        + (f" /* BUFFER {e.args['buffer_rows']} ROWS */" if e.args.get("buffer_rows") else ""),
+        CreateStream: lambda self, e: f"CREATE {e.args['kind']} {self.sql(e, 'this')} AS {self.sql(e, 'expression')}",
+    }
+
+    def select_sql(self, expression: exp.Select) -> str:
+        sql = super().select_sql(expression)
+        extra = [self.sql(expression, k) for k in ("stream_window", "emit") if expression.args.get(k) is not None]
+        return " ".join([sql, *extra])
+
+
+class Velostream(Dialect):
+    """sqlglot dialect for Velostream's streaming SQL."""
+
+    NORMALIZE_FUNCTIONS = "upper"
+    Tokenizer = VelostreamTokenizer
+    Parser = VelostreamParser
+    Generator = VelostreamGenerator
+
+
+def parse_statements(sql: str) -> list[exp.Expression]:
+    """Parse a SQL file's text into statements (raises sqlglot ParseError with line/col)."""
+    dialect = Velostream()
+    tokens = dialect.tokenize(sql)
+    parser = dialect.parser(error_level=None)
+    return [s for s in parser.parse(tokens, sql) if s is not None]
+
+
+__all__ = ["CreateStream", "Emit", "ParseError", "PrimaryKey", "StreamWindow", "VeloWindow", "Velostream",
+           "duration_text_ms", "parse_statements"]

@@ -1,0 +1,108 @@
+"""Validation of an app model: what the engine refuses, with line and column (SQL_SEMANTICS.md §10)."""
+
+from __future__ import annotations
+
+from sqlglot import exp
+
+from velotui.errors import SqlError
+from velotui.sql.model import App, Statement
+
+_WINDOW_FN_CLASSES = (exp.Window,)
+
+
+def _pos(node: exp.Expression | None, st: Statement) -> tuple[int, int | None]:
+    if node is not None:
+        for n in node.walk():
+            meta = getattr(n, "meta", None) or {}
+            if "line" in meta:
+                return meta["line"], meta.get("col")
+    return st.line, st.column
+
+
+def _grouped_ok(node: exp.Expression, group_sqls: set[str], group_cols: set[str]) -> bool:
+    """True when ``node`` only uses grouped columns, aggregates, window bounds and literals."""
+    from velotui.engine.expr import is_aggregate
+
+    if is_aggregate(node) or node.sql() in group_sqls:
+        return True
+    if isinstance(node, exp.Column):
+        return node.name in group_cols or node.name.lower() in ("_window_start", "_window_end")
+    if isinstance(node, (exp.Subquery, exp.Exists)):
+        return True
+    return all(_grouped_ok(c, group_sqls, group_cols) for c in node.iter_expressions())
+
+
+def validate_statement(st: Statement, app: App) -> list[SqlError]:
+    from velotui.engine.expr import find_aggregates
+
+    errors: list[SqlError] = []
+    q = st.query
+    file = app.path
+
+    def err(msg: str, node: exp.Expression | None, hint: str | None = None) -> None:
+        line, col = _pos(node, st)
+        errors.append(SqlError(f"{st.name}: {msg}", file=file, line=line, column=col, hint=hint))
+
+    has_agg = any(find_aggregates(i.expr) for i in q.items) or bool(q.group_by)
+    if q.emit == "final" and q.window is None:
+        err("EMIT FINAL needs a WINDOW", q.select, hint="add WINDOW TUMBLING(…) or use EMIT CHANGES")
+    if q.where is not None:
+        for w in q.where.find_all(exp.Window):
+            err("window functions are not allowed in WHERE", w, hint="compute it in an earlier statement")
+        for a in find_aggregates(q.where):
+            err(f"aggregate {a.sql()} is not allowed in WHERE", a, hint="use HAVING")
+    if q.window is not None and not has_agg:
+        err("a WINDOW needs aggregates (COUNT, SUM, …) or GROUP BY", q.select,
+            hint="remove the WINDOW clause for a stateless query")
+    if has_agg:
+        group_sqls = {g.sql() for g in q.group_by}
+        group_cols = {g.name for g in q.group_by if isinstance(g, exp.Column)}
+        if q.star:
+            err("SELECT * cannot be combined with GROUP BY or aggregates", q.select,
+                hint="list the grouped columns and aggregates")
+        for item in q.items:
+            if item.expr.find(exp.Window) is not None:
+                err("window functions (OVER) cannot be mixed with GROUP BY aggregates", item.expr)
+                continue
+            if not _grouped_ok(item.expr, group_sqls, group_cols):
+                bad = next((c for c in item.expr.find_all(exp.Column) if c.name not in group_cols
+                            and c.name.lower() not in ("_window_start", "_window_end")), item.expr)
+                err(f"column {bad.sql()} must appear in GROUP BY or inside an aggregate", bad,
+                    hint=f"add {bad.sql()} to GROUP BY, or wrap it: MAX({bad.sql()})")
+    if q.having is not None and not has_agg:
+        err("HAVING needs GROUP BY or aggregates", q.having)
+    for sub in q.select.find_all(exp.Select) if q.select is not None else []:
+        if sub is q.select:
+            continue
+        from_ = sub.args.get("from_") or sub.args.get("from")
+        if from_ is None or not isinstance(from_.this, exp.Table):
+            err("a subquery needs FROM <table>", sub)
+            continue
+        name = from_.this.name
+        producer = app.statement(name)
+        src = next((s for s in app.external_sources if s.name == name), None)
+        props = st.properties
+        declared_file = props.get(f"{name}.type", "").lower() in ("file_source", "table_source", "kafka_table") \
+            or f"{name}.path" in props
+        is_table = (producer is not None and producer.kind == "table") or (src is not None and src.is_table) \
+            or declared_file
+        if not is_table:
+            err(f"subquery over {name!r}, which is a stream; subqueries read tables (§9)", sub,
+                hint=f"declare {name} as a file table ('{name}.type' = 'file_source') or a CREATE TABLE")
+    for j in q.joins:
+        if j.on is None:
+            err(f"JOIN {j.source.name} needs ON a.k = b.k", q.select)
+        elif not any(isinstance(n, exp.EQ) for n in j.on.find_all(exp.EQ)):
+            err(f"JOIN {j.source.name} needs an equality in ON (a.k = b.k)", j.on)
+    if q.window is not None and q.window.kind == "sliding":
+        if not q.window.advance_ms or q.window.advance_ms <= 0 or (q.window.size_ms or 0) <= 0:
+            err("SLIDING needs a positive size and advance", q.select)
+    return errors
+
+
+def validate(app: App) -> list[SqlError]:
+    """Every problem of every statement (an empty list when the app is valid)."""
+    out: list[SqlError] = []
+    for st in app.statements:
+        out.extend(validate_statement(st, app))
+    return out
