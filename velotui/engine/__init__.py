@@ -17,3 +17,7 @@ __all__ = [
     "MetricSample",
     "StatementResult",
 ]
+
+from velotui.engine.runtime import run_app, run_sql  # noqa: E402
+
+__all__ += ["run_app", "run_sql"]

@@ -1,0 +1,76 @@
+"""Event time and watermarks (SQL_SEMANTICS.md §3)."""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime, timezone
+from decimal import Decimal
+from typing import Any
+
+from velotui.sql.dialect import duration_text_ms
+
+NEG_INF = -math.inf
+POS_INF = math.inf
+
+
+def parse_duration(text: str | None, default: int = 0) -> int:
+    if text is None or str(text).strip() == "":
+        return default
+    t = str(text).strip()
+    if t.upper().startswith("INTERVAL"):
+        t = t[8:].replace("'", " ").strip()
+    return duration_text_ms(t)
+
+
+def event_time_reader(field: str | None, fmt: str | None):  # type: ignore[no-untyped-def]
+    """A function (value dict, message timestamp) -> event time in ms (None when unreadable)."""
+    fmt = (fmt or "").strip()
+
+    def convert(v: Any) -> int | None:
+        if v is None or isinstance(v, bool):
+            return None
+        if isinstance(v, (int, float, Decimal)):
+            if fmt == "epoch_seconds":
+                return int(float(v) * 1000)
+            return int(v)
+        text = str(v).strip()
+        if fmt in ("", "epoch_millis", "epoch_seconds") and text.lstrip("-").isdigit():
+            return int(text) * (1000 if fmt == "epoch_seconds" else 1)
+        if fmt and fmt not in ("iso8601", "epoch_millis", "epoch_seconds"):
+            try:
+                dt = datetime.strptime(text, fmt)
+            except ValueError:
+                return None
+        else:
+            try:
+                dt = datetime.fromisoformat(text.replace("Z", "+00:00"))
+            except ValueError:
+                return None
+        if dt.tzinfo is None:
+            dt = dt.replace(tzinfo=timezone.utc)
+        return int(dt.timestamp() * 1000)
+
+    if not field:
+        return lambda value, ts: ts
+    return lambda value, ts: convert(value.get(field)) if value is not None else None
+
+
+class Watermark:
+    """max event time seen − max out-of-orderness (``ascending``: the max itself; ``none``: −∞ until the end)."""
+
+    def __init__(self, strategy: str = "bounded_out_of_orderness", max_out_of_orderness_ms: int = 0) -> None:
+        self.strategy = (strategy or "bounded_out_of_orderness").lower()
+        self.delay = 0 if self.strategy == "ascending" else max_out_of_orderness_ms
+        self.max_seen: float = NEG_INF
+        self.value: float = NEG_INF
+
+    def observe(self, t: int) -> float:
+        if t > self.max_seen:
+            self.max_seen = t
+            if self.strategy != "none":
+                self.value = t - self.delay
+        return self.value
+
+    def finish(self) -> float:
+        self.value = POS_INF
+        return self.value
