@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -95,8 +96,13 @@ def discover(path: str | Path) -> Suite:
 
 
 def _relative(files: AppFiles, given: Path) -> AppFiles:
-    """Keep the SQL path as the user wrote it (relative paths stay relative in reports)."""
+    """Keep paths as the user wrote them (relative paths stay relative in reports)."""
     files.sql_path = given
+    if files.spec_path is not None and not given.is_absolute():
+        try:
+            files.spec_path = Path(os.path.relpath(files.spec_path))
+        except ValueError:
+            pass
     return files
 
 

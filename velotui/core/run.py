@@ -91,6 +91,8 @@ class SuiteRun:
                 if self.cancelled:
                     break
                 report = self._run_app(app_files, suite.root)
+                if report is None:  # -k matched none of its queries
+                    continue
                 reports.append(report)
                 if self.options.fail_fast and any(q.status in ("failed", "error") for q in report.queries):
                     break
@@ -178,7 +180,7 @@ class SuiteRun:
             self._emit(ev.Log("warning", str(w), app=loaded.name))
         names = tuple(q.name for q in loaded.spec.queries)
         self._emit(ev.AppLoaded(loaded.name, str(app_files.sql_path), names))
-        return _AppRunner(self, loaded).run()
+        return _AppRunner(self, loaded).execute()
 
 
 @dataclass
@@ -206,18 +208,18 @@ class _AppRunner:
         self.inputs_seen: dict[str, list[dict]] = {}
         self.sink_topics: dict[str, list[str]] = {}
 
-    def run(self) -> Any:
+    def execute(self) -> Any:
         from velotui.report import AppReport
 
         reports = []
         opts = self.run.options
+        app_matches = _matches(opts.pattern, str(self.loaded.sql_path), self.loaded.sql_path.stem, self.loaded.name)
         for query in _dependency_order(self.spec.queries):
             if self.run.cancelled:
                 break
             if opts.query and query.name != opts.query:
                 continue
-            if opts.pattern and not _matches(opts.pattern, str(self.loaded.sql_path), self.loaded.sql_path.stem,
-                                             self.loaded.name, query.name):
+            if opts.pattern and not app_matches and not _matches(opts.pattern, query.name):
                 continue
             qr = self._run_query_safely(query)
             reports.append(qr)
@@ -227,6 +229,8 @@ class _AppRunner:
                                             error=qr.error))
             if opts.fail_fast and qr.status in ("failed", "error"):
                 break
+        if opts.pattern and not app_matches and not reports:
+            return None
         return AppReport(name=self.loaded.name, file=str(self.loaded.sql_path), error=None, queries=reports)
 
     def _run_query_safely(self, query: Any) -> Any:

@@ -109,6 +109,15 @@ class VelostreamParser(Parser):
                 break
         return exp.Properties(expressions=props)
 
+    def _is_emit(self) -> bool:
+        return bool(self._curr and self._curr.text.upper() == "EMIT" and self._next
+                    and self._next.text.upper() in ("CHANGES", "FINAL"))
+
+    def _parse_table_alias(self, alias_tokens: Any = None) -> Any:
+        if self._is_emit():  # FROM orders EMIT CHANGES: EMIT is not an alias
+            return None
+        return super()._parse_table_alias(alias_tokens)
+
     # -- PRIMARY KEY after a select item ------------------------------------------------------------
     def _parse_alias(self, this: Any, explicit: bool = False) -> Any:
         this = super()._parse_alias(this, explicit)

@@ -45,7 +45,7 @@ def _ctx(sql: str = FILTER_SQL, **kw: object) -> FailureContext:
 
 def _fake(responses: list[httpx2.Response], seen: list[dict]) -> httpx2.Client:
     def handler(request: httpx2.Request) -> httpx2.Response:
-        seen.append({"headers": dict(request.headers), "body": json.loads(request.content)})
+        seen.append({"api_key": request.headers.get("x-api-key"), "body": json.loads(request.content)})
         return responses.pop(0)
 
     return httpx2.Client(transport=httpx2.MockTransport(handler))
@@ -77,7 +77,7 @@ def test_request_carries_the_evidence(api_key: str) -> None:
     assert "record_count" in prompt and "expected" in prompt  # the assertion
     assert '"order_id":"A"' in prompt  # offending records
     assert '"order_id":"B"' in prompt  # inputs
-    assert seen[0]["headers"]["x-api-key"] == KEY
+    assert seen[0]["api_key"] == KEY
 
 
 def test_429_then_success_is_retried(api_key: str) -> None:
