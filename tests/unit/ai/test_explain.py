@@ -45,7 +45,8 @@ def _ctx(sql: str = FILTER_SQL, **kw: object) -> FailureContext:
 
 def _fake(responses: list[httpx2.Response], seen: list[dict]) -> httpx2.Client:
     def handler(request: httpx2.Request) -> httpx2.Response:
-        seen.append({"api_key": request.headers.get("x-api-key"), "body": json.loads(request.content)})
+        auth = request.headers.get("x-api-key") or request.headers.get("authorization", "").removeprefix("Bearer ")
+        seen.append({"api_key": auth, "body": json.loads(request.content)})
         return responses.pop(0)
 
     return httpx2.Client(transport=httpx2.MockTransport(handler))
