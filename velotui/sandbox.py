@@ -47,7 +47,7 @@ DEFAULT_FUNCTIONS: dict[str, Callable[..., Any]] = {
     "count": _count, "avg": _avg, "min": min, "max": max, "len": len, "abs": abs, "round": round,
     "floor": math.floor, "ceil": math.ceil, "concat": _concat, "str": str, "int": int, "float": float,
     "bool": bool, "any": any, "all": all, "sorted": sorted, "set": set, "list": list,
-    "sqrt": math.sqrt,
+    "sqrt": math.sqrt, "zip": zip, "enumerate": enumerate, "reversed": reversed,
 }
 
 _ALLOWED = (

@@ -55,15 +55,20 @@ def _names_app(spec: Path, sql: Path) -> bool:
 
 
 def _upwards(start: Path, root: Path, names: tuple[str, ...]) -> list[Path]:
+    """``names`` folders beside the SQL, then in its parent (always), then upwards to the root given."""
     out: list[Path] = []
     d = start
+    level = 0
     while True:
         for n in names:
             if (d / n).is_dir():
                 out.append(d / n)
-        if d == root or root not in d.parents:
+        if level >= 1 and (d == root or root not in d.parents):
+            break
+        if d.parent == d:
             break
         d = d.parent
+        level += 1
     return out
 
 

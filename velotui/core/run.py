@@ -365,7 +365,7 @@ class _AppRunner:
                 res = evaluate(spec_a, ctx)
                 results.append(res)
                 run._emit(ev.AssertionEvaluated(app_name, query.name, res))
-            expected_output = getattr(query, "expected_output_assertion", None)
+            expected_output = _expected_output_assertion(query)
             if expected_output is not None:
                 ctx = AssertionContext(records=records, messages=captured, **ctx_common)
                 res = evaluate(expected_output, ctx)
@@ -383,6 +383,24 @@ class _AppRunner:
         finally:
             tmp.cleanup()
             bus.close()
+
+
+def _expected_output_assertion(query: Any) -> Any:
+    """The query's ``expected_output`` as an ``expected_output`` assertion (FORMATS.md §2)."""
+    eo = getattr(query, "expected_output", None)
+    if eo is None:
+        return None
+    from velotui.spec import AssertionSpec
+
+    if isinstance(eo, str):
+        params: dict[str, Any] = {"file": eo}
+    elif isinstance(eo, list):
+        params = {"records": eo}
+    else:
+        params = eo.model_dump(exclude_none=True)
+    spec = AssertionSpec.model_validate({"type": "expected_output", "description": "expected_output", **params})
+    spec._file, spec._line, spec._column = query.file, query.line, query.column
+    return spec
 
 
 def _dependency_order(queries: list[Any]) -> list[Any]:

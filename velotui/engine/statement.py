@@ -106,19 +106,21 @@ class StatementRunner:
         self.result = StatementResult(name=st.name)
         self.current: Message | None = None
         self.file = str(app.path) if app.path else None
-        self.errors = RowErrors(self._row_error)
+        self.errors = RowErrors()
         self.outputs: list[Message] = []
         self.lineage: list[list[int]] = []
         self._seen_distinct: set[Any] = set()
         self._counter = 0
 
     # -- errors --------------------------------------------------------------------------------------
-    def _row_error(self, kind: str, message: str) -> None:
-        m = self.current
-        self.result.row_errors += 1
-        self.result.dead_letters.append(DeadLetter(statement=self.st.name, error_type=kind, message=message,
-                                                   source=m.topic if m else None, offset=m.offset if m else None,
-                                                   record=m.value if m else None))
+    def _collect_row_errors(self) -> None:
+        for kind, message, m in self.errors.entries:
+            self.result.row_errors += 1
+            self.result.dead_letters.append(DeadLetter(statement=self.st.name, error_type=kind, message=message,
+                                                       source=m.topic if m else None,
+                                                       offset=m.offset if m else None,
+                                                       record=m.value if m else None))
+        self.errors.entries.clear()
 
     def _sql_error(self, message: str, node: exp.Expression | None = None, hint: str | None = None) -> SqlError:
         line = self.st.line
@@ -174,15 +176,7 @@ class StatementRunner:
                   ) -> ExpressionCompiler:
         comp = ExpressionCompiler(resolve, now_ms=self.ctx.options.now_ms,
                                   null_semantics=self.props.get("sql.null_semantics", "reference"),
-                                  special=special, file=self.file)
-        comp.errors = self.errors
-        # the compiler built its helpers with its own error sink: rebuild them on ours
-        from velotui.engine.expr import runtime as rt
-
-        for k, f in rt.make_arith(self.errors).items():
-            comp.namespace[f"_{k}"] = f
-        for k, f in rt.functions(self.errors, self.ctx.options.now_ms).items():
-            comp.namespace[f"_fn_{k}"] = f
+                                  special=special, file=self.file, errors=self.errors)
         return comp
 
     def _resolver(self, refs: list[SourceRef]) -> Callable[[str | None, str], str]:
@@ -222,6 +216,7 @@ class StatementRunner:
         else:
             self._run_single(loaded[0], consumer)
         finish()
+        self._collect_row_errors()
         self._finalize_output()
         self.result.duration_ms = (time.perf_counter() - t0) * 1000
         self.result.outputs = self.outputs
@@ -242,6 +237,7 @@ class StatementRunner:
         for idx, m in merge_by_event_time([msgs])if any(x.partition for x in msgs[:1]) or len(
                 {x.partition for x in msgs}) > 1 else enumerate(msgs):
             self.current = m
+            self.errors.context = m
             consumer(m.value, m, m.event_time if m.event_time is not None else m.timestamp, idx)  # type: ignore[arg-type]
             n += 1
             if not n & 0x3FFF:
@@ -577,6 +573,7 @@ class StatementRunner:
             n = 0
             for si, m in merge_by_event_time([loaded[0], loaded[1]]):
                 self.current = m
+                self.errors.context = m
                 counter[0] = n
                 ss_join.process(si, m.value, m, m.event_time if m.event_time is not None else m.timestamp)  # type: ignore[arg-type]
                 n += 1
@@ -587,6 +584,7 @@ class StatementRunner:
         n = 0
         for _, m in merge_by_event_time([driver_msgs]):
             self.current = m
+            self.errors.context = m
             base = merge_joined([(driver_ref, m.value, [])])
             run_stages(base, m, m.event_time if m.event_time is not None else m.timestamp, n)  # type: ignore[arg-type]
             n += 1

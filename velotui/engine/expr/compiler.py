@@ -86,11 +86,12 @@ class ExpressionCompiler:
     def __init__(self, resolve_column: Callable[[str | None, str], str], *, now_ms: int = 0,
                  null_semantics: str = "reference", on_row_error: Callable[[str, str], None] | None = None,
                  special: Mapping[type, Callable[[exp.Expression, ExpressionCompiler], str]] | None = None,
-                 file: str | None = None) -> None:
+                 file: str | None = None, errors: rt.RowErrors | None = None) -> None:
         self.resolve_column = resolve_column
         self.now_ms = now_ms
         self.standard = str(null_semantics).lower() == "standard"
-        self.errors = rt.RowErrors(on_row_error)
+        self.errors = errors if errors is not None else rt.RowErrors(on_row_error)
+        self._immediate = errors is None and on_row_error is not None
         self.special = dict(special or {})
         self.file = file
         self._ids = itertools.count()
@@ -159,13 +160,23 @@ class ExpressionCompiler:
         n = next(self._ids)
         src = (f"def _fast{n}(r, m):\n{fast}\n"
                f"def _safe{n}(r, m):\n{safe}\n"
-               f"def _run{n}(r, m):\n    try:\n        return _fast{n}(r, m)\n"
-               f"    except _FAST_ERRORS:\n        return _safe{n}(r, m)\n")
+               f"def _run{n}(r, m):\n    mark = len(_elog)\n    try:\n        return _fast{n}(r, m)\n"
+               f"    except _FAST_ERRORS:\n        del _elog[mark:]\n        return _safe{n}(r, m)\n")
         ns = self.namespace
         ns["_FAST_ERRORS"] = _FAST_ERRORS
+        ns["_elog"] = self.errors.entries
         code = compile(src, f"<velotui query {self.file or ''}>", "exec")
         exec(code, ns)  # noqa: S102 - source generated from a parsed SQL AST, not from user text
         fn = ns[f"_run{n}"]
+        if self._immediate:  # a standalone compiler reports each row's errors as soon as the row is done
+            inner, errors = fn, self.errors
+
+            def fn(r: dict, m: Message) -> Any:
+                try:
+                    return inner(r, m)
+                finally:
+                    errors.flush()
+
         fn.__velotui_source__ = src  # type: ignore[attr-defined]
         return fn  # type: ignore[no-any-return]
 

@@ -19,16 +19,29 @@ DIV_SCALE = Decimal("0.00000001")
 
 
 class RowErrors:
-    """Collects row errors of a query: (error_type, message)."""
+    """Collects row errors of a query as (error_type, message, context) entries. ``context`` is whatever
+    the engine set before evaluating the row (the input message). A compiled row function that falls back
+    from its fast path to its safe path first discards the entries the fast attempt made."""
 
     def __init__(self, sink: Callable[[str, str], None] | None = None) -> None:
         self.sink = sink
-        self.count = 0
+        self.entries: list[tuple[str, str, Any]] = []
+        self.context: Any = None
 
     def __call__(self, kind: str, message: str) -> None:
-        self.count += 1
+        self.entries.append((kind, message, self.context))
+
+    @property
+    def count(self) -> int:
+        return len(self.entries)
+
+    def flush(self) -> list[tuple[str, str, Any]]:
+        """Hand the collected entries to the sink (and return them)."""
+        out, self.entries[:] = list(self.entries), []
         if self.sink is not None:
-            self.sink(kind, message)
+            for kind, message, _ in out:
+                self.sink(kind, message)
+        return out
 
 
 # -- comparisons (reference NULL semantics: NULL = NULL is TRUE; ordering with NULL is FALSE) ---------
