@@ -118,7 +118,8 @@ def run_app(app: App, bus: Any, options: EngineOptions) -> EngineResult:
             if sink.kind == "kafka":
                 topic = options.topic_names.get(sink.topic or st.name, sink.topic or st.name)
                 bus.create_topic(topic)
-                bus.publish(topic, [Message(value=m.value, key=m.key, headers=dict(m.headers), timestamp=m.timestamp)
+                bus.publish(topic, [Message(value=m.value, key=m.key, headers=dict(m.headers), timestamp=m.timestamp,
+                                            event_time=m.event_time)
                                     for m in res.outputs])
             elif sink.path:
                 real = options.file_paths.get(sink.path)
