@@ -130,7 +130,13 @@ class VelotuiApp(App[int]):
 
     # -- actions --------------------------------------------------------------------------------
     def action_focus_pane(self, pane: str) -> None:
-        self.query_one(PANES[pane]).focus()
+        widget = self.query_one(PANES[pane])
+        if widget.focusable:
+            widget.focus()
+            return
+        target = next((w for w in widget.query("*") if w.focusable and w.display), None)
+        if target is not None:
+            target.focus()
 
     def action_cycle_theme(self) -> None:
         names = themes.available()

@@ -132,7 +132,7 @@ class SchemaEditor(Vertical):
         return f"saved {self.path.name}"
 
 
-class SourcePane(TabbedContent):
+class SourcePane(Vertical):
     """The SQL and Schema tabs."""
 
     def __init__(self, **kwargs: object) -> None:
@@ -140,10 +140,19 @@ class SourcePane(TabbedContent):
         self.files: AppFiles | None = None
 
     def compose(self) -> ComposeResult:
-        with TabPane("SQL", id="tab-sql"):
-            yield SqlView(id="sql-view")
-        with TabPane("Schema", id="tab-schema"):
-            yield SchemaEditor(id="schema-editor")
+        with TabbedContent(id="source-tabs"):
+            with TabPane("SQL", id="tab-sql"):
+                yield SqlView(id="sql-view")
+            with TabPane("Schema", id="tab-schema"):
+                yield SchemaEditor(id="schema-editor")
+
+    @property
+    def active(self) -> str:
+        return self.query_one(TabbedContent).active
+
+    @active.setter
+    def active(self, tab: str) -> None:
+        self.query_one(TabbedContent).active = tab
 
     def show_app(self, files: AppFiles) -> None:
         self.files = files

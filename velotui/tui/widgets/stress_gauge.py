@@ -12,6 +12,8 @@ from textual.widgets import ProgressBar, Sparkline, Static
 
 
 class StressGauge(Vertical):
+    can_focus = True
+
     def __init__(self, **kwargs: object) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
         self.samples: deque[float] = deque([0.0] * 30, maxlen=30)
