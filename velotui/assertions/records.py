@@ -27,12 +27,12 @@ from velotui.errors import SpecError
 
 
 class RecordCountParams(Check):
-    equals: float | None = None
-    greater_than: float | None = None
-    less_than: float | None = None
-    greater_than_or_equals: float | None = None
-    less_than_or_equals: float | None = None
-    between: list[float] | None = None
+    equals: int | float | None = None
+    greater_than: int | float | None = None
+    less_than: int | float | None = None
+    greater_than_or_equals: int | float | None = None
+    less_than_or_equals: int | float | None = None
+    between: list[int | float] | None = None
     expression: str | None = None
 
     @model_validator(mode="after")
