@@ -102,7 +102,7 @@ def validate(model: type[M], doc: YamlDocument, *, base: PathT = (), data: Any =
                 # point at the mapping that lacks the key
                 spec_err = doc.error(message, path[:-1], hint=hint)
             else:
-                spec_err = doc.error(message, path, hint=hint)
+                spec_err = doc.error(message, path, hint=hint, at_value=True)
             first = first or spec_err
             problems.append(str(spec_err))
         assert first is not None

@@ -35,8 +35,12 @@ class YamlDocument:
                 return None
             p = p[:-1]
 
-    def error(self, message: str, path: PathT, hint: str | None = None) -> SpecError:
-        where = self.loc(path)
+    def value_loc(self, path: PathT) -> Loc | None:
+        """Where the value at ``path`` is written (for wrong values), else the nearest known place."""
+        return self.locations.get(tuple(path)) or self.loc(path)
+
+    def error(self, message: str, path: PathT, hint: str | None = None, *, at_value: bool = False) -> SpecError:
+        where = self.value_loc(path) if at_value else self.loc(path)
         return SpecError(message, file=self.file, line=where[0] if where else None,
                          column=where[1] if where else None, hint=hint)
 
