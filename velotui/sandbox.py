@@ -68,7 +68,7 @@ class Record(dict):  # type: ignore[type-arg]
 
 def _refuse(node: ast.AST, what: str, text: str) -> SandboxError:
     col = getattr(node, "col_offset", 0) + 1
-    return SandboxError(f"{what} is not allowed in expressions (column {col} of {text!r})", column=col,
+    return SandboxError(f"{what} is not allowed in expressions (column {col} of {text!r})",
                         hint="expressions may use fields, literals, operators and the listed functions only")
 
 
@@ -268,7 +268,7 @@ def compile_expression(text: str, *, functions: Mapping[str, Callable[..., Any]]
     try:
         tree = ast.parse(text.strip(), mode="eval")
     except SyntaxError as e:
-        raise SandboxError(f"invalid expression {text!r}: {e.msg}", column=e.offset,
+        raise SandboxError(f"invalid expression {text!r}: {e.msg} (column {e.offset})",
                            hint="expressions use Python-like syntax: a > 0 and b in ['x', 'y']") from None
     except (ValueError, RecursionError, MemoryError) as e:
         raise SandboxError(f"invalid expression {text!r}: {e}") from None

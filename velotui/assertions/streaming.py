@@ -279,9 +279,8 @@ class Latency(Assertion):
                     continue
                 src = _timestamp_ms(m.value.get(p.timestamp_field)) if p.timestamp_field else None
                 src = src if src is not None else (m.event_time or None)
-                out_t = m.timestamp if m.timestamp and p.timestamp_field else now
-                if src is not None:
-                    lat.append(max(0.0, out_t - src))
+                if src is not None:  # output (capture) time minus event time
+                    lat.append(max(0.0, now - src))
         if len(lat) < p.min_records:
             return Outcome(False, f"only {len(lat)} latency samples, need {p.min_records}", p.min_records, len(lat))
         s = sorted(lat)

@@ -1,0 +1,81 @@
+"""Reports: text lines and summary, versioned JSON, JUnit XML with the shape CI servers read."""
+
+from __future__ import annotations
+
+import io
+import json
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+from rich.console import Console
+
+from velotui.assertions import AssertionResult
+from velotui.report import AppReport, QueryReport, RunReport, render_text, to_json, write_junit
+
+
+def _report() -> RunReport:
+    ok = AssertionResult("record_count", None, "passed", "3 records", {"equals": 3}, 3)
+    bad = AssertionResult("field_values", "prices positive", "failed", "expected every price > 0; 1 of 3 do not",
+                          {"operator": "greater_than", "value": 0}, ["-1"], [{"price": -1, "note": "a<b&\x01"}],
+                          "spec.test.yaml", 12)
+    return RunReport(run_id="r1", seed=42, started_at="2026-11-24T00:00:00+00:00", now_ms=1, duration_ms=1234.5,
+                     reproduce="velotui --headless demo/ --seed 42 --now 1", apps=[
+                         AppReport("app_a", "a.sql", None, [
+                             QueryReport("q_ok", "passed", 3, 3, 10.0, [ok]),
+                             QueryReport("q_bad", "failed", 3, 3, 20.0, [ok, bad]),
+                             QueryReport("q_skip", "skipped", 0, 0, 0.0),
+                         ]),
+                         AppReport("app_b", "b.sql", "b.test.yaml:3:1: missing required key 'queries'"),
+                         AppReport("app_c", "c.sql", None, [QueryReport("q_err", "error", 0, 0, 0.0,
+                                                                        error="engine crashed: boom")]),
+                     ])
+
+
+def test_text_report() -> None:
+    buf = io.StringIO()
+    render_text(_report(), Console(file=buf, width=200, color_system=None))
+    out = buf.getvalue()
+    assert "PASS  app_a / q_ok  3 → 3" in out and "FAIL  app_a / q_bad" in out and "SKIP  app_a / q_skip" in out
+    assert "✗ field_values — prices positive  spec.test.yaml:12" in out
+    assert "expected: {\"operator\":\"greater_than\",\"value\":0}" in out
+    assert "1 passed, 1 failed, 1 skipped, 2 errors" in out.splitlines()[-3]
+    assert "seed 42" in out and "reproduce: velotui --headless demo/ --seed 42 --now 1" in out
+
+
+def test_json_report() -> None:
+    data = json.loads(to_json(_report()))
+    assert data["version"] == 1 and data["seed"] == 42
+    q = data["apps"][0]["queries"][1]
+    assert list(q) == ["name", "status", "records_in", "records_out", "duration_ms", "error", "assertions"]
+    assert q["assertions"][1]["samples"][0]["price"] == -1
+    assert data["summary"]["failed"] == 1 and data["exit_code"] == 2
+
+
+def test_junit_report_shape_and_escaping(tmp_path: Path) -> None:
+    path = tmp_path / "out.xml"
+    write_junit(_report(), path)
+    text = path.read_text()
+    assert "\x01" not in text  # control characters never reach the XML
+    root = ET.parse(path).getroot()
+    assert root.tag == "testsuites"
+    assert {k: root.get(k) for k in ("tests", "failures", "errors", "skipped")} == {
+        "tests": "5", "failures": "1", "errors": "2", "skipped": "1"}
+    for suite in root.findall("testsuite"):
+        for attr in ("name", "tests", "failures", "errors", "skipped", "time"):
+            assert suite.get(attr) is not None, attr
+        for case in suite.findall("testcase"):
+            assert case.get("classname") == suite.get("name") and case.get("name") and case.get("time")
+            assert len([c for c in case if c.tag in ("failure", "error", "skipped")]) <= 1
+    failure = root.find("testsuite[@name='app_a']/testcase[@name='q_bad']/failure")
+    assert failure is not None and "field_values" in failure.get("message") and "a<b&" in failure.text
+    assert root.find("testsuite[@name='app_b']/testcase/error") is not None
+    assert root.find("testsuite[@name='app_a']/testcase[@name='q_skip']/skipped") is not None
+
+
+def test_exit_codes() -> None:
+    r = _report()
+    assert r.exit_code == 2
+    r.apps = r.apps[:1]
+    assert r.exit_code == 1
+    r.apps[0].queries = r.apps[0].queries[:1]
+    assert r.exit_code == 0
