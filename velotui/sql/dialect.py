@@ -118,6 +118,9 @@ class VelostreamParser(Parser):
             return None
         return super()._parse_table_alias(alias_tokens)
 
+    def _parse_table_hints(self) -> Any:
+        return None  # `FROM s WITH (…)` is the statement's property list, never a table hint
+
     # -- PRIMARY KEY after a select item ------------------------------------------------------------
     def _parse_alias(self, this: Any, explicit: bool = False) -> Any:
         this = super()._parse_alias(this, explicit)

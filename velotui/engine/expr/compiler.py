@@ -360,6 +360,11 @@ class ExpressionCompiler:
         return f"{helper}({self._src(node.this)}, {values})"
 
     def _c_Like(self, node: exp.Like) -> str:
+        if node.args.get("negate"):
+            positive = node.copy()
+            positive.set("negate", None)
+            inner = self._c_Like(positive)
+            return f"_not3({inner})" if self.standard else f"(not {inner})"
         pattern = node.expression
         if isinstance(pattern, exp.Literal) and pattern.is_string:
             rx = self.const(rt.like_regex(str(pattern.this)))
