@@ -497,11 +497,12 @@ class StatementRunner:
                                       hint="put the stream first: FROM stream s JOIN table t …")
             # FROM table JOIN stream: the stream drives; LEFT (table preserved) behaves as INNER
             j = joins[0]
-            pairs, rest = self._split_on(j.on, j.source.ref_name, {main.ref_name, main.name})
+            pairs, rest = self._split_on(j.on, main.ref_name, {j.source.ref_name, j.source.name})
             preserved = j.kind in ("right", "full")
             stages.append(self._table_stage(main, loaded[0], pairs, rest, comp, preserved, table_is_right=False,
                                             stream_ref=j.source.ref_name, fields_table=fields[0]))
             driver_msgs, driver_ref = loaded[1], j.source.ref_name
+            start = len(sources)
         elif not main_is_table and first_join_stream:
             j = joins[0]
             pairs, rest = self._split_on(j.on, j.source.ref_name, {main.ref_name, main.name})
@@ -616,13 +617,10 @@ class StatementRunner:
         extra = comp.compile_predicate(exp.and_(*rest) if len(rest) > 1 else rest[0]) if rest else None
 
         def stage(row: dict, m: Message) -> list[dict]:
-            if stream_ref is not None and f"{stream_ref}." not in next(iter(row), ""):
-                row = merge_joined([(stream_ref, {k: v for k, v in row.items() if "." not in k}, [])])
             key = tuple(_norm(f(row, m)) for f in s_fns)
             out = []
             if not any(v is None for v in key):
                 for match in lookup.matches(key):
-                    joined = merge_joined([("", {}, []), (tref, match, tfields)]) | row
                     joined = _join_rows(row, tref, match)
                     if extra is None or extra(joined, m):
                         out.append(joined)
