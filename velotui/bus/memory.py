@@ -40,7 +40,20 @@ class MemoryBus:
         self.create_topic(topic)
         parts = self._topics[topic].partitions
         n_parts = len(parts)
-        batch: list[Message] = []
+        if n_parts == 1:  # the common case, without per-message partitioning
+            batch = messages if isinstance(messages, list) else list(messages)
+            part = parts[0]
+            base = len(part)
+            for i, m in enumerate(batch, start=base):
+                m.partition = 0
+                m.topic = topic
+                m.offset = i
+            part.extend(batch)
+            if batch:
+                for listener in self._listeners:
+                    listener(topic, batch)
+            return len(batch)
+        batch = []
         for m in messages:
             if n_parts == 1:
                 p = 0

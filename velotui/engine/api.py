@@ -25,6 +25,7 @@ class EngineOptions:
     properties: dict[str, str] = field(default_factory=dict)  # spec `config:` overrides on top of WITH
     statements: list[str] | None = None  # run only these statements (and what they depend on)
     timeout_s: float | None = None  # raise velotui.errors.RunTimeout past this wall time
+    lineage: bool = False  # record which inputs produced each output (for explanations; costs speed)
 
 
 @dataclass

@@ -47,7 +47,7 @@ class GroupAggregate:
     def __init__(self, specs: list[AggSpec], group_key: Callable[[dict, Message], tuple], *,
                  window: Any, final: bool, watermark: Watermark, allowed_lateness_ms: int,
                  late_strategy: str, emit: Emit, on_late: Callable[[dict, Message, str], None],
-                 track_lineage: bool = True) -> None:
+                 track_lineage: bool = True, args: Callable[[dict, Message], tuple] | None = None) -> None:
         self.specs = specs
         self.group_key = group_key
         self.window = window
@@ -64,6 +64,10 @@ class GroupAggregate:
         self.sessions: dict[Any, list[list[float]]] = {}  # group -> [[start, last], …] (session windows)
         self.counter = 0
         self._seq = 0
+        self.args = args
+        self.slots = [s.slot for s in specs]
+        if window is None and args is not None and not track_lineage:
+            self.process = self._process_unwindowed  # type: ignore[method-assign]
 
     # -- windows a record belongs to ----------------------------------------------------------------
     def _windows_for(self, t: int, gkey: Any) -> list[tuple[int, int]]:
@@ -79,6 +83,24 @@ class GroupAggregate:
             last = t // adv
             return [(k * adv, k * adv + size) for k in range(first, last + 1)]
         raise AssertionError(w.kind)
+
+    def _process_unwindowed(self, row: dict, m: Message, t: int, index: int) -> None:
+        """GROUP BY without a window (EMIT CHANGES): update the group and emit its row."""
+        gkey = self.group_key(row, m)
+        groups = self.groups.get((None, None))
+        if groups is None:
+            groups = self.groups[(None, None)] = {}
+        st = groups.get(gkey)
+        if st is None:
+            self.counter += 1
+            st = groups[gkey] = GroupState(self.specs, self.counter)
+        accs = st.accs
+        for acc, v in zip(accs, self.args(row, m)):  # type: ignore[misc]
+            acc.add(v)
+        out = {**row, "_window_start": None, "_window_end": None}
+        for slot, acc in zip(self.slots, accs):
+            out[slot] = acc.value()
+        self.emit(out, m, t, None)
 
     def process(self, row: dict, m: Message, t: int, index: int) -> None:
         gkey = self.group_key(row, m)
@@ -114,7 +136,10 @@ class GroupAggregate:
         st.last_row = row
         st.last_meta = m
         if self.lineage:
-            st.members.append(index)
+            if self.final:
+                st.members.append(index)
+            else:
+                st.members[:] = [index]
         if not self.final:
             self._emit(wkey, st, t)
         elif st.emitted or (wkey[1] is not None and self.wm.value >= wkey[1]):
@@ -126,7 +151,10 @@ class GroupAggregate:
         for spec, acc in zip(self.specs, st.accs):
             row[spec.slot] = acc.value()
         row["_window_start"], row["_window_end"] = wkey
-        self.emit(row, st.last_meta, ts, list(st.members) if self.lineage else None)
+        lineage = None
+        if self.lineage:  # a window's members when it closes; the triggering input for an update
+            lineage = list(st.members) if self.final else st.members[-1:]
+        self.emit(row, st.last_meta, ts, lineage)
 
     def _advance(self, t: int) -> None:
         before = self.wm.value

@@ -75,6 +75,8 @@ def read_file_rows(path: Path, fmt: str | None, types: dict[str, str] | None = N
 def decode(messages: list[Message], statement: str, source: str,
            dead: list[DeadLetter]) -> list[Message]:
     """Keep messages whose value is a record; the others go to the dead-letter list."""
+    if all(type(m.value) is dict for m in messages):
+        return messages
     out = []
     for m in messages:
         v = m.value

@@ -164,6 +164,8 @@ class StatementRunner:
     def _with_event_time(self, msgs: list[Message]) -> list[Message]:
         w = self.q.window
         field_name = (w.time_column if w is not None and w.time_column else None) or self.props.get("event.time.field")
+        if not field_name:  # the message timestamp is the event time (read where needed when unset)
+            return msgs
         reader = event_time_reader(field_name, self.props.get("event.time.format"))
         for m in msgs:
             t = reader(m.value, m.timestamp) if field_name else m.timestamp
@@ -213,6 +215,8 @@ class StatementRunner:
         consumer, finish = self._downstream(resolve, special, sources)
         if q.joins:
             self._run_joins(sources, loaded, resolve, special, consumer)
+        elif self._simple_stateless():
+            self._run_stateless(loaded[0])
         else:
             self._run_single(loaded[0], consumer)
         finish()
@@ -223,6 +227,31 @@ class StatementRunner:
         self.result.records_out = len(self.outputs)
         self.result.lineage = self.lineage if self.lineage and len(self.lineage) == len(self.outputs) else None
         return self.result
+
+    def _simple_stateless(self) -> bool:
+        """A projection with nothing that needs per-output bookkeeping: the tight loop applies."""
+        q = self.q
+        return (getattr(self, "_stateless_proj", None) is not None and not q.distinct and not q.order_by
+                and q.limit is None and not any(i.primary_key for i in q.items)
+                and not any(s.config.get("key.field") for s in self.st.sinks) and not self.ctx.options.lineage)
+
+    def _run_stateless(self, msgs: list[Message]) -> None:
+        """The fast path of S1: one generated projection per record, outputs appended in input order."""
+        proj = self._stateless_proj
+        errors = self.errors
+        out = self.outputs
+        append = out.append
+        if len({m.partition for m in msgs}) > 1:
+            msgs = [m for _, m in merge_by_event_time([msgs])]
+        check_every = 0x3FFF
+        for n, m in enumerate(msgs):
+            errors.context = m
+            o = proj(m.value, m)
+            if o is not None:
+                t = m.event_time if m.event_time is not None else m.timestamp
+                append(Message(o, None, m.headers, t, 0, -1, "", None, t))
+            if not n & check_every:
+                self._check_deadline()
 
     def _is_table(self, src: SourceRef) -> bool:
         return src.is_table or src.kind == "file"
@@ -261,10 +290,12 @@ class StatementRunner:
         proj = comp.compile_projection([(i.name, i.expr) for i in q.items], q.where, star=q.star)
         emit = self._emitter(resolve, copy_headers=True)
 
+        lineage = self.ctx.options.lineage
+
         def consume(row: dict, m: Message, t: int, idx: int) -> None:
             out = proj(row, m)
             if out is not None:
-                emit(out, m, t, [idx], row)
+                emit(out, m, t, [idx] if lineage else None, row)
 
         return consume, lambda: None
 
@@ -288,6 +319,8 @@ class StatementRunner:
             except KeyError:
                 raise self._sql_error(f"unsupported aggregate {text}", node) from None
             specs.append(AggSpec(slot, node, arg_comp.compile(arg) if arg is not None else None))
+        args_fn = arg_comp.compile(exp.Tuple(expressions=[
+            (factory(next(n for n in agg_nodes if n.sql() == text))[1] or exp.Null()) for text in slots]))
 
         def agg_ref(node: exp.Expression, comp: ExpressionCompiler) -> str:
             if is_aggregate(node):
@@ -301,7 +334,10 @@ class StatementRunner:
         window = q.window
         if window is not None and window.kind == "session" and window.partition_column:
             group_fns.append(arg_comp.compile(exp.column(window.partition_column)))
-        group_key = (lambda r, m: tuple(f(r, m) for f in group_fns)) if group_fns else (lambda r, m: ())
+        group_exprs = list(q.group_by)
+        if window is not None and window.kind == "session" and window.partition_column:
+            group_exprs.append(exp.column(window.partition_column))
+        group_key = arg_comp.compile(exp.Tuple(expressions=group_exprs)) if group_exprs else (lambda r, m: ())
         where = self._where(resolve, special)
         final = q.emit == "final" or (q.emit is None and window is not None)
         wm = Watermark(self.props.get("watermark.strategy", "bounded_out_of_orderness"),
@@ -325,7 +361,8 @@ class StatementRunner:
                                                            record=row))
 
         op = GroupAggregate(specs, group_key, window=window, final=final, watermark=wm,
-                            allowed_lateness_ms=lateness, late_strategy=late_strategy, emit=on_emit, on_late=on_late)
+                            allowed_lateness_ms=lateness, late_strategy=late_strategy, emit=on_emit, on_late=on_late,
+                            track_lineage=self.ctx.options.lineage, args=args_fn)
 
         def consume(row: dict, m: Message, t: int, idx: int) -> None:
             if where is not None and not where(row, m):

@@ -158,10 +158,11 @@ class ExpressionCompiler:
         safe = make_body()
         self._safe = False
         n = next(self._ids)
-        src = (f"def _fast{n}(r, m):\n{fast}\n"
-               f"def _safe{n}(r, m):\n{safe}\n"
-               f"def _run{n}(r, m):\n    mark = len(_elog)\n    try:\n        return _fast{n}(r, m)\n"
-               f"    except _FAST_ERRORS:\n        del _elog[mark:]\n        return _safe{n}(r, m)\n")
+        # the fast body is inlined in the entry function (one call per row), the safe one is its fallback
+        src = (f"def _safe{n}(r, m):\n{safe}\n"
+               f"def _run{n}(r, m):\n    mark = len(_elog)\n    try:\n"
+               + "\n".join("    " + line for line in fast.splitlines())
+               + f"\n    except _FAST_ERRORS:\n        del _elog[mark:]\n        return _safe{n}(r, m)\n")
         ns = self.namespace
         ns["_FAST_ERRORS"] = _FAST_ERRORS
         ns["_elog"] = self.errors.entries
@@ -244,6 +245,9 @@ class ExpressionCompiler:
 
     def _c_Null(self, node: exp.Null) -> str:
         return "None"
+
+    def _c_Tuple(self, node: exp.Tuple) -> str:
+        return "(" + "".join(f"{self._src(e)}, " for e in node.expressions) + ")"
 
     def _c_Paren(self, node: exp.Paren) -> str:
         return f"({self._src(node.this)})"
