@@ -48,6 +48,9 @@ class RunOptions:
     argv: list[str] | None = None  # the command line, for the reproduce line of the report
 
 
+LINEAGE_MAX_INPUTS = 20_000  # the engine records which inputs made each output (for explain) up to this size
+
+
 def _now_ms() -> int:
     return int(time.time() * 1000)
 
@@ -310,7 +313,8 @@ class _AppRunner:
             result = run_app(loaded.app, bus, EngineOptions(
                 now_ms=run.now_ms, topic_names=topic_names, file_paths=file_paths,
                 base_dir=loaded.sql_path.parent, properties=dict(self.spec.config or {}),
-                statements=[statement.name], timeout_s=timeout_s))
+                statements=[statement.name], timeout_s=timeout_s,
+                lineage=records_in <= LINEAGE_MAX_INPUTS))
             duration_ms = (time.perf_counter() - t0) * 1000
             rss_after = proc.memory_info().rss
             st_result = result.statements.get(statement.name)
