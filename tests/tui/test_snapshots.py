@@ -22,7 +22,14 @@ SIZE = (120, 40)
 
 @pytest.fixture(autouse=True)
 def _in_repo_root(monkeypatch: pytest.MonkeyPatch) -> None:
+    import time
+    from types import SimpleNamespace
+
+    import velotui.core.run as core_run
+
     monkeypatch.chdir(ROOT)
+    # query durations are shown on screen: a still clock makes them (and the snapshots) repeatable
+    monkeypatch.setattr(core_run, "time", SimpleNamespace(perf_counter=lambda: 0.0, time=time.time))
     monkeypatch.delenv("ANTHROPIC_API_KEY", raising=False)
     monkeypatch.setenv("VELOTUI_CONFIG", os.devnull + ".toml")
 
@@ -61,6 +68,9 @@ def test_main_screen_after_run(snap_compare) -> None:  # type: ignore[no-untyped
         pilot.app.query_one("#stress").display = False  # live rates and memory differ between runs
         pilot.app.query_one("#tail").styles.width = "1fr"
         pilot.app.query_one("#tail").border_subtitle = ""
+        pilot.app.query_one("#apps").focus()
+        await pilot.wait_for_scheduled_animations()
+        await pilot.pause()
         await pilot.pause()
 
     assert snap_compare(_app(), terminal_size=SIZE, run_before=run_all)

@@ -100,7 +100,12 @@ class VelotuiApp(App[int]):
             self.query_one(sel).border_title = titles[key]
         themes.apply(self, self.theme_name)
         self._status(f"{len(self.suite.apps)} apps in {self.root_path} — r run · R run all · ? keys")
-        self.query_one(AppsTree).focus()
+        tree = self.query_one(AppsTree)
+        tree.focus()
+        first = next((line for line in range(tree.last_line + 1)
+                      if isinstance(getattr(tree.get_node_at_line(line), "data", None), AppNode)), None)
+        if first is not None:
+            tree.cursor_line = first
         self._remember_mtimes()
         self.set_interval(1.0, self._check_files)
 
@@ -206,9 +211,9 @@ class VelotuiApp(App[int]):
                 results.reset()
                 tail.reset()
                 self.captured.clear()
-            self._progress_total = len(e.apps)
+            self._progress_total = sum(max(1, len(tree.query_names(f))) for f in e.apps)
             self._progress_done = 0
-            gauge.set_progress(0, max(1, len(e.apps)))
+            gauge.set_progress(0, max(1, self._progress_total))
             for f in e.apps:
                 tree.set_app_status(f, "running")
             self._status(f"running {len(e.apps)} app(s), seed {e.seed}…")
@@ -228,6 +233,7 @@ class VelotuiApp(App[int]):
             results.query_finished(e.app, e.file, e.query, e.status, e.records_in, e.records_out, e.duration_ms,
                                    e.error)
             tree.set_query_status(e.file, e.query, e.status)
+            self._bump_progress()
             self.query_topics[(e.app, e.query)] = e.topics
             self._app_files[e.app] = e.file
         elif isinstance(e, ev.RunFinished):
@@ -237,8 +243,7 @@ class VelotuiApp(App[int]):
                     "failed" if any(q.status in ("failed", "error") for q in app.queries) else "passed")
                 tree.set_app_status(app.file, status)
                 results.app_finished(app.name, status)
-                if not app.error:
-                    self._bump_progress()
+            gauge.set_progress(self._progress_total, max(1, self._progress_total))
             s = e.report.summary
             self._status(f"done: {s.get('passed', 0)} passed, {s.get('failed', 0)} failed"
                          f"{', ' + str(s.get('errors', 0)) + ' errors' if s.get('errors') else ''}"

@@ -81,6 +81,9 @@ class AppsTree(Tree[object]):
     def _query_label(node: QueryNode) -> str:
         return f"{STATUS_ICONS.get(node.status, ' ')} {node.query}"
 
+    def query_names(self, file: str) -> list[str]:
+        return [q for (f, q) in self._queries if f == file]
+
     def app_node(self, file: str) -> AppNode | None:
         hit = self._apps.get(file)
         return hit[0] if hit else None

@@ -21,6 +21,7 @@ class StressGauge(Vertical):
         self._count_since = 0
         self.paused = False
         self.latency: dict[str, float] = {}
+        self.active = False  # shows "idle" until records flow
 
     def compose(self) -> ComposeResult:
         yield Static("idle", id="stress-rate")
@@ -33,6 +34,7 @@ class StressGauge(Vertical):
 
     def count(self, n: int) -> None:
         self._count_since += n
+        self.active = True
 
     def set_latency(self, p50: float, p95: float, p99: float) -> None:
         self.latency = {"p50": p50, "p95": p95, "p99": p99}
@@ -47,7 +49,7 @@ class StressGauge(Vertical):
         self._last_t = now
         rate = self._count_since / dt if dt > 0 else 0.0
         self._count_since = 0
-        if self.paused:
+        if self.paused or not self.active:
             return
         self.samples.append(rate)
         self.query_one(Sparkline).data = list(self.samples)
