@@ -162,6 +162,13 @@ class SuiteRun:
         namer = getattr(bus, "topic_name", None)
         return namer(base) if namer else base
 
+    def _set_format(self, bus: Any, topic: str, config: dict[str, Any], base_dir: Path) -> None:
+        """On Kafka, records are (de)serialized per the source/sink config's ``value.format``."""
+        if hasattr(bus, "set_serde") and config:
+            from velotui.bus.serde import serde_for
+
+            bus.set_serde(topic, serde_for(config, base_dir))
+
     def _run_app(self, app_files: AppFiles, root: Path) -> Any:
         from velotui.report import AppReport
 
@@ -277,6 +284,9 @@ class _AppRunner:
                     real = run._topic_name(bus, p.topic)
                     topic_names[p.topic] = real
                     bus.create_topic(real, p.partitions)
+                    src_ref = next((s for s in loaded.app.external_sources if s.name == p.source), None)
+                    if src_ref is not None:
+                        run._set_format(bus, real, src_ref.config, loaded.sql_path.parent)
                     run._emit(ev.TopicCreated(app_name, real, "source"))
                     run._emit(ev.Progress(app_name, "publish", 0, len(p.messages)))
                     n = bus.publish(real, p.messages)
@@ -295,6 +305,7 @@ class _AppRunner:
                         if st.name == statement.name:
                             sink_topics[sink.name] = real
                         bus.create_topic(real, 1)
+                        run._set_format(bus, real, sink.config, loaded.sql_path.parent)
                     elif sink.kind == "file" and sink.path:
                         file_paths[sink.path] = str(Path(tmp.name) / Path(sink.path).name)
             for st in loaded.app.statements:  # sources read from topics of other statements' sinks

@@ -1,0 +1,235 @@
+"""Topics on a real Kafka cluster (confluent-kafka), with the same contract as the memory bus.
+
+Every topic a run creates carries the run prefix (``test_{run_id}_{base}``, or the spec's
+``topic_naming``); publishing outside the prefix is refused; ``read_all`` reads each partition from its
+start up to the end offset taken when it is called (no waiting for "idle"); ``close`` deletes the run's
+topics.
+"""
+
+from __future__ import annotations
+
+import getpass
+import hashlib
+import os
+import re
+import secrets
+from collections.abc import Iterable
+from typing import Any
+
+from velotui.bus.base import TopicListener
+from velotui.bus.serde import JsonSerde, KeySerde
+from velotui.errors import InfraError
+from velotui.records import Message
+
+DEFAULT_PATTERN = "test_{run_id}_{base}"
+_LEGAL = re.compile(r"[^A-Za-z0-9._-]")
+
+
+def topic_name(base: str, run_id: str, naming: Any = None) -> str:
+    """The run's name for a logical topic (FORMATS.md §2 topic_naming)."""
+    pattern = getattr(naming, "pattern", None) or DEFAULT_PATTERN
+    branch = getattr(naming, "branch", None) or (os.environ.get(getattr(naming, "branch_from_env", "") or "")
+                                                 if getattr(naming, "branch_from_env", None) else None)
+    user = getattr(naming, "user", None) or (os.environ.get(getattr(naming, "user_from_env", "") or "")
+                                             if getattr(naming, "user_from_env", None) else None)
+    values = {"run_id": run_id, "base": base, "namespace": getattr(naming, "namespace", None) or "",
+              "branch": branch or "", "user": user or _user()}
+    name = pattern.format(**values)
+    name = _LEGAL.sub("_", name).strip("_") or f"test_{run_id}"
+    limit = getattr(naming, "max_topic_length", None) or 249
+    if len(name) > limit and getattr(naming, "hash_long_names", True) is not False:
+        digest = hashlib.sha1(name.encode()).hexdigest()[:10]
+        name = name[: limit - 11] + "_" + digest
+    return name[:limit]
+
+
+def _user() -> str:
+    try:
+        return getpass.getuser()
+    except Exception:  # noqa: BLE001
+        return "user"
+
+
+class KafkaBus:
+    def __init__(self, cluster: Any, *, run_id: str | None = None, topic_naming: Any = None,
+                 timeout_s: float = 30.0) -> None:
+        from confluent_kafka import Producer
+        from confluent_kafka.admin import AdminClient
+
+        self.cluster = cluster
+        self.run_id = run_id or secrets.token_hex(4)
+        self.naming = topic_naming
+        self.timeout_s = timeout_s
+        self.prefix = topic_name("", self.run_id, topic_naming).rstrip("_")
+        self._admin = AdminClient(cluster.config())
+        self._producer = Producer(cluster.config(**{"linger.ms": 5, "enable.idempotence": False,
+                                                     "message.timeout.ms": int(timeout_s * 1000)}))
+        self._created: list[str] = []
+        self._listeners: list[TopicListener] = []
+        self._serdes: dict[str, Any] = {}
+        self._keys = KeySerde()
+
+    # -- naming ------------------------------------------------------------------------------------
+    def topic_name(self, base: str) -> str:
+        return topic_name(base, self.run_id, self.naming)
+
+    def _own(self, topic: str) -> bool:
+        return topic in self._created or topic.startswith(self.prefix)
+
+    def set_serde(self, topic: str, serde: Any) -> None:
+        self._serdes[topic] = serde
+
+    def _serde(self, topic: str) -> Any:
+        return self._serdes.get(topic) or JsonSerde()
+
+    # -- Bus protocol ------------------------------------------------------------------------------
+    def create_topic(self, name: str, partitions: int = 1) -> None:
+        from confluent_kafka import KafkaError, KafkaException
+        from confluent_kafka.admin import NewTopic
+
+        if name in self._created:
+            return
+        if not self._own(name):
+            raise InfraError(f"refusing to create {name!r}: it is outside this run's prefix {self.prefix!r}")
+        futures = self._admin.create_topics([NewTopic(name, max(1, partitions), 1)],
+                                            operation_timeout=self.timeout_s)
+        for f in futures.values():
+            try:
+                f.result(timeout=self.timeout_s)
+            except KafkaException as e:
+                if e.args and e.args[0].code() == KafkaError.TOPIC_ALREADY_EXISTS:
+                    continue
+                raise InfraError(f"cannot create topic {name!r} on {self.cluster.bootstrap}: {e}",
+                                 hint="is the broker still running?") from None
+            except Exception as e:  # noqa: BLE001 - a timeout of the future
+                raise InfraError(f"cannot create topic {name!r} on {self.cluster.bootstrap}: {e!r}",
+                                 hint="is the broker still running?") from None
+        self._created.append(name)
+
+    def publish(self, topic: str, messages: Iterable[Message]) -> int:
+        if not self._own(topic):
+            raise InfraError(f"refusing to write to {topic!r}: velotui only writes to this run's topics "
+                             f"({self.prefix}…)")
+        self.create_topic(topic)
+        serde = self._serde(topic)
+        batch = list(messages)
+        errors: list[str] = []
+
+        def delivered(err: Any, msg: Any, m: Message) -> None:
+            if err is not None:
+                errors.append(str(err))
+            else:
+                m.partition, m.offset = msg.partition(), msg.offset()
+
+        for m in batch:
+            m.topic = topic
+            kwargs: dict[str, Any] = {}
+            if m.timestamp:
+                kwargs["timestamp"] = int(m.timestamp)
+            value = m.raw if m.value is None and m.raw is not None else serde.encode(m.value)
+            while True:
+                try:
+                    self._producer.produce(topic, value=value, key=self._keys.encode(m.key),
+                                           headers=[(k, str(v).encode()) for k, v in m.headers.items()] or None,
+                                           on_delivery=lambda err, msg, m=m: delivered(err, msg, m), **kwargs)
+                    break
+                except BufferError:
+                    self._producer.poll(0.1)
+        remaining = self._producer.flush(self.timeout_s)
+        if remaining or errors:
+            raise InfraError(f"Kafka did not accept {remaining or len(errors)} record(s) for {topic!r}"
+                             + (f": {errors[0]}" if errors else ""), hint="is the broker still running?")
+        if batch:
+            for listener in self._listeners:
+                listener(topic, batch)
+        return len(batch)
+
+    def read_all(self, topic: str) -> list[Message]:
+        from confluent_kafka import Consumer, KafkaError, KafkaException, TopicPartition
+
+        try:
+            meta = self._admin.list_topics(topic, timeout=self.timeout_s)
+        except KafkaException as e:
+            raise InfraError(f"cannot read {topic!r} from {self.cluster.bootstrap}: {e}",
+                             hint="is the broker still running?") from None
+        tmeta = meta.topics.get(topic)
+        if tmeta is None or tmeta.error is not None:
+            return []
+        consumer = Consumer(self.cluster.config(**{"group.id": f"velotui-{self.run_id}-capture",
+                                                   "enable.auto.commit": False, "auto.offset.reset": "earliest",
+                                                   "enable.partition.eof": True}))
+        serde = self._serde(topic)
+        out: list[Message] = []
+        try:
+            ends: dict[int, int] = {}
+            assignment = []
+            for pid in sorted(tmeta.partitions):
+                lo, hi = consumer.get_watermark_offsets(TopicPartition(topic, pid), timeout=self.timeout_s)
+                if hi > lo:
+                    ends[pid] = hi
+                    assignment.append(TopicPartition(topic, pid, lo))
+            if not assignment:
+                return []
+            consumer.assign(assignment)
+            per_part: dict[int, list[Message]] = {p: [] for p in ends}
+            import time
+
+            deadline = time.monotonic() + self.timeout_s
+            while ends and time.monotonic() < deadline:
+                msg = consumer.poll(0.5)
+                if msg is None:
+                    continue
+                if msg.error():
+                    if msg.error().code() == KafkaError._PARTITION_EOF:
+                        continue
+                    raise InfraError(f"error reading {topic!r}: {msg.error()}")
+                pid, off = msg.partition(), msg.offset()
+                if pid not in ends or off >= ends[pid]:
+                    continue
+                raw = msg.value()
+                value = serde.decode(raw)
+                ts_type, ts = msg.timestamp()
+                per_part[pid].append(Message(
+                    value=value if isinstance(value, dict) else None, key=self._keys.decode(msg.key()),
+                    headers={k: (v.decode(errors="replace") if isinstance(v, bytes) else str(v))
+                             for k, v in (msg.headers() or [])},
+                    timestamp=ts, partition=pid, offset=off, topic=topic, event_time=ts,
+                    raw=None if isinstance(value, dict) else raw))
+                if off + 1 >= ends[pid]:
+                    del ends[pid]
+            if ends:
+                raise InfraError(f"timed out reading {topic!r} up to its end offsets",
+                                 hint="is the broker still running?")
+            for pid in sorted(per_part):
+                out.extend(per_part[pid])
+        except KafkaException as e:
+            raise InfraError(f"cannot read {topic!r}: {e}", hint="is the broker still running?") from None
+        finally:
+            consumer.close()
+        if out:
+            for listener in self._listeners:
+                listener(topic, out)
+        return out
+
+    def topics(self) -> list[str]:
+        return list(self._created)
+
+    def delete_topic(self, name: str) -> None:
+        if not self._own(name):
+            return
+        try:
+            futures = self._admin.delete_topics([name], operation_timeout=self.timeout_s)
+            for f in futures.values():
+                f.result(timeout=self.timeout_s)
+        except Exception:  # noqa: BLE001 - best effort: the topic may be gone with the broker
+            pass
+        if name in self._created:
+            self._created.remove(name)
+
+    def add_listener(self, listener: TopicListener) -> None:
+        self._listeners.append(listener)
+
+    def close(self) -> None:
+        """Delete every topic this run created."""
+        for name in list(self._created):
+            self.delete_topic(name)

@@ -1,0 +1,96 @@
+"""Choosing and checking a Kafka cluster for a run."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from velotui.errors import InfraError
+
+
+@dataclass
+class KafkaCluster:
+    bootstrap: str
+    client_config: dict[str, str] = field(default_factory=dict)
+    mode: str = "external"  # local | external | testcontainers
+
+    def config(self, **extra: Any) -> dict[str, Any]:
+        """Client configuration for confluent-kafka: bootstrap servers plus the user's extra properties."""
+        return {"bootstrap.servers": self.bootstrap, **self.client_config, **extra}
+
+
+def _flatten(cfg: dict[str, Any], prefix: str = "") -> dict[str, str]:
+    out: dict[str, str] = {}
+    for k, v in cfg.items():
+        key = f"{prefix}{k}"
+        if isinstance(v, dict):
+            out.update(_flatten(v, key + "."))
+        else:
+            out[key] = str(v).lower() if isinstance(v, bool) else str(v)
+    return out
+
+
+def check_reachable(cluster: KafkaCluster, timeout_s: float = 5.0) -> None:
+    """Ask the cluster for its metadata; an InfraError within ``timeout_s`` when it does not answer."""
+    from confluent_kafka import KafkaException
+    from confluent_kafka.admin import AdminClient
+
+    admin = AdminClient(cluster.config(**{"socket.connection.setup.timeout.ms": int(timeout_s * 1000)}))
+    try:
+        admin.list_topics(timeout=timeout_s)
+    except KafkaException as e:
+        raise InfraError(f"cannot reach Kafka at {cluster.bootstrap}: {e.args[0].str() if e.args else e}",
+                         hint="check the address, that the broker runs, and --kafka-config for SASL/SSL; "
+                         "or run without --kafka (embedded) or with --kafka local") from None
+
+
+@contextmanager
+def open_cluster(mode: str, *, config_file: Path | None = None, keep: bool = False,
+                 reuse: bool = False) -> Iterator[KafkaCluster | None]:
+    """``embedded`` (None), ``local``, ``testcontainers``, or ``HOST:PORT[,…]``."""
+    mode = (mode or "embedded").strip()
+    extra: dict[str, str] = {}
+    if config_file is not None:
+        from velotui.spec.config import load_config_file
+
+        extra = _flatten(load_config_file(config_file))
+        extra.pop("bootstrap.servers", None)
+    if mode == "embedded":
+        yield None
+        return
+    if mode == "local":
+        from velotui.infra.local import LocalBroker
+
+        broker = LocalBroker(reuse=reuse, keep=keep)
+        cluster = broker.start()
+        cluster.client_config.update(extra)
+        try:
+            yield cluster
+        finally:
+            broker.stop()
+        return
+    if mode == "testcontainers":
+        if not shutil.which("docker"):
+            raise InfraError("--kafka testcontainers needs Docker, which is not installed",
+                             hint="use --kafka local (a real broker without Docker) or --kafka HOST:PORT")
+        probe = subprocess.run(["docker", "info"], capture_output=True, text=True, timeout=15)
+        if probe.returncode != 0:
+            raise InfraError("--kafka testcontainers needs a running Docker engine; `docker info` failed",
+                             hint="start Docker, or use --kafka local (a real broker without Docker)")
+        raise InfraError("--kafka testcontainers: the Docker engine answers, but velotui's container "
+                         "support needs the `testcontainers` package",
+                         hint="pip install testcontainers, or use --kafka local")
+    bootstrap = mode
+    if mode in ("external", "env"):
+        bootstrap = os.environ.get("KAFKA_BOOTSTRAP_SERVERS") or os.environ.get("VELOSTREAM_KAFKA_BROKERS") or ""
+        if not bootstrap:
+            raise InfraError("no Kafka address: set KAFKA_BOOTSTRAP_SERVERS or pass --kafka HOST:PORT")
+    cluster = KafkaCluster(bootstrap=bootstrap, client_config=extra, mode="external")
+    check_reachable(cluster)
+    yield cluster
