@@ -272,7 +272,7 @@ class Latency(Assertion):
         if ctx.latencies_ms is not None:
             lat = list(ctx.latencies_ms)
         else:
-            now = time.time() * 1000
+            now = ctx.now_ms if ctx.now_ms is not None else time.time() * 1000
             lat = []
             for m in ctx.messages:
                 if m.value is None:

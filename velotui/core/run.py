@@ -73,6 +73,7 @@ class SuiteRun:
         self.run_id = secrets.token_hex(4)
         self.seed = self.options.seed if self.options.seed is not None else secrets.randbelow(2**31)
         self.now_ms = self.options.now_ms if self.options.now_ms is not None else _now_ms()
+        self.wall_start_ms = _now_ms()
         self.cancelled = False
         self._cluster: Any = None
         self.query_records: dict[tuple[str, str], QueryRecord] = {}  # what explain needs, per (app, query)
@@ -363,6 +364,8 @@ class _AppRunner:
                 base_dir=loaded.spec_path.parent,
                 sink_files={k: Path(v) for k, v in file_paths.items()},
                 table_state=_table_state(captured) if statement.kind == "table" else None,
+                # the run's clock: frozen "now" plus the time elapsed since the run started
+                now_ms=run.now_ms + (_now_ms() - run.wall_start_ms),
             )
             results = []
             checks: list[tuple[Any, list[Message]]] = [(a, captured) for a in query.assertions]

@@ -1,0 +1,166 @@
+"""velotui on a real Kafka broker: topics, records, formats, failures, parallel runs, the demo."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from confluent_kafka.admin import AdminClient
+
+from velotui.bus.kafka import KafkaBus, topic_name
+from velotui.bus.serde import AvroSerde
+from velotui.errors import InfraError
+from velotui.infra import KafkaCluster, LocalBroker, check_reachable
+from velotui.records import Message
+
+pytestmark = pytest.mark.kafka
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _topics(cluster: KafkaCluster) -> set[str]:
+    return set(AdminClient(cluster.config()).list_topics(timeout=10).topics)
+
+
+def test_topic_lifecycle_prefix_and_cleanup(kafka: KafkaCluster) -> None:
+    bus = KafkaBus(kafka, run_id="life1")
+    name = bus.topic_name("orders")
+    assert name == "test_life1_orders"
+    bus.create_topic(name, partitions=3)
+    assert name in _topics(kafka)
+    with pytest.raises(InfraError):
+        bus.publish("someone_elses_topic", [Message(value={"a": 1})])
+    bus.close()
+    assert name not in _topics(kafka)
+
+
+def test_topic_naming_rules() -> None:
+    class Naming:
+        pattern = "{namespace}_{branch}_{run_id}_{base}"
+        namespace = "team"
+        branch = "feat/x"
+        user = None
+        branch_from_env = None
+        user_from_env = None
+        hash_long_names = True
+        max_topic_length = 30
+
+    assert topic_name("orders", "r1", Naming()) == "team_feat_x_r1_orders"
+    long = topic_name("a" * 60, "r1", Naming())
+    assert len(long) == 30
+
+
+def test_keys_headers_timestamps_round_trip(kafka: KafkaCluster) -> None:
+    bus = KafkaBus(kafka, run_id="rt1")
+    t = bus.topic_name("events")
+    bus.create_topic(t, partitions=2)
+    sent = [Message(value={"i": i, "d": 1.5}, key=f"k{i % 3}", headers={"trace": f"t{i}"}, timestamp=1_000 + i)
+            for i in range(30)]
+    bus.publish(t, sent)
+    got = bus.read_all(t)
+    assert len(got) == 30
+    by_i = {m.value["i"]: m for m in got}
+    for s in sent:
+        g = by_i[s.value["i"]]
+        assert (g.key, g.headers, g.timestamp) == (s.key, s.headers, s.timestamp)
+    # same key, same partition; offsets increase within a partition
+    parts = {m.key: m.partition for m in got}
+    assert all(parts[m.key] == m.partition for m in got)
+    for p in {m.partition for m in got}:
+        offs = [m.offset for m in got if m.partition == p]
+        assert offs == sorted(offs) == list(range(len(offs)))
+    bus.close()
+
+
+def test_undecodable_record_is_kept_raw(kafka: KafkaCluster) -> None:
+    bus = KafkaBus(kafka, run_id="raw1")
+    t = bus.topic_name("raw")
+    bus.create_topic(t)
+    bus.publish(t, [Message(value=None, raw=b"{not json"), Message(value={"ok": 1})])
+    got = bus.read_all(t)
+    assert got[0].value is None and got[0].raw == b"{not json" and got[1].value == {"ok": 1}
+    bus.close()
+
+
+def test_avro_round_trip(kafka: KafkaCluster, tmp_path: Path) -> None:
+    schema = tmp_path / "trade.avsc"
+    schema.write_text(json.dumps({"type": "record", "name": "Trade", "fields": [
+        {"name": "symbol", "type": "string"}, {"name": "price", "type": "double"}]}))
+    bus = KafkaBus(kafka, run_id="avro1")
+    t = bus.topic_name("trades")
+    bus.create_topic(t)
+    bus.set_serde(t, AvroSerde(schema))
+    bus.publish(t, [Message(value={"symbol": "AAPL", "price": 1.25})])
+    assert [m.value for m in bus.read_all(t)] == [{"symbol": "AAPL", "price": 1.25}]
+    bus.close()
+
+
+def test_two_runs_in_parallel_on_one_broker(kafka: KafkaCluster) -> None:
+    results: dict[str, list] = {}
+
+    def run(run_id: str) -> None:
+        bus = KafkaBus(kafka, run_id=run_id)
+        t = bus.topic_name("shared_name")
+        bus.create_topic(t)
+        bus.publish(t, [Message(value={"run": run_id, "i": i}) for i in range(50)])
+        results[run_id] = [m.value["run"] for m in bus.read_all(t)]
+        bus.close()
+
+    threads = [threading.Thread(target=run, args=(r,)) for r in ("par1", "par2")]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join(60)
+    assert results == {"par1": ["par1"] * 50, "par2": ["par2"] * 50}
+
+
+def test_unreachable_cluster_is_exit_3_quickly(tmp_path: Path) -> None:
+    t0 = time.monotonic()
+    proc = subprocess.run([sys.executable, "-m", "velotui", "--headless", "tests/fixtures/tui_suite", "--kafka",
+                           "127.0.0.1:1"], capture_output=True, text=True, cwd=ROOT, timeout=60)
+    assert proc.returncode == 3
+    assert "cannot reach Kafka at 127.0.0.1:1" in proc.stderr
+    assert time.monotonic() - t0 < 30
+
+
+def test_broker_dying_mid_run_is_a_clear_error() -> None:
+    broker = LocalBroker()
+    cluster = broker.start()
+    bus = KafkaBus(cluster, run_id="die1", timeout_s=5)
+    t = bus.topic_name("x")
+    bus.create_topic(t)
+    bus.publish(t, [Message(value={"a": 1})])
+    broker.kill()
+    t0 = time.monotonic()
+    with pytest.raises(InfraError) as e:
+        bus.publish(t, [Message(value={"a": 2})])
+        bus.read_all(t)
+    assert "broker" in (e.value.hint or "") or "Kafka" in e.value.message
+    assert time.monotonic() - t0 < 30
+    with pytest.raises(InfraError):
+        check_reachable(cluster, timeout_s=2)
+    broker.stop()
+
+
+def test_demo_on_kafka_matches_the_embedded_run(kafka: KafkaCluster) -> None:
+    from velotui.core.run import RunOptions, SuiteRun
+
+    def outputs(mode: str) -> dict:
+        run = SuiteRun(ROOT / "demo", RunOptions(seed=11, now_ms=1_700_000_000_000, kafka=mode))
+        report = run.execute()
+        assert report.exit_code == 0, [(a.name, q.name, q.status, [x.message for x in q.assertions
+                                                                   if x.status != "passed"])
+                                       for a in report.apps for q in a.queries if q.status != "passed"]
+        return {k: sorted(json.dumps(m.value, sort_keys=True, default=str) for m in rec.outputs)
+                for k, rec in run.query_records.items()}
+
+    embedded = outputs("embedded")
+    on_kafka = outputs(kafka.bootstrap)
+    assert embedded.keys() == on_kafka.keys() and len(embedded) == 27
+    for key in embedded:
+        assert embedded[key] == on_kafka[key], key
+    assert not {t for t in _topics(kafka) if t.startswith("test_")} - {"test_life1_orders"}
