@@ -208,3 +208,15 @@ async def test_rebinding_from_config(suite: Path) -> None:
         await pilot.press("f2")
         await pilot.pause()
         assert isinstance(app.screen, HelpScreen)
+
+
+async def test_run_events_while_another_screen_is_on_top(suite: Path) -> None:
+    app = make_app(suite)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("question_mark")
+        await pilot.pause()
+        app.action_run_all()  # events arrive while the help screen is on top
+        await wait_run(pilot)
+        assert isinstance(app.screen, HelpScreen)
+        assert app.report is not None and {a.name for a in app.report.apps} == {"orders_pass", "orders_fail"}
+        app._check_files()  # the file watcher too

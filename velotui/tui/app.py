@@ -97,10 +97,10 @@ class VelotuiApp(App[int]):
         titles = {"apps": "1 Apps", "source": "2 SQL / Schema", "tail": "3 Topic tail", "results": "4 Results",
                   "stress": "5 Stress"}
         for key, sel in PANES.items():
-            self.query_one(sel).border_title = titles[key]
+            self.main(sel).border_title = titles[key]
         themes.apply(self, self.theme_name)
         self._status(f"{len(self.suite.apps)} apps in {self.root_path} — r run · R run all · ? keys")
-        tree = self.query_one(AppsTree)
+        tree = self.main(AppsTree)
         tree.focus()
         first = next((line for line in range(tree.last_line + 1)
                       if isinstance(getattr(tree.get_node_at_line(line), "data", None), AppNode)), None)
@@ -110,15 +110,20 @@ class VelotuiApp(App[int]):
         self.set_interval(1.0, self._check_files)
 
     # -- helpers --------------------------------------------------------------------------------
+    def main(self, selector: Any, expect_type: Any = None) -> Any:
+        """A widget of the main screen, whatever screen is on top (records, help, a modal)."""
+        screen = self.screen_stack[0] if self.screen_stack else self.screen
+        return screen.query_one(selector) if expect_type is None else screen.query_one(selector, expect_type)
+
     def _status(self, text: str) -> None:
-        self.query_one("#status-line", Static).update(text)
+        self.main("#status-line", Static).update(text)
 
     def palette_entries(self) -> Iterable[tuple[str, Any, str]]:
         for id_, keys, action, desc, _ in ACTIONS:
             yield (f"{desc} ({keys.split(',')[0]})", partial(self.run_action, action), f"action {id_}")
         for name in themes.available():
             yield (f"Theme: {name}", partial(self.set_theme_name, name), "switch theme")
-        tree = self.query_one(AppsTree)
+        tree = self.main(AppsTree)
         for files in tree.app_files():
             yield (f"App: {files.sql_path.stem}", partial(self.run_apps, [files], None), f"run {files.sql_path}")
             node = tree.app_node(str(files.sql_path))
@@ -135,7 +140,7 @@ class VelotuiApp(App[int]):
 
     # -- actions --------------------------------------------------------------------------------
     def action_focus_pane(self, pane: str) -> None:
-        widget = self.query_one(PANES[pane])
+        widget = self.main(PANES[pane])
         if widget.focusable:
             widget.focus()
             return
@@ -149,7 +154,7 @@ class VelotuiApp(App[int]):
         self.set_theme_name(names[(i + 1) % len(names)])
 
     def action_run_selected(self) -> None:
-        tree = self.query_one(AppsTree)
+        tree = self.main(AppsTree)
         app = tree.selected_app()
         if app is not None:
             self.run_apps([app.files], tree.selected_query())
@@ -161,7 +166,7 @@ class VelotuiApp(App[int]):
             self.action_run_all()
 
     def action_run_all(self) -> None:
-        self.run_apps(self.query_one(AppsTree).app_files(), None)
+        self.run_apps(self.main(AppsTree).app_files(), None)
 
     def run_apps(self, apps: list[Any], query: str | None) -> None:
         runnable = [a for a in apps if a.spec_path is not None]
@@ -201,10 +206,10 @@ class VelotuiApp(App[int]):
 
     def on_run_event(self, message: RunEvent) -> None:
         e = message.event
-        results = self.query_one(ResultsTree)
-        tree = self.query_one(AppsTree)
-        tail = self.query_one(TopicTail)
-        gauge = self.query_one(StressGauge)
+        results = self.main(ResultsTree)
+        tree = self.main(AppsTree)
+        tail = self.main(TopicTail)
+        gauge = self.main(StressGauge)
         if isinstance(e, ev.RunStarted):
             if self._fresh_results:
                 self._fresh_results = False
@@ -253,7 +258,7 @@ class VelotuiApp(App[int]):
 
     def _bump_progress(self) -> None:
         self._progress_done += 1
-        self.query_one(StressGauge).set_progress(self._progress_done, max(1, self._progress_total))
+        self.main(StressGauge).set_progress(self._progress_done, max(1, self._progress_total))
 
     def _file_of(self, app: str) -> str:
         return self._app_files.get(app, "")
@@ -263,7 +268,7 @@ class VelotuiApp(App[int]):
             data = event.node.data
             app = data if isinstance(data, AppNode) else getattr(data, "app", None)
             if isinstance(app, AppNode):
-                self.query_one(SourcePane).show_app(app.files)
+                self.main(SourcePane).show_app(app.files)
 
     def on_tree_node_selected(self, event: Any) -> None:
         if event.control.id == "results":
@@ -271,19 +276,19 @@ class VelotuiApp(App[int]):
 
     def action_open_selection(self) -> None:
         focused = self.focused
-        results = self.query_one(ResultsTree)
+        results = self.main(ResultsTree)
         if focused is results:
             leaf = results.selected_query()
             if leaf is not None:
                 self.open_query(leaf.app, leaf.query)
             return
-        if focused is self.query_one(TopicTail):
+        if focused is self.main(TopicTail):
             topics = list(self.captured)
             if topics:
                 self.open_topic(topics[-1])
             return
-        if focused is self.query_one(AppsTree):
-            tree = self.query_one(AppsTree)
+        if focused is self.main(AppsTree):
+            tree = self.main(AppsTree)
             app, q = tree.selected_app(), tree.selected_query()
             if app and q and (self._name_of(app), q) in self.query_topics:
                 self.open_query(self._name_of(app), q)
@@ -305,24 +310,24 @@ class VelotuiApp(App[int]):
         self.push_screen(RecordsScreen(topic, self.captured.get(topic, [])))
 
     def action_filter(self) -> None:
-        inp = self.query_one("#filter", Input)
+        inp = self.main("#filter", Input)
         inp.remove_class("hidden")
-        inp.value = self.query_one(TopicTail).filter_text
+        inp.value = self.main(TopicTail).filter_text
         inp.focus()
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         if event.input.id == "filter":
-            self.query_one(TopicTail).set_filter(event.value)
+            self.main(TopicTail).set_filter(event.value)
             event.input.add_class("hidden")
-            self.query_one(TopicTail).focus()
+            self.main(TopicTail).focus()
 
     def action_toggle_pause(self) -> None:
-        tail = self.query_one(TopicTail)
+        tail = self.main(TopicTail)
         tail.set_paused(not tail.paused)
-        self.query_one(StressGauge).paused = tail.paused
+        self.main(StressGauge).paused = tail.paused
 
     def action_save_schema(self) -> None:
-        self.notify(self.query_one(SchemaEditor).save())
+        self.notify(self.main(SchemaEditor).save())
 
     def action_export(self) -> None:
         if self.report is None:
@@ -342,7 +347,7 @@ class VelotuiApp(App[int]):
         self.push_screen(HelpScreen(sorted(set(rows))))
 
     def action_explain(self) -> None:
-        results = self.query_one(ResultsTree)
+        results = self.main(ResultsTree)
         leaf = results.selected_failure() or (results.failures[0] if results.failures else None)
         if leaf is None:
             self.notify("no failing assertion to explain", severity="warning")
@@ -356,12 +361,12 @@ class VelotuiApp(App[int]):
         self.call_from_thread(self.push_screen, MarkdownModal(markdown))
 
     def action_edit(self) -> None:
-        tree = self.query_one(AppsTree)
+        tree = self.main(AppsTree)
         app = tree.selected_app()
-        source = self.query_one(SourcePane)
+        source = self.main(SourcePane)
         path: Path | None = None
         if source.active == "tab-schema":
-            path = self.query_one(SchemaEditor).path
+            path = self.main(SchemaEditor).path
         elif app is not None:
             path = app.files.sql_path
         if path is None:
@@ -394,7 +399,7 @@ class VelotuiApp(App[int]):
                 pass
 
     def _check_files(self) -> None:
-        tree = self.query_one(AppsTree)
+        tree = self.main(AppsTree)
         changed: list[str] = []
         for p, app_file in self._watched().items():
             try:
