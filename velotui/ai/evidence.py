@@ -126,9 +126,16 @@ def build_evidence(ctx: FailureContext, budget_tokens: int = 8000) -> EvidencePa
         if len(ctx.outputs) > 10:
             truncated.append(f"output sample: 10 of {len(ctx.outputs)} records shown")
         sections.append(("Output records (sample)", "\n".join(f"- `{_json(v)}`" for v in shown)))
-    contributing = _contributing_inputs(ctx, truncated)
+    contributing = _contributing_inputs(ctx, truncated) if ctx.lineage else []
     if contributing:
         sections.append(("Input records that produced them", "\n".join(f"- `{_json(r)}`" for r in contributing)))
+    for source, rows in ctx.inputs.items():  # records the query dropped matter as much as those it kept
+        shown = rows[:20]
+        if len(rows) > len(shown):
+            truncated.append(f"input `{source}`: {len(shown)} of {len(rows)} records shown")
+        if shown:
+            sections.append((f"Input records of `{source}`" + (" (sample)" if len(rows) > 20 else ""),
+                             "\n".join(f"- `{_json(r)}`" for r in shown)))
     rules = rules_for(ctx.statement)
     if rules:
         sections.append(("Relevant semantics", "\n".join(f"- {r}" for r in rules)))

@@ -1,0 +1,45 @@
+"""A local HTTP server that answers the Anthropic Messages API (for end-to-end AI tests)."""
+
+from __future__ import annotations
+
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+
+class FakeAnthropic:
+    def __init__(self, answer: str = "## Cause\nthe boundary\n\n## Fix\nuse >=") -> None:
+        self.answer = answer
+        self.requests: list[dict[str, Any]] = []
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+                body = json.loads(self.rfile.read(int(self.headers["content-length"])))
+                outer.requests.append({"path": self.path, "body": body,
+                                       "auth": self.headers.get("x-api-key") or self.headers.get("authorization")})
+                data = json.dumps({"id": "msg_fake", "type": "message", "role": "assistant", "model": body["model"],
+                                   "stop_reason": "end_turn", "stop_sequence": None,
+                                   "content": [{"type": "text", "text": outer.answer}],
+                                   "usage": {"input_tokens": 1, "output_tokens": 1}}).encode()
+                self.send_response(200)
+                self.send_header("content-type", "application/json")
+                self.send_header("content-length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def __enter__(self) -> FakeAnthropic:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.server.shutdown()
+        self.server.server_close()
