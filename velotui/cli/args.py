@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-SUBCOMMANDS = ("run", "validate", "schema-json", "explain")
+SUBCOMMANDS = ("run", "validate", "schema-json", "explain", "debug")
 
 
 def _add_run_options(p: argparse.ArgumentParser) -> None:
@@ -72,6 +72,18 @@ def build_subparser(name: str) -> argparse.ArgumentParser:
                                     description="Run the tests and explain every failed assertion (Markdown).")
         p.add_argument("path", help="folder of SQL apps, or one .sql file")
         _add_run_options(p)
+        return p
+    if name == "debug":
+        p = argparse.ArgumentParser(prog="velotui debug",
+                                    description="Step through an app's statements one at a time.")
+        p.add_argument("path", help="the .sql file")
+        p.add_argument("--spec", metavar="SPEC")
+        p.add_argument("--query", metavar="NAME", help="whose inputs to use (default: the first query)")
+        p.add_argument("--break", dest="breakpoint", action="append", metavar="STATEMENT",
+                       help="stop before this statement on 'continue' (repeatable)")
+        p.add_argument("--seed", type=int)
+        p.add_argument("--now", type=int)
+        p.add_argument("--commands", metavar="'s;t topic;c'", help="run these commands instead of prompting")
         return p
     if name == "schema-json":
         p = argparse.ArgumentParser(prog="velotui schema-json",

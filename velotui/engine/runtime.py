@@ -186,3 +186,45 @@ def _publish_keep_partitions(bus: MemoryBus, topic: str, msgs: list[Message]) ->
         m.topic = topic
         m.offset = len(parts[m.partition])
         parts[m.partition].append(m)
+
+
+class Stepper:
+    """Runs an app's statements one at a time over a bus (step mode): ``step()`` runs the next one and
+    publishes its outputs, so the following statement reads them; ``rerun_from(name)`` starts again there."""
+
+    def __init__(self, app: App, bus: Any, options: EngineOptions) -> None:
+        self.app = app
+        self.bus = bus
+        self.options = options
+        self.ctx = EngineContext(bus=bus, options=options)
+        self.position = 0
+
+    @property
+    def done(self) -> bool:
+        return self.position >= len(self.app.statements)
+
+    @property
+    def next_statement(self) -> Statement | None:
+        return None if self.done else self.app.statements[self.position]
+
+    def step(self) -> StatementResult:
+        st = self.app.statements[self.position]
+        res = StatementRunner(self.app, st, self.ctx).run()
+        self.ctx.results[st.name] = res
+        for sink in st.sinks:
+            if sink.kind == "kafka":
+                topic = self.options.topic_names.get(sink.topic or st.name, sink.topic or st.name)
+                self.bus.delete_topic(topic)
+                self.bus.create_topic(topic)
+                self.bus.publish(topic, [Message(value=m.value, key=m.key, headers=dict(m.headers),
+                                                 timestamp=m.timestamp) for m in res.outputs])
+        self.position += 1
+        return res
+
+    def rerun_from(self, name: str) -> None:
+        names = [s.name for s in self.app.statements]
+        if name not in names:
+            raise KeyError(name)
+        self.position = names.index(name)
+        for later in names[self.position:]:
+            self.ctx.results.pop(later, None)
