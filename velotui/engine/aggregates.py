@@ -69,6 +69,18 @@ class Sum(Acc):
         self.n = 0
 
     def add(self, v: Any) -> None:
+        t = type(v)
+        if t is int or t is float:  # the common case, without the checks below
+            if self.n:
+                total = self.total
+                if type(total) is not Decimal:
+                    self.total = total + v
+                    self.n += 1
+                    return
+            else:
+                self.total = v
+                self.n = 1
+                return
         if v is not None and not isinstance(v, bool):
             if isinstance(v, str):
                 try:

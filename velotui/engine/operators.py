@@ -95,10 +95,9 @@ class GroupAggregate:
             self.counter += 1
             st = groups[gkey] = GroupState(self.specs, self.counter)
         accs = st.accs
-        for acc, v in zip(accs, self.args(row, m)):  # type: ignore[misc]
+        out = dict(row)
+        for acc, v, slot in zip(accs, self.args(row, m), self.slots):  # type: ignore[misc]
             acc.add(v)
-        out = {**row, "_window_start": None, "_window_end": None}
-        for slot, acc in zip(self.slots, accs):
             out[slot] = acc.value()
         self.emit(out, m, t, None)
 

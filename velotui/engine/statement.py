@@ -288,6 +288,7 @@ class StatementRunner:
             return self._window_functions(resolve, special)
         comp = self._compiler(resolve, special)
         proj = comp.compile_projection([(i.name, i.expr) for i in q.items], q.where, star=q.star)
+        self._stateless_proj = proj
         emit = self._emitter(resolve, copy_headers=True)
 
         lineage = self.ctx.options.lineage
@@ -371,7 +372,7 @@ class StatementRunner:
                 return
             op.process(row, m, t, idx)
 
-        return consume, op.finish
+        return (consume if where is not None else op.process), op.finish
 
     def _window_functions(self, resolve: Callable, special: dict
                           ) -> tuple[Callable[[dict, Message, int, int], None], Callable[[], None]]:
@@ -435,6 +436,14 @@ class StatementRunner:
             oc = self._compiler(order_resolve)
             order = _Sorter([(oc.compile(o.expr), o.descending) for o in q.order_by])
         self._order = order
+        if (limit is None and not distinct and order is None and window_key is None and not pk and not sink_key
+                and not copy_headers and not self.ctx.options.lineage):
+            append = self.outputs.append
+
+            def lean_emit(out: dict, m: Message, ts: int, lineage: list[int] | None, row_in: dict) -> None:
+                append(Message(out, None, {}, ts, 0, -1, "", None, ts))
+
+            return lean_emit
 
         def emit(out: dict, m: Message, ts: int, lineage: list[int] | None, row_in: dict) -> None:
             if limit is not None and order is None and len(self.outputs) >= limit:
