@@ -50,11 +50,14 @@ def _run_options(args: argparse.Namespace, argv: list[str]) -> Any:
 class ProgressPrinter:
     """Renders run events as short progress lines on stderr."""
 
-    def __init__(self, console: Console, quiet: bool) -> None:
+    def __init__(self, console: Console, quiet: bool, debug: bool = False) -> None:
         self.console = console
         self.quiet = quiet
+        self.debug = debug
 
     def __call__(self, event: ev.Event) -> None:
+        if self.debug and isinstance(event, ev.Log) and event.extra.get("traceback"):
+            self.console.print(event.extra["traceback"], markup=False, highlight=False)
         if self.quiet:
             if isinstance(event, ev.Log) and event.level == "error":
                 self.console.print(f"[red]error[/] {event.message}", highlight=False)
@@ -83,7 +86,7 @@ def run_headless(args: argparse.Namespace, argv: list[str]) -> int:
         print(f"error: {path}: no such file or folder", file=sys.stderr)
         return 2
     err = Console(stderr=True, highlight=False)
-    run = SuiteRun(path, _run_options(args, argv), on_event=ProgressPrinter(err, args.quiet))
+    run = SuiteRun(path, _run_options(args, argv), on_event=ProgressPrinter(err, args.quiet, args.debug))
     _install_interrupt(run)
     try:
         report = run.execute()

@@ -185,7 +185,7 @@ class SuiteRun:
                              queries=[])
         except Exception as e:  # a bug of ours must not stop the other apps
             msg = f"internal error while loading: {e!r}"
-            self._emit(ev.Log("error", msg + "\n" + traceback.format_exc(), app=app_files.sql_path.stem))
+            self._emit(ev.Log("error", msg, app=app_files.sql_path.stem, extra={"traceback": traceback.format_exc()}))
             return AppReport(name=app_files.sql_path.stem, file=str(app_files.sql_path), error=msg, queries=[])
         for w in loaded.warnings:
             self._emit(ev.Log("warning", str(w), app=loaded.name))
@@ -260,7 +260,8 @@ class _AppRunner:
                                assertions=[], error=str(e), file=file, line=line,
                                timed_out=isinstance(e, RunTimeout))
         except Exception as e:  # engine crash: reported, never stops the other queries or apps
-            self.run._emit(ev.Log("error", traceback.format_exc(), app=self.loaded.name))
+            self.run._emit(ev.Log("error", f"{self.loaded.name} / {query.name}: engine crashed: {e!r}",
+                                  app=self.loaded.name, extra={"traceback": traceback.format_exc()}))
             return QueryReport(name=query.name, status="error", records_in=0, records_out=0, duration_ms=0.0,
                                assertions=[], error=f"engine crashed: {e!r}", file=file, line=line)
 

@@ -243,7 +243,7 @@ class StatementRunner:
         append = out.append
         if len({m.partition for m in msgs}) > 1:
             msgs = [m for _, m in merge_by_event_time([msgs])]
-        check_every = 0x3FFF
+        check_every = 0xFF
         for n, m in enumerate(msgs):
             errors.context = m
             o = proj(m.value, m)
@@ -269,7 +269,7 @@ class StatementRunner:
             self.errors.context = m
             consumer(m.value, m, m.event_time if m.event_time is not None else m.timestamp, idx)  # type: ignore[arg-type]
             n += 1
-            if not n & 0x3FFF:
+            if not n & 0xFF:
                 self._check_deadline()
 
     # -- downstream: WHERE + (aggregate | window functions | projection) ----------------------------------
@@ -624,7 +624,7 @@ class StatementRunner:
                 counter[0] = n
                 ss_join.process(si, m.value, m, m.event_time if m.event_time is not None else m.timestamp)  # type: ignore[arg-type]
                 n += 1
-                if not n & 0x3FFF:
+                if not n & 0xFF:
                     self._check_deadline()
             ss_join.finish()
             return
@@ -635,7 +635,7 @@ class StatementRunner:
             base = merge_joined([(driver_ref, m.value, [])])
             run_stages(base, m, m.event_time if m.event_time is not None else m.timestamp, n)  # type: ignore[arg-type]
             n += 1
-            if not n & 0x3FFF:
+            if not n & 0xFF:
                 self._check_deadline()
 
     def _table_stage(self, table: SourceRef, msgs: list[Message], pairs: list[tuple[exp.Expression, exp.Expression]],
