@@ -87,11 +87,13 @@ class Sum(Acc):
                     v = float(v)
                 except ValueError:
                     return
+            if not isinstance(v, (int, float, Decimal)):
+                return  # not a number: ignored like NULL
             self.total = _add(self.total, v) if self.n else v
             self.n += 1
 
     def remove(self, v: Any) -> None:
-        if v is not None and not isinstance(v, (bool, str)):
+        if isinstance(v, (int, float, Decimal)) and not isinstance(v, bool):
             self.n -= 1
             self.total = self.total - v if self.n else 0
 
@@ -123,7 +125,14 @@ class Min(Acc):
             return
         if self.items is not None:
             self.items.append(v)
-        if self.best is None or (v > self.best if self.is_max else v < self.best):
+        if self.best is None:
+            self.best = v
+            return
+        try:
+            better = v > self.best if self.is_max else v < self.best
+        except TypeError:  # mixed types compare by their text
+            better = str(v) > str(self.best) if self.is_max else str(v) < str(self.best)
+        if better:
             self.best = v
 
     def remove(self, v: Any) -> None:
@@ -151,7 +160,7 @@ class Variance(Acc):
         self.population = population
 
     def add(self, v: Any) -> None:
-        if v is None or isinstance(v, (bool, str)):
+        if not isinstance(v, (int, float, Decimal)) or isinstance(v, bool):
             return
         x = float(v)
         self.n += 1
@@ -160,7 +169,7 @@ class Variance(Acc):
         self.m2 += d * (x - self.mean)
 
     def remove(self, v: Any) -> None:
-        if v is None or isinstance(v, (bool, str)):
+        if not isinstance(v, (int, float, Decimal)) or isinstance(v, bool):
             return
         x = float(v)
         if self.n <= 1:
@@ -187,6 +196,9 @@ class CountDistinct(Acc):
 
     def add(self, v: Any) -> None:
         if v is not None:
+            from velotui.engine.operators import hashable
+
+            v = hashable(v)
             self.counts[v] = self.counts.get(v, 0) + 1
 
     def remove(self, v: Any) -> None:

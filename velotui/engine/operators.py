@@ -19,6 +19,23 @@ from velotui.records import Message
 Emit = Callable[[dict, Message, int, list[int] | None], None]  # (row, meta, timestamp, lineage)
 
 
+def freeze(v: Any) -> Any:
+    """A hashable form of a key that may hold JSON arrays or objects."""
+    if isinstance(v, (list, tuple)):
+        return tuple(freeze(x) for x in v)
+    if isinstance(v, dict):
+        return tuple(sorted((str(k), freeze(x)) for k, x in v.items()))
+    return v
+
+
+def hashable(key: Any) -> Any:
+    try:
+        hash(key)
+        return key
+    except TypeError:
+        return freeze(key)
+
+
 class AggSpec:
     """One aggregate call of a query: how to make its accumulator and read its argument."""
 
@@ -86,7 +103,7 @@ class GroupAggregate:
 
     def _process_unwindowed(self, row: dict, m: Message, t: int, index: int) -> None:
         """GROUP BY without a window (EMIT CHANGES): update the group and emit its row."""
-        gkey = self.group_key(row, m)
+        gkey = hashable(self.group_key(row, m))
         groups = self.groups.get((None, None))
         if groups is None:
             groups = self.groups[(None, None)] = {}
@@ -102,7 +119,7 @@ class GroupAggregate:
         self.emit(out, m, t, None)
 
     def process(self, row: dict, m: Message, t: int, index: int) -> None:
-        gkey = self.group_key(row, m)
+        gkey = hashable(self.group_key(row, m))
         wm_before = self.wm.value
         if self.window is not None and self.window.kind == "session":
             self._process_session(row, m, t, index, gkey, wm_before)
@@ -368,7 +385,7 @@ class WindowFunctions:
         entry = [out, m, t, 0]
         skip = False
         for i, spec in enumerate(self.specs):
-            key = tuple(p(row, m) for p in spec.partition)
+            key = hashable(tuple(p(row, m) for p in spec.partition))
             st = self.states[i].get(key)
             if st is None or (spec.expire_ms and t - st.last_t > spec.expire_ms):
                 st = self.states[i][key] = OverState()
@@ -515,7 +532,7 @@ class StreamStreamJoin:
         return merge_joined([(self.refs[0], left, self.fields[0]), (self.refs[1], right, self.fields[1])])
 
     def process(self, side: int, row: dict, m: Message, t: int) -> None:
-        key = self.keys[side](row, m)
+        key = hashable(self.keys[side](row, m))
         other = 1 - side
         entry = [row, m, t, False, self.seq]  # row, meta, time, matched, arrival
         self.seq += 1
@@ -550,7 +567,7 @@ class StreamStreamJoin:
         self.wm = max(self.wm, t)
         while self.expiry and self.expiry[0][0] < self.wm:
             _, _, side, entry = heapq.heappop(self.expiry)
-            key = self.keys[side](entry[0], entry[1])
+            key = hashable(self.keys[side](entry[0], entry[1]))
             bucket = self.buffers[side].get(key)
             if bucket is not None:
                 try:
@@ -580,12 +597,12 @@ class TableLookup:
                     self.fields.append(f)
             k = table_key(r)
             if k is not None:
-                self.index.setdefault(k, []).append(r)
+                self.index.setdefault(hashable(k), []).append(r)
 
     def matches(self, key: Any) -> list[dict]:
         if key is None:
             return []
-        return self.index.get(key, [])
+        return self.index.get(hashable(key), [])
 
 
 def key_text(values: tuple) -> str:

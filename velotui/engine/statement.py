@@ -747,9 +747,11 @@ class StatementRunner:
             name = f"_subin{len(cache)}"
             cache[id(node)] = name
             if not correlated:
-                values = {_norm(value(r, meta)) for r in rows if where is None or where(r, meta)}
+                from velotui.engine.operators import hashable
+
+                values = {hashable(_norm(value(r, meta))) for r in rows if where is None or where(r, meta)}
                 values.discard(None)
-                comp.namespace[name] = lambda x, r, m: x is not None and _norm(x) in values
+                comp.namespace[name] = lambda x, r, m: x is not None and hashable(_norm(x)) in values
             else:
                 def f(x: Any, r: dict, m: Message) -> bool:
                     if x is None:

@@ -67,9 +67,11 @@ def _describe_error(err: dict[str, Any]) -> tuple[str, str | None]:
     if kind in ("extra_forbidden",):
         return f"unknown key '{name}'", None
     inp = err.get("input")
-    shown = repr(inp) if not isinstance(inp, (dict, list)) else type(inp).__name__
     msg = err["msg"].removeprefix("Value error, ")
-    return f"'{name}': {msg[:1].lower() + msg[1:]} (got {shown})", None
+    text = f"'{name}': {msg[:1].lower() + msg[1:]}"
+    if not isinstance(inp, (dict, list)):  # a structured value is named by its location instead
+        text += f" (got {inp!r})"
+    return text, None
 
 
 def _loc_path(loc: tuple[Any, ...]) -> PathT:

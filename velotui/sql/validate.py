@@ -94,6 +94,18 @@ def validate_statement(st: Statement, app: App) -> list[SqlError]:
             err(f"JOIN {j.source.name} needs ON a.k = b.k", q.select)
         elif not any(isinstance(n, exp.EQ) for n in j.on.find_all(exp.EQ)):
             err(f"JOIN {j.source.name} needs an equality in ON (a.k = b.k)", j.on)
+    from velotui.engine.expr import AGGREGATE_FUNCTIONS, WINDOW_FUNCTIONS
+    from velotui.engine.expr.runtime import SCALAR_NAMES
+
+    known = SCALAR_NAMES | AGGREGATE_FUNCTIONS | WINDOW_FUNCTIONS
+    for fn in (q.select.find_all(exp.Anonymous) if q.select is not None else []):
+        name = str(fn.name).upper()
+        if name not in known:
+            import difflib
+
+            close = difflib.get_close_matches(name, sorted(known), n=1, cutoff=0.75)
+            err(f"unknown function {name}", fn, hint=(f"did you mean {close[0]}? " if close else "")
+                + "see docs/SQL.md for the function catalogue")
     if q.window is not None and q.window.kind == "sliding":
         if not q.window.advance_ms or q.window.advance_ms <= 0 or (q.window.size_ms or 0) <= 0:
             err("SLIDING needs a positive size and advance", q.select)

@@ -162,7 +162,10 @@ class ExpressionCompiler:
         src = (f"def _safe{n}(r, m):\n{safe}\n"
                f"def _run{n}(r, m):\n    mark = len(_elog)\n    try:\n"
                + "\n".join("    " + line for line in fast.splitlines())
-               + f"\n    except _FAST_ERRORS:\n        del _elog[mark:]\n        return _safe{n}(r, m)\n")
+               + f"\n    except _FAST_ERRORS:\n        del _elog[mark:]\n"
+               f"        try:\n            return _safe{n}(r, m)\n"
+               f"        except Exception as e:\n"
+               f"            _elog.append(('expression_error', repr(e), None))\n            return None\n")
         ns = self.namespace
         ns["_FAST_ERRORS"] = _FAST_ERRORS
         ns["_elog"] = self.errors.entries

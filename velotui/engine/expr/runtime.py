@@ -196,7 +196,7 @@ def make_arith(errors: RowErrors) -> dict[str, Callable[..., Any]]:
                 return None
             try:
                 return op(*_mix(a, b))
-            except TypeError:
+            except (TypeError, ValueError):
                 x, y = _numeric(a, errors), _numeric(b, errors)
                 if x is None or y is None:
                     return None
@@ -217,13 +217,17 @@ def make_arith(errors: RowErrors) -> dict[str, Callable[..., Any]]:
         a, b = _numeric(a, errors), _numeric(b, errors)
         if a is None or b is None:
             return None
-        if b == 0:
-            errors("division_by_zero", "division by zero")
+        try:
+            if b == 0:
+                errors("division_by_zero", "division by zero")
+                return None
+            if isinstance(a, Decimal) or isinstance(b, Decimal):
+                x, y = _mix(a, b)
+                return (x / y).quantize(DIV_SCALE, rounding=ROUND_HALF_EVEN)
+            return a / b  # INTEGER / INTEGER gives FLOAT, as the reference engine does
+        except (TypeError, ValueError, ArithmeticError, InvalidOperation) as e:
+            errors("wrong_type", f"cannot divide {a!r} by {b!r}: {e}")
             return None
-        if isinstance(a, Decimal) or isinstance(b, Decimal):
-            x, y = _mix(a, b)
-            return (x / y).quantize(DIV_SCALE, rounding=ROUND_HALF_EVEN)
-        return a / b  # INTEGER / INTEGER gives FLOAT, as the reference engine does
 
     def mod(a: Any, b: Any) -> Any:
         if a is None or b is None:
@@ -231,15 +235,19 @@ def make_arith(errors: RowErrors) -> dict[str, Callable[..., Any]]:
         a, b = _numeric(a, errors), _numeric(b, errors)
         if a is None or b is None:
             return None
-        if b == 0:
-            errors("division_by_zero", "modulo by zero")
+        try:
+            if b == 0:
+                errors("division_by_zero", "modulo by zero")
+                return None
+            x, y = _mix(a, b)
+            if isinstance(x, float) or isinstance(y, float):
+                return math.fmod(x, y)
+            if isinstance(x, Decimal):
+                return x % y
+            return int(math.fmod(x, y))  # sign of the dividend, as SQL
+        except (TypeError, ValueError, ArithmeticError, InvalidOperation) as e:
+            errors("wrong_type", f"cannot take {a!r} modulo {b!r}: {e}")
             return None
-        x, y = _mix(a, b)
-        if isinstance(x, float) or isinstance(y, float):
-            return math.fmod(x, y)
-        if isinstance(x, Decimal):
-            return x % y
-        return int(math.fmod(x, y))  # sign of the dividend, as SQL
 
     def neg(a: Any) -> Any:
         if a is None:
@@ -248,7 +256,11 @@ def make_arith(errors: RowErrors) -> dict[str, Callable[..., Any]]:
             return -a
         except TypeError:
             x = _numeric(a, errors)
-            return None if x is None else -x
+            try:
+                return None if x is None else -x
+            except TypeError:
+                errors("wrong_type", f"cannot negate {a!r}")
+                return None
 
     return {"add": arith(lambda x, y: x + y), "sub": arith(lambda x, y: x - y),
             "mul": arith(lambda x, y: x * y), "div": div, "mod": mod, "neg": neg}

@@ -1,0 +1,86 @@
+"""The corpus of broken inputs (tests/fixtures/bad/): each gives one VelotuiError whose message has the
+exact shape `file:line[:column]: what` plus, where there is one, a hint that says how to fix it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from velotui.datagen import load_data_file
+from velotui.errors import VelotuiError
+from velotui.spec import load_config_file, load_data_schema, load_test_spec
+from velotui.sql import load_app, validate
+
+BAD = Path("tests/fixtures/bad")
+ROOT = Path(__file__).resolve().parents[2]
+
+EXPECTED = {
+    "spec_missing_queries.test.yaml": ("1:1", "missing required key 'queries'", "add 'queries:' here"),
+    "spec_wrong_type.test.yaml": ("2:18", "'default_records': input should be a valid integer, unable to parse "
+                                          "string as an integer (got 'lots')", None),
+    "spec_unknown_assertion.test.yaml": ("6:9", "unknown assertion type 'record_cnt'",
+                                         "did you mean 'record_count'?"),
+    "spec_bad_yaml.test.yaml": ("3:3", "invalid YAML: expected the node content, but found '-'",
+                                "check indentation and quoting around this place"),
+    "schema_range.schema.yaml": ("6:14", "'range': range min (5) is greater than max (1)", None),
+    "schema_bad_regex.schema.yaml": ("5:16", "'pattern': pattern is not a valid regular expression: "
+                                             "unterminated character set at position 0 (got '[a-')", None),
+    "schema_unknown_type.schema.yaml": ("4:11", "'type': unknown field type 'varchr'; use one of string, integer, "
+                                                "float, boolean, timestamp, date, uuid, decimal (got 'varchr')",
+                                        None),
+    "schema_weights.schema.yaml": ("6:20", "'enum_values': enum_values has 2 values but 1 weights", None),
+    "sql_syntax.sql": ("2:12", "syntax error: Invalid expression / Unexpected token",
+                       "check the statement near this place against docs/SQL.md"),
+    "sql_emit_final.sql": ("2:8", "o: EMIT FINAL needs a WINDOW", "add WINDOW TUMBLING(…) or use EMIT CHANGES"),
+    "sql_unknown_function.sql": ("2:17", "o: unknown function FROBNICATE",
+                                 "see docs/SQL.md for the function catalogue"),
+    "sql_ungrouped.sql": ("2:11", "o: column v must appear in GROUP BY or inside an aggregate",
+                          "add v to GROUP BY, or wrap it: MAX(v)"),
+    "data_bad.jsonl": ("2", "invalid JSON on this line: unexpected end of data: line 1 column 9 (char 8)",
+                       "JSONL holds one JSON object per line"),
+    "data_bad.csv": ("3", "row has 1 columns, the header has 2", None),
+}
+
+
+def _load(path: Path) -> None:
+    name = path.name
+    if name.endswith(".test.yaml"):
+        load_test_spec(path)
+    elif name.endswith(".schema.yaml"):
+        load_data_schema(path)
+    elif name.endswith(".sql"):
+        problems = validate(load_app(path))
+        if problems:
+            raise problems[0]
+    else:
+        load_data_file(path)
+
+
+def test_corpus_is_complete() -> None:
+    files = {p.name for p in (ROOT / BAD).iterdir()} - {"config_cycle_a.yaml", "config_cycle_b.yaml"}
+    assert files == set(EXPECTED)
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_exact_error_shape(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(ROOT)
+    where, what, hint = EXPECTED[name]
+    with pytest.raises(VelotuiError) as e:
+        _load(BAD / name)
+    first, *rest = str(e.value).splitlines()
+    assert first == f"{BAD / name}:{where}: {what}"
+    if hint is None:
+        assert e.value.hint is None
+    else:
+        assert rest and rest[0].startswith("  hint: ") and hint in rest[0]
+
+
+def test_config_cycle(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(ROOT)
+    with pytest.raises(VelotuiError) as e:
+        load_config_file(BAD / "config_cycle_a.yaml")
+    assert str(e.value).splitlines()[0].endswith(
+        "config_cycle_b.yaml: config 'extends' cycle: config_cycle_a.yaml -> config_cycle_b.yaml -> "
+        "config_cycle_a.yaml")
+    assert e.value.hint == "remove one of the extends"
