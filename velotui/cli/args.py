@@ -29,6 +29,8 @@ def _add_run_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--keep-containers", action="store_true", help="leave the broker running at exit")
     p.add_argument("--reuse-containers", action="store_true", help="reuse a broker started by an earlier run")
     p.add_argument("--timeout", type=float, metavar="SECONDS", help="per-query timeout (overrides specs)")
+    p.add_argument("--allow-outside", action="append", default=[], metavar="PATH",
+                   help="let specs, schemas and SQL name files in PATH, outside the suite folder (repeatable)")
     p.add_argument("--debug", action="store_true", help="show tracebacks")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress on stderr")
     p.add_argument("--explain", action="store_true",
@@ -63,6 +65,7 @@ def build_subparser(name: str) -> argparse.ArgumentParser:
                                     description="Parse and check SQL, specs, schemas and configs; run nothing.")
         p.add_argument("path", help="folder of SQL apps, or one .sql file")
         p.add_argument("--strict", action="store_true", help="unknown keys are errors")
+        p.add_argument("--allow-outside", action="append", default=[], metavar="PATH")
         p.add_argument("--spec", metavar="SPEC")
         p.add_argument("--schemas", metavar="DIR")
         p.add_argument("--debug", action="store_true")

@@ -44,6 +44,7 @@ def _run_options(args: argparse.Namespace, argv: list[str]) -> Any:
         reuse_cluster=args.reuse_containers,
         timeout_s=args.timeout,
         argv=argv,
+        allow_outside=[Path(p) for p in getattr(args, "allow_outside", [])],
     )
 
 
@@ -197,7 +198,8 @@ def validate_command(args: argparse.Namespace) -> int:
         return 2
     out = Console(highlight=False, soft_wrap=True)
     result = validate_suite(path, strict=args.strict, spec_override=Path(args.spec) if args.spec else None,
-                            extra_schema_dirs=[Path(args.schemas)] if args.schemas else [])
+                            extra_schema_dirs=[Path(args.schemas)] if args.schemas else [],
+                            allow_outside=[Path(p) for p in args.allow_outside])
     for item in result.items:
         if item.error is None:
             out.print(f"[green]ok[/]    {item.file}", highlight=False)

@@ -62,7 +62,8 @@ class LoadedApp:
 
 
 def load_app_under_test(files: AppFiles, *, strict: bool = False, spec_override: Path | None = None,
-                        extra_schema_dirs: list[Path] | None = None) -> LoadedApp:
+                        extra_schema_dirs: list[Path] | None = None, root: Path | None = None,
+                        allow_outside: list[Path] | None = None) -> LoadedApp:
     """Load SQL, spec and every schema an input needs; raise one VelotuiError listing what is wrong."""
     from velotui.spec import load_data_schema, load_test_spec
     from velotui.sql import load_app, validate
@@ -114,6 +115,9 @@ def load_app_under_test(files: AppFiles, *, strict: bool = False, spec_override:
             loaded.schemas[name] = load_data_schema(path, strict=strict)
             loaded.warnings.extend(getattr(loaded.schemas[name], "warnings", []) or [])
     _load_referenced_schemas(loaded, strict)
+    from velotui.core.paths import PathGuard, check_app_paths, suite_root
+
+    check_app_paths(loaded, PathGuard(suite_root(root or files.sql_path.parent, files), allow_outside))
     return loaded
 
 

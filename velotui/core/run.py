@@ -46,6 +46,7 @@ class RunOptions:
     reuse_cluster: bool = False
     timeout_s: float | None = None  # overrides every query's timeout
     argv: list[str] | None = None  # the command line, for the reproduce line of the report
+    allow_outside: list[Path] = field(default_factory=list)  # folders outside the suite that paths may name
 
 
 LINEAGE_MAX_INPUTS = 20_000  # the engine records which inputs made each output (for explain) up to this size
@@ -178,7 +179,8 @@ class SuiteRun:
         try:
             loaded = load_app_under_test(app_files, strict=self.options.strict,
                                          spec_override=self.options.spec_path,
-                                         extra_schema_dirs=self.options.schema_dirs)
+                                         extra_schema_dirs=self.options.schema_dirs, root=root,
+                                         allow_outside=self.options.allow_outside)
         except VelotuiError as e:
             self._emit(ev.AppLoaded(app_files.sql_path.stem, str(app_files.sql_path), (), error=str(e)))
             return AppReport(name=app_files.sql_path.stem, file=str(app_files.sql_path), error=str(e),

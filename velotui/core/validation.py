@@ -32,7 +32,8 @@ class ValidationResult:
 
 
 def validate_suite(path: Path, *, strict: bool = False, spec_override: Path | None = None,
-                   extra_schema_dirs: list[Path] | None = None) -> ValidationResult:
+                   extra_schema_dirs: list[Path] | None = None,
+                   allow_outside: list[Path] | None = None) -> ValidationResult:
     """Check SQL, specs, schemas and configs of every app; one app's error never hides another's."""
     items: list[ValidationItem] = []
     suite = discover(path)
@@ -52,7 +53,8 @@ def validate_suite(path: Path, *, strict: bool = False, spec_override: Path | No
             continue
         try:
             loaded = load_app_under_test(app_files, strict=strict, spec_override=spec_override,
-                                         extra_schema_dirs=extra_schema_dirs)
+                                         extra_schema_dirs=extra_schema_dirs, root=suite.root,
+                                         allow_outside=allow_outside)
             item.warnings.extend(loaded.warnings)
             _check_assertions(loaded)
         except VelotuiError as e:
