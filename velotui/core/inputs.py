@@ -23,6 +23,7 @@ class PreparedInput:
     records: list[dict]  # the record values (what `inputs.<source>` shows assertions)
     messages: list[Message] = field(default_factory=list)
     partitions: int = 1
+    schema: Any = None  # the data schema the records were generated from
 
 
 def _config_get(cfg: dict[str, Any], dotted: str) -> Any:
@@ -150,7 +151,7 @@ class InputBuilder:
                         headers={EVENT_TIME_HEADER: str(ts)}, timestamp=ts)
                 for r, ts in zip(data.records, data.timestamps_ms)]
         return PreparedInput(source=src.name, topic=src.topic or src.name, records=data.records, messages=msgs,
-                             partitions=self._partitions(src))
+                             partitions=self._partitions(src), schema=schema)
 
     def _partitions(self, src: Any) -> int:
         n = _config_get(src.config or {}, "topic.partitions")

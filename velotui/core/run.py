@@ -208,6 +208,7 @@ class QueryRecord:
     outputs: list[Message]
     lineage: list[list[int]] | None
     results: list[Any]
+    dead_letters: list[Any] = field(default_factory=list)
 
 
 class _AppRunner:
@@ -217,6 +218,9 @@ class _AppRunner:
         self.run = run
         self.loaded = loaded
         self.spec = loaded.spec
+        # CLI --seed wins, then the spec's own seed, then the run's
+        self.seed = run.options.seed if run.options.seed is not None else (
+            self.spec.seed if self.spec.seed is not None else run.seed)
         self.outputs: dict[str, list[Message]] = {}
         self.inputs_seen: dict[str, list[dict]] = {}
         self.sink_topics: dict[str, list[str]] = {}
@@ -278,9 +282,10 @@ class _AppRunner:
         app_name = loaded.name
         tmp = tempfile.TemporaryDirectory(prefix="velotui_")
         try:
-            builder = InputBuilder(loaded, seed=run.seed, now_ms=run.now_ms, records_override=run.options.records,
+            builder = InputBuilder(loaded, seed=self.seed, now_ms=run.now_ms, records_override=run.options.records,
                                    previous_outputs=self.outputs)
             prepared: list[PreparedInput] = builder.prepare(query, statement)
+            source_schemas = _inject_faults(prepared, self.spec.fault_injection, self.seed)
             topic_names: dict[str, str] = {}
             records_in = 0
             for p in prepared:
@@ -298,7 +303,7 @@ class _AppRunner:
                     if p.messages:
                         run._emit(ev.RecordCaptured(app_name, real, tuple(p.messages)))
                 self.inputs_seen[p.source] = p.records
-                records_in += len(p.records)
+                records_in += len(p.messages) if p.topic is not None else len(p.records)
             sink_topics: dict[str, str] = {}
             file_paths: dict[str, str] = {}
             for st in loaded.app.statements:
@@ -329,7 +334,7 @@ class _AppRunner:
                 now_ms=run.now_ms, topic_names=topic_names, file_paths=file_paths,
                 base_dir=loaded.sql_path.parent, properties=dict(self.spec.config or {}),
                 statements=[statement.name], timeout_s=timeout_s,
-                lineage=records_in <= LINEAGE_MAX_INPUTS))
+                lineage=records_in <= LINEAGE_MAX_INPUTS, source_schemas=source_schemas))
             duration_ms = (time.perf_counter() - t0) * 1000
             rss_after = proc.memory_info().rss
             st_result = result.statements.get(statement.name)
@@ -396,7 +401,8 @@ class _AppRunner:
                 loaded=loaded, query=query, statement=statement,
                 inputs={p.source: p.records for p in prepared},
                 input_times={p.source: [m.timestamp for m in p.messages] for p in prepared},
-                outputs=captured, lineage=st_result.lineage if st_result else None, results=results)
+                outputs=captured, lineage=st_result.lineage if st_result else None, results=results,
+                dead_letters=list(st_result.dead_letters) if st_result else [])
             failed = any(r.status in ("failed", "error") for r in results)
             return QueryReport(name=query.name, status="failed" if failed else "passed", records_in=records_in,
                                records_out=len(captured), duration_ms=duration_ms, assertions=results,
@@ -404,6 +410,23 @@ class _AppRunner:
         finally:
             tmp.cleanup()
             bus.close()
+
+
+def _inject_faults(prepared: list[PreparedInput], faults: Any, seed: int) -> dict[str, dict[str, tuple[str, bool]]]:
+    """Apply the spec's fault_injection to generated inputs; return the schemas the engine checks on decode."""
+    from velotui.core.faults import inject
+
+    schemas: dict[str, dict[str, tuple[str, bool]]] = {}
+    if faults is None:
+        return schemas
+    for p in prepared:
+        if p.topic is None or p.schema is None:
+            continue
+        fields = [f for f in p.schema.fields if not f.constraints.derived]
+        p.messages, _ = inject(p.messages, faults, seed=seed, source=p.source,
+                               required_fields=[f.name for f in fields if not f.nullable])
+        schemas[p.source] = {f.name: (f.kind, f.nullable) for f in fields}
+    return schemas
 
 
 def _expected_output_assertion(query: Any) -> Any:

@@ -26,6 +26,9 @@ class EngineOptions:
     statements: list[str] | None = None  # run only these statements (and what they depend on)
     timeout_s: float | None = None  # raise velotui.errors.RunTimeout past this wall time
     lineage: bool = False  # record which inputs produced each output (for explanations; costs speed)
+    # per source name: {field: (kind, nullable)}; when given, records are checked on decode and those with a
+    # missing field, a wrong type, an unexpected NULL or an overflowing number go to the dead-letter list
+    source_schemas: dict[str, dict[str, tuple[str, bool]]] = field(default_factory=dict)
 
 
 @dataclass

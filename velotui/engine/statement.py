@@ -24,7 +24,7 @@ from velotui.engine.operators import (
     key_text,
     merge_joined,
 )
-from velotui.engine.sources import decode, merge_by_event_time, read_file_rows
+from velotui.engine.sources import check_schema, decode, merge_by_event_time, read_file_rows
 from velotui.engine.timekeeping import Watermark, event_time_reader, parse_duration
 from velotui.errors import RunTimeout, SqlError
 from velotui.records import Message
@@ -159,6 +159,9 @@ class StatementRunner:
         else:
             topic = opts.topic_names.get(src.topic or src.name, src.topic or src.name)
             msgs = decode(self.ctx.bus.read_all(topic), self.st.name, src.name, self.result.dead_letters)
+            schema = opts.source_schemas.get(src.name)
+            if schema:
+                msgs = check_schema(msgs, schema, self.st.name, src.name, self.result.dead_letters)
         return msgs
 
     def _with_event_time(self, msgs: list[Message]) -> list[Message]:
