@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-SUBCOMMANDS = ("run", "validate", "schema-json", "explain", "debug")
+SUBCOMMANDS = ("run", "validate", "schema-json", "explain", "debug", "stress")
 
 
 def _add_run_options(p: argparse.ArgumentParser) -> None:
@@ -87,6 +87,23 @@ def build_subparser(name: str) -> argparse.ArgumentParser:
         p.add_argument("--seed", type=int)
         p.add_argument("--now", type=int)
         p.add_argument("--commands", metavar="'s;t topic;c'", help="run these commands instead of prompting")
+        return p
+    if name == "stress":
+        p = argparse.ArgumentParser(prog="velotui stress", description="Load-test an app: throughput, latency, "
+                                    "memory; the spec's throughput/latency/memory_usage/execution_time "
+                                    "assertions pass or fail it.")
+        p.add_argument("path", help="the .sql file")
+        p.add_argument("--spec", metavar="SPEC")
+        p.add_argument("--query", metavar="NAME")
+        p.add_argument("--records", type=int, metavar="N")
+        p.add_argument("--duration", metavar="D", help="e.g. 30s, 2m (instead of --records)")
+        p.add_argument("--rate", type=float, metavar="R", help="records/s to publish at (default: as fast as possible)")
+        p.add_argument("--seed", type=int)
+        p.add_argument("--kafka", default=None)
+        p.add_argument("--json", metavar="FILE")
+        p.add_argument("--junit", metavar="FILE")
+        p.add_argument("--baseline", metavar="FILE", help="a --json file of an earlier stress run to compare with")
+        p.add_argument("--tolerance", type=float, default=20.0, metavar="PERCENT")
         return p
     if name == "schema-json":
         p = argparse.ArgumentParser(prog="velotui schema-json",

@@ -40,6 +40,10 @@ def _subcommand(name: str, rest: list[str], full_argv: list[str]) -> int:
         from velotui.cli.headless import run_headless
 
         return run_headless(args, argv=["velotui", *full_argv])
+    if name == "stress":
+        from velotui.cli.stress import stress_command
+
+        return stress_command(args)
     if name == "debug":
         from velotui.cli.debug import debug_command
 

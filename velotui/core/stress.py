@@ -1,0 +1,149 @@
+"""`velotui stress`: publish at a target rate (or as fast as possible), run, capture, and measure
+throughput, latency percentiles and memory; SLO assertions of the spec pass or fail the run."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlglot import exp
+
+from velotui.core import events as ev
+from velotui.core.discovery import discover
+from velotui.core.inputs import InputBuilder
+from velotui.core.loading import load_app_under_test
+from velotui.errors import SpecError
+from velotui.stress import MemorySampler, StressResult
+
+SLO_TYPES = ("throughput", "latency", "memory_usage", "execution_time")
+BATCH = 50_000
+
+
+@dataclass
+class StressOptions:
+    records: int | None = None
+    duration_s: float | None = None
+    rate: float | None = None  # records/s to publish at; None = as fast as possible
+    seed: int = 1
+    query: str | None = None
+    spec_path: Path | None = None
+    kafka: str = "embedded"
+
+
+def _stateless(statement: Any) -> bool:
+    q = statement.query
+    from velotui.engine.expr import find_aggregates
+
+    return (not q.joins and q.window is None and not q.group_by and not q.distinct and not q.order_by
+            and q.limit is None and not any(find_aggregates(i.expr) or i.expr.find(exp.Window) for i in q.items))
+
+
+def run_stress(sql_path: Path, options: StressOptions,
+               on_event: Callable[[ev.Event], None] | None = None) -> tuple[StressResult, list[Any], Any]:
+    """Return the measurements, the SLO assertion results, and the loaded app."""
+    from velotui.assertions import AssertionContext, evaluate
+    from velotui.bus import MemoryBus
+    from velotui.engine import EngineOptions, run_app
+
+    emit = on_event or (lambda e: None)
+    suite = discover(sql_path)
+    if not suite.apps:
+        raise SpecError(f"no SQL app at {sql_path}")
+    loaded = load_app_under_test(suite.apps[0], spec_override=options.spec_path)
+    spec = loaded.spec
+    query = next((q for q in spec.queries if q.name == options.query), None) if options.query else spec.queries[0]
+    if query is None:
+        raise SpecError(f"no query {options.query!r}", hint="queries: " + ", ".join(q.name for q in spec.queries))
+    statement = loaded.statement_for(query.name)
+    defaults = spec.stress_test
+    total = options.records or (defaults.records if defaults and defaults.records else None)
+    duration = options.duration_s
+    rate = options.rate or (defaults.rate if defaults and defaults.rate else None)
+    if total is None and duration is None:
+        total = 100_000
+    now = int(time.time() * 1000)
+    streaming = _stateless(statement)
+    batch = min(BATCH, total) if (streaming and total) else (total or BATCH)
+    if rate:
+        batch = max(1, min(batch, int(rate / 10) or 1))
+    latencies: list[float] = []
+    state = {"published": 0, "out": 0, "batches": 0, "gen_s": 0.0, "run_s": 0.0, "chunk": 0}
+    t_start = time.perf_counter()
+    emit(ev.Progress(loaded.name, "stress", 0, total or 0))
+
+    def more() -> bool:
+        if total is not None and state["published"] >= total:
+            return False
+        return duration is None or time.perf_counter() - t_start < duration
+
+    def produce() -> list[Any]:
+        n = batch if total is None else min(batch, total - state["published"])
+        g0 = time.perf_counter()
+        builder = InputBuilder(loaded, seed=options.seed + state["chunk"], now_ms=now, records_override=n,
+                               previous_outputs={})
+        prepared = builder.prepare(query, statement)
+        state["gen_s"] += time.perf_counter() - g0
+        state["chunk"] += 1
+        state["published"] += n
+        return prepared
+
+    def process(groups: list[list[Any]]) -> None:
+        bus = MemoryBus()
+        t0 = time.perf_counter()
+        count = 0
+        for group in groups:
+            for p in group:
+                if p.topic is not None:
+                    bus.create_topic(p.topic, p.partitions)
+                    count += bus.publish(p.topic, p.messages)
+        run_app(loaded.app, bus, EngineOptions(now_ms=now, base_dir=loaded.sql_path.parent,
+                                               statements=[statement.name]))
+        for sink in statement.sinks:
+            if sink.kind == "kafka":
+                state["out"] += len(bus.read_all(sink.topic or statement.name))
+        elapsed = time.perf_counter() - t0
+        state["run_s"] += elapsed
+        state["batches"] += 1
+        # every record of a batch waits for the batch: its latency is the batch's publish-to-capture time
+        latencies.extend([elapsed * 1000.0] * min(count, 1000))
+        emit(ev.Progress(loaded.name, "stress", state["published"], total or state["published"]))
+        emit(ev.RecordsPublished(loaded.name, "stress", statement.name, count))
+
+    with MemorySampler() as mem:
+        if streaming:  # stateless: micro-batches, each published, run and captured in turn
+            while more():
+                process([produce()])
+                if rate:
+                    ahead = state["published"] / rate - (time.perf_counter() - t_start)
+                    if ahead > 0:
+                        time.sleep(ahead)  # pacing to the requested publish rate, not waiting on a condition
+        else:  # stateful: one bounded run over all records, so windows and groups see everything
+            groups = []
+            while more():
+                groups.append(produce())
+            process(groups)
+    published, out_count, batches = state["published"], state["out"], state["batches"]
+    gen_s, run_s = state["gen_s"], state["run_s"]
+    stress = StressResult(app=loaded.name, query=query.name, records=published, records_out=out_count,
+                          seconds=run_s if not rate else max(run_s, time.perf_counter() - t_start - gen_s),
+                          generate_seconds=gen_s, latencies_ms=latencies, memory_peak_bytes=mem.peak,
+                          memory_growth_bytes=mem.growth, batches=batches)
+    ctx = AssertionContext(records=[], inputs={}, outputs={}, query=query.name, records_in=stress.records,
+                           duration_ms=stress.seconds * 1000, memory_peak_bytes=stress.memory_peak_bytes,
+                           memory_growth_bytes=stress.memory_growth_bytes, latencies_ms=stress.latencies_ms,
+                           base_dir=loaded.spec_path.parent)
+    slo = [evaluate(a, ctx) for a in query.all_assertions if a.type in SLO_TYPES]
+    return stress, slo, loaded
+
+
+def compare_baseline(result: StressResult, baseline: dict[str, Any], tolerance_percent: float) -> tuple[bool, str]:
+    base = float(baseline.get("records_per_s") or baseline.get("stress", {}).get("records_per_s", 0))
+    if base <= 0:
+        return True, "baseline has no throughput"
+    floor = base * (1 - tolerance_percent / 100)
+    ok = result.throughput >= floor
+    return ok, (f"throughput {result.throughput:,.0f} records/s vs baseline {base:,.0f} "
+                f"(minimum {floor:,.0f} with {tolerance_percent:g}% tolerance)")
