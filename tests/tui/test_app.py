@@ -220,3 +220,15 @@ async def test_run_events_while_another_screen_is_on_top(suite: Path) -> None:
         assert isinstance(app.screen, HelpScreen)
         assert app.report is not None and {a.name for a in app.report.apps} == {"orders_pass", "orders_fail"}
         app._check_files()  # the file watcher too
+
+
+async def test_stress_key_drives_the_gauge(suite: Path) -> None:
+    app = make_app(suite)
+    async with app.run_test(size=SIZE) as pilot:
+        select_app(app, "orders_pass")
+        await pilot.press("s")
+        await wait_run(pilot)
+        assert app.last_stress is not None and app.last_stress.records > 0
+        gauge = app.query_one("#stress")
+        assert gauge.latency and gauge.active
+        assert "records/s" in str(app.query_one("#status-line").render())

@@ -69,6 +69,7 @@ class VelotuiApp(App[int]):
         self.query_topics: dict[tuple[str, str], tuple[str, ...]] = {}  # (app, query) -> sink topics
         self.current_run: Any = None
         self.runs: list[Any] = []
+        self.last_stress: Any = None
         self.running = False
         self._mtimes: dict[Path, float] = {}
         self._app_files: dict[str, str] = {}  # app name -> SQL file
@@ -253,6 +254,10 @@ class VelotuiApp(App[int]):
             self._status(f"done: {s.get('passed', 0)} passed, {s.get('failed', 0)} failed"
                          f"{', ' + str(s.get('errors', 0)) + ' errors' if s.get('errors') else ''}"
                          f" — seed {e.report.seed}")
+        elif isinstance(e, ev.Progress) and e.step == "stress":
+            gauge.set_progress(e.done, max(1, e.total))
+        elif isinstance(e, ev.RecordsPublished) and e.source == "stress":
+            gauge.count(e.count)
         elif isinstance(e, ev.Log) and e.level == "error":
             self.notify(e.message.splitlines()[0][:200], severity="error")
 
@@ -320,6 +325,38 @@ class VelotuiApp(App[int]):
             self.main(TopicTail).set_filter(event.value)
             event.input.add_class("hidden")
             self.main(TopicTail).focus()
+
+    def action_stress(self) -> None:
+        app = self.main(AppsTree).selected_app()
+        if app is None or app.files.spec_path is None:
+            self.notify("select an app with a test spec to stress it", severity="warning")
+            return
+        self._stress_worker(app.files.sql_path)
+
+    @work(thread=True, exclusive=True, group="stress")
+    def _stress_worker(self, sql_path: Path) -> None:
+        """A stress run of the selected app; its progress events drive the gauge."""
+        from velotui.core.stress import StressOptions, run_stress
+        from velotui.errors import VelotuiError
+
+        try:
+            result, slo, _ = run_stress(sql_path, StressOptions(seed=self.seed or 1),
+                                        on_event=lambda e: self.post_message(RunEvent(e)))
+        except VelotuiError as e:
+            self.call_from_thread(self.push_screen, ErrorModal("Stress run failed", str(e)))
+            return
+        self.last_stress = result
+        self.call_from_thread(self._show_stress, result, slo)
+
+    def _show_stress(self, result: Any, slo: list[Any]) -> None:
+        lat = result.latency()
+        gauge = self.main(StressGauge)
+        gauge.set_latency(lat["p50"], lat["p95"], lat["p99"])
+        gauge.set_progress(result.records, max(1, result.records))
+        failed = [r for r in slo if r.status in ("failed", "error")]
+        self._status(f"stress {result.app}: {result.throughput:,.0f} records/s, p99 {lat['p99']:.1f} ms, "
+                     f"peak {result.memory_peak_bytes / 1e6:.0f} MB" + (f" — {len(failed)} SLO(s) failed" if failed
+                                                                      else ""))
 
     def action_toggle_pause(self) -> None:
         tail = self.main(TopicTail)

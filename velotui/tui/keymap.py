@@ -28,6 +28,7 @@ ACTIONS: list[tuple[str, str, str, str, bool]] = [
     ("open", "enter", "open_selection", "Open", False),
     ("filter", "slash", "filter", "Filter", True),
     ("pause", "p", "toggle_pause", "Pause", False),
+    ("stress", "s", "stress", "Stress", True),
     ("save", "ctrl+s", "save_schema", "Save schema", False),
     ("export", "ctrl+e", "export", "Export", False),
     ("palette", "ctrl+p", "command_palette", "Palette", True),
