@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-SUBCOMMANDS = ("run", "validate", "schema-json", "explain", "debug", "stress")
+SUBCOMMANDS = ("run", "validate", "schema-json", "explain", "debug", "stress", "infer-schema", "init")
 
 
 def _add_run_options(p: argparse.ArgumentParser) -> None:
@@ -104,6 +104,22 @@ def build_subparser(name: str) -> argparse.ArgumentParser:
         p.add_argument("--junit", metavar="FILE")
         p.add_argument("--baseline", metavar="FILE", help="a --json file of an earlier stress run to compare with")
         p.add_argument("--tolerance", type=float, default=20.0, metavar="PERCENT")
+        return p
+    if name == "infer-schema":
+        p = argparse.ArgumentParser(prog="velotui infer-schema",
+                                    description="Draft data schemas for an app's sources from its SQL and samples.")
+        p.add_argument("path", help="the .sql file")
+        p.add_argument("--data", action="append", default=[], metavar="FILE",
+                       help="CSV/JSONL sample of a source (the file's stem names the source; repeatable)")
+        p.add_argument("-o", "--output", metavar="OUT", help="a folder (one file per source) or a .yaml file")
+        p.add_argument("--ai", action="store_true", help="let the model refine the draft (validated, one retry)")
+        return p
+    if name == "init":
+        p = argparse.ArgumentParser(prog="velotui init", description="Draft a test spec fitted to the app's queries.")
+        p.add_argument("path", help="the .sql file")
+        p.add_argument("-o", "--output", metavar="SPEC")
+        p.add_argument("--records", type=int, default=100)
+        p.add_argument("--ai", action="store_true", help="let the model refine the draft (validated, one retry)")
         return p
     if name == "schema-json":
         p = argparse.ArgumentParser(prog="velotui schema-json",

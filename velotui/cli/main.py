@@ -40,6 +40,14 @@ def _subcommand(name: str, rest: list[str], full_argv: list[str]) -> int:
         from velotui.cli.headless import run_headless
 
         return run_headless(args, argv=["velotui", *full_argv])
+    if name == "infer-schema":
+        from velotui.cli.authoring import infer_schema_command
+
+        return infer_schema_command(args)
+    if name == "init":
+        from velotui.cli.authoring import init_command
+
+        return init_command(args)
     if name == "stress":
         from velotui.cli.stress import stress_command
 
