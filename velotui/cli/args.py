@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import argparse
 
-SUBCOMMANDS = ("run", "validate", "schema-json", "explain", "debug", "stress", "infer-schema", "init")
+SUBCOMMANDS = ("run", "validate", "schema-json", "explain", "debug", "stress", "infer-schema", "init",
+               "scaffold", "health", "annotate", "quickstart")
 
 
 def _add_run_options(p: argparse.ArgumentParser) -> None:
@@ -120,6 +121,29 @@ def build_subparser(name: str) -> argparse.ArgumentParser:
         p.add_argument("-o", "--output", metavar="SPEC")
         p.add_argument("--records", type=int, default=100)
         p.add_argument("--ai", action="store_true", help="let the model refine the draft (validated, one retry)")
+        return p
+    if name == "scaffold":
+        p = argparse.ArgumentParser(prog="velotui scaffold", description="Create a new test project.")
+        p.add_argument("path", help="the new project's folder")
+        return p
+    if name == "health":
+        p = argparse.ArgumentParser(prog="velotui health", description="Java, Docker, Kafka reachability, topics "
+                                    "and consumer lag.")
+        p.add_argument("--kafka", metavar="HOST:PORT")
+        p.add_argument("--json", action="store_true")
+        return p
+    if name == "annotate":
+        p = argparse.ArgumentParser(prog="velotui annotate", description="Add @app, @description and @data.* "
+                                    "hints derived from a schema to a SQL file.")
+        p.add_argument("path", help="the .sql file")
+        p.add_argument("--schema", metavar="SCHEMA")
+        p.add_argument("-o", "--output", metavar="OUT", help="default: X.annotated.sql beside the SQL")
+        return p
+    if name == "quickstart":
+        p = argparse.ArgumentParser(prog="velotui quickstart", description="Validate, draft a missing spec and "
+                                    "schemas, run - in one command.")
+        p.add_argument("path", help="the .sql file")
+        p.add_argument("--seed", type=int)
         return p
     if name == "schema-json":
         p = argparse.ArgumentParser(prog="velotui schema-json",

@@ -40,6 +40,10 @@ def _subcommand(name: str, rest: list[str], full_argv: list[str]) -> int:
         from velotui.cli.headless import run_headless
 
         return run_headless(args, argv=["velotui", *full_argv])
+    if name in ("scaffold", "health", "annotate", "quickstart"):
+        from velotui.cli import toolbox
+
+        return getattr(toolbox, f"{name}_command")(args)
     if name == "infer-schema":
         from velotui.cli.authoring import infer_schema_command
 

@@ -15,7 +15,7 @@ def failure_context(run: Any, app: str, query: str, result: Any) -> FailureConte
     loaded = rec.loaded
     schemas: dict[str, Any] = {}
     for inp in rec.query.inputs:
-        name = getattr(inp, "schema_name", None) or getattr(inp, "schema", None) or inp.source
+        name = getattr(inp, "schema_name", None) or inp.source
         if isinstance(name, str) and name in loaded.schemas:
             schemas[inp.source] = loaded.schemas[name]
     for src in rec.inputs:

@@ -115,7 +115,7 @@ class InputBuilder:
                                     headers={EVENT_TIME_HEADER: str(ts)}, timestamp=ts))
             return PreparedInput(source=inp.source, topic=src.topic or src.name, records=rows, messages=msgs,
                                  partitions=self._partitions(src))
-        schema_name = getattr(inp, "schema_name", None) or getattr(inp, "schema", None) or inp.source
+        schema_name = getattr(inp, "schema_name", None) or inp.source
         return self._generate(src, inp, schema_name if isinstance(schema_name, str) else inp.source)
 
     def _from_file_source(self, src: Any, source_type: Any = None) -> PreparedInput:
@@ -132,6 +132,12 @@ class InputBuilder:
 
     def _generate(self, src: Any, inp: Any, schema_name: str) -> PreparedInput:
         schema = self.loaded.schemas.get(schema_name)
+        if schema is None and self.loaded.app.data_hints:  # -- @data.<field>.<hint> annotations
+            from velotui.core.toolbox import schema_from_hints
+
+            schema = schema_from_hints(schema_name, self.loaded.app.data_hints)
+            self.loaded.schemas[schema_name] = schema
+            self._generator = None
         if schema is None:
             raise SpecError(f"no schema {schema_name!r} for input {src.name!r}",
                             file=self.loaded.spec_path, line=getattr(inp, "line", None),

@@ -98,14 +98,14 @@ def load_app_under_test(files: AppFiles, *, strict: bool = False, spec_override:
             src = next((s for s in app.external_sources if s.name == inp.source), None)
             if src is not None and src.kind == "file":
                 continue
-            name = getattr(inp, "schema_name", None) or getattr(inp, "schema", None) or inp.source
+            name = getattr(inp, "schema_name", None) or inp.source
             if not isinstance(name, str):
                 name = inp.source
             if name in loaded.schemas:
                 continue
             path = loaded.schema_path(name)
             if path is None:
-                if getattr(inp, "schema", None):
+                if getattr(inp, "schema_name", None):
                     raise SpecError(
                         f"input {inp.source!r} names schema {name!r}, which is not found",
                         file=files.spec_path, line=getattr(inp, "line", None),
@@ -130,7 +130,7 @@ def _load_referenced_schemas(loaded: LoadedApp, strict: bool) -> None:
         schema = pending.pop()
         for f in schema.fields:
             ref = getattr(getattr(f, "constraints", None), "references", None)
-            ref_schema = getattr(ref, "schema_name", None) or getattr(ref, "schema", None)
+            ref_schema = getattr(ref, "schema_name", None)
             if not isinstance(ref_schema, str) or getattr(ref, "file", None) or ref_schema in loaded.schemas:
                 continue
             path = loaded.schema_path(ref_schema)

@@ -171,7 +171,7 @@ def _schemas_of(files: AppFiles) -> list[Path]:
 
             for q in load_test_spec(files.spec_path).queries:
                 for i in q.inputs:
-                    n = getattr(i, "schema_name", None) or getattr(i, "schema", None) or i.source
+                    n = getattr(i, "schema_name", None) or i.source
                     if isinstance(n, str) and n not in names:
                         names.append(n)
         except Exception:
