@@ -164,3 +164,14 @@ def test_demo_on_kafka_matches_the_embedded_run(kafka: KafkaCluster) -> None:
     for key in embedded:
         assert embedded[key] == on_kafka[key], key
     assert not {t for t in _topics(kafka) if t.startswith("test_")} - {"test_life1_orders"}
+
+
+def test_stress_on_kafka_with_two_producer_workers(kafka: KafkaCluster, tmp_path: Path) -> None:
+    out = tmp_path / "s.json"
+    proc = subprocess.run([sys.executable, "-m", "velotui", "stress", "demo/tier1_basic/01_passthrough.sql",
+                           "--kafka", kafka.bootstrap, "--workers", "2", "--records", "4000", "--json", str(out)],
+                          capture_output=True, text=True, cwd=ROOT, timeout=300)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    data = json.loads(out.read_text())["stress"]
+    assert data["records"] == 4000 and data["records_out"] == 4000
+    assert not {t for t in _topics(kafka) if t.startswith("test_stress")}

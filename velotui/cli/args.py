@@ -100,7 +100,9 @@ def build_subparser(name: str) -> argparse.ArgumentParser:
         p.add_argument("--duration", metavar="D", help="e.g. 30s, 2m (instead of --records)")
         p.add_argument("--rate", type=float, metavar="R", help="records/s to publish at (default: as fast as possible)")
         p.add_argument("--seed", type=int)
-        p.add_argument("--kafka", default=None)
+        p.add_argument("--kafka", default=None, metavar="MODE", help="local or HOST:PORT: stress a real cluster")
+        p.add_argument("--workers", type=int, default=1, metavar="N",
+                       help="with --kafka: N producer processes publish the load")
         p.add_argument("--json", metavar="FILE")
         p.add_argument("--junit", metavar="FILE")
         p.add_argument("--baseline", metavar="FILE", help="a --json file of an earlier stress run to compare with")

@@ -25,15 +25,17 @@ def stress_command(args: argparse.Namespace) -> int:
     from velotui.core.stress import StressOptions, compare_baseline, run_stress
     from velotui.report import AppReport, QueryReport, RunReport, to_json, write_junit
 
-    if args.kafka not in (None, "embedded"):
-        print("error: velotui stress runs on the embedded engine in this version; --kafka is not supported here",
-              file=sys.stderr)
-        return 2
+    from velotui.core.stress import run_stress_on_kafka
+
     err = Console(stderr=True, highlight=False)
+    opts = StressOptions(records=args.records, duration_s=_duration_s(args.duration), rate=args.rate,
+                         seed=args.seed or 1, query=args.query, spec_path=Path(args.spec) if args.spec else None,
+                         kafka=args.kafka or "embedded")
     try:
-        result, slo, loaded = run_stress(Path(args.path), StressOptions(
-            records=args.records, duration_s=_duration_s(args.duration), rate=args.rate, seed=args.seed or 1,
-            query=args.query, spec_path=Path(args.spec) if args.spec else None))
+        if opts.kafka != "embedded":
+            result, slo, loaded = run_stress_on_kafka(Path(args.path), opts, workers=max(1, args.workers))
+        else:
+            result, slo, loaded = run_stress(Path(args.path), opts)
     except VelotuiError as e:
         err.print(f"error: {e}", markup=False)
         return e.exit_code

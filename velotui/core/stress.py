@@ -147,3 +147,91 @@ def compare_baseline(result: StressResult, baseline: dict[str, Any], tolerance_p
     ok = result.throughput >= floor
     return ok, (f"throughput {result.throughput:,.0f} records/s vs baseline {base:,.0f} "
                 f"(minimum {floor:,.0f} with {tolerance_percent:g}% tolerance)")
+
+
+def _produce_share(args: tuple[str, str | None, str | None, dict[str, str], str, int, int, int]) -> int:
+    """A producer process: generate ``n`` records of the query's input and produce them to ``topic``."""
+    sql_path, spec_path, query_name, client_config, topic, n, seed, now = args
+    from confluent_kafka import Producer
+
+    from velotui.bus.serde import JsonSerde, KeySerde
+
+    suite = discover(Path(sql_path))
+    loaded = load_app_under_test(suite.apps[0], spec_override=Path(spec_path) if spec_path else None)
+    query = next(q for q in loaded.spec.queries if q.name == query_name)
+    prepared = InputBuilder(loaded, seed=seed, now_ms=now, records_override=n,
+                            previous_outputs={}).prepare(query, loaded.statement_for(query.name))
+    producer = Producer({**client_config, "linger.ms": 20})
+    values, keys = JsonSerde(), KeySerde()
+    count = 0
+    for p in prepared:
+        if p.topic is None:
+            continue
+        for m in p.messages:
+            while True:
+                try:
+                    producer.produce(topic, value=values.encode(m.value), key=keys.encode(m.key),
+                                     timestamp=m.timestamp or None)
+                    break
+                except BufferError:
+                    producer.poll(0.1)
+            count += 1
+    producer.flush(60)
+    return count
+
+
+def run_stress_on_kafka(sql_path: Path, options: StressOptions, workers: int = 1) -> tuple[StressResult, list[Any], Any]:
+    """The stress run over a real Kafka cluster: ``workers`` producer processes publish, then the engine
+    consumes the topic, produces the output, and the sink is captured up to its end offsets."""
+    import multiprocessing
+
+    from velotui.assertions import AssertionContext, evaluate
+    from velotui.bus.kafka import KafkaBus
+    from velotui.engine import EngineOptions, run_app
+    from velotui.infra import open_cluster
+
+    suite = discover(sql_path)
+    loaded = load_app_under_test(suite.apps[0], spec_override=options.spec_path)
+    query = next((q for q in loaded.spec.queries if q.name == options.query), None) if options.query \
+        else loaded.spec.queries[0]
+    if query is None:
+        raise SpecError(f"no query {options.query!r}")
+    statement = loaded.statement_for(query.name)
+    sources = [s for s in statement.sources if s.kind == "kafka"]
+    if len(sources) != 1:
+        raise SpecError("stress on Kafka needs a statement that reads one Kafka source")
+    total = options.records or 100_000
+    now = int(time.time() * 1000)
+    with open_cluster(options.kafka) as cluster, MemorySampler() as mem:
+        bus = KafkaBus(cluster, run_id=f"stress{int(time.time())}")
+        try:
+            src_topic = bus.topic_name(sources[0].topic or sources[0].name)
+            bus.create_topic(src_topic, max(1, workers))
+            names = {sources[0].topic or sources[0].name: src_topic}
+            for sink in statement.sinks:
+                if sink.kind == "kafka":
+                    names[sink.topic or statement.name] = bus.topic_name(sink.topic or statement.name)
+                    bus.create_topic(names[sink.topic or statement.name])
+            shares = [total // workers + (1 if i < total % workers else 0) for i in range(workers)]
+            jobs = [(str(sql_path), str(options.spec_path) if options.spec_path else None, query.name,
+                     cluster.config(), src_topic, n, options.seed + i, now) for i, n in enumerate(shares) if n]
+            t0 = time.perf_counter()
+            if workers > 1:
+                with multiprocessing.get_context("spawn").Pool(workers) as pool:
+                    published = sum(pool.map(_produce_share, jobs))
+            else:
+                published = sum(_produce_share(j) for j in jobs)
+            run_app(loaded.app, bus, EngineOptions(now_ms=now, base_dir=loaded.sql_path.parent, topic_names=names,
+                                                   statements=[statement.name]))
+            out = sum(len(bus.read_all(t)) for k, t in names.items() if k != (sources[0].topic or sources[0].name))
+            elapsed = time.perf_counter() - t0
+        finally:
+            bus.close()
+    result = StressResult(app=loaded.name, query=query.name, records=published, records_out=out, seconds=elapsed,
+                          generate_seconds=0.0, latencies_ms=[elapsed * 1000.0] * min(published, 1000),
+                          memory_peak_bytes=mem.peak, memory_growth_bytes=mem.growth, batches=1)
+    ctx = AssertionContext(records=[], query=query.name, records_in=result.records, duration_ms=elapsed * 1000,
+                           memory_peak_bytes=mem.peak, memory_growth_bytes=mem.growth,
+                           latencies_ms=result.latencies_ms, base_dir=loaded.spec_path.parent)
+    slo = [evaluate(a, ctx) for a in query.all_assertions if a.type in SLO_TYPES]
+    return result, slo, loaded
