@@ -65,3 +65,9 @@ class RunTimeout(VelotuiError):
 
 class SandboxError(VelotuiError):
     """An expression in a spec or schema tried something the sandbox forbids."""
+
+
+class RunCancelled(VelotuiError):
+    """The user interrupted the run (Ctrl-C)."""
+
+    exit_code = 130

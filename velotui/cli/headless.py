@@ -184,7 +184,7 @@ def _install_interrupt(run: Any) -> None:
         if run.cancelled:
             raise KeyboardInterrupt
         run.cancelled = True
-        print("\ninterrupt: stopping after the current query (Ctrl-C again to abort)", file=sys.stderr)
+        print("\ninterrupted: stopping, cleaning up (Ctrl-C again to abort)", file=sys.stderr)
 
     signal.signal(signal.SIGINT, handler)
 

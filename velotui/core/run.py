@@ -262,6 +262,8 @@ class _AppRunner:
             return self._run_query(query)
         except VelotuiError as e:
             status = "error"
+            if type(e).__name__ == "RunCancelled":
+                self.run.cancelled = True
             return QueryReport(name=query.name, status=status, records_in=0, records_out=0, duration_ms=0.0,
                                assertions=[], error=str(e), file=file, line=line,
                                timed_out=isinstance(e, RunTimeout))
@@ -334,7 +336,8 @@ class _AppRunner:
                 now_ms=run.now_ms, topic_names=topic_names, file_paths=file_paths,
                 base_dir=loaded.sql_path.parent, properties=dict(self.spec.config or {}),
                 statements=[statement.name], timeout_s=timeout_s,
-                lineage=records_in <= LINEAGE_MAX_INPUTS, source_schemas=source_schemas))
+                lineage=records_in <= LINEAGE_MAX_INPUTS, source_schemas=source_schemas,
+                should_stop=lambda: run.cancelled))
             duration_ms = (time.perf_counter() - t0) * 1000
             rss_after = proc.memory_info().rss
             st_result = result.statements.get(statement.name)

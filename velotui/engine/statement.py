@@ -260,6 +260,11 @@ class StatementRunner:
         return src.is_table or src.kind == "file"
 
     def _check_deadline(self) -> None:
+        stop = self.ctx.options.should_stop
+        if stop is not None and stop():
+            from velotui.errors import RunCancelled
+
+            raise RunCancelled(f"{self.st.name}: interrupted")
         if self.ctx.deadline is not None and time.monotonic() > self.ctx.deadline:
             raise RunTimeout(f"{self.st.name}: timed out after {self.ctx.options.timeout_s:g} s",
                              file=self.file, line=self.st.line, hint="raise timeout_ms in the spec, or --timeout")
