@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from velotui.ai.client import AiError, AnthropicClient, scrub
 from velotui.ai.config import AiConfig, load_ai_config

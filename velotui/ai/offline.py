@@ -244,7 +244,7 @@ def explain_offline(ctx: FailureContext) -> str:
                   "- no rule matched this failure; compare the offending records below with the SQL."]
     lines += ["", "## Evidence", "", f"- assertion at `{r.file}:{r.line}`" if getattr(r, "line", None) else
               "- assertion location unknown",
-              f"- inputs: " + ", ".join(f"{s} = {len(v)} records" for s, v in ctx.inputs.items()),
+              "- inputs: " + ", ".join(f"{s} = {len(v)} records" for s, v in ctx.inputs.items()),
               f"- outputs: {len(ctx.outputs)} records"]
     for s in list(getattr(r, "samples", None) or [])[:5]:
         lines.append(f"- offending: `{s}`")

@@ -17,7 +17,6 @@ from velotui.assertions.base import (
     as_number,
     canonical_text,
     compare,
-    field_values,
     register,
 )
 from velotui.assertions.records import percentile
@@ -29,15 +28,10 @@ def _timestamp_ms(v: Any) -> float | None:
     if n is not None:
         return n
     if isinstance(v, str):
-        from datetime import datetime, timezone
+        from velotui.timefmt import iso_to_ms
 
-        try:
-            dt = datetime.fromisoformat(v.replace("Z", "+00:00"))
-        except ValueError:
-            return None
-        if dt.tzinfo is None:
-            dt = dt.replace(tzinfo=timezone.utc)
-        return dt.timestamp() * 1000
+        ms = iso_to_ms(v)
+        return float(ms) if ms is not None else None
     return None
 
 

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import math
-from datetime import datetime, timezone
 from decimal import Decimal
 from typing import Any
 
 from velotui.sql.dialect import duration_text_ms
+from velotui.timefmt import iso_to_ms
 
 NEG_INF = -math.inf
 POS_INF = math.inf
@@ -36,19 +36,8 @@ def event_time_reader(field: str | None, fmt: str | None):  # type: ignore[no-un
         text = str(v).strip()
         if fmt in ("", "epoch_millis", "epoch_seconds") and text.lstrip("-").isdigit():
             return int(text) * (1000 if fmt == "epoch_seconds" else 1)
-        if fmt and fmt not in ("iso8601", "epoch_millis", "epoch_seconds"):
-            try:
-                dt = datetime.strptime(text, fmt)
-            except ValueError:
-                return None
-        else:
-            try:
-                dt = datetime.fromisoformat(text.replace("Z", "+00:00"))
-            except ValueError:
-                return None
-        if dt.tzinfo is None:
-            dt = dt.replace(tzinfo=timezone.utc)
-        return int(dt.timestamp() * 1000)
+        custom = fmt if fmt and fmt not in ("iso8601", "epoch_millis", "epoch_seconds") else None
+        return iso_to_ms(text, custom)
 
     if not field:
         return lambda value, ts: ts

@@ -9,7 +9,7 @@ from velotui.spec.config import config_get, load_config_file, substitute_env
 from velotui.spec.schema import Constraints, DataSchema, SchemaField
 from velotui.spec.test_spec import AssertionSpec, InputSpec, QueryTest, TestSpec, TimeSimulation
 from velotui.spec.validation import SpecWarning, check_unknown, validate
-from velotui.spec.yaml_source import parse_yaml, read_yaml
+from velotui.spec.yaml_source import parse_yaml, read_yaml  # noqa: F401 - part of the public surface
 
 
 def _check_assertion_types(spec: TestSpec, doc: Any) -> None:
@@ -43,12 +43,7 @@ def parse_test_spec(text: str, path: str | Path | None = None, *, strict: bool =
 
 
 def load_test_spec(path: str | Path, *, strict: bool = False) -> TestSpec:
-    doc = read_yaml(path)
-    spec = validate(TestSpec, doc)
-    spec._path = Path(path)
-    spec._warnings = check_unknown(spec, doc, strict=strict)
-    _check_assertion_types(spec, doc)
-    return spec
+    return parse_test_spec(doc_text(path), path, strict=strict)
 
 
 def parse_data_schema(text: str, path: str | Path | None = None, *, strict: bool = False) -> DataSchema:
@@ -60,11 +55,16 @@ def parse_data_schema(text: str, path: str | Path | None = None, *, strict: bool
 
 
 def load_data_schema(path: str | Path, *, strict: bool = False) -> DataSchema:
-    doc = read_yaml(path)
-    schema = validate(DataSchema, doc)
-    schema._path = Path(path)
-    schema._warnings = check_unknown(schema, doc, strict=strict)
-    return schema
+    return parse_data_schema(doc_text(path), path, strict=strict)
+
+
+def doc_text(path: str | Path) -> str:
+    from velotui.errors import SpecError
+
+    try:
+        return Path(path).read_text()
+    except OSError as e:
+        raise SpecError(f"cannot read file: {e.strerror}", file=path) from None
 
 
 def json_schema(kind: str) -> dict[str, Any]:

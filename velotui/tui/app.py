@@ -13,7 +13,7 @@ from typing import Any
 from textual import work
 from textual.app import App, ComposeResult
 from textual.command import Hit, Hits, Provider
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal
 from textual.widgets import Footer, Input, Static
 
 from velotui.core import events as ev

@@ -297,13 +297,9 @@ def _parse_ts(v: Any) -> int | None:
     text = str(v).strip()
     if re.fullmatch(r"-?\d+", text):
         return int(text)
-    try:
-        dt = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=timezone.utc)
-    return int(dt.timestamp() * 1000)
+    from velotui.timefmt import iso_to_ms
+
+    return iso_to_ms(text)
 
 
 def make_cast(target: str, precision: int | None, scale: int | None, errors: RowErrors) -> Callable[[Any], Any]:
