@@ -175,3 +175,33 @@ def test_stress_on_kafka_with_two_producer_workers(kafka: KafkaCluster, tmp_path
     data = json.loads(out.read_text())["stress"]
     assert data["records"] == 4000 and data["records_out"] == 4000
     assert not {t for t in _topics(kafka) if t.startswith("test_stress")}
+
+
+def test_protobuf_round_trip(kafka: KafkaCluster, tmp_path: Path) -> None:
+    from velotui.bus.serde import ProtobufSerde
+
+    proto = tmp_path / "trade.proto"
+    proto.write_text('syntax = "proto3";\npackage demo;\nmessage Trade {\n  string symbol = 1;\n  double price = 2;\n'
+                     '  int64 volume = 3;\n}\n')
+    bus = KafkaBus(kafka, run_id="proto1")
+    t = bus.topic_name("trades")
+    bus.create_topic(t)
+    bus.set_serde(t, ProtobufSerde(proto))
+    bus.publish(t, [Message(value={"symbol": "AAPL", "price": 1.5, "volume": 7})])
+    bus.publish(t, [Message(value=None, raw=b"\xff\xff\xff")])
+    got = bus.read_all(t)
+    assert got[0].value == {"symbol": "AAPL", "price": 1.5, "volume": "7"}  # int64 as text, per proto3 JSON
+    assert got[1].value is None and got[1].raw == b"\xff\xff\xff"
+    bus.close()
+
+
+def test_serde_chosen_from_config(tmp_path: Path) -> None:
+    from velotui.bus.serde import AvroSerde, JsonSerde, ProtobufSerde, serde_for
+
+    (tmp_path / "t.avsc").write_text(json.dumps({"type": "record", "name": "T", "fields": [
+        {"name": "a", "type": "long"}]}))
+    (tmp_path / "t.proto").write_text('syntax = "proto3";\nmessage T { int64 a = 1; }\n')
+    assert isinstance(serde_for({}, tmp_path), JsonSerde)
+    assert isinstance(serde_for({"value.format": "avro", "avro.schema.file": "t.avsc"}, tmp_path), AvroSerde)
+    assert isinstance(serde_for({"value": {"format": "protobuf"}, "protobuf": {"schema": {"file": "t.proto"}}},
+                                tmp_path), ProtobufSerde)

@@ -104,6 +104,70 @@ class AvroSerde:
             return None
 
 
+@dataclass
+class ProtobufSerde:
+    """Protobuf values from a ``.proto`` file (compiled at run time with grpcio-tools' protoc) or a
+    descriptor set (``.desc``/``.pb``); ``message`` names the type (default: the file's first message)."""
+
+    schema_path: Path
+    message: str | None = None
+    name: str = "protobuf"
+
+    def __post_init__(self) -> None:
+        from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
+
+        data = self._descriptor_set()
+        fds = descriptor_pb2.FileDescriptorSet.FromString(data)
+        pool = descriptor_pool.DescriptorPool()
+        for fd in fds.file:
+            pool.Add(fd)
+        target = fds.file[-1]
+        full = self.message or (f"{target.package}.{target.message_type[0].name}" if target.package
+                                else target.message_type[0].name)
+        if "." not in full and target.package:
+            full = f"{target.package}.{full}"
+        try:
+            self._cls = message_factory.GetMessageClass(pool.FindMessageTypeByName(full))
+        except KeyError:
+            raise SpecError(f"no message {full!r} in {self.schema_path}", file=self.schema_path) from None
+
+    def _descriptor_set(self) -> bytes:
+        if self.schema_path.suffix != ".proto":
+            return self.schema_path.read_bytes()
+        import tempfile
+
+        from grpc_tools import protoc
+
+        with tempfile.TemporaryDirectory() as tmp:
+            out = Path(tmp) / "set.pb"
+            rc = protoc.main(["protoc", f"-I{self.schema_path.parent}", "--include_imports",
+                              f"--descriptor_set_out={out}", str(self.schema_path)])
+            if rc != 0 or not out.exists():
+                raise SpecError(f"cannot compile {self.schema_path} (protoc exit {rc})", file=self.schema_path)
+            return out.read_bytes()
+
+    def encode(self, value: Any) -> bytes | None:
+        from google.protobuf.json_format import ParseDict
+
+        if value is None:
+            return None
+        msg = self._cls()
+        ParseDict({k: (float(v) if isinstance(v, Decimal) else v) for k, v in value.items()}, msg,
+                  ignore_unknown_fields=True)
+        return msg.SerializeToString()
+
+    def decode(self, data: bytes | None) -> Any:
+        from google.protobuf.json_format import MessageToDict
+
+        if data is None:
+            return None
+        try:
+            msg = self._cls.FromString(data)
+        except Exception:  # noqa: BLE001 - any decode failure is a dead letter, never a crash
+            return None
+        return MessageToDict(msg, preserving_proto_field_name=True, always_print_fields_with_no_presence=True)
+
+
 def serde_for(config: dict[str, Any], base_dir: Path | None) -> Any:
     """The value serde a source/sink config asks for (``value.format`` and its schema file)."""
     from velotui.spec.config import config_get
@@ -115,6 +179,13 @@ def serde_for(config: dict[str, Any], base_dir: Path | None) -> Any:
             raise SpecError("value.format avro needs avro.schema.file (an .avsc file)")
         p = Path(str(schema))
         return AvroSerde(p if p.is_absolute() or base_dir is None else base_dir / p)
+    if fmt in ("protobuf", "proto"):
+        schema = config_get(config, "protobuf.schema.file") or config_get(config, "schema.file")
+        if not schema:
+            raise SpecError("value.format protobuf needs protobuf.schema.file (a .proto or descriptor set)")
+        p = Path(str(schema))
+        return ProtobufSerde(p if p.is_absolute() or base_dir is None else base_dir / p,
+                             message=config_get(config, "protobuf.message"))
     if fmt in ("json", "jsonl"):
         return JsonSerde()
-    raise SpecError(f"value.format {fmt!r} is not supported on Kafka here", hint="use json or avro")
+    raise SpecError(f"value.format {fmt!r} is not supported", hint="use json, avro or protobuf")

@@ -317,6 +317,11 @@ class _AppRunner:
                             sink_topics[sink.name] = real
                         bus.create_topic(real, 1)
                         run._set_format(bus, real, sink.config, loaded.sql_path.parent)
+                        if st.name == statement.name and query.capture_format != "json":
+                            fmt = query.capture_format  # the spec says how to decode what it captures
+                            run._set_format(bus, real, {"value.format": fmt,
+                                                        f"{fmt}.schema.file": query.capture_schema or ""},
+                                            loaded.spec_path.parent)
                     elif sink.kind == "file" and sink.path:
                         file_paths[sink.path] = str(Path(tmp.name) / Path(sink.path).name)
             for st in loaded.app.statements:  # sources read from topics of other statements' sinks
