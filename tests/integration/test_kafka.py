@@ -205,3 +205,19 @@ def test_serde_chosen_from_config(tmp_path: Path) -> None:
     assert isinstance(serde_for({"value.format": "avro", "avro.schema.file": "t.avsc"}, tmp_path), AvroSerde)
     assert isinstance(serde_for({"value": {"format": "protobuf"}, "protobuf": {"schema": {"file": "t.proto"}}},
                                 tmp_path), ProtobufSerde)
+
+
+def test_external_engine_mode(kafka: KafkaCluster, tmp_path: Path) -> None:
+    deploy = f"{sys.executable} tests/fixtures/external_engine.py {{sql}} {{bootstrap}} {{topics}} {{run_id}} {{statement}}"
+    proc = subprocess.run([sys.executable, "-m", "velotui", "--headless", "demo/tier1_basic/03_filter.sql",
+                           "--kafka", kafka.bootstrap, "--engine", "external", "--deploy", deploy, "--seed", "2"],
+                          capture_output=True, text=True, cwd=ROOT, timeout=300)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "1 passed, 0 failed" in proc.stdout
+
+
+def test_external_engine_failure_is_reported(kafka: KafkaCluster) -> None:
+    proc = subprocess.run([sys.executable, "-m", "velotui", "--headless", "demo/tier1_basic/03_filter.sql",
+                           "--kafka", kafka.bootstrap, "--engine", "external", "--deploy", "false"],
+                          capture_output=True, text=True, cwd=ROOT, timeout=300)
+    assert proc.returncode == 1 and "the deploy command exited 1" in proc.stdout

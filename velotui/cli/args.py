@@ -32,6 +32,11 @@ def _add_run_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--timeout", type=float, metavar="SECONDS", help="per-query timeout (overrides specs)")
     p.add_argument("--allow-outside", action="append", default=[], metavar="PATH",
                    help="let specs, schemas and SQL name files in PATH, outside the suite folder (repeatable)")
+    p.add_argument("--engine", choices=("embedded", "external"), default="embedded",
+                   help="external: another engine runs the app against the --kafka cluster (see --deploy)")
+    p.add_argument("--deploy", metavar="COMMAND",
+                   help="external engine: a command with {sql} {bootstrap} {topics} {run_id} {statement}; it runs "
+                   "the app over the published inputs and exits when done")
     p.add_argument("--debug", action="store_true", help="show tracebacks")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress on stderr")
     p.add_argument("--explain", action="store_true",

@@ -45,6 +45,8 @@ def _run_options(args: argparse.Namespace, argv: list[str]) -> Any:
         timeout_s=args.timeout,
         argv=argv,
         allow_outside=[Path(p) for p in getattr(args, "allow_outside", [])],
+        engine=getattr(args, "engine", "embedded"),
+        deploy=getattr(args, "deploy", None),
     )
 
 

@@ -47,6 +47,8 @@ class RunOptions:
     timeout_s: float | None = None  # overrides every query's timeout
     argv: list[str] | None = None  # the command line, for the reproduce line of the report
     allow_outside: list[Path] = field(default_factory=list)  # folders outside the suite that paths may name
+    engine: str = "embedded"  # or "external": an engine outside velotui runs the app (needs --kafka)
+    deploy: str | None = None  # external: 'COMMAND {sql} {bootstrap} {topics} {run_id}'; exits when done
 
 
 LINEAGE_MAX_INPUTS = 20_000  # the engine records which inputs made each output (for explain) up to this size
@@ -337,12 +339,15 @@ class _AppRunner:
             proc = psutil.Process()
             rss_before = proc.memory_info().rss
             t0 = time.perf_counter()
-            result = run_app(loaded.app, bus, EngineOptions(
-                now_ms=run.now_ms, topic_names=topic_names, file_paths=file_paths,
-                base_dir=loaded.sql_path.parent, properties=dict(self.spec.config or {}),
-                statements=[statement.name], timeout_s=timeout_s,
-                lineage=records_in <= LINEAGE_MAX_INPUTS, source_schemas=source_schemas,
-                should_stop=lambda: run.cancelled))
+            if run.options.engine == "external":
+                result = _deploy_external(run, loaded, statement, bus, topic_names, timeout_s)
+            else:
+                result = run_app(loaded.app, bus, EngineOptions(
+                    now_ms=run.now_ms, topic_names=topic_names, file_paths=file_paths,
+                    base_dir=loaded.sql_path.parent, properties=dict(self.spec.config or {}),
+                    statements=[statement.name], timeout_s=timeout_s,
+                    lineage=records_in <= LINEAGE_MAX_INPUTS, source_schemas=source_schemas,
+                    should_stop=lambda: run.cancelled))
             duration_ms = (time.perf_counter() - t0) * 1000
             rss_after = proc.memory_info().rss
             st_result = result.statements.get(statement.name)
@@ -418,6 +423,36 @@ class _AppRunner:
         finally:
             tmp.cleanup()
             bus.close()
+
+
+def _deploy_external(run: SuiteRun, loaded: Any, statement: Any, bus: Any, topic_names: dict[str, str],
+                     timeout_s: float | None) -> Any:
+    """External engine mode: velotui published the inputs; a user command deploys the app to another
+    engine against the same cluster and exits when it is done; then velotui captures the sinks."""
+    import json
+    import shlex
+    import subprocess
+
+    from velotui.engine.api import EngineResult, StatementResult
+    from velotui.errors import InfraError
+
+    if run._cluster is None:
+        raise InfraError("--engine external needs a real Kafka cluster", hint="add --kafka local or --kafka HOST:PORT")
+    if not run.options.deploy:
+        raise InfraError("--engine external needs --deploy 'COMMAND {sql} {bootstrap} {topics}'")
+    values = {"sql": str(loaded.sql_path.resolve()), "bootstrap": run._cluster.bootstrap,
+              "topics": json.dumps(topic_names), "run_id": run.run_id, "statement": statement.name}
+    args = [part.format(**values) for part in shlex.split(run.options.deploy)]
+    try:
+        proc = subprocess.run(args, capture_output=True, text=True, timeout=timeout_s)
+    except FileNotFoundError:
+        raise InfraError(f"deploy command not found: {args[0]}") from None
+    except subprocess.TimeoutExpired:
+        raise RunTimeout(f"the external engine did not finish within {timeout_s:g} s") from None
+    if proc.returncode != 0:
+        tail = "\n".join((proc.stderr or proc.stdout).strip().splitlines()[-5:])
+        raise InfraError(f"the deploy command exited {proc.returncode}:\n{tail}")
+    return EngineResult(statements={statement.name: StatementResult(name=statement.name)})
 
 
 def _inject_faults(prepared: list[PreparedInput], faults: Any, seed: int) -> dict[str, dict[str, tuple[str, bool]]]:
