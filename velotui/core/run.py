@@ -79,6 +79,7 @@ class SuiteRun:
         self.wall_start_ms = _now_ms()
         self.cancelled = False
         self._cluster: Any = None
+        self._bus_seq = 0
         self.query_records: dict[tuple[str, str], QueryRecord] = {}  # what explain needs, per (app, query)
 
     # -- public ---------------------------------------------------------------------------------
@@ -160,7 +161,10 @@ class SuiteRun:
             return MemoryBus()
         from velotui.bus.kafka import KafkaBus
 
-        return KafkaBus(self._cluster, run_id=self.run_id, topic_naming=topic_naming)
+        # every query gets its own topics: a deleted topic may linger a moment on a real broker, and two
+        # apps reading the same source must never see each other's records
+        self._bus_seq += 1
+        return KafkaBus(self._cluster, run_id=f"{self.run_id}q{self._bus_seq}", topic_naming=topic_naming)
 
     def _topic_name(self, bus: Any, base: str) -> str:
         namer = getattr(bus, "topic_name", None)
