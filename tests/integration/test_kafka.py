@@ -221,3 +221,15 @@ def test_external_engine_failure_is_reported(kafka: KafkaCluster) -> None:
                            "--kafka", kafka.bootstrap, "--engine", "external", "--deploy", "false"],
                           capture_output=True, text=True, cwd=ROOT, timeout=300)
     assert proc.returncode == 1 and "the deploy command exited 1" in proc.stdout
+
+
+def test_demo_with_kafka_local_from_the_cli(tmp_path: Path) -> None:
+    """The issue's own command: a broker started (and stopped) by velotui for the run."""
+    junit = tmp_path / "out.xml"
+    proc = subprocess.run([sys.executable, "-m", "velotui", "--headless", "demo/", "--kafka", "local", "--junit",
+                           str(junit), "--seed", "8", "-q"], capture_output=True, text=True, cwd=ROOT, timeout=600)
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    import xml.etree.ElementTree as ET
+
+    root = ET.parse(junit).getroot()
+    assert len(root.findall("testsuite")) == 24 and root.get("failures") == "0" and root.get("errors") == "0"
