@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import re
-from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
-from pydantic import PrivateAttr
 
-from velotui.spec.validation import LocatedModel, SpecModel
+from velotui.spec.validation import DocumentModel, LocatedModel, SpecModel
 
 FIELD_TYPES = ("string", "integer", "float", "boolean", "timestamp", "date", "uuid", "decimal")
 
@@ -192,22 +190,12 @@ class SchemaField(LocatedModel):
         return int(m.group(1)) if m else 2
 
 
-class DataSchema(LocatedModel):
+class DataSchema(DocumentModel):
     name: str = Field(description="schema name (inputs refer to it)")
     description: str | None = None
     record_count: int | None = Field(None, ge=0, description="default number of records for inputs using it")
     key_field: str | None = Field(None, description="field used as the message key")
     fields: list[SchemaField] = Field(description="the record's fields, in order")
-    _path: Path | None = PrivateAttr(default=None)
-    _warnings: list[Any] = PrivateAttr(default_factory=list)
-
-    @property
-    def path(self) -> Path | None:
-        return self._path
-
-    @property
-    def warnings(self) -> list[Any]:
-        return self._warnings
 
     def field(self, name: str) -> SchemaField | None:
         return next((f for f in self.fields if f.name == name), None)

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, PrivateAttr, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
-from velotui.spec.validation import LocatedModel, SpecModel
+from velotui.spec.validation import DocumentModel, LocatedModel, SpecModel
 
 
 class TopicNaming(SpecModel):
@@ -169,7 +168,7 @@ class StressDefaults(SpecModel):
     rate: float | None = None
 
 
-class TestSpec(LocatedModel):
+class TestSpec(DocumentModel):
     __test__ = False  # not a pytest test class
 
     application: str = Field(description="app name (matches -- @app: in the SQL when present)")
@@ -184,16 +183,6 @@ class TestSpec(LocatedModel):
     debug: dict[str, Any] | None = None
     stress_test: StressDefaults | None = None
     queries: list[QueryTest] = Field(description="one entry per output stream/table under test")
-    _path: Path | None = PrivateAttr(default=None)
-    _warnings: list[Any] = PrivateAttr(default_factory=list)
-
-    @property
-    def path(self) -> Path | None:
-        return self._path
-
-    @property
-    def warnings(self) -> list[Any]:
-        return self._warnings
 
     @field_validator("config", mode="before")
     @classmethod

@@ -46,6 +46,21 @@ class LocatedModel(SpecModel):
         return self._column
 
 
+class DocumentModel(LocatedModel):
+    """A whole file (a spec or a schema): where it was read from and the warnings loading it gave."""
+
+    _path: Path | None = PrivateAttr(default=None)
+    _warnings: list[Any] = PrivateAttr(default_factory=list)
+
+    @property
+    def path(self) -> Path | None:
+        return self._path
+
+    @property
+    def warnings(self) -> list[Any]:
+        return self._warnings
+
+
 @dataclass
 class SpecWarning:
     file: str | None

@@ -46,12 +46,13 @@ def test_explain_command_prints_the_model_answer(fake: FakeAnthropic) -> None:
     assert proc.returncode == 1 and "use >=" in proc.stdout and KEY not in proc.stdout + proc.stderr
 
 
-async def test_tui_explain_renders_the_model_answer(fake: FakeAnthropic) -> None:
+async def _explained_in_tui(example: str) -> str:
+    """Run an example in the TUI, press x, and return the explanation shown."""
     from velotui.tui.app import VelotuiApp
     from velotui.tui.keymap import TuiConfig
     from velotui.tui.screens.modals import MarkdownModal
 
-    app = VelotuiApp(ROOT / "examples" / "failing" / "filter_bug", config=TuiConfig(), seed=1)
+    app = VelotuiApp(ROOT / "examples" / "failing" / example, config=TuiConfig(), seed=1)
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.press("R")
         await app.workers.wait_for_complete()
@@ -60,23 +61,16 @@ async def test_tui_explain_renders_the_model_answer(fake: FakeAnthropic) -> None
         await app.workers.wait_for_complete()
         await pilot.pause()
         assert isinstance(app.screen, MarkdownModal)
-        assert "use >=" in app.screen.markdown and "Anthropic" in app.screen.markdown
+        return app.screen.markdown
+
+
+async def test_tui_explain_renders_the_model_answer(fake: FakeAnthropic) -> None:
+    markdown = await _explained_in_tui("filter_bug")
+    assert "use >=" in markdown and "Anthropic" in markdown
 
 
 async def test_tui_explain_on_failing_example_offline(monkeypatch: pytest.MonkeyPatch) -> None:
-    from velotui.tui.app import VelotuiApp
-    from velotui.tui.keymap import TuiConfig
-    from velotui.tui.screens.modals import MarkdownModal
-
     monkeypatch.delenv("ANTHROPIC_API_KEY", raising=False)
     monkeypatch.setenv("VELOTUI_CONFIG", "/nonexistent/velotui.toml")
-    app = VelotuiApp(ROOT / "examples" / "failing" / "off_by_one_window", config=TuiConfig(), seed=1)
-    async with app.run_test(size=(120, 40)) as pilot:
-        await pilot.press("R")
-        await app.workers.wait_for_complete()
-        await pilot.pause()
-        await pilot.press("x")
-        await app.workers.wait_for_complete()
-        await pilot.pause()
-        assert isinstance(app.screen, MarkdownModal)
-        assert "off by one" in app.screen.markdown and "offline" in app.screen.markdown
+    markdown = await _explained_in_tui("off_by_one_window")
+    assert "off by one" in markdown and "offline" in markdown
