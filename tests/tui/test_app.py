@@ -20,6 +20,7 @@ from velotui.tui.widgets.source_pane import SchemaEditor, SourcePane, SqlView
 from velotui.tui.widgets.topic_tail import TopicTail
 
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "tui_suite"
+ROOT_DEMO = Path(__file__).resolve().parents[2] / "demo"
 SIZE = (120, 40)
 
 
@@ -232,3 +233,69 @@ async def test_stress_key_drives_the_gauge(suite: Path) -> None:
         gauge = app.query_one("#stress")
         assert gauge.latency and gauge.active
         assert "records/s" in str(app.query_one("#status-line").render())
+
+
+async def test_step_mode_screen(tmp_path: Path) -> None:
+    from velotui.tui.screens.debug import DebugScreen
+
+    app = make_app(ROOT_DEMO / "tier5_complex")
+    async with app.run_test(size=SIZE) as pilot:
+        select_app(app, "40_pipeline")
+        await pilot.press("d")
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, DebugScreen)
+        await pilot.press("s")
+        await pilot.pause()
+        assert [r.statement for r in screen.session.history] == ["paid_orders"]
+        await pilot.press("c")
+        await pilot.pause()
+        assert screen.session.stepper.done and len(screen.session.history) == 3
+        text = "\n".join(str(line.text) for line in screen.query_one("#debug-log").lines)
+        assert "== large_orders:" in text and "== end of app" in text
+        await pilot.press("escape")
+        await pilot.pause()
+        assert not isinstance(app.screen, DebugScreen)
+
+
+async def test_watch_reruns_a_changed_app(suite: Path) -> None:
+    app = make_app(suite, watch=True)
+    async with app.run_test(size=SIZE) as pilot:
+        spec = suite / "apps" / "orders_pass.test.yaml"
+        import os
+
+        st = spec.stat()
+        os.utime(spec, (st.st_atime, st.st_mtime + 10))  # the file changed
+        app._check_files()
+        await wait_run(pilot)
+        assert app.report is not None and [a.name for a in app.report.apps] == ["orders_pass"]
+
+
+async def test_changed_app_is_marked_stale_without_watch(suite: Path) -> None:
+    app = make_app(suite)
+    async with app.run_test(size=SIZE) as pilot:
+        sql = suite / "apps" / "orders_fail.sql"
+        import os
+
+        st = sql.stat()
+        os.utime(sql, (st.st_atime, st.st_mtime + 10))
+        app._check_files()
+        await pilot.pause()
+        assert app.query_one(AppsTree).app_node(str(sql)).status == "stale"
+        assert app.report is None
+
+
+async def test_edit_opens_the_editor_and_reloads(suite: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
+    editor = tmp_path / "editor.py"
+    editor.write_text("import sys\nopen(sys.argv[1], 'a').write('-- edited\\n')\n")
+    monkeypatch.setenv("VISUAL", f"{sys.executable} {editor}")
+    app = make_app(suite)
+    async with app.run_test(size=SIZE) as pilot:
+        select_app(app, "orders_pass")
+        await pilot.pause()
+        await pilot.press("e")
+        await pilot.pause()
+        assert (suite / "apps" / "orders_pass.sql").read_text().endswith("-- edited\n")
+        assert "-- edited" in app.query_one(SqlView).text

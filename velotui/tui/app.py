@@ -326,6 +326,15 @@ class VelotuiApp(App[int]):
             event.input.add_class("hidden")
             self.main(TopicTail).focus()
 
+    def action_debug(self) -> None:
+        from velotui.tui.screens.debug import DebugScreen
+
+        app = self.main(AppsTree).selected_app()
+        if app is None or app.files.spec_path is None:
+            self.notify("select an app with a test spec for step mode", severity="warning")
+            return
+        self.push_screen(DebugScreen(app.files.sql_path, seed=self.seed or 1, now_ms=self.now_ms))
+
     def action_stress(self) -> None:
         app = self.main(AppsTree).selected_app()
         if app is None or app.files.spec_path is None:
@@ -413,7 +422,12 @@ class VelotuiApp(App[int]):
         if not editor:
             self.notify("set $VISUAL or $EDITOR to edit files", severity="warning")
             return
-        with self.suspend():
+        from textual.app import SuspendNotSupported
+
+        try:
+            with self.suspend():
+                subprocess.call([*shlex.split(editor), str(path)])
+        except SuspendNotSupported:  # no terminal to hand over (a web or test driver): run it alongside
             subprocess.call([*shlex.split(editor), str(path)])
         if app is not None:
             source.show_app(app.files)
