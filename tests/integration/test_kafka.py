@@ -233,3 +233,17 @@ def test_demo_with_kafka_local_from_the_cli(tmp_path: Path) -> None:
 
     root = ET.parse(junit).getroot()
     assert len(root.findall("testsuite")) == 24 and root.get("failures") == "0" and root.get("errors") == "0"
+
+
+def test_reuse_keeps_the_broker_for_the_next_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("VELOTUI_KAFKA_CACHE", str(Path.home() / ".cache" / "velotui" / "kafka"))
+    first = LocalBroker(reuse=True)
+    cluster = first.start()
+    first.stop()  # a reused broker stays up
+    check_reachable(cluster, timeout_s=5)
+    second = LocalBroker(reuse=True)
+    t0 = time.monotonic()
+    again = second.start()
+    assert again.bootstrap == cluster.bootstrap and time.monotonic() - t0 < 10
+    second.reuse = False  # now really stop it
+    second.kill()
