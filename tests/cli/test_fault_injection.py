@@ -43,3 +43,20 @@ def test_injection_is_deterministic() -> None:
                           + [counts], default=str)
 
     assert dump(1) == dump(1) and dump(1) != dump(2)
+
+
+def test_slow_processing_slows_the_query(tmp_path: Path) -> None:
+    import shutil
+
+    suite = tmp_path / "faults"
+    shutil.copytree(FIXTURE, suite)
+    spec = suite / "payments.test.yaml"
+    text = spec.read_text().replace("  out_of_order: {enabled: true, rate: 0.1, window_size: 5}\n",
+                                    "  out_of_order: {enabled: true, rate: 0.1, window_size: 5}\n"
+                                    "  slow_processing: {enabled: true, rate: 0.03, min_delay_ms: 20, max_delay_ms: 20}\n")
+    spec.write_text(text.replace("      - type: no_nulls\n", "      - type: execution_time\n        min_ms: 150\n"
+                                 "      - type: no_nulls\n"))
+    run = SuiteRun(suite, RunOptions(seed=1, now_ms=1_700_000_000_000))
+    report = run.execute()
+    assert report.exit_code == 0, [(x.type, x.message) for a in report.apps for q in a.queries for x in q.assertions]
+    assert report.apps[0].queries[0].duration_ms >= 150

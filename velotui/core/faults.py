@@ -15,6 +15,7 @@ import orjson
 
 from velotui.records import Message
 
+SLOW_HEADER = "x-velotui-delay-ms"  # the engine takes this long over the record (slow_processing)
 MALFORMED_TYPES = ("missing_field", "wrong_type", "invalid_json", "overflow", "empty_record", "unexpected_null",
                    "invalid_encoding", "truncated")
 
@@ -90,6 +91,14 @@ def inject(messages: list[Message], faults: Any, *, seed: int, source: str,
                                        timestamp=m.timestamp + du.delay_ms, raw=m.raw))
                     counts["duplicate"] = counts.get("duplicate", 0) + 1
         out = dup
+    sp = faults.slow_processing
+    if sp is not None and sp.enabled and sp.rate > 0:
+        rng = _rng(base_seed, source, "slow")
+        for m in out:
+            if rng.random() < sp.rate:
+                delay = rng.randint(sp.min_delay_ms, max(sp.min_delay_ms, sp.max_delay_ms))
+                m.headers = {**m.headers, SLOW_HEADER: str(delay)}
+                counts["slow_processing"] = counts.get("slow_processing", 0) + 1
     oo = faults.out_of_order
     if oo is not None and oo.enabled and oo.rate > 0:
         rng = _rng(base_seed, source, "out_of_order")

@@ -351,7 +351,9 @@ class _AppRunner:
                     base_dir=loaded.sql_path.parent, properties=dict(self.spec.config or {}),
                     statements=[statement.name], timeout_s=timeout_s,
                     lineage=records_in <= LINEAGE_MAX_INPUTS, source_schemas=source_schemas,
-                    should_stop=lambda: run.cancelled))
+                    should_stop=lambda: run.cancelled,
+                    slow_processing=bool(self.spec.fault_injection and self.spec.fault_injection.slow_processing
+                                         and self.spec.fault_injection.slow_processing.enabled)))
             duration_ms = (time.perf_counter() - t0) * 1000
             rss_after = proc.memory_info().rss
             st_result = result.statements.get(statement.name)

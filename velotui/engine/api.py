@@ -25,6 +25,7 @@ class EngineOptions:
     properties: dict[str, str] = field(default_factory=dict)  # spec `config:` overrides on top of WITH
     statements: list[str] | None = None  # run only these statements (and what they depend on)
     timeout_s: float | None = None  # raise velotui.errors.RunTimeout past this wall time
+    slow_processing: bool = False  # honour x-velotui-delay-ms headers (fault injection: slow processing)
     should_stop: Any = None  # a callable; when it returns True the run stops with RunCancelled (Ctrl-C)
     lineage: bool = False  # record which inputs produced each output (for explanations; costs speed)
     # per source name: {field: (kind, nullable)}; when given, records are checked on decode and those with a

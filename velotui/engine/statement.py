@@ -218,7 +218,7 @@ class StatementRunner:
         consumer, finish = self._downstream(resolve, special, sources)
         if q.joins:
             self._run_joins(sources, loaded, resolve, special, consumer)
-        elif self._simple_stateless():
+        elif self._simple_stateless() and not self.ctx.options.slow_processing:
             self._run_stateless(loaded[0])
         else:
             self._run_single(loaded[0], consumer)
@@ -270,6 +270,14 @@ class StatementRunner:
                              file=self.file, line=self.st.line, hint="raise timeout_ms in the spec, or --timeout")
 
     def _run_single(self, msgs: list[Message], consumer: Callable[[dict, Message, int, int], None]) -> None:
+        if self.ctx.options.slow_processing:  # fault injection: some records take longer to process
+            inner = consumer
+
+            def consumer(row: dict, m: Message, t: int, idx: int) -> None:  # type: ignore[no-redef]
+                delay = m.headers.get("x-velotui-delay-ms")
+                if delay:
+                    time.sleep(int(delay) / 1000)  # the injected slowness itself, not a wait for a condition
+                inner(row, m, t, idx)
         n = 0
         for idx, m in merge_by_event_time([msgs])if any(x.partition for x in msgs[:1]) or len(
                 {x.partition for x in msgs}) > 1 else enumerate(msgs):
