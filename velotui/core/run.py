@@ -90,8 +90,7 @@ class SuiteRun:
         started_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
         suite = discover(self.path)
         apps = [a for a in suite.apps if a.spec_path is not None or self.options.spec_path is not None]
-        apps = [a for a in apps if _matches(self.options.pattern, str(a.sql_path), a.sql_path.stem)
-                or self._pattern_may_match_query(a)]
+        # with -k, an app whose path does not match may still have a query that does: decided once loaded
         self._emit(ev.RunStarted(self.run_id, self.seed, self.now_ms, tuple(str(a.sql_path) for a in apps)))
         reports: list[AppReport] = []
         with self._cluster_scope():
@@ -135,9 +134,6 @@ class SuiteRun:
         return " ".join([*cleaned, "--seed", str(self.seed), "--now", str(self.now_ms)])
 
     # -- steps ----------------------------------------------------------------------------------
-    def _pattern_may_match_query(self, app_files: AppFiles) -> bool:
-        return bool(self.options.pattern)  # a query name may match: decided once the spec is loaded
-
     @contextmanager
     def _cluster_scope(self) -> Iterator[None]:
         mode = self.options.kafka or "embedded"

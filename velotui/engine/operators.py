@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import bisect
 import heapq
-import math
 from collections import deque
 from collections.abc import Callable
 from typing import Any
@@ -225,13 +223,11 @@ class GroupAggregate:
         orders = []
         old_states = []
         for s in touching:
-            key = ((s[0], s[1] + gap), gkey)
             st = self.groups.get(("session", gkey), {}).pop((s[0], s[1]), None)
             if st is not None:
                 old_states.append(st)
                 orders.append(st.order)
             sessions.remove(s)
-            del key
         new = [start, last]
         sessions.append(new)
         sessions.sort()
@@ -391,7 +387,7 @@ class WindowFunctions:
                 st = self.states[i][key] = OverState()
                 if spec.kind == "AGG":
                     st.acc = spec.acc_ctor()
-                    if hasattr(st.acc, "items") and isinstance(getattr(st.acc, "items"), type(None)):
+                    if getattr(st.acc, "items", ()) is None:  # MIN/MAX keep their values to slide a frame
                         st.acc.items = []  # type: ignore[attr-defined]
             st.last_t = max(st.last_t, t)
             st.count += 1
@@ -435,8 +431,6 @@ class WindowFunctions:
                 acc = st.acc
                 if spec.frame_rows is not None:
                     st.frame.append(v)
-                    if isinstance(acc, type(acc)) and acc.__class__.__name__ == "Min" and acc.items is None:  # type: ignore[attr-defined]
-                        acc.items = []  # type: ignore[attr-defined]
                     acc.add(v)
                     if len(st.frame) > spec.frame_rows:
                         acc.remove(st.frame.popleft())
@@ -468,7 +462,6 @@ class WindowFunctions:
                     entry, _ = q.popleft()
                     entry[0][spec.slot] = spec.default_fn(entry[0], entry[1]) if spec.default_fn else None
                     entry[3] -= 1
-        self.pending.sort(key=lambda e: 0)
         while self.pending:
             out, m, t, _ = self.pending.pop(0)
             self.emit(out, m, t)
@@ -608,5 +601,3 @@ class TableLookup:
 def key_text(values: tuple) -> str:
     return "|".join("" if v is None else str(to_text(v)) for v in values)
 
-
-_ = (bisect, math, POS_INF)

@@ -13,7 +13,7 @@ from sqlglot import exp
 from velotui.engine.aggregates import factory
 from velotui.engine.api import DeadLetter, EngineOptions, StatementResult
 from velotui.engine.expr import ExpressionCompiler, find_aggregates, is_aggregate
-from velotui.engine.expr.runtime import RowErrors, to_text
+from velotui.engine.expr.runtime import RowErrors
 from velotui.engine.operators import (
     AggSpec,
     GroupAggregate,
@@ -477,8 +477,7 @@ class StatementRunner:
                 key = out.get(sink_key)
             else:
                 key = None
-            headers = dict(m.headers) if copy_headers and m is not None else (
-                dict(m.headers) if m is not None and m.headers and not copy_headers and False else {})
+            headers = dict(m.headers) if copy_headers and m is not None else {}
             msg = Message(value=out, key=key, headers=headers, timestamp=int(ts), event_time=int(ts))
             if order is not None:
                 msg.raw = order.key({**row_in, **out}, m)  # type: ignore[assignment]
@@ -862,5 +861,3 @@ def _join_rows(row: dict, tref: str, match: dict | None, fields: list[str] | Non
             out[f] = v
     return out
 
-
-_ = (to_text,)
