@@ -247,3 +247,35 @@ def test_reuse_keeps_the_broker_for_the_next_run(tmp_path: Path, monkeypatch: py
     assert again.bootstrap == cluster.bootstrap and time.monotonic() - t0 < 10
     second.reuse = False  # now really stop it
     second.kill()
+
+
+def test_ctrl_c_on_kafka_deletes_the_run_topics(kafka: KafkaCluster) -> None:
+    import signal
+
+    proc = subprocess.Popen([sys.executable, "-m", "velotui", "--headless", "tests/fixtures/isolation", "-k", "slow",
+                             "--timeout", "120", "--kafka", kafka.bootstrap], cwd=ROOT, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    assert proc.stderr is not None
+    line = proc.stderr.readline()
+    run_id = line.split("velotui run ", 1)[1].split(":", 1)[0]
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, out + err
+    assert not {t for t in _topics(kafka) if t.startswith(f"test_{run_id}")}
+
+
+def test_ctrl_c_stops_the_local_broker_it_started(tmp_path: Path) -> None:
+    import os
+    import signal
+
+    env = {**os.environ, "TMPDIR": str(tmp_path)}
+    proc = subprocess.Popen([sys.executable, "-m", "velotui", "--headless", "tests/fixtures/isolation", "-k", "slow",
+                             "--timeout", "120", "--kafka", "local"], cwd=ROOT, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, env=env)
+    assert proc.stderr is not None
+    proc.stderr.readline()  # the run has started: the broker is up
+    assert list(tmp_path.glob("velotui-kafka-*"))
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, out + err
+    assert not list(tmp_path.glob("velotui-kafka-*"))  # stopped, and its log dir removed

@@ -91,9 +91,9 @@ class SuiteRun:
         suite = discover(self.path)
         apps = [a for a in suite.apps if a.spec_path is not None or self.options.spec_path is not None]
         # with -k, an app whose path does not match may still have a query that does: decided once loaded
-        self._emit(ev.RunStarted(self.run_id, self.seed, self.now_ms, tuple(str(a.sql_path) for a in apps)))
         reports: list[AppReport] = []
-        with self._cluster_scope():
+        with self._cluster_scope():  # the run starts once its Kafka (if any) is ready
+            self._emit(ev.RunStarted(self.run_id, self.seed, self.now_ms, tuple(str(a.sql_path) for a in apps)))
             for app_files in apps:
                 if self.cancelled:
                     break
