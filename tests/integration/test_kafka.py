@@ -279,3 +279,23 @@ def test_ctrl_c_stops_the_local_broker_it_started(tmp_path: Path) -> None:
     out, err = proc.communicate(timeout=120)
     assert proc.returncode == 130, out + err
     assert not list(tmp_path.glob("velotui-kafka-*"))  # stopped, and its log dir removed
+
+
+def test_old_event_times_survive_the_brokers_retention(kafka: KafkaCluster) -> None:
+    # CI once lost 92% of a 100k-record input: records stamped in 2023, spread over weeks, roll the log
+    # into many segments, and the broker's time-based retention deleted the closed ones mid-run. The
+    # local broker checks retention every second (scripts/kafka-local), so this fails fast without the fix.
+    bus = KafkaBus(kafka, run_id="ret1")
+    t = bus.topic_name("old")
+    bus.create_topic(t)
+    day = 86_400_000
+    start = 1_690_000_000_000
+    for batch in range(20):  # each batch is 10 days after the last: a new segment each time
+        bus.publish(t, [Message(value={"i": batch * 25 + i}, timestamp=start + batch * 10 * day + i)
+                        for i in range(25)])
+    try:
+        time.sleep(3)  # a few retention checks
+        got = bus.read_all(t)
+        assert len(got) == 500 and got[0].offset == 0
+    finally:
+        bus.close()

@@ -258,6 +258,16 @@ async def test_step_mode_screen(tmp_path: Path) -> None:
         assert not isinstance(app.screen, DebugScreen)
 
 
+async def test_file_watch_tick_while_closing_is_harmless(suite: Path) -> None:
+    # CI once saw the 1 s file-watch timer fire after the main screen's widgets were removed at exit
+    app = make_app(suite)
+    async with app.run_test(size=SIZE) as pilot:
+        await app.screen_stack[0].query_one("#top").remove()
+        await pilot.pause()
+        app._check_files()  # must not raise NoMatches
+        assert not app.screen_stack[0].query(AppsTree)
+
+
 async def test_watch_reruns_a_changed_app(suite: Path) -> None:
     app = make_app(suite, watch=True)
     async with app.run_test(size=SIZE) as pilot:

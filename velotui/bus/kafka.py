@@ -22,6 +22,7 @@ from velotui.errors import InfraError
 from velotui.records import Message
 
 DEFAULT_PATTERN = "test_{run_id}_{base}"
+TOPIC_CONFIG = {"retention.ms": "-1", "retention.bytes": "-1"}
 _LEGAL = re.compile(r"[^A-Za-z0-9._-]")
 
 
@@ -91,7 +92,10 @@ class KafkaBus:
             return
         if not self._own(name):
             raise InfraError(f"refusing to create {name!r}: it is outside this run's prefix {self.prefix!r}")
-        futures = self._admin.create_topics([NewTopic(name, max(1, partitions), 1)],
+        # Test records carry event-time timestamps, often days or years in the past: under the broker's
+        # time-based retention a rolled segment of them is deleted at the next retention check, in the
+        # middle of a run. A run's topics keep everything until the run deletes them.
+        futures = self._admin.create_topics([NewTopic(name, max(1, partitions), 1, config=dict(TOPIC_CONFIG))],
                                             operation_timeout=self.timeout_s)
         for f in futures.values():
             try:

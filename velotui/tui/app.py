@@ -450,7 +450,10 @@ class VelotuiApp(App[int]):
                 pass
 
     def _check_files(self) -> None:
-        tree = self.main(AppsTree)
+        trees = self.screen_stack[0].query(AppsTree) if self.screen_stack else []
+        if not trees:  # the app is closing: its widgets are gone before its timers stop
+            return
+        tree = trees.first()
         changed: list[str] = []
         for p, app_file in self._watched().items():
             try:
