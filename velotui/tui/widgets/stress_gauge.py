@@ -51,8 +51,11 @@ class StressGauge(Vertical):
         self._count_since = 0
         if self.paused or not self.active:
             return
+        sparks = self.query(Sparkline)
+        if not sparks:  # closing: the children go before the widget's timer stops
+            return
         self.samples.append(rate)
-        self.query_one(Sparkline).data = list(self.samples)
+        sparks.first().data = list(self.samples)
         rss = psutil.Process().memory_info().rss / 1e6
         self.query_one("#stress-rate", Static).update(f"{_human(rate)} rec/s   RSS {rss:.0f}M")
         if self.latency:
