@@ -127,6 +127,34 @@ def test_unreachable_cluster_is_exit_3_quickly(tmp_path: Path) -> None:
     assert time.monotonic() - t0 < 30
 
 
+def test_broker_dying_mid_suite_is_exit_3_without_waiting_out_every_app() -> None:
+    from velotui.core import events as ev
+    from velotui.core.run import RunOptions, SuiteRun
+
+    broker = LocalBroker()
+    cluster = broker.start()
+    try:
+        killed: list[bool] = []
+
+        def on_event(e: ev.Event) -> None:
+            if isinstance(e, ev.RecordsPublished) and not killed:
+                broker.kill()  # right after the first app's inputs reached the broker
+                killed.append(True)
+
+        t0 = time.monotonic()
+        run = SuiteRun(ROOT / "demo" / "tier1_basic", RunOptions(seed=3, kafka=cluster.bootstrap, timeout_s=10),
+                       on_event=on_event)
+        report = run.execute()
+        elapsed = time.monotonic() - t0
+        qs = [q for a in report.apps for q in a.queries]
+        assert report.exit_code == 3 and len(report.apps) == 4
+        assert qs[0].infra_error and "broker" in (qs[0].error or "")
+        assert all(q.infra_error and (q.error or "").startswith("not run: cannot reach Kafka") for q in qs[1:])
+        assert elapsed < 90, elapsed
+    finally:
+        broker.stop()
+
+
 def test_broker_dying_mid_run_is_a_clear_error() -> None:
     broker = LocalBroker()
     cluster = broker.start()
@@ -299,3 +327,58 @@ def test_old_event_times_survive_the_brokers_retention(kafka: KafkaCluster) -> N
         assert len(got) == 500 and got[0].offset == 0
     finally:
         bus.close()
+
+
+def _registry_app(root: Path, registry: str) -> Path:
+    (root / "schemas").mkdir(parents=True)
+    (root / "schemas" / "trade.schema.yaml").write_text(
+        "name: trade\nfields:\n  - name: symbol\n    type: string\n    constraints:\n"
+        "      enum_values: {values: [AAPL, MSFT, GOOG]}\n  - name: price\n    type: float\n"
+        "    constraints:\n      range: {min: 1, max: 100}\n")
+    (root / "trade.avsc").write_text(json.dumps({"type": "record", "name": "Trade", "fields": [
+        {"name": "symbol", "type": "string"}, {"name": "price", "type": "double"}]}))
+    for name in ("in", "out"):
+        (root / f"{name}.yaml").write_text(f"value.format: avro\navro.schema.file: trade.avsc\n"
+                                           f"schema.registry.url: {registry}\n")
+    (root / "big.sql").write_text(
+        "-- @app: big_trades_app\nCREATE STREAM big_trades AS SELECT symbol, price FROM trades WHERE price > 50\n"
+        "EMIT CHANGES WITH ('trades.type' = 'kafka_source', 'trades.config_file' = 'in.yaml',\n"
+        "'trades.topic.name' = 'trades', 'big_trades.type' = 'kafka_sink', 'big_trades.config_file' = 'out.yaml',\n"
+        "'big_trades.topic.name' = 'big_trades');\n")
+    (root / "big.test.yaml").write_text(
+        "application: big_trades_app\nqueries:\n  - name: big_trades\n    inputs:\n      - source: trades\n"
+        "        schema: trade\n        records: 300\n    assertions:\n      - type: template\n"
+        "        expression: \"len(records) == count(1 for r in inputs.trades.records if r.price > 50)\"\n"
+        "      - type: error_rate\n        max_rate: 0\n")
+    return root
+
+
+def test_avro_app_through_a_schema_registry(kafka: KafkaCluster, tmp_path: Path) -> None:
+    from velotui.bus.serde import registry_client
+    from velotui.core.run import RunOptions, SuiteRun
+
+    app = _registry_app(tmp_path / "app", "mock://it-registry")
+    outputs = {}
+    for mode in ("embedded", kafka.bootstrap):
+        run = SuiteRun(app, RunOptions(seed=4, now_ms=1_700_000_000_000, kafka=mode))
+        report = run.execute()
+        assert report.exit_code == 0, [x.message for a in report.apps for q in a.queries for x in q.assertions]
+        outputs[mode] = sorted(json.dumps(m.value, sort_keys=True) for m in
+                               run.query_records[("big_trades_app", "big_trades")].outputs)
+    assert outputs["embedded"] == outputs[kafka.bootstrap] and len(outputs["embedded"]) > 100
+    subjects = registry_client({"url": "mock://it-registry"}).get_subjects()
+    assert any(s.endswith("_trades-value") for s in subjects)  # the inputs went through the registry
+    assert any(s.endswith("_big_trades-value") for s in subjects)  # and so did the engine's output
+
+
+def test_unreachable_schema_registry_is_an_infrastructure_error(kafka: KafkaCluster, tmp_path: Path) -> None:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    app = _registry_app(tmp_path / "app", f"http://127.0.0.1:{port}")
+    proc = subprocess.run([sys.executable, "-m", "velotui", "--headless", str(app), "--kafka", kafka.bootstrap],
+                          capture_output=True, text=True, cwd=ROOT, timeout=300)
+    assert proc.returncode == 3, proc.stdout + proc.stderr
+    assert f"schema registry http://127.0.0.1:{port}" in proc.stdout + proc.stderr

@@ -78,6 +78,8 @@ class KafkaBus:
         return topic in self._created or topic.startswith(self.prefix)
 
     def set_serde(self, topic: str, serde: Any) -> None:
+        if hasattr(serde, "for_topic"):  # a registry serde registers under the topic's subject
+            serde = serde.for_topic(topic)
         self._serdes[topic] = serde
 
     def _serde(self, topic: str) -> Any:

@@ -20,10 +20,11 @@ from typing import Any
 
 import psutil
 
+from velotui.bus.serde import registry_conf
 from velotui.core import events as ev
 from velotui.core.discovery import AppFiles, discover
 from velotui.core.inputs import InputBuilder, PreparedInput
-from velotui.errors import RunTimeout, SpecError, VelotuiError
+from velotui.errors import InfraError, RunTimeout, SpecError, VelotuiError
 from velotui.records import Message
 
 
@@ -78,6 +79,7 @@ class SuiteRun:
         self.now_ms = self.options.now_ms if self.options.now_ms is not None else _now_ms()
         self.wall_start_ms = _now_ms()
         self.cancelled = False
+        self.infra_down: str | None = None  # set when the cluster stops answering: later queries don't run
         self._cluster: Any = None
         self._bus_seq = 0
         self.query_records: dict[tuple[str, str], QueryRecord] = {}  # what explain needs, per (app, query)
@@ -116,6 +118,18 @@ class SuiteRun:
         )
         self._emit(ev.RunFinished(run_report, run_report.exit_code))
         return run_report
+
+    def note_infra_failure(self) -> None:
+        """After an infrastructure error: if the cluster no longer answers, the queries still to come
+        are reported as not run instead of each waiting out its timeouts."""
+        if self._cluster is None or self.infra_down:
+            return
+        from velotui.infra import check_reachable
+
+        try:
+            check_reachable(self._cluster, timeout_s=3)
+        except InfraError as e:
+            self.infra_down = e.message
 
     def reproduce_command(self) -> str:
         argv = list(self.options.argv or ["velotui", "--headless", str(self.path)])
@@ -260,15 +274,22 @@ class _AppRunner:
         if query.skip:
             return QueryReport(name=query.name, status="skipped", records_in=0, records_out=0, duration_ms=0.0,
                                assertions=[], error=None, file=file, line=line)
+        if self.run.infra_down:  # the cluster died under an earlier query: say so at once, never wait
+            return QueryReport(name=query.name, status="error", records_in=0, records_out=0, duration_ms=0.0,
+                               assertions=[], error=f"not run: {self.run.infra_down}", file=file, line=line,
+                               infra_error=True)
         try:
             return self._run_query(query)
         except VelotuiError as e:
             status = "error"
             if type(e).__name__ == "RunCancelled":
                 self.run.cancelled = True
+            infra = isinstance(e, InfraError)
+            if infra:
+                self.run.note_infra_failure()
             return QueryReport(name=query.name, status=status, records_in=0, records_out=0, duration_ms=0.0,
                                assertions=[], error=str(e), file=file, line=line,
-                               timed_out=isinstance(e, RunTimeout))
+                               timed_out=isinstance(e, RunTimeout), infra_error=infra)
         except Exception as e:  # engine crash: reported, never stops the other queries or apps
             self.run._emit(ev.Log("error", f"{self.loaded.name} / {query.name}: engine crashed: {e!r}",
                                   app=self.loaded.name, extra={"traceback": traceback.format_exc()}))
@@ -321,9 +342,10 @@ class _AppRunner:
                         run._set_format(bus, real, sink.config, loaded.sql_path.parent)
                         if st.name == statement.name and query.capture_format != "json":
                             fmt = query.capture_format  # the spec says how to decode what it captures
-                            run._set_format(bus, real, {"value.format": fmt,
-                                                        f"{fmt}.schema.file": query.capture_schema or ""},
-                                            loaded.spec_path.parent)
+                            capture = {"value.format": fmt, f"{fmt}.schema.file": query.capture_schema or ""}
+                            for k, v in (registry_conf(sink.config or {}) or {}).items():
+                                capture[f"schema.registry.{k}"] = v  # the sink's registry still applies
+                            run._set_format(bus, real, capture, loaded.spec_path.parent)
                     elif sink.kind == "file" and sink.path:
                         file_paths[sink.path] = str(Path(tmp.name) / Path(sink.path).name)
             for st in loaded.app.statements:  # sources read from topics of other statements' sinks

@@ -82,9 +82,11 @@ class LocalBroker:
         lines = dict(x.split("=", 1) for x in proc.stdout.splitlines() if "=" in x)
         if proc.returncode != 0 or "BOOTSTRAP" not in lines:
             tail = (proc.stderr or "").strip().splitlines()[-5:]
-            log = self.dir / "broker.log"
-            if log.exists():
-                tail += log.read_text(errors="replace").strip().splitlines()[-5:]
+            for name in ("format.log", "broker.log"):
+                log = self.dir / name
+                if log.exists():
+                    tail += log.read_text(errors="replace").strip().splitlines()[-5:]
+            tail = [t for t in tail if t.strip()] or [f"scripts/kafka-local exited {proc.returncode}"]
             raise InfraError("the local Kafka broker failed to start:\n  " + "\n  ".join(tail),
                              hint="check Java 17+, Maven access to Maven Central, and free ports")
         self.pid = int((self.dir / "broker.pid").read_text())

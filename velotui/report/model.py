@@ -24,6 +24,7 @@ class QueryReport:
     file: str | None = None
     line: int | None = None
     timed_out: bool = False
+    infra_error: bool = False  # Kafka (or another service the run needs) failed under the query
 
     @property
     def failed_assertions(self) -> list[Any]:
@@ -72,11 +73,13 @@ class RunReport:
 
     @property
     def exit_code(self) -> int:
-        """0 all passed; 2 an app could not be loaded; 4 a query timed out; 1 anything else failed.
-        (3, infrastructure, is raised before a report exists.)"""
+        """0 all passed; 2 an app could not be loaded; 3 the infrastructure failed under a query (or
+        before the run: raised then, before a report exists); 4 a query timed out; 1 anything else."""
         if any(a.error for a in self.apps):
             return EXIT_INVALID
         qs = [q for a in self.apps for q in a.queries]
+        if any(q.infra_error for q in qs):
+            return EXIT_INFRA
         if any(q.timed_out for q in qs):
             return EXIT_TIMEOUT
         if any(q.status in ("failed", "error") for q in qs):

@@ -97,6 +97,8 @@ def report_dict(report: RunReport) -> dict[str, Any]:
                 "records_out": q.records_out,
                 "duration_ms": round(q.duration_ms, 3),
                 "error": q.error,
+                "timed_out": q.timed_out,
+                "infra_error": q.infra_error,
                 "assertions": [{
                     "type": x.type,
                     "description": x.description,
@@ -152,8 +154,9 @@ def junit_tree(report: RunReport) -> ET.Element:
                 ET.SubElement(case, "skipped")
                 counts["skipped"] += 1
             elif q.status == "error":
+                kind = "Timeout" if q.timed_out else ("InfrastructureError" if q.infra_error else "EngineError")
                 err = ET.SubElement(case, "error", message=_xml_text((q.error or "error").splitlines()[0][:500]),
-                                    type="Timeout" if q.timed_out else "EngineError")
+                                    type=kind)
                 err.text = _xml_text(q.error or "")
                 counts["errors"] += 1
             elif q.status == "failed":

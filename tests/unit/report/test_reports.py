@@ -46,7 +46,8 @@ def test_json_report() -> None:
     data = json.loads(to_json(_report()))
     assert data["version"] == 1 and data["seed"] == 42
     q = data["apps"][0]["queries"][1]
-    assert list(q) == ["name", "status", "records_in", "records_out", "duration_ms", "error", "assertions"]
+    assert list(q) == ["name", "status", "records_in", "records_out", "duration_ms", "error", "timed_out", "infra_error",
+                       "assertions"]
     assert q["assertions"][1]["samples"][0]["price"] == -1
     assert data["summary"]["failed"] == 1 and data["exit_code"] == 2
 
@@ -79,3 +80,25 @@ def test_exit_codes() -> None:
     assert r.exit_code == 1
     r.apps[0].queries = r.apps[0].queries[:1]
     assert r.exit_code == 0
+
+
+def test_exit_code_precedence_invalid_infra_timeout_failed() -> None:
+    from velotui.report import AppReport, QueryReport, RunReport
+
+    def q(name: str, **kw: object) -> QueryReport:
+        return QueryReport(name=name, status=str(kw.pop("status", "error")), records_in=0, records_out=0,
+                           duration_ms=0.0, **kw)  # type: ignore[arg-type]
+
+    def run(*queries: QueryReport, broken_app: bool = False) -> RunReport:
+        apps = [AppReport(name="a", file="a.sql", queries=list(queries))]
+        if broken_app:
+            apps.append(AppReport(name="b", file="b.sql", error="bad spec"))
+        return RunReport(run_id="r", seed=1, started_at="", now_ms=0, duration_ms=0.0, reproduce="", apps=apps)
+
+    failed, timeout, infra = q("f", status="failed"), q("t", timed_out=True), q("i", infra_error=True)
+    assert run(failed).exit_code == 1
+    assert run(failed, timeout).exit_code == 4
+    assert run(failed, timeout, infra).exit_code == 3
+    assert run(failed, timeout, infra, broken_app=True).exit_code == 2
+    path_json = json.loads(to_json(run(infra)))["apps"][0]["queries"][0]
+    assert path_json["infra_error"] is True and path_json["timed_out"] is False
