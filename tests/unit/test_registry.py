@@ -103,3 +103,31 @@ def test_a_registry_needs_the_proto_source(tmp_path: Path) -> None:
                        "schema.registry.url": "mock://unit-g"}, tmp_path).for_topic("t")
     with pytest.raises(SpecError, match=r"\.proto source"):
         serde.encode({"a": 1})
+
+
+def test_protobuf_records_keep_numbers_enums_nesting_and_defaults(tmp_path: Path) -> None:
+    from velotui.bus.serde import ProtobufSerde
+
+    (tmp_path / "o.proto").write_text(
+        'syntax = "proto3";\npackage shop;\nimport "google/protobuf/timestamp.proto";\n'
+        'enum Side { BUY = 0; SELL = 1; }\nmessage Line { string sku = 1; uint64 qty = 2; }\n'
+        'message Order {\n  int64 id = 1;\n  Side side = 2;\n  repeated Line lines = 3;\n'
+        '  map<string, int64> tags = 4;\n  optional double discount = 5;\n  bytes blob = 6;\n'
+        '  google.protobuf.Timestamp at = 7;\n  Line first = 8;\n  fixed64 big = 9;\n}\n')
+    serde = ProtobufSerde(tmp_path / "o.proto", message="Order")
+    value = {"id": 9_007_199_254_740_993, "side": "SELL", "lines": [{"sku": "a", "qty": 2}],
+             "tags": {"x": 5}, "blob": "AAE=", "at": "2024-01-02T03:04:05Z", "big": 18_000_000_000_000_000_000}
+    got = serde.decode(serde.encode(value))
+    assert got == {"id": 9_007_199_254_740_993, "side": "SELL", "lines": [{"sku": "a", "qty": 2}],
+                   "tags": {"x": 5}, "discount": None, "blob": "AAE=", "at": "2024-01-02T03:04:05Z",
+                   "big": 18_000_000_000_000_000_000}
+    assert serde.decode(serde.encode({"id": 1}))["side"] == "BUY"  # a default is printed, not dropped
+
+
+def test_a_broken_proto_names_the_file_and_line(tmp_path: Path) -> None:
+    from velotui.bus.serde import ProtobufSerde
+
+    (tmp_path / "bad.proto").write_text('syntax = "proto3";\nmessage T {\n  int64 a = 1\n}\n')
+    with pytest.raises(SpecError) as e:
+        ProtobufSerde(tmp_path / "bad.proto")
+    assert "bad.proto:4:1" in str(e.value) and e.value.hint

@@ -144,16 +144,22 @@ class ProtobufSerde:
     def _descriptor_set(self) -> bytes:
         if self.schema_path.suffix != ".proto":
             return self.schema_path.read_bytes()
+        import subprocess
+        import sys
         import tempfile
 
-        from grpc_tools import protoc
+        import grpc_tools
 
+        well_known = Path(grpc_tools.__file__).parent / "_proto"  # google/protobuf/*.proto
         with tempfile.TemporaryDirectory() as tmp:
             out = Path(tmp) / "set.pb"
-            rc = protoc.main(["protoc", f"-I{self.schema_path.parent}", "--include_imports",
-                              f"--descriptor_set_out={out}", str(self.schema_path)])
-            if rc != 0 or not out.exists():
-                raise SpecError(f"cannot compile {self.schema_path} (protoc exit {rc})", file=self.schema_path)
+            proc = subprocess.run([sys.executable, "-m", "grpc_tools.protoc", f"-I{self.schema_path.parent}",
+                                   f"-I{well_known}", "--include_imports", f"--descriptor_set_out={out}",
+                                   str(self.schema_path)], capture_output=True, text=True)
+            if proc.returncode != 0 or not out.exists():
+                detail = "; ".join(proc.stderr.strip().splitlines()[:3]) or f"protoc exit {proc.returncode}"
+                raise SpecError(f"cannot compile {self.schema_path.name}: {detail}", file=self.schema_path,
+                                hint="fix the .proto, or give a descriptor set (.desc) instead")
             return out.read_bytes()
 
     def encode(self, value: Any) -> bytes | None:
@@ -167,15 +173,56 @@ class ProtobufSerde:
         return msg.SerializeToString()
 
     def decode(self, data: bytes | None) -> Any:
-        from google.protobuf.json_format import MessageToDict
-
         if data is None:
             return None
         try:
             msg = self._cls.FromString(data)
         except Exception:  # noqa: BLE001 - any decode failure is a dead letter, never a crash
             return None
-        return MessageToDict(msg, preserving_proto_field_name=True, always_print_fields_with_no_presence=True)
+        return _message_to_dict(msg)
+
+
+def _message_to_dict(msg: Any) -> dict[str, Any]:
+    """A message as a record: field names as in the .proto, every field without presence at its default,
+    64-bit integers as numbers (proto3 JSON would make them text, and a SUM over text is wrong), enums by
+    name, bytes as base64, well-known types (Timestamp, Duration, …) in their JSON form."""
+    out: dict[str, Any] = {}
+    for f in msg.DESCRIPTOR.fields:
+        v = getattr(msg, f.name)
+        mt = f.message_type
+        if mt is not None and mt.GetOptions().map_entry:
+            vf = mt.fields_by_name["value"]
+            out[f.name] = {k: _field_value(vf, x) for k, x in v.items()}
+        elif _repeated(f):
+            out[f.name] = [_field_value(f, x) for x in v]
+        elif f.has_presence and not msg.HasField(f.name):
+            if mt is None:
+                out[f.name] = None  # an unset optional scalar
+        else:
+            out[f.name] = _field_value(f, v)
+    return out
+
+
+def _repeated(f: Any) -> bool:
+    flag = getattr(f, "is_repeated", None)
+    return bool(flag) if flag is not None else f.label == f.LABEL_REPEATED
+
+
+def _field_value(f: Any, v: Any) -> Any:
+    import base64
+
+    if f.message_type is not None:
+        if f.message_type.full_name.startswith("google.protobuf."):
+            from google.protobuf.json_format import MessageToDict
+
+            return MessageToDict(v, preserving_proto_field_name=True)
+        return _message_to_dict(v)
+    if f.enum_type is not None:
+        ev = f.enum_type.values_by_number.get(v)
+        return ev.name if ev is not None else v
+    if f.type == f.TYPE_BYTES:
+        return base64.b64encode(v).decode()
+    return v
 
 
 _MAGIC = b"\x00"
