@@ -57,6 +57,10 @@ class InfraError(VelotuiError):
     exit_code = 3
 
 
+class EngineError(VelotuiError):
+    """The engine under test failed: an external engine's deploy command exited non-zero."""
+
+
 class RunTimeout(VelotuiError):
     """A query did not finish within its timeout."""
 

@@ -458,7 +458,7 @@ def _deploy_external(run: SuiteRun, loaded: Any, statement: Any, bus: Any, topic
     import subprocess
 
     from velotui.engine.api import EngineResult, StatementResult
-    from velotui.errors import InfraError
+    from velotui.errors import EngineError
 
     if run._cluster is None:
         raise InfraError("--engine external needs a real Kafka cluster", hint="add --kafka local or --kafka HOST:PORT")
@@ -475,7 +475,8 @@ def _deploy_external(run: SuiteRun, loaded: Any, statement: Any, bus: Any, topic
         raise RunTimeout(f"the external engine did not finish within {timeout_s:g} s") from None
     if proc.returncode != 0:
         tail = "\n".join((proc.stderr or proc.stdout).strip().splitlines()[-5:])
-        raise InfraError(f"the deploy command exited {proc.returncode}:\n{tail}")
+        raise EngineError(f"the deploy command exited {proc.returncode}:\n{tail}",
+                          hint="the engine under test failed; its last lines are above")
     return EngineResult(statements={statement.name: StatementResult(name=statement.name)})
 
 
