@@ -27,6 +27,8 @@ def _add_run_options(p: argparse.ArgumentParser) -> None:
                    help="embedded (default), local, testcontainers, or HOST:PORT[,...] of a cluster")
     p.add_argument("--kafka-config", metavar="FILE", help="extra Kafka client properties (SASL/SSL)")
     p.add_argument("--use-testcontainers", action="store_true", help="same as --kafka testcontainers")
+    p.add_argument("--kafka-image", metavar="IMAGE",
+                   help="the Kafka image for testcontainers (default apache/kafka:4.1.0, or $VELOTUI_KAFKA_IMAGE)")
     p.add_argument("--keep-containers", action="store_true", help="leave the broker running at exit")
     p.add_argument("--reuse-containers", action="store_true", help="reuse a broker started by an earlier run")
     p.add_argument("--timeout", type=float, metavar="SECONDS", help="per-query timeout (overrides specs)")

@@ -41,6 +41,7 @@ def _run_options(args: argparse.Namespace, argv: list[str]) -> Any:
         kafka=kafka,
         kafka_config=Path(args.kafka_config) if args.kafka_config else None,
         keep_cluster=args.keep_containers,
+        kafka_image=args.kafka_image,
         reuse_cluster=args.reuse_containers,
         timeout_s=args.timeout,
         argv=argv,

@@ -44,6 +44,7 @@ class RunOptions:
     kafka: str = "embedded"
     kafka_config: Path | None = None
     keep_cluster: bool = False
+    kafka_image: str | None = None  # testcontainers: the image (default apache/kafka)
     reuse_cluster: bool = False
     timeout_s: float | None = None  # overrides every query's timeout
     argv: list[str] | None = None  # the command line, for the reproduce line of the report
@@ -157,7 +158,7 @@ class SuiteRun:
         from velotui.infra import open_cluster
 
         with open_cluster(mode, config_file=self.options.kafka_config, keep=self.options.keep_cluster,
-                          reuse=self.options.reuse_cluster) as cluster:
+                          reuse=self.options.reuse_cluster, image=self.options.kafka_image) as cluster:
             self._cluster = cluster
             try:
                 yield

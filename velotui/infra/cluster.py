@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
-import subprocess
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -52,7 +50,7 @@ def check_reachable(cluster: KafkaCluster, timeout_s: float = 5.0) -> None:
 
 @contextmanager
 def open_cluster(mode: str, *, config_file: Path | None = None, keep: bool = False,
-                 reuse: bool = False) -> Iterator[KafkaCluster | None]:
+                 reuse: bool = False, image: str | None = None) -> Iterator[KafkaCluster | None]:
     """``embedded`` (None), ``local``, ``testcontainers``, or ``HOST:PORT[,…]``."""
     mode = (mode or "embedded").strip()
     extra: dict[str, str] = {}
@@ -76,16 +74,16 @@ def open_cluster(mode: str, *, config_file: Path | None = None, keep: bool = Fal
             broker.stop()
         return
     if mode == "testcontainers":
-        if not shutil.which("docker"):
-            raise InfraError("--kafka testcontainers needs Docker, which is not installed",
-                             hint="use --kafka local (a real broker without Docker) or --kafka HOST:PORT")
-        probe = subprocess.run(["docker", "info"], capture_output=True, text=True, timeout=15)
-        if probe.returncode != 0:
-            raise InfraError("--kafka testcontainers needs a running Docker engine; `docker info` failed",
-                             hint="start Docker, or use --kafka local (a real broker without Docker)")
-        raise InfraError("--kafka testcontainers: the Docker engine answers, but velotui's container "
-                         "support needs the `testcontainers` package",
-                         hint="pip install testcontainers, or use --kafka local")
+        from velotui.infra.containers import ContainerBroker
+
+        container = ContainerBroker(image=image, keep=keep, reuse=reuse)
+        cluster = container.start()
+        cluster.client_config.update(extra)
+        try:
+            yield cluster
+        finally:
+            container.stop()
+        return
     bootstrap = mode
     if mode in ("external", "env"):
         bootstrap = os.environ.get("KAFKA_BOOTSTRAP_SERVERS") or os.environ.get("VELOSTREAM_KAFKA_BROKERS") or ""
