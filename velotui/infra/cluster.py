@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -12,6 +13,10 @@ from typing import Any
 from velotui.errors import InfraError
 
 
+RDKAFKA_LOG = logging.getLogger("velotui.kafka")
+RDKAFKA_LOG.addHandler(logging.NullHandler())  # silent unless the application configures logging
+
+
 @dataclass
 class KafkaCluster:
     bootstrap: str
@@ -19,8 +24,10 @@ class KafkaCluster:
     mode: str = "external"  # local | external | testcontainers
 
     def config(self, **extra: Any) -> dict[str, Any]:
-        """Client configuration for confluent-kafka: bootstrap servers plus the user's extra properties."""
-        return {"bootstrap.servers": self.bootstrap, **self.client_config, **extra}
+        """Client configuration for confluent-kafka: bootstrap servers plus the user's extra properties.
+        librdkafka's own log lines go to the ``velotui.kafka`` logger, not straight to stderr: a broker
+        that dies mid-run is one clear error, not hundreds of reconnect lines."""
+        return {"bootstrap.servers": self.bootstrap, "logger": RDKAFKA_LOG, **self.client_config, **extra}
 
 
 def _flatten(cfg: dict[str, Any], prefix: str = "") -> dict[str, str]:
