@@ -248,7 +248,7 @@ class CompiledExpression:
         if env:
             scope.update(env)
         try:
-            return eval(self._code, scope)  # noqa: S307 - the tree was whitelisted and guarded above
+            return eval(self._code, scope)
         except SandboxError:
             raise
         except RecursionError:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import textwrap
 from pathlib import Path
 
-
 from velotui.cli import main
 
 GOOD_SQL = """\
@@ -63,7 +62,7 @@ def good_files() -> dict[str, str]:
     }
 
 
-def run_cli(args: list[str], capsys: "object") -> tuple[int, str, str]:
+def run_cli(args: list[str], capsys: object) -> tuple[int, str, str]:
     rc = main(args)
     out, err = capsys.readouterr()
     return rc, out, err

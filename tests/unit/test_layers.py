@@ -22,5 +22,5 @@ def test_arrows_point_down_only() -> None:
 
 def test_only_the_tui_imports_textual() -> None:
     bad = [str(p.relative_to(PKG)) for p in PKG.rglob("*.py")
-           if p.relative_to(PKG).parts[0] != "tui" and re.search(r"^\s*(from|import) textual\b", p.read_text(), re.M)]
+           if p.relative_to(PKG).parts[0] != "tui" and re.search(r"^\s*(from|import) textual\b", p.read_text(), re.MULTILINE)]
     assert bad == []

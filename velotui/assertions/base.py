@@ -6,7 +6,7 @@ import difflib
 import math
 import re
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, ClassVar
@@ -69,7 +69,7 @@ class Check(BaseModel):
 class Outcome:
     """What an assertion's ``check`` returns."""
 
-    __slots__ = ("ok", "message", "expected", "actual", "samples")
+    __slots__ = ("actual", "expected", "message", "ok", "samples")
 
     def __init__(self, ok: bool, message: str, expected: Any = None, actual: Any = None,
                  samples: list[Any] | None = None) -> None:
@@ -125,7 +125,7 @@ def canonical_text(v: Any) -> str:
     if isinstance(v, Decimal):
         return str(v)
     if isinstance(v, datetime):
-        dt = v.astimezone(timezone.utc) if v.tzinfo else v
+        dt = v.astimezone(UTC) if v.tzinfo else v
         text = dt.strftime("%Y-%m-%d %H:%M:%S")
         return text + (f".{dt.microsecond // 1000:03d}" if dt.microsecond else "")
     return str(v)

@@ -22,10 +22,8 @@ def _duration_s(text: str | None) -> float | None:
 
 def stress_command(args: argparse.Namespace) -> int:
     from velotui.assertions import AssertionResult
-    from velotui.core.stress import StressOptions, compare_baseline, run_stress
+    from velotui.core.stress import StressOptions, compare_baseline, run_stress, run_stress_on_kafka
     from velotui.report import AppReport, QueryReport, RunReport, to_json, write_junit
-
-    from velotui.core.stress import run_stress_on_kafka
 
     err = Console(stderr=True, highlight=False)
     opts = StressOptions(records=args.records, duration_s=_duration_s(args.duration), rate=args.rate,

@@ -18,8 +18,8 @@ from sqlglot import exp
 
 from velotui.sql.model import App, SourceRef, Statement
 
-TIME_NAME = re.compile(r"(^|_)(ts|time|timestamp|date|at)$|_time$|^event_time$", re.I)
-INT_NAME = re.compile(r"(count|qty|quantity|volume|num|number|age|year|units|seq|rank)$", re.I)
+TIME_NAME = re.compile(r"(^|_)(ts|time|timestamp|date|at)$|_time$|^event_time$", re.IGNORECASE)
+INT_NAME = re.compile(r"(count|qty|quantity|volume|num|number|age|year|units|seq|rank)$", re.IGNORECASE)
 
 
 @dataclass

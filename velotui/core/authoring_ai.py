@@ -33,7 +33,7 @@ def _client() -> Any:
 
 
 def _yaml_of(answer: str) -> str:
-    m = re.search(r"```(?:yaml)?\s*\n(.*?)```", answer, re.S)
+    m = re.search(r"```(?:yaml)?\s*\n(.*?)```", answer, re.DOTALL)
     return m.group(1) if m else answer
 
 

@@ -14,7 +14,7 @@ import traceback
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -90,7 +90,7 @@ class SuiteRun:
         from velotui.report import AppReport, RunReport
 
         started = time.perf_counter()
-        started_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
+        started_at = datetime.now(UTC).isoformat(timespec="seconds")
         suite = discover(self.path)
         apps = [a for a in suite.apps if a.spec_path is not None or self.options.spec_path is not None]
         # with -k, an app whose path does not match may still have a query that does: decided once loaded
@@ -189,9 +189,8 @@ class SuiteRun:
             bus.set_serde(topic, serde_for(config, base_dir))
 
     def _run_app(self, app_files: AppFiles, root: Path) -> Any:
-        from velotui.report import AppReport
-
         from velotui.core.loading import load_app_under_test
+        from velotui.report import AppReport
 
         try:
             loaded = load_app_under_test(app_files, strict=self.options.strict,

@@ -7,7 +7,7 @@ import uuid
 import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -186,7 +186,7 @@ class DataGenerator:
             lo = resolve_time(rng_spec.start, self.now_ms) if rng_spec else self.now_ms - 365 * 86_400_000
             hi = resolve_time(rng_spec.end, self.now_ms, default=self.now_ms) if rng_spec else self.now_ms
             vals = rng.integers(lo, hi + 1, size=n)
-            return [datetime.fromtimestamp(int(v) / 1000, tz=timezone.utc).date().isoformat() for v in vals]
+            return [datetime.fromtimestamp(int(v) / 1000, tz=UTC).date().isoformat() for v in vals]
         if kind == "uuid":
             raw = rng.bytes(16 * n)
             return [str(uuid.UUID(bytes=raw[i * 16:(i + 1) * 16], version=4)) for i in range(n)]

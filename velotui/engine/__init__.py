@@ -18,6 +18,6 @@ __all__ = [
     "StatementResult",
 ]
 
-from velotui.engine.runtime import run_app, run_sql  # noqa: E402
+from velotui.engine.runtime import run_app, run_sql
 
 __all__ += ["run_app", "run_sql"]

@@ -62,7 +62,7 @@ class Count(CountStar):
 
 
 class Sum(Acc):
-    __slots__ = ("total", "n")
+    __slots__ = ("n", "total")
 
     def __init__(self) -> None:
         self.total: Any = 0
@@ -113,7 +113,7 @@ class Avg(Sum):
 
 
 class Min(Acc):
-    __slots__ = ("best", "items", "is_max")
+    __slots__ = ("best", "is_max", "items")
 
     def __init__(self, is_max: bool = False) -> None:
         self.best: Any = None
@@ -150,7 +150,7 @@ class Min(Acc):
 class Variance(Acc):
     """Sample variance (Welford); STDDEV is its square root. One value → NULL."""
 
-    __slots__ = ("n", "mean", "m2", "stddev", "population")
+    __slots__ = ("m2", "mean", "n", "population", "stddev")
 
     def __init__(self, stddev: bool = False, population: bool = False) -> None:
         self.n = 0

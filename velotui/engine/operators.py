@@ -44,7 +44,7 @@ class AggSpec:
 
 
 class GroupState:
-    __slots__ = ("accs", "last_row", "last_meta", "order", "members", "emitted")
+    __slots__ = ("accs", "emitted", "last_meta", "last_row", "members", "order")
 
     def __init__(self, specs: list[AggSpec], order: int) -> None:
         self.accs: list[Acc] = [s.ctor() for s in specs]
@@ -351,7 +351,7 @@ class OverSpec:
 
 
 class OverState:
-    __slots__ = ("history", "values", "acc", "frame", "last_t", "count", "order_vals", "pending")
+    __slots__ = ("acc", "count", "frame", "history", "last_t", "order_vals", "pending", "values")
 
     def __init__(self) -> None:
         self.history: list[Any] = []  # LAG values

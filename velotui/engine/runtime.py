@@ -179,7 +179,7 @@ def run_sql(sql: str, inputs: Mapping[str, Sequence[Message | dict]], *, now_ms:
 
 def _publish_keep_partitions(bus: MemoryBus, topic: str, msgs: list[Message]) -> None:
     """Publish with the partitions the caller chose (tests control the envelope exactly)."""
-    parts = bus._topics[topic].partitions  # noqa: SLF001 - the memory bus's own module family
+    parts = bus._topics[topic].partitions
     for m in msgs:
         while m.partition >= len(parts):
             parts.append([])

@@ -12,7 +12,6 @@ from typing import Any
 
 from velotui.errors import InfraError
 
-
 RDKAFKA_LOG = logging.getLogger("velotui.kafka")
 RDKAFKA_LOG.addHandler(logging.NullHandler())  # silent unless the application configures logging
 

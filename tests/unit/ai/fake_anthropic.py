@@ -15,7 +15,7 @@ class FakeAnthropic:
         outer = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+            def do_POST(self) -> None:
                 body = json.loads(self.rfile.read(int(self.headers["content-length"])))
                 outer.requests.append({"path": self.path, "body": body,
                                        "auth": self.headers.get("x-api-key") or self.headers.get("authorization")})
@@ -40,6 +40,6 @@ class FakeAnthropic:
         self.thread.start()
         return self
 
-    def __exit__(self, *exc: Any) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.server.shutdown()
         self.server.server_close()

@@ -388,7 +388,7 @@ class ExpressionCompiler:
         pattern = node.expression
         if not (isinstance(pattern, exp.Literal) and pattern.is_string):
             raise self._unsupported(node, "ILIKE with a non-literal pattern")
-        rx = self.const(re.compile(rt.like_regex(str(pattern.this)).pattern, re.S | re.I))
+        rx = self.const(re.compile(rt.like_regex(str(pattern.this)).pattern, re.DOTALL | re.IGNORECASE))
         t = self.temp()
         return f"(False if ({t} := {self._src(node.this)}) is None else {rx}.fullmatch(_text({t})) is not None)"
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
@@ -307,7 +307,6 @@ def make_cast(target: str, precision: int | None, scale: int | None, errors: Row
 
     def bad(v: Any) -> None:
         errors("cast", f"cannot CAST {v!r} AS {t}")
-        return None
 
     if t in ("INT", "INTEGER", "BIGINT", "SMALLINT", "TINYINT", "LONG"):
         def to_int(v: Any) -> Any:
@@ -380,7 +379,7 @@ def make_cast(target: str, precision: int | None, scale: int | None, errors: Row
             ms = _parse_ts(v)
             if ms is None:
                 return bad(v)
-            return datetime.fromtimestamp(ms / 1000, tz=timezone.utc).date().isoformat()
+            return datetime.fromtimestamp(ms / 1000, tz=UTC).date().isoformat()
         return to_date
     raise ValueError(t)
 
@@ -390,7 +389,7 @@ def like_regex(pattern: str) -> re.Pattern[str]:
     out = []
     for ch in pattern:
         out.append(".*" if ch == "%" else "." if ch == "_" else re.escape(ch))
-    return re.compile("".join(out), re.S)
+    return re.compile("".join(out), re.DOTALL)
 
 
 # -- functions ---------------------------------------------------------------------------------
@@ -442,8 +441,7 @@ def _json_path(doc: Any, path: Any) -> Any:
         except orjson.JSONDecodeError:
             return None
     p = str(path).strip()
-    if p.startswith("$"):
-        p = p[1:]
+    p = p.removeprefix("$")
     node = doc
     for part in re.findall(r"\.([^.\[]+)|\[(\d+)\]|\['([^']+)'\]", p):
         key = part[0] or part[2]
@@ -482,7 +480,7 @@ def _extract(part: str, ts: Any) -> Any:
     ms = _parse_ts(ts) if ts is not None else None
     if ms is None:
         return None
-    dt = datetime.fromtimestamp(ms / 1000, tz=timezone.utc)
+    dt = datetime.fromtimestamp(ms / 1000, tz=UTC)
     p = part.upper()
     if p in ("EPOCH",):
         return ms // 1000
@@ -509,7 +507,7 @@ def _date_trunc(unit: Any, ts: Any) -> Any:
     sizes = {"millisecond": 1, "second": 1000, "minute": 60_000, "hour": 3_600_000, "day": 86_400_000}
     if u in sizes:
         return ms - ms % sizes[u]
-    dt = datetime.fromtimestamp(ms / 1000, tz=timezone.utc)
+    dt = datetime.fromtimestamp(ms / 1000, tz=UTC)
     if u == "week":
         start = dt.replace(hour=0, minute=0, second=0, microsecond=0)
         return int((start.timestamp() - start.weekday() * 86400) * 1000)
