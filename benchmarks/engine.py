@@ -17,6 +17,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from velotui.bus import MemoryBus
 from velotui.engine import EngineOptions, run_app
@@ -77,7 +78,7 @@ def loop_tumbling(rows: list[dict], tiers: dict) -> list:
             s = windows[(w, r["symbol"])] = [0, 0.0]
         s[0] += 1
         s[1] += r["price"]
-    for (w, sym), (n, p) in windows.items():
+    for (_w, sym), (n, p) in windows.items():
         out.append({"symbol": sym, "n": n, "p": p / n})
     return out
 
@@ -125,7 +126,7 @@ def main() -> None:
         for name in args.cases.split(","):
             app = parse_app(CASES[name], base / f"{name}.sql")
 
-            def engine_run() -> None:
+            def engine_run(app: Any = app) -> None:
                 bus = MemoryBus()
                 bus.publish("trades", [Message(value=r, timestamp=r["ts"]) for r in rows])
                 t0 = time.perf_counter()
@@ -137,7 +138,7 @@ def main() -> None:
                 engine_run()
                 samples.append(engine_run.elapsed)  # type: ignore[attr-defined]
             engine_s = min(samples)
-            loop_s = best(lambda: LOOPS[name](rows, tiers), args.repeat)
+            loop_s = best(lambda name=name: LOOPS[name](rows, tiers), args.repeat)
             eng, loop = args.records / engine_s, args.records / loop_s
             print(json.dumps({"case": name, "records": args.records, "records_per_s": round(eng),
                               "loop_records_per_s": round(loop), "ratio": round(eng / loop, 3)}), flush=True)

@@ -172,7 +172,7 @@ def explain_command(args: argparse.Namespace, argv: list[str]) -> int:
                     if q.error:
                         print(f"- {app.name} / {q.name}: {q.error}")
         return report.exit_code
-    for app, q, result, e in explained:
+    for _app, _q, _result, e in explained:
         print(e.markdown)
         print()
     return report.exit_code

@@ -42,7 +42,7 @@ def _ask_validated(prompt: str, validate: Any, what: str) -> Any:
 
     client = _client()
     errors = ""
-    for attempt in range(2):
+    for _attempt in range(2):
         text = prompt if not errors else (prompt + "\n\nYour previous answer did not validate:\n" + errors
                                           + "\nAnswer again with the errors fixed.")
         try:

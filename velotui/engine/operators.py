@@ -272,7 +272,7 @@ class GroupAggregate:
                 if end + self.lateness <= wm:
                     sessions.remove(s)
                     holder.pop((s[0], s[1]), None)
-        for end, start, _, gkey, s, st in sorted(ready, key=lambda x: (x[0], x[1], x[2])):
+        for end, start, _, _gkey, _s, st in sorted(ready, key=lambda x: (x[0], x[1], x[2])):
             if self.final:
                 st.emitted = True
                 self._emit((start, end), st, int(end) - 1)

@@ -129,7 +129,9 @@ def test_nullable_and_probability_override() -> None:
     s = schema("  - {name: a, type: integer, nullable: true}\n  - {name: b, type: integer, nullable: true, "
                "null_probability: 0.5}\n  - {name: c, type: integer}\n")
     rows = gen(s, 10000).records
-    rate = lambda f: sum(r[f] is None for r in rows) / len(rows)
+    def rate(f: str) -> float:
+        return sum(r[f] is None for r in rows) / len(rows)
+
     assert 0.08 < rate("a") < 0.12 and 0.47 < rate("b") < 0.53 and rate("c") == 0
     rows = gen(s, 10000, null_probability=0.9).records
     assert sum(r["a"] is None for r in rows) / 10000 > 0.87
