@@ -44,7 +44,7 @@ class AggSpec:
 
 
 class GroupState:
-    __slots__ = ("accs", "emitted", "last_meta", "last_row", "members", "order")
+    __slots__ = ("accs", "emitted", "fns", "last_meta", "last_row", "members", "order")
 
     def __init__(self, specs: list[AggSpec], order: int) -> None:
         self.accs: list[Acc] = [s.ctor() for s in specs]
@@ -53,6 +53,7 @@ class GroupState:
         self.order = order
         self.members: list[int] = []
         self.emitted = False
+        self.fns: list[tuple[Callable, Callable, str]] = []  # (add, value, slot): the unwindowed fast path
 
 
 class GroupAggregate:
@@ -82,6 +83,7 @@ class GroupAggregate:
         self.args = args
         self.slots = [s.slot for s in specs]
         if window is None and args is not None and not track_lineage:
+            self._unwindowed: dict[Any, GroupState] = self.groups.setdefault((None, None), {})
             self.process = self._process_unwindowed  # type: ignore[method-assign]
 
     # -- windows a record belongs to ----------------------------------------------------------------
@@ -101,19 +103,21 @@ class GroupAggregate:
 
     def _process_unwindowed(self, row: dict, m: Message, t: int, index: int) -> None:
         """GROUP BY without a window (EMIT CHANGES): update the group and emit its row."""
-        gkey = hashable(self.group_key(row, m))
-        groups = self.groups.get((None, None))
-        if groups is None:
-            groups = self.groups[(None, None)] = {}
-        st = groups.get(gkey)
+        gkey = self.group_key(row, m)
+        groups = self._unwindowed
+        try:
+            st = groups.get(gkey)
+        except TypeError:  # a key holding JSON arrays or objects
+            gkey = freeze(gkey)
+            st = groups.get(gkey)
         if st is None:
             self.counter += 1
             st = groups[gkey] = GroupState(self.specs, self.counter)
-        accs = st.accs
+            st.fns = [(acc.add, acc.value, slot) for acc, slot in zip(st.accs, self.slots)]
         out = dict(row)
-        for acc, v, slot in zip(accs, self.args(row, m), self.slots):  # type: ignore[misc]
-            acc.add(v)
-            out[slot] = acc.value()
+        for (add, value, slot), v in zip(st.fns, self.args(row, m)):  # type: ignore[misc]
+            add(v)
+            out[slot] = value()
         self.emit(out, m, t, None)
 
     def process(self, row: dict, m: Message, t: int, index: int) -> None:

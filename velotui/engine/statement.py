@@ -365,10 +365,17 @@ class StatementRunner:
                              window_key=(lambda r, m: key_text(tuple(f(r, m) for f in group_fns)))
                              if window is not None and group_fns else None)
 
-        def on_emit(row: dict, meta: Message, ts: int, lineage: list[int] | None) -> None:
-            out = proj(row, meta)
-            if out is not None:
-                emit(out, meta, ts, lineage, row)
+        append = getattr(emit, "append", None)
+        if append is not None:  # the lean emitter, inlined: one call less per output row
+            def on_emit(row: dict, meta: Message, ts: int, lineage: list[int] | None) -> None:
+                out = proj(row, meta)
+                if out is not None:
+                    append(Message(out, None, {}, ts, 0, -1, "", None, ts))
+        else:
+            def on_emit(row: dict, meta: Message, ts: int, lineage: list[int] | None) -> None:
+                out = proj(row, meta)
+                if out is not None:
+                    emit(out, meta, ts, lineage, row)
 
         def on_late(row: dict, m: Message, why: str) -> None:
             self.result.late_records += 1
@@ -459,6 +466,7 @@ class StatementRunner:
             def lean_emit(out: dict, m: Message, ts: int, lineage: list[int] | None, row_in: dict) -> None:
                 append(Message(out, None, {}, ts, 0, -1, "", None, ts))
 
+            lean_emit.append = append  # type: ignore[attr-defined]  # callers may inline it
             return lean_emit
 
         def emit(out: dict, m: Message, ts: int, lineage: list[int] | None, row_in: dict) -> None:
