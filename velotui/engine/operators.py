@@ -496,6 +496,26 @@ def merge_joined(parts: list[tuple[str, dict | None, list[str]]]) -> dict:
     return {**plain, **out}
 
 
+class DriverRow:
+    """``merge_joined`` for the driving side alone (every stream-table join record goes through it):
+    the row's own keys, then ``alias.field`` for each — with the qualified names cached per key set."""
+
+    def __init__(self, ref: str) -> None:
+        self.prefix = f"{ref}."
+        self._names: dict[tuple, tuple] = {}
+
+    def __call__(self, row: dict | None) -> dict:
+        if row is None:
+            return {}
+        keys = tuple(row)
+        names = self._names.get(keys)
+        if names is None:
+            names = self._names[keys] = tuple(self.prefix + k for k in keys)
+        out = dict(row)
+        out.update(zip(names, row.values()))
+        return out
+
+
 class StreamStreamJoin:
     """Both sides retained for the retention; one output per matching pair when the second arrives;
     outer rows at expiry (watermark past time + retention) or end of input."""

@@ -118,6 +118,10 @@ def merge_by_event_time(streams: list[list[Message]]) -> Iterator[tuple[int, Mes
     """Bounded sources consumed in event-time order: a k-way merge of every (source, partition) sequence
     by the event time of its next record; ties by source order, then partition, then offset. Order within
     one partition is kept, so out-of-order records stay out of order (and can be late)."""
+    if len(streams) == 1 and len({m.partition for m in streams[0]}) <= 1:  # one sequence: its own order
+        for m in streams[0]:
+            yield 0, m
+        return
     seqs: list[Iterator[tuple[Any, ...]]] = []
     for si, msgs in enumerate(streams):
         parts: dict[int, list[Message]] = {}

@@ -16,13 +16,14 @@ from velotui.engine.expr import ExpressionCompiler, find_aggregates, is_aggregat
 from velotui.engine.expr.runtime import RowErrors
 from velotui.engine.operators import (
     AggSpec,
+    DriverRow,
     GroupAggregate,
     OverSpec,
     StreamStreamJoin,
     TableLookup,
     WindowFunctions,
+    hashable,
     key_text,
-    merge_joined,
 )
 from velotui.engine.sources import check_schema, decode, merge_by_event_time, read_file_rows
 from velotui.engine.timekeeping import Watermark, event_time_reader, parse_duration
@@ -632,6 +633,13 @@ class StatementRunner:
             for r in rows:
                 consumer(r, m, t, idx)
 
+        if len(stages) == 1:  # one table lookup, the common case: no intermediate lists
+            only = stages[0]
+
+            def run_stages(row: dict, m: Message, t: int, idx: int) -> None:  # noqa: F811
+                for r in only(row, m):
+                    consumer(r, m, t, idx)
+
         if ss_join is not None:
             counter = [0]
 
@@ -652,10 +660,11 @@ class StatementRunner:
             ss_join.finish()
             return
         n = 0
+        driver_row = DriverRow(driver_ref)  # = merge_joined([(driver_ref, m.value, [])]), faster
         for _, m in merge_by_event_time([driver_msgs]):
             self.current = m
             self.errors.context = m
-            base = merge_joined([(driver_ref, m.value, [])])
+            base = driver_row(m.value)
             run_stages(base, m, m.event_time if m.event_time is not None else m.timestamp, n)  # type: ignore[arg-type]
             n += 1
             if not n & 0xFF:
@@ -685,12 +694,30 @@ class StatementRunner:
         tfields = lookup.fields or fields_table
         extra = comp.compile_predicate(exp.and_(*rest) if len(rest) > 1 else rest[0]) if rest else None
 
+        index = {k: [(r, [(f, f"{tref}.{f}", v) for f, v in r.items()]) for r in rs]
+                 for k, rs in lookup.index.items()}  # each table row with its joined-row keys, once
+        none: list = []
+
         def stage(row: dict, m: Message) -> list[dict]:
-            key = tuple(_norm(f(row, m)) for f in s_fns)
+            if len(s_fns) == 1:
+                v = _norm(s_fns[0](row, m))
+                key = None if v is None else (v,)
+            else:
+                key = tuple(_norm(f(row, m)) for f in s_fns)
+                if any(v is None for v in key):
+                    key = None
             out = []
-            if not any(v is None for v in key):
-                for match in lookup.matches(key):
-                    joined = _join_rows(row, tref, match)
+            if key is not None:
+                try:
+                    found = index.get(key, none)
+                except TypeError:  # a key holding JSON arrays or objects
+                    found = index.get(hashable(key), none)
+                for _match, items in found:
+                    joined = dict(row)
+                    for f, qf, v in items:
+                        joined[qf] = v
+                        if f not in joined or (joined[f] is None and v is not None):
+                            joined[f] = v
                     if extra is None or extra(joined, m):
                         out.append(joined)
             if not out and preserved:
@@ -848,6 +875,11 @@ class StatementRunner:
 
 def _norm(v: Any) -> Any:
     """Join and IN keys: numbers compare by value (1 == 1.0 == Decimal('1.00')); text stays text."""
+    t = type(v)
+    if t is str or t is float:  # the common cases first
+        return v
+    if t is int:
+        return float(v)
     if isinstance(v, bool) or v is None:
         return v
     if isinstance(v, (int, float)):
