@@ -375,7 +375,7 @@ class WindowFunctions:
         self.states: list[dict[Any, OverState]] = [{} for _ in specs]
         self.has_lead = any(s.kind == "LEAD" for s in specs)
         # LEAD: per (spec, partition) queue of pending rows waiting for the k-th next record
-        self.pending: list[tuple[dict, Message, int, list[Any]]] = []  # rows in arrival order
+        self.pending: deque[list[Any]] = deque()  # rows in arrival order: [out, message, t, missing]
         self.waiting: dict[int, int] = {}  # id(row) -> number of LEAD values still missing
         self.lead_queues: list[dict[Any, deque]] = [{} for _ in specs]
 
@@ -384,16 +384,24 @@ class WindowFunctions:
         missing = 0
         entry = [out, m, t, 0]
         skip = False
+        states = self.states
         for i, spec in enumerate(self.specs):
-            key = hashable(tuple(p(row, m) for p in spec.partition))
-            st = self.states[i].get(key)
+            part = spec.partition
+            key = part[0](row, m) if len(part) == 1 else tuple(p(row, m) for p in part)
+            pstates = states[i]
+            try:
+                st = pstates.get(key)
+            except TypeError:  # a partition value holding JSON arrays or objects
+                key = freeze(key)
+                st = pstates.get(key)
             if st is None or (spec.expire_ms and t - st.last_t > spec.expire_ms):
-                st = self.states[i][key] = OverState()
+                st = pstates[key] = OverState()
                 if spec.kind == "AGG":
                     st.acc = spec.acc_ctor()
                     if getattr(st.acc, "items", ()) is None:  # MIN/MAX keep their values to slide a frame
                         st.acc.items = []  # type: ignore[attr-defined]
-            st.last_t = max(st.last_t, t)
+            if t > st.last_t:
+                st.last_t = t
             st.count += 1
             if spec.kind == "ROW_NUMBER":
                 out[spec.slot] = st.count
@@ -454,7 +462,7 @@ class WindowFunctions:
     def _flush_ready(self) -> None:
         # rows are emitted in arrival order once nothing before them is waiting
         while self.pending and self.pending[0][3] <= 0:
-            out, m, t, _ = self.pending.pop(0)
+            out, m, t, _ = self.pending.popleft()
             self.emit(out, m, t)
 
     def finish(self) -> None:
@@ -467,7 +475,7 @@ class WindowFunctions:
                     entry[0][spec.slot] = spec.default_fn(entry[0], entry[1]) if spec.default_fn else None
                     entry[3] -= 1
         while self.pending:
-            out, m, t, _ = self.pending.pop(0)
+            out, m, t, _ = self.pending.popleft()
             self.emit(out, m, t)
 
 
