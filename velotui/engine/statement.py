@@ -247,15 +247,16 @@ class StatementRunner:
         append = out.append
         if len({m.partition for m in msgs}) > 1:
             msgs = [m for _, m in merge_by_event_time([msgs])]
-        check_every = 0xFF
-        for n, m in enumerate(msgs):
-            errors.context = m
-            o = proj(m.value, m)
-            if o is not None:
-                t = m.event_time if m.event_time is not None else m.timestamp
-                append(Message(o, None, m.headers, t, 0, -1, "", None, t))
-            if not n & check_every:
-                self._check_deadline()
+        for start in range(0, len(msgs), 1024):  # the deadline is checked between chunks
+            self._check_deadline()
+            for m in msgs[start:start + 1024]:
+                errors.context = m
+                o = proj(m.value, m)
+                if o is not None:
+                    t = m.event_time
+                    if t is None:
+                        t = m.timestamp
+                    append(Message(o, None, m.headers, t, 0, -1, "", None, t))
 
     def _is_table(self, src: SourceRef) -> bool:
         return src.is_table or src.kind == "file"
