@@ -68,27 +68,21 @@ def open_cluster(mode: str, *, config_file: Path | None = None, keep: bool = Fal
     if mode == "embedded":
         yield None
         return
-    if mode == "local":
-        from velotui.infra.local import LocalBroker
+    if mode in ("local", "testcontainers"):  # a broker this run starts (or reuses) and stops
+        if mode == "local":
+            from velotui.infra.local import LocalBroker
 
-        broker = LocalBroker(reuse=reuse, keep=keep)
+            broker: Any = LocalBroker(reuse=reuse, keep=keep)
+        else:
+            from velotui.infra.containers import ContainerBroker
+
+            broker = ContainerBroker(image=image, keep=keep, reuse=reuse)
         cluster = broker.start()
         cluster.client_config.update(extra)
         try:
             yield cluster
         finally:
             broker.stop()
-        return
-    if mode == "testcontainers":
-        from velotui.infra.containers import ContainerBroker
-
-        container = ContainerBroker(image=image, keep=keep, reuse=reuse)
-        cluster = container.start()
-        cluster.client_config.update(extra)
-        try:
-            yield cluster
-        finally:
-            container.stop()
         return
     bootstrap = mode
     if mode in ("external", "env"):
