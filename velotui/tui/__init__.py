@@ -12,8 +12,12 @@ def run_tui(args: Any) -> int:
                                              else "embedded")
     app = VelotuiApp(args.path, theme_name=getattr(args, "theme", None), watch=getattr(args, "watch", False),
                      kafka=kafka, seed=getattr(args, "seed", None), now_ms=getattr(args, "now", None),
-                     use_ai=not getattr(args, "no_ai", False))
-    app.run()
+                     use_ai=not getattr(args, "no_ai", False), kafka_config=getattr(args, "kafka_config", None),
+                     kafka_image=getattr(args, "kafka_image", None))
+    try:
+        app.run()
+    finally:
+        app.close_cluster()
     return app.return_code or 0
 
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shlex
 import subprocess
+import threading
 from collections.abc import Iterable
 from functools import partial
 from pathlib import Path
@@ -54,8 +56,14 @@ class VelotuiApp(App[int]):
 
     def __init__(self, path: str | Path, *, theme_name: str | None = None, watch: bool = False,
                  config: TuiConfig | None = None, kafka: str = "embedded", seed: int | None = None,
-                 now_ms: int | None = None, use_ai: bool = True) -> None:
+                 now_ms: int | None = None, use_ai: bool = True, kafka_config: str | None = None,
+                 kafka_image: str | None = None) -> None:
         super().__init__()
+        self.kafka_config = Path(kafka_config) if kafka_config else None
+        self.kafka_image = kafka_image
+        self._cluster_stack = contextlib.ExitStack()  # a broker the TUI started: one for the whole session
+        self._cluster_bootstrap: str | None = None
+        self._cluster_lock = threading.Lock()
         self.use_ai = use_ai
         self.root_path = Path(path)
         self.config = config or load_config()
@@ -188,8 +196,10 @@ class VelotuiApp(App[int]):
         targets = [self.root_path] if len(apps) == len(everything) and len(apps) > 1 else [a.sql_path for a in apps]
         self.running = True
         try:
+            kafka = self._kafka_for_runs()
             for target in targets:
-                run = SuiteRun(target, RunOptions(query=query, seed=self.seed, now_ms=self.now_ms, kafka=self.kafka),
+                run = SuiteRun(target, RunOptions(query=query, seed=self.seed, now_ms=self.now_ms, kafka=kafka,
+                                                  kafka_config=self.kafka_config),
                                on_event=lambda e: self.post_message(RunEvent(e)))
                 self.current_run = run
                 self.runs.append(run)
@@ -204,6 +214,29 @@ class VelotuiApp(App[int]):
             self.call_from_thread(self.push_screen, ErrorModal(title, str(e)))
         finally:
             self.running = False
+
+    def _kafka_for_runs(self) -> str:
+        """The --kafka of each run. A broker the TUI starts (local, testcontainers) is started once, on the
+        first run, and serves every run until the app closes: no start-up per keypress."""
+        if self.kafka not in ("local", "testcontainers"):
+            return self.kafka
+        with self._cluster_lock:
+            if self._cluster_bootstrap is None:
+                from velotui.infra import open_cluster
+
+                self.call_from_thread(self._status, f"starting a Kafka broker ({self.kafka})…")
+                cluster = self._cluster_stack.enter_context(
+                    open_cluster(self.kafka, config_file=self.kafka_config, image=self.kafka_image))
+                self._cluster_bootstrap = cluster.bootstrap
+                self.call_from_thread(self.notify, f"Kafka ({self.kafka}) at {cluster.bootstrap}: it serves every "
+                                      "run and stops when you quit")
+            return self._cluster_bootstrap
+
+    def close_cluster(self) -> None:
+        """Stop the broker the TUI started, if any (called when the app exits)."""
+        with self._cluster_lock:
+            self._cluster_stack.close()
+            self._cluster_bootstrap = None
 
     def on_run_event(self, message: RunEvent) -> None:
         e = message.event
