@@ -1,0 +1,21 @@
+"""Every assertion type has a line in docs/ASSERTIONS.md and every SQL function one in docs/SQL.md."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from velotui.assertions import ASSERTION_TYPES
+from velotui.engine.expr.runtime import SCALAR_NAMES
+
+DOCS = Path(__file__).resolve().parents[2] / "docs"
+
+
+def test_every_assertion_type_is_documented() -> None:
+    text = (DOCS / "ASSERTIONS.md").read_text()
+    assert sorted(t for t in ASSERTION_TYPES if f"`{t}`" not in text) == []
+
+
+def test_every_sql_function_is_documented() -> None:
+    text = (DOCS / "SQL.md").read_text()
+    assert sorted(f for f in SCALAR_NAMES if not re.search(rf"\b{re.escape(f)}\b", text)) == []
