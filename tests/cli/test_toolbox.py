@@ -23,6 +23,15 @@ def test_health_json(capsys) -> None:  # type: ignore[no-untyped-def]
     assert main(["health", "--json"]) == 0
     report = json.loads(capsys.readouterr().out)
     assert {"java", "maven", "docker"} <= set(report) and "ok" in report["java"]
+    for name in ("java", "maven", "docker"):  # each check says its version, or what to do
+        assert report[name].get("version") if report[name]["ok"] else report[name].get("hint")
+
+
+def test_health_text_one_line_per_check(capsys) -> None:  # type: ignore[no-untyped-def]
+    assert main(["health"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert [ln.split()[1] for ln in lines] == ["java", "maven", "docker"]
+    assert all(ln.startswith(("ok   ", "FAIL ")) and len(ln.split()) > 2 for ln in lines)
 
 
 def test_health_unreachable_kafka_is_exit_3(capsys) -> None:  # type: ignore[no-untyped-def]

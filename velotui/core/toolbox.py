@@ -124,12 +124,22 @@ def health(kafka: str | None = None) -> dict[str, Any]:
         out["java"] = {"ok": proc.returncode == 0, "version": (proc.stderr or proc.stdout).splitlines()[0]}
     else:
         out["java"] = {"ok": False, "hint": "install a JDK 17+ for --kafka local"}
-    out["maven"] = {"ok": bool(shutil.which("mvn"))}
+    mvn = shutil.which("mvn")
+    if mvn:
+        proc = subprocess.run([mvn, "-v"], capture_output=True, text=True, timeout=60)
+        first = next((ln for ln in proc.stdout.splitlines() if ln.strip()), "")
+        out["maven"] = {"ok": proc.returncode == 0, "version": first.replace("\x1b[1m", "").replace("\x1b[m", "")}
+    else:
+        out["maven"] = {"ok": False, "hint": "install Maven so --kafka local can fetch the broker jars"}
     docker = shutil.which("docker")
     if docker:
-        proc = subprocess.run([docker, "info"], capture_output=True, text=True, timeout=30)
-        out["docker"] = {"ok": proc.returncode == 0,
-                         **({} if proc.returncode == 0 else {"hint": "the Docker client is here, no engine runs"})}
+        proc = subprocess.run([docker, "info", "--format", "{{.ServerVersion}}"], capture_output=True, text=True,
+                              timeout=30)
+        if proc.returncode == 0 and proc.stdout.strip():
+            out["docker"] = {"ok": True, "version": f"engine {proc.stdout.strip()}"}
+        else:
+            out["docker"] = {"ok": False, "hint": "the Docker client is here, no engine answers (only needed for "
+                             "--kafka testcontainers; scripts/docker-engine starts one)"}
     else:
         out["docker"] = {"ok": False, "hint": "not installed (only needed for --kafka testcontainers)"}
     address = kafka or os.environ.get("KAFKA_BOOTSTRAP_SERVERS")
@@ -228,9 +238,15 @@ def schema_from_hints(name: str, hints: dict[str, dict[str, str]]) -> Any:
 
 
 def health_text(report: dict[str, Any]) -> str:
+    """One line per check: ok/FAIL, the name, its version (or what is wrong and what to do)."""
     lines = []
+    width = max((len(k) for k in report), default=0)
     for k, v in report.items():
         mark = "ok  " if v.get("ok") else "FAIL"
-        extra = {x: y for x, y in v.items() if x != "ok"}
-        lines.append(f"{mark} {k}: {json.dumps(extra) if extra else ''}".rstrip())
+        extra = {x: y for x, y in v.items() if x not in ("ok", "version", "hint")}
+        parts = [str(v["version"])] if v.get("version") else []
+        parts += [f"{x}: {json.dumps(y) if isinstance(y, (dict, list)) else y}" for x, y in extra.items()]
+        if v.get("hint"):
+            parts.append(f"— {v['hint']}")
+        lines.append(f"{mark} {k.ljust(width)}  {'  '.join(parts)}".rstrip())
     return "\n".join(lines)
