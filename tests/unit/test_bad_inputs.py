@@ -32,6 +32,8 @@ EXPECTED = {
     "schema_weights.schema.yaml": ("6:20", "'enum_values': enum_values has 2 values but 1 weights", None),
     "sql_syntax.sql": ("2:12", "syntax error: Invalid expression / Unexpected token",
                        "check the statement near this place against docs/SQL.md"),
+    "sql_trailing_comma.sql": ("2:18", "syntax error: ',' followed by 'FROM': an item is missing (or the ',' is "
+                               "one too many)", "check the statement near this place against docs/SQL.md"),
     "sql_emit_final.sql": ("2:8", "o: EMIT FINAL needs a WINDOW", "add WINDOW TUMBLING(…) or use EMIT CHANGES"),
     "sql_unknown_function.sql": ("2:17", "o: unknown function FROBNICATE",
                                  "see docs/SQL.md for the function catalogue"),

@@ -67,6 +67,23 @@ class VelostreamParser(Parser):
         TokenType.WINDOW: lambda self: self._parse_stream_window_modifier(),
     }
 
+    def _parse_csv(self, parse_method: Any, sep: TokenType = TokenType.COMMA) -> list[Any]:
+        """sqlglot lets ``SELECT a, FROM t`` through as ``SELECT a FROM t``; Velostream does not, and an app
+        that passes here must not fail there: a separator must be followed by an item."""
+        parse_result = parse_method()
+        items = [parse_result] if parse_result is not None else []
+        while self._match(sep):
+            if isinstance(parse_result, exp.Expression):
+                self._add_comments(parse_result)
+            comma = self._prev
+            parse_result = parse_method()
+            if parse_result is None:
+                after = self._curr.text if self._curr is not None else "the end"
+                self.raise_error(f"'{comma.text}' followed by {after!r}: an item is missing (or the "
+                                 f"'{comma.text}' is one too many)", comma)
+            items.append(parse_result)
+        return items
+
     # -- CREATE STREAM|TABLE ------------------------------------------------------------------------
     def _parse_velo_create(self) -> exp.Expression | None:
         start = self._index
