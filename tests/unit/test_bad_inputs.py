@@ -86,3 +86,16 @@ def test_config_cycle(monkeypatch: pytest.MonkeyPatch) -> None:
         "config_cycle_b.yaml: config 'extends' cycle: config_cycle_a.yaml -> config_cycle_b.yaml -> "
         "config_cycle_a.yaml")
     assert e.value.hint == "remove one of the extends"
+
+
+def test_incomplete_expressions_are_said_in_sql_words(tmp_path: Path) -> None:
+    from velotui.errors import VelotuiError
+    from velotui.sql import parse_app
+
+    cases = {"SELECT id, amount * FROM t": "'*' has no right-hand side",
+             "SELECT id FROM t WHERE amount > AND id = 1": "'>' has no right-hand side",
+             "SELECT id FROM t WHERE": "WHERE has nothing after it"}
+    for query, message in cases.items():
+        with pytest.raises(VelotuiError) as e:
+            parse_app(f"CREATE STREAM o AS\n{query};\n", tmp_path / "a.sql")
+        assert message in str(e.value) and "<class" not in str(e.value), str(e.value)

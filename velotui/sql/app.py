@@ -108,6 +108,25 @@ def output_name(node: exp.Expression, position: int) -> str:
     return f"expr_{position}"
 
 
+_OPERATORS = {"Mul": "*", "Div": "/", "Add": "+", "Sub": "-", "Mod": "%", "EQ": "=", "NEQ": "<>", "GT": ">",
+              "GTE": ">=", "LT": "<", "LTE": "<=", "And": "AND", "Or": "OR", "Like": "LIKE", "In": "IN",
+              "Between": "BETWEEN", "Is": "IS", "DPipe": "||"}
+
+
+def _plain_parse_error(desc: str) -> str:
+    """sqlglot's "Required keyword: 'expression' missing for <class '…Mul'>" in the user's words."""
+    m = re.match(r"Required keyword: '(\w+)' missing for <class '[\w.]*\.(\w+)'>", desc)
+    if not m:
+        return desc
+    keyword, node = m.groups()
+    if node in _OPERATORS:
+        side = "right-hand" if keyword == "expression" else "left-hand"
+        return f"'{_OPERATORS[node]}' has no {side} side"
+    if keyword == "this":
+        return f"{node.upper()} has nothing after it"
+    return f"{node.upper()} is incomplete: its {keyword} is missing"
+
+
 class _Builder:
     def __init__(self, text: str, path: Path | None) -> None:
         self.text = text
@@ -124,6 +143,7 @@ class _Builder:
             desc = str(info.get("description") or e).split("\n")[0]
             desc = re.sub(r"<Token token_type: TokenType\.SENTINEL[^>]*>", "the end of the statement", desc)
             desc = re.sub(r"<Token token_type: TokenType\.\w+, text: ([^,]*),[^>]*>", r"'\1'", desc)
+            desc = _plain_parse_error(desc)
             raise _err(f"syntax error: {desc}", self.path, info.get("line"), info.get("col"),
                        hint="check the statement near this place against docs/SQL.md") from None
         except TokenError as e:
