@@ -268,7 +268,8 @@ def compile_expression(text: str, *, functions: Mapping[str, Callable[..., Any]]
     try:
         tree = ast.parse(text.strip(), mode="eval")
     except SyntaxError as e:
-        raise SandboxError(f"invalid expression {text!r}: {e.msg} (column {e.offset})",
+        where = f"column {e.offset}" if e.offset and e.offset <= len(text.strip()) else "at the end: it stops too early"
+        raise SandboxError(f"invalid expression {text!r}: {e.msg} ({where})",
                            hint="expressions use Python-like syntax: a > 0 and b in ['x', 'y']") from None
     except (ValueError, RecursionError, MemoryError) as e:
         raise SandboxError(f"invalid expression {text!r}: {e}") from None

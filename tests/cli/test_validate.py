@@ -36,3 +36,17 @@ def test_each_broken_file_is_reported_and_others_still_checked(tmp_path: Path, c
     assert "trades.schema.yaml:8" in out  # the range line
     assert "badsql.sql:3" in out
     assert "hint" in out
+
+
+def test_every_broken_assertion_of_a_spec_is_reported(tmp_path: Path, capsys) -> None:
+    files = good_files()
+    files["apps/good.test.yaml"] = GOOD_SPEC.replace(
+        "      - type: record_count\n        equals: 50\n",
+        "      - type: record_count\n      - type: template\n        expression: \"len(records) ==\"\n"
+        "      - type: template\n        expression: \"__import__('os')\"\n")
+    write_suite(tmp_path, files)
+    rc, out, _ = run_cli(["validate", str(tmp_path)], capsys)
+    assert rc == 2 and "0 valid, 1 invalid" in out
+    assert "good.test.yaml:9:9: record_count: 'params': give equals" in out
+    assert "good.test.yaml:10: invalid expression 'len(records) =='" in out and "stops too early" in out
+    assert "good.test.yaml:12:" in out and "__import__" in out  # the sandbox refuses it before any run

@@ -257,12 +257,33 @@ def validate_assertion(spec: Any) -> list[str]:
     return warnings
 
 
+def _field_nowhere(cls: type[Assertion], p: Any, ctx: AssertionContext) -> Outcome | None:
+    """A value check whose field is in none of the output records checked nothing: it is reported as a
+    warning naming the field and the closest real one (a typo must not pass silently as "every record
+    satisfies it"), without failing the run — records lacking the field are skipped (FORMATS.md), so
+    velo-test suites keep passing. Records lacking it one by one are skipped as before."""
+    name = getattr(p, "field", None)
+    if not getattr(cls, "record_field", False) or not isinstance(name, str) or not ctx.records:
+        return None
+    if any(name in r for r in ctx.records if isinstance(r, dict)):
+        return None
+    seen = sorted({k for r in ctx.records[:100] if isinstance(r, dict) for k in r})
+    close = difflib.get_close_matches(name, seen, n=1)
+    return Outcome(True, f"nothing checked: field {name!r} is in none of the {len(ctx.records)} output records"
+                   + (f"; did you mean {close[0]!r}?" if close else "") + f" (fields: {', '.join(seen)})",
+                   name, None)
+
+
 def evaluate(spec: Any, ctx: AssertionContext) -> AssertionResult:
     """Run one assertion; a problem in the assertion itself is an ``error`` result, never an exception."""
     description = spec.description
     try:
         cls, _ = _params_model(spec)
         _, rendered = _params_model(spec, render(dict(spec.params), ctx))
+        nowhere = _field_nowhere(cls, rendered, ctx)
+        if nowhere is not None:
+            return AssertionResult(spec.type, description, "warning", nowhere.message, _jsonable(nowhere.expected),
+                                   None, [], spec.file, spec.line)
         out = cls().check(rendered, ctx)
     except VelotuiError as e:
         return AssertionResult(spec.type, description, "error", e.message + (f" ({e.hint})" if e.hint else ""),

@@ -128,6 +128,7 @@ class FieldInSetParams(Check):
 @register
 class FieldInSet(Assertion):
     type = "field_in_set"
+    record_field = True  # its `field` names a field of the output records
     Params = FieldInSetParams
 
     def check(self, p: FieldInSetParams, ctx: AssertionContext) -> Outcome:
@@ -149,6 +150,7 @@ class FieldValuesParams(Check):
 @register
 class FieldValues(Assertion):
     type = "field_values"
+    record_field = True  # its `field` names a field of the output records
     Params = FieldValuesParams
 
     def check(self, p: FieldValuesParams, ctx: AssertionContext) -> Outcome:
@@ -185,6 +187,7 @@ def aggregate(function: str, values: list[Any]) -> float | None:
 @register
 class AggregateCheck(Assertion):
     type = "aggregate_check"
+    record_field = True  # its `field` names a field of the output records
     Params = AggregateParams
 
     def check(self, p: AggregateParams, ctx: AssertionContext) -> Outcome:
@@ -258,6 +261,7 @@ class OrderingParams(Check):
 @register
 class Ordering(Assertion):
     type = "ordering"
+    record_field = True  # its `field` names a field of the output records
     Params = OrderingParams
 
     def check(self, p: OrderingParams, ctx: AssertionContext) -> Outcome:
@@ -366,6 +370,7 @@ class DistributionParams(Check):
 @register
 class DistributionCheck(Assertion):
     type = "distribution"
+    record_field = True  # its `field` names a field of the output records
     Params = DistributionParams
 
     def check(self, p: DistributionParams, ctx: AssertionContext) -> Outcome:
@@ -418,6 +423,7 @@ def percentile(sorted_vals: list[float], q: float) -> float:
 @register
 class Percentile(Assertion):
     type = "percentile"
+    record_field = True  # its `field` names a field of the output records
     Params = PercentileParams
 
     def check(self, p: PercentileParams, ctx: AssertionContext) -> Outcome:

@@ -208,7 +208,8 @@ def validate_command(args: argparse.Namespace) -> int:
             out.print(f"[green]ok[/]    {item.file}", highlight=False)
         else:
             out.print(f"[red]error[/] {item.file}", highlight=False)
-            out.print(str(item.error), markup=False, highlight=False)
+            for e in item.errors:
+                out.print(str(e), markup=False, highlight=False)
         for w in item.warnings:
             out.print(f"[yellow]warning[/] {w}", highlight=False)
     out.print(f"{result.ok_count} valid, {result.error_count} invalid", highlight=False)

@@ -14,8 +14,13 @@ from velotui.errors import SpecError, VelotuiError
 @dataclass
 class ValidationItem:
     file: str
-    error: VelotuiError | None = None
+    error: VelotuiError | None = None  # the first problem
     warnings: list[Any] = field(default_factory=list)
+    more_errors: list[VelotuiError] = field(default_factory=list)  # the others of the same app
+
+    @property
+    def errors(self) -> list[VelotuiError]:
+        return ([self.error] if self.error is not None else []) + self.more_errors
 
 
 @dataclass
@@ -56,7 +61,9 @@ def validate_suite(path: Path, *, strict: bool = False, spec_override: Path | No
                                          extra_schema_dirs=extra_schema_dirs, root=suite.root,
                                          allow_outside=allow_outside)
             item.warnings.extend(loaded.warnings)
-            _check_assertions(loaded)
+            problems = _check_assertions(loaded)
+            if problems:
+                item.error, item.more_errors = problems[0], problems[1:]
         except VelotuiError as e:
             item.error = e
         except Exception as e:  # never let one file stop the others
@@ -65,12 +72,23 @@ def validate_suite(path: Path, *, strict: bool = False, spec_override: Path | No
     return ValidationResult(items)
 
 
-def _check_assertions(loaded: Any) -> None:
+def _check_assertions(loaded: Any) -> list[VelotuiError]:
+    """Every assertion of every query: its params, and a template's expression compiled; all problems,
+    not just the first."""
     from velotui.assertions import validate_assertion
+    from velotui.sandbox import compile_expression
 
-    for q in loaded.spec.queries:
-        for a in q.assertions:
+    problems: list[VelotuiError] = []
+    specs = [a for q in loaded.spec.queries for a in q.assertions]
+    specs += [a for q in loaded.spec.queries for out in getattr(q, "outputs", None) or [] for a in out.assertions]
+    for a in specs:
+        try:
             validate_assertion(a)
-        for out in getattr(q, "outputs", None) or []:
-            for a in out.assertions:
-                validate_assertion(a)
+            expression = a.params.get("expression") if a.type == "template" else None
+            if isinstance(expression, str) and "{{" not in expression:
+                compile_expression(expression)
+        except VelotuiError as e:
+            if e.file is None:
+                e.file, e.line = a.file, a.line
+            problems.append(e)
+    return problems

@@ -49,13 +49,16 @@ def render_text(report: RunReport, console: Console) -> None:
             console.print(f"[red]✗ {escape(a.type)}[/]" + (f" — {escape(a.description)}" if a.description else "")
                           + (f"  [dim]{escape(where)}[/]" if where else ""))
             console.print(f"    {escape(a.message)}")
-            console.print(f"    expected: {escape(_short(a.expected))}")
-            console.print(f"    actual:   {escape(_short(a.actual))}")
+            if a.expected is not None or a.actual is not None:  # an assertion that could not run has neither
+                console.print(f"    expected: {escape(_short(a.expected))}")
+                console.print(f"    actual:   {escape(_short(a.actual))}")
             for s in a.samples[:5]:
                 console.print(f"      {escape(_short(s))}", style="dim")
         for a in q.assertions:
             if a.status == "warning":
-                console.print(f"[yellow]⚠ {escape(a.type)}[/] (warning) {escape(a.message)}")
+                where = f"{a.file}:{a.line}" if a.line else (a.file or "")
+                console.print(f"[yellow]⚠ {escape(a.type)}[/] (warning) {escape(a.message)}"
+                              + (f"  [dim]{escape(where)}[/]" if where else ""))
     s = report.summary
     tail = f"{s['passed']} passed, {s['failed']} failed"
     if s["skipped"]:
@@ -166,8 +169,9 @@ def junit_tree(report: RunReport) -> ET.Element:
                 lines = []
                 for a in failed:
                     lines.append(f"{a.type} ({a.file}:{a.line}): {a.message}")
-                    lines.append(f"  expected: {_short(a.expected, 500)}")
-                    lines.append(f"  actual:   {_short(a.actual, 500)}")
+                    if a.expected is not None or a.actual is not None:
+                        lines.append(f"  expected: {_short(a.expected, 500)}")
+                        lines.append(f"  actual:   {_short(a.actual, 500)}")
                     lines += [f"  record: {_short(s, 500)}" for s in a.samples[:5]]
                 fail.text = _xml_text("\n".join(lines))
                 counts["failures"] += 1

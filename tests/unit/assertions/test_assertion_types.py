@@ -145,7 +145,14 @@ def test_comparison_rules(tmp_path: Path) -> None:
     assert evaluate(spec("field_in_set", field="x", values=["15025"]), c).status == "passed"
     assert evaluate(spec("field_in_set", field="b", values=["true"]), c).status == "passed"
     assert evaluate(spec("field_values", field="x", operator="equals", value=15025.00001), c).status == "passed"
-    assert evaluate(spec("field_values", field="missing", operator="equals", value=1), c).status == "passed"
+    # a field no record has: nothing was checked, which is said as a warning (the run still passes)
+    nowhere = evaluate(spec("field_values", field="n_", operator="equals", value=1), c)
+    assert nowhere.status == "warning" and "none of the 1 output records; did you mean 'n'?" in nowhere.message
+    partial = [{"x": 1}, {"y": 2}]  # a record lacking the field is skipped, the others are checked
+    assert evaluate(spec("field_values", field="x", operator="equals", value=1), ctx(tmp_path, records=partial)
+                    ).status == "passed"
+    assert evaluate(spec("field_values", field="x", operator="equals", value=2), ctx(tmp_path, records=partial)
+                    ).status == "failed"
 
 
 def test_validation_of_params() -> None:
