@@ -23,6 +23,8 @@ EXPECTED = {
                                          "did you mean 'record_count'?"),
     "spec_bad_yaml.test.yaml": ("3:3", "invalid YAML: expected the node content, but found '-'",
                                 "check indentation and quoting around this place"),
+    "schema_derived.schema.yaml": ("5:5", "field 'total': derived expression: unknown name 'prise' in 'prise * 2'; "
+                                   "did you mean 'price'?", "available: abs"),
     "schema_range.schema.yaml": ("6:14", "'range': range min (5) is greater than max (1)", None),
     "schema_bad_regex.schema.yaml": ("5:16", "'pattern': pattern is not a valid regular expression: "
                                              "unterminated character set at position 0 (got '[a-')", None),

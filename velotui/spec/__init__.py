@@ -50,6 +50,12 @@ def parse_data_schema(text: str, path: str | Path | None = None, *, strict: bool
     doc = parse_yaml(text, path)
     schema = validate(DataSchema, doc)
     schema._path = Path(path) if path else None
+    from velotui.spec.schema import check_derived
+
+    names = [f.name for f in schema.fields]
+    for f in schema.fields:  # with locations attached: the error points at the field
+        if f.constraints.derived is not None:
+            check_derived(f, f.constraints.derived.expression, names, path)
     schema._warnings = check_unknown(schema, doc, strict=strict)
     return schema
 

@@ -190,6 +190,26 @@ class SchemaField(LocatedModel):
         return int(m.group(1)) if m else 2
 
 
+def check_derived(field: Any, expression: str, names: list[str], path: Any = None) -> None:
+    """A derived expression compiles, in the sandbox, over this schema's fields (the same functions as
+    generation: DEFAULT_FUNCTIONS plus random, min, max), before any data is generated."""
+    import difflib
+
+    from velotui.errors import SpecError, VelotuiError
+    from velotui.sandbox import DEFAULT_FUNCTIONS, compile_expression
+
+    funcs = {**DEFAULT_FUNCTIONS, "random": lambda: 0.5, "min": min, "max": max}
+    try:
+        compile_expression(expression, functions=funcs, names=set(names))
+    except VelotuiError as e:
+        msg = e.message
+        m = re.search(r"unknown name '(\w+)'", msg)
+        close = difflib.get_close_matches(m.group(1), names, n=1) if m else []
+        raise SpecError(f"field {field.name!r}: derived expression: {msg}"
+                        + (f"; did you mean {close[0]!r}?" if close else ""), file=path or field.file, line=field.line,
+                        column=field.column, hint=e.hint or "see docs/FORMATS.md (derived)") from None
+
+
 class DataSchema(DocumentModel):
     name: str = Field(description="schema name (inputs refer to it)")
     description: str | None = None
