@@ -98,10 +98,20 @@ def test_derived_expression() -> None:
 
 
 def test_derived_expression_cannot_run_code() -> None:
-    s = schema("  - {name: a, type: integer}\n  - name: x\n    constraints:\n"
-               "      derived: {expression: \"__import__('os').system('true')\", depends_on: [a]}\n")
+    from velotui.spec.schema import DataSchema
+
+    text = ("  - {name: a, type: integer}\n  - name: x\n    constraints:\n"
+            "      derived: {expression: \"__import__('os').system('true')\", depends_on: [a]}\n")
+    with pytest.raises(VelotuiError) as e:  # refused when the schema loads, at the field's line
+        schema(text)
+    assert "not allowed" in str(e.value) and "s.schema.yaml:4:5" in str(e.value)
+    # and by the generator itself, for a schema built without the loader
+    bypass = DataSchema.model_validate({"name": "s", "fields": [
+        {"name": "a", "type": "integer"},
+        {"name": "x", "constraints": {"derived": {"expression": "__import__('os').system('true')",
+                                                  "depends_on": ["a"]}}}]})
     with pytest.raises(VelotuiError) as e:
-        gen(s, 3)
+        gen(bypass, 3)
     assert "not allowed" in str(e.value)
 
 
