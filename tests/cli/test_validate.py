@@ -50,3 +50,16 @@ def test_every_broken_assertion_of_a_spec_is_reported(tmp_path: Path, capsys) ->
     assert "good.test.yaml:9:9: record_count: 'params': give equals" in out
     assert "good.test.yaml:10: invalid expression 'len(records) =='" in out and "stops too early" in out
     assert "good.test.yaml:12:" in out and "__import__" in out  # the sandbox refuses it before any run
+
+
+def test_an_input_without_any_schema_is_found_by_validate(tmp_path: Path, capsys) -> None:
+    files = good_files()
+    files["apps/good.test.yaml"] = GOOD_SPEC.replace("        schema: orders\n", "        schema: ordres\n")
+    files["apps/nohints.sql"] = "-- @app: nohints\nCREATE STREAM y AS\nSELECT id FROM events;\n"
+    files["apps/nohints.test.yaml"] = ("application: nohints\nqueries:\n  - name: y\n    inputs:\n"
+                                       "      - source: events\n        records: 5\n")
+    write_suite(tmp_path, files)
+    rc, out, _ = run_cli(["validate", str(tmp_path)], capsys)
+    assert rc == 2 and "0 valid, 2 invalid" in out
+    assert "names schema 'ordres', which is not found" in out and "did you mean 'orders'?" in out
+    assert "nohints.test.yaml:5: no schema 'events' for input 'events'" in out

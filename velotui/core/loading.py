@@ -6,6 +6,7 @@ before anything is published.
 
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -105,13 +106,21 @@ def load_app_under_test(files: AppFiles, *, strict: bool = False, spec_override:
                 continue
             path = loaded.schema_path(name)
             if path is None:
+                dirs = [*loaded.extra_schema_dirs, *files.schema_dirs]
+                close = difflib.get_close_matches(name, _schema_names(dirs), n=1)
+                guess = f"did you mean {close[0]!r}? " if close else ""
                 if getattr(inp, "schema_name", None):
                     raise SpecError(
                         f"input {inp.source!r} names schema {name!r}, which is not found",
                         file=files.spec_path, line=getattr(inp, "line", None),
-                        hint="looked in: " + ", ".join(str(d) for d in [*loaded.extra_schema_dirs,
-                                                                        *files.schema_dirs]))
-                continue  # generated from SQL hints / empty: decided when inputs are prepared
+                        hint=guess + "looked in: " + ", ".join(str(d) for d in dirs))
+                if not app.data_hints and getattr(inp, "records", None) != 0:
+                    raise SpecError(  # what the run would say when it prepares the input, said now
+                        f"no schema {name!r} for input {inp.source!r}", file=files.spec_path,
+                        line=getattr(inp, "line", None),
+                        hint=guess + f"add schemas/{name}.schema.yaml, give the input `schema:` or a data_file, "
+                        "or put -- @data.<field>.<hint> lines in the SQL")
+                continue  # generated from the SQL's @data hints, or no records: decided when inputs are prepared
             loaded.schemas[name] = load_data_schema(path, strict=strict)
             loaded.warnings.extend(getattr(loaded.schemas[name], "warnings", []) or [])
     _load_referenced_schemas(loaded, strict)
@@ -119,6 +128,14 @@ def load_app_under_test(files: AppFiles, *, strict: bool = False, spec_override:
 
     check_app_paths(loaded, PathGuard(suite_root(root or files.sql_path.parent, files), allow_outside))
     return loaded
+
+
+def _schema_names(dirs: list[Path]) -> list[str]:
+    names = []
+    for d in dirs:
+        if d.is_dir():
+            names += [p.name.split(".")[0] for p in d.iterdir() if p.suffix in (".yaml", ".yml")]
+    return sorted(set(names))
 
 
 def _load_referenced_schemas(loaded: LoadedApp, strict: bool) -> None:
