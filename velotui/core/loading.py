@@ -81,7 +81,10 @@ def load_app_under_test(files: AppFiles, *, strict: bool = False, spec_override:
     problems = validate(app) or []
     if problems:
         raise problems[0] if len(problems) == 1 else SqlProblems(problems)
-    loaded = LoadedApp(files=files, app=app, spec=spec, warnings=list(getattr(spec, "warnings", []) or []),
+    from velotui.sql.validate import property_warnings
+
+    loaded = LoadedApp(files=files, app=app, spec=spec, warnings=list(getattr(spec, "warnings", []) or [])
+                       + property_warnings(app),
                        extra_schema_dirs=list(extra_schema_dirs or []))
     statement_names = {s.name for s in app.statements}
     for query in spec.queries:

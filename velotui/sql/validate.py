@@ -118,3 +118,54 @@ def validate(app: App) -> list[SqlError]:
     for st in app.statements:
         out.extend(validate_statement(st, app))
     return out
+
+
+# WITH (…) keys the engine reads: per source/sink (`<name>.<key>`) and for the whole statement
+SOURCE_SINK_KEYS = {
+    "type", "config_file", "topic", "topic.name", "topic.partitions", "topic.replication_factor", "path",
+    "file.path", "format", "has_headers", "append", "value.format", "key.format", "key.field",
+    "schema.registry.url", "avro.schema.file", "protobuf.schema.file", "protobuf.message", "schema.file",
+    "table", "bootstrap.servers", "consumer.group", "datasource.schema", "performance_profile",
+    "delivery_profile", "event.time.field", "event.time.format",
+}
+OPEN_GROUPS = ("topic.", "schema.registry.", "consumer.", "producer.", "kafka.", "security.", "sasl.", "ssl.")
+STATEMENT_KEYS = {
+    "event.time.field", "event.time.format", "join.lower_bound", "join.retention", "join.timeout",
+    "join.upper_bound", "late.data.strategy", "sql.null_semantics", "watermark.max_out_of_orderness",
+    "watermark.strategy", "window.allowed_lateness",
+}
+
+
+def property_warnings(app: App) -> list[str]:
+    """Near-misses among the WITH (…) keys: a key velotui does not read but that is one typo away from one
+    it does (`'orders.typ'`, `'order.type'`, `'watermark.max_out_of_ordernes'`). Keys far from any known
+    one are kept silently: the production engine may read them."""
+    import difflib
+
+    out: list[str] = []
+    for st in app.statements:
+        names = sorted({s.name for s in st.sources} | {s.name for s in st.sinks} | {st.name}, key=len,
+                       reverse=True)
+        where = f"{app.path}:{st.line}" if app.path else f"line {st.line}"
+        for key in st.properties:
+            if key in STATEMENT_KEYS:
+                continue
+            owner = next((n for n in names if key.startswith(n + ".")), None)
+            if owner is not None:
+                rest = key[len(owner) + 1:]
+                if rest in SOURCE_SINK_KEYS or rest.startswith(OPEN_GROUPS):
+                    continue
+                close = difflib.get_close_matches(rest, sorted(SOURCE_SINK_KEYS), n=1, cutoff=0.75)
+                if close:
+                    out.append(f"{where}: WITH key {key!r} is not one velotui reads; did you mean "
+                               f"'{owner}.{close[0]}'?")
+                continue
+            head, _, rest = key.partition(".")
+            close_name = difflib.get_close_matches(head, names, n=1, cutoff=0.75)
+            close_key = difflib.get_close_matches(key, sorted(STATEMENT_KEYS), n=1, cutoff=0.85)
+            if close_name and rest:
+                out.append(f"{where}: WITH key {key!r} names no source or sink of {st.name}; did you mean "
+                           f"'{close_name[0]}.{rest}'?")
+            elif close_key:
+                out.append(f"{where}: WITH key {key!r} is not one velotui reads; did you mean {close_key[0]!r}?")
+    return out
