@@ -189,15 +189,17 @@ class Namespace(dict):  # type: ignore[type-arg]
         return super().get(key)
 
 
-def dataset(records: list[dict[str, Any]]) -> dict[str, Any]:
-    return {"count": len(records), "records": records}
+def dataset(records: list[dict[str, Any]], name: str = "") -> dict[str, Any]:
+    """``inputs.X`` / ``outputs.X``: ``count`` and ``records``; any other attribute is an error naming them
+    (a typo like ``inputs.x.record`` must not read as NULL)."""
+    return Namespace(f"attribute of {name}" if name else "attribute", {"count": len(records), "records": records})
 
 
 def template_env(ctx: AssertionContext) -> dict[str, Any]:
     return {
         "records": ctx.records,
-        "inputs": Namespace("input", {k: dataset(v) for k, v in ctx.inputs.items()}),
-        "outputs": Namespace("output", {k: dataset(v) for k, v in ctx.outputs.items()}),
+        "inputs": Namespace("input", {k: dataset(v, f"inputs.{k}") for k, v in ctx.inputs.items()}),
+        "outputs": Namespace("output", {k: dataset(v, f"outputs.{k}") for k, v in ctx.outputs.items()}),
         "variables": Namespace("variable", dict(ctx.variables)),
         "count_in": ctx.records_in,
         "dead_letters": [{"error_type": getattr(d, "error_type", None), "message": getattr(d, "message", None),

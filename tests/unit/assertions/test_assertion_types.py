@@ -137,6 +137,8 @@ def test_warning_severity_does_not_fail(tmp_path: Path) -> None:
 def test_unknown_template_variable_is_an_error_naming_the_known_ones(tmp_path: Path) -> None:
     r = evaluate(spec("record_count", equals="{{inputs.nope.count}}"), ctx(tmp_path))
     assert r.status == "error" and "unknown input 'nope'" in r.message and "src" in r.message
+    r = evaluate(spec("template", expression="len(inputs.src.record) > 0"), ctx(tmp_path))
+    assert r.status == "error" and "unknown attribute of inputs.src 'record'; available: count, records" in r.message
 
 
 def test_comparison_rules(tmp_path: Path) -> None:
