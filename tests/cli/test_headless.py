@@ -82,3 +82,20 @@ def test_velo_test_spelling(tmp_path: Path, capsys) -> None:
                           "json"], capsys)
     assert rc == 0
     assert json.loads(out)["apps"][0]["queries"][0]["status"] == "passed"
+
+
+def test_nothing_to_run_is_exit_2_not_a_pass(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    from velotui.cli.main import main
+
+    (tmp_path / "empty").mkdir()
+    assert main(["--headless", str(tmp_path / "empty"), "-q"]) == 2
+    assert "nothing ran: no app with a test spec under" in capsys.readouterr().err
+    nospec = tmp_path / "nospec"
+    nospec.mkdir()
+    (nospec / "a.sql").write_text("CREATE STREAM o AS SELECT * FROM t;\n")
+    assert main(["--headless", str(nospec), "-q"]) == 2
+    err = capsys.readouterr().err
+    assert "1 SQL file(s) have no test spec and are not run: a.sql" in err and "velotui init" in err
+    demo = Path(__file__).resolve().parents[2] / "demo" / "tier1_basic"
+    assert main(["--headless", str(demo), "-k", "no_such_thing", "-q"]) == 2
+    assert "-k 'no_such_thing' matched no app or query" in capsys.readouterr().err

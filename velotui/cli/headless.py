@@ -90,6 +90,14 @@ def run_headless(args: argparse.Namespace, argv: list[str]) -> int:
         print(f"error: {path}: no such file or folder", file=sys.stderr)
         return 2
     err = Console(stderr=True, highlight=False)
+    from velotui.core.discovery import discover
+
+    suite = discover(path)
+    without_spec = [a.sql_path for a in suite.apps if a.spec_path is None] if not args.spec else []
+    if without_spec:
+        names = ", ".join(p.name for p in without_spec[:5]) + (" …" if len(without_spec) > 5 else "")
+        err.print(f"[yellow]note[/] {len(without_spec)} SQL file(s) have no test spec and are not run: {names} "
+                  "(`velotui init APP.sql` drafts one)", highlight=False, soft_wrap=True)
     run = SuiteRun(path, _run_options(args, argv), on_event=ProgressPrinter(err, args.quiet, args.debug))
     _install_interrupt(run)
     try:
@@ -123,6 +131,13 @@ def run_headless(args: argparse.Namespace, argv: list[str]) -> int:
         render_text(report, Console(highlight=False, soft_wrap=True))
     if run.cancelled:
         return 130
+    if not report.apps:  # a CI job pointed at the wrong folder, or a -k that matches nothing, must not pass
+        why = (f"-k {args.pattern!r} matched no app or query" if args.pattern and len(suite.apps) > len(without_spec)
+               else f"no app with a test spec under {path}")
+        hint = ("-k matches app and query names and file paths (glob characters allowed)" if "-k" in why
+                else "a SQL app needs a sibling NAME.test.yaml (or --spec); `velotui init APP.sql` drafts one")
+        err.print(f"[red]error:[/] nothing ran: {why}\n  hint: {hint}", highlight=False, soft_wrap=True)
+        return 2
     return report.exit_code
 
 
