@@ -175,6 +175,10 @@ def junit_tree(report: RunReport) -> ET.Element:
                     lines += [f"  record: {_short(s, 500)}" for s in a.samples[:5]]
                 fail.text = _xml_text("\n".join(lines))
                 counts["failures"] += 1
+            warned = [a for a in q.assertions if a.status == "warning"]
+            if warned:  # shown by CI servers with the test case; a warning never fails it
+                out = ET.SubElement(case, "system-out")
+                out.text = _xml_text("\n".join(f"warning: {a.type} ({a.file}:{a.line}): {a.message}" for a in warned))
         for k, v in counts.items():
             suite.set(k, str(v))
             totals[k] += v

@@ -102,3 +102,20 @@ def test_exit_code_precedence_invalid_infra_timeout_failed() -> None:
     assert run(failed, timeout, infra, broken_app=True).exit_code == 2
     path_json = json.loads(to_json(run(infra)))["apps"][0]["queries"][0]
     assert path_json["infra_error"] is True and path_json["timed_out"] is False
+
+
+def test_warnings_are_shown_in_text_and_junit_without_failing(tmp_path: Path) -> None:
+    warn = AssertionResult("field_values", None, "warning", "nothing checked: field 'valeu' is in none of the 3 "
+                           "output records; did you mean 'value'?", "valeu", None, [], "s.test.yaml", 7)
+    report = RunReport(run_id="r", seed=1, started_at="", now_ms=0, duration_ms=1.0, reproduce="", apps=[
+        AppReport("app", "a.sql", None, [QueryReport("q", "passed", 3, 3, 1.0, [warn])])])
+    buf = io.StringIO()
+    render_text(report, Console(file=buf, width=200, color_system=None))
+    assert "⚠ field_values (warning) nothing checked: field 'valeu'" in buf.getvalue()
+    assert "s.test.yaml:7" in buf.getvalue()
+    path = tmp_path / "r.xml"
+    write_junit(report, path)
+    case = ET.parse(path).getroot().find("testsuite/testcase")
+    assert case is not None and case.find("failure") is None and case.find("error") is None
+    assert "warning: field_values (s.test.yaml:7): nothing checked" in (case.findtext("system-out") or "")
+    assert report.exit_code == 0
