@@ -23,6 +23,14 @@ def _short(v: Any, width: int = 200) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
+def _print_warnings(q: Any, console: Console, indent: str = "") -> None:
+    for a in q.assertions:
+        if a.status == "warning":
+            where = f"{a.file}:{a.line}" if a.line else (a.file or "")
+            console.print(f"{indent}[yellow]⚠ {escape(a.type)}[/] (warning) {escape(a.message)}"
+                          + (f"  [dim]{escape(where)}[/]" if where else ""))
+
+
 def render_text(report: RunReport, console: Console) -> None:
     """One line per query, then a block per failure, then the summary, seed and reproduce command."""
     for app in report.apps:
@@ -33,6 +41,8 @@ def render_text(report: RunReport, console: Console) -> None:
             label, colour = _LABEL[q.status]
             console.print(f"[{colour}]{label:<5}[/] {escape(app.name)} / {escape(q.name)}  "
                           f"{q.records_in} → {q.records_out}  {q.duration_ms:.0f} ms")
+            if q.status not in ("failed", "error"):  # a failing query shows its warnings in its block
+                _print_warnings(q, console, indent="      ")
     failures = [(a, q) for a in report.apps for q in a.queries if q.status in ("failed", "error")]
     broken = [a for a in report.apps if a.error]
     if failures or broken:
@@ -54,11 +64,7 @@ def render_text(report: RunReport, console: Console) -> None:
                 console.print(f"    actual:   {escape(_short(a.actual))}")
             for s in a.samples[:5]:
                 console.print(f"      {escape(_short(s))}", style="dim")
-        for a in q.assertions:
-            if a.status == "warning":
-                where = f"{a.file}:{a.line}" if a.line else (a.file or "")
-                console.print(f"[yellow]⚠ {escape(a.type)}[/] (warning) {escape(a.message)}"
-                              + (f"  [dim]{escape(where)}[/]" if where else ""))
+        _print_warnings(q, console)
     s = report.summary
     tail = f"{s['passed']} passed, {s['failed']} failed"
     if s["skipped"]:
