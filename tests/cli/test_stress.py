@@ -61,3 +61,17 @@ def test_stateful_app_runs_as_one_bounded_batch(capsys) -> None:  # type: ignore
     rc = main(["stress", str(ROOT / "demo" / "tier2_aggregations" / "12_tumbling_window.sql"), "--records", "5000"])
     out = capsys.readouterr().out
     assert rc == 0 and "1 batch(es)" in out
+
+
+def test_rate_paces_the_load_and_latency_runs_from_each_records_due_time(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    import time
+
+    out_json = tmp_path / "r.json"
+    t0 = time.monotonic()
+    rc = main(["stress", str(PASSTHROUGH), "--records", "2000", "--rate", "4000", "--json", str(out_json)])
+    wall = time.monotonic() - t0
+    capsys.readouterr()
+    assert rc == 0 and wall >= 0.5  # 2,000 records at 4,000/s cannot go out faster than 0.5 s
+    lat = json.loads(out_json.read_text())["stress"]["latency_ms"]
+    # batches of 400 fill over 100 ms: the first record of a batch waits for the last, so latencies spread
+    assert lat["p50"] > 0 and lat["p99"] - lat["p50"] > 20, lat

@@ -90,7 +90,9 @@ def run_stress(sql_path: Path, options: StressOptions,
         state["published"] += n
         return prepared
 
-    def process(groups: list[list[Any]]) -> None:
+    def process(groups: list[list[Any]], first: int | None = None, n: int = 0) -> None:
+        """Publish, run and capture a batch; ``first``/``n``: the batch's records, for per-record latency
+        under ``--rate`` (record j is due at t_start + j / rate)."""
         bus = MemoryBus()
         t0 = time.perf_counter()
         count = 0
@@ -104,22 +106,32 @@ def run_stress(sql_path: Path, options: StressOptions,
         for sink in statement.sinks:
             if sink.kind == "kafka":
                 state["out"] += len(bus.read_all(sink.topic or statement.name))
-        elapsed = time.perf_counter() - t0
+        t_capture = time.perf_counter()
+        elapsed = t_capture - t0
         state["run_s"] += elapsed
         state["batches"] += 1
-        # every record of a batch waits for the batch: its latency is the batch's publish-to-capture time
-        latencies.extend([elapsed * 1000.0] * min(count, 1000))
+        if rate and first is not None and n:
+            # from each record's due time (its input timestamp at the requested rate) to the capture of the
+            # batch it went out in: the wait for the batch to fill plus the processing; sampled evenly
+            step = max(1, n // 1000)
+            latencies.extend(max(0.0, t_capture - (t_start + (j + 1) / rate)) * 1000.0
+                             for j in range(first, first + n, step))
+        else:  # as fast as possible: a batch's records are published together and captured together
+            latencies.extend([elapsed * 1000.0] * min(count, 1000))
         emit(ev.Progress(loaded.name, "stress", state["published"], total or state["published"]))
         emit(ev.RecordsPublished(loaded.name, "stress", statement.name, count))
 
     with MemorySampler() as mem:
         if streaming:  # stateless: micro-batches, each published, run and captured in turn
             while more():
-                process([produce()])
-                if rate:
-                    ahead = state["published"] / rate - (time.perf_counter() - t_start)
-                    if ahead > 0:
-                        time.sleep(ahead)  # pacing to the requested publish rate, not waiting on a condition
+                first = state["published"]
+                group = produce()
+                n = state["published"] - first
+                if rate:  # a batch goes out when its last record is due: pacing to the requested rate
+                    wait = t_start + (first + n) / rate - time.perf_counter()
+                    if wait > 0:
+                        time.sleep(wait)
+                process([group], first, n)
         else:  # stateful: one bounded run over all records, so windows and groups see everything
             groups = []
             while more():
