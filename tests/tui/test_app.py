@@ -175,6 +175,14 @@ async def test_help_lists_bindings(suite: Path) -> None:
         assert isinstance(app.screen, HelpScreen)
         ids = {row[2] for row in app.screen.rows}
         assert {"run", "run_all", "explain", "quit"} <= ids
+        everything = set(app.screen.rows)
+        await pilot.press("escape")
+        await pilot.press("4")  # the results tree has keys of its own (Tree's cursor keys)
+        await pilot.press("f1")
+        await pilot.pause()
+        assert isinstance(app.screen, HelpScreen) and "ResultsTree" in app.screen.title_text
+        pane = set(app.screen.rows)
+        assert pane and pane < everything and not {"run", "quit"} & {row[2] for row in pane}
 
 
 async def test_explain_on_failing_app(suite: Path) -> None:

@@ -19,3 +19,10 @@ def test_every_assertion_type_is_documented() -> None:
 def test_every_sql_function_is_documented() -> None:
     text = (DOCS / "SQL.md").read_text()
     assert sorted(f for f in SCALAR_NAMES if not re.search(rf"\b{re.escape(f)}\b", text)) == []
+
+
+def test_every_tui_action_is_documented() -> None:
+    from velotui.tui.keymap import ACTIONS
+
+    text = (DOCS / "TUI.md").read_text()
+    assert sorted(a[0] for a in ACTIONS if f"`{a[0]}`" not in text) == []

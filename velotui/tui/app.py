@@ -419,11 +419,24 @@ class VelotuiApp(App[int]):
         self.notify(f"report exported to {out}")
 
     def action_help(self) -> None:
+        """`?`: every key that works here — the app's and the focused pane's."""
+        self.push_screen(HelpScreen(self._binding_rows(pane_only=False)))
+
+    def action_help_pane(self) -> None:
+        """F1: the keys of the focused pane alone (its own bindings, not the app's)."""
+        rows = self._binding_rows(pane_only=True)
+        name = type(self.focused).__name__ if self.focused is not None else "this pane"
+        self.push_screen(HelpScreen(rows or [("—", "no keys of its own; ? lists every key", "")],
+                                    title=f"Keys of {name}"))
+
+    def _binding_rows(self, *, pane_only: bool) -> list[tuple[str, str, str]]:
         rows = []
-        for b in self.active_bindings.values():
-            binding = b.binding
+        for ab in self.active_bindings.values():
+            if pane_only and (ab.node is self or ab.node is self.screen):
+                continue
+            binding = ab.binding
             rows.append((binding.key_display or binding.key, binding.description or binding.action, binding.id or ""))
-        self.push_screen(HelpScreen(sorted(set(rows))))
+        return sorted(set(rows))
 
     def action_explain(self) -> None:
         results = self.main(ResultsTree)
