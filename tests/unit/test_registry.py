@@ -131,3 +131,23 @@ def test_a_broken_proto_names_the_file_and_line(tmp_path: Path) -> None:
     with pytest.raises(SpecError) as e:
         ProtobufSerde(tmp_path / "bad.proto")
     assert "bad.proto:4:1" in str(e.value) and e.value.hint
+
+
+def test_key_formats_from_a_config(tmp_path: Path) -> None:
+    from velotui.bus.serde import KeySerde, ProtobufSerde, key_serde_for
+
+    (tmp_path / "k.avsc").write_text('"string"')
+    (tmp_path / "k.proto").write_text('syntax = "proto3";\nmessage OrderKey { string order_id = 1; }\n')
+    assert isinstance(key_serde_for({}, tmp_path), KeySerde)
+    avro = key_serde_for({"key.format": "avro", "key.avro.schema.file": "k.avsc"}, tmp_path)
+    assert avro.decode(avro.encode("ORD-1")) == "ORD-1"
+    proto = key_serde_for({"key": {"format": "protobuf", "schema": {"file": "k.proto"}}}, tmp_path)
+    assert isinstance(proto, ProtobufSerde)
+    assert proto.decode(proto.encode("ORD-2")) == {"order_id": "ORD-2"}  # a bare key fills the only field
+    registered = key_serde_for({"key.format": "avro", "key.avro.schema.file": "k.avsc",
+                                "schema.registry.url": "mock://unit-keys"}, tmp_path).for_topic("t")
+    data = registered.encode("ORD-3")
+    assert data[0] == 0 and registered.decode(data) == "ORD-3"
+    assert registry_client({"url": "mock://unit-keys"}).get_subjects() == ["t-key"]
+    with pytest.raises(SpecError, match="key.avro.schema.file"):
+        key_serde_for({"key.format": "avro"}, tmp_path)

@@ -69,6 +69,7 @@ class KafkaBus:
         self._listeners: list[TopicListener] = []
         self._serdes: dict[str, Any] = {}
         self._keys = KeySerde()
+        self._key_serdes: dict[str, Any] = {}  # per topic, from key.format; else text/JSON keys
 
     # -- naming ------------------------------------------------------------------------------------
     def topic_name(self, base: str) -> str:
@@ -77,10 +78,12 @@ class KafkaBus:
     def _own(self, topic: str) -> bool:
         return topic in self._created or topic.startswith(self.prefix)
 
-    def set_serde(self, topic: str, serde: Any) -> None:
+    def set_serde(self, topic: str, serde: Any, key_serde: Any = None) -> None:
         if hasattr(serde, "for_topic"):  # a registry serde registers under the topic's subject
             serde = serde.for_topic(topic)
         self._serdes[topic] = serde
+        if key_serde is not None:
+            self._key_serdes[topic] = key_serde.for_topic(topic) if hasattr(key_serde, "for_topic") else key_serde
 
     def _serde(self, topic: str) -> Any:
         return self._serdes.get(topic) or JsonSerde()
@@ -118,6 +121,7 @@ class KafkaBus:
                              f"({self.prefix}…)")
         self.create_topic(topic)
         serde = self._serde(topic)
+        keys = self._key_serdes.get(topic, self._keys)
         batch = list(messages)
         errors: list[str] = []
 
@@ -135,7 +139,7 @@ class KafkaBus:
             value = m.raw if m.value is None and m.raw is not None else serde.encode(m.value)
             while True:
                 try:
-                    self._producer.produce(topic, value=value, key=self._keys.encode(m.key),
+                    self._producer.produce(topic, value=value, key=keys.encode(m.key),
                                            headers=[(k, str(v).encode()) for k, v in m.headers.items()] or None,
                                            on_delivery=lambda err, msg, m=m: delivered(err, msg, m), **kwargs)
                     break
@@ -165,6 +169,7 @@ class KafkaBus:
                                                    "enable.auto.commit": False, "auto.offset.reset": "earliest",
                                                    "enable.partition.eof": True}))
         serde = self._serde(topic)
+        keys = self._key_serdes.get(topic, self._keys)
         out: list[Message] = []
         try:
             ends: dict[int, int] = {}
@@ -196,7 +201,7 @@ class KafkaBus:
                 value = serde.decode(raw)
                 ts_type, ts = msg.timestamp()
                 per_part[pid].append(Message(
-                    value=value if isinstance(value, dict) else None, key=self._keys.decode(msg.key()),
+                    value=value if isinstance(value, dict) else None, key=keys.decode(msg.key()),
                     headers={k: (v.decode(errors="replace") if isinstance(v, bytes) else str(v))
                              for k, v in (msg.headers() or [])},
                     timestamp=ts, partition=pid, offset=off, topic=topic, event_time=ts,

@@ -92,8 +92,11 @@ class AvroSerde:
         if value is None:
             return None
         buf = io.BytesIO()
-        fastavro.schemaless_writer(buf, self._schema, {k: (float(v) if isinstance(v, Decimal) else v)
-                                                       for k, v in value.items()})
+        if isinstance(value, dict):
+            value = {k: (float(v) if isinstance(v, Decimal) else v) for k, v in value.items()}
+        elif isinstance(value, Decimal):
+            value = float(value)
+        fastavro.schemaless_writer(buf, self._schema, value)  # a record, or a primitive (a key)
         return buf.getvalue()
 
     def decode(self, data: bytes | None) -> Any:
@@ -168,6 +171,12 @@ class ProtobufSerde:
         if value is None:
             return None
         msg = self._cls()
+        if not isinstance(value, dict):  # a key given as a bare value: the message's only field
+            fields = msg.DESCRIPTOR.fields
+            if len(fields) != 1:
+                raise SpecError(f"a {type(value).__name__} cannot be written as {msg.DESCRIPTOR.full_name}, "
+                                f"which has {len(fields)} fields", file=self.schema_path)
+            value = {fields[0].name: value}
         ParseDict({k: (float(v) if isinstance(v, Decimal) else v) for k, v in value.items()}, msg,
                   ignore_unknown_fields=True)
         return msg.SerializeToString()
@@ -247,7 +256,8 @@ class RegistrySerde:
     looks the writer's schema up by id, so a sink written by another producer decodes without a local
     schema file (Avro), and an Avro writer schema is resolved against the local one (schema evolution)."""
 
-    def __init__(self, fmt: str, inner: Any, conf: dict[str, str], subject: str = "") -> None:
+    def __init__(self, fmt: str, inner: Any, conf: dict[str, str], subject: str = "", part: str = "value") -> None:
+        self.part = part  # "value" or "key": the subject is {topic}-{part}
         self.name = f"{fmt}+registry"
         self.fmt = fmt
         self.inner = inner
@@ -257,7 +267,7 @@ class RegistrySerde:
         self._writers: dict[int, Any] = {}
 
     def for_topic(self, topic: str) -> RegistrySerde:
-        return RegistrySerde(self.fmt, self.inner, self.conf, f"{topic}-value")
+        return RegistrySerde(self.fmt, self.inner, self.conf, f"{topic}-{self.part}", self.part)
 
     def _client(self) -> Any:
         return registry_client(self.conf)
@@ -271,7 +281,7 @@ class RegistrySerde:
                                 hint=f"set {self.fmt}.schema.file in the config")
             try:
                 self._id = self._client().register_schema(
-                    self.subject or "velotui-value", Schema(self.inner.schema_text, self.fmt.upper()))
+                    self.subject or f"velotui-{self.part}", Schema(self.inner.schema_text, self.fmt.upper()))
             except SpecError:
                 raise
             except Exception as e:  # noqa: BLE001 - the registry's own error, with its URL
@@ -368,6 +378,41 @@ def registry_conf(config: dict[str, Any]) -> dict[str, str] | None:
         if k.startswith("schema.registry.") and k != "schema.registry.url" and v is not None:
             conf[k[len("schema.registry."):]] = str(v)
     return conf
+
+
+def key_serde_for(config: dict[str, Any], base_dir: Path | None) -> Any:
+    """The key serde a source/sink config asks for: ``key.format`` json (default: text as UTF-8, other
+    values as JSON), avro (``key.avro.schema.file`` or ``key.schema.file``) or protobuf
+    (``key.protobuf.schema.file`` or ``key.schema.file``, ``key.protobuf.message``); through the schema
+    registry (subject ``{topic}-key``) when the config names one."""
+    from velotui.spec.config import config_get
+
+    fmt = str(config_get(config, "key.format") or "json").lower()
+    if fmt in ("json", "string", "text"):
+        return KeySerde()
+
+    def schema(kind: str) -> Path | None:
+        text = config_get(config, f"key.{kind}.schema.file") or config_get(config, "key.schema.file")
+        if not text:
+            return None
+        p = Path(str(text))
+        return p if p.is_absolute() or base_dir is None else base_dir / p
+
+    registry = registry_conf(config)
+    if fmt == "avro":
+        path = schema("avro")
+        if path is None and registry is None:
+            raise SpecError("key.format avro needs key.avro.schema.file (an .avsc file)",
+                            hint="or name a schema.registry.url to read the writer's schema from")
+        inner = AvroSerde(path) if path else None
+        return RegistrySerde("avro", inner, registry, part="key") if registry is not None else inner
+    if fmt in ("protobuf", "proto"):
+        path = schema("protobuf")
+        if path is None:
+            raise SpecError("key.format protobuf needs key.protobuf.schema.file (a .proto or descriptor set)")
+        inner = ProtobufSerde(path, message=config_get(config, "key.protobuf.message"))
+        return RegistrySerde("protobuf", inner, registry, part="key") if registry is not None else inner
+    raise SpecError(f"key.format {fmt!r} is not supported", hint="use json, avro or protobuf")
 
 
 def serde_for(config: dict[str, Any], base_dir: Path | None) -> Any:

@@ -184,9 +184,11 @@ class SuiteRun:
     def _set_format(self, bus: Any, topic: str, config: dict[str, Any], base_dir: Path) -> None:
         """On Kafka, records are (de)serialized per the source/sink config's ``value.format``."""
         if hasattr(bus, "set_serde") and config:
-            from velotui.bus.serde import serde_for
+            from velotui.bus.serde import key_serde_for, serde_for
+            from velotui.spec.config import config_get
 
-            bus.set_serde(topic, serde_for(config, base_dir))
+            key_serde = key_serde_for(config, base_dir) if config_get(config, "key.format") else None
+            bus.set_serde(topic, serde_for(config, base_dir), key_serde)
 
     def _run_app(self, app_files: AppFiles, root: Path) -> Any:
         from velotui.core.loading import load_app_under_test
