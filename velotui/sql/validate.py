@@ -126,7 +126,8 @@ SOURCE_SINK_KEYS = {
     "file.path", "format", "has_headers", "append", "value.format", "key.format", "key.field",
     "schema.registry.url", "avro.schema.file", "protobuf.schema.file", "protobuf.message", "schema.file",
     "table", "bootstrap.servers", "consumer.group", "datasource.schema", "performance_profile",
-    "delivery_profile", "event.time.field", "event.time.format",
+    "delivery_profile", "event.time.field", "event.time.format", "key.avro.schema.file",
+    "key.protobuf.schema.file", "key.protobuf.message", "key.schema.file",
 }
 OPEN_GROUPS = ("topic.", "schema.registry.", "consumer.", "producer.", "kafka.", "security.", "sasl.", "ssl.")
 STATEMENT_KEYS = {
