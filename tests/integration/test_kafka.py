@@ -413,3 +413,20 @@ def test_keys_in_avro_and_protobuf_round_trip(kafka: KafkaCluster, tmp_path: Pat
         assert any(s.endswith("-key") for s in registry_client({"url": "mock://it-keys"}).get_subjects())
     finally:
         bus.close()
+
+
+def test_topic_replication_follows_the_config_else_the_broker_default(kafka: KafkaCluster) -> None:
+    bus = KafkaBus(kafka, run_id="rf1")
+    try:
+        default, explicit = bus.topic_name("default_rf"), bus.topic_name("explicit_rf")
+        bus.create_topic(default)  # -1: the broker's default.replication.factor (1 on the local broker)
+        bus.replication[explicit] = 1
+        bus.create_topic(explicit, partitions=2)
+        meta = AdminClient(kafka.config()).list_topics(timeout=10).topics
+        assert [len(p.replicas) for p in meta[default].partitions.values()] == [1]
+        assert sorted(meta[explicit].partitions) == [0, 1]
+        bus.replication[bus.topic_name("too_many")] = 3  # more replicas than brokers: a clear error
+        with pytest.raises(InfraError, match="cannot create topic"):
+            bus.create_topic(bus.topic_name("too_many"))
+    finally:
+        bus.close()

@@ -70,6 +70,7 @@ class KafkaBus:
         self._serdes: dict[str, Any] = {}
         self._keys = KeySerde()
         self._key_serdes: dict[str, Any] = {}  # per topic, from key.format; else text/JSON keys
+        self.replication: dict[str, int] = {}  # per topic, from a config's topic.replication_factor
 
     # -- naming ------------------------------------------------------------------------------------
     def topic_name(self, base: str) -> str:
@@ -100,7 +101,10 @@ class KafkaBus:
         # Test records carry event-time timestamps, often days or years in the past: under the broker's
         # time-based retention a rolled segment of them is deleted at the next retention check, in the
         # middle of a run. A run's topics keep everything until the run deletes them.
-        futures = self._admin.create_topics([NewTopic(name, max(1, partitions), 1, config=dict(TOPIC_CONFIG))],
+        # replication: the config's topic.replication_factor, else the broker's default.replication.factor
+        # (-1), so a cluster whose min.insync.replicas is 2 gets topics it accepts writes to
+        rf = int(self.replication.get(name, -1))
+        futures = self._admin.create_topics([NewTopic(name, max(1, partitions), rf, config=dict(TOPIC_CONFIG))],
                                             operation_timeout=self.timeout_s)
         for f in futures.values():
             try:

@@ -187,6 +187,10 @@ class SuiteRun:
             from velotui.bus.serde import key_serde_for, serde_for
             from velotui.spec.config import config_get
 
+            rf = config_get(config, "topic.replication_factor")
+            if rf is not None and hasattr(bus, "replication") and str(rf).lstrip("-").isdigit():
+                bus.replication[topic] = int(rf)
+
             key_serde = key_serde_for(config, base_dir) if config_get(config, "key.format") else None
             bus.set_serde(topic, serde_for(config, base_dir), key_serde)
 
@@ -319,10 +323,10 @@ class _AppRunner:
                 if p.topic is not None:
                     real = run._topic_name(bus, p.topic)
                     topic_names[p.topic] = real
-                    bus.create_topic(real, p.partitions)
                     src_ref = next((s for s in loaded.app.external_sources if s.name == p.source), None)
-                    if src_ref is not None:
+                    if src_ref is not None:  # formats and topic settings first: the topic is created with them
                         run._set_format(bus, real, src_ref.config, loaded.sql_path.parent)
+                    bus.create_topic(real, p.partitions)
                     run._emit(ev.TopicCreated(app_name, real, "source"))
                     run._emit(ev.Progress(app_name, "publish", 0, len(p.messages)))
                     n = bus.publish(real, p.messages)
@@ -340,8 +344,8 @@ class _AppRunner:
                         topic_names[sink.topic] = real
                         if st.name == statement.name:
                             sink_topics[sink.name] = real
-                        bus.create_topic(real, 1)
                         run._set_format(bus, real, sink.config, loaded.sql_path.parent)
+                        bus.create_topic(real, 1)
                         if st.name == statement.name and query.capture_format != "json":
                             fmt = query.capture_format  # the spec says how to decode what it captures
                             capture = {"value.format": fmt, f"{fmt}.schema.file": query.capture_schema or ""}
