@@ -63,3 +63,13 @@ def test_an_input_without_any_schema_is_found_by_validate(tmp_path: Path, capsys
     assert rc == 2 and "0 valid, 2 invalid" in out
     assert "names schema 'ordres', which is not found" in out and "did you mean 'orders'?" in out
     assert "nohints.test.yaml:5: no schema 'events' for input 'events'" in out
+
+
+def test_strict_turns_near_miss_warnings_into_errors(tmp_path: Path, capsys) -> None:
+    files = good_files()
+    files["apps/good.sql"] = files["apps/good.sql"].replace("'orders.type'", "'orders.typ'")
+    write_suite(tmp_path, files)
+    rc, out, _ = run_cli(["validate", str(tmp_path)], capsys)
+    assert rc == 0 and "warning" in out and "did you mean 'orders.type'?" in out
+    rc, out, _ = run_cli(["validate", str(tmp_path), "--strict"], capsys)
+    assert rc == 2 and "good.sql:" in out and "did you mean 'orders.type'?" in out and "--strict" in out

@@ -41,6 +41,7 @@ class AssertionContext:
     sink_files: dict[str, Path] = field(default_factory=dict)
     table_state: dict[Any, dict[str, Any]] | None = None
     now_ms: int | None = None
+    strict: bool = False  # --strict: an assertion that checked nothing fails instead of warning
 
 
 @dataclass
@@ -284,8 +285,8 @@ def evaluate(spec: Any, ctx: AssertionContext) -> AssertionResult:
         _, rendered = _params_model(spec, render(dict(spec.params), ctx))
         nowhere = _field_nowhere(cls, rendered, ctx)
         if nowhere is not None:
-            return AssertionResult(spec.type, description, "warning", nowhere.message, _jsonable(nowhere.expected),
-                                   None, [], spec.file, spec.line)
+            return AssertionResult(spec.type, description, "failed" if ctx.strict else "warning", nowhere.message,
+                                   _jsonable(nowhere.expected), None, [], spec.file, spec.line)
         out = cls().check(rendered, ctx)
     except VelotuiError as e:
         return AssertionResult(spec.type, description, "error", e.message + (f" ({e.hint})" if e.hint else ""),

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from velotui.core.discovery import AppFiles, find_schema
-from velotui.errors import SpecError, VelotuiError
+from velotui.errors import SpecError, SqlError, VelotuiError
 
 
 @dataclass
@@ -81,10 +81,15 @@ def load_app_under_test(files: AppFiles, *, strict: bool = False, spec_override:
     problems = validate(app) or []
     if problems:
         raise problems[0] if len(problems) == 1 else SqlProblems(problems)
-    from velotui.sql.validate import property_warnings
+    from velotui.sql.validate import property_problems, property_warnings
 
+    problems_with = property_problems(app)
+    if strict and problems_with:  # --strict: what would be a warning is an error
+        line, message = problems_with[0]
+        raise SqlError(message, file=app.path, line=line, hint="fix the key, or run without --strict")
+    near_misses = property_warnings(app)
     loaded = LoadedApp(files=files, app=app, spec=spec, warnings=list(getattr(spec, "warnings", []) or [])
-                       + property_warnings(app),
+                       + near_misses,
                        extra_schema_dirs=list(extra_schema_dirs or []))
     statement_names = {s.name for s in app.statements}
     for query in spec.queries:

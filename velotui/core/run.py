@@ -417,6 +417,7 @@ class _AppRunner:
                 table_state=_table_state(captured) if statement.kind == "table" else None,
                 # the run's clock: frozen "now" plus the time elapsed since the run started
                 now_ms=run.now_ms + (_now_ms() - run.wall_start_ms),
+                strict=run.options.strict,
             )
             results = []
             checks: list[tuple[Any, list[Message]]] = [(a, captured) for a in query.assertions]

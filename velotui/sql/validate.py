@@ -138,16 +138,20 @@ STATEMENT_KEYS = {
 
 
 def property_warnings(app: App) -> list[str]:
+    """The near-misses as warning lines, ``file:line: …``."""
+    return [f"{app.path}:{line}: {msg}" if app.path else f"line {line}: {msg}" for line, msg in property_problems(app)]
+
+
+def property_problems(app: App) -> list[tuple[int, str]]:
     """Near-misses among the WITH (…) keys: a key velotui does not read but that is one typo away from one
     it does (`'orders.typ'`, `'order.type'`, `'watermark.max_out_of_ordernes'`). Keys far from any known
     one are kept silently: the production engine may read them."""
     import difflib
 
-    out: list[str] = []
+    out: list[tuple[int, str]] = []
     for st in app.statements:
         names = sorted({s.name for s in st.sources} | {s.name for s in st.sinks} | {st.name}, key=len,
                        reverse=True)
-        where = f"{app.path}:{st.line}" if app.path else f"line {st.line}"
         for key in st.properties:
             if key in STATEMENT_KEYS:
                 continue
@@ -158,15 +162,15 @@ def property_warnings(app: App) -> list[str]:
                     continue
                 close = difflib.get_close_matches(rest, sorted(SOURCE_SINK_KEYS), n=1, cutoff=0.75)
                 if close:
-                    out.append(f"{where}: WITH key {key!r} is not one velotui reads; did you mean "
-                               f"'{owner}.{close[0]}'?")
+                    out.append((st.line, f"WITH key {key!r} is not one velotui reads; did you mean "
+                                f"'{owner}.{close[0]}'?"))
                 continue
             head, _, rest = key.partition(".")
             close_name = difflib.get_close_matches(head, names, n=1, cutoff=0.75)
             close_key = difflib.get_close_matches(key, sorted(STATEMENT_KEYS), n=1, cutoff=0.85)
             if close_name and rest:
-                out.append(f"{where}: WITH key {key!r} names no source or sink of {st.name}; did you mean "
-                           f"'{close_name[0]}.{rest}'?")
+                out.append((st.line, f"WITH key {key!r} names no source or sink of {st.name}; did you mean "
+                                     f"'{close_name[0]}.{rest}'?"))
             elif close_key:
-                out.append(f"{where}: WITH key {key!r} is not one velotui reads; did you mean {close_key[0]!r}?")
+                out.append((st.line, f"WITH key {key!r} is not one velotui reads; did you mean {close_key[0]!r}?"))
     return out

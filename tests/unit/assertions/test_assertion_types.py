@@ -150,6 +150,9 @@ def test_comparison_rules(tmp_path: Path) -> None:
     # a field no record has: nothing was checked, which is said as a warning (the run still passes)
     nowhere = evaluate(spec("field_values", field="n_", operator="equals", value=1), c)
     assert nowhere.status == "warning" and "none of the 1 output records; did you mean 'n'?" in nowhere.message
+    strict = ctx(tmp_path, records=recs)
+    strict.strict = True  # --strict: checking nothing fails
+    assert evaluate(spec("field_values", field="n_", operator="equals", value=1), strict).status == "failed"
     partial = [{"x": 1}, {"y": 2}]  # a record lacking the field is skipped, the others are checked
     assert evaluate(spec("field_values", field="x", operator="equals", value=1), ctx(tmp_path, records=partial)
                     ).status == "passed"
