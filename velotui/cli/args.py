@@ -17,7 +17,8 @@ def _add_run_options(p: argparse.ArgumentParser) -> None:
                    help="only apps/queries whose path or name contains PATTERN (glob characters allowed)")
     p.add_argument("--fail-fast", action="store_true", help="stop after the first failing query")
     p.add_argument("--records", type=int, metavar="N", help="generate N records per input (overrides specs)")
-    p.add_argument("--strict", action="store_true", help="unknown keys in specs and schemas are errors")
+    p.add_argument("--strict", action="store_true",
+                   help="warnings are errors: unknown spec/schema keys, near-miss WITH keys, checks that checked nothing")
     p.add_argument("--query", metavar="NAME", help="run only this query")
     p.add_argument("--spec", metavar="SPEC", help="test spec for a single SQL file (velo-test spelling)")
     p.add_argument("--schemas", metavar="DIR", help="extra folder to look for schemas in (velo-test spelling)")
