@@ -73,7 +73,7 @@ def build_subparser(name: str) -> argparse.ArgumentParser:
         p = argparse.ArgumentParser(prog="velotui validate",
                                     description="Parse and check SQL, specs, schemas and configs; run nothing.")
         p.add_argument("path", help="folder of SQL apps, or one .sql file")
-        p.add_argument("--strict", action="store_true", help="unknown keys are errors")
+        p.add_argument("--strict", action="store_true", help="warnings are errors (unknown keys, near-miss WITH keys)")
         p.add_argument("--allow-outside", action="append", default=[], metavar="PATH")
         p.add_argument("--spec", metavar="SPEC")
         p.add_argument("--schemas", metavar="DIR")
