@@ -59,6 +59,8 @@ def test_keep_then_reuse_a_container(image: str) -> None:
         assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
         kept = set(_velotui_containers()) - before
         assert len(kept) == 1  # still running after the run
+        ports = subprocess.run(["docker", "port", next(iter(kept))], capture_output=True, text=True).stdout
+        assert ports.strip().startswith("9092/tcp -> 127.0.0.1:"), ports  # published on loopback only
         t0 = time.monotonic()
         proc = subprocess.run([*args, "--reuse-containers", "--use-testcontainers"], capture_output=True, text=True,
                               cwd=ROOT, timeout=300, env=_env(VELOTUI_KAFKA_IMAGE=image))

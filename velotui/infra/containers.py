@@ -93,7 +93,10 @@ class ContainerBroker:
         if self.keep or self.reuse:
             testcontainers_config.ryuk_disabled = True  # the reaper would remove it when we exit
         port = _free_port()
-        container = DockerContainer(self.image).with_envs(**broker_env(port)).with_bind_ports(9092, port)
+        container = DockerContainer(self.image).with_envs(**broker_env(port))
+        # published on loopback only, like --kafka local (with_bind_ports takes a port, not an address;
+        # docker-py takes (address, port) for a binding)
+        container.ports["9092/tcp"] = ("127.0.0.1", port)
         container.with_kwargs(labels={LABEL: "1", BOOTSTRAP_LABEL: f"127.0.0.1:{port}"})
         try:
             container.start()
