@@ -99,3 +99,21 @@ def test_nothing_to_run_is_exit_2_not_a_pass(tmp_path: Path, capsys) -> None:  #
     demo = Path(__file__).resolve().parents[2] / "demo" / "tier1_basic"
     assert main(["--headless", str(demo), "-k", "no_such_thing", "-q"]) == 2
     assert "-k 'no_such_thing' matched no app or query" in capsys.readouterr().err
+
+
+def test_an_internal_error_is_one_clear_line_and_debug_shows_the_traceback(monkeypatch, capsys) -> None:  # type: ignore[no-untyped-def]
+    import pytest
+
+    from velotui.cli.main import main
+    from velotui.core import run as run_module
+
+    def boom(self):  # type: ignore[no-untyped-def]
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(run_module.SuiteRun, "execute", boom)
+    demo = Path(__file__).resolve().parents[2] / "demo" / "tier1_basic"
+    assert main(["--headless", str(demo), "-q"]) == 1
+    err = capsys.readouterr().err
+    assert "internal error: RuntimeError('boom')" in err and "--debug" in err and "Traceback" not in err
+    with pytest.raises(RuntimeError):
+        main(["--headless", str(demo), "-q", "--debug"])

@@ -32,6 +32,12 @@ def main(argv: list[str] | None = None) -> int:
             raise
         print(f"error: {e}", file=sys.stderr)
         return e.exit_code
+    except Exception as e:  # a bug of ours: one clear line, the traceback on request
+        if debug:
+            raise
+        print(f"internal error: {e!r}\n  hint: this is a velotui bug; run again with --debug for the traceback "
+              "and report it", file=sys.stderr)
+        return 1
 
 
 def _subcommand(name: str, rest: list[str], full_argv: list[str]) -> int:
