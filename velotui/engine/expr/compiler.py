@@ -339,7 +339,7 @@ class ExpressionCompiler:
     def _c_Not(self, node: exp.Not) -> str:
         inner = node.this
         if isinstance(inner, exp.Is):
-            return f"({self._src(inner.this)} is not None)"
+            return f"({self._operand(inner.this)} is not None)"
         if self.standard:
             return f"_not3({self._src(inner)})"
         return f"(not {self._pred(inner)})"
@@ -347,10 +347,16 @@ class ExpressionCompiler:
     def _c_Is(self, node: exp.Is) -> str:
         target = node.expression
         if isinstance(target, exp.Null):
-            return f"({self._src(node.this)} is None)"
+            return f"({self._operand(node.this)} is None)"
         if isinstance(target, exp.Boolean):
-            return f"({self._src(node.this)} is {'True' if target.this else 'False'})"
+            return f"({self._operand(node.this)} is {'True' if target.this else 'False'})"
         raise self._unsupported(node)
+
+    def _operand(self, node: exp.Expression) -> str:
+        """The left side of an ``is``: a literal goes through a temporary, since ``1 is None`` makes Python
+        warn at compile time (a SyntaxWarning on the user's stderr)."""
+        src = self._src(node)
+        return f"({self.temp()} := {src})" if isinstance(node, (exp.Literal, exp.Boolean, exp.Null)) else src
 
     def _c_Between(self, node: exp.Between) -> str:
         t = self.temp()
