@@ -95,6 +95,43 @@ def test_engine_survives_any_record(rows: list[dict]) -> None:
     assert result.statements["o"].records_out <= len(rows)
 
 
+BASE_QUERIES = [
+    "CREATE STREAM o AS SELECT symbol, price, volume FROM s WHERE price > 10;",
+    "CREATE STREAM o AS SELECT symbol, COUNT(*) AS n, SUM(volume) AS v, AVG(price) AS p FROM s GROUP BY symbol;",
+    "CREATE STREAM o AS SELECT symbol, COUNT(*) AS n FROM s GROUP BY symbol WINDOW TUMBLING(1m) EMIT FINAL;",
+    "CREATE STREAM o AS SELECT symbol, price, LAG(price) OVER (PARTITION BY symbol) AS prev FROM s;",
+    "CREATE STREAM o AS SELECT symbol, CASE WHEN price > 100 THEN 'hi' ELSE 'lo' END AS b FROM s WHERE price "
+    "BETWEEN 1 AND 500;",
+]
+EXPR_TOKENS = ["price", "volume", "symbol", "NULL", "0", "1.5", "'x'", "+", "-", "*", "/", "%", "||", "=", "<>",
+               "<", "AND", "OR", "NOT", "(", ")", "ABS(", "ROUND(", "CAST(price AS INTEGER)", ",", "IS NULL",
+               "IS NOT NULL", "LIKE 'A%'", "COALESCE(", "MIN(price)"]
+ROWS = [{"symbol": ["A", "B", None][i % 3], "price": [12.5, None, "7", 0][i % 4], "volume": [3, None, -5][i % 3]}
+        for i in range(40)]
+
+
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.sampled_from(BASE_QUERIES), st.lists(st.tuples(st.integers(1, 30), st.sampled_from(EXPR_TOKENS),
+                                                          st.booleans()), min_size=1, max_size=3))
+def test_mutated_queries_run_or_are_refused_never_crash(base: str, edits: list[tuple[int, str, bool]]) -> None:
+    import warnings
+
+    words = base.split(" ")
+    for pos, token, delete in edits:
+        j = 1 + pos % (len(words) - 1)
+        if delete:
+            del words[j]
+        else:
+            words.insert(j, token)
+    msgs = [Message(value=dict(r), timestamp=1_700_000_000_000 + i * 1000) for i, r in enumerate(ROWS)]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # generated code must not make Python warn either
+        try:
+            run_sql(" ".join(words), {"s": msgs})
+        except VelotuiError:
+            pass
+
+
 @FUZZ
 @given(st.binary(max_size=64))
 def test_decoders_never_raise(data: bytes) -> None:
