@@ -20,6 +20,14 @@ from velotui.errors import VelotuiError
 
 def _run_options(args: argparse.Namespace, argv: list[str]) -> Any:
     from velotui.core.run import RunOptions
+    from velotui.errors import SpecError
+    from velotui.spec.validation import check_record_count
+
+    if args.records is not None:
+        try:
+            check_record_count(args.records)
+        except ValueError as e:
+            raise SpecError(f"--records: {e}") from None
 
     kafka = args.kafka or ("testcontainers" if args.use_testcontainers else None)
     if kafka is None:

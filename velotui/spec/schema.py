@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from velotui.spec.validation import DocumentModel, LocatedModel, SpecModel
+from velotui.spec.validation import DocumentModel, LocatedModel, SpecModel, check_record_count
 
 FIELD_TYPES = ("string", "integer", "float", "boolean", "timestamp", "date", "uuid", "decimal")
 
@@ -214,6 +214,12 @@ class DataSchema(DocumentModel):
     name: str = Field(description="schema name (inputs refer to it)")
     description: str | None = None
     record_count: int | None = Field(None, ge=0, description="default number of records for inputs using it")
+
+    @field_validator("record_count")
+    @classmethod
+    def _record_count_fits(cls, v: Any) -> Any:
+        return check_record_count(v)
+
     key_field: str | None = Field(None, description="field used as the message key")
     fields: list[SchemaField] = Field(description="the record's fields, in order")
 

@@ -6,7 +6,7 @@ from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from velotui.spec.validation import DocumentModel, LocatedModel, SpecModel
+from velotui.spec.validation import DocumentModel, LocatedModel, SpecModel, check_record_count
 
 
 class TopicNaming(SpecModel):
@@ -43,6 +43,12 @@ class InputSpec(LocatedModel):
     source_type: SourceType | None = None
     schema_name: str | None = Field(None, alias="schema", description="data schema (default: the source name)")
     records: int | None = Field(None, ge=0)
+
+    @field_validator("records")
+    @classmethod
+    def _records_fit(cls, v: Any) -> Any:
+        return check_record_count(v)
+
     data_file: str | None = None
     from_previous: str | None = None
     key_field: str | None = None
@@ -175,6 +181,12 @@ class TestSpec(DocumentModel):
     description: str | None = None
     default_timeout_ms: int = Field(30000, gt=0)
     default_records: int = Field(1000, ge=0)
+
+    @field_validator("default_records")
+    @classmethod
+    def _default_records_fit(cls, v: Any) -> Any:
+        return check_record_count(v)
+
     topic_naming: TopicNaming | None = None
     config: dict[str, Any] = Field(default_factory=dict, description="overrides of the app's WITH properties")
     seed: int | None = None
