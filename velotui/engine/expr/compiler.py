@@ -11,6 +11,7 @@ same; the fast path only makes the common case quick.
 from __future__ import annotations
 
 import itertools
+import re
 from collections.abc import Callable, Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -158,12 +159,16 @@ class ExpressionCompiler:
         safe = make_body()
         self._safe = False
         n = next(self._ids)
-        # the fast body is inlined in the entry function (one call per row), the safe one is its fallback
+        # the fast body is inlined in the entry function (one call per row), the safe one is its fallback.
+        # Field reads go through a local `_g = r.get`; the error-log mark is taken only when the fast body
+        # calls a helper that may log a row error (plain operators raise instead, and the row is re-run).
+        logs = re.search(r"(?<![\w.])_(?!g\()[a-z]\w*\(", fast) is not None
+        prologue = "    _g = r.get\n" + ("    mark = len(_elog)\n" if logs else "")
         src = (f"def _safe{n}(r, m):\n{safe}\n"
-               f"def _run{n}(r, m):\n    mark = len(_elog)\n    try:\n"
+               f"def _run{n}(r, m):\n{prologue}    try:\n"
                + "\n".join("    " + line for line in fast.splitlines())
-               + f"\n    except _FAST_ERRORS:\n        del _elog[mark:]\n"
-               f"        try:\n            return _safe{n}(r, m)\n"
+               + "\n    except _FAST_ERRORS:\n" + ("        del _elog[mark:]\n" if logs else "")
+               + f"        try:\n            return _safe{n}(r, m)\n"
                f"        except Exception as e:\n"
                f"            _elog.append(('expression_error', repr(e), None))\n            return None\n")
         ns = self.namespace
@@ -230,7 +235,7 @@ class ExpressionCompiler:
         if not node.table and name.lower() in SYSTEM_META:
             return SYSTEM_META[name.lower()]
         key = self.resolve_column(node.table or None, name)
-        return f"r.get({key!r})"
+        return f"{self._getter}({key!r})"
 
     def _c_Literal(self, node: exp.Literal) -> str:
         text = str(node.this)
@@ -256,10 +261,15 @@ class ExpressionCompiler:
         return f"({self._src(node.this)})"
 
     def _c_Identifier(self, node: exp.Identifier) -> str:
-        return f"r.get({self.resolve_column(None, node.name)!r})"
+        return f"{self._getter}({self.resolve_column(None, node.name)!r})"
 
     def _c_Var(self, node: exp.Var) -> str:
-        return f"r.get({self.resolve_column(None, node.name)!r})"
+        return f"{self._getter}({self.resolve_column(None, node.name)!r})"
+
+    @property
+    def _getter(self) -> str:
+        """How a field is read: the fast body binds ``_g = r.get`` once per row."""
+        return "r.get" if self._safe else "_g"
 
     # arithmetic
     def _binop(self, node: exp.Expression, op: str, helper: str) -> str:
