@@ -611,10 +611,11 @@ class StreamStreamJoin:
 
 
 class TableLookup:
-    """Stream-table join: the table is fully loaded; each stream record looks up its key."""
+    """Stream-table join: the table is fully loaded and indexed by its join key once; each table row is
+    kept with its joined-row entries ``(field, "alias.field", value)`` so a match costs no re-keying."""
 
-    def __init__(self, rows: list[dict], table_key: Callable[[dict], Any]) -> None:
-        self.index: dict[Any, list[dict]] = {}
+    def __init__(self, rows: list[dict], table_key: Callable[[dict], Any], alias: str) -> None:
+        self.index: dict[Any, list[list[tuple[str, str, Any]]]] = {}
         self.fields: list[str] = []
         for r in rows:
             for f in r:
@@ -622,12 +623,16 @@ class TableLookup:
                     self.fields.append(f)
             k = table_key(r)
             if k is not None:
-                self.index.setdefault(hashable(k), []).append(r)
+                self.index.setdefault(hashable(k), []).append([(f, f"{alias}.{f}", v) for f, v in r.items()])
 
-    def matches(self, key: Any) -> list[dict]:
+    def matches(self, key: Any) -> list[list[tuple[str, str, Any]]]:
+        """The joined-row entries of the table rows with this key (none for a NULL key)."""
         if key is None:
             return []
-        return self.index.get(hashable(key), [])
+        try:
+            return self.index.get(key, [])
+        except TypeError:  # a key holding JSON arrays or objects
+            return self.index.get(hashable(key), [])
 
 
 def key_text(values: tuple) -> str:

@@ -22,7 +22,6 @@ from velotui.engine.operators import (
     StreamStreamJoin,
     TableLookup,
     WindowFunctions,
-    hashable,
     key_text,
 )
 from velotui.engine.sources import check_schema, decode, merge_by_event_time, read_file_rows
@@ -622,7 +621,7 @@ class StatementRunner:
             stages.append(self._table_stage(src, loaded[k], pairs, rest, comp, preserved, table_is_right=True,
                                             stream_ref=None, fields_table=fields[k]))
 
-        def run_stages(row: dict, m: Message, t: int, idx: int) -> None:
+        def through_stages(row: dict, m: Message, t: int, idx: int) -> None:
             rows = [row]
             for stage in stages:
                 nxt: list[dict] = []
@@ -634,12 +633,11 @@ class StatementRunner:
             for r in rows:
                 consumer(r, m, t, idx)
 
-        if len(stages) == 1:  # one table lookup, the common case: no intermediate lists
-            only = stages[0]
+        def through_one_stage(row: dict, m: Message, t: int, idx: int) -> None:  # the common case
+            for r in stages[0](row, m):
+                consumer(r, m, t, idx)
 
-            def run_stages(row: dict, m: Message, t: int, idx: int) -> None:  # noqa: F811
-                for r in only(row, m):
-                    consumer(r, m, t, idx)
+        run_stages = through_one_stage if len(stages) == 1 else through_stages
 
         if ss_join is not None:
             counter = [0]
@@ -691,13 +689,10 @@ class StatementRunner:
             vals = tuple(_norm(f(full, meta)) for f in t_fns)
             return None if any(v is None for v in vals) else vals
 
-        lookup = TableLookup(rows, table_key)
+        lookup = TableLookup(rows, table_key, tref)
         tfields = lookup.fields or fields_table
         extra = comp.compile_predicate(exp.and_(*rest) if len(rest) > 1 else rest[0]) if rest else None
-
-        index = {k: [(r, [(f, f"{tref}.{f}", v) for f, v in r.items()]) for r in rs]
-                 for k, rs in lookup.index.items()}  # each table row with its joined-row keys, once
-        none: list = []
+        matches = lookup.matches
 
         def stage(row: dict, m: Message) -> list[dict]:
             if len(s_fns) == 1:
@@ -709,11 +704,7 @@ class StatementRunner:
                     key = None
             out = []
             if key is not None:
-                try:
-                    found = index.get(key, none)
-                except TypeError:  # a key holding JSON arrays or objects
-                    found = index.get(hashable(key), none)
-                for _match, items in found:
+                for items in matches(key):
                     joined = dict(row)
                     for f, qf, v in items:
                         joined[qf] = v
