@@ -83,11 +83,11 @@ def load_app_under_test(files: AppFiles, *, strict: bool = False, spec_override:
         raise problems[0] if len(problems) == 1 else SqlProblems(problems)
     from velotui.sql.validate import property_problems, property_warnings
 
-    problems_with = property_problems(app)
-    if strict and problems_with:  # --strict: what would be a warning is an error
-        line, message = problems_with[0]
+    near = property_problems(app)  # WITH keys one typo away from a known one
+    if strict and near:  # --strict: what would be a warning is an error
+        line, message = near[0]
         raise SqlError(message, file=app.path, line=line, hint="fix the key, or run without --strict")
-    near_misses = property_warnings(app)
+    near_misses = property_warnings(app, near)
     loaded = LoadedApp(files=files, app=app, spec=spec, warnings=list(getattr(spec, "warnings", []) or [])
                        + near_misses,
                        extra_schema_dirs=list(extra_schema_dirs or []))

@@ -137,9 +137,10 @@ STATEMENT_KEYS = {
 }
 
 
-def property_warnings(app: App) -> list[str]:
-    """The near-misses as warning lines, ``file:line: …``."""
-    return [f"{app.path}:{line}: {msg}" if app.path else f"line {line}: {msg}" for line, msg in property_problems(app)]
+def property_warnings(app: App, problems: list[tuple[int, str]] | None = None) -> list[str]:
+    """The near-misses (``property_problems``, or the ones given) as warning lines, ``file:line: …``."""
+    found = property_problems(app) if problems is None else problems
+    return [f"{app.path}:{line}: {msg}" if app.path else f"line {line}: {msg}" for line, msg in found]
 
 
 def property_problems(app: App) -> list[tuple[int, str]]:
