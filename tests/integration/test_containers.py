@@ -1,8 +1,8 @@
 """``--kafka testcontainers``: a Kafka broker in a Docker container, started through testcontainers.
 
-Docker Hub is out of reach here, so the tests use an image built on the spot by scripts/kafka-image
-(the same Kafka jars and the same KAFKA_* configuration convention as the official apache/kafka
-image); scripts/docker-engine starts a Docker engine where only the client is installed."""
+scripts/kafka-image gives the image: the official apache/kafka where Docker can pull it, else a stand-in
+built on the spot (the same Kafka jars and KAFKA_* configuration convention; Docker Hub is out of reach
+in this project's CI); scripts/docker-engine starts a Docker engine where only the client is installed."""
 
 from __future__ import annotations
 
