@@ -14,7 +14,7 @@ from __future__ import annotations
 import ast
 import math
 import time
-from collections.abc import Callable, Collection, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 from velotui.errors import SandboxError
@@ -242,11 +242,38 @@ class CompiledExpression:
                 budget.tick()
                 yield x
 
+        scope = self._scope(guarded_iter)
+        if env:
+            scope.update(env)
+        return self._run(scope)
+
+    def evaluate_rows(self, columns: Mapping[str, Sequence[Any]], count: int) -> Iterator[Any]:
+        """The value for each of ``count`` rows, each name of ``columns`` bound to its value in that row.
+        The scope is built once for all rows (expressions cannot assign, so no row sees another's
+        names); each row has its own budget, as with ``evaluate``."""
+        budget = self._budget
+
+        def guarded_iter(xs: Any) -> Any:
+            for x in xs:
+                budget.tick()
+                yield x
+
+        scope = self._scope(guarded_iter)
+        names = list(columns)
+        cols = [columns[k] for k in names]
+        for i in range(count):
+            for k, col in zip(names, cols):
+                scope[k] = col[i]
+            budget.start()
+            yield self._run(scope)
+
+    def _scope(self, guarded_iter: Callable[[Any], Any]) -> dict[str, Any]:
         scope: dict[str, Any] = {"__builtins__": {}, "__field": _field, "__pow": _pow, "__mul": _mul,
                                  "__add": _add, "__iter": guarded_iter}
         scope.update(self._functions)
-        if env:
-            scope.update(env)
+        return scope
+
+    def _run(self, scope: dict[str, Any]) -> Any:
         try:
             return eval(self._code, scope)
         except SandboxError:
