@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 SUBCOMMANDS = ("run", "validate", "schema-json", "explain", "debug", "stress", "infer-schema", "init",
-               "scaffold", "health", "annotate", "quickstart")
+               "scaffold", "health", "annotate", "quickstart", "merge-reports")
 
 
 def _add_run_options(p: argparse.ArgumentParser) -> None:
@@ -40,12 +40,30 @@ def _add_run_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--deploy", metavar="COMMAND",
                    help="external engine: a command with {sql} {bootstrap} {topics} {run_id} {statement}; it runs "
                    "the app over the published inputs and exits when done")
+    p.add_argument("-j", "--jobs", type=_jobs, default=None, metavar="N",
+                   help="headless: run apps in N worker processes (default: the number of cores); the report "
+                   "is the same as with -j 1")
+    p.add_argument("--shard", metavar="K/N", help="run only shard K of N of the apps (CI matrices; "
+                   "merge the shards' reports with `velotui merge-reports`)")
+    p.add_argument("--timings", metavar="REPORT",
+                   help="with --shard: balance the shards by the app durations in this JSON or JUnit report "
+                   "of an earlier run")
     p.add_argument("--debug", action="store_true", help="show tracebacks")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress on stderr")
     p.add_argument("--explain", action="store_true",
                    help="add an explanation of every failed assertion to the JSON report")
     p.add_argument("--no-ai", action="store_true",
                    help="never call the Anthropic API; explanations come from the offline explainer")
+
+
+def _jobs(text: str) -> int:
+    try:
+        n = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of worker processes, got {text!r}") from None
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more, got {n} (-j 1 runs every app in this process)")
+    return n
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -154,6 +172,14 @@ def build_subparser(name: str) -> argparse.ArgumentParser:
                                     "schemas, run - in one command.")
         p.add_argument("path", help="the .sql file")
         p.add_argument("--seed", type=int)
+        return p
+    if name == "merge-reports":
+        p = argparse.ArgumentParser(prog="velotui merge-reports",
+                                    description="Merge the JSON and JUnit reports of --shard runs into one "
+                                    "report, as an unsharded run would have written it.")
+        p.add_argument("reports", nargs="+", metavar="REPORT", help="the shards' .json and/or .xml reports")
+        p.add_argument("--json", metavar="FILE", help="write the merged JSON report (from the .json inputs)")
+        p.add_argument("--junit", metavar="FILE", help="write the merged JUnit XML report (from the .xml inputs)")
         return p
     if name == "schema-json":
         p = argparse.ArgumentParser(prog="velotui schema-json",

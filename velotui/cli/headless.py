@@ -18,7 +18,7 @@ from velotui.core import events as ev
 from velotui.errors import VelotuiError
 
 
-def _run_options(args: argparse.Namespace, argv: list[str]) -> Any:
+def _run_options(args: argparse.Namespace, argv: list[str], explain_needed: bool = False) -> Any:
     from velotui.core.run import RunOptions
     from velotui.errors import SpecError
     from velotui.spec.validation import check_record_count
@@ -36,7 +36,25 @@ def _run_options(args: argparse.Namespace, argv: list[str]) -> Any:
         kafka = "embedded"
         if os.environ.get("VELOTUI_KAFKA"):
             kafka = os.environ["VELOTUI_KAFKA"]
+    shard = None
+    if getattr(args, "shard", None):
+        from velotui.core.sharding import parse_shard
+
+        shard = parse_shard(args.shard)
+    timings = Path(args.timings) if getattr(args, "timings", None) else None
+    if timings is not None and shard is None:
+        raise SpecError("--timings balances shards: it needs --shard K/N")
+    jobs = getattr(args, "jobs", None)
+    if jobs is None:
+        from velotui.core.parallel import default_jobs
+
+        jobs = default_jobs()
+    if getattr(args, "explain", False) or explain_needed:
+        jobs = 1  # explanations read each query's inputs and outputs, which stay in the process that ran it
     return RunOptions(
+        jobs=jobs,
+        shard=shard,
+        timings=timings,
         seed=args.seed,
         now_ms=args.now,
         pattern=args.pattern,
@@ -139,6 +157,12 @@ def run_headless(args: argparse.Namespace, argv: list[str]) -> int:
         render_text(report, Console(highlight=False, soft_wrap=True))
     if run.cancelled:
         return 130
+    if not report.apps and args.shard and len(suite.apps) > len(without_spec):
+        # the suite has apps, none of them in this shard: the merged report (merge-reports) says whether
+        # anything ran at all, and fails when nothing did
+        err.print(f"[yellow]note[/] shard {args.shard} holds none of the suite's apps; nothing to run here",
+                  highlight=False, soft_wrap=True)
+        return 0
     if not report.apps:  # a CI job pointed at the wrong folder, or a -k that matches nothing, must not pass
         why = (f"-k {args.pattern!r} matched no app or query" if args.pattern and len(suite.apps) > len(without_spec)
                else f"no app with a test spec under {path}")
@@ -181,7 +205,7 @@ def explain_command(args: argparse.Namespace, argv: list[str]) -> int:
         print(f"error: {path}: no such file or folder", file=sys.stderr)
         return 2
     err = Console(stderr=True, highlight=False)
-    run = SuiteRun(path, _run_options(args, argv), on_event=ProgressPrinter(err, True))
+    run = SuiteRun(path, _run_options(args, argv, explain_needed=True), on_event=ProgressPrinter(err, True))
     report = run.execute()
     explained = explain_failures(run, use_ai=not args.no_ai, query=args.query)
     if not explained:

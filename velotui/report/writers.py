@@ -99,6 +99,7 @@ def report_dict(report: RunReport) -> dict[str, Any]:
             "file": a.file,
             "status": a.status,
             "error": a.error,
+            "duration_ms": round(a.duration_ms, 3),
             "queries": [{
                 "name": q.name,
                 "status": q.status,
