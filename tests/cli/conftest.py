@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import json
-import pytest
 
+import pytest
 
 from tests.cli.helpers import DEMO, DEMO_SEED
 

@@ -9,7 +9,16 @@ from pathlib import Path
 import psutil
 import pytest
 
-from tests.cli.helpers import DEMO, DEMO_SEED, GOOD_SPEC, comparable_junit, comparable_report, good_files, run_cli, write_suite
+from tests.cli.helpers import (
+    DEMO,
+    DEMO_SEED,
+    GOOD_SPEC,
+    comparable_junit,
+    comparable_report,
+    good_files,
+    run_cli,
+    write_suite,
+)
 from velotui.core.run import RunOptions, SuiteRun
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -8,7 +8,15 @@ from pathlib import Path
 
 import pytest
 
-from tests.cli.helpers import DEMO, DEMO_SEED, comparable_junit, comparable_report, good_files, run_cli, write_suite
+from tests.cli.helpers import (
+    DEMO,
+    DEMO_SEED,
+    comparable_junit,
+    comparable_report,
+    good_files,
+    run_cli,
+    write_suite,
+)
 from velotui.core.discovery import discover
 from velotui.core.sharding import app_key, load_timings, parse_shard, shard_apps
 from velotui.errors import SpecError

@@ -63,7 +63,9 @@ class KafkaBus:
         self.timeout_s = timeout_s
         self.prefix = topic_name("", self.run_id, topic_naming).rstrip("_")
         self._admin = AdminClient(cluster.config())
-        self._producer = Producer(cluster.config(**{"linger.ms": 5, "enable.idempotence": False,
+        # idempotent: a record whose acknowledgement was lost with a broker (and is sent again) is
+        # written once, so counts stay exact when a broker of a cluster goes away mid-run
+        self._producer = Producer(cluster.config(**{"linger.ms": 5, "enable.idempotence": True,
                                                      "message.timeout.ms": int(timeout_s * 1000)}))
         self._created: list[str] = []
         self._listeners: list[TopicListener] = []

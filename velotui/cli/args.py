@@ -30,6 +30,9 @@ def _add_run_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--use-testcontainers", action="store_true", help="same as --kafka testcontainers")
     p.add_argument("--kafka-image", metavar="IMAGE",
                    help="the Kafka image for testcontainers (default apache/kafka:4.1.0, or $VELOTUI_KAFKA_IMAGE)")
+    p.add_argument("--brokers", type=_jobs, default=1, metavar="N",
+                   help="with --kafka local: a cluster of N brokers (KRaft; topics replicated to min(N, 3), "
+                   "writes acknowledged by all but one)")
     p.add_argument("--keep-containers", action="store_true", help="leave the broker running at exit")
     p.add_argument("--reuse-containers", action="store_true", help="reuse a broker started by an earlier run")
     p.add_argument("--timeout", type=float, metavar="SECONDS", help="per-query timeout (overrides specs)")
@@ -57,12 +60,13 @@ def _add_run_options(p: argparse.ArgumentParser) -> None:
 
 
 def _jobs(text: str) -> int:
+    """A count of processes (-j) or brokers (--brokers): a whole number, 1 or more."""
     try:
         n = int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number of worker processes, got {text!r}") from None
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
     if n < 1:
-        raise argparse.ArgumentTypeError(f"must be 1 or more, got {n} (-j 1 runs every app in this process)")
+        raise argparse.ArgumentTypeError(f"must be 1 or more, got {n}")
     return n
 
 
@@ -129,6 +133,8 @@ def build_subparser(name: str) -> argparse.ArgumentParser:
         p.add_argument("--kafka", default=None, metavar="MODE", help="local or HOST:PORT: stress a real cluster")
         p.add_argument("--workers", type=int, default=1, metavar="N",
                        help="with --kafka: N producer processes publish the load")
+        p.add_argument("--brokers", type=_jobs, default=1, metavar="N",
+                       help="with --kafka local: start a cluster of N brokers (topics replicated to 3 of them)")
         p.add_argument("--json", metavar="FILE")
         p.add_argument("--junit", metavar="FILE")
         p.add_argument("--baseline", metavar="FILE", help="a --json file of an earlier stress run to compare with")

@@ -51,6 +51,11 @@ def _run_options(args: argparse.Namespace, argv: list[str], explain_needed: bool
         jobs = default_jobs()
     if getattr(args, "explain", False) or explain_needed:
         jobs = 1  # explanations read each query's inputs and outputs, which stay in the process that ran it
+    brokers = getattr(args, "brokers", 1) or 1
+    if brokers != 1 and kafka != "local":
+        raise SpecError(f"--brokers {brokers} needs --kafka local (velotui starts the cluster's brokers itself)",
+                        hint=f"add --kafka local; --kafka {kafka} " + ("runs in memory" if kafka == "embedded"
+                                                                       else "is a cluster velotui does not start"))
     return RunOptions(
         jobs=jobs,
         shard=shard,
@@ -66,6 +71,7 @@ def _run_options(args: argparse.Namespace, argv: list[str], explain_needed: bool
         schema_dirs=[Path(args.schemas)] if args.schemas else [],
         kafka=kafka,
         kafka_config=Path(args.kafka_config) if args.kafka_config else None,
+        brokers=brokers,
         keep_cluster=args.keep_containers,
         kafka_image=args.kafka_image,
         reuse_cluster=args.reuse_containers,

@@ -44,6 +44,7 @@ class RunOptions:
     schema_dirs: list[Path] = field(default_factory=list)  # velo-test: --schemas
     kafka: str = "embedded"
     kafka_config: Path | None = None
+    brokers: int = 1  # --kafka local: the nodes of the cluster velotui starts
     keep_cluster: bool = False
     kafka_image: str | None = None  # testcontainers: the image (default apache/kafka)
     reuse_cluster: bool = False
@@ -199,7 +200,8 @@ class SuiteRun:
         from velotui.infra import open_cluster
 
         with open_cluster(mode, config_file=self.options.kafka_config, keep=self.options.keep_cluster,
-                          reuse=self.options.reuse_cluster, image=self.options.kafka_image) as cluster:
+                          reuse=self.options.reuse_cluster, image=self.options.kafka_image,
+                          brokers=self.options.brokers) as cluster:
             self._cluster = cluster
             try:
                 yield
