@@ -210,7 +210,7 @@ def explain_command(args: argparse.Namespace, argv: list[str]) -> int:
                         print(f"- {app.name} / {q.name}: {q.error}")
         return report.exit_code
     for _app, _q, _result, e in explained:
-        print(e.markdown)
+        print(e.document())
         print()
     return report.exit_code
 
