@@ -72,7 +72,7 @@ class VelotuiCommands(Provider):
         app = self.app
         assert isinstance(app, VelotuiApp)
         for text, callback, help_text in app.palette_commands():
-            yield DiscoveryHit(text, callback, help=help_text)
+            yield DiscoveryHit(text, callback, help=help_text or None)
 
     async def search(self, query: str) -> Hits:
         app = self.app
@@ -183,6 +183,7 @@ class VelotuiApp(App[int]):
         in_top = self.current_pane in ("apps", "source", "results")
         self.main("#top").set_class(narrow and not in_top, "-offstage")
         self.main("#bottom").set_class(narrow and in_top, "-offstage")
+        self.main(Footer).compact = narrow
         tabs = self.main("#pane-tabs", Tabs)
         tabs.display = narrow
         if narrow and tabs.active != f"pane-{self.current_pane}":
@@ -270,23 +271,25 @@ class VelotuiApp(App[int]):
             a = next(x for x in ACTIONS if x.id == action_id)
             return key_label(self.config.keys.get(a.id, a.keys).split(",")[0])
 
-        yield (f"Run the selected app or query ({key('run')})", self.action_run_selected, "run")
-        yield (f"Run all apps ({key('run_all')})", self.action_run_all, "run everything under the root")
-        yield (f"Explain the failure under the cursor ({key('explain')})", self.action_explain, "explain")
-        yield (f"Open the failure under the cursor ({key('zoom')})", self.action_zoom, "detail view")
-        yield ("Open records of the selected query (enter)", self.action_open_selection, "records")
-        yield (f"Stress the selected app ({key('stress')})", self.action_stress, "stress")
-        yield (f"Step mode on the selected app ({key('debug')})", self.action_debug, "step mode")
+        yield (f"Run the selected app or query ({key('run')})", self.action_run_selected, "the Apps cursor's")
+        yield (f"Run all apps ({key('run_all')})", self.action_run_all, "everything under the root")
+        yield (f"Explain the failure under the cursor ({key('explain')})", self.action_explain,
+               "a query or app row: its first failure")
+        yield (f"Open the failure under the cursor ({key('zoom')})", self.action_zoom, "the detail view")
+        yield ("Open records of the selected query (enter)", self.action_open_selection, "the Records screen")
+        yield (f"Stress the selected app ({key('stress')})", self.action_stress, "drives the Stress pane")
+        yield (f"Step mode on the selected app ({key('debug')})", self.action_debug, "velotui debug's commands")
         yield (f"Approve every golden diff of the run ({key('approve_all')})", self.action_approve_all,
-               "rewrite the golden files")
+               "rewrites their golden files")
         yield (f"Approve the golden output of the selected query ({key('approve')})", self.action_approve,
-               "rewrite one golden file")
+               "rewrites its golden file")
         for name in themes.available():
-            yield (f"Theme: {name}", partial(self.set_theme_name, name), "switch theme")
-        yield (f"Export the report ({key('export')})", self.action_export, f"to {exports_folder(self.config.export_dir)}")
-        yield (f"Keys ({key('help')})", self.action_help, "key help")
-        yield ("Save a screenshot", self.action_save_screenshot, f"SVG in {exports_folder(self.config.export_dir)}")
-        yield (f"Quit ({key('quit')})", self.action_quit, "quit")
+            yield (f"Theme: {name}", partial(self.set_theme_name, name), "")
+        folder = exports_folder(self.config.export_dir)
+        yield (f"Export the report ({key('export')})", self.action_export, f"JSON into {folder}")
+        yield (f"Keys ({key('help')})", self.action_help, "grouped by pane")
+        yield ("Save a screenshot", self.action_save_screenshot, f"SVG into {folder}")
+        yield (f"Quit ({key('quit')})", self.action_quit, "")
 
     def palette_entries(self) -> Iterable[tuple[str, Any, str]]:
         yield from self.palette_commands()
@@ -695,9 +698,9 @@ class VelotuiApp(App[int]):
     def action_approve(self) -> None:
         """`a`: approve the golden output of the query under the cursor (its golden file rewritten)."""
         results = self.main(ResultsTree)
-        leaf = results.selected_failure()
-        if leaf is not None and leaf.golden:
-            self.approve_leaf(leaf)
+        under = results.cursor_node.data if self.focused_pane == "results" and results.cursor_node else None
+        if isinstance(under, AssertionLeaf):  # an assertion row: only a golden comparison can be approved
+            self.approve_leaf(under)
             return
         q = results.selected_query() if self.focused_pane == "results" else None
         if q is None and self.focused_pane == "apps":

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from textual.binding import Binding
-from textual.keys import _normalize_key_list, format_key, key_to_character
+from textual.keys import _character_to_key, _normalize_key_list, format_key, key_to_character
 
 from velotui.errors import SpecError
 
@@ -112,9 +112,15 @@ def key_label(key: str) -> str:
     return "+".join([*mods, shown])
 
 
+_PRINTABLE_KEYS = {_character_to_key(chr(c)) for c in range(32, 127)}  # Textual's names of printable ASCII
+
+
 def is_printable(key: str) -> bool:
-    """A key an editor types (a letter, a digit, ``?``, space): never a pane key while editing."""
-    return key_to_character(key) is not None
+    """A key an editor types (a letter, a digit, ``?``, ``/``, space): never a pane key while editing."""
+    if key in _PRINTABLE_KEYS:
+        return True
+    ch = key_to_character(key)
+    return ch is not None and len(ch) == 1 and ch.isprintable()
 
 
 def _all_actions() -> dict[str, Action]:

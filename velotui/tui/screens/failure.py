@@ -65,8 +65,8 @@ class FailureScreen(Screen[None]):
         Binding("c", "copy", "Copy"),
         Binding("o", "open_records", "Records"),
         Binding("g", "go_to_spec", "Spec line"),
-        Binding("a", "approve", "Approve", show=False),
-        Binding("A", "approve_all", "Approve all", show=False),
+        Binding("a", "approve", "Approve"),
+        Binding("A", "approve_all", "Approve all"),
     ]
 
     def __init__(self, detail: FailureDetail, leaf: Any) -> None:
@@ -108,7 +108,9 @@ class FailureScreen(Screen[None]):
                     actual.border_title = "Actual"
                     yield actual
                 checked = ", ".join(d.checked_fields) or "—"
-                yield Static(f"Offending records ({len(d.offending)}) · fields the check looked at: {checked}",
+                shown = (f"the first {len(d.offending)} the check reported" if len(d.offending) >= 5
+                         else str(len(d.offending)))
+                yield Static(f"Offending records ({shown}; o opens all) · fields the check looked at: {checked}",
                              id="failure-records-title", markup=False, classes="section")
                 yield DataTable(id="failure-records", zebra_stripes=True, cursor_type="row")
             yield Static(f"Inputs behind them ({len(d.inputs)}): {d.inputs_note}", id="failure-inputs-title",
@@ -125,7 +127,7 @@ class FailureScreen(Screen[None]):
         return head + "\na approves this query's output (rewrites the file) · A approves every golden diff of the run"
 
     def on_mount(self) -> None:
-        self.set_class(self.app.size.width < 100, "-narrow")
+        self.on_resize()
         if self.golden:
             self._fill_diff()
         else:
@@ -133,7 +135,11 @@ class FailureScreen(Screen[None]):
         self._fill_inputs()
 
     def on_resize(self) -> None:
-        self.set_class(self.app.size.width < 100, "-narrow")
+        from velotui.tui.app import NARROW_WIDTH
+
+        narrow = self.app.size.width < NARROW_WIDTH
+        self.set_class(narrow, "-narrow")
+        self.query_one(Footer).compact = narrow
 
     def _columns(self, rows: list[dict[str, Any]], first: list[str]) -> list[str]:
         cols = [c for c in first if any(c in r for r in rows)]

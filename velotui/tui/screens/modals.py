@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from rich import box
+from rich.console import Group
+from rich.table import Table
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -9,10 +15,6 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, LoadingIndicator, Markdown, Static
 
 HelpRow = tuple[str, str, str]  # (key as written, what it does, action id)
-
-
-def _md_cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("`", "'")
 
 
 class HelpScreen(ModalScreen[None]):
@@ -32,26 +34,37 @@ class HelpScreen(ModalScreen[None]):
     def rows(self) -> list[HelpRow]:
         return [row for _, rows in self.sections for row in rows]
 
-    def _markdown(self) -> str:
-        lines = [f"# {self.title_text}", ""]
+    def _shown(self) -> list[tuple[str, list[HelpRow]]]:
         needle = self.filter_text.lower()
+        out = []
         for name, rows in self.sections:
             shown = [r for r in rows if not needle or any(needle in str(c).lower() for c in r)]
-            if not shown:
-                continue
-            lines += [f"## {name}", "", "| key | action | id |", "|---|---|---|"]
-            lines += [f"| `{_md_cell(k)}` | {_md_cell(d)} | {i} |" for k, d, i in shown]
-            lines.append("")
-        if needle and len(lines) == 2:
-            lines.append(f"_no key matches {self.filter_text!r}_")
-        return "\n".join(lines)
+            if shown:
+                out.append((name, shown))
+        return out
+
+    def _tables(self) -> Group:
+        parts: list[Any] = [Text(self.title_text, style="bold"), Text("/ searches the keys · esc closes", style="dim")]
+        shown = self._shown()
+        for name, rows in shown:
+            table = Table(title=name, title_justify="left", title_style="bold", box=box.SIMPLE_HEAD, expand=True,
+                          show_edge=False, pad_edge=False)
+            table.add_column("key", style="bold", no_wrap=True, ratio=2)
+            table.add_column("action", ratio=5)
+            table.add_column("id", style="dim", ratio=2)
+            for k, d, i in rows:
+                table.add_row(k, d, i)
+            parts.append(table)
+        if not shown:
+            parts.append(Text(f"no key matches {self.filter_text!r}"))
+        return Group(*parts)
 
     def compose(self) -> ComposeResult:
         with Vertical(id="help"):
             yield Input(placeholder="search the keys — enter to apply, escape to close", id="help-filter",
                         classes="hidden")
             with VerticalScroll(id="help-body"):
-                yield Markdown(self._markdown(), id="help-md")
+                yield Static(self._tables(), id="help-tables")
 
     def action_filter(self) -> None:
         inp = self.query_one("#help-filter", Input)
@@ -60,7 +73,7 @@ class HelpScreen(ModalScreen[None]):
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         self.filter_text = event.value
-        self.query_one("#help-md", Markdown).update(self._markdown())
+        self.query_one("#help-tables", Static).update(self._tables())
         event.input.add_class("hidden")
         self.query_one("#help-body").focus()
 
@@ -89,7 +102,8 @@ class MarkdownModal(ModalScreen[None]):
         return not self.markdown
 
     def compose(self) -> ComposeResult:
-        with VerticalScroll(id="explain"):
+        with VerticalScroll(id="explain") as box_:
+            box_.border_subtitle = "c copies · esc closes"
             yield Markdown(self.markdown or self.heading, id="explain-md")
             if not self.markdown:
                 yield Static(self.waiting, id="explain-waiting")

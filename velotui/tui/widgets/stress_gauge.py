@@ -63,8 +63,11 @@ class StressGauge(Vertical):
         self.samples.append(rate)
         sparks.first().data = list(self.samples)
         rss = psutil.Process().memory_info().rss / 1e6
-        live = f"{_human(rate)} rec/s   RSS {rss:.0f}M"
-        self.query_one("#stress-rate", Static).update(self.headline if rate == 0 and self.headline else live)
+        if rate > 0:
+            text = f"{_human(rate)} rec/s   RSS {rss:.0f}M"
+        else:  # nothing flows: the last stress result, never a bare "0 rec/s"
+            text = self.headline or f"idle · RSS {rss:.0f}M · s stresses the selected app"
+        self.query_one("#stress-rate", Static).update(text)
         if self.latency:
             self.query_one("#stress-latency", Static).update(
                 "  ".join(f"{k} {v:.1f} ms" for k, v in self.latency.items()))
