@@ -125,6 +125,7 @@ class VelotuiApp(App[int]):
         self._progress_done = 0
         self._fresh_results = True
         self.current_pane = "apps"
+        self._width: int | None = None  # the terminal's width as of the last resize
         self._search_target = "tail"
         self._searches: dict[str, str] = {}
         self._printable_only = self._actions_on_printable_keys()
@@ -166,11 +167,12 @@ class VelotuiApp(App[int]):
         self._apply_layout()
 
     def on_resize(self, event: events.Resize) -> None:
+        self._width = event.size.width
         self._apply_layout()
 
     @property
     def narrow(self) -> bool:
-        return self.size.width < NARROW_WIDTH
+        return (self._width or self.size.width) < NARROW_WIDTH
 
     def _apply_layout(self) -> None:
         """Wide: every pane at once. Narrow (< NARROW_WIDTH columns): one pane, chosen from a tab bar."""
@@ -553,6 +555,8 @@ class VelotuiApp(App[int]):
     def on_tree_node_selected(self, event: Any) -> None:
         if event.control.id == "results":
             self.action_open_selection()
+        elif event.control.id == "apps" and isinstance(event.node.data, QueryNode):
+            self.action_open_selection()  # a query that ran: its records
 
     def action_open_selection(self) -> None:
         focused = self.focused

@@ -23,42 +23,52 @@ NAVIGATION_ROWS: list[HelpRow] = [
     ("home / end", "to the top / bottom (in an editor: the line's start / end)", ""),
     ("ctrl+pgup / ctrl+pgdn", "a page left / right", ""),
     ("ctrl+home / ctrl+end", "to the first / last row of a table", ""),
+    ("ctrl+c", "copy the selected text (an editor, an input line)", ""),
 ]
 GROUPS = ["Everywhere", "Panes", "Run", "Failures", "Files"]
 
 
-def class_rows(*classes: type[Widget], skip: set[str] | None = None) -> list[HelpRow]:
-    """The bindings of widget classes (inherited ones too), without the shared navigation keys."""
-    skip = NAVIGATION | (skip or set())
-    rows: dict[str, HelpRow] = {}
+def class_rows(*classes: type[Widget], skip: set[str] | None = None,
+               describe: dict[str, str] | None = None) -> list[HelpRow]:
+    """The bindings of widget classes (inherited ones too), without the shared navigation keys and the keys
+    every screen has; keys that do the same thing share a row (``esc / q``)."""
+    from textual.screen import ModalScreen, Screen
+
+    skip = NAVIGATION | set(Screen._merge_bindings().key_to_bindings) | set(
+        ModalScreen._merge_bindings().key_to_bindings) | (skip or set())
+    describe = describe or {}
+    rows: dict[str, list[str]] = {}  # description -> key labels
+    ids: dict[str, str] = {}
+    seen: set[str] = set()
     for cls in classes:
         for key, bindings in cls._merge_bindings().key_to_bindings.items():
-            if key in skip:
+            if key in skip or key in seen:
                 continue
+            seen.add(key)
             b = bindings[0]
-            label = key_label(key)
-            if label not in rows:
-                rows[label] = (label, b.description or b.action, b.id or "")
-    return list(rows.values())
+            text = describe.get(key) or b.description or b.action
+            rows.setdefault(text, []).append(key_label(key))
+            ids.setdefault(text, b.id or "")
+    return [(" / ".join(keys), text, ids[text]) for text, keys in rows.items()]
 
 
 def _pane_sections(app: Any) -> dict[str, tuple[str, list[HelpRow]]]:
     from textual.widgets import Select, TextArea
-    from textual.widgets._tabbed_content import ContentTabs
 
     from velotui.tui.app import TITLES
     from velotui.tui.widgets.apps_tree import AppsTree
     from velotui.tui.widgets.results_tree import ResultsTree
-    from velotui.tui.widgets.source_pane import SearchableText
 
     tree_extra: list[HelpRow] = [("space", "fold / unfold the node", "")]
+    velotui_keys = {"ctrl+s", "escape", "n"}
     return {
-        "apps": (TITLES["apps"], [*class_rows(AppsTree, skip={"space"}), *tree_extra]),
+        "apps": (TITLES["apps"], [*class_rows(AppsTree, skip={"space"}, describe={
+            "enter": "an app: fold / unfold; a query that ran: its records"}), *tree_extra]),
         "source": (TITLES["source"], [
             *app.widget_rows({"save", "leave_editor", "next_match"}),
-            *class_rows(ContentTabs, SearchableText, Select),
+            *class_rows(Select, describe={"enter": "the schema file menu", "space": "the schema file menu"}),
             ("(schema editor)", "every printable key types; the keys below edit", ""),
-            *class_rows(TextArea),
+            *class_rows(TextArea, skip=velotui_keys),
         ]),
         "tail": (TITLES["tail"], [("/", "filter the tail (! inverts); the title shows the filter", "filter"),
                                   ("p", "pause / resume: the lines stay, new records wait (also across runs)",

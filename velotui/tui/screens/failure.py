@@ -12,6 +12,7 @@ from typing import Any
 
 import orjson
 from rich.text import Text
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
@@ -127,17 +128,20 @@ class FailureScreen(Screen[None]):
         return head + "\na approves this query's output (rewrites the file) · A approves every golden diff of the run"
 
     def on_mount(self) -> None:
-        self.on_resize()
+        self._fit(self.app.size.width)
         if self.golden:
             self._fill_diff()
         else:
             self._fill_records()
         self._fill_inputs()
 
-    def on_resize(self) -> None:
+    def on_resize(self, event: events.Resize) -> None:
+        self._fit(event.size.width)
+
+    def _fit(self, width: int) -> None:
         from velotui.tui.app import NARROW_WIDTH
 
-        narrow = self.app.size.width < NARROW_WIDTH
+        narrow = width < NARROW_WIDTH
         self.set_class(narrow, "-narrow")
         self.query_one(Footer).compact = narrow
 
