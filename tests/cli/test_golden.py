@@ -166,3 +166,18 @@ def test_query_without_golden_file_has_no_golden_result(suite: Path, capsys, tmp
     rc, _, _ = run_cli(["--headless", str(suite), "--json", str(js)], capsys)
     assert rc == 0 and _golden_results(json.loads(js.read_text())) == []
     assert not (suite / "apps" / "good.golden").exists()
+
+
+def test_validate_checks_golden_files(suite: Path, capsys) -> None:
+    run_cli(["--headless", str(suite), "--update-golden"], capsys)
+    rc, out, _ = run_cli(["validate", str(suite)], capsys)
+    assert rc == 0, out
+    path = suite / GOLDEN
+    lines = path.read_text().splitlines()
+    lines[2] = "not json"
+    path.write_text("\n".join(lines) + "\n")
+    (path.parent / "gone_query.jsonl").write_text(lines[0] + "\n")
+    rc, out, _ = run_cli(["validate", str(suite)], capsys)
+    assert rc == 2
+    assert f"{path}:3:1: golden record is not JSON" in out
+    assert "gone_query.jsonl: golden file of no query of good.sql" in out and "orders_out" in out

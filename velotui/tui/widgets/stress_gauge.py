@@ -66,7 +66,7 @@ class StressGauge(Vertical):
         if rate > 0:
             text = f"{_human(rate)} rec/s   RSS {rss:.0f}M"
         else:  # nothing flows: the last stress result, never a bare "0 rec/s"
-            text = self.headline or f"idle · RSS {rss:.0f}M · s stresses the selected app"
+            text = self.headline or f"idle · RSS {rss:.0f}M · s: stress"
         self.query_one("#stress-rate", Static).update(text)
         if self.latency:
             self.query_one("#stress-latency", Static).update(
