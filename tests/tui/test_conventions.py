@@ -287,3 +287,23 @@ def test_every_app_in_the_demo_loads_in_the_tree() -> None:
     app = make_app(ROOT / "demo")
     assert len(app.suite.apps) == len(discover(ROOT / "demo").apps) > 0
     assert isinstance(AppsTree, type) and isinstance(SourcePane, type) and os.sep
+
+
+async def test_esc_in_the_records_filter_closes_the_filter_first(suite: Path) -> None:
+    app = make_app(suite)
+    async with app.run_test(size=SIZE) as pilot:
+        select_app(app, "orders_pass")
+        await pilot.press("r")
+        await wait_run(pilot)
+        app.open_query("orders_pass", "orders_out")
+        await pilot.pause()
+        screen = app.screen
+        await pilot.press("slash", *"qq")  # q types into the filter, it does not leave
+        await pilot.pause()
+        assert app.screen is screen and screen.query_one("#records-filter").value == "qq"
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.screen is screen and screen.query_one("#records-filter").has_class("hidden")
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.screen is app.screen_stack[0]

@@ -228,3 +228,31 @@ async def test_detail_view_is_usable_at_80x24(suite: Path) -> None:
         assert isinstance(screen, FailureScreen) and screen.has_class("-narrow")
         expected, actual = screen.query_one("#failure-expected"), screen.query_one("#failure-actual")
         assert expected.region.width > 60 and actual.region.y > expected.region.y  # stacked, full width
+
+
+async def test_x_on_an_app_that_could_not_be_loaded_shows_its_error(tmp_path: Path) -> None:
+    from velotui.tui.screens.modals import ErrorModal
+
+    s = copy_suite(tmp_path / "broken")
+    spec = s / "apps" / "orders_pass.test.yaml"
+    spec.write_text(spec.read_text().replace("type: record_count", "type: record_cuont"))
+    app = make_app(s)
+    async with app.run_test(size=SIZE) as pilot:
+        await _run_all(pilot)
+        await pilot.press("1")
+        select_app(app, "orders_pass")
+        await pilot.pause()
+        await pilot.press("x")
+        await pilot.pause()
+        assert isinstance(app.screen, ErrorModal) and "record_cuont" in app.screen.message
+
+
+def test_editor_line_arguments() -> None:
+    from velotui.tui.app import editor_args
+
+    p = Path("/s/a.test.yaml")
+    assert editor_args("vim", p, 9) == ["+9", str(p)]
+    assert editor_args("/usr/bin/nano -w", p, 3) == ["+3", str(p)]
+    assert editor_args("code --wait", p, 9) == ["--goto", f"{p}:9"]
+    assert editor_args("gedit", p, 9) == [str(p)]  # no known way: just the file
+    assert editor_args("vim", p, None) == [str(p)]

@@ -340,6 +340,12 @@ class VelotuiApp(App[int]):
         if target is not None:
             target.focus()
 
+    def action_next_pane(self) -> None:
+        self.screen.focus_next()
+
+    def action_previous_pane(self) -> None:
+        self.screen.focus_previous()
+
     def action_cycle_theme(self) -> None:
         names = themes.available()
         i = names.index(self.theme_name) if self.theme_name in names else -1
@@ -680,10 +686,26 @@ class VelotuiApp(App[int]):
             return
         leaf = self._failure_for_cursor()
         if leaf is None:
+            broken = self._load_error_under_cursor()
+            if broken is not None:  # nothing ran to explain: the app's load error is the explanation
+                self.push_screen(ErrorModal(f"{broken[0]} could not be loaded", broken[1]))
+                return
             self.notify("nothing failed under the cursor: move to a ✗ row in Results (4) or to an app that failed",
                         severity="warning")
             return
         self.explain_leaf(leaf)
+
+    def _load_error_under_cursor(self) -> tuple[str, str] | None:
+        name = None
+        if self.focused_pane == "apps":
+            app = self.main(AppsTree).selected_app()
+            name = self._name_of(app) if app is not None else None
+        else:
+            name = self.main(ResultsTree).selected_app()
+        for a in getattr(self.report, "apps", None) or []:
+            if a.error and (a.name == name or a.file == self._file_of(name or "")):
+                return a.name, a.error
+        return None
 
     def explain_leaf(self, leaf: AssertionLeaf) -> None:
         """Open the explanation of one failure at once (a spinner), then ask in a worker thread."""
@@ -959,7 +981,7 @@ class VelotuiApp(App[int]):
 
     def _edit(self, path: Path, line: int | None, app: AppNode | None) -> None:
         editor = os.environ.get("VISUAL") or os.environ.get("EDITOR") or "vi"
-        argv = [*shlex.split(editor), *([f"+{line}"] if line else []), str(path)]
+        argv = [*shlex.split(editor), *editor_args(editor, path, line)]
         from textual.app import SuspendNotSupported
 
         try:
@@ -1010,6 +1032,26 @@ class VelotuiApp(App[int]):
                 self.run_apps(files, None)
             else:
                 self.notify(f"{Path(app_file).name} changed — press r to re-run")
+
+
+_PLUS_LINE = {"vi", "vim", "nvim", "view", "nano", "emacs", "emacsclient", "micro", "kak", "joe", "mg", "ne", "hx",
+              "helix", "vis", "jed"}
+
+
+def editor_args(editor: str, path: Path, line: int | None) -> list[str]:
+    """The file argument(s) for ``$VISUAL``/``$EDITOR``, at ``line`` when the editor has a way to say so
+    (``+LINE`` for the vi/emacs/nano family, ``--goto FILE:LINE`` for VS Code, ``FILE:LINE`` for Sublime);
+    other editors just open the file."""
+    if not line:
+        return [str(path)]
+    name = Path(shlex.split(editor)[0]).name if editor.strip() else ""
+    if name in _PLUS_LINE:
+        return [f"+{line}", str(path)]
+    if name in ("code", "code-insiders", "codium", "cursor"):
+        return ["--goto", f"{path}:{line}"]
+    if name in ("subl", "zed"):
+        return [f"{path}:{line}"]
+    return [str(path)]
 
 
 def explain_markdown(leaf: Any, run: Any, *, use_ai: bool = True) -> str:

@@ -106,7 +106,7 @@ class RecordDetail(ModalScreen[None]):
 
 class RecordsScreen(Screen[None]):
     BINDINGS = [
-        Binding("escape,q", "app.pop_screen", "Back"),
+        Binding("escape,q", "back", "Back"),
         Binding("slash", "filter", "Filter"),
         Binding("enter", "detail", "Record"),
         Binding("c", "copy", "Copy"),
@@ -147,6 +147,15 @@ class RecordsScreen(Screen[None]):
                           *[_text(v.get(c)) for c in cols])
         self.query_one("#records-title", Static).update(
             f"{self.title_text} — {len(self.shown):,} of {plural(len(self.messages), 'record')}")
+
+    def action_back(self) -> None:
+        """esc: out of the filter line first, then back to where the records were opened from."""
+        inp = self.query_one("#records-filter", Input)
+        if inp.has_focus:
+            inp.add_class("hidden")
+            self.query_one(DataTable).focus()
+            return
+        self.app.pop_screen()
 
     def action_filter(self) -> None:
         inp = self.query_one("#records-filter", Input)
