@@ -647,11 +647,10 @@ class VelotuiApp(App[int]):
             return
         while self.screen is not self.screen_stack[0]:
             self.pop_screen()
-        if file:
+        files = next((f for f in self.suite.apps if str(f.sql_path) == file), None)
+        if files is not None and not self.main(SchemaEditor).dirty:  # unsaved edits stay; the spec still shows
             self.main(AppsTree).select_file(file)
-            files = next((f for f in self.suite.apps if str(f.sql_path) == file), None)
-            if files is not None:
-                self.main(SourcePane).show_app(files) if not self.main(SchemaEditor).dirty else None
+            self.main(SourcePane).show_app(files)
         self.current_pane = "source"
         self._apply_layout()
         path = Path(detail.spec_file)
