@@ -430,3 +430,23 @@ def test_topic_replication_follows_the_config_else_the_broker_default(kafka: Kaf
             bus.create_topic(bus.topic_name("too_many"))
     finally:
         bus.close()
+
+
+def test_parallel_workers_on_kafka_keep_the_run_prefix_and_the_report(kafka: KafkaCluster, tmp_path: Path) -> None:
+    """-j 2 on a real broker: the workers' apps run at once under the one run's prefix without sharing a
+    topic, and the report is the embedded one-process run's; no topic of the run is left behind."""
+    from tests.cli.helpers import comparable_report
+
+    def report(extra: list[str], name: str) -> dict:
+        out = tmp_path / f"{name}.json"
+        proc = subprocess.run([sys.executable, "-m", "velotui", "--headless", "demo/tier1_basic", "-q", "--seed", "4",
+                               "--now", "1700000000000", "--json", str(out), *extra], cwd=ROOT,
+                              capture_output=True, text=True, timeout=600)
+        assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+        return json.loads(out.read_text())
+
+    embedded = report(["-j", "1"], "embedded")
+    parallel = report(["-j", "2", "--kafka", kafka.bootstrap], "kafka")
+    assert comparable_report(parallel) == comparable_report(embedded)
+    run_prefix = f"test_{parallel['run_id']}"
+    assert not {t for t in _topics(kafka) if t.startswith(run_prefix)}
