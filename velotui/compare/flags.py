@@ -1,0 +1,53 @@
+"""Divergence flags: the places where the reference engine is known to compute something else than the
+embedded engine (the measured table of /work/shared/docs/REFERENCE_BEHAVIOUR.md §3).
+
+``divergence_flags(app, statement)`` lists the flags of a query: those of the reference-dialect table
+(``velotui.sql.reference``, when it is there) plus D18, which only matters when the real engine runs:
+a window still open when a bounded input ends is never emitted by it (velotui's embedded engine closes
+bounded input with a final watermark, so D18 raises no warning on embedded runs).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from velotui.sql.model import App
+
+
+@dataclass(frozen=True)
+class DivergenceFlag:
+    id: str  # "D18"
+    summary: str  # one line: what the reference does
+
+
+BOUNDED_INPUT = DivergenceFlag("D18", "windows still open at the end of a bounded input are never emitted by the "
+                                      "reference engine")
+
+
+def divergence_flags(app: App, statement: str) -> list[DivergenceFlag]:
+    """The flags of ``statement`` and of the statements it reads (their results flow into it)."""
+    from velotui.sql.rewrite import needed_statements
+
+    deployed = [s for s in app.statements if s.name in needed_statements(app, statement)]
+    flags: list[DivergenceFlag] = []
+    for st in deployed:
+        for f in _reference_flags(app, st):
+            if f not in flags:
+                flags.append(f)
+    if any(st.query.window is not None and st.query.emit in (None, "final") for st in deployed):
+        flags.append(BOUNDED_INPUT)
+    return flags
+
+
+def _reference_flags(app: App, statement: Any) -> list[DivergenceFlag]:
+    """The reference-dialect table's flags for one statement (an empty list until that table exists)."""
+    try:
+        from velotui.sql import reference  # type: ignore[attr-defined]
+    except ImportError:
+        return []
+    found = getattr(reference, "statement_flags", None)
+    if found is None:
+        return []
+    return [DivergenceFlag(str(getattr(f, "id", f)), str(getattr(f, "summary", getattr(f, "message", ""))))
+            for f in found(app, statement)]
