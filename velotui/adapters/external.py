@@ -41,4 +41,6 @@ class ExternalAdapter:
             raise EngineError(f"the deploy command exited {proc.returncode}:\n{tail}",
                               hint="the engine under test failed; its last lines are above")
         return EngineRun(result=EngineResult(statements={job.statement: StatementResult(name=job.statement)}),
-                         file_sinks={k: Path(v) for k, v in job.file_paths.items()})
+                         file_sinks={k: Path(v) for k, v in job.file_paths.items()},
+                         unavailable={"dead_letters": "an external engine's dead letters are not visible to velotui",
+                                      "metrics": "an external engine's metrics are not visible to velotui"})

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 
 from velotui.core import events as ev
 from velotui.errors import VelotuiError
@@ -103,21 +104,21 @@ class ProgressPrinter:
             self.console.print(event.extra["traceback"], markup=False, highlight=False)
         if self.quiet:
             if isinstance(event, ev.Log) and event.level == "error":
-                self.console.print(f"[red]error[/] {event.message}", highlight=False)
+                self.console.print(f"[red]error[/] {escape(event.message)}", highlight=False)
             return
         if isinstance(event, ev.RunStarted):
             self.console.print(f"[bold]velotui[/] run {event.run_id}: {len(event.apps)} app(s), seed {event.seed}",
                                highlight=False)
         elif isinstance(event, ev.AppLoaded) and event.error:
-            self.console.print(f"[red]ERROR[/] {event.file}: {event.error}", highlight=False)
+            self.console.print(f"[red]ERROR[/] {escape(event.file)}: {escape(event.error)}", highlight=False)
         elif isinstance(event, ev.QueryFinished):
             style = {"passed": "green", "failed": "red", "error": "red", "skipped": "yellow"}[event.status]
             self.console.print(
-                f"  [{style}]{event.status:<7}[/] {event.app} / {event.query}  "
+                f"  [{style}]{event.status:<7}[/] {escape(event.app)} / {escape(event.query)}  "
                 f"{event.records_in} → {event.records_out}  {event.duration_ms:.0f} ms", highlight=False)
         elif isinstance(event, ev.Log) and event.level in ("warning", "error"):
             colour = "yellow" if event.level == "warning" else "red"
-            self.console.print(f"[{colour}]{event.level}[/] {event.message}", highlight=False)
+            self.console.print(f"[{colour}]{event.level}[/] {escape(event.message)}", highlight=False)
 
 
 def run_headless(args: argparse.Namespace, argv: list[str]) -> int:

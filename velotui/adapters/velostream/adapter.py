@@ -58,7 +58,7 @@ class VelostreamAdapter:
 
         staged = stage_app(job.app, job.sql_path, job.statement, job.work_dir, topic_names=job.topic_names,
                            bootstrap=bootstrap, properties=job.properties, app_name=job.app_name, dlq_topic=dlq_topic)
-        notes = list(staged.notes)
+        notes: list[str] = []  # what the report says velotui did; how it staged the app is in the run folder
         counts = {name: len(msgs) for name, msgs in job.published.items()}
         if self.settings.close_windows:
             closing, why = closing_records(job.app, staged.statements, job.published, job.properties)
@@ -80,7 +80,8 @@ class VelostreamAdapter:
         argv += shlex.split(self.settings.extra_args)
         env = dict(os.environ)
         env.setdefault("RUST_LOG", self.settings.rust_log)
-        (staged.folder / "command.txt").write_text(shlex.join(argv) + "\n")
+        (staged.folder / "command.txt").write_text(
+            shlex.join(argv) + "\n" + "".join(f"# {n}\n" for n in [*staged.notes, *notes]))
         log_path = staged.folder / "engine.log"
         timings: dict[str, float] = {"stage": time.perf_counter() - t0}
         proc = EngineProcess(argv, cwd=staged.folder, env=env, log_path=log_path)
@@ -118,8 +119,15 @@ class VelostreamAdapter:
         for st_name, topic in staged.dlq_topics.items():
             statements[st_name].dead_letters.extend(_dead_letter(st_name, m) for m in job.bus.read_all(topic))
         timings["total"] = time.perf_counter() - t0
+        unavailable: dict[str, str] = {}
+        if job.statement not in staged.dlq_topics:
+            unavailable["dead_letters"] = (f"velo-sql's dead letters reach velotui only through a DLQ topic, and "
+                                           f"{job.statement} names none: add 'dlq.topic' = 'NAME' to its WITH (…)")
+        if not metric_decls:
+            unavailable["metrics"] = "the app declares no -- @metric for this statement, so velo-sql exposes none"
         return EngineRun(result=EngineResult(statements=statements, metrics=metrics), file_sinks=staged.file_sinks,
-                         log_file=log_path, first_error=log.first_error, notes=notes, timings=timings)
+                         log_file=log_path, first_error=log.first_error, notes=notes, timings=timings,
+                         unavailable=unavailable)
 
     def _wait(self, job: EngineJob, proc: EngineProcess, log: EngineLog, watcher: DoneWatcher,
               log_path: Path) -> DoneState:
