@@ -75,7 +75,7 @@ class DoneWatcher:
         if self.read_all_at is None:
             self.read_all_at = now
         quiet = self.quiet_s * (3 if self.empty(snap) else 1)
-        start = max(self._since or now, self.read_all_at)
+        start = max(now if self._since is None else self._since, self.read_all_at)
         if now - start >= quiet:
             return DoneState("done", read, snap)
         return DoneState("settling", read, snap)
