@@ -92,6 +92,7 @@ class VelostreamAdapter:
         try:
             proc.start()
             timings["start"] = time.perf_counter() - t_start
+            (staged.folder / "engine.pid").write_text(f"{proc.pid}\n")  # also its process group
             job.log("info", f"{job.app_name} / {job.query_name}: velo-sql started, pid {proc.pid} (its own process "
                     f"group), log {log_path}")
             expected = [SourceExpectation(r.source, r.index, counts.get(r.source, 0)) for r in staged.readers]
