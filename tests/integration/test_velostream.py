@@ -400,3 +400,29 @@ def test_velotui_run_folder_keeps_failures_only_by_default(kafka: KafkaCluster, 
     assert q.status == "failed" and q.engine_log and Path(q.engine_log).is_file()
     assert str(tmp_path / "velotui-runs" / f"run-{run.run_id}") in q.engine_log
     ET.fromstring(ET.tostring(junit_tree(report)))  # still a valid report
+
+
+async def test_tui_compare_run_and_view(kafka: KafkaCluster, tmp_path: Path) -> None:
+    from velotui.tui.app import VelotuiApp
+    from velotui.tui.keymap import TuiConfig
+    from velotui.tui.screens.compare import CompareScreen
+    from velotui.tui.widgets.results_tree import ResultsTree
+
+    app = VelotuiApp(ROOT / "demo" / "tier1_basic" / "03_filter.sql", config=TuiConfig(), seed=5, now_ms=NOW,
+                     kafka=kafka.bootstrap,
+                     engine_options={"compare": ["embedded", "velostream"], "velostream_bin": str(STANDIN),
+                                     "quiet_period_s": 0.5, "artifacts": tmp_path / "artifacts"})
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("R")
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+        assert app.report is not None and app.report.exit_code == 0
+        labels = [str(n.label) for n in app.query_one(ResultsTree).root.children[0].children]
+        assert any("filter_output [velostream]" in x for x in labels) and any(x.endswith("filter_output") or
+                                                                              "filter_output " in x for x in labels)
+        await pilot.press("c")
+        await pilot.pause()
+        assert isinstance(app.screen, CompareScreen)
+        row = [str(c) for c in app.screen.query_one("#compare-table").get_row_at(0)]
+        assert row[1:3] == ["filter_output", "same"] and row[3] == row[4] and row[5] == "passed"
+    _nothing_left_running(tmp_path / "artifacts")

@@ -30,16 +30,6 @@ def _run_options(args: argparse.Namespace, argv: list[str]) -> Any:
         except ValueError as e:
             raise SpecError(f"--records: {e}") from None
 
-    engine = getattr(args, "engine", None)
-    if engine is not None:
-        from velotui.adapters import engine_names
-
-        if engine not in engine_names():
-            raise SpecError(f"--engine {engine}: unknown engine", hint="engines: " + ", ".join(engine_names()))
-    quiet = getattr(args, "quiet_period", None)
-    if quiet is not None and not quiet >= 0:
-        raise SpecError(f"--quiet-period {quiet}: must be a number of seconds >= 0")
-    close = getattr(args, "close_windows", None)
     kafka = args.kafka or ("testcontainers" if args.use_testcontainers else None)
     if kafka is None:
         import os
@@ -65,30 +55,20 @@ def _run_options(args: argparse.Namespace, argv: list[str]) -> Any:
         timeout_s=args.timeout,
         argv=argv,
         allow_outside=[Path(p) for p in getattr(args, "allow_outside", [])],
-        engine=getattr(args, "engine", None),
         deploy=getattr(args, "deploy", None),
-        compare=compare_engines(getattr(args, "compare", None)),
-        velostream_bin=getattr(args, "velostream_bin", None),
-        quiet_period_s=quiet,
-        close_windows=None if close is None else close == "on",
-        artifacts=Path(args.artifacts) if getattr(args, "artifacts", None) else None,
+        **engine_options_of(args),
     )
 
 
-def compare_engines(text: str | None) -> list[str] | None:
-    """``--compare A,B``: two different engines."""
-    from velotui.adapters import engine_names
-    from velotui.errors import SpecError
+def engine_options_of(args: argparse.Namespace) -> dict[str, Any]:
+    """--engine, --compare and the velostream options, checked (the TUI takes the same)."""
+    from velotui.core.run import engine_options
 
-    if not text:
-        return None
-    names = [n.strip() for n in text.split(",") if n.strip()]
-    if len(names) != 2 or names[0] == names[1]:
-        raise SpecError(f"--compare {text}: name two different engines", hint="e.g. --compare embedded,velostream")
-    for n in names:
-        if n not in engine_names():
-            raise SpecError(f"--compare {text}: unknown engine {n!r}", hint="engines: " + ", ".join(engine_names()))
-    return names
+    return engine_options(engine=getattr(args, "engine", None), compare=getattr(args, "compare", None),
+                          velostream_bin=getattr(args, "velostream_bin", None),
+                          quiet_period=getattr(args, "quiet_period", None),
+                          close_windows=getattr(args, "close_windows", None),
+                          artifacts=getattr(args, "artifacts", None))
 
 
 class ProgressPrinter:

@@ -59,6 +59,34 @@ class RunOptions:
     engine_settings: Any = None  # velotui.adapters.settings.EngineSettings (default: the config file's)
 
 
+def engine_options(*, engine: str | None = None, compare: str | None = None, velostream_bin: str | None = None,
+                   quiet_period: float | None = None, close_windows: str | None = None,
+                   artifacts: str | None = None) -> dict[str, Any]:
+    """The RunOptions fields of --engine, --compare A,B, --velostream-bin, --quiet-period, --close-windows
+    on|off and --artifacts, checked (a SpecError, exit 2, names the option and what it takes)."""
+    from velotui.adapters import engine_names
+
+    known = engine_names()
+    if engine is not None and engine not in known:
+        raise SpecError(f"--engine {engine}: unknown engine", hint="engines: " + ", ".join(known))
+    names = None
+    if compare:
+        names = [n.strip() for n in compare.split(",") if n.strip()]
+        if len(names) != 2 or names[0] == names[1]:
+            raise SpecError(f"--compare {compare}: name two different engines",
+                            hint="e.g. --compare embedded,velostream")
+        for n in names:
+            if n not in known:
+                raise SpecError(f"--compare {compare}: unknown engine {n!r}", hint="engines: " + ", ".join(known))
+    if quiet_period is not None and not quiet_period >= 0:
+        raise SpecError(f"--quiet-period {quiet_period}: must be a number of seconds >= 0")
+    if close_windows not in (None, "on", "off"):
+        raise SpecError(f"--close-windows {close_windows}: on or off")
+    return {"engine": engine, "compare": names, "velostream_bin": velostream_bin, "quiet_period_s": quiet_period,
+            "close_windows": None if close_windows is None else close_windows == "on",
+            "artifacts": Path(artifacts) if artifacts else None}
+
+
 LINEAGE_MAX_INPUTS = 20_000  # the engine records which inputs made each output (for explain) up to this size
 
 

@@ -29,6 +29,7 @@ ACTIONS: list[tuple[str, str, str, str, bool]] = [
     ("filter", "slash", "filter", "Filter", True),
     ("pause", "p", "toggle_pause", "Pause", False),
     ("stress", "s", "stress", "Stress", True),
+    ("compare", "c", "compare", "Compare", False),
     ("debug", "d", "debug", "Step mode", False),
     ("save", "ctrl+s", "save_schema", "Save schema", False),
     ("export", "ctrl+e", "export", "Export", False),

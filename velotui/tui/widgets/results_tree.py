@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from rich.text import Text
 from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
@@ -32,6 +33,13 @@ class ResultsTree(Tree[object]):
         self._apps: dict[str, TreeNode[object]] = {}
         self._queries: dict[tuple[str, str], TreeNode[object]] = {}
         self.failures: list[AssertionLeaf] = []
+
+    def process_label(self, label: Any) -> Text:
+        """Labels are plain text: names, messages and records are shown as written (``q [velostream]``,
+        ``[1, 2]``), never read as markup."""
+        if isinstance(label, str):
+            label = Text(label)
+        return super().process_label(label)
 
     def reset(self) -> None:
         self.clear()
