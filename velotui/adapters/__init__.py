@@ -47,7 +47,7 @@ class EngineJob:
     work_dir: Path | None = None  # a folder this query may use (staging, logs)
     wants_metrics: bool = False  # the spec checks metrics
     should_stop: Callable[[], bool] = lambda: False  # True once the user pressed Ctrl-C
-    log: Callable[[str, str], None] = lambda level, message: None  # (level, message) -> a run event
+    log: Callable[..., None] = lambda level, message, extra=None: None  # (level, message, extra) -> a run event
     # embedded engine only
     source_schemas: dict[str, dict[str, tuple[str, bool]]] = field(default_factory=dict)
     lineage: bool = False

@@ -7,7 +7,7 @@
     [velostream]
     bin = "/opt/velostream/target/release/velo-sql"   # else velo-sql on PATH (--velostream-bin)
     quiet_period_s = 1.5           # sink end offsets unchanged this long = done (--quiet-period)
-    stop_grace_s = 1.0             # after SIGINT, then SIGKILL to the engine's process group
+    stop_grace_s = 0.5             # after SIGINT, then SIGKILL to the engine's process group
     close_windows = true           # add a closing record so the last windows are emitted (D18)
     metrics_args = "--enable-metrics --metrics-port {port}"   # when a spec checks metrics
     extra_args = ""                # appended to every deploy-app command
@@ -29,7 +29,7 @@ from velotui.errors import SpecError
 class VelostreamSettings:
     bin: str | None = None
     quiet_period_s: float = 1.5
-    stop_grace_s: float = 1.0
+    stop_grace_s: float = 0.5
     close_windows: bool = True
     metrics_args: str = "--enable-metrics --metrics-port {port}"
     extra_args: str = ""

@@ -128,7 +128,7 @@ def run_headless(args: argparse.Namespace, argv: list[str]) -> int:
     except VelotuiError as e:
         if args.debug:
             raise
-        err.print(f"[red]error:[/] {e}", highlight=False, markup=False)
+        err.print(f"[red]error:[/] {escape(str(e))}", highlight=False, soft_wrap=True)
         return e.exit_code
     json_bytes = to_json(report)
     if args.explain:

@@ -553,7 +553,8 @@ class _AppRunner:
                 properties=dict(self.spec.config or {}), now_ms=run.now_ms, timeout_s=timeout_s,
                 run_id=getattr(bus, "run_id", run.run_id), app_name=app_name, query_name=query.name,
                 work_dir=work_dir, wants_metrics=_checks_metrics(query), should_stop=lambda: run.cancelled,
-                log=lambda level, message: run._emit(ev.Log(level, message, app=app_name)),
+                log=lambda level, message, extra=None: run._emit(ev.Log(level, message, app=app_name,
+                                                                        extra=dict(extra or {}))),
                 source_schemas=source_schemas, lineage=records_in <= LINEAGE_MAX_INPUTS,
                 slow_processing=bool(self.spec.fault_injection and self.spec.fault_injection.slow_processing
                                      and self.spec.fault_injection.slow_processing.enabled),

@@ -120,6 +120,9 @@ class VelostreamAdapter:
         for st_name, topic in staged.dlq_topics.items():
             statements[st_name].dead_letters.extend(_dead_letter(st_name, m) for m in job.bus.read_all(topic))
         timings["total"] = time.perf_counter() - t0
+        timings["quiet_period"] = self.settings.quiet_period_s
+        job.log("info", f"{job.app_name} / {job.query_name}: velo-sql took " + ", ".join(
+            f"{k} {v:.2f} s" for k, v in timings.items()), {"timings": dict(timings)})
         unavailable: dict[str, str] = {}
         if job.statement not in staged.dlq_topics:
             unavailable["dead_letters"] = (f"velo-sql's dead letters reach velotui only through a DLQ topic, and "
