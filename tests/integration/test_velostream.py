@@ -101,6 +101,21 @@ def test_compare_tiers_1_and_2_same_in_every_format(kafka: KafkaCluster, tmp_pat
     _nothing_left_running(tmp_path / "artifacts")
 
 
+@pytest.mark.slow
+def test_compare_the_rest_of_the_demo(kafka: KafkaCluster, tmp_path: Path) -> None:
+    """Tiers 3-6: joins with file tables, subqueries over tables, a pipeline, 100,000 records (an engine
+    that computes for seconds after reading, with a short quiet period), late records to a DLQ topic."""
+    for tier in ("tier3_joins", "tier4_window_functions", "tier5_complex", "tier6_edge_cases"):
+        report, _, _ = _run(ROOT / "demo" / tier, kafka, tmp_path, compare=["embedded", "velostream"])
+        bad = {f"{a.name}/{q.name}": (q.status, q.error, q.comparison.label if q.comparison else None,
+                                      [x.message for x in (q.comparison.other.failed_assertions
+                                                           if q.comparison and q.comparison.other else [])])
+               for a in report.apps for q in a.queries if q.status != "passed"}
+        assert bad == {}, tier
+        assert {q.comparison.verdict for a in report.apps for q in a.queries} == {"same"}, tier
+    _nothing_left_running(tmp_path / "artifacts")
+
+
 def test_open_windows_differ_explained_by_d18_without_closing_records(kafka: KafkaCluster, tmp_path: Path) -> None:
     app = ROOT / "demo" / "tier2_aggregations" / "12_tumbling_window.sql"
     report, _, _ = _run(app, kafka, tmp_path, compare=["embedded", "velostream"], close_windows=False)

@@ -51,8 +51,6 @@ def _print_failed_assertions(q: Any, console: Console, tag: str = "") -> None:
             console.print(f"    actual:   {escape(_short(a.actual))}")
         for s in a.samples[:5]:
             console.print(f"      {escape(_short(s))}", style="dim")
-    if q.error and tag:
-        console.print(f"{tag}[red]error:[/] {escape(q.error)}")
 
 
 def difference_lines(c: Any) -> list[str]:

@@ -118,3 +118,47 @@ def test_a_last_line_without_newline_is_read_at_the_end(tmp_path: Path) -> None:
     assert log.consumed_from("s") == 0
     log.finish()
     assert log.consumed_from("s") == 7 and log.tail() == ["Read 7 records from reader: source_0_s"]
+
+
+def test_a_busy_engine_is_not_done_until_idle_but_not_forever() -> None:
+    from velotui.adapters.velostream.done import BUSY_LIMIT_S
+
+    clock = Clock()
+    busy = [True]
+    w = DoneWatcher([SourceExpectation("s", 0, 1)], lambda s, i: 1, lambda: 7, 1.0, busy=lambda: busy[0], clock=clock)
+    assert w.step().phase == "settling"
+    clock.t = 5  # the sinks are still, but the engine computes
+    assert w.step().phase == "settling"
+    busy[0] = False
+    clock.t = 5.9
+    assert w.step().phase == "settling"
+    clock.t = 6.0
+    assert w.step().phase == "done"
+    spinning = DoneWatcher([SourceExpectation("s", 0, 1)], lambda s, i: 1, lambda: 7, 1.0, busy=lambda: True,
+                           clock=clock)
+    clock.t = 100
+    spinning.step()
+    clock.t = 100 + BUSY_LIMIT_S + 0.5  # an engine that spins while idle is still called done
+    assert spinning.step().phase == "done"
+
+
+def test_group_cpu_tells_a_computing_group_from_a_waiting_one(tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+    import time
+
+    from velotui.adapters.velostream.process import GroupCpu
+
+    for code, expect in (("import time\nwhile True: time.sleep(1)", False),
+                         ("while True: pass", True)):
+        proc = subprocess.Popen([sys.executable, "-c", code], start_new_session=True)
+        try:
+            time.sleep(0.3)
+            cpu = GroupCpu(proc.pid)
+            cpu.busy()
+            time.sleep(0.5)
+            assert cpu.busy() is expect, code
+        finally:
+            os.killpg(proc.pid, 9)
+            proc.wait()

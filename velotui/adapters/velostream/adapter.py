@@ -20,7 +20,7 @@ from velotui.adapters.velostream.binary import find_binary, version_line
 from velotui.adapters.velostream.closing import closing_records, note_for
 from velotui.adapters.velostream.done import DoneState, DoneWatcher, SourceExpectation
 from velotui.adapters.velostream.enginelog import EngineLog
-from velotui.adapters.velostream.process import EngineProcess
+from velotui.adapters.velostream.process import EngineProcess, GroupCpu
 from velotui.adapters.velostream.staging import StagedApp, stage_app
 from velotui.engine.api import DeadLetter, EngineResult, MetricSample, StatementResult
 from velotui.errors import EngineError, InfraError, RunCancelled, RunTimeout, VelotuiError
@@ -96,8 +96,9 @@ class VelostreamAdapter:
             job.log("info", f"{job.app_name} / {job.query_name}: velo-sql started, pid {proc.pid} (its own process "
                     f"group), log {log_path}")
             expected = [SourceExpectation(r.source, r.index, counts.get(r.source, 0)) for r in staged.readers]
+            cpu = GroupCpu(proc.pid or 0)
             watcher = DoneWatcher(expected, log.consumed_from, watch.snapshot, self.settings.quiet_period_s,
-                                  empty=watch.empty)
+                                  empty=watch.empty, busy=cpu.busy)
             started = time.monotonic()
             state = self._wait(job, proc, log, watcher, log_path)
             done = time.monotonic()

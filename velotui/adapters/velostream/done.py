@@ -3,9 +3,11 @@
 The engine never exits and commits its offsets only when a job ends, so neither its exit nor the
 consumer-group lag can tell. velotui knows how many records it published to each source; the engine
 logs how many it read from each; and the sinks' end offsets (and the sizes of file sinks) stop moving
-once it has written everything. Done = every source read in full, then the sinks unchanged for the
-quiet period (three quiet periods while every sink is still empty: an engine may take a moment before
-its first write).
+once it has written everything; and an engine still computing uses CPU. Done = every source read in
+full, then the sinks unchanged for the quiet period (three quiet periods while every sink is still empty:
+an engine may take a moment before its first write) while the engine's processes are idle — busy CPU
+holds the decision back, up to ``BUSY_LIMIT_S`` (or five quiet periods) after the sinks last moved, so an
+engine that spins while idle is still called done.
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
+
+BUSY_LIMIT_S = 10.0
 
 
 @dataclass
@@ -42,7 +46,8 @@ class DoneWatcher:
 
     def __init__(self, expected: list[SourceExpectation], consumed: Callable[[str, int], int],
                  snapshot: Callable[[], Any], quiet_s: float, *, empty: Callable[[Any], bool] = lambda s: False,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+                 busy: Callable[[], bool] = lambda: False, clock: Callable[[], float] = time.monotonic) -> None:
+        self.busy = busy
         self.expected = expected
         self.consumed = consumed
         self.snapshot = snapshot
@@ -51,6 +56,7 @@ class DoneWatcher:
         self.clock = clock
         self._last: Any = object()
         self._since: float | None = None
+        self._busy_at: float | None = None
         self.read_all_at: float | None = None
 
     def _read(self) -> dict[str, tuple[int, int]]:
@@ -75,7 +81,10 @@ class DoneWatcher:
         if self.read_all_at is None:
             self.read_all_at = now
         quiet = self.quiet_s * (3 if self.empty(snap) else 1)
-        start = max(now if self._since is None else self._since, self.read_all_at)
+        since = now if self._since is None else self._since
+        if self.busy() and now - since < max(BUSY_LIMIT_S, 5 * self.quiet_s):
+            self._busy_at = now  # still computing: the quiet period starts once it is idle
+        start = max(since, self.read_all_at, self._busy_at or 0.0)
         if now - start >= quiet:
             return DoneState("done", read, snap)
         return DoneState("settling", read, snap)

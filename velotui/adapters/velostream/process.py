@@ -81,6 +81,37 @@ class EngineProcess:
         _LIVE.discard(self)
 
 
+class GroupCpu:
+    """The CPU the engine's process group uses: ``busy()`` is True while it uses more than ``threshold`` of
+    a core since the last call (an engine still computing its output, whatever its sinks show)."""
+
+    def __init__(self, pgid: int, threshold: float = 0.2) -> None:
+        self.pgid = pgid
+        self.threshold = threshold
+        self._procs: dict[int, psutil.Process] = {}
+        self._last: tuple[float, float] | None = None
+
+    def _total(self) -> float:
+        total = 0.0
+        for pid in psutil.pids():
+            try:
+                if os.getpgid(pid) != self.pgid:
+                    continue
+                p = self._procs.get(pid) or self._procs.setdefault(pid, psutil.Process(pid))
+                t = p.cpu_times()
+                total += t.user + t.system
+            except (ProcessLookupError, psutil.Error, OSError):
+                continue
+        return total
+
+    def busy(self) -> bool:
+        now, total = time.monotonic(), self._total()
+        last, self._last = self._last, (now, total)
+        if last is None or now <= last[0]:
+            return False
+        return (total - last[1]) / (now - last[0]) > self.threshold
+
+
 def group_members(pgid: int) -> list[int]:
     out = []
     for p in psutil.process_iter(["pid", "status"]):

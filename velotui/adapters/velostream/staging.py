@@ -139,12 +139,34 @@ class _Stager:
                 self._config(st, src.name, changes, path=staged)
         for sink in st.sinks:
             self._sink(st, sink, changes)
+        self._other_files(st, changes)
         for key in DLQ_KEYS:
             if key in st.properties and self.dlq_topic is not None:
                 topic = self.dlq_topic(st.name, st.properties[key])
                 changes[key] = topic
                 self.staged.dlq_topics[st.name] = topic
         return changes
+
+    def _other_files(self, st: Statement, changes: dict[str, str]) -> None:
+        """Files named in WITH by owners that are neither a FROM/JOIN source nor a sink (a table read by a
+        subquery): their config files and data files are staged too."""
+        from velotui.spec.config import config_get, load_config_file
+
+        for key, value in st.properties.items():
+            if key in changes:
+                continue
+            owner, _, rest = key.rpartition(".")
+            if key.endswith(".config_file"):
+                owner = key[: -len(".config_file")]
+                cfg = load_config_file(self.base / value)
+                path = config_get(cfg, "path") or config_get(cfg, "file.path")
+                staged = self._copy(str(path), "data", owner) if path else None
+                self._config(st, owner, changes, path=staged)
+                if staged is not None and f"{owner}.path" not in st.properties:
+                    changes[f"{owner}.path"] = staged
+            elif key.endswith((".path", ".file.path")) and f"{owner.removesuffix('.file')}.type" in st.properties \
+                    and "sink" not in str(st.properties[f"{owner.removesuffix('.file')}.type"]).lower():
+                changes[key] = self._copy(value, "data", owner.removesuffix(".file"))
 
     def _sink(self, st: Statement, sink: SinkRef, changes: dict[str, str]) -> None:
         if sink.kind == "kafka":
@@ -278,16 +300,23 @@ def _dlq_of(cfg: dict[str, Any]) -> str | None:
 
 
 def _check_staged(staged: StagedApp, run_topics: set[str]) -> None:
-    """Parse the staged SQL as the engine will read it: every Kafka topic must be one of the run's."""
+    """Parse the staged SQL as the engine will read it: every Kafka topic must be one of the run's, and
+    every file it reads (config files, data of file sources) must be in the run folder."""
     from velotui.sql import load_app
 
     app = load_app(staged.sql_file)
     wrong: list[str] = []
     for st in app.statements:
+        for key, value in st.properties.items():
+            owner = key.rsplit(".", 1)[0].removesuffix(".file")
+            reads = key.endswith(".config_file") or (key.endswith(".path") and "sink" not in str(
+                st.properties.get(f"{owner}.type", "")).lower())
+            if reads and not (staged.folder / value).resolve().is_relative_to(staged.folder.resolve()):
+                wrong.append(f"{st.name}: {key} -> {value} (outside the run folder)")
         refs: list[SourceRef | SinkRef] = [*st.sources, *st.sinks]
         for r in refs:
             if r.kind == "kafka" and r.topic and r.topic not in run_topics:
                 wrong.append(f"{st.name}: {r.name} -> {r.topic}")
     if wrong:
-        raise VelotuiError("the staged app still names topics outside this run: " + "; ".join(wrong),
+        raise VelotuiError("the staged app still names topics or files outside this run: " + "; ".join(wrong),
                            file=staged.sql_file, hint="this is a velotui bug; please report it with the SQL file")
