@@ -62,7 +62,7 @@ def _run_options(args: argparse.Namespace, argv: list[str]) -> Any:
 
 def engine_options_of(args: argparse.Namespace) -> dict[str, Any]:
     """--engine, --compare and the velostream options, checked (the TUI takes the same)."""
-    from velotui.core.run import engine_options
+    from velotui.core.engines import engine_options
 
     return engine_options(engine=getattr(args, "engine", None), compare=getattr(args, "compare", None),
                           velostream_bin=getattr(args, "velostream_bin", None),

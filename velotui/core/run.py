@@ -23,6 +23,7 @@ import psutil
 from velotui.bus.serde import registry_conf
 from velotui.core import events as ev
 from velotui.core.discovery import AppFiles, discover
+from velotui.core.engines import ArtifactFolders, EngineChoice
 from velotui.core.inputs import InputBuilder, PreparedInput
 from velotui.errors import InfraError, RunCancelled, RunTimeout, SpecError, VelotuiError
 from velotui.records import Message
@@ -59,34 +60,6 @@ class RunOptions:
     engine_settings: Any = None  # velotui.adapters.settings.EngineSettings (default: the config file's)
 
 
-def engine_options(*, engine: str | None = None, compare: str | None = None, velostream_bin: str | None = None,
-                   quiet_period: float | None = None, close_windows: str | None = None,
-                   artifacts: str | None = None) -> dict[str, Any]:
-    """The RunOptions fields of --engine, --compare A,B, --velostream-bin, --quiet-period, --close-windows
-    on|off and --artifacts, checked (a SpecError, exit 2, names the option and what it takes)."""
-    from velotui.adapters import engine_names
-
-    known = engine_names()
-    if engine is not None and engine not in known:
-        raise SpecError(f"--engine {engine}: unknown engine", hint="engines: " + ", ".join(known))
-    names = None
-    if compare:
-        names = [n.strip() for n in compare.split(",") if n.strip()]
-        if len(names) != 2 or names[0] == names[1]:
-            raise SpecError(f"--compare {compare}: name two different engines",
-                            hint="e.g. --compare embedded,velostream")
-        for n in names:
-            if n not in known:
-                raise SpecError(f"--compare {compare}: unknown engine {n!r}", hint="engines: " + ", ".join(known))
-    if quiet_period is not None and not quiet_period >= 0:
-        raise SpecError(f"--quiet-period {quiet_period}: must be a number of seconds >= 0")
-    if close_windows not in (None, "on", "off"):
-        raise SpecError(f"--close-windows {close_windows}: on or off")
-    return {"engine": engine, "compare": names, "velostream_bin": velostream_bin, "quiet_period_s": quiet_period,
-            "close_windows": None if close_windows is None else close_windows == "on",
-            "artifacts": Path(artifacts) if artifacts else None}
-
-
 LINEAGE_MAX_INPUTS = 20_000  # the engine records which inputs made each output (for explain) up to this size
 
 
@@ -118,8 +91,8 @@ class SuiteRun:
         self._cluster: Any = None
         self._cluster_stack: Any = None  # where a broker started for an engine that needs Kafka is kept
         self._bus_seq = 0
-        self.engine_settings = self._engine_settings()
-        self._artifacts_root: Path | None = None
+        self.engines = EngineChoice(self.options)
+        self.artifacts = ArtifactFolders(self.run_id, self.engines.settings.velostream.artifacts)
         self.query_records: dict[tuple[str, str], QueryRecord] = {}  # what explain needs, per (app, query)
 
     # -- public ---------------------------------------------------------------------------------
@@ -193,15 +166,15 @@ class SuiteRun:
         with ExitStack() as stack:
             self._cluster_stack = stack
             try:
-                self._check_engines()
+                self.engines.check()
                 mode = self.options.kafka or "embedded"
-                if mode != "embedded" or self._run_needs_kafka():
+                if mode != "embedded" or self.engines.needs_kafka():
                     self._open_cluster(mode)
                 yield
             finally:
                 self._cluster = None
                 self._cluster_stack = None
-        self._clean_artifacts()
+        self.artifacts.clean()
 
     def _open_cluster(self, mode: str) -> None:
         from velotui.infra import open_cluster
@@ -222,78 +195,12 @@ class SuiteRun:
         return self._cluster
 
     # -- engines --------------------------------------------------------------------------------
-    def _engine_settings(self) -> Any:
-        from velotui.adapters.settings import load_engine_settings
-
-        settings = self.options.engine_settings or load_engine_settings()
-        vs = settings.velostream
-        if self.options.velostream_bin:
-            vs.bin = self.options.velostream_bin
-        if self.options.quiet_period_s is not None:
-            vs.quiet_period_s = self.options.quiet_period_s
-        if self.options.close_windows is not None:
-            vs.close_windows = self.options.close_windows
-        if self.options.artifacts is not None:
-            vs.artifacts = Path(self.options.artifacts)
-        return settings
-
     def engines_for(self, spec: Any) -> list[str]:
-        """The engine(s) a query runs on: --compare's two, else --engine, the spec's, the config's, embedded."""
-        if self.options.compare:
-            return list(self.options.compare)
-        return [self.options.engine or getattr(spec, "engine", None) or self.engine_settings.name or "embedded"]
+        """The engine(s) a query of ``spec`` runs on (velotui.core.engines)."""
+        return self.engines.for_spec(spec)
 
     def adapter(self, name: str) -> Any:
-        from velotui.adapters import get_adapter
-
-        return get_adapter(name, self.engine_settings)
-
-    def _check_engines(self) -> None:
-        """An engine the command line or the config file names must be usable before anything starts."""
-        names = self.options.compare or [self.options.engine or self.engine_settings.name or "embedded"]
-        for name in names:
-            state = self.adapter(name).check()
-            if not state.get("ok"):
-                raise InfraError(f"--engine {name}: {state.get('error') or 'not usable here'}",
-                                 hint=state.get("hint") or None)
-
-    def _run_needs_kafka(self) -> bool:
-        names = self.options.compare or [self.options.engine or self.engine_settings.name or "embedded"]
-        return any(self.adapter(n).needs_kafka for n in names)
-
-    def query_folder(self, app: str, query: str, engine: str) -> Path:
-        """A fresh folder for one query's engine artifacts (staged app, engine log)."""
-        from velotui.adapters.velostream.staging import safe_name
-
-        if self._artifacts_root is None:
-            given = self.engine_settings.velostream.artifacts
-            self._artifacts_root = (Path(given) if given else Path(tempfile.gettempdir()) / "velotui-runs") \
-                / f"run-{self.run_id}"
-        self._bus_seq += 1
-        folder = self._artifacts_root / safe_name(app) / f"{safe_name(query)}-{engine}-{self._bus_seq}"
-        folder.mkdir(parents=True, exist_ok=True)
-        return folder
-
-    def keep_artifacts(self, folder: Path | None, passed: bool) -> bool:
-        """Keep a query's folder when it did not pass, or always with --artifacts; True when kept."""
-        import shutil
-
-        if folder is None:
-            return False
-        if passed and self.engine_settings.velostream.artifacts is None:
-            shutil.rmtree(folder, ignore_errors=True)
-            return False
-        return True
-
-    def _clean_artifacts(self) -> None:
-        root = self._artifacts_root
-        if root is None or self.engine_settings.velostream.artifacts is not None:
-            return
-        for d in sorted(root.rglob("*"), key=lambda p: len(p.parts), reverse=True):
-            if d.is_dir() and not any(d.iterdir()):
-                d.rmdir()
-        if root.is_dir() and not any(root.iterdir()):
-            root.rmdir()
+        return self.engines.adapter(name)
 
     def _new_bus(self, topic_naming: Any = None, *, kafka: bool = True) -> Any:
         if self._cluster is None or not kafka:
@@ -492,7 +399,7 @@ class _AppRunner:
                            kafka=adapter.needs_kafka or not (compare and engine == "embedded"))
         app_name = loaded.name
         tmp = tempfile.TemporaryDirectory(prefix="velotui_")
-        work_dir = run.query_folder(app_name, query.name, engine) if adapter.needs_kafka and engine != "external" \
+        work_dir = run.artifacts.new(app_name, query.name, engine) if adapter.needs_kafka and engine != "external" \
             else None
         try:
             topic_names: dict[str, str] = {}
@@ -646,12 +553,12 @@ class _AppRunner:
                 from velotui.compare import divergence_flags
 
                 report.flags = [f"{f.id}: {f.summary}" for f in divergence_flags(loaded.app, statement.name)]
-            if run.keep_artifacts(work_dir, passed=not failed):
+            if run.artifacts.keep(work_dir, passed=not failed):
                 report.engine_log = str(engine_run.log_file) if engine_run.log_file else str(work_dir)
             work_dir = None
             return _Outcome(report=report, captured=captured)
         except VelotuiError as e:
-            if work_dir is not None and run.keep_artifacts(work_dir, passed=False) and e.hint is None:
+            if work_dir is not None and run.artifacts.keep(work_dir, passed=False) and e.hint is None:
                 e.hint = f"the engine's files: {work_dir}"
             raise
         finally:

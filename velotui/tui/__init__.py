@@ -10,7 +10,7 @@ def run_tui(args: Any) -> int:
 
     kafka = getattr(args, "kafka", None) or ("testcontainers" if getattr(args, "use_testcontainers", False)
                                              else "embedded")
-    from velotui.core.run import engine_options
+    from velotui.core.engines import engine_options
 
     app = VelotuiApp(args.path, theme_name=getattr(args, "theme", None), watch=getattr(args, "watch", False),
                      kafka=kafka, seed=getattr(args, "seed", None), now_ms=getattr(args, "now", None),
