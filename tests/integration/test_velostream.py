@@ -262,18 +262,32 @@ def test_health_shows_the_binary_and_its_version() -> None:
 
 
 # -- the stand-in follows the contract -------------------------------------------------------------------------
-def _topic_app(kafka: KafkaCluster, tmp_path: Path, name: str, sink_config: str = "", source_config: str = "",
-               records: int = 5) -> tuple[Path, str, str]:
-    """An app over two fresh topics with ``records`` inputs published; returns (sql, source topic, sink topic)."""
+@pytest.fixture
+def topic_app(kafka: KafkaCluster, tmp_path: Path) -> Any:
+    """A factory of apps over fresh topics; the topics are deleted when the test ends."""
     from velotui.bus.kafka import KafkaBus
+
+    buses: list[KafkaBus] = []
+
+    def make(name: str, sink_config: str = "", source_config: str = "", records: int = 5) -> tuple[Path, str, str]:
+        bus = KafkaBus(kafka, run_id=f"si{name}")
+        buses.append(bus)
+        return _topic_app(bus, kafka, tmp_path, name, sink_config, source_config, records)
+
+    yield make
+    for bus in buses:
+        bus.close()
+
+
+def _topic_app(bus: Any, kafka: KafkaCluster, tmp_path: Path, name: str, sink_config: str, source_config: str,
+               records: int) -> tuple[Path, str, str]:
+    """An app over two fresh topics with ``records`` inputs published; returns (sql, source topic, sink topic)."""
     from velotui.records import Message
 
-    bus = KafkaBus(kafka, run_id=f"si{name}")
     src, out = bus.topic_name("src"), bus.topic_name("out")
     bus.create_topic(src)
     bus.create_topic(out)
     bus.publish(src, [Message(value={"i": i}, timestamp=NOW + i) for i in range(records)])
-    bus._created.clear()  # the test owns them now (deleted by the broker at session end)
     (tmp_path / "sink.yaml").write_text(sink_config or f"bootstrap.servers: {kafka.bootstrap}\n")
     (tmp_path / "source.yaml").write_text(source_config or "value.format: json\n")
     sql = tmp_path / "app.sql"
@@ -324,10 +338,10 @@ def test_standin_refuses_an_app_without_the_header(tmp_path: Path) -> None:
 
 
 def test_standin_suffixes_the_group_commits_at_shutdown_and_waits_on_sigint(kafka: KafkaCluster,
-                                                                              tmp_path: Path) -> None:
+                                                                              topic_app: Any) -> None:
     from confluent_kafka import ConsumerGroupTopicPartitions
 
-    sql, src, _ = _topic_app(kafka, tmp_path, "grp", source_config="consumer:\n  group: ignored-group\n")
+    sql, src, _ = topic_app("grp", source_config="consumer:\n  group: ignored-group\n")
     proc = _standin(sql, kafka, "g7", VELO_SQL_STANDIN_SHUTDOWN_S="1")
     try:
         _wait_for_line(proc, "Read 5 records from reader: source_0_src")
@@ -346,8 +360,8 @@ def test_standin_suffixes_the_group_commits_at_shutdown_and_waits_on_sigint(kafk
 
 
 @pytest.mark.slow
-def test_standin_waits_30_s_after_sigint_by_default(kafka: KafkaCluster, tmp_path: Path) -> None:
-    sql, _, _ = _topic_app(kafka, tmp_path, "wait")
+def test_standin_waits_30_s_after_sigint_by_default(kafka: KafkaCluster, tmp_path: Path, topic_app: Any) -> None:
+    sql, _, _ = topic_app("wait")
     env = {k: v for k, v in os.environ.items() if k != "VELO_SQL_STANDIN_SHUTDOWN_S"}
     proc = subprocess.Popen([str(STANDIN), "deploy-app", "--file", str(sql), "--brokers", kafka.bootstrap,
                              "--group-id", "gw"], cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
@@ -364,9 +378,8 @@ def test_standin_waits_30_s_after_sigint_by_default(kafka: KafkaCluster, tmp_pat
         _stop(proc)
 
 
-def test_standin_does_not_expand_variables_for_its_producer(kafka: KafkaCluster, tmp_path: Path) -> None:
-    sql, _, out = _topic_app(kafka, tmp_path, "var",
-                             sink_config=f"bootstrap.servers: ${{VELOTUI_TEST_UNSET_VAR:{kafka.bootstrap}}}\n")
+def test_standin_does_not_expand_variables_for_its_producer(kafka: KafkaCluster, topic_app: Any) -> None:
+    sql, _, out = topic_app("var", sink_config=f"bootstrap.servers: ${{VELOTUI_TEST_UNSET_VAR:{kafka.bootstrap}}}\n")
     proc = _standin(sql, kafka, "gv")
     try:
         lines = _wait_for_line(proc, "Read 5 records")
@@ -380,10 +393,10 @@ def test_standin_does_not_expand_variables_for_its_producer(kafka: KafkaCluster,
     c.close()
 
 
-def test_standin_is_slow_with_low_latency(kafka: KafkaCluster, tmp_path: Path) -> None:
+def test_standin_is_slow_with_low_latency(kafka: KafkaCluster, topic_app: Any) -> None:
     from confluent_kafka import Consumer, TopicPartition
 
-    sql, _, out = _topic_app(kafka, tmp_path, "slow", source_config="performance_profile: low_latency\n", records=18)
+    sql, _, out = topic_app("slow", source_config="performance_profile: low_latency\n", records=18)
     proc = _standin(sql, kafka, "gs")
     c = Consumer(kafka.config(**{"group.id": "probe"}))
     try:
