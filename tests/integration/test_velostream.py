@@ -448,7 +448,7 @@ async def test_tui_compare_run_and_view(kafka: KafkaCluster, tmp_path: Path) -> 
         labels = [str(n.label) for n in app.query_one(ResultsTree).root.children[0].children]
         assert any("filter_output [velostream]" in x for x in labels) and any(x.endswith("filter_output") or
                                                                               "filter_output " in x for x in labels)
-        await pilot.press("c")
+        await pilot.press("C")
         await pilot.pause()
         assert isinstance(app.screen, CompareScreen)
         row = [str(c) for c in app.screen.query_one("#compare-table").get_row_at(0)]

@@ -1,4 +1,4 @@
-"""The Compare view (`c`) with Textual's Pilot: verdicts, counts and the first differing records."""
+"""The Compare view (`C`) with Textual's Pilot: verdicts, counts and the first differing records."""
 
 from __future__ import annotations
 
@@ -33,11 +33,11 @@ def _report() -> RunReport:
 async def test_compare_view_lists_each_query_and_shows_the_difference() -> None:
     app = VelotuiApp(FIXTURE, config=TuiConfig(), seed=5, now_ms=1_700_000_000_000)
     async with app.run_test(size=(120, 40)) as pilot:
-        await pilot.press("c")  # nothing compared yet: a warning, no screen
+        await pilot.press("C")  # nothing compared yet: a warning, no screen
         await pilot.pause()
         assert not isinstance(app.screen, CompareScreen)
         app.report = _report()
-        await pilot.press("c")
+        await pilot.press("C")
         await pilot.pause()
         screen = app.screen
         assert isinstance(screen, CompareScreen)

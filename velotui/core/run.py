@@ -58,6 +58,7 @@ class RunOptions:
     close_windows: bool | None = None  # --close-windows on|off (D18; default on)
     artifacts: Path | None = None  # --artifacts DIR: keep every engine's staged folder and log here
     engine_settings: Any = None  # velotui.adapters.settings.EngineSettings (default: the config file's)
+    update_golden: bool = False  # write each query's captured output to its golden file (velotui.golden)
 
 
 LINEAGE_MAX_INPUTS = 20_000  # the engine records which inputs made each output (for explain) up to this size
@@ -268,6 +269,8 @@ class QueryRecord:
     lineage: list[list[int]] | None
     results: list[Any]
     dead_letters: list[Any] = field(default_factory=list)
+    seed: int = 0  # the seed and frozen "now" the app's inputs were generated with (golden files record them)
+    now_ms: int = 0
 
 
 class _AppRunner:
@@ -277,9 +280,23 @@ class _AppRunner:
         self.run = run
         self.loaded = loaded
         self.spec = loaded.spec
-        # CLI --seed wins, then the spec's own seed, then the run's
-        self.seed = run.options.seed if run.options.seed is not None else (
+        # CLI --seed wins, then the spec's own seed, then the run's. An app with golden files is a recorded
+        # test case: its inputs come from the seed and "now" the files were recorded with (so a reproduce line
+        # or another --seed replays the same case); --update-golden records anew (CLI, spec, recorded, run).
+        from velotui.core import golden
+
+        pins = golden.app_pins(loaded, [q.name for q in self.spec.queries])
+        seed = run.options.seed if run.options.seed is not None else (
             self.spec.seed if self.spec.seed is not None else run.seed)
+        now_ms = run.options.now_ms if run.options.now_ms is not None else run.now_ms
+        if run.options.update_golden:
+            if run.options.seed is None and self.spec.seed is None and pins.seed is not None:
+                seed = pins.seed
+            if run.options.now_ms is None and pins.now_ms is not None:
+                now_ms = pins.now_ms
+        elif pins.seed is not None and pins.now_ms is not None:
+            seed, now_ms = pins.seed, pins.now_ms
+        self.seed, self.now_ms = seed, now_ms
         self.outputs: dict[str, list[Message]] = {}
         self.inputs_seen: dict[str, list[dict]] = {}
         self.sink_topics: dict[str, list[str]] = {}
@@ -357,7 +374,7 @@ class _AppRunner:
         loaded, run = self.loaded, self.run
         statement = loaded.statement_for(query.name)
         engines = run.engines_for(self.spec)
-        builder = InputBuilder(loaded, seed=self.seed, now_ms=run.now_ms, records_override=run.options.records,
+        builder = InputBuilder(loaded, seed=self.seed, now_ms=self.now_ms, records_override=run.options.records,
                                previous_outputs=self.outputs)
         prepared: list[PreparedInput] = builder.prepare(query, statement)
         source_schemas = _inject_faults(prepared, self.spec.fault_injection, self.seed)
@@ -457,7 +474,7 @@ class _AppRunner:
             job = EngineJob(
                 app=loaded.app, sql_path=loaded.sql_path, statement=statement.name, bus=bus, cluster=run._cluster,
                 topic_names=topic_names, file_paths=file_paths, published=published,
-                properties=dict(self.spec.config or {}), now_ms=run.now_ms, timeout_s=timeout_s,
+                properties=dict(self.spec.config or {}), now_ms=self.now_ms, timeout_s=timeout_s,
                 run_id=getattr(bus, "run_id", run.run_id), app_name=app_name, query_name=query.name,
                 work_dir=work_dir, wants_metrics=_checks_metrics(query), should_stop=lambda: run.cancelled,
                 log=lambda level, message, extra=None: run._emit(ev.Log(level, message, app=app_name,
@@ -511,7 +528,7 @@ class _AppRunner:
                 sink_files=sink_files,
                 table_state=_table_state(captured) if statement.kind == "table" else None,
                 # the run's clock: frozen "now" plus the time elapsed since the run started
-                now_ms=run.now_ms + (_now_ms() - run.wall_start_ms),
+                now_ms=self.now_ms + (_now_ms() - run.wall_start_ms),
                 strict=run.options.strict,
             )
             results = []
@@ -536,12 +553,21 @@ class _AppRunner:
                 res = evaluate(expected_output, ctx)
                 results.append(res)
                 run._emit(ev.AssertionEvaluated(app_name, label, res))
+            from velotui.core import golden
+
+            # the golden file is written from the first engine's output; every engine is compared with it
+            golden_result = golden.check(golden.target_for(loaded, query.name), captured, seed=self.seed,
+                                         now_ms=self.now_ms, update=run.options.update_golden and primary)
+            if golden_result is not None:
+                results.append(golden_result)
+                run._emit(ev.AssertionEvaluated(app_name, label, golden_result))
             record = QueryRecord(
                 loaded=loaded, query=query, statement=statement,
                 inputs={p.source: p.records for p in prepared},
                 input_times={p.source: [m.timestamp for m in p.messages] for p in prepared},
                 outputs=captured, lineage=st_result.lineage if st_result else None, results=results,
-                dead_letters=list(st_result.dead_letters) if st_result else [])
+                dead_letters=list(st_result.dead_letters) if st_result else [], seed=self.seed,
+                now_ms=self.now_ms)
             if primary:
                 run.query_records[(app_name, query.name)] = record
             failed = any(r.status in ("failed", "error") for r in results)

@@ -49,8 +49,15 @@ def _print_failed_assertions(q: Any, console: Console, tag: str = "") -> None:
         if a.expected is not None or a.actual is not None:  # an assertion that could not run has neither
             console.print(f"    expected: {escape(_short(a.expected))}")
             console.print(f"    actual:   {escape(_short(a.actual))}")
-        for s in a.samples[:5]:
-            console.print(f"      {escape(_short(s))}", style="dim")
+        if getattr(a, "diff", None) is not None:  # a golden comparison: the row-level diff
+            if a.diff.note:
+                console.print(f"    [yellow]note:[/] {escape(a.diff.note)}")
+            for line in a.diff.text_lines():
+                colour = {"+": "green", "-": "red"}.get(line[:1], "yellow")
+                console.print(f"    [{colour}]{escape(line)}[/]")
+        else:
+            for s in a.samples[:5]:
+                console.print(f"      {escape(_short(s))}", style="dim")
 
 
 def difference_lines(c: Any) -> list[str]:
@@ -177,8 +184,8 @@ def report_dict(report: RunReport) -> dict[str, Any]:
     }
 
 
-def _assertions(q: Any) -> list[dict[str, Any]]:
-    return [{
+def _assertion_dict(x: Any) -> dict[str, Any]:
+    out = {
         "type": x.type,
         "description": x.description,
         "status": x.status,
@@ -188,7 +195,14 @@ def _assertions(q: Any) -> list[dict[str, Any]]:
         "samples": x.samples,
         "file": x.file,
         "line": x.line,
-    } for x in q.assertions]
+    }
+    if getattr(x, "diff", None) is not None:  # golden comparisons: the row-level diff
+        out["diff"] = x.diff.to_dict()
+    return out
+
+
+def _assertions(q: Any) -> list[dict[str, Any]]:
+    return [_assertion_dict(x) for x in q.assertions]
 
 
 def _engine_dict(q: Any) -> dict[str, Any]:
@@ -278,7 +292,11 @@ def junit_tree(report: RunReport) -> ET.Element:
                     if a.expected is not None or a.actual is not None:
                         lines.append(f"  expected: {_short(a.expected, 500)}")
                         lines.append(f"  actual:   {_short(a.actual, 500)}")
-                    lines += [f"  record: {_short(s, 500)}" for s in a.samples[:5]]
+                    if getattr(a, "diff", None) is not None:
+                        lines += [f"  note: {a.diff.note}"] if a.diff.note else []
+                        lines += [f"  {line}" for line in a.diff.text_lines(limit=50)]
+                    else:
+                        lines += [f"  record: {_short(s, 500)}" for s in a.samples[:5]]
                 for run, tag in runs:
                     if run.engine_error:
                         lines.append(f"{tag}{run.engine}'s first error: {run.engine_error}")

@@ -1,4 +1,4 @@
-"""Compare view (``c``): for a ``--compare A,B`` run, every query's verdict — same, differs explained by a
+"""Compare view (``C``): for a ``--compare A,B`` run, every query's verdict — same, differs explained by a
 divergence flag, differs unexplained — and, for the highlighted query, its first differing records."""
 
 from __future__ import annotations
