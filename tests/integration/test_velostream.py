@@ -57,7 +57,15 @@ def _nothing_left_running(artifacts: Path) -> None:
 
 
 def _run_topics(kafka: KafkaCluster, run_id: str) -> set[str]:
-    return {t for t in AdminClient(kafka.config()).list_topics(timeout=10).topics if t.startswith(f"test_{run_id}")}
+    """The run's topics still listed by the broker; a topic just deleted may be listed a moment longer (the
+    broker's metadata follows the deletion), so this waits, bounded, for the list to empty."""
+    admin = AdminClient(kafka.config())
+    deadline = time.monotonic() + 10
+    while True:
+        left = {t for t in admin.list_topics(timeout=10).topics if t.startswith(f"test_{run_id}")}
+        if not left or time.monotonic() > deadline:
+            return left
+        time.sleep(0.2)
 
 
 def _summary(report: Any) -> dict[str, tuple[str, int, int]]:
