@@ -41,13 +41,9 @@ def divergence_flags(app: App, statement: str) -> list[DivergenceFlag]:
 
 
 def _reference_flags(app: App, statement: Any) -> list[DivergenceFlag]:
-    """The reference-dialect table's flags for one statement (an empty list until that table exists)."""
+    """The reference table's flags of one statement (``velotui.sql.reference.flags``, when it is there)."""
     try:
-        from velotui.sql import reference  # type: ignore[attr-defined]
-    except ImportError:
+        from velotui.sql.reference import flags  # type: ignore[attr-defined]
+    except ImportError:  # the table is not in this checkout yet: only D18 is known here
         return []
-    found = getattr(reference, "statement_flags", None)
-    if found is None:
-        return []
-    return [DivergenceFlag(str(getattr(f, "id", f)), str(getattr(f, "summary", getattr(f, "message", ""))))
-            for f in found(app, statement)]
+    return [DivergenceFlag(str(f.id), str(f.text)) for f in flags(statement, app.path)]
