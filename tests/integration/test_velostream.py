@@ -171,6 +171,17 @@ def test_a_timeout_stops_the_whole_group(kafka: KafkaCluster, tmp_path: Path, mo
     _nothing_left_running(tmp_path / "artifacts")
 
 
+def test_a_log_level_that_hides_the_reads_is_named_on_the_timeout(kafka: KafkaCluster, tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("RUST_LOG", "warn")  # the user's: the engine then never says what it read
+    report, _, _ = _run(ROOT / "demo" / "tier1_basic" / "02_projection.sql", kafka, tmp_path, engine="velostream",
+                        timeout_s=5)
+    q = report.apps[0].queries[0]
+    assert q.timed_out and "read 0 of 150" in q.error
+    assert "logged no 'Read N records from reader' line" in q.error and "RUST_LOG='warn'" in q.error
+    _nothing_left_running(tmp_path / "artifacts")
+
+
 def test_an_engine_that_exits_shows_its_first_error(kafka: KafkaCluster, tmp_path: Path,
                                                     monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("VELO_SQL_STANDIN_FAULT", "exit")

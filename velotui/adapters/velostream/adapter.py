@@ -78,8 +78,7 @@ class VelostreamAdapter:
             port = free_port()
             argv += [a.format(port=port) for a in shlex.split(self.settings.metrics_args)]
         argv += shlex.split(self.settings.extra_args)
-        env = dict(os.environ)
-        env.setdefault("RUST_LOG", self.settings.rust_log)
+        env = {**os.environ, "RUST_LOG": job_env_rust_log(self.settings)}
         (staged.folder / "command.txt").write_text(
             shlex.join(argv) + "\n" + "".join(f"# {n}\n" for n in [*staged.notes, *notes]))
         log_path = staged.folder / "engine.log"
@@ -151,9 +150,18 @@ class VelostreamAdapter:
                 return state
             if deadline is not None and time.monotonic() > deadline:
                 what = ("the sinks were still changing" if state.phase == "settling" else state.describe())
-                raise RunTimeout(f"velo-sql was not done within {job.timeout_s:g} s: {what}" + _why(log),
-                                 hint=f"its log: {log_path}; raise the query's timeout_ms or --timeout")
+                hint = f"its log: {log_path}; raise the query's timeout_ms or --timeout"
+                if state.phase == "reading" and not log.consumed:
+                    hint = (f"velo-sql logged no 'Read N records from reader' line, which it writes at INFO: "
+                            f"RUST_LOG={job_env_rust_log(self.settings)!r} may hide it (velotui sets RUST_LOG=info "
+                            f"unless RUST_LOG is set); {hint}")
+                raise RunTimeout(f"velo-sql was not done within {job.timeout_s:g} s: {what}" + _why(log), hint=hint)
             proc.wait(TICK_S)
+
+
+def job_env_rust_log(settings: VelostreamSettings) -> str:
+    """The RUST_LOG the engine runs with: the user's, else the setting (INFO shows the consumption lines)."""
+    return os.environ.get("RUST_LOG") or settings.rust_log
 
 
 def _why(log: EngineLog) -> str:
