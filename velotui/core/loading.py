@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from velotui.core.discovery import AppFiles, find_schema
-from velotui.errors import SpecError, SqlError, VelotuiError
+from velotui.errors import SpecError, VelotuiError
 
 
 @dataclass
@@ -23,8 +23,25 @@ class LoadedApp:
     app: Any  # velotui.sql.model.App
     spec: Any  # velotui.spec.TestSpec
     schemas: dict[str, Any] = field(default_factory=dict)  # name -> DataSchema
-    warnings: list[Any] = field(default_factory=list)
+    warnings: list[Any] = field(default_factory=list)  # velotui.errors.VelotuiWarning (``query`` set: its own)
     extra_schema_dirs: list[Path] = field(default_factory=list)
+    flags: dict[str, list[Any]] = field(default_factory=dict)  # statement → velotui.sql.reference.Flag
+
+    def app_warnings(self) -> list[Any]:
+        """Warnings about the app's files, not about one query."""
+        return [w for w in self.warnings if getattr(w, "query", None) is None]
+
+    def query_warnings(self, query: str) -> list[Any]:
+        return [w for w in self.warnings if getattr(w, "query", None) == query]
+
+    def query_flags(self, query: Any) -> list[Any]:
+        """The divergence flags of the statement a spec query tests, each marked accepted when the query's
+        ``accepted_divergences`` lists its id."""
+        from dataclasses import replace
+
+        accepted = set(getattr(query, "accepted_divergences", None) or [])
+        st = self.statement_for(query.name)
+        return [replace(f, accepted=f.id in accepted) for f in self.flags.get(st.name, [])]
 
     @property
     def name(self) -> str:
@@ -64,8 +81,11 @@ class LoadedApp:
 
 def load_app_under_test(files: AppFiles, *, strict: bool = False, spec_override: Path | None = None,
                         extra_schema_dirs: list[Path] | None = None, root: Path | None = None,
-                        allow_outside: list[Path] | None = None) -> LoadedApp:
-    """Load SQL, spec and every schema an input needs; raise one VelotuiError listing what is wrong."""
+                        allow_outside: list[Path] | None = None, dialect: str | None = None) -> LoadedApp:
+    """Load SQL, spec and every schema an input needs; raise one VelotuiError listing what is wrong.
+
+    ``dialect`` (the CLI's --dialect): ``reference`` refuses what the Velostream engine refuses, ``extended``
+    accepts velotui's extensions; None: each statement's ``'sql.dialect'`` (or the spec's ``config:``)."""
     from velotui.spec import load_data_schema, load_test_spec
     from velotui.sql import load_app, validate
 
@@ -78,26 +98,31 @@ def load_app_under_test(files: AppFiles, *, strict: bool = False, spec_override:
                         "(velotui init can draft one)")
     spec = load_test_spec(files.spec_path, strict=strict)
     app = load_app(files.sql_path)
-    problems = validate(app) or []
-    if problems:
-        raise problems[0] if len(problems) == 1 else SqlProblems(problems)
-    from velotui.sql.validate import property_problems, property_warnings
+    from velotui.sql.reference import flags as divergence_flags
+    from velotui.sql.reference import refusals
 
-    near = property_problems(app)  # WITH keys one typo away from a known one
-    if strict and near:  # --strict: what would be a warning is an error
-        line, message = near[0]
-        raise SqlError(message, file=app.path, line=line, hint="fix the key, or run without --strict")
-    near_misses = property_warnings(app, near)
+    overrides = {str(k): str(v) for k, v in (spec.config or {}).items()}
+    problems = [*(validate(app) or []), *refusals(app, dialect=dialect, overrides=overrides)]
+    if problems:
+        problems.sort(key=lambda e: (e.line or 0, e.column or 0))
+        raise problems[0] if len(problems) == 1 else SqlProblems(problems)
+    from velotui.errors import VelotuiWarning
+    from velotui.sql.validate import property_problems
+
+    near_misses = [VelotuiWarning(message, file=app.path, line=line) for line, message in property_problems(app)]
     loaded = LoadedApp(files=files, app=app, spec=spec, warnings=list(getattr(spec, "warnings", []) or [])
                        + near_misses,
                        extra_schema_dirs=list(extra_schema_dirs or []))
+    loaded.flags = {st.name: divergence_flags(st, app.path) for st in app.statements}
     statement_names = {s.name for s in app.statements}
     for query in spec.queries:
-        loaded.statement_for(query.name)
+        st = loaded.statement_for(query.name)
         if query.name not in statement_names and len(app.statements) == 1:
-            loaded.warnings.append(
-                f"{files.spec_path}:{getattr(query, 'line', '?')}: query {query.name!r} names no statement; "
-                f"using the app's only statement {app.statements[0].name!r}")
+            loaded.warnings.append(VelotuiWarning(
+                f"query {query.name!r} names no statement; using the app's only statement {st.name!r}",
+                file=files.spec_path, line=getattr(query, "line", None), column=getattr(query, "column", None),
+                query=query.name))
+        _check_query_against_app(loaded, query, st)
         for inp in query.inputs:
             if getattr(inp, "from_previous", None) or getattr(inp, "data_file", None):
                 continue
@@ -135,7 +160,46 @@ def load_app_under_test(files: AppFiles, *, strict: bool = False, spec_override:
     from velotui.core.paths import PathGuard, check_app_paths, suite_root
 
     check_app_paths(loaded, PathGuard(suite_root(root or files.sql_path.parent, files), allow_outside))
+    if strict and loaded.app_warnings():  # --strict: every warning about the app's files is an error
+        from velotui.spec.validation import raise_all
+
+        raise_all([w.as_error() for w in loaded.app_warnings()])
     return loaded
+
+
+def _check_query_against_app(loaded: LoadedApp, query: Any, statement: Any) -> None:
+    """What a spec query names in the app must exist there: the sinks its ``outputs`` check, and the
+    divergences its ``accepted_divergences`` accept (an id the statement does not have is a warning)."""
+    import difflib
+
+    from velotui.errors import VelotuiWarning
+    from velotui.sql.reference import DIVERGENCES
+
+    file = loaded.spec_path
+    sinks = sorted({s.name for s in statement.sinks} | {s.topic for s in statement.sinks if s.topic})
+    for out in getattr(query, "outputs", None) or []:
+        if out.sink not in sinks:
+            close = difflib.get_close_matches(out.sink, sinks, n=1)
+            raise SpecError(f"query {query.name!r}: outputs names sink {out.sink!r}, which statement "
+                            f"{statement.name!r} does not have" + (f"; did you mean {close[0]!r}?" if close else ""),
+                            file=file, line=getattr(out, "line", None), column=getattr(out, "column", None),
+                            hint="sinks of this statement: " + ", ".join(sinks))
+    ids = [d.id for d in DIVERGENCES]
+    used = {f.id for f in loaded.flags.get(statement.name, [])}
+    for i, accepted in enumerate(getattr(query, "accepted_divergences", None) or []):
+        doc = getattr(loaded.spec, "doc", None)
+        where = doc.value_loc((*query.doc_path, "accepted_divergences", i)) if doc is not None else None
+        line, column = where or (query.line, query.column)
+        if accepted not in ids:
+            close = difflib.get_close_matches(str(accepted), ids, n=1)
+            raise SpecError(f"query {query.name!r}: accepted_divergences names {accepted!r}, which is no divergence"
+                            + (f"; did you mean {close[0]!r}?" if close else ""), file=file, line=line,
+                            column=column, hint="the ids are D1 … D19 (docs/SQL.md, Differences from the reference)")
+        if accepted not in used:
+            loaded.warnings.append(VelotuiWarning(
+                f"query {query.name!r} accepts divergence {accepted}, which statement {statement.name!r} does not "
+                f"use", file=file, line=line, column=column, query=query.name,
+                hint="remove it from accepted_divergences" + (f" (it uses: {', '.join(sorted(used))})" if used else "")))
 
 
 def _schema_names(dirs: list[Path]) -> list[str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
@@ -69,7 +70,8 @@ class AssertionSpec(LocatedModel):
     severity: Literal["error", "warning"] = "error"
     params: dict[str, Any] = Field(default_factory=dict, description="the assertion's own keys")
 
-    __accepts_any_keys__ = True
+    __accepts_any_keys__ = True  # its keys depend on its type: velotui.assertions checks them
+    __flattens__ = "params"  # keys written under `params:` are the assertion's own keys
 
     @model_validator(mode="before")
     @classmethod
@@ -120,10 +122,65 @@ class QueryTest(LocatedModel):
     capture_format: Literal["json", "avro", "protobuf"] = "json"
     capture_schema: str | None = None
     expected_output: str | list[dict[str, Any]] | ExpectedOutput | None = None
+    accepted_divergences: list[str] = Field(
+        default_factory=list, description="divergence ids (D1 … D19) this query knowingly depends on: still "
+        "shown, never an error under --strict")
 
     @property
     def all_assertions(self) -> list[AssertionSpec]:
-        return [*self.assertions, *self.metric_assertions]
+        """Every check of the query, from every list that holds checks (``check_lists``)."""
+        return [a for cl in self.check_lists() for a in cl.checks]
+
+    def check_lists(self) -> list[CheckList]:
+        """Every list of checks this query holds, found by walking the model (never a hand-kept list of
+        field names): a field holding assertions checks the query's captured output; a list of entries
+        with a ``sink`` holds checks of that sink; ``expected_output`` is one expected_output check."""
+        found: list[CheckList] = []
+        for name in type(self).model_fields:
+            value = getattr(self, name)
+            if name == "expected_output":
+                if value is not None:
+                    found.append(CheckList(name, None, [self._expected_output_check()]))
+            elif _holds_checks(value):
+                found.append(CheckList(name, None, list(value)))
+            elif isinstance(value, list) and value and all(isinstance(v, SpecModel) and "sink" in type(v).model_fields
+                                                           for v in value):
+                for i, entry in enumerate(value):
+                    for sub in type(entry).model_fields:
+                        inner = getattr(entry, sub)
+                        if _holds_checks(inner):
+                            found.append(CheckList(f"{name}[{i}].{sub}", entry.sink, list(inner), entry))
+        return found
+
+    def _expected_output_check(self) -> AssertionSpec:
+        """``expected_output`` as an ``expected_output`` assertion (FORMATS.md §2), located at the key."""
+        eo = self.expected_output
+        if isinstance(eo, str):
+            params: dict[str, Any] = {"file": eo}
+        elif isinstance(eo, list):
+            params = {"records": eo}
+        else:
+            assert isinstance(eo, ExpectedOutput)
+            params = eo.model_dump(exclude_none=True)
+        spec = AssertionSpec.model_validate({"type": "expected_output", "description": "expected_output", **params})
+        spec._file, spec._line, spec._column = self.file, self.line, self.column
+        spec._doc_path = (*self.doc_path, "expected_output")
+        return spec
+
+
+@dataclass
+class CheckList:
+    """One list of checks of a query: where the spec holds it, and whose records it checks (``sink``: one
+    sink's, by name or topic; None: the query's captured output)."""
+
+    field: str
+    sink: str | None
+    checks: list[AssertionSpec]
+    entry: Any = None  # the spec entry holding it (a SinkOutput), for its location
+
+
+def _holds_checks(value: Any) -> bool:
+    return isinstance(value, list) and all(isinstance(v, AssertionSpec) for v in value) and bool(value)
 
 
 class FaultKind(SpecModel):

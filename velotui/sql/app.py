@@ -11,7 +11,7 @@ from sqlglot.errors import ParseError, TokenError
 from sqlglot.tokens import TokenType
 
 from velotui.errors import SpecError, SqlError, VelotuiError
-from velotui.sql.dialect import CreateStream, PrimaryKey, StreamWindow, Velostream
+from velotui.sql.dialect import CreateStream, PrimaryKey, StreamWindow, Velostream, node_position
 from velotui.sql.model import (
     App,
     JoinClause,
@@ -39,13 +39,7 @@ def _err(message: str, path: Path | None, line: int | None = None, col: int | No
 
 def _node_pos(node: exp.Expression | None) -> tuple[int | None, int | None]:
     """Line and column of a node, from the identifier or literal tokens sqlglot annotated."""
-    if node is None:
-        return None, None
-    for n in node.walk():
-        meta = getattr(n, "meta", None) or {}
-        if "line" in meta:
-            return meta.get("line"), meta.get("col")
-    return None, None
+    return node_position(node)
 
 
 def _annotations(text: str) -> list[tuple[int, str, str]]:
@@ -181,9 +175,9 @@ class _Builder:
 
     def _metrics(self, notes: list[tuple[int, str, str]], statement: str) -> list[MetricDecl]:
         out: list[MetricDecl] = []
-        for _, key, value in notes:
+        for line, key, value in notes:
             if key == "metric":
-                out.append(MetricDecl(name=value, statement=statement))
+                out.append(MetricDecl(name=value, statement=statement, line=line))
             elif out and key == "metric_type":
                 out[-1].type = value.lower()  # type: ignore[assignment]
             elif out and key == "metric_help":
@@ -359,13 +353,22 @@ class _Builder:
             except (TypeError, ValueError, AttributeError):
                 raise _err(f"{name}: LIMIT needs a number", self.path, line) from None
         group = select.args.get("group")
+        subquery_sources = []
+        for sub in select.find_all(exp.Select):
+            sub_from = sub.args.get("from_") or sub.args.get("from")
+            if sub is select or sub_from is None or not isinstance(sub_from.this, exp.Table):
+                continue
+            try:
+                subquery_sources.append(self._source(sub_from.this, props, produced, line))
+            except SqlError:
+                continue  # validation says what is wrong with a subquery's source
         return Query(
             items=items, star=star, source=source, joins=joins,
             where=select.args["where"].this if select.args.get("where") else None,
             group_by=list(group.expressions) if group else [],
             having=select.args["having"].this if select.args.get("having") else None,
             window=window, order_by=order, limit=limit, distinct=bool(select.args.get("distinct")),
-            emit=emit.this if emit is not None else None, select=select)
+            emit=emit.this if emit is not None else None, select=select, subquery_sources=subquery_sources)
 
 
 def parse_app(text: str, path: str | Path | None = None) -> App:

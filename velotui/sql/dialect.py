@@ -60,7 +60,35 @@ class VelostreamTokenizer(Tokenizer):
     KEYWORDS = {**Tokenizer.KEYWORDS}
 
 
+def node_position(node: exp.Expression | None) -> tuple[int | None, int | None]:
+    """Line and column (1-based) where ``node`` starts in the SQL text: the first token of it that the
+    tokenizer located (identifiers, literals, a prefix NOT). sqlglot records a token's last column; the
+    start is that minus the token's length."""
+    if node is None:
+        return None, None
+    for n in node.walk():
+        meta = getattr(n, "meta", None) or {}
+        if "line" in meta:
+            col = meta.get("col")
+            if col is not None and "start" in meta and "end" in meta:
+                col = max(1, col - (meta["end"] - meta["start"]))
+            return meta.get("line"), col
+    return None, None
+
+
+def _prefix_not(self: Parser) -> exp.Expression:
+    """``NOT x …``: the node remembers that NOT was written first (``x NOT IN …`` gives the same tree), so the
+    reference-behaviour checks can tell ``NOT v > 5`` from ``v NOT IN (…)`` by structure."""
+    token = self._prev
+    node = self.expression(exp.Not(this=self._parse_equality()))
+    node.meta["prefix_not"] = True
+    if token is not None:
+        node.meta.update(line=token.line, col=token.col, start=token.start, end=token.end)
+    return node
+
+
 class VelostreamParser(Parser):
+    UNARY_PARSERS = {**Parser.UNARY_PARSERS, TokenType.NOT: _prefix_not}
     STATEMENT_PARSERS = {**Parser.STATEMENT_PARSERS, TokenType.CREATE: lambda self: self._parse_velo_create()}
     QUERY_MODIFIER_PARSERS = {
         **Parser.QUERY_MODIFIER_PARSERS,

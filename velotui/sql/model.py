@@ -101,6 +101,7 @@ class Query:
     distinct: bool = False
     emit: Literal["changes", "final"] | None = None  # as written; None = the shape's default
     select: exp.Select | None = None  # the full sqlglot tree, for analyses that need it
+    subquery_sources: list[SourceRef] = field(default_factory=list)  # FROM of IN/EXISTS/scalar subqueries
 
 
 @dataclass
@@ -113,6 +114,7 @@ class MetricDecl:
     field: str | None = None
     labels: list[str] = dataclasses.field(default_factory=list)
     statement: str | None = None  # the statement it precedes
+    line: int | None = None  # where its -- @metric line is
 
 
 @dataclass
