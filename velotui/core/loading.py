@@ -160,6 +160,7 @@ def load_app_under_test(files: AppFiles, *, strict: bool = False, spec_override:
     from velotui.core.paths import PathGuard, check_app_paths, suite_root
 
     check_app_paths(loaded, PathGuard(suite_root(root or files.sql_path.parent, files), allow_outside))
+    _check_fields(loaded)
     if strict and loaded.app_warnings():  # --strict: every warning about the app's files is an error
         from velotui.spec.validation import raise_all
 
@@ -200,6 +201,126 @@ def _check_query_against_app(loaded: LoadedApp, query: Any, statement: Any) -> N
                 f"query {query.name!r} accepts divergence {accepted}, which statement {statement.name!r} does not "
                 f"use", file=file, line=line, column=column, query=query.name,
                 hint="remove it from accepted_divergences" + (f" (it uses: {', '.join(sorted(used))})" if used else "")))
+
+
+def known_source_fields(loaded: LoadedApp) -> dict[str, Any]:
+    """What the harness knows of each external (and subquery) source's fields: the data schema its inputs
+    are generated from, the header of its data file or file source; None where it cannot know (an input
+    fed from another query's output, a source nothing describes)."""
+    from velotui.sql.columns import KnownFields, fields_of_records
+
+    def from_file(path: Path, fmt: str | None = None) -> KnownFields | None:
+        from velotui.datagen import load_data_file
+
+        try:
+            rows = load_data_file(path, fmt=fmt, limit=200)
+        except (VelotuiError, OSError, UnicodeDecodeError, ValueError):
+            return None  # a missing or unreadable file is reported where the run reads it
+        fields = fields_of_records(rows)
+        return KnownFields(fields, f"the header of {path.name}") if fields else None
+
+    def from_schema(name: str) -> KnownFields | None:
+        schema = loaded.schemas.get(name)
+        if schema is None and loaded.app.data_hints and not loaded.schema_path(name):
+            return KnownFields(tuple(loaded.app.data_hints), "the -- @data hints of the SQL")
+        if schema is None:
+            return None
+        where = getattr(schema, "path", None)
+        return KnownFields(tuple(f.name for f in schema.fields),
+                           f"schema {name}" + (f" ({Path(where).name})" if where else ""))
+
+    fed: dict[str, list[KnownFields | None]] = {}
+    for query in loaded.spec.queries:
+        for inp in query.inputs:
+            source_type = getattr(inp, "source_type", None)
+            if getattr(inp, "from_previous", None):
+                kf = None
+            elif source_type is not None and source_type.type == "file" and source_type.path:
+                kf = from_file((loaded.spec_path.parent / source_type.path), source_type.format)
+            elif getattr(inp, "data_file", None):
+                kf = from_file(loaded.spec_path.parent / inp.data_file)
+            else:
+                name = inp.schema_name if isinstance(inp.schema_name, str) else inp.source
+                kf = from_schema(name)
+            fed.setdefault(inp.source, []).append(kf)
+    out: dict[str, Any] = {}
+    sources = [*loaded.app.external_sources, *(s for st in loaded.app.statements for s in st.query.subquery_sources
+                                               if s.kind != "stream")]
+    for src in sources:
+        if src.name in out:
+            continue
+        if src.kind == "file" and src.path:
+            p = Path(src.path)
+            out[src.name] = from_file(p if p.is_absolute() else loaded.sql_path.parent / p, src.format)
+        elif src.name in fed:
+            got = fed[src.name]
+            if any(k is None for k in got):
+                out[src.name] = None
+            else:
+                merged: dict[str, None] = {f: None for k in got if k for f in k.fields}
+                out[src.name] = KnownFields(tuple(merged), " / ".join(sorted({k.origin for k in got if k})))
+        else:
+            out[src.name] = from_schema(src.name)
+    return out
+
+
+def _check_fields(loaded: LoadedApp) -> None:
+    """Columns of the SQL against the sources' known fields, then the fields the spec's checks read against
+    the statement's output fields: a name that is in neither is an error with a did-you-mean."""
+    from velotui.spec.validation import raise_all
+    from velotui.sql.columns import check_columns, output_fields
+
+    known = known_source_fields(loaded)
+    problems = check_columns(loaded.app, known)
+    if problems:
+        problems.sort(key=lambda e: (e.line or 0, e.column or 0))
+        raise problems[0] if len(problems) == 1 else SqlProblems(problems)
+    fields: dict[str, Any] = dict(known)
+    outputs: dict[str, list[str] | None] = {}
+    for st in loaded.app.statements:
+        out = output_fields(st, fields.get(st.query.source.name))
+        outputs[st.name] = out
+        from velotui.sql.columns import KnownFields
+
+        fields[st.name] = KnownFields(tuple(out), st.name) if out is not None else None
+    errors = []
+    for query in loaded.spec.queries:
+        st = loaded.statement_for(query.name)
+        names = outputs.get(st.name)
+        if names is None:
+            continue
+        for cl in query.check_lists():
+            for a in cl.checks:
+                errors += _unknown_output_fields(loaded, query, st, a, names)
+    raise_all(errors)
+
+
+def _unknown_output_fields(loaded: LoadedApp, query: Any, st: Any, a: Any, names: list[str]) -> list[SpecError]:
+    """A check that reads a field the statement never outputs can only check nothing."""
+    from velotui.assertions import ASSERTION_TYPES
+    from velotui.assertions.base import _params_model
+
+    cls = ASSERTION_TYPES.get(a.type)
+    if cls is None:
+        return []
+    try:
+        _, params = _params_model(a)
+    except VelotuiError:
+        return []
+    if params is None:
+        return []
+    doc = getattr(loaded.spec, "doc", None)
+    out = []
+    for param, name in cls().fields_read(params):
+        if name in names:
+            continue
+        where = doc.value_loc((*a.doc_path, param)) if doc is not None else None
+        line, column = where or (a.line, a.column)
+        close = difflib.get_close_matches(name, names, n=1)
+        out.append(SpecError(f"{a.type}: {param} {name!r} is not a field that statement {st.name!r} outputs"
+                             + (f"; did you mean {close[0]!r}?" if close else ""), file=a.file, line=line,
+                             column=column, hint=f"{st.name} outputs: {', '.join(names)}"))
+    return out
 
 
 def _schema_names(dirs: list[Path]) -> list[str]:

@@ -27,7 +27,21 @@ from velotui.sql.model import (
 
 SYSTEM_COLUMNS = frozenset({"_timestamp", "_event_time", "_partition", "_offset", "_key", "_window_start",
                             "_window_end"})
-FILE_SOURCE_TYPES = {"file_source", "file", "csv_source", "jsonl_source", "table_source", "file_table"}
+FILE_SOURCE_TYPES = {"file_source", "file_source_mmap", "file", "csv_source", "jsonl_source", "table_source",
+                     "file_table"}
+FILE_FORMATS = {"csv": "csv", "tsv": "tsv", "json": "jsonl", "jsonl": "jsonl", "jsonlines": "jsonl", "ndjson": "jsonl"}
+TOPIC_FORMATS = {"json", "jsonl", "jsonlines", "avro", "protobuf", "proto"}
+
+
+def _file_format(kind: str, name: str, given: Any, path: Any, where: Path | None, line: int) -> str:
+    """The format a file source or sink is read/written in: a known name (JSON lines under any of its names),
+    never a silent guess — an unknown name is an error."""
+    text = str(given or (Path(str(path)).suffix.lstrip(".") if path else "") or ("csv" if kind == "source" else "jsonl"))
+    fmt = FILE_FORMATS.get(text.lower())
+    if fmt is None:
+        raise _err(f"file {kind} {name!r}: unknown format {text!r}", where, line,
+                   hint=f"set '{name}.format' to one of csv, tsv, jsonl (also jsonlines, ndjson, json: JSON lines)")
+    return fmt
 TABLE_SOURCE_TYPES = {"kafka_table", "table", "compacted_topic"}
 _ANNOTATION = re.compile(r"^\s*--\s*@([A-Za-z_][\w.\-]*)\s*:?\s*(.*?)\s*$")
 
@@ -239,9 +253,8 @@ class _Builder:
             ref.kind = "file"
             ref.is_table = True
             ref.path = str(path) if path else None
-            ref.format = str(_config_get(cfg, "format") or (Path(str(path)).suffix.lstrip(".") if path else "csv"))
-            if ref.format == "json":
-                ref.format = "jsonl"
+            if path:
+                ref.format = _file_format("source", name, _config_get(cfg, "format"), path, self.path, line)
             if not path:
                 raise _err(f"file source {name!r} has no path", self.path, line,
                            hint=f"add '{name}.path' = 'data/{name}.csv' to WITH (…)")
@@ -250,7 +263,11 @@ class _Builder:
             ref.topic = str(_config_get(cfg, "topic.name") or _config_get(cfg, "topic") or name)
             if isinstance(_config_get(cfg, "topic"), dict):
                 ref.topic = str(_config_get(cfg, "topic.name") or name)
-            ref.format = str(_config_get(cfg, "value.format") or _config_get(cfg, "format") or "json")
+            ref.format = str(_config_get(cfg, "value.format") or _config_get(cfg, "format") or "json").lower()
+            if ref.format not in TOPIC_FORMATS:
+                raise _err(f"source {name!r}: unknown format {ref.format!r}", self.path, line,
+                           hint="a Kafka source's value.format is json (also jsonl, jsonlines), avro or protobuf")
+            ref.format = "json" if ref.format in ("jsonl", "jsonlines") else ref.format
             ref.is_table = stype in TABLE_SOURCE_TYPES or str(_config_get(cfg, "table") or "").lower() == "true"
         return ref
 
@@ -274,9 +291,8 @@ class _Builder:
                 if not path:
                     raise _err(f"file sink {sink!r} has no path", self.path, line,
                                hint=f"add '{sink}.path' = 'output/{sink}.jsonl' to WITH (…)")
-                fmt = str(_config_get(cfg, "format") or Path(str(path)).suffix.lstrip(".") or "jsonl")
-                out.append(SinkRef(name=sink, kind="file", path=str(path), format="jsonl" if fmt == "json" else fmt,
-                                   config=cfg))
+                fmt = _file_format("sink", sink, _config_get(cfg, "format"), path, self.path, line)
+                out.append(SinkRef(name=sink, kind="file", path=str(path), format=fmt, config=cfg))
             else:
                 topic = _config_get(cfg, "topic.name") or _config_get(cfg, "topic")
                 if isinstance(topic, dict):
