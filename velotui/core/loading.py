@@ -185,10 +185,23 @@ def _check_query_against_app(loaded: LoadedApp, query: Any, statement: Any) -> N
                             f"{statement.name!r} does not have" + (f"; did you mean {close[0]!r}?" if close else ""),
                             file=file, line=getattr(out, "line", None), column=getattr(out, "column", None),
                             hint="sinks of this statement: " + ", ".join(sinks))
+    doc = getattr(loaded.spec, "doc", None)
+    for inp in query.inputs:
+        fmt = getattr(inp, "topic_format", None)
+        src = next((s for s in loaded.app.external_sources if s.name == inp.source), None)
+        if fmt in ("avro", "protobuf") and src is not None:
+            from velotui.bus.serde import serde_for
+
+            try:
+                serde_for({**src.config, "value.format": fmt}, loaded.sql_path.parent)
+            except VelotuiError as e:
+                where = doc.value_loc((*inp.doc_path, "format")) if doc is not None else None
+                raise SpecError(f"input {inp.source!r}: format {fmt}: {e.message}", file=file,
+                                line=where[0] if where else inp.line, column=where[1] if where else inp.column,
+                                hint=f"give source {inp.source!r} its {fmt} schema file in its config") from None
     ids = [d.id for d in DIVERGENCES]
     used = {f.id for f in loaded.flags.get(statement.name, [])}
     for i, accepted in enumerate(getattr(query, "accepted_divergences", None) or []):
-        doc = getattr(loaded.spec, "doc", None)
         where = doc.value_loc((*query.doc_path, "accepted_divergences", i)) if doc is not None else None
         line, column = where or (query.line, query.column)
         if accepted not in ids:

@@ -323,19 +323,21 @@ class _AppRunner:
 
     def _run_query(self, query: Any) -> Any:
         from velotui.assertions import AssertionContext, evaluate, expects_no_records
+        from velotui.core.inputs import app_for_query
         from velotui.core.metrics import app_metrics
         from velotui.engine import EngineOptions, run_app
         from velotui.report import QueryReport
 
         loaded, run = self.loaded, self.run
-        statement = loaded.statement_for(query.name)
+        app = app_for_query(loaded.app, query)  # statements fed by an input read it instead of running upstream
+        statement = app.statement(loaded.statement_for(query.name).name)
         query_warnings: list[Any] = []
         bus = run._new_bus(getattr(self.spec, "topic_naming", None))
         app_name = loaded.name
         tmp = tempfile.TemporaryDirectory(prefix="velotui_")
         try:
             builder = InputBuilder(loaded, seed=self.seed, now_ms=run.now_ms, records_override=run.options.records,
-                                   previous_outputs=self.outputs)
+                                   previous_outputs=self.outputs, app=app)
             prepared: list[PreparedInput] = builder.prepare(query, statement)
             source_schemas = _inject_faults(prepared, self.spec.fault_injection, self.seed)
             topic_names: dict[str, str] = {}
@@ -344,9 +346,12 @@ class _AppRunner:
                 if p.topic is not None:
                     real = run._topic_name(bus, p.topic)
                     topic_names[p.topic] = real
-                    src_ref = next((s for s in loaded.app.external_sources if s.name == p.source), None)
+                    src_ref = next((s for s in app.external_sources if s.name == p.source), None)
                     if src_ref is not None:  # formats and topic settings first: the topic is created with them
-                        run._set_format(bus, real, src_ref.config, loaded.sql_path.parent)
+                        config = dict(src_ref.config)
+                        if p.value_format:  # the spec's `format:` on the input says how its topic is written
+                            config["value.format"] = p.value_format
+                        run._set_format(bus, real, config, loaded.sql_path.parent)
                     bus.create_topic(real, p.partitions)
                     run._emit(ev.TopicCreated(app_name, real, "source"))
                     run._emit(ev.Progress(app_name, "publish", 0, len(p.messages)))
@@ -358,7 +363,7 @@ class _AppRunner:
                 records_in += len(p.messages) if p.topic is not None else len(p.records)
             sink_topics: dict[str, str] = {}
             file_paths: dict[str, str] = {}
-            for st in loaded.app.statements:
+            for st in app.statements:
                 for sink in st.sinks:
                     if sink.kind == "kafka" and sink.topic:
                         real = run._topic_name(bus, sink.topic)
@@ -375,7 +380,7 @@ class _AppRunner:
                             run._set_format(bus, real, capture, loaded.spec_path.parent)
                     elif sink.kind == "file" and sink.path:
                         file_paths[sink.path] = str(Path(tmp.name) / Path(sink.path).name)
-            for st in loaded.app.statements:  # sources read from topics of other statements' sinks
+            for st in app.statements:  # sources read from topics of other statements' sinks
                 for src in st.sources:
                     if src.kind == "kafka" and src.topic and src.topic not in topic_names:
                         real = run._topic_name(bus, src.topic)
@@ -391,7 +396,7 @@ class _AppRunner:
             if run.options.engine == "external":
                 result = _deploy_external(run, loaded, statement, bus, topic_names, timeout_s)
             else:
-                result = run_app(loaded.app, bus, EngineOptions(
+                result = run_app(app, bus, EngineOptions(
                     now_ms=run.now_ms, topic_names=topic_names, file_paths=file_paths,
                     base_dir=loaded.sql_path.parent, properties=dict(self.spec.config or {}),
                     statements=[statement.name], timeout_s=timeout_s,

@@ -39,6 +39,10 @@ class SourceType(SpecModel):
     watch: bool = False
 
 
+TOPIC_FORMATS = ("json", "avro", "protobuf", "proto")
+DATA_FILE_FORMATS = ("csv", "tsv", "jsonl", "jsonlines", "ndjson")
+
+
 class InputSpec(LocatedModel):
     source: str = Field(description="the source name as the SQL uses it (FROM name)")
     source_type: SourceType | None = None
@@ -55,6 +59,29 @@ class InputSpec(LocatedModel):
     key_field: str | None = None
     null_probability: float | None = Field(None, ge=0, le=1)
     time_simulation: TimeSimulation | None = None
+    format: str | None = Field(None, description="velo-test: how the input's records are serialized on its topic "
+                               "(json, avro, protobuf), or the format of its data_file (csv, jsonl …)")
+
+    @field_validator("format")
+    @classmethod
+    def _known_format(cls, v: Any) -> Any:
+        if v is None:
+            return v
+        text = str(v).lower()
+        if text not in TOPIC_FORMATS and text not in DATA_FILE_FORMATS:
+            raise ValueError(f"unknown format {v!r}: the topic's serialization is json, avro or protobuf; a data "
+                             "file's format is csv, tsv or jsonl (also jsonlines, ndjson)")
+        return text
+
+    @property
+    def topic_format(self) -> str | None:
+        """The serialization of the input's topic when ``format`` names one (json, avro, protobuf)."""
+        return {"proto": "protobuf"}.get(self.format or "", self.format) if self.format in TOPIC_FORMATS else None
+
+    @property
+    def file_format(self) -> str | None:
+        """The format of the input's data file when ``format`` names a file format."""
+        return self.format if self.format in DATA_FILE_FORMATS else None
 
     @field_validator("source_type", mode="before")
     @classmethod
@@ -225,10 +252,45 @@ class FaultInjection(SpecModel):
     field_corruption: FieldCorruption | None = None
 
 
-class StressDefaults(SpecModel):
-    records: int | None = None
-    duration: str | None = None
-    rate: float | None = None
+class StressDefaults(LocatedModel):
+    """``stress_test``: what ``velotui stress`` does on this app when its command line does not say.
+    velo-test's keys (``enabled``, ``records``, ``rate_per_second``, ``duration_seconds``, ``batch_size``)
+    and velotui's shorter ``duration`` (``30s``, ``2m``) and ``rate``."""
+
+    enabled: bool = Field(True, description="false: this app is not stress-tested (velotui stress refuses)")
+    records: int | None = Field(None, ge=1, description="records to publish")
+    rate_per_second: float | None = Field(None, gt=0, description="publish rate (records/s)")
+    duration_seconds: float | None = Field(None, gt=0, description="publish for this long instead of a count")
+    batch_size: int | None = Field(None, ge=1, description="records per published batch")
+    duration: str | None = Field(None, description="velotui spelling of duration_seconds: 30s, 2m")
+    rate: float | None = Field(None, gt=0, description="velotui spelling of rate_per_second")
+
+    @field_validator("duration")
+    @classmethod
+    def _duration_text(cls, v: Any) -> Any:
+        if v is not None and _duration_seconds(str(v)) is None:
+            raise ValueError("a duration is a number with a unit: 500ms, 30s, 5m, 1h")
+        return v
+
+    @property
+    def target_rate(self) -> float | None:
+        return self.rate_per_second or self.rate
+
+    @property
+    def target_seconds(self) -> float | None:
+        if self.duration_seconds is not None:
+            return self.duration_seconds
+        return _duration_seconds(self.duration) if self.duration else None
+
+
+_DURATION_UNITS = {"ms": 0.001, "s": 1, "sec": 1, "m": 60, "min": 60, "h": 3600, "hr": 3600, "d": 86400}
+
+
+def _duration_seconds(text: str) -> float | None:
+    import re
+
+    m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*(ms|sec|min|hr|s|m|h|d)?\s*", text, re.IGNORECASE)
+    return float(m.group(1)) * _DURATION_UNITS[(m.group(2) or "s").lower()] if m else None
 
 
 class TestSpec(DocumentModel):
