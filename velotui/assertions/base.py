@@ -128,6 +128,7 @@ class Assertion:
     Params: ClassVar[type[Check]] = Check
     reads_records: ClassVar[bool] = False
     record_fields: ClassVar[tuple[str, ...]] = ()
+    decides_while_checking: ClassVar[bool] = False  # its check returns Outcome(nothing_checked=…) itself
 
     def fields_read(self, p: Any) -> list[tuple[str, str]]:
         """(parameter, field name) for every field of the output records the check reads."""
@@ -352,9 +353,7 @@ def validate_assertion(spec: Any, doc: Any = None, *, strict: bool = False) -> l
         try:
             _, params = _params_model(spec)
         except SpecError as e:
-            name = e.message.split("'")[1] if "'" in e.message else None
-            line, column = value_loc(name) if name in spec.params else (spec.line, spec.column)
-            errors.append(SpecError(e.message, file=spec.file, line=line, column=column, hint=e.hint))
+            errors += _located_param_errors(spec, cls, doc, path) or [e]
             params = None
         if params is not None and doc is not None:
             for name, field in type(params).model_fields.items():  # keys of nested rules (data_quality …)
@@ -376,6 +375,37 @@ def validate_assertion(spec: Any, doc: Any = None, *, strict: bool = False) -> l
                                         hint=e.hint))
     raise_all(errors)
     return warnings
+
+
+def _located_param_errors(spec: Any, cls: type[Assertion], doc: Any, path: tuple[Any, ...]) -> list[SpecError]:
+    """The parameter errors of an assertion, each where it is written; a required key that is missing
+    while a key one edit from it is there is reported as that typo."""
+    from velotui.spec.validation import _typo_for_missing
+
+    try:
+        cls.Params.model_validate(spec.params)
+        return []
+    except ValidationError as e:
+        out = []
+        for err in e.errors():
+            if isinstance(err.get("input"), str) and "{{" in err["input"]:
+                continue  # a template value is checked once rendered
+            loc = tuple(err["loc"])
+            name = ".".join(str(x) for x in loc) or "params"
+            typo = _typo_for_missing(doc, (*path, *loc)) if doc is not None and err["type"] == "missing" else None
+            if typo is not None:
+                out.append(SpecError(f"{spec.type}: {typo.message}", file=spec.file, line=typo.line,
+                                     column=typo.column, hint=typo.hint))
+                continue
+            where = None
+            if doc is not None:
+                target = (*path, *loc) if err["type"] != "missing" else (*path, *loc[:-1])
+                where = doc.locations.get(target) or doc.key_locations.get(target)
+            line, column = where or (spec.line, spec.column)
+            msg = err["msg"].removeprefix("Value error, ")
+            out.append(SpecError(f"{spec.type}: '{name}': {msg}", file=spec.file, line=line, column=column,
+                                 hint=f"see docs/ASSERTIONS.md#{spec.type}"))
+        return out
 
 
 def expects_no_records(specs: list[Any]) -> bool:

@@ -221,6 +221,7 @@ class TemplateParams(Check):
 @register
 class TemplateAssertion(Assertion):
     type = "template"
+    decides_while_checking = True  # a loop over no records, a field no record has: seen while evaluating
     Params = TemplateParams
 
     def check(self, p: TemplateParams, ctx: AssertionContext) -> Outcome:
@@ -493,12 +494,29 @@ class Percentile(Assertion):
                        {k: getattr(p, k) for k in qs if getattr(p, k) is not None}, actual)
 
 
+class NumericRange(Check):
+    field: str
+    min: float = float("-inf")
+    max: float = float("inf")
+
+
+class StringPattern(Check):
+    field: str
+    pattern: str
+
+
+class ReferentialIntegrity(Check):
+    field: str
+    reference_source: str = ""
+    reference_field: str | None = None
+
+
 class DataQualityParams(Check):
     no_nulls_in: list[str] = Field(default_factory=list)
     no_empty_strings_in: list[str] = Field(default_factory=list)
-    numeric_ranges: list[dict[str, Any]] = Field(default_factory=list)
-    string_patterns: list[dict[str, Any]] = Field(default_factory=list)
-    referential_integrity: list[dict[str, Any]] = Field(default_factory=list)
+    numeric_ranges: list[NumericRange] = Field(default_factory=list)
+    string_patterns: list[StringPattern] = Field(default_factory=list)
+    referential_integrity: list[ReferentialIntegrity] = Field(default_factory=list)
     min_quality_score: float = 1.0
 
 
@@ -510,7 +528,7 @@ class DataQuality(Assertion):
     def fields_read(self, p: DataQualityParams) -> list[tuple[str, str]]:
         out = [("no_nulls_in", f) for f in p.no_nulls_in] + [("no_empty_strings_in", f) for f in p.no_empty_strings_in]
         for param in ("numeric_ranges", "string_patterns", "referential_integrity"):
-            out += [(param, str(rule.get("field"))) for rule in getattr(p, param) if rule.get("field")]
+            out += [(param, rule.field) for rule in getattr(p, param)]
         return out
     Params = DataQualityParams
 
@@ -521,20 +539,19 @@ class DataQuality(Assertion):
         reasons: Counter[str] = Counter()
         refs = []
         for rule in p.referential_integrity:
-            src = ctx.inputs.get(rule.get("reference_source", "")) or ctx.outputs.get(rule.get("reference_source", ""))
+            src = ctx.inputs.get(rule.reference_source) or ctx.outputs.get(rule.reference_source)
             if src is None:
-                raise SpecError(f"data_quality: reference_source {rule.get('reference_source')!r} is not an input "
+                raise SpecError(f"data_quality: reference_source {rule.reference_source!r} is not an input "
                                 f"or output (inputs: {', '.join(ctx.inputs)})")
-            refs.append((rule["field"], {canonical_text(r.get(rule.get("reference_field", rule["field"])))
-                                         for r in src}))
-        patterns = [(r["field"], re.compile(r["pattern"])) for r in p.string_patterns]
+            refs.append((rule.field, {canonical_text(r.get(rule.reference_field or rule.field)) for r in src}))
+        patterns = [(r.field, re.compile(r.pattern)) for r in p.string_patterns]
         for r in ctx.records:
             why = [f"{f} is NULL" for f in p.no_nulls_in if r.get(f) is None]
             why += [f"{f} is empty" for f in p.no_empty_strings_in if r.get(f) == ""]
             for rng in p.numeric_ranges:
-                v = as_number(r.get(rng["field"]))
-                if v is not None and not (rng.get("min", float("-inf")) <= v <= rng.get("max", float("inf"))):
-                    why.append(f"{rng['field']} out of range")
+                v = as_number(r.get(rng.field))
+                if v is not None and not (rng.min <= v <= rng.max):
+                    why.append(f"{rng.field} out of range")
             why += [f"{f} does not match" for f, rx in patterns if r.get(f) is not None and not rx.fullmatch(str(r[f]))]
             why += [f"{f} has no reference" for f, keys in refs if canonical_text(r.get(f)) not in keys]
             if why:

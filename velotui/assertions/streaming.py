@@ -516,6 +516,7 @@ class FileMatchesParams(Check):
 @register
 class FileMatches(Assertion):
     type = "file_matches"
+    decides_while_checking = True  # compare_fields / ignore_fields that are in no row of either file
     Params = FileMatchesParams
 
     def check(self, p: FileMatchesParams, ctx: AssertionContext) -> Outcome:

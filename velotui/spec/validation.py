@@ -135,6 +135,26 @@ def _describe_error(err: dict[str, Any]) -> tuple[str, str | None]:
     return text, None
 
 
+def _typo_for_missing(doc: YamlDocument, path: PathT) -> SpecError | None:
+    """A required key is missing and the mapping has a key one edit from it: that key is the typo."""
+    node: Any = doc.data
+    for part in path[:-1]:
+        try:
+            node = node[part]
+        except (KeyError, IndexError, TypeError):
+            return None
+    if not isinstance(node, dict):
+        return None
+    wanted = str(path[-1])
+    for key in node:
+        if near_key(str(key), [wanted]) == wanted:
+            where = doc.key_locations.get((*path[:-1], key))
+            return SpecError(f"unknown key '{key}'; did you mean '{wanted}'?", file=doc.file,
+                             line=where[0] if where else None, column=where[1] if where else None,
+                             hint=f"rename it to '{wanted}' (a key one edit from a known key is a typo)")
+    return None
+
+
 def _loc_path(loc: tuple[Any, ...]) -> PathT:
     # pydantic locations may contain union branch tags and function-after names: drop those
     out = []
@@ -161,6 +181,11 @@ def validate(model: type[M], doc: YamlDocument, *, base: PathT = (), data: Any =
         for err in e.errors():
             path = (*base, *_loc_path(err["loc"]))
             message, hint = _describe_error(err)
+            typo = _typo_for_missing(doc, path) if err["type"] == "missing" else None
+            if typo is not None:  # `input:` written for `inputs:` reads as both; say the typo
+                first = first or typo
+                problems.append(str(typo))
+                continue
             if err["type"] == "missing":
                 # point at the mapping that lacks the key
                 spec_err = doc.error(message, path[:-1], hint=hint)
