@@ -16,7 +16,7 @@ from velotui.assertions import ASSERTION_TYPES, AssertionContext, evaluate, expe
 from velotui.assertions.base import Assertion
 from velotui.spec import AssertionSpec
 
-from .test_assertion_types import CASES, ctx, spec
+from tests.unit.assertions.test_assertion_types import CASES, ctx, spec
 
 # types whose verdict does not rest on the captured records' fields: counts, timings, memory, dead letters,
 # metrics, files. Every other type must declare what it reads.
