@@ -12,11 +12,10 @@ from typing import Any
 
 import pytest
 
+from tests.unit.assertions.test_assertion_types import CASES, ctx, spec
 from velotui.assertions import ASSERTION_TYPES, AssertionContext, evaluate, expects_no_records
 from velotui.assertions.base import Assertion
 from velotui.spec import AssertionSpec
-
-from tests.unit.assertions.test_assertion_types import CASES, ctx, spec
 
 # types whose verdict does not rest on the captured records' fields: counts, timings, memory, dead letters,
 # metrics, files. Every other type must declare what it reads.

@@ -84,7 +84,7 @@ def test_the_walk_finds_every_list_of_checks() -> None:
 
 def test_every_list_of_checks_is_evaluated(tmp_path: Path) -> None:
     (tmp_path / "app.sql").write_text("-- @data.a.type: integer\nCREATE STREAM o AS SELECT a FROM s;\n")
-    for i, (path, kind) in enumerate(check_fields(TestSpec)):
+    for path, kind in check_fields(TestSpec):
         label = "/".join(path)
         spec = _spec_with_failing_check(path, kind, label)
         (tmp_path / "app.test.yaml").write_text(yaml.safe_dump(spec, sort_keys=False))
