@@ -160,7 +160,8 @@ class InputBuilder:
         path = Path(path_text)
         if not path.is_absolute():
             path = (self.loaded.sql_path.parent / path).resolve()
-        rows = load_data_file(path) if path.exists() else []
+        fmt = getattr(source_type, "format", None) or (src.format if src.kind == "file" else None)
+        rows = load_data_file(path, fmt=fmt) if path.exists() else []
         return PreparedInput(source=src.name, topic=None, records=rows)
 
     def _generate(self, src: Any, inp: Any, schema_name: str) -> PreparedInput:

@@ -48,8 +48,11 @@ def stress_plan(loaded: Any, options: StressOptions) -> tuple[int | None, float 
     ``enabled: false`` is not stress-tested: refused, never a silent pass."""
     defaults = loaded.spec.stress_test
     if defaults is not None and not defaults.enabled:
+        doc = getattr(loaded.spec, "doc", None)
+        where = (doc.value_loc((*defaults.doc_path, "enabled")) if doc is not None else None) or (defaults.line,
+                                                                                                defaults.column)
         raise SpecError("this app's spec disables stress testing (stress_test.enabled: false)",
-                        file=loaded.spec_path, line=defaults.line, column=defaults.column,
+                        file=loaded.spec_path, line=where[0], column=where[1],
                         hint="set enabled: true (or remove the key) to stress-test it")
     total = options.records or (defaults.records if defaults else None)
     duration = options.duration_s or (defaults.target_seconds if defaults else None)
