@@ -252,3 +252,12 @@ def test_stress_test_block_is_known_and_acted_on(tmp_path: Path, capsys) -> None
     _suite(tmp_path, sql=sql, spec=spec.replace("  records: 3000\n", "  duration_seconds: 0.2\n  rate_per_second: 5000\n"))
     rc, out, _ = run_cli(["stress", str(tmp_path / "app.sql")], capsys)
     assert rc == 0, out
+
+
+def test_an_input_naming_no_source_of_the_sql_is_found_by_validate(tmp_path: Path, capsys) -> None:
+    spec = "application: a\nqueries:\n  - name: moves\n    inputs:\n      - source: trade\n        records: 5\n"
+    _suite(tmp_path, sql="CREATE STREAM moves AS SELECT id FROM trades;\n", spec=spec)
+    rc, out, _ = run_cli(["validate", str(tmp_path)], capsys)
+    assert rc == 2
+    assert f"{tmp_path / 'app.test.yaml'}:5:17: input source 'trade' is not a source of app.sql; did you mean " \
+           "'trades'?" in out

@@ -448,7 +448,7 @@ def evaluate(spec: Any, ctx: AssertionContext) -> AssertionResult:
         if why is not None and not (why.empty and ctx.expects_empty):
             status = "warning" if spec.severity == "warning" else "failed"
             return AssertionResult(spec.type, description, status, f"nothing checked: {why.reason}",
-                                   "something to check", None, [], spec.file, spec.line)
+                                   None, None, [], spec.file, spec.line)
         if out is None:  # nothing to check, and the spec expects exactly that
             return AssertionResult(spec.type, description, "passed", f"no records, as the spec expects "
                                    f"({why.reason if why else ''})", None, None, [], spec.file, spec.line)

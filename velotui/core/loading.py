@@ -186,6 +186,17 @@ def _check_query_against_app(loaded: LoadedApp, query: Any, statement: Any) -> N
                             file=file, line=getattr(out, "line", None), column=getattr(out, "column", None),
                             hint="sinks of this statement: " + ", ".join(sinks))
     doc = getattr(loaded.spec, "doc", None)
+    external = [src.name for src in loaded.app.external_sources]
+    read = {src.name for st in loaded.app.statements for src in st.sources if src.kind == "stream"}
+    for inp in query.inputs:
+        if inp.source not in external and inp.source not in read:
+            known = sorted({*external, *read})
+            close = difflib.get_close_matches(inp.source, known, n=1)
+            where = doc.value_loc((*inp.doc_path, "source")) if doc is not None else None
+            raise SpecError(f"input source {inp.source!r} is not a source of {loaded.sql_path.name}"
+                            + (f"; did you mean {close[0]!r}?" if close else ""), file=file,
+                            line=where[0] if where else inp.line, column=where[1] if where else inp.column,
+                            hint="sources the SQL reads: " + (", ".join(known) or "(none)"))
     for inp in query.inputs:
         fmt = getattr(inp, "topic_format", None)
         src = next((s for s in loaded.app.external_sources if s.name == inp.source), None)

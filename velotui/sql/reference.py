@@ -210,10 +210,12 @@ class Divergence:
     rewrite: str | None  # how to write it so both engines agree, where there is a way
     applies: Finder  # the nodes of a statement that use the construct (empty: the statement does not)
     measured: str = f"{REFERENCE}, measured {MEASURED_ON}"
+    rewrite_for: Callable[[exp.Expression], str] | None = None  # the rewrite of the statement's own node
 
-    def text(self) -> str:
-        """The flag's one line."""
-        tail = f"; both agree with {self.rewrite}" if self.rewrite else "; no rewrite makes both agree"
+    def text(self, node: exp.Expression | None = None) -> str:
+        """The flag's one line (with the rewrite of ``node``, the statement's own use, where one is made)."""
+        rewrite = self.rewrite_for(node) if self.rewrite_for is not None and node is not None else self.rewrite
+        tail = f"; both agree with {rewrite}" if rewrite else "; no rewrite makes both agree"
         return f"{self.id} {self.construct}: the reference engine ({self.measured}) {self.reference}{tail}"
 
 
@@ -221,6 +223,14 @@ def _d1(st: Statement) -> list[exp.Expression]:
     comparisons = (exp.EQ, exp.NEQ, exp.GT, exp.GTE, exp.LT, exp.LTE, exp.In, exp.Like, exp.ILike, exp.Between,
                    exp.Is)
     return [n for n in _all(st, exp.Not) if (n.meta or {}).get("prefix_not") and isinstance(n.this, comparisons)]
+
+
+def _rewrite_d1(node: exp.Expression) -> str:
+    return f"parentheses: NOT ({node.this.sql()})"
+
+
+def _rewrite_d11(node: exp.Expression) -> str:
+    return f"{node.this.sql()} / NULLIF({node.expression.sql()}, 0) (NULL in both)"
 
 
 def _d2(st: Statement) -> list[exp.Expression]:
@@ -386,7 +396,7 @@ def _d19(st: Statement) -> list[exp.Expression]:
 DIVERGENCES: tuple[Divergence, ...] = (
     Divergence("D1", "NOT before a comparison (NOT v > 5)",
                "parses it as (NOT v) > 5: a type error on every record, so nothing passes",
-               "NOT applies to the whole comparison", "parentheses: NOT (v > 5)", _d1),
+               "NOT applies to the whole comparison", "parentheses: NOT (v > 5)", _d1, rewrite_for=_rewrite_d1),
     Divergence("D2", "GROUP BY with WINDOW TUMBLING … EMIT FINAL",
                "emits one group per window and loses the later windows",
                "one row per group and window", None, _d2),
@@ -414,7 +424,7 @@ DIVERGENCES: tuple[Divergence, ...] = (
                "the join type and the WHERE as written",
                "an INNER join without WHERE over inputs filtered in earlier statements", _d10),
     Divergence("D11", "a division whose divisor can be 0 (x / y)", "gives 1 for x / 0",
-               "NULL plus a row error", "x / NULLIF(y, 0) (NULL in both)", _d11),
+               "NULL plus a row error", "x / NULLIF(y, 0) (NULL in both)", _d11, rewrite_for=_rewrite_d11),
     Divergence("D12", "CAST(… AS STRING) of a value that can be NULL", "gives the text 'NULL' for NULL",
                "NULL", "CASE WHEN x IS NULL THEN NULL ELSE CAST(x AS STRING) END", _d12),
     Divergence("D13", "a DECIMAL compared with = or IN (CAST(p AS DECIMAL) = 10.50, p IN (7.25))",
@@ -464,7 +474,9 @@ def flags(st: Statement, path: str | Path | None = None) -> list[Flag]:
         if not nodes:
             continue
         line, col = _pos(nodes[0], st)
-        out.append(Flag(d.id, st.name, d.text(), str(path) if path else None, line, col, d.rewrite, divergence=d))
+        text = d.text(nodes[0])
+        rewrite = d.rewrite_for(nodes[0]) if d.rewrite_for is not None else d.rewrite
+        out.append(Flag(d.id, st.name, text, str(path) if path else None, line, col, rewrite, divergence=d))
     return out
 
 
