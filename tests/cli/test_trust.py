@@ -186,6 +186,11 @@ def test_json_lines_under_every_name_are_read_as_json_lines(fmt: str, tmp_path: 
     _suite(tmp_path, sql=sql, spec=spec, **{"f.data": rows})
     rc, out, _ = run_cli(["--headless", str(tmp_path), "-q"], capsys)
     assert rc == 0, out
+    said = (f"file source 'f': format '{fmt}' is read as JSON lines here, but the reference engine reads 'jsonl' "
+            "as CSV and has no 'json' source format")
+    assert (said in out) == (fmt != "jsonlines")  # the reference's own name passes silently
+    if fmt != "jsonlines":
+        assert "write 'f.format' = 'jsonlines'" in out
 
 
 def test_an_unknown_format_name_is_an_error_not_a_csv_read(tmp_path: Path, capsys) -> None:

@@ -114,6 +114,7 @@ def load_app_under_test(files: AppFiles, *, strict: bool = False, spec_override:
                        + near_misses,
                        extra_schema_dirs=list(extra_schema_dirs or []))
     loaded.flags = {st.name: divergence_flags(st, app.path) for st in app.statements}
+    loaded.warnings += _reference_format_warnings(app, dialect, overrides)
     statement_names = {s.name for s in app.statements}
     for query in spec.queries:
         st = loaded.statement_for(query.name)
@@ -166,6 +167,30 @@ def load_app_under_test(files: AppFiles, *, strict: bool = False, spec_override:
 
         raise_all([w.as_error() for w in loaded.app_warnings()])
     return loaded
+
+
+def _reference_format_warnings(app: Any, dialect: str | None, overrides: dict[str, str]) -> list[Any]:
+    """File sources whose format name the reference engine reads otherwise: it reads 'jsonl' as CSV and
+    has no 'json' source format ('jsonlines' is its name for JSON lines). velotui reads them as JSON lines,
+    so the test passes where production would not: said, unless the app opts out of the reference."""
+    from velotui.errors import VelotuiWarning
+    from velotui.sql.reference import statement_dialect
+
+    out = []
+    seen: set[str] = set()
+    for st in app.statements:
+        if statement_dialect(st, overrides, dialect) != "reference":
+            continue
+        for src in [*st.sources, *st.query.subquery_sources]:
+            if src.kind != "file" or src.name in seen or src.format_written not in ("jsonl", "json", "ndjson"):
+                continue
+            seen.add(src.name)
+            out.append(VelotuiWarning(
+                f"file source {src.name!r}: format {src.format_written!r} is read as JSON lines here, but the "
+                "reference engine reads 'jsonl' as CSV and has no 'json' source format",
+                file=app.path, line=src.line or st.line, column=src.column,
+                hint=f"write '{src.name}.format' = 'jsonlines' (both engines read it as JSON lines)"))
+    return out
 
 
 def _check_query_against_app(loaded: LoadedApp, query: Any, statement: Any) -> None:

@@ -255,6 +255,8 @@ class _Builder:
             ref.path = str(path) if path else None
             if path:
                 ref.format = _file_format("source", name, _config_get(cfg, "format"), path, self.path, line)
+                written = _config_get(cfg, "format")
+                ref.format_written = str(written).lower() if written is not None else None
             if not path:
                 raise _err(f"file source {name!r} has no path", self.path, line,
                            hint=f"add '{name}.path' = 'data/{name}.csv' to WITH (…)")

@@ -28,6 +28,7 @@ class SourceRef:
     topic: str | None = None  # logical topic (``src.topic.name``, config ``topic.name``, else ``name``)
     path: str | None = None  # file sources: path as written (relative to the SQL file)
     format: str = "json"  # json | avro | protobuf | csv | jsonl
+    format_written: str | None = None  # the format name as the SQL/config wrote it (jsonlines, jsonl, …)
     is_table: bool = False  # file sources, CREATE TABLE outputs, sources declared as tables
     config: dict[str, object] = field(default_factory=dict)  # merged config file + WITH keys of this name
     line: int | None = None
