@@ -380,7 +380,7 @@ def validate_assertion(spec: Any, doc: Any = None, *, strict: bool = False) -> l
 def _located_param_errors(spec: Any, cls: type[Assertion], doc: Any, path: tuple[Any, ...]) -> list[SpecError]:
     """The parameter errors of an assertion, each where it is written; a required key that is missing
     while a key one edit from it is there is reported as that typo."""
-    from velotui.spec.validation import _typo_for_missing
+    from velotui.spec.validation import typo_for_missing
 
     try:
         cls.Params.model_validate(spec.params)
@@ -392,7 +392,7 @@ def _located_param_errors(spec: Any, cls: type[Assertion], doc: Any, path: tuple
                 continue  # a template value is checked once rendered
             loc = tuple(err["loc"])
             name = ".".join(str(x) for x in loc) or "params"
-            typo = _typo_for_missing(doc, (*path, *loc)) if doc is not None and err["type"] == "missing" else None
+            typo = typo_for_missing(doc, (*path, *loc)) if doc is not None and err["type"] == "missing" else None
             if typo is not None:
                 out.append(SpecError(f"{spec.type}: {typo.message}", file=spec.file, line=typo.line,
                                      column=typo.column, hint=typo.hint))
@@ -406,6 +406,19 @@ def _located_param_errors(spec: Any, cls: type[Assertion], doc: Any, path: tuple
             out.append(SpecError(f"{spec.type}: '{name}': {msg}", file=spec.file, line=line, column=column,
                                  hint=f"see docs/ASSERTIONS.md#{spec.type}"))
         return out
+
+
+def fields_read_by(spec: Any) -> list[tuple[str, str]]:
+    """(parameter, field) of every output-record field an assertion as written reads; empty when its
+    parameters are templates (known once rendered) or invalid (reported elsewhere)."""
+    cls = ASSERTION_TYPES.get(spec.type)
+    if cls is None:
+        return []
+    try:
+        _, params = _params_model(spec)
+    except VelotuiError:
+        return []
+    return cls().fields_read(params) if params is not None else []
 
 
 def expects_no_records(specs: list[Any]) -> bool:

@@ -317,7 +317,7 @@ def _check_fields(loaded: LoadedApp) -> None:
     """Columns of the SQL against the sources' known fields, then the fields the spec's checks read against
     the statement's output fields: a name that is in neither is an error with a did-you-mean."""
     from velotui.spec.validation import raise_all
-    from velotui.sql.columns import check_columns, output_fields
+    from velotui.sql.columns import KnownFields, check_columns, output_fields
 
     known = known_source_fields(loaded)
     problems = check_columns(loaded.app, known)
@@ -329,8 +329,6 @@ def _check_fields(loaded: LoadedApp) -> None:
     for st in loaded.app.statements:
         out = output_fields(st, fields.get(st.query.source.name))
         outputs[st.name] = out
-        from velotui.sql.columns import KnownFields
-
         fields[st.name] = KnownFields(tuple(out), st.name) if out is not None else None
     errors = []
     for query in loaded.spec.queries:
@@ -346,21 +344,11 @@ def _check_fields(loaded: LoadedApp) -> None:
 
 def _unknown_output_fields(loaded: LoadedApp, query: Any, st: Any, a: Any, names: list[str]) -> list[SpecError]:
     """A check that reads a field the statement never outputs can only check nothing."""
-    from velotui.assertions import ASSERTION_TYPES
-    from velotui.assertions.base import _params_model
+    from velotui.assertions import fields_read_by
 
-    cls = ASSERTION_TYPES.get(a.type)
-    if cls is None:
-        return []
-    try:
-        _, params = _params_model(a)
-    except VelotuiError:
-        return []
-    if params is None:
-        return []
     doc = getattr(loaded.spec, "doc", None)
     out = []
-    for param, name in cls().fields_read(params):
+    for param, name in fields_read_by(a):
         if name in names:
             continue
         where = doc.value_loc((*a.doc_path, param)) if doc is not None else None

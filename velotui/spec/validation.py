@@ -135,7 +135,7 @@ def _describe_error(err: dict[str, Any]) -> tuple[str, str | None]:
     return text, None
 
 
-def _typo_for_missing(doc: YamlDocument, path: PathT) -> SpecError | None:
+def typo_for_missing(doc: YamlDocument, path: PathT) -> SpecError | None:
     """A required key is missing and the mapping has a key one edit from it: that key is the typo."""
     node: Any = doc.data
     for part in path[:-1]:
@@ -181,7 +181,7 @@ def validate(model: type[M], doc: YamlDocument, *, base: PathT = (), data: Any =
         for err in e.errors():
             path = (*base, *_loc_path(err["loc"]))
             message, hint = _describe_error(err)
-            typo = _typo_for_missing(doc, path) if err["type"] == "missing" else None
+            typo = typo_for_missing(doc, path) if err["type"] == "missing" else None
             if typo is not None:  # `input:` written for `inputs:` reads as both; say the typo
                 first = first or typo
                 problems.append(str(typo))
