@@ -76,7 +76,10 @@ def test_warnings_and_flags_are_in_every_report_format_and_q_never_hides_them(tm
     assert "⚠ warning" in below and "unknown key 'owner_team'" in below
     assert "metric 'last_symbol' (gauge): field 'symbol' has 20 value(s) that are not numbers" in below
     assert "1 passed, 0 failed, 2 warnings, 1 divergence flags" in out
-    q = json.loads(js.read_text())["apps"][0]["queries"][0]
+    data = json.loads(js.read_text())
+    assert [(f["app"], f["query"], f["id"]) for f in data["flags"]] == [("moves_app", "moves", "D5")]
+    assert {w["query"] for w in data["warnings"]} == {"moves"} and len(data["warnings"]) == 2
+    q = data["apps"][0]["queries"][0]
     assert [f["id"] for f in q["flags"]] == ["D5"] and q["flags"][0]["accepted"] is False
     assert q["flags"][0]["measured"] == "Velostream c61189e7, measured 2026-12-01"
     messages = [w["message"] for w in q["warnings"]]

@@ -146,6 +146,11 @@ def report_dict(report: RunReport) -> dict[str, Any]:
                 } for x in q.assertions],
             } for q in a.queries],
         } for a in report.apps],
+        "warnings": [{"app": a.name, "query": None, **_warning_dict(w)} for a in report.apps for w in a.warnings]
+        + [{"app": a.name, "query": q.name, **_warning_dict(w)} for a in report.apps for q in a.queries
+           for w in q.warnings],
+        "flags": [{"app": a.name, "query": q.name, **_flag_dict(f)} for a in report.apps for q in a.queries
+                  for f in q.flags],
         "summary": report.summary,
         "strict": report.strict,
         "exit_code": report.exit_code,
