@@ -77,18 +77,43 @@ def validate_suite(path: Path, *, strict: bool = False, spec_override: Path | No
                     if (f.statement, f.id) not in seen:
                         seen.add((f.statement, f.id))
                         item.flags.append(f)
+            errors: list[VelotuiError] = list(_check_golden_files(loaded))
             if strict:
-                errors = [w.as_error() for w in item.warnings]
+                errors += [w.as_error() for w in item.warnings]
                 errors += [SpecError(f"{f.statement}: divergence from the reference engine: {f.text}", file=f.file,
                                      line=f.line, column=f.column,
                                      hint=f"rewrite the query, or accept it in the spec: accepted_divergences: "
                                      f"[{f.id}] (divergence flags are errors under --strict)")
                            for f in item.flags if not f.accepted]
-                if errors:
-                    item.error, item.more_errors = errors[0], errors[1:]
+            if errors:
+                item.error, item.more_errors = errors[0], errors[1:]
         except VelotuiError as e:
             item.error = e
         except Exception as e:  # never let one file stop the others
             item.error = SpecError(f"internal error while validating: {e!r}", file=app_files.sql_path)
         items.append(item)
     return ValidationResult(items)
+
+
+def _check_golden_files(loaded: Any) -> list[VelotuiError]:
+    """The app's golden files (velotui.golden) read whole: a broken line is reported before a run."""
+    from velotui.golden import golden_dir, golden_path, read_golden
+
+    problems: list[VelotuiError] = []
+    queries = {q.name for q in loaded.spec.queries}
+    for name in sorted(queries):
+        path = golden_path(loaded.spec_path, loaded.sql_path.stem, name)
+        if path.is_file():
+            try:
+                read_golden(path)
+            except VelotuiError as e:
+                problems.append(e)
+    folder = golden_dir(loaded.spec_path, loaded.sql_path.stem)
+    if folder.is_dir():
+        known = {golden_path(loaded.spec_path, loaded.sql_path.stem, q).name for q in queries}
+        for orphan in sorted(p for p in folder.glob("*.jsonl") if p.name not in known):
+            problems.append(SpecError(f"golden file of no query of {loaded.sql_path.name}", file=orphan,
+                                      hint="queries: " + ", ".join(sorted(queries)) + "; delete the file or rename "
+                                      "it after its query"))
+    return problems
+
