@@ -65,6 +65,7 @@ class EngineRun:
     first_error: str | None = None  # the first error line of that log (not its last lines)
     notes: list[str] = field(default_factory=list)  # what velotui changed or added for this engine
     timings: dict[str, float] = field(default_factory=dict)  # seconds per phase (stage, start, done, stop)
+    metrics_measured: bool = False  # result.metrics are the engine's own (else core computes the app's metrics)
     # what this engine cannot tell velotui, and why: "dead_letters", "metrics" -> the reason. A check that
     # needs it is an error that says so, never a check of an empty list
     unavailable: dict[str, str] = field(default_factory=dict)

@@ -42,5 +42,4 @@ class ExternalAdapter:
                               hint="the engine under test failed; its last lines are above")
         return EngineRun(result=EngineResult(statements={job.statement: StatementResult(name=job.statement)}),
                          file_sinks={k: Path(v) for k, v in job.file_paths.items()},
-                         unavailable={"dead_letters": "an external engine's dead letters are not visible to velotui",
-                                      "metrics": "an external engine's metrics are not visible to velotui"})
+                         unavailable={"dead_letters": "an external engine's dead letters are not visible to velotui"})

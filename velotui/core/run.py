@@ -58,6 +58,7 @@ class RunOptions:
     close_windows: bool | None = None  # --close-windows on|off (D18; default on)
     artifacts: Path | None = None  # --artifacts DIR: keep every engine's staged folder and log here
     engine_settings: Any = None  # velotui.adapters.settings.EngineSettings (default: the config file's)
+    dialect: str | None = None  # reference | extended (None: each statement's 'sql.dialect', else reference)
     update_golden: bool = False  # write each query's captured output to its golden file (velotui.golden)
 
 
@@ -127,6 +128,7 @@ class SuiteRun:
             duration_ms=(time.perf_counter() - started) * 1000,
             reproduce=self.reproduce_command(),
             apps=reports,
+            strict=self.options.strict,
         )
         self._emit(ev.RunFinished(run_report, run_report.exit_code))
         return run_report
@@ -240,7 +242,7 @@ class SuiteRun:
             loaded = load_app_under_test(app_files, strict=self.options.strict,
                                          spec_override=self.options.spec_path,
                                          extra_schema_dirs=self.options.schema_dirs, root=root,
-                                         allow_outside=self.options.allow_outside)
+                                         allow_outside=self.options.allow_outside, dialect=self.options.dialect)
         except VelotuiError as e:
             self._emit(ev.AppLoaded(app_files.sql_path.stem, str(app_files.sql_path), (), error=str(e)))
             return AppReport(name=app_files.sql_path.stem, file=str(app_files.sql_path), error=str(e),
@@ -252,7 +254,8 @@ class SuiteRun:
         for w in loaded.warnings:
             self._emit(ev.Log("warning", str(w), app=loaded.name))
         names = tuple(q.name for q in loaded.spec.queries)
-        self._emit(ev.AppLoaded(loaded.name, str(app_files.sql_path), names))
+        self._emit(ev.AppLoaded(loaded.name, str(app_files.sql_path), names,
+                                warnings=tuple(str(w) for w in loaded.app_warnings())))
         return _AppRunner(self, loaded).execute()
 
 
@@ -314,23 +317,58 @@ class _AppRunner:
                 continue
             if opts.pattern and not app_matches and not _matches(opts.pattern, query.name):
                 continue
-            qr = self._run_query_safely(query)
+            qr = self._judge(query, self._run_query_safely(query))
             reports.append(qr)
             self.run._emit(ev.QueryFinished(self.loaded.name, query.name, qr.status, qr.records_in,
                                             qr.records_out, qr.duration_ms, file=str(self.loaded.sql_path),
                                             topics=tuple(self.sink_topics.get(query.name, ())),
-                                            error=qr.error))
+                                            error=qr.error, warnings=tuple(str(w) for w in qr.warnings),
+                                            flags=tuple(str(f) for f in qr.flags)))
             other = qr.comparison.other if qr.comparison is not None else None
             if other is not None:  # --compare: the second engine's run of the query, under its own label
                 self.run._emit(ev.QueryFinished(self.loaded.name, engine_label(query.name, other.engine),
                                                 other.status, other.records_in, other.records_out,
                                                 other.duration_ms, file=str(self.loaded.sql_path),
-                                                error=other.error))
+                                                error=other.error, warnings=tuple(str(w) for w in other.warnings),
+                                                flags=tuple(str(f) for f in other.flags)))
             if opts.fail_fast and qr.status in ("failed", "error"):
                 break
         if opts.pattern and not app_matches and not reports:
             return None
-        return AppReport(name=self.loaded.name, file=str(self.loaded.sql_path), error=None, queries=reports)
+        return AppReport(name=self.loaded.name, file=str(self.loaded.sql_path), error=None, queries=reports,
+                         warnings=self.loaded.app_warnings())
+
+    def _judge(self, query: Any, qr: Any) -> Any:
+        """Attach the query's warnings and divergence flags; under --strict a warning or a flag the spec
+        did not accept fails the query (a skipped query stays skipped, an error stays an error)."""
+        qr.warnings = [*self.loaded.query_warnings(query.name), *qr.warnings]
+        try:
+            qr.flags = self.loaded.query_flags(query)
+        except VelotuiError:  # the query names no statement: already the query's error
+            qr.flags = []
+        other = qr.comparison.other if qr.comparison is not None else None
+        runs = [r for r in (qr, other) if r is not None]
+        if qr.status != "skipped" and any(r.engine != "embedded" for r in runs):  # D18 matters on the real engine
+            qr.flags = [*qr.flags, *self._bounded_input_flags(query, runs)]
+        if other is not None:
+            other.flags = list(qr.flags)
+        if self.run.options.strict and qr.status == "passed":
+            qr.strict_failures = [f"warning: {w}" for w in qr.warnings] + [f"divergence: {f}" for f in qr.open_flags]
+            if qr.strict_failures:
+                qr.status = "failed"
+        return qr
+
+    def _bounded_input_flags(self, query: Any, runs: list[Any]) -> list[Any]:
+        """D18 on the real engine: open windows at the end of a bounded input are never emitted."""
+        from velotui.adapters.velostream.closing import NOTE_PREFIX
+        from velotui.compare.flags import bounded_input_flags
+
+        try:
+            statement = self.loaded.statement_for(query.name).name
+        except VelotuiError:
+            return []
+        closed = any(n.startswith(NOTE_PREFIX) for r in runs for n in r.notes)
+        return bounded_input_flags(self.loaded.app, statement, closed=closed)
 
     def _run_query_safely(self, query: Any) -> Any:
         from velotui.report import QueryReport
@@ -371,20 +409,23 @@ class _AppRunner:
             return "embedded"
 
     def _run_query(self, query: Any) -> Any:
+        from velotui.core.inputs import app_for_query
+
         loaded, run = self.loaded, self.run
-        statement = loaded.statement_for(query.name)
+        app = app_for_query(loaded.app, query)  # statements fed by an input read it instead of running upstream
+        statement = app.statement(loaded.statement_for(query.name).name)
         engines = run.engines_for(self.spec)
         builder = InputBuilder(loaded, seed=self.seed, now_ms=self.now_ms, records_override=run.options.records,
-                               previous_outputs=self.outputs)
+                               previous_outputs=self.outputs, app=app)
         prepared: list[PreparedInput] = builder.prepare(query, statement)
         source_schemas = _inject_faults(prepared, self.spec.fault_injection, self.seed)
         second_inputs = _copy_inputs(prepared) if len(engines) > 1 else []  # the same inputs for both engines
-        first = self._run_on(engines[0], query, statement, prepared, source_schemas, primary=True,
+        first = self._run_on(engines[0], query, app, statement, prepared, source_schemas, primary=True,
                              compare=len(engines) > 1)
         if len(engines) == 1:
             return first.report
         try:
-            second = self._run_on(engines[1], query, statement, second_inputs, source_schemas, primary=False,
+            second = self._run_on(engines[1], query, app, statement, second_inputs, source_schemas, primary=False,
                                   compare=True)
         except (InfraError, RunCancelled):
             raise
@@ -394,16 +435,17 @@ class _AppRunner:
             failed = QueryReport(name=query.name, status="error", records_in=0, records_out=0, duration_ms=0.0,
                                  error=str(e), file=str(loaded.spec_path), line=getattr(query, "line", None),
                                  timed_out=isinstance(e, RunTimeout), engine=engines[1])
-            return _with_comparison(first, _Outcome(report=failed, captured=[]), loaded.app, statement,
+            return _with_comparison(first, _Outcome(report=failed, captured=[]), app, statement,
                                     (engines[0], engines[1]))
-        return _with_comparison(first, second, loaded.app, statement, (engines[0], engines[1]))
+        return _with_comparison(first, second, app, statement, (engines[0], engines[1]))
 
-    def _run_on(self, engine: str, query: Any, statement: Any, prepared: list[PreparedInput],
+    def _run_on(self, engine: str, query: Any, app: Any, statement: Any, prepared: list[PreparedInput],
                 source_schemas: dict[str, dict[str, tuple[str, bool]]], *, primary: bool, compare: bool) -> _Outcome:
         """Publish the prepared inputs, run ``engine``, capture, assert: one engine's run of the query.
         Only the primary engine's run feeds later queries (from_previous) and the explain service."""
         from velotui.adapters import EngineJob
-        from velotui.assertions import AssertionContext, evaluate
+        from velotui.assertions import AssertionContext, evaluate, expects_no_records
+        from velotui.core.metrics import app_metrics
         from velotui.report import QueryReport
 
         loaded, run = self.loaded, self.run
@@ -411,6 +453,7 @@ class _AppRunner:
         if adapter.needs_kafka:
             run.ensure_cluster()
         label = query.name if primary else engine_label(query.name, engine)
+        query_warnings: list[Any] = []
         # --compare: the embedded side runs in memory (the same results as on Kafka, docs/KAFKA.md)
         bus = run._new_bus(getattr(self.spec, "topic_naming", None),
                            kafka=adapter.needs_kafka or not (compare and engine == "embedded"))
@@ -426,9 +469,12 @@ class _AppRunner:
                 if p.topic is not None:
                     real = run._topic_name(bus, p.topic)
                     topic_names[p.topic] = real
-                    src_ref = next((s for s in loaded.app.external_sources if s.name == p.source), None)
+                    src_ref = next((s for s in app.external_sources if s.name == p.source), None)
                     if src_ref is not None:  # formats and topic settings first: the topic is created with them
-                        run._set_format(bus, real, src_ref.config, loaded.sql_path.parent)
+                        config = dict(src_ref.config)
+                        if p.value_format:  # the spec's `format:` on the input says how its topic is written
+                            config["value.format"] = p.value_format
+                        run._set_format(bus, real, config, loaded.sql_path.parent)
                     bus.create_topic(real, p.partitions)
                     run._emit(ev.TopicCreated(app_name, real, "source"))
                     run._emit(ev.Progress(app_name, "publish", 0, len(p.messages)))
@@ -441,7 +487,7 @@ class _AppRunner:
                 records_in += len(p.messages) if p.topic is not None else len(p.records)
             sink_topics: dict[str, str] = {}
             file_paths: dict[str, str] = {}
-            for st in loaded.app.statements:
+            for st in app.statements:
                 for sink in st.sinks:
                     if sink.kind == "kafka" and sink.topic:
                         real = run._topic_name(bus, sink.topic)
@@ -458,7 +504,7 @@ class _AppRunner:
                             run._set_format(bus, real, capture, loaded.spec_path.parent)
                     elif sink.kind == "file" and sink.path:
                         file_paths[sink.path] = str(Path(tmp.name) / Path(sink.path).name)
-            for st in loaded.app.statements:  # sources read from topics of other statements' sinks
+            for st in app.statements:  # sources read from topics of other statements' sinks
                 for src in st.sources:
                     if src.kind == "kafka" and src.topic and src.topic not in topic_names:
                         real = run._topic_name(bus, src.topic)
@@ -472,7 +518,7 @@ class _AppRunner:
             rss_before = proc.memory_info().rss
             t0 = time.perf_counter()
             job = EngineJob(
-                app=loaded.app, sql_path=loaded.sql_path, statement=statement.name, bus=bus, cluster=run._cluster,
+                app=app, sql_path=loaded.sql_path, statement=statement.name, bus=bus, cluster=run._cluster,
                 topic_names=topic_names, file_paths=file_paths, published=published,
                 properties=dict(self.spec.config or {}), now_ms=self.now_ms, timeout_s=timeout_s,
                 run_id=getattr(bus, "run_id", run.run_id), app_name=app_name, query_name=query.name,
@@ -512,7 +558,14 @@ class _AppRunner:
                                                 for s in statement.sinks]
             outputs_seen = {k: [m.value for m in v if m.value is not None] for k, v in self.outputs.items()}
             outputs_seen[query.name] = [m.value for m in captured if m.value is not None]
-            records = [m.value for m in captured if m.value is not None]
+            if engine_run.metrics_measured:  # the engine's own metrics (velostream: its endpoint)
+                metrics = list(result.metrics)
+            else:  # computed from what each statement emitted; another engine's: what was captured
+                statement_outputs = {name: r.outputs for name, r in result.statements.items()}
+                if engine != "embedded":
+                    statement_outputs[statement.name] = captured
+                metrics, metric_warnings = app_metrics(loaded.app, statement_outputs)
+                query_warnings.extend(metric_warnings)
             ctx_common: dict[str, Any] = dict(
                 inputs=dict(self.inputs_seen),
                 outputs=outputs_seen,
@@ -521,7 +574,7 @@ class _AppRunner:
                 records_in=records_in,
                 duration_ms=duration_ms,
                 dead_letters=list(st_result.dead_letters) if st_result else [],
-                metrics=list(result.metrics),
+                metrics=metrics,
                 memory_peak_bytes=max(rss_before, rss_after),
                 memory_growth_bytes=max(0, rss_after - rss_before),
                 base_dir=loaded.spec_path.parent,
@@ -532,27 +585,14 @@ class _AppRunner:
                 strict=run.options.strict,
             )
             results = []
-            checks: list[tuple[Any, list[Message]]] = [(a, captured) for a in query.assertions]
-            for out in getattr(query, "outputs", None) or []:
-                msgs = sink_messages.get(out.sink)
-                if msgs is None:
-                    raise SpecError(f"query {query.name!r}: outputs names sink {out.sink!r}, which statement "
-                                    f"{statement.name!r} does not have",
-                                    file=loaded.spec_path, line=getattr(out, "line", None),
-                                    hint="sinks of this statement: " + ", ".join(sorted(sink_messages)))
-                checks.extend((a, msgs) for a in out.assertions)
-            for spec_a, msgs in checks:
+            for check_list, msgs, what in _check_targets(query, statement, loaded, captured, sink_messages):
+                scope = [a for cl in query.check_lists() if cl.sink == check_list.sink for a in cl.checks]
                 ctx = AssertionContext(records=[m.value for m in msgs if m.value is not None], messages=msgs,
-                                       **ctx_common)
-                res = _cannot_check(spec_a, engine, engine_run.unavailable) or evaluate(spec_a, ctx)
-                results.append(res)
-                run._emit(ev.AssertionEvaluated(app_name, label, res))
-            expected_output = _expected_output_assertion(query)
-            if expected_output is not None:
-                ctx = AssertionContext(records=records, messages=captured, **ctx_common)
-                res = evaluate(expected_output, ctx)
-                results.append(res)
-                run._emit(ev.AssertionEvaluated(app_name, label, res))
+                                       expects_empty=expects_no_records(scope), output_label=what, **ctx_common)
+                for spec_a in check_list.checks:
+                    res = _cannot_check(spec_a, engine, engine_run.unavailable) or evaluate(spec_a, ctx)
+                    results.append(res)
+                    run._emit(ev.AssertionEvaluated(app_name, label, res))
             from velotui.core import golden
 
             # the golden file is written from the first engine's output; every engine is compared with it
@@ -574,11 +614,8 @@ class _AppRunner:
             report = QueryReport(name=query.name, status="failed" if failed else "passed", records_in=records_in,
                                  records_out=len(captured), duration_ms=duration_ms, assertions=results,
                                  error=None, file=str(loaded.spec_path), line=getattr(query, "line", None),
-                                 engine=engine, engine_error=engine_run.first_error, notes=list(engine_run.notes))
-            if engine != "embedded":
-                from velotui.compare import divergence_flags
-
-                report.flags = [f"{f.id}: {f.summary}" for f in divergence_flags(loaded.app, statement.name)]
+                                 warnings=query_warnings, engine=engine, engine_error=engine_run.first_error,
+                                 notes=list(engine_run.notes))
             if run.artifacts.keep(work_dir, passed=not failed):
                 report.engine_log = str(engine_run.log_file) if engine_run.log_file else str(work_dir)
             work_dir = None
@@ -683,22 +720,23 @@ def _inject_faults(prepared: list[PreparedInput], faults: Any, seed: int) -> dic
     return schemas
 
 
-def _expected_output_assertion(query: Any) -> Any:
-    """The query's ``expected_output`` as an ``expected_output`` assertion (FORMATS.md §2)."""
-    eo = getattr(query, "expected_output", None)
-    if eo is None:
-        return None
-    from velotui.spec import AssertionSpec
-
-    if isinstance(eo, str):
-        params: dict[str, Any] = {"file": eo}
-    elif isinstance(eo, list):
-        params = {"records": eo}
-    else:
-        params = eo.model_dump(exclude_none=True)
-    spec = AssertionSpec.model_validate({"type": "expected_output", "description": "expected_output", **params})
-    spec._file, spec._line, spec._column = query.file, query.line, query.column
-    return spec
+def _check_targets(query: Any, statement: Any, loaded: Any, captured: list[Message],
+                   sink_messages: dict[str, list[Message]]) -> list[tuple[Any, list[Message], str]]:
+    """Every check list of the query (QueryTest.check_lists: all of them, by construction) with the records
+    it checks: the query's captured output, or one sink's."""
+    out = []
+    for cl in query.check_lists():
+        if cl.sink is None:
+            out.append((cl, captured, "output records"))
+            continue
+        msgs = sink_messages.get(cl.sink)
+        if msgs is None:  # loading checks this; a sink the engine did not write is still said
+            raise SpecError(f"query {query.name!r}: outputs names sink {cl.sink!r}, which statement "
+                            f"{statement.name!r} does not have", file=loaded.spec_path,
+                            line=getattr(cl.entry, "line", None),
+                            hint="sinks of this statement: " + ", ".join(sorted(sink_messages)))
+        out.append((cl, msgs, f"records of sink {cl.sink!r}"))
+    return out
 
 
 def _dependency_order(queries: list[Any]) -> list[Any]:

@@ -23,12 +23,27 @@ def _short(v: Any, width: int = 200) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
-def _print_warnings(q: Any, console: Console, indent: str = "") -> None:
+def query_notes(q: Any) -> list[tuple[str, str]]:
+    """What a report shows under a query besides its verdict, in order: (kind, one line) with kind
+    ``flag`` (a divergence from the reference engine), ``warning`` (a warning about the query) or
+    ``assertion`` (an assertion that reported a warning). Every format renders exactly these."""
+    out = [("flag", str(f)) for f in q.flags]
+    out += [("warning", str(w)) for w in q.warnings]
     for a in q.assertions:
         if a.status == "warning":
             where = f"{a.file}:{a.line}" if a.line else (a.file or "")
-            console.print(f"{indent}[yellow]⚠ {escape(a.type)}[/] (warning) {escape(a.message)}"
-                          + (f"  [dim]{escape(where)}[/]" if where else ""))
+            out.append(("assertion", f"{a.type}: {a.message}" + (f" ({where})" if where else "")))
+    return out
+
+
+_NOTE_STYLE = {"flag": ("⚑", "magenta"), "warning": ("⚠", "yellow"), "assertion": ("⚠", "yellow")}
+
+
+def _print_warnings(q: Any, console: Console, indent: str = "") -> None:
+    for kind, text in query_notes(q):
+        mark, colour = _NOTE_STYLE[kind]
+        label = {"flag": "divergence", "warning": "warning", "assertion": "warning"}[kind]
+        console.print(f"{indent}[{colour}]{mark} {label}[/] {escape(text)}")
 
 
 def _comparison_line(c: Any) -> str:
@@ -79,6 +94,15 @@ def difference_lines(c: Any) -> list[str]:
     return lines
 
 
+def known_behaviour(q: Any) -> str:
+    """On an engine other than velotui's own, a failure where the query carries divergence flags is the
+    reference's known behaviour: one line that says so (the flags themselves are listed with the query)."""
+    if q.engine == "embedded" or q.status not in ("failed", "error") or not q.flags:
+        return ""
+    ids = ", ".join(dict.fromkeys(str(getattr(f, "id", f)).split(":")[0] for f in q.flags))
+    return f"known reference behaviour: the reference engine computes something else here ({ids}; ⚑ above)"
+
+
 def _print_difference(c: Any, console: Console) -> None:
     console.print(f"[yellow]{escape(c.label)}[/]" if c.verdict == "explained" else f"[red]{escape(c.label)}[/]")
     for line in difference_lines(c):
@@ -91,6 +115,8 @@ def render_text(report: RunReport, console: Console) -> None:
         if app.error:
             console.print(f"[red]ERROR[/] {escape(app.name)}  {escape(app.file)}")
             continue
+        for w in app.warnings:
+            console.print(f"      [yellow]⚠ warning[/] {escape(str(w))}")
         for q in app.queries:
             label, colour = _LABEL[q.status]
             engine = f"  [dim]on {escape(q.engine)}[/]" if q.engine != "embedded" and q.comparison is None else ""
@@ -104,8 +130,7 @@ def render_text(report: RunReport, console: Console) -> None:
             for engine_name, note in notes:
                 tag = f" [{engine_name}]" if q.comparison is not None else ""
                 console.print(f"      [dim]note{escape(tag)}: {escape(note)}[/]", highlight=False)
-            if q.status not in ("failed", "error"):  # a failing query shows its warnings in its block
-                _print_warnings(q, console, indent="      ")
+            _print_warnings(q, console, indent="      ")
     failures = [(a, q) for a in report.apps for q in a.queries if q.status in ("failed", "error")]
     broken = [a for a in report.apps if a.error]
     if failures or broken:
@@ -117,6 +142,8 @@ def render_text(report: RunReport, console: Console) -> None:
         console.rule(f"[red]{escape(app.name)} / {escape(q.name)}[/]", align="left")
         if q.error:
             console.print(f"[red]error:[/] {escape(q.error)}")
+        for line in q.strict_failures:
+            console.print(f"[red]✗ --strict[/] {escape(line)}")
         engines = [(q, "")]
         if q.comparison is not None and q.comparison.other is not None:
             engines = [(q, f"[{q.engine}] "), (q.comparison.other, f"[{q.comparison.other.engine}] ")]
@@ -126,17 +153,20 @@ def render_text(report: RunReport, console: Console) -> None:
                 console.print(f"{escape(tag)}{escape(run.engine)}'s first error: {escape(run.engine_error)}")
             if run.engine_log and run.status in ("failed", "error"):
                 console.print(f"{escape(tag)}[dim]its log: {escape(run.engine_log)}[/]")
-            for flag in run.flags if run.status in ("failed", "error") and q.comparison is None else []:
-                console.print(f"{escape(tag)}[yellow]known reference behaviour[/] {escape(flag)}")
+            if known_behaviour(run) and q.comparison is None:
+                console.print(f"{escape(tag)}[magenta]{escape(known_behaviour(run))}[/]")
         if q.comparison is not None and q.comparison.verdict in ("explained", "unexplained"):
             _print_difference(q.comparison, console)
-        _print_warnings(q, console)
     s = report.summary
     tail = f"{s['passed']} passed, {s['failed']} failed"
     if s["skipped"]:
         tail += f", {s['skipped']} skipped"
     if s["errors"]:
         tail += f", {s['errors']} errors"
+    if s["warnings"]:
+        tail += f", {s['warnings']} warnings"
+    if s["flags"]:
+        tail += f", {s['flags']} divergence flags"
     console.print()
     console.print(tail, highlight=False)
     console.print(f"seed {report.seed} · {report.duration_ms / 1000:.2f} s", highlight=False)
@@ -165,6 +195,7 @@ def report_dict(report: RunReport) -> dict[str, Any]:
             "file": a.file,
             "status": a.status,
             "error": a.error,
+            "warnings": [_warning_dict(w) for w in a.warnings],
             "queries": [{
                 "name": q.name,
                 "status": q.status,
@@ -175,13 +206,35 @@ def report_dict(report: RunReport) -> dict[str, Any]:
                 "timed_out": q.timed_out,
                 "infra_error": q.infra_error,
                 **_engine_dict(q),
+                "warnings": [_warning_dict(w) for w in q.warnings],
+                "flags": [_flag_dict(f) for f in q.flags],
+                "strict_failures": list(q.strict_failures),
                 "assertions": _assertions(q),
                 "comparison": _comparison_dict(q.comparison),
             } for q in a.queries],
         } for a in report.apps],
+        "warnings": [{"app": a.name, "query": None, **_warning_dict(w)} for a in report.apps for w in a.warnings]
+        + [{"app": a.name, "query": q.name, **_warning_dict(w)} for a in report.apps for q in a.queries
+           for w in q.warnings],
+        "flags": [{"app": a.name, "query": q.name, **_flag_dict(f)} for a in report.apps for q in a.queries
+                  for f in q.flags],
         "summary": report.summary,
+        "strict": report.strict,
         "exit_code": report.exit_code,
     }
+
+
+def _warning_dict(w: Any) -> dict[str, Any]:
+    return {"message": getattr(w, "message", str(w)), "file": getattr(w, "file", None),
+            "line": getattr(w, "line", None), "column": getattr(w, "column", None), "hint": getattr(w, "hint", None),
+            "text": str(w)}
+
+
+def _flag_dict(f: Any) -> dict[str, Any]:
+    d = getattr(f, "divergence", None)
+    return {"id": f.id, "statement": f.statement, "text": f.text, "file": f.file, "line": f.line,
+            "column": f.column, "rewrite": f.rewrite, "accepted": f.accepted,
+            "reference": getattr(d, "reference", None), "measured": getattr(d, "measured", None)}
 
 
 def _assertion_dict(x: Any) -> dict[str, Any]:
@@ -206,8 +259,7 @@ def _assertions(q: Any) -> list[dict[str, Any]]:
 
 
 def _engine_dict(q: Any) -> dict[str, Any]:
-    return {"engine": q.engine, "engine_log": q.engine_log, "engine_error": q.engine_error, "notes": list(q.notes),
-            "flags": list(q.flags)}
+    return {"engine": q.engine, "engine_log": q.engine_log, "engine_error": q.engine_error, "notes": list(q.notes)}
 
 
 def _comparison_dict(c: Any) -> dict[str, Any] | None:
@@ -281,12 +333,13 @@ def junit_tree(report: RunReport) -> ET.Element:
                 if q.comparison is not None and q.comparison.other is not None:
                     runs = [(q, f"[{q.engine}] "), (q.comparison.other, f"[{q.comparison.other.engine}] ")]
                 failed = [(tag, a) for run, tag in runs for a in run.failed_assertions]
-                msg = "; ".join(f"{tag}{a.type}: {a.message}" for tag, a in failed)
+                msg = "; ".join([*(f"{tag}{a.type}: {a.message}" for tag, a in failed),
+                                 *(f"--strict: {x}" for x in q.strict_failures)])
                 if q.comparison is not None and q.comparison.verdict == "unexplained":
                     msg = "; ".join(x for x in (msg, f"outputs differ: {q.comparison.label}") if x)
-                fail = ET.SubElement(case, "failure", message=_xml_text(msg[:1000]),
-                                     type="AssertionFailed" if failed else "OutputsDiffer")
-                lines = []
+                kind = "AssertionFailed" if failed else ("StrictWarning" if q.strict_failures else "OutputsDiffer")
+                fail = ET.SubElement(case, "failure", message=_xml_text(msg[:1000]), type=kind)
+                lines = [f"--strict: {x}" for x in q.strict_failures]
                 for tag, a in failed:
                     lines.append(f"{tag}{a.type} ({a.file}:{a.line}): {a.message}")
                     if a.expected is not None or a.actual is not None:
@@ -300,12 +353,11 @@ def junit_tree(report: RunReport) -> ET.Element:
                 for run, tag in runs:
                     if run.engine_error:
                         lines.append(f"{tag}{run.engine}'s first error: {run.engine_error}")
-                    if q.comparison is None:
-                        lines += [f"known reference behaviour {f}" for f in run.flags]
+                    if q.comparison is None and known_behaviour(run):
+                        lines.append(f"{tag}{known_behaviour(run)}")
                 fail.text = _xml_text("\n".join(lines))
                 counts["failures"] += 1
-            out_lines = [f"warning: {a.type} ({a.file}:{a.line}): {a.message}"
-                         for a in q.assertions if a.status == "warning"]  # a warning never fails a case
+            out_lines = [f"{'divergence' if kind == 'flag' else 'warning'}: {text}" for kind, text in query_notes(q)]
             if q.engine != "embedded" or q.comparison is not None:
                 out_lines.append(f"engine: {q.engine}")
                 if q.engine_log:
@@ -320,9 +372,12 @@ def junit_tree(report: RunReport) -> ET.Element:
                 if c.other is not None and c.other.engine_log:
                     out_lines.append(f"{c.other.engine} log: {c.other.engine_log}")
                 out_lines += [f"note: {n}" for n in (c.other.notes if c.other is not None else [])]
-            if out_lines:  # shown by CI servers with the test case
+            if out_lines:  # shown by CI servers with the test case (a warning fails it only under --strict)
                 out = ET.SubElement(case, "system-out")
                 out.text = _xml_text("\n".join(out_lines))
+        if app.warnings:
+            out = ET.SubElement(suite, "system-out")
+            out.text = _xml_text("\n".join(f"warning: {w}" for w in app.warnings))
         for k, v in counts.items():
             suite.set(k, str(v))
             totals[k] += v

@@ -131,7 +131,7 @@ class VelostreamAdapter:
             unavailable["metrics"] = "the app declares no -- @metric for this statement, so velo-sql exposes none"
         return EngineRun(result=EngineResult(statements=statements, metrics=metrics), file_sinks=staged.file_sinks,
                          log_file=log_path, first_error=log.first_error, notes=notes, timings=timings,
-                         unavailable=unavailable)
+                         metrics_measured=port is not None, unavailable=unavailable)
 
     def _wait(self, job: EngineJob, proc: EngineProcess, log: EngineLog, watcher: DoneWatcher,
               log_path: Path) -> DoneState:

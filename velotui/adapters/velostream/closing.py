@@ -20,6 +20,7 @@ from velotui.records import Message
 from velotui.sql.model import App, Statement
 
 HEADER = "velotui-added"
+NOTE_PREFIX = "velotui added 1 record to"  # the note of every closing record (the report's, and D18's flag)
 HEADER_VALUE = "closing-record (D18)"
 
 
@@ -94,5 +95,5 @@ def _time_like(example: object, ms: int, fmt: str | None) -> object:
 
 def note_for(rec: ClosingRecord) -> str:
     at = datetime.fromtimestamp(rec.event_time_ms / 1000, UTC).isoformat(timespec="seconds")
-    return (f"velotui added 1 record to {rec.source} at event time {at} (header {HEADER}: {HEADER_VALUE}) so that "
+    return (f"{NOTE_PREFIX} {rec.source} at event time {at} (header {HEADER}: {HEADER_VALUE}) so that "
             "velo-sql emits the last windows; it is not an input of the spec (--close-windows off leaves it out)")
