@@ -56,7 +56,7 @@ def bounded_input_flags(app: App, statement: str, *, closed: bool) -> list[Any]:
     from velotui.sql.reference import Flag
 
     st = app.statement(statement)
-    text = BOUNDED_INPUT.summary + ("; velotui added a closing record (--close-windows)" if closed else
+    text = f"D18 {BOUNDED_INPUT.summary}" + ("; velotui added a closing record (--close-windows)" if closed else
                                     "; with --close-windows on velotui adds a record that closes them")
     return [Flag("D18", statement, text, str(app.path) if app.path else None, st.line if st else None,
                  st.column if st else None, None, accepted=closed)]
