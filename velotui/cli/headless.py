@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 
 from velotui.core import events as ev
 from velotui.errors import VelotuiError
@@ -78,10 +79,22 @@ def _run_options(args: argparse.Namespace, argv: list[str], explain_needed: bool
         timeout_s=args.timeout,
         argv=argv,
         allow_outside=[Path(p) for p in getattr(args, "allow_outside", [])],
-        engine=getattr(args, "engine", "embedded"),
         deploy=getattr(args, "deploy", None),
+        **engine_options_of(args),
+        dialect=getattr(args, "dialect", None),
         update_golden=getattr(args, "update_golden", False),
     )
+
+
+def engine_options_of(args: argparse.Namespace) -> dict[str, Any]:
+    """--engine, --compare and the velostream options, checked (the TUI takes the same)."""
+    from velotui.core.engines import engine_options
+
+    return engine_options(engine=getattr(args, "engine", None), compare=getattr(args, "compare", None),
+                          velostream_bin=getattr(args, "velostream_bin", None),
+                          quiet_period=getattr(args, "quiet_period", None),
+                          close_windows=getattr(args, "close_windows", None),
+                          artifacts=getattr(args, "artifacts", None))
 
 
 class ProgressPrinter:
@@ -97,21 +110,21 @@ class ProgressPrinter:
             self.console.print(event.extra["traceback"], markup=False, highlight=False)
         if self.quiet:
             if isinstance(event, ev.Log) and event.level == "error":
-                self.console.print(f"[red]error[/] {event.message}", highlight=False)
+                self.console.print(f"[red]error[/] {escape(event.message)}", highlight=False)
             return
         if isinstance(event, ev.RunStarted):
             self.console.print(f"[bold]velotui[/] run {event.run_id}: {len(event.apps)} app(s), seed {event.seed}",
                                highlight=False)
         elif isinstance(event, ev.AppLoaded) and event.error:
-            self.console.print(f"[red]ERROR[/] {event.file}: {event.error}", highlight=False)
+            self.console.print(f"[red]ERROR[/] {escape(event.file)}: {escape(event.error)}", highlight=False)
         elif isinstance(event, ev.QueryFinished):
             style = {"passed": "green", "failed": "red", "error": "red", "skipped": "yellow"}[event.status]
             self.console.print(
-                f"  [{style}]{event.status:<7}[/] {event.app} / {event.query}  "
+                f"  [{style}]{event.status:<7}[/] {escape(event.app)} / {escape(event.query)}  "
                 f"{event.records_in} → {event.records_out}  {event.duration_ms:.0f} ms", highlight=False)
         elif isinstance(event, ev.Log) and event.level in ("warning", "error"):
             colour = "yellow" if event.level == "warning" else "red"
-            self.console.print(f"[{colour}]{event.level}[/] {event.message}", highlight=False)
+            self.console.print(f"[{colour}]{event.level}[/] {escape(event.message)}", highlight=False)
 
 
 def run_headless(args: argparse.Namespace, argv: list[str]) -> int:
@@ -141,7 +154,7 @@ def run_headless(args: argparse.Namespace, argv: list[str]) -> int:
     except VelotuiError as e:
         if args.debug:
             raise
-        err.print(f"[red]error:[/] {e}", highlight=False, markup=False)
+        err.print(f"[red]error:[/] {escape(str(e))}", highlight=False, soft_wrap=True)
         return e.exit_code
     json_bytes = to_json(report)
     if args.explain:
@@ -269,7 +282,7 @@ def validate_command(args: argparse.Namespace) -> int:
     out = Console(highlight=False, soft_wrap=True)
     result = validate_suite(path, strict=args.strict, spec_override=Path(args.spec) if args.spec else None,
                             extra_schema_dirs=[Path(args.schemas)] if args.schemas else [],
-                            allow_outside=[Path(p) for p in args.allow_outside])
+                            allow_outside=[Path(p) for p in args.allow_outside], dialect=args.dialect)
     for item in result.items:
         if item.error is None:
             out.print(f"[green]ok[/]    {item.file}", highlight=False)
@@ -277,7 +290,13 @@ def validate_command(args: argparse.Namespace) -> int:
             out.print(f"[red]error[/] {item.file}", highlight=False)
             for e in item.errors:
                 out.print(str(e), markup=False, highlight=False)
+        for f in item.flags:
+            out.print(f"[magenta]divergence[/] {escape(str(f))}", highlight=False)
         for w in item.warnings:
-            out.print(f"[yellow]warning[/] {w}", highlight=False)
-    out.print(f"{result.ok_count} valid, {result.error_count} invalid", highlight=False)
+            out.print(f"[yellow]warning[/] {escape(str(w))}", highlight=False)
+    tail = f"{result.ok_count} valid, {result.error_count} invalid"
+    flags = sum(len(i.flags) for i in result.items)
+    if flags:
+        tail += f", {flags} divergence flag(s)"
+    out.print(tail, highlight=False)
     return 0 if result.error_count == 0 else 2

@@ -25,7 +25,7 @@ def stress_command(args: argparse.Namespace) -> int:
     from velotui.core.stress import StressOptions, compare_baseline, run_stress, run_stress_on_kafka
     from velotui.report import AppReport, QueryReport, RunReport, to_json, write_junit
 
-    err = Console(stderr=True, highlight=False)
+    err = Console(stderr=True, highlight=False, soft_wrap=True)
     if args.brokers != 1 and (args.kafka or "embedded") != "local":
         err.print(f"error: --brokers {args.brokers} needs --kafka local (velotui starts the cluster's brokers "
                   "itself)", markup=False)

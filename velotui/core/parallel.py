@@ -18,6 +18,7 @@ import multiprocessing
 import os
 import signal
 import traceback
+from contextlib import ExitStack
 from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
 from pathlib import Path
@@ -228,7 +229,6 @@ def worker_main(spec: _WorkerSpec, conn: Connection, cancel: Any) -> None:
 
     signal.signal(signal.SIGTERM, terminated)
     from velotui.core.run import SuiteRun
-    from velotui.report import AppReport
 
     def forward(event: ev.Event) -> None:
         if isinstance(event, ev.RecordCaptured) and len(event.messages) > TAIL_SAMPLE:
@@ -236,8 +236,23 @@ def worker_main(spec: _WorkerSpec, conn: Connection, cancel: Any) -> None:
         conn.send(("event", event))
 
     run = SuiteRun(spec.path, spec.options, on_event=forward, identity=spec.identity)
-    run._cluster = spec.cluster
     run.cancel_event = cancel
+    # the parent's cluster; a broker this worker has to start itself (an engine of one app's spec needs
+    # Kafka) is stopped when the worker ends, and the run's artifact folders are tidied as a run does
+    with ExitStack() as stack:
+        run._cluster_stack = stack
+        run._cluster = spec.cluster
+        try:
+            _serve(run, spec, conn, forward)
+        finally:
+            run._cluster = None
+            run._cluster_stack = None
+    run.artifacts.clean()
+
+
+def _serve(run: Any, spec: _WorkerSpec, conn: Connection, forward: Any) -> None:
+    from velotui.report import AppReport
+
     while True:
         try:
             msg = conn.recv()

@@ -13,6 +13,34 @@ EXIT_TIMEOUT = 4
 
 
 @dataclass
+class Comparison:
+    """``--compare A,B``: B's run of the same query on the same inputs, and how its records differ from A's."""
+
+    engines: tuple[str, str]
+    verdict: str  # same | explained | unexplained | error (the second engine failed)
+    flags: list[str] = field(default_factory=list)  # the flag ids that explain the difference
+    flag_notes: list[str] = field(default_factory=list)  # "Dn: what the reference does"
+    ordered: bool = False  # compared position by position (the query has ORDER BY), else as a multiset
+    counts: tuple[int, int] = (0, 0)  # records of A, of B
+    first_difference: int | None = None  # ordered: the first position that differs
+    only_left: list[Any] = field(default_factory=list)  # the first records only A emitted (ordered: A's from there)
+    only_right: list[Any] = field(default_factory=list)  # the first records only B emitted
+    missing_left: int = 0  # how many records B has that A lacks (multiset)
+    missing_right: int = 0  # how many records A has that B lacks
+    other: QueryReport | None = None  # B's report of the query (status, assertions, error)
+
+    @property
+    def label(self) -> str:
+        if self.verdict == "same":
+            return "same"
+        if self.verdict == "error":
+            return f"not compared: {self.engines[1]} failed"
+        if self.verdict == "explained":
+            return "differs, explained by flag " + ", ".join(self.flags)
+        return "differs, unexplained"
+
+
+@dataclass
 class QueryReport:
     name: str
     status: str  # passed | failed | skipped | error
@@ -25,6 +53,19 @@ class QueryReport:
     line: int | None = None
     timed_out: bool = False
     infra_error: bool = False  # Kafka (or another service the run needs) failed under the query
+    engine: str = "embedded"  # the engine that ran it (docs/ENGINES.md)
+    engine_log: str | None = None  # the engine's own log, kept as an artifact (velostream)
+    engine_error: str | None = None  # the first error line of that log
+    notes: list[str] = field(default_factory=list)  # what velotui changed or added for the engine
+    comparison: Comparison | None = None  # --compare: the second engine's run and the record diff
+    warnings: list[Any] = field(default_factory=list)  # velotui.errors.VelotuiWarning, about this query
+    flags: list[Any] = field(default_factory=list)  # velotui.sql.reference.Flag: where the reference differs
+    strict_failures: list[str] = field(default_factory=list)  # --strict: the warnings and flags that failed it
+
+    @property
+    def open_flags(self) -> list[Any]:
+        """Flags the spec did not accept (``accepted_divergences``): these fail the query under --strict."""
+        return [f for f in self.flags if not getattr(f, "accepted", False)]
 
     @property
     def failed_assertions(self) -> list[Any]:
@@ -38,6 +79,7 @@ class AppReport:
     error: str | None = None  # the app could not be loaded (invalid spec, SQL or schema)
     queries: list[QueryReport] = field(default_factory=list)
     duration_ms: float = 0.0  # wall time of the whole app: load, generate, publish, run, capture, assert
+    warnings: list[Any] = field(default_factory=list)  # velotui.errors.VelotuiWarning about the app's files
 
     @property
     def status(self) -> str:
@@ -57,6 +99,7 @@ class RunReport:
     duration_ms: float
     reproduce: str
     apps: list[AppReport] = field(default_factory=list)
+    strict: bool = False  # --strict: every warning (and every flag not accepted) was an error
 
     @property
     def summary(self) -> dict[str, int]:
@@ -70,6 +113,9 @@ class RunReport:
             "errors": sum(q.status == "error" for q in qs) + sum(1 for a in self.apps if a.error),
             "assertions": sum(len(q.assertions) for q in qs),
             "assertions_failed": sum(len(q.failed_assertions) for q in qs),
+            "warnings": sum(len(a.warnings) for a in self.apps) + sum(len(q.warnings) for q in qs)
+            + sum(1 for q in qs for a in q.assertions if a.status == "warning"),
+            "flags": sum(len(q.flags) for q in qs),
         }
 
     @property

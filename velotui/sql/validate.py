@@ -5,18 +5,15 @@ from __future__ import annotations
 from sqlglot import exp
 
 from velotui.errors import SqlError
+from velotui.sql.dialect import node_position
 from velotui.sql.model import App, Statement
 
 _WINDOW_FN_CLASSES = (exp.Window,)
 
 
 def _pos(node: exp.Expression | None, st: Statement) -> tuple[int, int | None]:
-    if node is not None:
-        for n in node.walk():
-            meta = getattr(n, "meta", None) or {}
-            if "line" in meta:
-                return meta["line"], meta.get("col")
-    return st.line, st.column
+    line, col = node_position(node)
+    return (line, col) if line is not None else (st.line, st.column)
 
 
 def _grouped_ok(node: exp.Expression, group_sqls: set[str], group_cols: set[str]) -> bool:
@@ -132,7 +129,7 @@ SOURCE_SINK_KEYS = {
 OPEN_GROUPS = ("topic.", "schema.registry.", "consumer.", "producer.", "kafka.", "security.", "sasl.", "ssl.")
 STATEMENT_KEYS = {
     "event.time.field", "event.time.format", "join.lower_bound", "join.retention", "join.timeout",
-    "join.upper_bound", "late.data.strategy", "sql.null_semantics", "watermark.max_out_of_orderness",
+    "join.upper_bound", "late.data.strategy", "dlq.topic", "dlq.topic.name", "sql.null_semantics", "watermark.max_out_of_orderness",
     "watermark.strategy", "window.allowed_lateness",
 }
 
