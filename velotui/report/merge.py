@@ -3,7 +3,9 @@
 Each format is merged as itself, so nothing is lost in a round trip: JSON reports as JSON (the apps of
 every shard, in the order an unsharded run discovers them: sorted by path, which is how discovery
 sorts), JUnit XML as XML (every shard's ``<testsuite>``, in the same order, with the totals summed).
-The summary and exit code are computed again from the merged apps by the report model itself. Shards
+The summary is the sum of the shards' (every count is over apps and queries, which the shards split),
+the top-level warnings and flags are gathered again from the merged apps, and the exit code is computed
+from them by the report model itself. Shards
 must have run with the same seed and "now" (else their data differs from one unsharded run's), and
 no app may be in two shards.
 """
@@ -85,9 +87,9 @@ def merge_json(docs: list[dict[str, Any]], names: list[str]) -> dict[str, Any]:
     seed = _same([d.get("seed") for d in docs], "seeds", names)
     now_ms = _same([d.get("now_ms") for d in docs], "frozen times (--now)", names)
     _no_overlap([(a.get("file", ""), n) for d, n in zip(docs, names) for a in d["apps"]])
+    strict = _same([d.get("strict") for d in docs], "--strict settings", names)
     apps = sorted((a for d in docs for a in d["apps"]), key=lambda a: _order(a.get("file", "")))
-    model = _model(apps)
-    merged = {
+    merged: dict[str, Any] = {
         "run_id": "+".join(dict.fromkeys(str(d.get("run_id", "")) for d in docs)),
         "seed": seed,
         "now_ms": now_ms,
@@ -95,9 +97,20 @@ def merge_json(docs: list[dict[str, Any]], names: list[str]) -> dict[str, Any]:
         "duration_ms": max(float(d.get("duration_ms") or 0) for d in docs),
         "reproduce": unsharded_command(str(docs[0].get("reproduce", ""))),
         "apps": apps,
-        "summary": model.summary,
-        "exit_code": model.exit_code,
+        # every count of the summary is over apps and queries, and the shards hold disjoint apps
+        "summary": {k: sum(int((d.get("summary") or {}).get(k) or 0) for d in docs)
+                    for k in (docs[0].get("summary") or {})},
+        "exit_code": _model(apps).exit_code,
     }
+    if "strict" in docs[0]:
+        merged["strict"] = strict
+    if "warnings" in docs[0]:  # gathered from every app and query, in run order, as a run writes them
+        merged["warnings"] = [{"app": a.get("name"), "query": None, **w} for a in apps for w in a.get("warnings") or []] \
+            + [{"app": a.get("name"), "query": q.get("name"), **w} for a in apps for q in a.get("queries") or []
+               for w in q.get("warnings") or []]
+    if "flags" in docs[0]:
+        merged["flags"] = [{"app": a.get("name"), "query": q.get("name"), **f} for a in apps
+                           for q in a.get("queries") or [] for f in q.get("flags") or []]
     out: dict[str, Any] = {}
     for key in docs[0]:  # the keys in the order a run writes them (and any the merge does not know)
         out[key] = merged.get(key, docs[0][key])
