@@ -338,15 +338,46 @@ def _stream_window_sql(gen: Any, e: StreamWindow) -> str:
     return f"WINDOW {kind}({', '.join(parts)})"
 
 
+def _velo_window_sql(gen: Any, e: VeloWindow) -> str:
+    """OVER (…) with the Velostream frame options, in the order the parser reads them back."""
+    parts = []
+    if e.args.get("buffer_rows") is not None:
+        parts.append(f"ROWS WINDOW BUFFER {int(e.args['buffer_rows'])} ROWS")
+    partition = gen.partition_by_sql(e)
+    if partition:
+        parts.append(partition)
+    if e.args.get("order"):
+        parts.append(gen.order_sql(e.args["order"], flat=True))
+    if e.args.get("spec"):
+        parts.append(gen.sql(e, "spec"))
+    mode = e.args.get("emit_mode")
+    if mode:
+        parts.append({"every_record": "EMIT EVERY RECORD", "buffer_full": "EMIT ON BUFFER FULL"}[mode])
+    if e.args.get("expire_after_ms") is not None:
+        parts.append(f"EXPIRE AFTER INTERVAL '{int(e.args['expire_after_ms'])}' MILLISECONDS INACTIVITY")
+    return f"{gen.sql(e, 'this')} OVER ({' '.join(parts)})"
+
+
+def _create_stream_sql(gen: Any, e: CreateStream) -> str:
+    sql = f"CREATE {e.args['kind']} {gen.sql(e, 'this')} AS {gen.sql(e, 'expression')}"
+    props = e.args.get("properties")
+    if props is not None and props.expressions:
+        items = [f"{gen.sql(p, 'this')} = {gen.sql(p, 'value')}" for p in props.expressions]
+        sql += f" WITH ({', '.join(items)})"
+    return sql
+
+
 class VelostreamGenerator(Generator):
+    """Writes the dialect back as text that ``VelostreamParser`` reads into the same tree (mutation testing
+    renders its mutants with it; tests/unit/sql/test_roundtrip.py holds it to that)."""
+
     TRANSFORMS = {
         **Generator.TRANSFORMS,
         PrimaryKey: lambda self, e: f"{self.sql(e, 'this')} PRIMARY KEY",
         Emit: lambda self, e: f"EMIT {e.this.upper()}",
         StreamWindow: _stream_window_sql,
-        VeloWindow: lambda self, e: self.window_sql(e)
-        + (f" /* BUFFER {e.args['buffer_rows']} ROWS */" if e.args.get("buffer_rows") else ""),
-        CreateStream: lambda self, e: f"CREATE {e.args['kind']} {self.sql(e, 'this')} AS {self.sql(e, 'expression')}",
+        VeloWindow: _velo_window_sql,
+        CreateStream: _create_stream_sql,
     }
 
     def select_sql(self, expression: exp.Select) -> str:
