@@ -83,3 +83,13 @@ def test_rendered_sql_computes_the_golden_outputs(case) -> None:  # type: ignore
         values = [m.value for m in result.statements[statement].outputs]
         wanted = [expected_value({k: v for k, v in w.items() if not k.startswith("$")}) for w in want]
         assert len(values) == len(wanted) and all(same(a, e) for a, e in zip(values, wanted)), (rendered, values)
+
+
+@pytest.mark.parametrize("ms", [1, 500, 1000, 1500, 60_000, 90_000, 3_600_000, 86_400_000, 2 * 86_400_000 + 1])
+def test_window_durations_are_written_short_and_read_back_exactly(ms: int) -> None:
+    from velotui.sql.dialect import StreamWindow, duration_sql
+
+    tree = parse_statements(f"CREATE STREAM o AS SELECT COUNT(*) AS n FROM s WINDOW TUMBLING({duration_sql(ms)})")[0]
+    window = next(tree.find_all(StreamWindow))
+    assert window.args["size_ms"] == ms
+    assert duration_sql(60_000) == "1m" and duration_sql(90_000) == "90s" and duration_sql(1500) == "1500ms"
