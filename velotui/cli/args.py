@@ -42,6 +42,12 @@ def _add_run_options(p: argparse.ArgumentParser) -> None:
                    "the app over the published inputs and exits when done")
     p.add_argument("--debug", action="store_true", help="show tracebacks")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress on stderr")
+    p.add_argument("--input", dest="inputs", action="append", default=[], metavar="SOURCE=FILE",
+                   help="use the records of FILE (JSONL or CSV) as the input of SOURCE, instead of what the spec "
+                   "says (repeatable; --shrink prints such a command)")
+    p.add_argument("--shrink", action="store_true",
+                   help="for each failed query, find a smallest input that fails the same assertion the same way; "
+                   "write it beside the spec as X.<query>.min.jsonl with the command that reproduces the failure")
     p.add_argument("--explain", action="store_true",
                    help="add an explanation of every failed assertion to the JSON report")
     p.add_argument("--no-ai", action="store_true",

@@ -29,6 +29,16 @@ def _run_options(args: argparse.Namespace, argv: list[str]) -> Any:
         except ValueError as e:
             raise SpecError(f"--records: {e}") from None
 
+    inputs: dict[str, Path] = {}
+    for item in getattr(args, "inputs", None) or []:
+        source, sep, file = item.partition("=")
+        if not sep or not source.strip() or not file.strip():
+            raise SpecError(f"--input {item!r}: expected SOURCE=FILE", hint="e.g. --input orders=orders.min.jsonl")
+        path = Path(file.strip())
+        if not path.is_file():
+            raise SpecError(f"--input {item!r}: no such file {path}", hint="the path is relative to the current folder")
+        inputs[source.strip()] = path
+
     kafka = args.kafka or ("testcontainers" if args.use_testcontainers else None)
     if kafka is None:
         import os
@@ -56,6 +66,7 @@ def _run_options(args: argparse.Namespace, argv: list[str]) -> Any:
         allow_outside=[Path(p) for p in getattr(args, "allow_outside", [])],
         engine=getattr(args, "engine", "embedded"),
         deploy=getattr(args, "deploy", None),
+        inputs=inputs,
     )
 
 
@@ -116,7 +127,9 @@ def run_headless(args: argparse.Namespace, argv: list[str]) -> int:
     except VelotuiError as e:
         if args.debug:
             raise
-        err.print(f"[red]error:[/] {e}", highlight=False, markup=False)
+        from rich.text import Text
+
+        err.print(Text.assemble(("error:", "red"), f" {e}"), highlight=False)
         return e.exit_code
     json_bytes = to_json(report)
     if args.explain:

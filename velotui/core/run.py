@@ -51,6 +51,8 @@ class RunOptions:
     allow_outside: list[Path] = field(default_factory=list)  # folders outside the suite that paths may name
     engine: str = "embedded"  # or "external": an engine outside velotui runs the app (needs --kafka)
     deploy: str | None = None  # external: 'COMMAND {sql} {bootstrap} {topics} {run_id}'; exits when done
+    inputs: dict[str, Path] = field(default_factory=dict)  # --input SOURCE=FILE: this data instead of the spec's
+    lineage: bool = True  # record which inputs made each output (explain); mutation runs do without
 
 
 LINEAGE_MAX_INPUTS = 20_000  # the engine records which inputs made each output (for explain) up to this size
@@ -83,6 +85,7 @@ class SuiteRun:
         self.infra_down: str | None = None  # set when the cluster stops answering: later queries don't run
         self._cluster: Any = None
         self._bus_seq = 0
+        self.inputs_used: set[str] = set()  # --input sources some query read
         self.query_records: dict[tuple[str, str], QueryRecord] = {}  # what explain needs, per (app, query)
 
     # -- public ---------------------------------------------------------------------------------
@@ -108,6 +111,11 @@ class SuiteRun:
                     break
                 if self.options.fail_fast and report.error:
                     break
+        unused = sorted(set(self.options.inputs) - self.inputs_used)
+        if unused and not self.cancelled and reports:
+            sources = sorted({s.name for r in self.query_records.values() for s in r.loaded.app.external_sources})
+            raise SpecError(f"--input {unused[0]}=…: no query of this run reads a source named {unused[0]!r}",
+                            hint="sources read: " + (", ".join(sources) or "(none)"))
         run_report = RunReport(
             run_id=self.run_id,
             seed=self.seed,
@@ -217,6 +225,19 @@ class SuiteRun:
         self._emit(ev.AppLoaded(loaded.name, str(app_files.sql_path), names))
         return _AppRunner(self, loaded).execute()
 
+    def run_loaded(self, loaded: Any, *, fixed_inputs: dict[str, dict[str, PreparedInput]] | None = None,
+                   previous_outputs: dict[str, list[Message]] | None = None,
+                   queries: list[str] | None = None) -> Any:
+        """Run one already-loaded app (no discovery, no cluster: the embedded engine over memory topics) and
+        return its AppReport; ``run.query_records`` holds what each query saw and produced.
+
+        Mutation testing and shrinking run an app many times through here, the order of a run unchanged:
+        ``fixed_inputs`` (query → source → input) replaces inputs that would be generated or read, so every
+        run sees the same data (or the subset being tried); ``previous_outputs`` (query → messages) stands
+        in for earlier queries that ``from_previous`` inputs name; ``queries`` runs only those."""
+        return _AppRunner(self, loaded, fixed_inputs=fixed_inputs, previous_outputs=previous_outputs,
+                          only=queries).execute()
+
 
 @dataclass
 class QueryRecord:
@@ -231,19 +252,23 @@ class QueryRecord:
     lineage: list[list[int]] | None
     results: list[Any]
     dead_letters: list[Any] = field(default_factory=list)
+    prepared: list[PreparedInput] = field(default_factory=list)  # the inputs as built, before fault injection
 
 
 class _AppRunner:
     """Runs the queries of one loaded app, in dependency order."""
 
-    def __init__(self, run: SuiteRun, loaded: Any) -> None:
+    def __init__(self, run: SuiteRun, loaded: Any, *, fixed_inputs: dict[str, dict[str, PreparedInput]] | None = None,
+                 previous_outputs: dict[str, list[Message]] | None = None, only: list[str] | None = None) -> None:
         self.run = run
         self.loaded = loaded
         self.spec = loaded.spec
         # CLI --seed wins, then the spec's own seed, then the run's
         self.seed = run.options.seed if run.options.seed is not None else (
             self.spec.seed if self.spec.seed is not None else run.seed)
-        self.outputs: dict[str, list[Message]] = {}
+        self.fixed_inputs = fixed_inputs or {}
+        self.only = only
+        self.outputs: dict[str, list[Message]] = dict(previous_outputs or {})
         self.inputs_seen: dict[str, list[dict]] = {}
         self.sink_topics: dict[str, list[str]] = {}
 
@@ -257,6 +282,8 @@ class _AppRunner:
             if self.run.cancelled:
                 break
             if opts.query and query.name != opts.query:
+                continue
+            if self.only is not None and query.name not in self.only:
                 continue
             if opts.pattern and not app_matches and not _matches(opts.pattern, query.name):
                 continue
@@ -314,8 +341,12 @@ class _AppRunner:
         tmp = tempfile.TemporaryDirectory(prefix="velotui_")
         try:
             builder = InputBuilder(loaded, seed=self.seed, now_ms=run.now_ms, records_override=run.options.records,
-                                   previous_outputs=self.outputs)
+                                   previous_outputs=self.outputs, fixed=self.fixed_inputs.get(query.name),
+                                   files=run.options.inputs)
             prepared: list[PreparedInput] = builder.prepare(query, statement)
+            run.inputs_used.update(builder.files_used)
+            # what the spec asked for, before faults are injected (which may touch the messages themselves)
+            as_built = [p.fresh() for p in prepared] if self.spec.fault_injection else list(prepared)
             source_schemas = _inject_faults(prepared, self.spec.fault_injection, self.seed)
             topic_names: dict[str, str] = {}
             records_in = 0
@@ -354,6 +385,9 @@ class _AppRunner:
                             run._set_format(bus, real, capture, loaded.spec_path.parent)
                     elif sink.kind == "file" and sink.path:
                         file_paths[sink.path] = str(Path(tmp.name) / Path(sink.path).name)
+            for src in loaded.app.external_sources:  # --input for a file source: the engine reads that file
+                if src.kind == "file" and src.path and src.name in run.options.inputs:
+                    file_paths[src.path] = str(Path(run.options.inputs[src.name]).resolve())
             for st in loaded.app.statements:  # sources read from topics of other statements' sinks
                 for src in st.sources:
                     if src.kind == "kafka" and src.topic and src.topic not in topic_names:
@@ -374,7 +408,7 @@ class _AppRunner:
                     now_ms=run.now_ms, topic_names=topic_names, file_paths=file_paths,
                     base_dir=loaded.sql_path.parent, properties=dict(self.spec.config or {}),
                     statements=[statement.name], timeout_s=timeout_s,
-                    lineage=records_in <= LINEAGE_MAX_INPUTS, source_schemas=source_schemas,
+                    lineage=run.options.lineage and records_in <= LINEAGE_MAX_INPUTS, source_schemas=source_schemas,
                     should_stop=lambda: run.cancelled,
                     slow_processing=bool(self.spec.fault_injection and self.spec.fault_injection.slow_processing
                                          and self.spec.fault_injection.slow_processing.enabled)))
@@ -446,7 +480,7 @@ class _AppRunner:
                 inputs={p.source: p.records for p in prepared},
                 input_times={p.source: [m.timestamp for m in p.messages] for p in prepared},
                 outputs=captured, lineage=st_result.lineage if st_result else None, results=results,
-                dead_letters=list(st_result.dead_letters) if st_result else [])
+                dead_letters=list(st_result.dead_letters) if st_result else [], prepared=as_built)
             failed = any(r.status in ("failed", "error") for r in results)
             return QueryReport(name=query.name, status="failed" if failed else "passed", records_in=records_in,
                                records_out=len(captured), duration_ms=duration_ms, assertions=results,
