@@ -388,7 +388,7 @@ def _create_stream_sql(gen: Any, e: CreateStream) -> str:
     props = e.args.get("properties")
     if props is not None and props.expressions:
         items = [f"{gen.sql(p, 'this')} = {gen.sql(p, 'value')}" for p in props.expressions]
-        sql += f" WITH ({', '.join(items)})"
+        sql += f"{gen.sep()}WITH ({', '.join(items)})"
     return sql
 
 
@@ -408,7 +408,7 @@ class VelostreamGenerator(Generator):
     def select_sql(self, expression: exp.Select) -> str:
         sql = super().select_sql(expression)
         extra = [self.sql(expression, k) for k in ("stream_window", "emit") if expression.args.get(k) is not None]
-        return " ".join([sql, *extra])
+        return self.sep().join([sql, *extra])  # one clause a line when pretty
 
 
 class Velostream(Dialect):
