@@ -74,6 +74,10 @@ def _subcommand(name: str, rest: list[str], full_argv: list[str]) -> int:
         from velotui.cli.headless import validate_command
 
         return validate_command(args)
+    if name == "mutate":
+        from velotui.cli.quality import mutate_command
+
+        return mutate_command(args, argv=["velotui", *full_argv])
     if name == "schema-json":
         import json
 

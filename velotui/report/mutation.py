@@ -63,7 +63,9 @@ class MutantResult:
     column: int | None
     diff: str  # the statement, original vs mutant
     status: str  # killed | survived | not_run
-    reason: str  # killed: assertion | refused | error | timeout; survived: spec_does_not_look | data_cannot_tell
+    # killed: assertion | refused | timeout; survived: spec_does_not_look | data_cannot_tell;
+    # not_run: budget | engine_error | internal_error (velotui bugs, never counted as kills)
+    reason: str
     detail: str = ""  # what killed it, or why it was not run
     killed_by: list[str] = field(default_factory=list)  # the failed assertions ("query: type at file:line")
     difference: Difference | None = None
@@ -227,11 +229,19 @@ def render_mutation_text(report: MutationReport, console: Console) -> None:
                 for line in m.suggestion.splitlines():
                     console.print(f"      {escape(line)}", style="cyan", highlight=False)
     not_run = [m for m in report.mutants if m.status == NOT_RUN]
+    broken = [(a, m) for a in report.apps for m in a.mutants if m.status == NOT_RUN and m.reason != "budget"]
+    if broken:
+        console.print()
+        console.rule(f"[red]mutants velotui could not run[/] ({len(broken)})", align="left")
+        for app, m in broken:
+            console.print(f"[bold]{m.id}[/] {escape(app.name)} / {escape(m.statement)}  {m.operator}: "
+                          f"{escape(m.title)}: {escape(m.detail.splitlines()[0] if m.detail else m.reason)}")
     c = report.counts
     console.print()
     console.print(f"mutation score {score_text(report.score)}: {c['killed']} killed ({c['refused']} refused), "
                   f"{c[SPEC_DOES_NOT_LOOK]} the spec does not look, {c[DATA_CANNOT_TELL]} the data cannot tell"
-                  + (f", {len(not_run)} not run (budget of {report.budget_s:g} s used up)" if not_run else "")
+                  + (f", {len(not_run)} not run" if not_run else "")
+                  + (f" (budget of {report.budget_s:g} s used up)" if report.budget_exhausted else "")
                   + f" · {c['mutants']} mutants", highlight=False)
     console.print(f"seed {report.seed} · {report.duration_ms / 1000:.2f} s · -j {report.jobs}", highlight=False)
     console.print(f"reproduce: {escape(report.reproduce)}", highlight=False)

@@ -84,11 +84,15 @@ class VelostreamParser(Parser):
             items.append(parse_result)
         return items
 
-    # -- positions: sqlglot locates identifiers and literals; functions (CASE included), WINDOW, OVER and EMIT
-    # get the span of their first token too, so mutation reports can point at them ---------------------
+    # -- positions: sqlglot locates identifiers and literals; functions (CASE included), JOIN, WINDOW, OVER
+    # and EMIT get the span of their first token too, so mutation reports can point at them -------------
     def _parse_function(self, *args: Any, **kwargs: Any) -> Any:
         token = self._curr
         return _located(super()._parse_function(*args, **kwargs), token)
+
+    def _parse_join(self, *args: Any, **kwargs: Any) -> Any:
+        token = self._curr
+        return _located(super()._parse_join(*args, **kwargs), token)
 
     # -- CREATE STREAM|TABLE ------------------------------------------------------------------------
     def _parse_velo_create(self) -> exp.Expression | None:

@@ -273,8 +273,9 @@ def run_mutant(plan: AppPlan, mutant: Mutant, options: MutationOptions) -> Mutan
         if q.status == "error":
             if q.timed_out:
                 result.reason, result.detail = "timeout", f"{q.name}: timed out after {plan.timeout_s:g} s"
-            elif (q.error or "").startswith("engine crashed"):
-                result.reason, result.detail = "error", f"{q.name}: {q.error} (a velotui bug)"
+            elif (q.error or "").startswith("engine crashed"):  # not a kill: neither a check nor a refusal
+                result.status, result.reason = NOT_RUN, "engine_error"
+                result.detail = f"{q.name}: {q.error}: a velotui bug, please report it"
             else:
                 result.reason, result.detail = "refused", f"{q.name}: {q.error}"
             return result
