@@ -29,21 +29,24 @@ def _same(a: Any, b: Any) -> bool:
 
 def first_difference(queries: list[str], original: dict[str, Any], mutant: dict[str, Any]) -> Difference | None:
     """The first record (in query order, then output order) where the mutant's output differs from the
-    original's; then the dead-letter lists. ``original``/``mutant``: query name → QueryRecord."""
+    original's — a record missing, an extra one, or one whose values differ, found by aligning the two
+    outputs (one extra record early on is an extra record, not every later one shifted); then the
+    dead-letter lists. ``original``/``mutant``: query name → QueryRecord."""
     for q in queries:
         a, b = original.get(q), mutant.get(q)
         if a is None or b is None:
             continue
+        found = _first_change(a.outputs, b.outputs)
+        if found is None:
+            continue
+        what, i, j = found
         xs, ys = a.outputs, b.outputs
-        for i in range(max(len(xs), len(ys))):
-            if i >= len(ys):
-                return Difference(q, i, "missing", original=xs[i].value, original_count=len(xs), mutant_count=len(ys))
-            if i >= len(xs):
-                return Difference(q, i, "extra", mutant=ys[i].value, original_count=len(xs), mutant_count=len(ys))
-            x, y = xs[i], ys[i]
-            if not _same(x.value, y.value) or not _same(x.key, y.key):
-                return Difference(q, i, "value", field=_differing_field(x, y), original=x.value, mutant=y.value,
-                                  original_count=len(xs), mutant_count=len(ys))
+        if what == "missing":
+            return Difference(q, i, "missing", original=xs[i].value, original_count=len(xs), mutant_count=len(ys))
+        if what == "extra":
+            return Difference(q, j, "extra", mutant=ys[j].value, original_count=len(xs), mutant_count=len(ys))
+        return Difference(q, i, "value", field=_differing_field(xs[i], ys[j]), original=xs[i].value,
+                          mutant=ys[j].value, original_count=len(xs), mutant_count=len(ys))
     for q in queries:
         a, b = original.get(q), mutant.get(q)
         if a is None or b is None:
@@ -54,6 +57,44 @@ def first_difference(queries: list[str], original: dict[str, Any], mutant: dict[
             i = next((k for k, (x, y) in enumerate(zip(da, db)) if not _same(x, y)), min(len(da), len(db)))
             return Difference(q, i, "dead_letters", original_count=len(da), mutant_count=len(db))
     return None
+
+
+ALIGN_LIMIT = 2000  # records either side of the first change that are aligned (beyond: compared in place)
+
+
+def _first_change(xs: list[Any], ys: list[Any]) -> tuple[str, int, int] | None:
+    """("missing" | "extra" | "value", index in xs, index in ys) of the first change, or None."""
+    n = min(len(xs), len(ys))
+    start = next((k for k in range(n) if not _same_message(xs[k], ys[k])), n)
+    if start == len(xs) == len(ys):
+        return None
+    if start == len(ys):
+        return "missing", start, start
+    if start == len(xs):
+        return "extra", start, start
+    import difflib
+
+    a = [_canonical(m) for m in xs[start:start + ALIGN_LIMIT]]
+    b = [_canonical(m) for m in ys[start:start + ALIGN_LIMIT]]
+    for tag, i1, _i2, j1, _j2 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
+        if tag == "equal":
+            continue
+        if tag == "delete":
+            return "missing", start + i1, start + j1
+        if tag == "insert":
+            return "extra", start + i1, start + j1
+        return "value", start + i1, start + j1
+    return "value", start, start
+
+
+def _same_message(x: Any, y: Any) -> bool:
+    return _same(x.value, y.value) and _same(x.key, y.key)
+
+
+def _canonical(m: Any) -> bytes:
+    import orjson
+
+    return orjson.dumps([m.key, m.value], default=str, option=orjson.OPT_SORT_KEYS)
 
 
 def _differing_field(x: Any, y: Any) -> str | None:
@@ -100,9 +141,9 @@ def spec_hint(mutant: Any, diff: Difference, assertions: list[Any]) -> str:
         counted = [a for a in assertions if a.type in COUNT_TYPES or "len(records)" in str(a.params)]
         tail = ("the checks on the number of records accept both counts" if counted
                 else "no assertion checks how many records come out")
-        return f"{head}: {diff.describe()}; {tail}"
+        return f"{head}: {tail}"
     if diff.what == "dead_letters":
-        return f"{head}: {diff.describe()}; no assertion checks the dead-letter list (dlq_count)"
+        return f"{head}: no assertion checks the dead-letter list (dlq_count)"
     looked = fields_looked_at(assertions)
     if diff.field and diff.field != "$key" and diff.field not in looked:
         tail = f"no assertion looks at `{diff.field}`"
@@ -110,7 +151,7 @@ def spec_hint(mutant: Any, diff: Difference, assertions: list[Any]) -> str:
         tail = "no assertion looks at the message key"
     else:
         tail = f"the assertions that read `{diff.field}` accept both values"
-    return f"{head}: {diff.describe()}; {tail}"
+    return f"{head}: {tail}"
 
 
 def data_hint(mutant: Any, operator: Any, inputs: dict[str, list[dict]]) -> str:
@@ -151,13 +192,20 @@ def _lit(v: Any) -> str:
 
 
 # -- an assertion that would kill it -------------------------------------------------------------------
-def suggest_assertion(diff: Difference, original: Any, mutant: Any, context: Any) -> str | None:
+def suggest_assertion(diff: Difference, original: Any, mutant: Any, context: Any,
+                      statement: Any = None) -> str | None:
     """YAML of the first candidate assertion that passes on ``original``'s output and fails on ``mutant``'s
-    (QueryRecords of ``diff.query``); ``context(record, messages)`` builds the AssertionContext."""
+    (QueryRecords of ``diff.query``); ``context(record)`` builds the AssertionContext. ``statement`` (the
+    query's statement) lets a count be tied to the inputs instead of this seed's number."""
     from velotui.assertions import evaluate
     from velotui.spec import AssertionSpec
 
-    for candidate in _candidates(diff, original, mutant):
+    candidates = _candidates(diff, original, mutant)
+    if diff.what in ("missing", "extra") and statement is not None:
+        tied = count_from_inputs(statement, original)
+        if tied is not None:
+            candidates.insert(0, tied)
+    for candidate in candidates:
         spec = AssertionSpec.model_validate(candidate)
         try:
             ok = evaluate(spec, context(original)).status == "passed"
@@ -165,7 +213,104 @@ def suggest_assertion(diff: Difference, original: Any, mutant: Any, context: Any
         except Exception:  # a candidate that cannot be evaluated is not suggested
             continue
         if ok and killed:
-            return yaml.safe_dump([candidate], sort_keys=False, allow_unicode=True, width=100).strip()
+            return yaml.safe_dump([candidate], sort_keys=False, allow_unicode=True, width=10_000).strip()
+    return None
+
+
+def count_from_inputs(statement: Any, rec: Any) -> dict[str, Any] | None:
+    """For a filter over one source (no join, grouping, window or DISTINCT), the count recomputed from the
+    inputs: ``len(records) == count(1 for r in inputs.orders.records if r.amount > 100)`` holds for every
+    seed, where a number holds for one."""
+    q = statement.query
+    if q.joins or q.group_by or q.window or q.distinct or q.limit is not None or q.source.kind == "stream":
+        return None
+    if q.source.name not in rec.inputs or any(_has_window_function(i.expr) for i in q.items):
+        return None
+    condition = "True" if q.where is None else _python(q.where, {q.source.ref_name, q.source.name})
+    if condition is None:
+        return None
+    test = "" if condition == "True" else f" if {_unwrap(condition)}"
+    return {"type": "template", "description": f"exactly the {q.source.name} records the WHERE keeps",
+            "expression": f"len(records) == count(1 for r in inputs.{q.source.name}.records{test})"}
+
+
+def _unwrap(text: str) -> str:
+    """``(a and b)`` → ``a and b`` when the outer parentheses belong together."""
+    if not (text.startswith("(") and text.endswith(")")):
+        return text
+    depth = 0
+    for i, ch in enumerate(text):
+        depth += ch == "("
+        depth -= ch == ")"
+        if depth == 0 and i < len(text) - 1:
+            return text
+    return text[1:-1]
+
+
+def _has_window_function(node: Any) -> bool:
+    from sqlglot import exp
+
+    return any(isinstance(n, exp.Window) for n in node.walk())
+
+
+_PY_CMP = {"GT": ">", "GTE": ">=", "LT": "<", "LTE": "<=", "EQ": "==", "NEQ": "!="}
+
+
+def _python(node: Any, qualifiers: set[str]) -> str | None:
+    """A WHERE condition as a template expression over ``r`` (an input record); None when it uses anything
+    beyond columns, literals, comparisons, AND/OR/NOT, IN, BETWEEN and IS NULL. A comparison with NULL is
+    false, as in SQL; the suggestion is only made when it holds on the original's output."""
+    from sqlglot import exp
+
+    def col(n: Any) -> str | None:
+        if isinstance(n, exp.Column) and (not n.table or n.table in qualifiers) and n.name.isidentifier():
+            return f"r.{n.name}"
+        return None
+
+    def value(n: Any) -> str | None:
+        found = col(n)
+        if found:
+            return found
+        if isinstance(n, exp.Neg):
+            inner = value(n.this)
+            return f"-{inner}" if inner is not None else None
+        if isinstance(n, exp.Literal):
+            return repr(n.this) if n.is_string else n.this
+        if isinstance(n, exp.Boolean):
+            return "True" if n.this else "False"
+        return None
+
+    if isinstance(node, exp.Paren):
+        inner = _python(node.this, qualifiers)
+        return f"({inner})" if inner else None
+    if isinstance(node, (exp.And, exp.Or)):
+        a, b = _python(node.this, qualifiers), _python(node.expression, qualifiers)
+        if a is None or b is None:
+            return None
+        return f"({a} {'and' if isinstance(node, exp.And) else 'or'} {b})"
+    if isinstance(node, exp.Not):
+        inner = _python(node.this, qualifiers)
+        return f"(not {inner})" if inner else None
+    if type(node).__name__ in _PY_CMP:
+        a, b = value(node.this), value(node.expression)
+        if a is None or b is None:
+            return None
+        guards = [f"{x} is not None" for x in (a, b) if x.startswith("r.")]
+        return "(" + " and ".join([*guards, f"{a} {_PY_CMP[type(node).__name__]} {b}"]) + ")"
+    if isinstance(node, exp.In) and not node.args.get("query"):
+        a = value(node.this)
+        items = [value(e) for e in node.expressions]
+        if a is None or any(i is None for i in items):
+            return None
+        return f"({a} in ({', '.join(items)}{',' if len(items) == 1 else ''}))"  # type: ignore[arg-type]
+    if isinstance(node, exp.Between):
+        a, lo, hi = value(node.this), value(node.args.get("low")), value(node.args.get("high"))
+        if a is None or lo is None or hi is None:
+            return None
+        return f"({a} is not None and {lo} <= {a} <= {hi})"
+    if isinstance(node, exp.Is) and isinstance(node.expression, exp.Null):
+        a = value(node.this)
+        return f"({a} is None)" if a else None
     return None
 
 

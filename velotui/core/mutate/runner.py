@@ -142,7 +142,7 @@ def plan_app(files: AppFiles, root: Path, options: MutationOptions) -> AppPlan |
     except VelotuiError as e:
         if options.pattern and not _matches(options.pattern, str(files.sql_path), name):
             return None
-        report.error, report.error_kind = f"invalid: {e}", "invalid"
+        report.error, report.error_kind = str(e), "invalid"
         return plan
     report.name = loaded.name
     plan.loaded = loaded
@@ -303,7 +303,7 @@ def run_mutant(plan: AppPlan, mutant: Mutant, options: MutationOptions) -> Mutan
     assertions = [*query.assertions, *(a for o in (query.outputs or []) for a in o.assertions)]
     result.hint = spec_hint(mutant, diff, assertions)
     result.suggestion = suggest_assertion(diff, plan.baseline[diff.query], records[diff.query],
-                                          lambda rec: _context(rec, loaded))
+                                          lambda rec: _context(rec, loaded), loaded.statement_for(diff.query))
     return result
 
 
