@@ -288,3 +288,15 @@ def test_nothing_to_mutate_is_exit_2(tmp_path: Path, capsys) -> None:  # type: i
     assert rc == 2 and "no such file or folder" in err
     rc, out, _ = run_cli(["mutate", "--list-operators"], capsys)
     assert rc == 0 and all(name in out for name in OPERATORS)
+
+
+def test_every_mutant_of_the_demo_is_killed_or_the_data_cannot_tell() -> None:
+    """The demo's specs are strong (docs/QUALITY.md): no survivor that the spec does not look at."""
+    demo = Path(__file__).resolve().parents[2] / "demo"
+    report = run_mutation(demo, MutationOptions(jobs=2))
+    assert not [a.error for a in report.apps if a.error]
+    looked_past = [f"{a.name} {m.id} {m.title}" for a in report.apps for m in a.mutants
+                   if m.reason == "spec_does_not_look"]
+    assert looked_past == []
+    assert report.counts["mutants"] >= 150 and report.score == 1.0
+    assert report.counts["data_cannot_tell"] <= 25
