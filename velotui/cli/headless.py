@@ -131,6 +131,11 @@ def run_headless(args: argparse.Namespace, argv: list[str]) -> int:
 
         err.print(Text.assemble(("error:", "red"), f" {e}"), highlight=False)
         return e.exit_code
+    if getattr(args, "shrink", False):
+        from velotui.core.shrink import shrink_failures
+
+        shrink_failures(run, report, on_progress=None if args.quiet else
+                        (lambda message: err.print(message, highlight=False, markup=False)))
     json_bytes = to_json(report)
     if args.explain:
         json_bytes = _with_explanations(json_bytes, run, use_ai=not args.no_ai)
@@ -196,6 +201,11 @@ def explain_command(args: argparse.Namespace, argv: list[str]) -> int:
     err = Console(stderr=True, highlight=False)
     run = SuiteRun(path, _run_options(args, argv), on_event=ProgressPrinter(err, True))
     report = run.execute()
+    if args.shrink:  # the minimal failing input becomes evidence for the explanation
+        from velotui.core.shrink import shrink_failures
+
+        shrink_failures(run, report, on_progress=None if args.quiet else
+                        (lambda message: err.print(message, highlight=False, markup=False)))
     explained = explain_failures(run, use_ai=not args.no_ai, query=args.query)
     if not explained:
         print("# Nothing to explain\n\nEvery assertion passed." if report.exit_code == 0 else

@@ -98,4 +98,9 @@ def _tui(args: object) -> int:
     if not path.exists():
         print(f"error: {path}: no such file or folder", file=sys.stderr)
         return 2
+    ignored = [flag for flag, on in (("--shrink", getattr(args, "shrink", False)),
+                                     ("--input", getattr(args, "inputs", None))) if on]
+    if ignored:
+        print(f"note: {' and '.join(ignored)} apply to headless runs (velotui --headless PATH …, velotui explain); "
+              "the terminal UI ignores them", file=sys.stderr)
     return run_tui(args)

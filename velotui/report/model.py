@@ -13,6 +13,25 @@ EXIT_TIMEOUT = 4
 
 
 @dataclass
+class MinimalInput:
+    """What ``--shrink`` found for a failed query: a smallest input that still fails the same assertion the
+    same way (docs/QUALITY.md), or why shrinking does not apply to that failure."""
+
+    assertion: str  # the failure shrunk: "field_values at spec.test.yaml:12"
+    applies: bool
+    reason: str = ""  # why it does not apply, or how the search ended
+    sizes: dict[str, tuple[int, int]] = field(default_factory=dict)  # source -> (records before, after)
+    records: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # source -> the minimal records
+    files: dict[str, str] = field(default_factory=dict)  # source -> the .min.jsonl written
+    command: str = ""  # reproduces the failure with the files
+    reproduced: bool | None = None  # the command was run once and failed the same way
+    simplified: int = 0  # field values simplified toward defaults
+    tests: int = 0  # runs it took
+    duration_ms: float = 0.0
+    stopped_early: bool = False  # the time or run budget ran out: smaller, not smallest
+
+
+@dataclass
 class QueryReport:
     name: str
     status: str  # passed | failed | skipped | error
@@ -25,6 +44,7 @@ class QueryReport:
     line: int | None = None
     timed_out: bool = False
     infra_error: bool = False  # Kafka (or another service the run needs) failed under the query
+    minimal_input: MinimalInput | None = None  # --shrink
 
     @property
     def failed_assertions(self) -> list[Any]:

@@ -31,6 +31,32 @@ def _print_warnings(q: Any, console: Console, indent: str = "") -> None:
                           + (f"  [dim]{escape(where)}[/]" if where else ""))
 
 
+def minimal_input_lines(m: Any) -> list[str]:
+    """The --shrink result of a failed query, as plain lines (text report and JUnit)."""
+    if not m.applies:
+        return [f"minimal failing input: does not apply to {m.assertion}: {m.reason}"]
+    sizes = ", ".join(f"{after} of {before} records of `{s}`" for s, (before, after) in m.sizes.items())
+    simplified = f", {m.simplified} field value{'s' if m.simplified > 1 else ''} simplified" if m.simplified else ""
+    lines = [f"minimal failing input: {sizes} still fail {m.assertion} the same way ({m.tests} runs{simplified})"]
+    if m.stopped_early:
+        lines.append(f"  {m.reason}")
+    for source, rows in m.records.items():
+        lines += [f"  {source}: {_short(r, 300)}" for r in rows[:10]]
+        if len(rows) > 10:
+            lines.append(f"  {source}: … {len(rows) - 10} more in the file")
+    lines += [f"  written: {path}" for path in m.files.values()]
+    if m.command:
+        lines.append(f"  reproduce: {m.command}")
+        if m.reproduced is False:
+            lines.append("  (replayed once, the command did not fail the same way: a value JSON cannot carry?)")
+    return lines
+
+
+def _print_minimal_input(m: Any, console: Console) -> None:
+    for i, line in enumerate(minimal_input_lines(m)):
+        console.print(("    [cyan]" if i == 0 else "    [dim]") + escape(line) + "[/]")
+
+
 def render_text(report: RunReport, console: Console) -> None:
     """One line per query, then a block per failure, then the summary, seed and reproduce command."""
     for app in report.apps:
@@ -64,6 +90,8 @@ def render_text(report: RunReport, console: Console) -> None:
                 console.print(f"    actual:   {escape(_short(a.actual))}")
             for s in a.samples[:5]:
                 console.print(f"      {escape(_short(s))}", style="dim")
+        if q.minimal_input is not None:
+            _print_minimal_input(q.minimal_input, console)
         _print_warnings(q, console)
     s = report.summary
     tail = f"{s['passed']} passed, {s['failed']} failed"
@@ -108,6 +136,15 @@ def report_dict(report: RunReport) -> dict[str, Any]:
                 "error": q.error,
                 "timed_out": q.timed_out,
                 "infra_error": q.infra_error,
+                "minimal_input": None if q.minimal_input is None else {
+                    "assertion": q.minimal_input.assertion, "applies": q.minimal_input.applies,
+                    "reason": q.minimal_input.reason,
+                    "sizes": {k: {"before": b, "after": a} for k, (b, a) in q.minimal_input.sizes.items()},
+                    "records": q.minimal_input.records, "files": q.minimal_input.files,
+                    "command": q.minimal_input.command, "reproduced": q.minimal_input.reproduced,
+                    "simplified": q.minimal_input.simplified, "tests": q.minimal_input.tests,
+                    "duration_ms": round(q.minimal_input.duration_ms, 3),
+                    "stopped_early": q.minimal_input.stopped_early},
                 "assertions": [{
                     "type": x.type,
                     "description": x.description,
@@ -179,6 +216,8 @@ def junit_tree(report: RunReport) -> ET.Element:
                         lines.append(f"  expected: {_short(a.expected, 500)}")
                         lines.append(f"  actual:   {_short(a.actual, 500)}")
                     lines += [f"  record: {_short(s, 500)}" for s in a.samples[:5]]
+                if q.minimal_input is not None:
+                    lines += minimal_input_lines(q.minimal_input)
                 fail.text = _xml_text("\n".join(lines))
                 counts["failures"] += 1
             warned = [a for a in q.assertions if a.status == "warning"]
