@@ -258,6 +258,17 @@ def test_a_mutant_upstream_is_caught_downstream_and_only_what_reads_it_runs_agai
     assert plan.affected == {"big_orders": ["big_orders", "high"], "high": ["high"]}
 
 
+def test_a_statement_no_query_tests_has_mutants_the_spec_does_not_look_at(tmp_path: Path) -> None:
+    sql = SQL.replace("EMIT CHANGES\nWITH", "EMIT CHANGES;\n\nCREATE STREAM cheap AS SELECT order_id FROM orders "
+                      "WHERE amount < 50\nWITH")
+    _suite(tmp_path, spec=STRONG_SPEC, sql=sql)
+    report = run_mutation(tmp_path, MutationOptions())
+    cheap = [m for m in report.mutants if m.statement == "cheap"]
+    assert cheap and all(m.reason == "spec_does_not_look" for m in cheap)
+    assert "no query of the spec tests `cheap`" in cheap[0].hint
+    assert all(m.reason != "spec_does_not_look" for m in report.mutants if m.statement == "big_orders")
+
+
 def test_an_app_that_does_not_round_trip_is_not_mutated(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     import velotui.core.mutate.runner as runner
 

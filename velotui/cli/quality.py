@@ -100,6 +100,7 @@ def mutate_command(args: argparse.Namespace, argv: list[str]) -> int:
         render_mutation_text(report, out)
     if not report.apps:
         err.print(f"[red]error:[/] nothing to mutate: no app with a test spec under {path}"
-                  + (f" matches -k {args.pattern!r}" if args.pattern else ""), highlight=False)
+                  + (f" matches -k {args.pattern!r}" if args.pattern else "")
+                  + (f" has a query or statement named {args.query!r}" if args.query else ""), highlight=False)
         return 2
     return report.exit_code(args.min_score)

@@ -100,6 +100,9 @@ def shrink_query(run: Any, rec: Any, *, budget_s: float = BUDGET_S, max_tests: i
                                "would only find the empty input")
     if loaded.spec.fault_injection is not None:
         return _does_not_apply(result, "fault_injection changes the inputs on every run")
+    if getattr(run.options, "engine", "embedded") == "external":
+        return _does_not_apply(result, "the engine under test runs outside velotui (--engine external); each "
+                               "trial would need a deployment")
     chain = _chain(loaded, rec.query.name)
     shrinkable = [p for p in rec.prepared if p.topic is not None and not p.from_previous and p.messages]
     if not shrinkable:

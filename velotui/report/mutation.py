@@ -198,6 +198,9 @@ def render_mutation_text(report: MutationReport, console: Console) -> None:
         if app.error:
             console.print(f"[red]ERROR[/] {escape(app.name)}  {escape(app.file)}: {escape(app.error)}")
             continue
+        if not app.queries:
+            console.print(f"[dim]{score_text(None):>6} {escape(app.name)}  no mutants: no operator applies to its "
+                          "SQL[/]")
         for q in app.queries:
             c = q.counts
             colour = "green" if c[SPEC_DOES_NOT_LOOK] == 0 else "red"

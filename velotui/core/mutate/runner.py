@@ -149,6 +149,9 @@ def plan_app(files: AppFiles, root: Path, options: MutationOptions) -> AppPlan |
     if options.pattern and not _matches(options.pattern, str(files.sql_path), name, loaded.name) and \
             not any(_matches(options.pattern, q.name) for q in loaded.spec.queries):
         return None
+    if options.query and options.query not in {q.name for q in loaded.spec.queries} | \
+            {s.name for s in loaded.app.statements}:
+        return None
     plan.run_seed = options.seed if options.seed is not None else (
         loaded.spec.seed if loaded.spec.seed is not None else DEFAULT_SEED)
     t0 = time.perf_counter()
@@ -177,7 +180,7 @@ def plan_app(files: AppFiles, root: Path, options: MutationOptions) -> AppPlan |
         target = loaded.statement_for(options.query).name if options.query in [q.name for q in loaded.spec.queries] \
             else options.query
         mutants = [m for m in mutants if m.statement == target]
-    plan.mutants = [m for m in mutants if plan.affected.get(m.statement)]
+    plan.mutants = mutants
     return plan
 
 
@@ -254,6 +257,12 @@ def run_mutant(plan: AppPlan, mutant: Mutant, options: MutationOptions) -> Mutan
     result = MutantResult(id=mutant.id, statement=mutant.statement, operator=mutant.operator, title=mutant.title,
                           line=mutant.line, column=mutant.column, diff=mutant.diff, status=KILLED, reason="")
     loaded = plan.loaded
+    queries = plan.affected.get(mutant.statement) or []
+    if not queries:  # nothing the spec runs reads this statement: whatever the mutant computes, nobody looks
+        result.status, result.reason = SURVIVED, SPEC_DOES_NOT_LOOK
+        result.hint = (f"no query of the spec tests `{mutant.statement}` or anything that reads it: add a query "
+                       f"named `{mutant.statement}` to the spec")
+        return result
     try:
         app = parse_app(mutant.text, loaded.sql_path)
         problems = validate(app) or []
@@ -263,7 +272,6 @@ def run_mutant(plan: AppPlan, mutant: Mutant, options: MutationOptions) -> Mutan
         result.reason, result.detail = "refused", f"refused: {problems[0].message}"
         result.duration_ms = (time.perf_counter() - t0) * 1000
         return result
-    queries = plan.affected[mutant.statement]
     run = _new_run(loaded.sql_path, options, plan.run_seed, timeout_s=plan.timeout_s, fail_fast=True)
     previous = {q: rec.outputs for q, rec in plan.baseline.items()}
     report = run.run_loaded(replace(loaded, app=app), fixed_inputs=plan.fixed_inputs, previous_outputs=previous,
