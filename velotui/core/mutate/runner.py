@@ -229,10 +229,18 @@ def _round_trip_problem(plan: AppPlan, options: MutationOptions) -> str | None:
     """Every mutant is the SQL written back by the generator; written back unchanged it must compute
     exactly what the original computes, or mutants would be killed for the wrong reason."""
     from velotui.sql import parse_app, validate
+    from velotui.sql.dialect import parse_statements
 
     loaded = plan.loaded
+    original_text = loaded.sql_path.read_text()
+    text = identity_text(loaded)
     try:
-        app = parse_app(identity_text(loaded), loaded.sql_path)
+        if parse_statements(text) == parse_statements(original_text):
+            return None  # the same trees: the engine cannot compute anything else (no run needed)
+    except Exception:  # a text that does not parse is reported below
+        pass
+    try:
+        app = parse_app(text, loaded.sql_path)
         problems = validate(app)
     except VelotuiError as e:
         problems = [e]
