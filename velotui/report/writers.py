@@ -113,6 +113,14 @@ def _jsonable(v: Any) -> Any:
     return str(v)
 
 
+def _minimal_input_dict(m: Any) -> dict[str, Any]:
+    """--shrink's result (only failed queries of a --shrink run carry the key)."""
+    return {"assertion": m.assertion, "applies": m.applies, "reason": m.reason,
+            "sizes": {k: {"before": b, "after": a} for k, (b, a) in m.sizes.items()}, "records": m.records,
+            "files": m.files, "command": m.command, "reproduced": m.reproduced, "simplified": m.simplified,
+            "tests": m.tests, "duration_ms": round(m.duration_ms, 3), "stopped_early": m.stopped_early}
+
+
 def report_dict(report: RunReport) -> dict[str, Any]:
     return {
         "version": 1,
@@ -136,15 +144,7 @@ def report_dict(report: RunReport) -> dict[str, Any]:
                 "error": q.error,
                 "timed_out": q.timed_out,
                 "infra_error": q.infra_error,
-                "minimal_input": None if q.minimal_input is None else {
-                    "assertion": q.minimal_input.assertion, "applies": q.minimal_input.applies,
-                    "reason": q.minimal_input.reason,
-                    "sizes": {k: {"before": b, "after": a} for k, (b, a) in q.minimal_input.sizes.items()},
-                    "records": q.minimal_input.records, "files": q.minimal_input.files,
-                    "command": q.minimal_input.command, "reproduced": q.minimal_input.reproduced,
-                    "simplified": q.minimal_input.simplified, "tests": q.minimal_input.tests,
-                    "duration_ms": round(q.minimal_input.duration_ms, 3),
-                    "stopped_early": q.minimal_input.stopped_early},
+                **({} if q.minimal_input is None else {"minimal_input": _minimal_input_dict(q.minimal_input)}),
                 "assertions": [{
                     "type": x.type,
                     "description": x.description,
