@@ -81,11 +81,16 @@ def mutate_command(args: argparse.Namespace, argv: list[str]) -> int:
     if not args.quiet:
         err.print(f"[bold]velotui mutate[/] {path}", highlight=False)
     report = run_mutation(path, options, on_event=MutationProgress(err, args.quiet))
+    if not report.apps:
+        err.print(f"[red]error:[/] nothing to mutate: no app with a test spec under {path}"
+                  + (f" matches -k {args.pattern!r}" if args.pattern else "")
+                  + (f" has a query or statement named {args.query!r}" if args.query else ""), highlight=False)
+        return 2
     data = mutation_json(report)
     if args.json:
-        Path(args.json).write_bytes(data)
+        _write(Path(args.json), lambda p: p.write_bytes(data))
     if args.junit:
-        write_mutation_junit(report, Path(args.junit))
+        _write(Path(args.junit), lambda p: write_mutation_junit(report, p))
     if args.output == "json":
         sys.stdout.buffer.write(data + b"\n")
         sys.stdout.flush()
@@ -98,9 +103,14 @@ def mutate_command(args: argparse.Namespace, argv: list[str]) -> int:
             sys.stdout.write(target.read_text())
     else:
         render_mutation_text(report, out)
-    if not report.apps:
-        err.print(f"[red]error:[/] nothing to mutate: no app with a test spec under {path}"
-                  + (f" matches -k {args.pattern!r}" if args.pattern else "")
-                  + (f" has a query or statement named {args.query!r}" if args.query else ""), highlight=False)
-        return 2
     return report.exit_code(args.min_score)
+
+
+def _write(path: Path, write: object) -> None:
+    """A report file; a folder that cannot be made or written is the user's to fix, said so."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write(path)  # type: ignore[operator]
+    except OSError as e:
+        raise SpecError(f"cannot write the report {path}: {e.strerror or e}",
+                        hint="give a path in a folder you can write to") from None

@@ -162,6 +162,8 @@ def plan_app(files: AppFiles, root: Path, options: MutationOptions) -> AppPlan |
     if broken:
         q = broken[0]
         why = q.error or "; ".join(f"{a.type}: {a.message}" for a in q.failed_assertions)
+        why = " ".join(why.split())
+        why = why if len(why) <= 200 else why[:199] + "…"
         report.error, report.error_kind = (f"its tests fail on the original SQL ({q.name}: {why}); fix them "
                                            "first, then mutation testing can tell how good they are"), "failing"
         return plan
@@ -375,7 +377,7 @@ def _execute(plans: list[AppPlan], tasks: list[tuple[int, int]], options: Mutati
         plan = plans[task[0]]
         emit(ev.MutantFinished(plan.report.name, plan.report.file, result, len(results), total))
 
-    jobs = max(1, options.jobs)
+    jobs = min(max(1, options.jobs), max(1, len(tasks)))
     fork = "fork" in mp.get_all_start_methods()
     if jobs == 1 or len(tasks) < 2 or not fork:
         for task in tasks:
