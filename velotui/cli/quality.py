@@ -77,7 +77,7 @@ def mutate_command(args: argparse.Namespace, argv: list[str]) -> int:
         budget_s=parse_budget(args.budget), jobs=args.jobs, strict=args.strict,
         spec_path=Path(args.spec) if args.spec else None, schema_dirs=[Path(args.schemas)] if args.schemas else [],
         allow_outside=[Path(p) for p in args.allow_outside], argv=argv)
-    err = Console(stderr=True, highlight=False)
+    err = Console(stderr=True, highlight=False, soft_wrap=True)
     if not args.quiet:
         err.print(f"[bold]velotui mutate[/] {path}", highlight=False)
     report = run_mutation(path, options, on_event=MutationProgress(err, args.quiet))
