@@ -4,7 +4,8 @@ still fails the same assertion the same way.
 Per source the query reads from a topic: the whole source emptied if that still fails, else records
 removed in halves, then in smaller chunks down to single records (Zeller's ddmin: the result fails, and
 removing any one record of it does not); then each remaining field value simplified toward its default
-(0, "", false), kept where the failure stays. Identifiers (``id``, ``*_id``, the schema's key field) and
+(0, "", false — or the simplest value the data schema allows: its first enum value, the end of its range
+nearest 0), kept where the failure stays. Identifiers (``id``, ``*_id``, the schema's key field) and
 the event-time field are kept, so the records can be found in the original data. Every trial is a run
 through the normal run path with the same seed and clock, and the search is bounded (time and runs) and
 deterministic. The result is written beside the spec as ``X.<query>.min.jsonl`` (one file per source
@@ -267,14 +268,30 @@ def _keep(field: str, schema: Any, ts_field: str | None) -> bool:
     return schema is not None and getattr(schema, "key_field", None) == field
 
 
-def _default(value: Any) -> Any:
+def _default(value: Any, field: Any = None) -> Any:
+    """The simplest value of a field: 0, "", false — or, when the data schema allows no such value, its
+    first enum value or the end of its range nearest 0. None: leave it (times, identifiers by pattern, a
+    value of no simple kind)."""
+    cons = getattr(field, "constraints", None)
+    kind = getattr(field, "kind", None)
+    if kind in ("timestamp", "date", "uuid") or (cons is not None and (cons.derived or cons.references)):
+        return None
+    if cons is not None and cons.enum_values is not None and cons.enum_values.values:
+        first = cons.enum_values.values[0]
+        return first if type(first) is type(value) else None
     if isinstance(value, bool):
         return False
     if isinstance(value, (int, float)):
-        return type(value)(0)
+        zero: float = 0
+        if cons is not None and cons.range is not None:
+            lo, hi = cons.range.min, cons.range.max
+            zero = lo if lo > 0 else (hi if hi < 0 else 0)
+        return type(value)(zero)
     if isinstance(value, str):
+        if cons is not None and (cons.pattern or (cons.length is not None and cons.length.min > 0)):
+            return None  # "" would not be a value of this field
         return ""
-    return value
+    return None
 
 
 def _simplify(current: dict[str, list[Message]], shrinkable: list[PreparedInput], loaded: Any,
@@ -283,6 +300,7 @@ def _simplify(current: dict[str, list[Message]], shrinkable: list[PreparedInput]
     ts_field = next((st.properties.get("event.time.field") for st in loaded.app.statements
                      if st.properties.get("event.time.field")), None)
     schemas = {p.source: p.schema for p in shrinkable}
+    fields = {source: {f.name: f for f in getattr(schema, "fields", None) or []} for source, schema in schemas.items()}
     done = 0
     for source in list(current):
         for i in range(len(current[source])):
@@ -293,8 +311,8 @@ def _simplify(current: dict[str, list[Message]], shrinkable: list[PreparedInput]
                 value = (m.value or {}).get(field)
                 if value is None or _keep(field, schemas.get(source), ts_field):
                     continue
-                simple = _default(value)
-                if simple == value and type(simple) is type(value):
+                simple = _default(value, fields.get(source, {}).get(field))
+                if simple is None or (simple == value and type(simple) is type(value)):
                     continue
                 changed = Message(value={**(m.value or {}), field: simple}, key=m.key, headers=dict(m.headers),
                                   timestamp=m.timestamp)
