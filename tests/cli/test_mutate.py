@@ -313,3 +313,13 @@ def test_every_mutant_of_the_demo_is_killed_or_the_data_cannot_tell() -> None:
     assert looked_past == []
     assert report.counts["mutants"] >= 150 and report.score == 1.0
     assert report.counts["data_cannot_tell"] <= 25
+
+
+def test_the_report_gives_survivors_by_line_for_a_gutter(tmp_path: Path) -> None:
+    _suite(tmp_path)
+    report = run_mutation(tmp_path, MutationOptions())
+    gutter = report.survivors_at(tmp_path / "app" / "big_orders.sql")
+    assert set(gutter) <= {5, 7} and 7 in gutter  # the CASE line and the WHERE line
+    assert {m.operator for m in gutter[7]} >= {"comparison", "literal", "drop-conjunct"}
+    assert all(m.survived for ms in gutter.values() for m in ms)
+    assert report.survivors_at(tmp_path / "elsewhere.sql") == {}
