@@ -67,6 +67,7 @@ def _run_options(args: argparse.Namespace, argv: list[str]) -> Any:
         engine=getattr(args, "engine", "embedded"),
         deploy=getattr(args, "deploy", None),
         inputs=inputs,
+        update_golden=getattr(args, "update_golden", False),
     )
 
 
@@ -155,6 +156,8 @@ def run_headless(args: argparse.Namespace, argv: list[str]) -> int:
             sys.stdout.write(out.read_text())
     else:
         render_text(report, Console(highlight=False, soft_wrap=True))
+    if getattr(args, "update_golden", False):
+        _print_golden_updates(report, err)
     if run.cancelled:
         return 130
     if not report.apps:  # a CI job pointed at the wrong folder, or a -k that matches nothing, must not pass
@@ -165,6 +168,17 @@ def run_headless(args: argparse.Namespace, argv: list[str]) -> int:
         err.print(f"[red]error:[/] nothing ran: {why}\n  hint: {hint}", highlight=False, soft_wrap=True)
         return 2
     return report.exit_code
+
+
+def _print_golden_updates(report: Any, err: Console) -> None:
+    """--update-golden: say which golden file each query wrote (created, rewritten with what, unchanged)."""
+    written = [(app.name, q.name, a) for app in report.apps for q in app.queries for a in q.assertions
+               if a.type == "golden"]
+    for app, query, a in written:
+        colour = "green" if a.status == "passed" else "red"
+        err.print(f"[{colour}]golden[/] {app} / {query}: {a.message}", highlight=False, markup=True, soft_wrap=True)
+    if not written:
+        err.print("[yellow]golden[/] no query ran to completion: no golden file written", highlight=False)
 
 
 def _with_explanations(json_bytes: bytes, run: Any, *, use_ai: bool) -> bytes:
@@ -219,7 +233,7 @@ def explain_command(args: argparse.Namespace, argv: list[str]) -> int:
                         print(f"- {app.name} / {q.name}: {q.error}")
         return report.exit_code
     for _app, _q, _result, e in explained:
-        print(e.markdown)
+        print(e.document())
         print()
     return report.exit_code
 

@@ -206,9 +206,8 @@ class _Trial:
         for q, sources in self.base.items():
             fixed[q] = {s: (p.with_messages(candidate[s]) if s in candidate else p) for s, p in sources.items()}
         opts = self.run.options
-        trial = SuiteRun(self.rec.loaded.sql_path, RunOptions(
-            seed=opts.seed, now_ms=self.run.now_ms, strict=opts.strict, timeout_s=opts.timeout_s, lineage=False))
-        trial.seed = self.run.seed
+        trial = SuiteRun(self.rec.loaded.sql_path, RunOptions(  # the seed and clock the query ran with
+            seed=self.rec.seed, now_ms=self.rec.now_ms, strict=opts.strict, timeout_s=opts.timeout_s, lineage=False))
         trial.run_loaded(self.rec.loaded, fixed_inputs=fixed, queries=self.chain)
         again = trial.query_records.get((self.rec.loaded.name, self.rec.query.name))
         return again is not None and same_failure(self.target.result, again.results, self.target.index)
@@ -360,7 +359,7 @@ def _write(minimal: MinimalInput, rec: Any, run: Any, target: _Target) -> None:
         files[source] = path
     minimal.files = {s: _shown(p) for s, p in files.items()}
     opts = run.options
-    seed = opts.seed if opts.seed is not None else (loaded.spec.seed if loaded.spec.seed is not None else run.seed)
+    seed, now_ms = rec.seed, rec.now_ms  # what the query ran with (a golden file's recorded pair, say)
     alone = _chain(loaded, q) == [q]
     argv = ["velotui", "--headless", _shown(loaded.sql_path)]
     if opts.spec_path is not None:
@@ -371,9 +370,9 @@ def _write(minimal: MinimalInput, rec: Any, run: Any, target: _Target) -> None:
         argv += ["--query", q]
     for source, shown in minimal.files.items():
         argv += ["--input", f"{source}={shown}"]
-    argv += ["--seed", str(seed), "--now", str(run.now_ms)]
+    argv += ["--seed", str(seed), "--now", str(now_ms)]
     minimal.command = " ".join(shlex.quote(a) for a in argv)
-    minimal.reproduced = _replays(loaded, opts, files, seed, run.now_ms, q, alone, target)
+    minimal.reproduced = _replays(loaded, opts, files, seed, now_ms, q, alone, target)
 
 
 def _replays(loaded: Any, opts: Any, files: dict[str, Path], seed: int, now_ms: int, query: str, alone: bool,

@@ -88,8 +88,15 @@ def render_text(report: RunReport, console: Console) -> None:
             if a.expected is not None or a.actual is not None:  # an assertion that could not run has neither
                 console.print(f"    expected: {escape(_short(a.expected))}")
                 console.print(f"    actual:   {escape(_short(a.actual))}")
-            for s in a.samples[:5]:
-                console.print(f"      {escape(_short(s))}", style="dim")
+            if a.diff is not None:  # a golden comparison: the row-level diff
+                if a.diff.note:
+                    console.print(f"    [yellow]note:[/] {escape(a.diff.note)}")
+                for line in a.diff.text_lines():
+                    colour = {"+": "green", "-": "red"}.get(line[:1], "yellow")
+                    console.print(f"    [{colour}]{escape(line)}[/]")
+            else:
+                for s in a.samples[:5]:
+                    console.print(f"      {escape(_short(s))}", style="dim")
         if q.minimal_input is not None:
             _print_minimal_input(q.minimal_input, console)
         _print_warnings(q, console)
@@ -145,22 +152,29 @@ def report_dict(report: RunReport) -> dict[str, Any]:
                 "timed_out": q.timed_out,
                 "infra_error": q.infra_error,
                 **({} if q.minimal_input is None else {"minimal_input": _minimal_input_dict(q.minimal_input)}),
-                "assertions": [{
-                    "type": x.type,
-                    "description": x.description,
-                    "status": x.status,
-                    "message": x.message,
-                    "expected": x.expected,
-                    "actual": x.actual,
-                    "samples": x.samples,
-                    "file": x.file,
-                    "line": x.line,
-                } for x in q.assertions],
+                "assertions": [_assertion_dict(x) for x in q.assertions],
             } for q in a.queries],
         } for a in report.apps],
         "summary": report.summary,
         "exit_code": report.exit_code,
     }
+
+
+def _assertion_dict(x: Any) -> dict[str, Any]:
+    out = {
+        "type": x.type,
+        "description": x.description,
+        "status": x.status,
+        "message": x.message,
+        "expected": x.expected,
+        "actual": x.actual,
+        "samples": x.samples,
+        "file": x.file,
+        "line": x.line,
+    }
+    if getattr(x, "diff", None) is not None:  # golden comparisons: the row-level diff
+        out["diff"] = x.diff.to_dict()
+    return out
 
 
 def to_json(report: RunReport) -> bytes:
@@ -215,7 +229,11 @@ def junit_tree(report: RunReport) -> ET.Element:
                     if a.expected is not None or a.actual is not None:
                         lines.append(f"  expected: {_short(a.expected, 500)}")
                         lines.append(f"  actual:   {_short(a.actual, 500)}")
-                    lines += [f"  record: {_short(s, 500)}" for s in a.samples[:5]]
+                    if getattr(a, "diff", None) is not None:
+                        lines += [f"  note: {a.diff.note}"] if a.diff.note else []
+                        lines += [f"  {line}" for line in a.diff.text_lines(limit=50)]
+                    else:
+                        lines += [f"  record: {_short(s, 500)}" for s in a.samples[:5]]
                 if q.minimal_input is not None:
                     lines += minimal_input_lines(q.minimal_input)
                 fail.text = _xml_text("\n".join(lines))
