@@ -254,3 +254,34 @@ def test_input_names_a_source_and_a_file(tmp_path: Path, capsys) -> None:  # typ
     assert rc == 2 and "expected SOURCE=FILE" in err
     rc, _, err = run_cli(["--headless", str(app), "--input", "orders=nope.jsonl", "-q"], capsys)
     assert rc == 2 and "no such file nope.jsonl" in err
+
+
+def test_a_golden_file_is_a_constant_so_shrinking_does_not_apply(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    app = _copy("one_bad_record", tmp_path)
+    spec = app / "net_prices.test.yaml"
+    spec.write_text(spec.read_text().split("      - type: field_values")[0])  # only the count
+    rc, _, _ = run_cli(["--headless", str(app), "--update-golden", "-q"], capsys)
+    assert rc == 0
+    data = app / "orders.jsonl"
+    data.write_text(data.read_text().replace('"price": 245.13', '"price": 245.14'))
+    rc, out, _ = run_cli(["--headless", str(app), "--shrink", "--output", "json", "-q"], capsys)
+    assert rc == 1
+    m = _shrunk(json.loads(out))
+    assert not m["applies"] and "a golden file is a recorded output" in m["reason"]
+
+
+def test_the_same_way_means_a_message_of_the_same_shape() -> None:
+    from types import SimpleNamespace
+
+    from velotui.core.shrink import same_failure
+
+    def result(message: str, samples: list | None = None) -> SimpleNamespace:
+        return SimpleNamespace(status="failed", type="expected_output", line=3,
+                               samples=[{"a": 1}] if samples is None else samples,
+                               message=message)
+
+    original = result("records for key ('C1',) differ")
+    assert same_failure(original, [result("records for key ('C7',) differ")], 0)
+    assert not same_failure(original, [result("expected 8 records, got 1")], 0)
+    assert not same_failure(original, [result("records for key ('C1',) differ", samples=[])], 0)
+    assert not same_failure(original, [SimpleNamespace(**{**vars(original), "status": "error"})], 0)

@@ -13,9 +13,9 @@ when there are several) with the command that reproduces the failure from it, an
 once to check it does.
 
 Shrinking applies to checks of output values and to expectations computed from the inputs. It does not
-apply to a constant expectation (``record_count equals 4``: shrinking would only find the empty input), to
-a failure the empty input has too, to performance budgets, nor with fault injection (it changes the
-inputs on every run).
+apply to a constant expectation (``record_count equals 4``, a golden file: shrinking would only find the
+empty input, or any record), to a failure the empty input has too, to performance budgets, nor with fault
+injection (it changes the inputs on every run).
 """
 
 from __future__ import annotations
@@ -96,6 +96,9 @@ def shrink_query(run: Any, rec: Any, *, budget_s: float = BUDGET_S, max_tests: i
     loaded = rec.loaded
     if result.type in PERFORMANCE:
         return _does_not_apply(result, "a performance budget: a smaller input says nothing about it")
+    if result.type == "golden":
+        return _does_not_apply(result, "a golden file is a recorded output, a constant: its row-level diff already "
+                               "shows the records that changed")
     if spec is not None and _constant(spec):
         return _does_not_apply(result, f"a constant expectation ({result.type} {_params_text(spec)}): shrinking "
                                "would only find the empty input")
@@ -214,13 +217,20 @@ class _Trial:
 
 
 def same_failure(original: Any, results: list[Any], index: int) -> bool:
-    """The assertion at ``index`` failed again, as the original did: same assertion, status failed (not an
-    error), and with offending records when the original had some."""
+    """The assertion at ``index`` failed again, the way the original did: the same assertion, failed (not an
+    error), with offending records when the original had some, and a message of the same shape (the same
+    words up to the first number or quoted value: "expected 8 records, got 1" is not "record 3 differs")."""
     if index >= len(results):
         return False
     r = results[index]
     return (r.status == "failed" and r.type == original.type and r.line == original.line
-            and (bool(r.samples) or not original.samples))
+            and (bool(r.samples) or not original.samples) and _shape(r.message) == _shape(original.message))
+
+
+def _shape(message: str) -> str:
+    import re
+
+    return re.split(r"[0-9'\"]", message or "", maxsplit=1)[0]
 
 
 def _ddmin(current: dict[str, list[Message]], source: str, trial: _Trial) -> list[Message]:
