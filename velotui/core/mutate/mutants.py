@@ -18,7 +18,7 @@ from sqlglot import exp
 from sqlglot.tokens import TokenType
 
 from velotui.core.mutate.operators import OPERATORS, Boundary, Change, MutationContext, MutationOperator
-from velotui.sql.dialect import StreamWindow, Velostream, parse_statements
+from velotui.sql.dialect import Velostream, parse_statements
 
 
 @dataclass
@@ -135,8 +135,7 @@ def generate_mutants(loaded: Any, operators: list[str] | None = None, text: str 
     chosen: list[MutationOperator] = [OPERATORS[n] for n in (operators or list(OPERATORS))]
     mutants: list[Mutant] = []
     for k, (tree, statement) in enumerate(zip(trees, loaded.app.statements)):
-        ctx = MutationContext(columns=source_columns(loaded, statement),
-                              windowed=any(isinstance(n, StreamWindow) for n in tree.walk()))
+        ctx = MutationContext(columns=source_columns(loaded, statement))
         original = _render(tree)
         seen = {original}
         nodes = list(tree.walk())

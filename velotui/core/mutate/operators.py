@@ -55,7 +55,6 @@ class MutationContext:
     """What an operator may know besides the node: the statement's sources and their known columns."""
 
     columns: dict[str, list[str]] = field(default_factory=dict)  # source name or alias -> column names
-    windowed: bool = False  # the statement has a WINDOW clause
 
 
 def sql(node: exp.Expression | None) -> str:
