@@ -312,7 +312,7 @@ def test_every_mutant_of_the_demo_is_killed_or_the_data_cannot_tell() -> None:
                    if m.reason == "spec_does_not_look"]
     assert looked_past == []
     assert report.counts["mutants"] >= 150 and report.score == 1.0
-    assert report.counts["data_cannot_tell"] <= 25
+    assert report.counts["data_cannot_tell"] <= 30
 
 
 def test_the_report_gives_survivors_by_line_for_a_gutter(tmp_path: Path) -> None:

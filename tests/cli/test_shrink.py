@@ -132,6 +132,7 @@ def test_an_expectation_computed_from_the_inputs_shrinks_to_the_record_on_the_bo
     rc, out, _ = run_cli(["--headless", str(tmp_path), "--shrink", "--seed", "3", "--output", "json", "-q"], capsys)
     assert rc == 1
     m = _shrunk(json.loads(out))
+    assert not m["stopped_early"], m["reason"]
     assert m["sizes"]["orders"]["after"] == 1
     [record] = m["records"]["orders"]
     assert record["amount"] == 100

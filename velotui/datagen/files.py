@@ -33,12 +33,19 @@ def parse_scalar(text: str) -> Any:
     return text
 
 
-def load_data_file(path: str | Path, *, fmt: str | None = None) -> list[dict[str, Any]]:
+JSON_LINES_FORMATS = ("jsonl", "jsonlines", "ndjson", "json")  # json: JSON lines, or one JSON array
+CSV_FORMATS = ("csv", "tsv")
+FILE_FORMATS = (*JSON_LINES_FORMATS, *CSV_FORMATS)
+
+
+def load_data_file(path: str | Path, *, fmt: str | None = None, limit: int | None = None) -> list[dict[str, Any]]:
+    """The records of a CSV/TSV or JSON lines file (``fmt`` or the suffix says which); ``limit``: only the
+    first ones (to learn a file's fields)."""
     p = Path(path)
     if not p.exists():
         raise DataError(f"data file not found: {p}", file=p, hint="paths are relative to the file that names them")
     kind = (fmt or p.suffix.lstrip(".")).lower()
-    if kind in ("jsonl", "json", "ndjson"):
+    if kind in JSON_LINES_FORMATS:
         rows: list[dict[str, Any]] = []
         with p.open("rb") as fh:
             data = fh.read()
@@ -50,6 +57,8 @@ def load_data_file(path: str | Path, *, fmt: str | None = None) -> list[dict[str
                 raise DataError(f"invalid JSON: {e}", file=p) from None
             return [dict(x) for x in items]
         for i, line in enumerate(data.splitlines(), start=1):
+            if limit is not None and len(rows) >= limit:
+                break
             if not line.strip():
                 continue
             try:
@@ -71,10 +80,13 @@ def load_data_file(path: str | Path, *, fmt: str | None = None) -> list[dict[str
                 return []
             out = []
             for i, row in enumerate(reader, start=2):
+                if limit is not None and len(out) >= limit:
+                    break
                 if not row:
                     continue
                 if len(row) != len(header):
                     raise DataError(f"row has {len(row)} columns, the header has {len(header)}", file=p, line=i)
                 out.append({h.strip(): parse_scalar(v) for h, v in zip(header, row)})
             return out
-    raise DataError(f"unsupported data file format {kind!r}", file=p, hint="use .csv or .jsonl")
+    raise DataError(f"unsupported data file format {kind!r}", file=p,
+                    hint="use csv, tsv, or JSON lines (jsonl, jsonlines, ndjson, json)")

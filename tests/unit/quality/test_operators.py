@@ -133,6 +133,9 @@ def test_joins_aggregates_case_coalesce_lag_and_buffer(tmp_path: Path) -> None:
     assert ("`WHEN amount > 500 THEN 'HIGH' WHEN amount > 100 THEN 'MEDIUM'` → "
             "`WHEN amount > 100 THEN 'MEDIUM' WHEN amount > 500 THEN 'HIGH'`") in cases
     assert "`WHEN 'NEW' THEN 1 WHEN 'PAID' THEN 2` → `WHEN 'NEW' THEN 2 WHEN 'PAID' THEN 1`" in cases
+    disjoint = _titles(tmp_path, "case", "CREATE STREAM o AS SELECT CASE WHEN s = 'A' THEN 1 WHEN s = 'B' THEN 2 "
+                       "END AS c FROM t")
+    assert disjoint[0] == "`WHEN s = 'A' THEN 1 WHEN s = 'B' THEN 2` → `WHEN s = 'A' THEN 2 WHEN s = 'B' THEN 1`"
     assert "`WHEN amount > 100 THEN 'MEDIUM'` removed" in cases and "`ELSE 'LOW'` removed (NULL instead)" in cases
     assert _titles(tmp_path, "coalesce") == ["`'none'` → `''`"]
     assert _titles(tmp_path, "lag-lead") == ["`LAG(amount, 1)` → `LEAD(amount, 1)`"]

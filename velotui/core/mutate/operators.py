@@ -442,7 +442,7 @@ def _shows(item: exp.Expression, key: exp.Expression) -> bool:
 @operator
 class CaseArms(MutationOperator):
     name = "case"
-    summary = "two CASE arms swapped (their order; a simple CASE's results), an arm or the ELSE removed"
+    summary = "two CASE arms swapped (their order; their results when no value meets both), an arm or the ELSE removed"
     cannot_tell = "no input takes the arms that the change touches"
 
     def changes(self, node: exp.Expression, ctx: MutationContext) -> Iterator[Change]:
@@ -453,7 +453,9 @@ class CaseArms(MutationOperator):
         for i in range(len(arms) - 1):
             new = node.copy()
             a, b = new.args["ifs"][i], new.args["ifs"][i + 1]
-            if simple:  # CASE x WHEN 1 THEN 'a' WHEN 2 THEN 'b': the results change places
+            if simple or _disjoint(arms[i].this, arms[i + 1].this):
+                # CASE x WHEN 1 THEN 'a' WHEN 2 THEN 'b' (or WHEN x = 1 … WHEN x = 2): their order cannot matter,
+                # so the results change places
                 ta, tb = a.args["true"], b.args["true"]
                 a.set("true", tb.copy())
                 b.set("true", ta.copy())
@@ -474,6 +476,14 @@ class CaseArms(MutationOperator):
             new.set("default", None)
             yield Change(new, node.args["default"], f"ELSE {sql(node.args['default'])}", "",
                          note="removed (NULL instead)")
+
+
+def _disjoint(a: exp.Expression, b: exp.Expression) -> bool:
+    """``x = 1`` and ``x = 2``: no value meets both, so the arms' order is no mutation at all."""
+    if not (isinstance(a, exp.EQ) and isinstance(b, exp.EQ)):
+        return False
+    fa, fb = _column_literal(a), _column_literal(b)
+    return fa is not None and fb is not None and fa.field == fb.field and fa.value != fb.value
 
 
 def _arm(arm: exp.Expression) -> str:
