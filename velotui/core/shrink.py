@@ -192,7 +192,9 @@ class _Trial:
             self.base[q] = {p.source: p for p in prepared if not p.from_previous}
 
     def __call__(self, candidate: dict[str, list[Message]]) -> bool:
-        key = orjson.dumps(sorted((s, [id(m) for m in msgs]) for s, msgs in candidate.items()))
+        # by content, never by id(): a discarded candidate's messages are freed and their ids reused
+        key = orjson.dumps(sorted((s, [[m.timestamp, m.key, m.value] for m in msgs]) for s, msgs in candidate.items()),
+                           default=str, option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS)
         if key in self.cache:
             return self.cache[key]
         if self.tests >= self.max_tests or time.perf_counter() > self.deadline:
