@@ -53,7 +53,8 @@ def shrink_failures(run: Any, report: Any, *, budget_s: float = BUDGET_S, max_te
                 continue
             if on_progress:
                 on_progress(f"shrinking {app.name} / {q.name} ({q.records_in} input records)")
-            found = shrink_query(run, rec, budget_s=budget_s, max_tests=max_tests, write=write)
+            found = shrink_query(run, rec, budget_s=budget_s, max_tests=max_tests, write=write,
+                                 engine=getattr(q, "engine", "embedded") or "embedded")
             q.minimal_input = found
             run.minimal_inputs[(app.name, q.name)] = found
             out.append((app.name, q.name, found))
@@ -85,7 +86,7 @@ def _constant(spec: Any) -> bool:
 
 
 def shrink_query(run: Any, rec: Any, *, budget_s: float = BUDGET_S, max_tests: int = MAX_TESTS,
-                 write: bool = True) -> MinimalInput:
+                 write: bool = True, engine: str = "embedded") -> MinimalInput:
     """Shrink one failed query of ``run`` (a finished SuiteRun); ``rec`` is its QueryRecord."""
     failed = [(i, r) for i, r in enumerate(rec.results) if r.status == "failed"]
     if not failed:
@@ -104,9 +105,10 @@ def shrink_query(run: Any, rec: Any, *, budget_s: float = BUDGET_S, max_tests: i
                                "would only find the empty input")
     if loaded.spec.fault_injection is not None:
         return _does_not_apply(result, "fault_injection changes the inputs on every run")
-    if getattr(run.options, "engine", "embedded") == "external":
-        return _does_not_apply(result, "the engine under test runs outside velotui (--engine external); each "
-                               "trial would need a deployment")
+    if engine != "embedded" or getattr(run.options, "compare", None):
+        return _does_not_apply(result, f"the query ran on {engine if engine != 'embedded' else 'two engines'} "
+                               "(--engine, --compare): every trial would need that engine; shrink on the embedded "
+                               "engine (the default)")
     chain = _chain(loaded, rec.query.name)
     shrinkable = [p for p in rec.prepared if p.topic is not None and not p.from_previous and p.messages]
     if not shrinkable:
@@ -212,7 +214,8 @@ class _Trial:
             fixed[q] = {s: (p.with_messages(candidate[s]) if s in candidate else p) for s, p in sources.items()}
         opts = self.run.options
         trial = SuiteRun(self.rec.loaded.sql_path, RunOptions(  # the seed and clock the query ran with
-            seed=self.rec.seed, now_ms=self.rec.now_ms, strict=opts.strict, timeout_s=opts.timeout_s, lineage=False))
+            seed=self.rec.seed, now_ms=self.rec.now_ms, strict=opts.strict, timeout_s=opts.timeout_s, lineage=False,
+            engine="embedded"))
         trial.run_loaded(self.rec.loaded, fixed_inputs=fixed, queries=self.chain)
         again = trial.query_records.get((self.rec.loaded.name, self.rec.query.name))
         return again is not None and same_failure(self.target.result, again.results, self.target.index)
@@ -395,7 +398,7 @@ def _replays(loaded: Any, opts: Any, files: dict[str, Path], seed: int, now_ms: 
     replay = SuiteRun(loaded.sql_path, RunOptions(
         seed=seed, now_ms=now_ms, query=query if alone else None, inputs=files, spec_path=opts.spec_path,
         schema_dirs=list(opts.schema_dirs), allow_outside=list(opts.allow_outside), strict=opts.strict,
-        timeout_s=opts.timeout_s, lineage=False))
+        timeout_s=opts.timeout_s, lineage=False, engine="embedded"))
     try:
         replay.execute()
     except Exception:

@@ -122,7 +122,7 @@ def _new_run(loaded_path: Path, options: MutationOptions, run_seed: int, *, time
 
     run = SuiteRun(loaded_path, RunOptions(
         seed=options.seed, now_ms=options.now_ms if options.now_ms is not None else DEFAULT_NOW_MS,
-        strict=options.strict, timeout_s=timeout_s, lineage=False, fail_fast=fail_fast))
+        strict=options.strict, timeout_s=timeout_s, lineage=False, fail_fast=fail_fast, engine="embedded"))
     run.seed = run_seed  # a spec without a seed gets the same one every time, not a random one
     return run
 
