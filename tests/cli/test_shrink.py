@@ -286,3 +286,16 @@ def test_the_same_way_means_a_message_of_the_same_shape() -> None:
     assert not same_failure(original, [result("expected 8 records, got 1")], 0)
     assert not same_failure(original, [result("records for key ('C1',) differ", samples=[])], 0)
     assert not same_failure(original, [SimpleNamespace(**{**vars(original), "status": "error"})], 0)
+
+
+def test_input_replaces_a_file_source_the_engine_reads(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    app = _copy("wrong_join_key", tmp_path)
+    rc, _, _ = run_cli(["--headless", str(app), "-q"], capsys)
+    assert rc == 1  # joined on customer_name: nothing matches
+    names_are_ids = tmp_path / "customers.csv"
+    names_are_ids.write_text("customer_id,customer_name,tier\n" + "".join(f"C{i},C{i},GOLD\n" for i in range(1, 5)))
+    rc, out, _ = run_cli(["--headless", str(app), "--input", f"customers={names_are_ids}", "--output", "json", "-q"],
+                         capsys)
+    assert rc == 0, out
+    [q] = json.loads(out)["apps"][0]["queries"]
+    assert q["records_out"] == 4
