@@ -30,6 +30,16 @@ def _run_options(args: argparse.Namespace, argv: list[str], explain_needed: bool
         except ValueError as e:
             raise SpecError(f"--records: {e}") from None
 
+    inputs: dict[str, Path] = {}
+    for item in getattr(args, "inputs", None) or []:
+        source, sep, file = item.partition("=")
+        if not sep or not source.strip() or not file.strip():
+            raise SpecError(f"--input {item!r}: expected SOURCE=FILE", hint="e.g. --input orders=orders.min.jsonl")
+        path = Path(file.strip())
+        if not path.is_file():
+            raise SpecError(f"--input {item!r}: no such file {path}", hint="the path is relative to the current folder")
+        inputs[source.strip()] = path
+
     kafka = args.kafka or ("testcontainers" if args.use_testcontainers else None)
     if kafka is None:
         import os
@@ -80,6 +90,7 @@ def _run_options(args: argparse.Namespace, argv: list[str], explain_needed: bool
         argv=argv,
         allow_outside=[Path(p) for p in getattr(args, "allow_outside", [])],
         deploy=getattr(args, "deploy", None),
+        inputs=inputs,
         **engine_options_of(args),
         dialect=getattr(args, "dialect", None),
         update_golden=getattr(args, "update_golden", False),
@@ -156,6 +167,11 @@ def run_headless(args: argparse.Namespace, argv: list[str]) -> int:
             raise
         err.print(f"[red]error:[/] {escape(str(e))}", highlight=False, soft_wrap=True)
         return e.exit_code
+    if getattr(args, "shrink", False):
+        from velotui.core.shrink import shrink_failures
+
+        shrink_failures(run, report, on_progress=None if args.quiet else
+                        (lambda message: err.print(message, highlight=False, markup=False)))
     json_bytes = to_json(report)
     if args.explain:
         json_bytes = _with_explanations(json_bytes, run, use_ai=not args.no_ai)
@@ -240,6 +256,11 @@ def explain_command(args: argparse.Namespace, argv: list[str]) -> int:
     err = Console(stderr=True, highlight=False)
     run = SuiteRun(path, _run_options(args, argv, explain_needed=True), on_event=ProgressPrinter(err, True))
     report = run.execute()
+    if args.shrink:  # the minimal failing input becomes evidence for the explanation
+        from velotui.core.shrink import shrink_failures
+
+        shrink_failures(run, report, on_progress=None if args.quiet else
+                        (lambda message: err.print(message, highlight=False, markup=False)))
     explained = explain_failures(run, use_ai=not args.no_ai, query=args.query)
     if not explained:
         print("# Nothing to explain\n\nEvery assertion passed." if report.exit_code == 0 else
