@@ -76,8 +76,7 @@ def test_timing_files_are_json_or_junit_reports(demo_reference, tmp_path: Path) 
     (tmp_path / "r.xml").write_text(xml)
     from_json, from_xml = load_timings(tmp_path / "r.json"), load_timings(tmp_path / "r.xml")
     assert set(from_json) == set(from_xml) == {Path(a["file"]).as_posix() for a in data["apps"]}
-    big = next(f for f in from_json if "52_large_volume" in f)
-    assert from_json[big] == max(from_json.values()) > 0
+    assert all(from_json[Path(a["file"]).as_posix()] == a["duration_ms"] / 1000 > 0 for a in data["apps"])
     (tmp_path / "bad.json").write_text("{")
     with pytest.raises(SpecError) as e:
         load_timings(tmp_path / "bad.json")

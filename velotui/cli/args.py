@@ -221,6 +221,7 @@ def build_subparser(name: str) -> argparse.ArgumentParser:
         p.add_argument("reports", nargs="+", metavar="REPORT", help="the shards' .json and/or .xml reports")
         p.add_argument("--json", metavar="FILE", help="write the merged JSON report (from the .json inputs)")
         p.add_argument("--junit", metavar="FILE", help="write the merged JUnit XML report (from the .xml inputs)")
+        return p
     if name == "mutate":
         p = argparse.ArgumentParser(prog="velotui mutate",
                                     description="Mutation testing: change each app's SQL in small ways (one mutant "

@@ -108,8 +108,8 @@ def run_in_workers(run: Any, apps: list[Any], root: Path, jobs: int) -> list[Any
                 if w.idle and w.alive:
                     idx = next_app if not run.cancelled and (stop_after is None or next_app < stop_after) else None
                     if idx is not None and idx < len(apps):
-                        next_app += 1
-                        w.give(idx, run.infra_down)
+                        if w.give(idx, run.infra_down):
+                            next_app += 1
                     else:
                         w.finish()
             if not any(w.alive for w in workers):
@@ -134,8 +134,8 @@ def run_in_workers(run: Any, apps: list[Any], root: Path, jobs: int) -> list[Any
                         reports[idx] = AppReport(
                             name=apps[idx].sql_path.stem, file=str(apps[idx].sql_path), queries=[],
                             error=f"the worker process running this app died (exit code {w.process.exitcode})")
-                        if next_app < len(apps) and not run.cancelled:
-                            workers.append(_Worker.start(ctx, spec, cancel))
+                    if not w.finished and next_app < len(apps) and not run.cancelled:  # a new one takes over
+                        workers.append(_Worker.start(ctx, spec, cancel))
     finally:
         run.cancel_event = None
         for w in workers:
@@ -192,10 +192,16 @@ class _Worker:
         child.close()
         return cls(process, parent)
 
-    def give(self, idx: int, infra_down: str | None) -> None:
+    def give(self, idx: int, infra_down: str | None) -> bool:
+        """Hand it an app; False when its pipe is closed (it died between apps: its sentinel says so)."""
+        try:
+            self.conn.send(("run", idx, infra_down))
+        except OSError:
+            self.idle = False
+            return False
         self.idle = False
         self.current = idx
-        self.conn.send(("run", idx, infra_down))
+        return True
 
     def finish(self) -> None:
         if not self.finished:

@@ -143,7 +143,7 @@ class _Columns(ast.NodeVisitor):
         if _kind(yes) != _kind(no):
             raise _NotVectorizable  # Python would give a mix of types row by row
         _finite(test)
-        return np.where(np.asarray(test) != 0, yes, no)
+        return _column(np.where(np.asarray(test) != 0, yes, no), self.n)
 
     def visit_Call(self, node: ast.Call) -> Any:
         name = node.func.id if isinstance(node.func, ast.Name) else None
@@ -153,7 +153,10 @@ class _Columns(ast.NodeVisitor):
 
 
 def _column(v: Any, n: int) -> np.ndarray:
-    return v if isinstance(v, np.ndarray) else np.full(n, v)
+    """A value as a column of ``n`` rows (a constant, or a 0-d result of constants, repeated)."""
+    if isinstance(v, np.ndarray) and v.shape == (n,):
+        return v
+    return np.broadcast_to(np.asarray(v), (n,)).copy()
 
 
 def _round(cols: _Columns, args: list[Any]) -> Any:
