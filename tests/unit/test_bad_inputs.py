@@ -46,7 +46,8 @@ EXPECTED = {
                           "add v to GROUP BY, or wrap it: MAX(v)"),
     "data_bad.jsonl": ("2", "invalid JSON on this line: unexpected end of data: line 1 column 9 (char 8)",
                        "JSONL holds one JSON object per line"),
-    "data_bad.csv": ("3", "row has 1 columns, the header has 2", None),
+    "data_bad.csv": ("3", "row has 1 columns, the header has 2",
+                     "every row needs one value per header column (an empty cell is NULL)"),
 }
 
 
@@ -88,7 +89,7 @@ def test_config_cycle(monkeypatch: pytest.MonkeyPatch) -> None:
     with pytest.raises(VelotuiError) as e:
         load_config_file(BAD / "config_cycle_a.yaml")
     assert str(e.value).splitlines()[0].endswith(
-        "config_cycle_b.yaml: config 'extends' cycle: config_cycle_a.yaml -> config_cycle_b.yaml -> "
+        "config_cycle_b.yaml:1: config 'extends' cycle: config_cycle_a.yaml -> config_cycle_b.yaml -> "
         "config_cycle_a.yaml")
     assert e.value.hint == "remove one of the extends"
 

@@ -7,7 +7,6 @@ generation from ``schema``.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from velotui.errors import SpecError
@@ -98,13 +97,13 @@ class InputBuilder:
                                  partitions=self._partitions(src))
         source_type = getattr(inp, "source_type", None)
         if (source_type is not None and getattr(source_type, "type", None) == "file") or src.kind == "file":
-            return self._from_file_source(src, source_type)
+            return self._from_file_source(src, source_type, inp)
         data_file = getattr(inp, "data_file", None)
         if data_file:
             from velotui.datagen import load_data_file
 
-            path = (self.loaded.spec_path.parent / data_file).resolve()
-            rows = load_data_file(path)
+            rows = load_data_file(self.loaded.spec_path.parent / data_file, what="data_file",
+                                  named_in=self.loaded.spec_path, line=getattr(inp, "line", None))
             key_field = getattr(inp, "key_field", None)
             ts_field = self._event_time_field()
             msgs = []
@@ -118,16 +117,21 @@ class InputBuilder:
         schema_name = getattr(inp, "schema_name", None) or inp.source
         return self._generate(src, inp, schema_name if isinstance(schema_name, str) else inp.source)
 
-    def _from_file_source(self, src: Any, source_type: Any = None) -> PreparedInput:
+    def _from_file_source(self, src: Any, source_type: Any = None, inp: Any = None) -> PreparedInput:
+        from velotui import files
         from velotui.datagen import load_data_file
 
-        path_text = getattr(source_type, "path", None) or src.path
+        spec_path = getattr(source_type, "path", None)
+        path_text = spec_path or src.path
         if not path_text:
             return PreparedInput(source=src.name, topic=None, records=[])
-        path = Path(path_text)
-        if not path.is_absolute():
-            path = (self.loaded.sql_path.parent / path).resolve()
-        rows = load_data_file(path) if path.exists() else []
+        # relative to the SQL file's folder; an error names the file (and line) that wrote the path
+        named_in = self.loaded.spec_path if spec_path else self.loaded.sql_path
+        what = "source_type path" if spec_path else f"file source {src.name}"
+        path = files.resolve(path_text, base=self.loaded.sql_path.parent, what=what, named_in=named_in,
+                             line=getattr(inp, "line", None) if spec_path else src.line)
+        rows = load_data_file(path, what=what, named_in=named_in, line=getattr(inp, "line", None) if spec_path
+                              else src.line) if path.exists() else []
         return PreparedInput(source=src.name, topic=None, records=rows)
 
     def _generate(self, src: Any, inp: Any, schema_name: str) -> PreparedInput:

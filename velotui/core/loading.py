@@ -25,6 +25,7 @@ class LoadedApp:
     schemas: dict[str, Any] = field(default_factory=dict)  # name -> DataSchema
     warnings: list[Any] = field(default_factory=list)
     extra_schema_dirs: list[Path] = field(default_factory=list)
+    folders: Any = None  # velotui.files.SuiteFolders: where the app's files may be (its run is confined to them)
 
     @property
     def name(self) -> str:
@@ -65,13 +66,34 @@ class LoadedApp:
 def load_app_under_test(files: AppFiles, *, strict: bool = False, spec_override: Path | None = None,
                         extra_schema_dirs: list[Path] | None = None, root: Path | None = None,
                         allow_outside: list[Path] | None = None) -> LoadedApp:
-    """Load SQL, spec and every schema an input needs; raise one VelotuiError listing what is wrong."""
-    from velotui.spec import load_data_schema, load_test_spec
-    from velotui.sql import load_app, validate
+    """Load SQL, spec and every schema an input needs; raise one VelotuiError listing what is wrong.
+
+    Every file is read through velotui.files, confined to the suite's folders (``root`` widened to its
+    shared schemas/ and data/, plus ``allow_outside``)."""
+    from velotui import files as suite_files
+    from velotui.core.paths import suite_root
 
     if spec_override is not None:
         files = AppFiles(sql_path=files.sql_path, spec_path=Path(spec_override), schema_dirs=files.schema_dirs,
                          data_dirs=files.data_dirs)
+    allowed = list(allow_outside or [])
+    if spec_override is not None:  # a spec given on the command line: its folder is the user's choice
+        allowed.append(Path(spec_override).resolve().parent)
+    allowed += [Path(d) for d in extra_schema_dirs or []]
+    folders = suite_files.SuiteFolders.of(suite_root(root or files.sql_path.parent, files), allowed)
+    with suite_files.confined_to(folders):
+        loaded = _load(files, strict, extra_schema_dirs)
+    loaded.folders = folders
+    from velotui.core.paths import PathGuard, check_app_paths
+
+    check_app_paths(loaded, PathGuard(folders.roots[0], list(folders.roots[1:])))
+    return loaded
+
+
+def _load(files: AppFiles, strict: bool, extra_schema_dirs: list[Path] | None) -> LoadedApp:
+    from velotui.spec import load_data_schema, load_test_spec
+    from velotui.sql import load_app, validate
+
     if files.spec_path is None:
         raise SpecError(f"no test spec for {files.sql_path.name}", file=files.sql_path,
                         hint=f"create {files.sql_path.with_suffix('.test.yaml').name} beside it "
@@ -132,9 +154,6 @@ def load_app_under_test(files: AppFiles, *, strict: bool = False, spec_override:
             loaded.schemas[name] = load_data_schema(path, strict=strict)
             loaded.warnings.extend(getattr(loaded.schemas[name], "warnings", []) or [])
     _load_referenced_schemas(loaded, strict)
-    from velotui.core.paths import PathGuard, check_app_paths, suite_root
-
-    check_app_paths(loaded, PathGuard(suite_root(root or files.sql_path.parent, files), allow_outside))
     return loaded
 
 

@@ -215,7 +215,10 @@ class SuiteRun:
             self._emit(ev.Log("warning", str(w), app=loaded.name))
         names = tuple(q.name for q in loaded.spec.queries)
         self._emit(ev.AppLoaded(loaded.name, str(app_files.sql_path), names))
-        return _AppRunner(self, loaded).execute()
+        from velotui import files
+
+        with files.confined_to(loaded.folders):  # every file the run opens stays inside the suite
+            return _AppRunner(self, loaded).execute()
 
 
 @dataclass
@@ -312,6 +315,10 @@ class _AppRunner:
         bus = run._new_bus(getattr(self.spec, "topic_naming", None))
         app_name = loaded.name
         tmp = tempfile.TemporaryDirectory(prefix="velotui_")
+        from velotui import files
+
+        confined = files.confined_to(loaded.folders.with_folder(Path(tmp.name)) if loaded.folders else None)
+        confined.__enter__()
         try:
             builder = InputBuilder(loaded, seed=self.seed, now_ms=run.now_ms, records_override=run.options.records,
                                    previous_outputs=self.outputs)
@@ -452,6 +459,7 @@ class _AppRunner:
                                records_out=len(captured), duration_ms=duration_ms, assertions=results,
                                error=None, file=str(loaded.spec_path), line=getattr(query, "line", None))
         finally:
+            confined.__exit__(None, None, None)
             tmp.cleanup()
             bus.close()
 
@@ -555,5 +563,5 @@ def _read_file_sink(path: Path, fmt: str) -> list[Message]:
 
     if not path.exists():
         return []
-    rows = load_data_file(path)
+    rows = load_data_file(path, what="file sink", allow_empty=True)
     return [Message(value=r, offset=i, topic=str(path)) for i, r in enumerate(rows)]

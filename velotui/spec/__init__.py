@@ -43,7 +43,7 @@ def parse_test_spec(text: str, path: str | Path | None = None, *, strict: bool =
 
 
 def load_test_spec(path: str | Path, *, strict: bool = False) -> TestSpec:
-    return parse_test_spec(doc_text(path), path, strict=strict)
+    return parse_test_spec(doc_text(path, "test spec"), path, strict=strict)
 
 
 def parse_data_schema(text: str, path: str | Path | None = None, *, strict: bool = False) -> DataSchema:
@@ -61,16 +61,14 @@ def parse_data_schema(text: str, path: str | Path | None = None, *, strict: bool
 
 
 def load_data_schema(path: str | Path, *, strict: bool = False) -> DataSchema:
-    return parse_data_schema(doc_text(path), path, strict=strict)
+    return parse_data_schema(doc_text(path, "data schema"), path, strict=strict)
 
 
-def doc_text(path: str | Path) -> str:
-    from velotui.errors import SpecError
+def doc_text(path: str | Path, what: str = "file") -> str:
+    """The UTF-8 text of a spec or schema file, read through the suite's path resolver."""
+    from velotui import files
 
-    try:
-        return Path(path).read_text()
-    except OSError as e:
-        raise SpecError(f"cannot read file: {e.strerror}", file=path) from None
+    return files.read_text(path, what=what)
 
 
 def json_schema(kind: str) -> dict[str, Any]:

@@ -91,10 +91,10 @@ def parse_yaml(text: str, file: str | Path | None = None) -> YamlDocument:
     return doc
 
 
-def read_yaml(path: str | Path) -> YamlDocument:
+def read_yaml(path: str | Path, *, what: str = "YAML file", named_in: str | Path | None = None,
+              line: int | None = None) -> YamlDocument:
+    """Read (through the suite's path resolver) and parse a YAML file."""
+    from velotui import files
+
     p = Path(path)
-    try:
-        text = p.read_text()
-    except OSError as e:
-        raise SpecError(f"cannot read file: {e.strerror}", file=p) from None
-    return parse_yaml(text, p)
+    return parse_yaml(files.read_text(p, what=what, named_in=named_in, line=line), p)
