@@ -184,8 +184,9 @@ def read_text(path: str | Path, *, base: str | Path | None = None, what: str = "
               max_bytes: int = MAX_DOCUMENT_BYTES, error: type[VelotuiError] | None = None) -> str:
     """The UTF-8 text of a file a suite names, through :func:`resolve`."""
     real = resolve(path, base=base, what=what, named_in=named_in, line=line, column=column)
+    shown = Path(base) / path if base is not None and not Path(path).is_absolute() else Path(path)
     return decode_text(read_bytes(real, what=what, named_in=named_in, line=line, column=column,
-                                  max_bytes=max_bytes, error=error), real, error=error)
+                                  max_bytes=max_bytes, error=error), shown, error=error)
 
 
 def exists(path: str | Path, *, base: str | Path | None = None, what: str = "file",

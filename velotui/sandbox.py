@@ -282,3 +282,12 @@ def compile_expression(text: str, *, functions: Mapping[str, Callable[..., Any]]
 def evaluate(text: str, env: Mapping[str, Any] | None = None, **kw: Any) -> Any:
     """Compile and evaluate once (for one-off expressions)."""
     return compile_expression(text, **kw).evaluate(env)
+
+
+def names_used(text: str) -> set[str]:
+    """The free names an expression reads (for ordering derived fields); empty if it does not parse."""
+    try:
+        tree = ast.parse(str(text).strip(), mode="eval")
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return set()
+    return {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}

@@ -73,9 +73,11 @@ def _upwards(start: Path, root: Path, names: tuple[str, ...]) -> list[Path]:
 
 
 def app_files_for(sql: Path, root: Path | None = None) -> AppFiles:
-    sql = sql.resolve() if not sql.is_absolute() else sql
+    # lexical paths, symlinks not followed: a symlinked SQL file is the app where the link is (its spec
+    # beside the link), and reading it goes through velotui.files, which refuses a link out of the suite
+    sql = Path(os.path.abspath(sql))
     root = (root or sql.parent).resolve()
-    sql_abs = sql.resolve()
+    sql_abs = sql
     return AppFiles(sql_path=sql, spec_path=_spec_for(sql_abs),
                     schema_dirs=_upwards(sql_abs.parent, root, ("schemas", "schema")),
                     data_dirs=_upwards(sql_abs.parent, root, ("data",)))
@@ -86,7 +88,7 @@ def discover(path: str | Path) -> Suite:
     p = Path(path)
     if p.is_file():
         root = p.parent
-        return Suite(root=root, apps=[_relative(app_files_for(p.resolve(), root.resolve()), p)])
+        return Suite(root=root, apps=[_relative(app_files_for(p.absolute(), root.resolve()), p)])
     root = p
     sqls: list[Path] = []
     for f in sorted(root.rglob("*.sql")):
@@ -96,7 +98,7 @@ def discover(path: str | Path) -> Suite:
         if f.name.endswith(".annotated.sql"):
             continue
         sqls.append(f)
-    apps = [_relative(app_files_for(f.resolve(), root.resolve()), f) for f in sqls]
+    apps = [_relative(app_files_for(f.absolute(), root.resolve()), f) for f in sqls]
     return Suite(root=root, apps=apps)
 
 

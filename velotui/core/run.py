@@ -24,7 +24,7 @@ from velotui.bus.serde import registry_conf
 from velotui.core import events as ev
 from velotui.core.discovery import AppFiles, discover
 from velotui.core.inputs import InputBuilder, PreparedInput
-from velotui.errors import InfraError, RunTimeout, SpecError, VelotuiError
+from velotui.errors import DataError, InfraError, RunTimeout, SpecError, SqlError, VelotuiError
 from velotui.records import Message
 
 
@@ -298,7 +298,8 @@ class _AppRunner:
                 self.run.note_infra_failure()
             return QueryReport(name=query.name, status=status, records_in=0, records_out=0, duration_ms=0.0,
                                assertions=[], error=str(e), file=file, line=line,
-                               timed_out=isinstance(e, RunTimeout), infra_error=infra)
+                               timed_out=isinstance(e, RunTimeout), infra_error=infra,
+                               invalid_input=isinstance(e, (SpecError, DataError, SqlError)))
         except Exception as e:  # engine crash: reported, never stops the other queries or apps
             self.run._emit(ev.Log("error", f"{self.loaded.name} / {query.name}: engine crashed: {e!r}",
                                   app=self.loaded.name, extra={"traceback": traceback.format_exc()}))

@@ -46,9 +46,12 @@ def validate_suite(path: Path, *, strict: bool = False, spec_override: Path | No
         item = ValidationItem(file=str(app_files.sql_path))
         if app_files.spec_path is None and spec_override is None:
             try:  # a SQL file without a spec is still checked as SQL
+                from velotui import files
+                from velotui.core.paths import suite_root
                 from velotui.sql import load_app, validate
 
-                problems = validate(load_app(app_files.sql_path)) or []
+                with files.confined_to(files.SuiteFolders.of(suite_root(suite.root, app_files), allow_outside)):
+                    problems = validate(load_app(app_files.sql_path)) or []
                 if problems:
                     item.error = problems[0]
                 item.warnings.append(f"{app_files.sql_path}: no test spec (not run)")

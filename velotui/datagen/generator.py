@@ -115,8 +115,12 @@ class DataGenerator:
         derived = [f for f in fields if f.constraints.derived]
         done = {f.name for f in plain}
         ordered = list(plain)
+        from velotui.spec.schema import derived_dependencies
+
+        names = [f.name for f in fields]
+        deps = {f.name: derived_dependencies(f, names) for f in derived}
         while derived:
-            ready = [f for f in derived if all(d in done for d in f.constraints.derived.depends_on)]
+            ready = [f for f in derived if all(d in done for d in deps[f.name])]
             if not ready:
                 names = ", ".join(f.name for f in derived)
                 raise DataError(f"derived fields depend on each other in a cycle: {names}", **_where(schema, derived[0]))

@@ -25,6 +25,7 @@ class QueryReport:
     line: int | None = None
     timed_out: bool = False
     infra_error: bool = False  # Kafka (or another service the run needs) failed under the query
+    invalid_input: bool = False  # a file or value the suite gives could not be used (bad data file lines…)
 
     @property
     def failed_assertions(self) -> list[Any]:
@@ -73,11 +74,11 @@ class RunReport:
 
     @property
     def exit_code(self) -> int:
-        """0 all passed; 2 an app could not be loaded; 3 the infrastructure failed under a query (or
+        """0 all passed; 2 an app could not be loaded or a query's input is invalid (docs/CLI.md); 3 the infrastructure failed under a query (or
         before the run: raised then, before a report exists); 4 a query timed out; 1 anything else."""
-        if any(a.error for a in self.apps):
-            return EXIT_INVALID
         qs = [q for a in self.apps for q in a.queries]
+        if any(a.error for a in self.apps) or any(q.invalid_input for q in qs):
+            return EXIT_INVALID
         if any(q.infra_error for q in qs):
             return EXIT_INFRA
         if any(q.timed_out for q in qs):

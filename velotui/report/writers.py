@@ -108,6 +108,7 @@ def report_dict(report: RunReport) -> dict[str, Any]:
                 "error": q.error,
                 "timed_out": q.timed_out,
                 "infra_error": q.infra_error,
+                "invalid_input": q.invalid_input,
                 "assertions": [{
                     "type": x.type,
                     "description": x.description,
@@ -163,7 +164,8 @@ def junit_tree(report: RunReport) -> ET.Element:
                 ET.SubElement(case, "skipped")
                 counts["skipped"] += 1
             elif q.status == "error":
-                kind = "Timeout" if q.timed_out else ("InfrastructureError" if q.infra_error else "EngineError")
+                kind = "Timeout" if q.timed_out else ("InfrastructureError" if q.infra_error else
+                                                      "InvalidInput" if q.invalid_input else "EngineError")
                 err = ET.SubElement(case, "error", message=_xml_text((q.error or "error").splitlines()[0][:500]),
                                     type=kind)
                 err.text = _xml_text(q.error or "")

@@ -33,8 +33,16 @@ def _check_assertion_types(spec: TestSpec, doc: Any) -> None:
                                 "known types: " + ", ".join(sorted(known)))
 
 
+def _not_empty(doc: Any, what: str, hint: str) -> None:
+    from velotui.errors import SpecError
+
+    if doc.data is None:
+        raise SpecError(f"the {what} is empty", file=doc.file, line=1, hint=hint)
+
+
 def parse_test_spec(text: str, path: str | Path | None = None, *, strict: bool = False) -> TestSpec:
     doc = parse_yaml(text, path)
+    _not_empty(doc, "test spec", "a test spec needs application: and queries: (velotui init APP.sql drafts one)")
     spec = validate(TestSpec, doc)
     spec._path = Path(path) if path else None
     spec._warnings = check_unknown(spec, doc, strict=strict)
@@ -48,14 +56,16 @@ def load_test_spec(path: str | Path, *, strict: bool = False) -> TestSpec:
 
 def parse_data_schema(text: str, path: str | Path | None = None, *, strict: bool = False) -> DataSchema:
     doc = parse_yaml(text, path)
+    _not_empty(doc, "data schema", "a data schema needs name: and fields: (velotui infer-schema drafts one)")
     schema = validate(DataSchema, doc)
     schema._path = Path(path) if path else None
-    from velotui.spec.schema import check_derived
+    from velotui.spec.schema import check_derived, check_derived_cycles
 
     names = [f.name for f in schema.fields]
     for f in schema.fields:  # with locations attached: the error points at the field
         if f.constraints.derived is not None:
             check_derived(f, f.constraints.derived.expression, names, path)
+    check_derived_cycles(schema.fields, path)
     schema._warnings = check_unknown(schema, doc, strict=strict)
     return schema
 

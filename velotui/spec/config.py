@@ -62,8 +62,12 @@ def load_config_file(path: str | Path, *, env: dict[str, str] | None = None,
     if not p.exists():
         raise SpecError(f"config file not found: {p}", file=where, line=_line,
                         hint="config paths are relative to the file that names them")
-    doc = read_yaml(p, what=what, named_in=where, line=_line)
-    data = doc.data if doc.data is not None else {}
+    shown = Path(_base) / path if _base is not None and not Path(path).is_absolute() else Path(path)
+    doc = read_yaml(shown, what=what, named_in=where, line=_line)
+    if doc.data is None:
+        raise SpecError("the config file is empty", file=shown, line=1,
+                        hint="write its keys (topic: orders, value.format: json, …) or stop naming it")
+    data = doc.data
     if not isinstance(data, dict):
         raise doc.error("a config file must be a mapping of keys", ())
     parent = data.pop("extends", None)
