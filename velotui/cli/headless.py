@@ -107,7 +107,7 @@ def run_headless(args: argparse.Namespace, argv: list[str]) -> int:
         err.print(f"[yellow]note[/] {len(without_spec)} SQL file(s) have no test spec and are not run: {names} "
                   "(`velotui init APP.sql` drafts one)", highlight=False, soft_wrap=True)
     run = SuiteRun(path, _run_options(args, argv), on_event=ProgressPrinter(err, args.quiet, args.debug))
-    _install_interrupt(run)
+    previous = _install_interrupt(run)
     try:
         report = run.execute()
     except KeyboardInterrupt:
@@ -118,6 +118,9 @@ def run_headless(args: argparse.Namespace, argv: list[str]) -> int:
             raise
         err.print(f"[red]error:[/] {e}", highlight=False, markup=False)
         return e.exit_code
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGINT, previous)
     json_bytes = to_json(report)
     if args.explain:
         json_bytes = _with_explanations(json_bytes, run, use_ai=not args.no_ai)
@@ -201,18 +204,20 @@ def explain_command(args: argparse.Namespace, argv: list[str]) -> int:
     return report.exit_code
 
 
-def _install_interrupt(run: Any) -> None:
-    """Ctrl-C: the first one cancels the run cleanly (topics deleted, broker stopped); the second aborts."""
+def _install_interrupt(run: Any) -> Any:
+    """Ctrl-C: the first one cancels the run cleanly (the running query stops within a second whatever it
+    is doing, topics deleted, broker stopped, the partial report written); the second aborts. Returns
+    the handler it replaced (restored when the run is over)."""
     if threading.current_thread() is not threading.main_thread():
-        return
+        return None
 
     def handler(signum: int, frame: Any) -> None:
         if run.cancelled:
             raise KeyboardInterrupt
-        run.cancelled = True
+        run.cancel()
         print("\ninterrupted: stopping, cleaning up (Ctrl-C again to abort)", file=sys.stderr)
 
-    signal.signal(signal.SIGINT, handler)
+    return signal.signal(signal.SIGINT, handler)
 
 
 def validate_command(args: argparse.Namespace) -> int:

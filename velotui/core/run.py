@@ -83,6 +83,7 @@ class SuiteRun:
         self.infra_down: str | None = None  # set when the cluster stops answering: later queries don't run
         self._cluster: Any = None
         self._bus_seq = 0
+        self.watchdog: Any = None  # velotui.watchdog.Watchdog of the query running now
         self.query_records: dict[tuple[str, str], QueryRecord] = {}  # what explain needs, per (app, query)
 
     # -- public ---------------------------------------------------------------------------------
@@ -119,6 +120,14 @@ class SuiteRun:
         )
         self._emit(ev.RunFinished(run_report, run_report.exit_code))
         return run_report
+
+    def cancel(self) -> None:
+        """Stop the run (Ctrl-C, the TUI's stop): the running query stops within a second, whatever it is
+        doing, and the run reports what it has."""
+        self.cancelled = True
+        dog = self.watchdog
+        if dog is not None:
+            dog.cancel()
 
     def note_infra_failure(self) -> None:
         """After an infrastructure error: if the cluster no longer answers, the queries still to come
@@ -287,8 +296,31 @@ class _AppRunner:
             return QueryReport(name=query.name, status="error", records_in=0, records_out=0, duration_ms=0.0,
                                assertions=[], error=f"not run: {self.run.infra_down}", file=file, line=line,
                                infra_error=True)
+        from velotui.errors import RunCancelled
+        from velotui.watchdog import Stopped, Watchdog
+
+        dog = Watchdog(self._timeout_s(query), what=f"query {query.name!r}")
+        self.run.watchdog = dog
+        if self.run.cancelled:
+            dog.cancel()
         try:
-            return self._run_query(query)
+            try:
+                with dog:
+                    return self._run_query(query, dog)
+            except Stopped:  # the watchdog stopped the query in the middle of whatever it did
+                while True:
+                    try:
+                        dog.disarm()
+                        break
+                    except Stopped:
+                        continue
+                if dog.reason() == "cancelled":
+                    raise RunCancelled(f"{query.name}: interrupted while {dog.phase}") from None
+                raise RunTimeout(f"{query.name}: timed out after {dog.timeout_s:g} s while {dog.phase}",
+                                 file=file, line=line,
+                                 hint="raise timeout_ms in the spec, or --timeout; or make the query cheaper") from None
+            finally:
+                self.run.watchdog = None
         except VelotuiError as e:
             status = "error"
             if type(e).__name__ == "RunCancelled":
@@ -306,7 +338,16 @@ class _AppRunner:
             return QueryReport(name=query.name, status="error", records_in=0, records_out=0, duration_ms=0.0,
                                assertions=[], error=f"engine crashed: {e!r}", file=file, line=line)
 
-    def _run_query(self, query: Any) -> Any:
+    def _timeout_s(self, query: Any) -> float | None:
+        """The query's timeout: --timeout, else its timeout_ms, else the spec's default. It bounds the
+        whole query: generating and publishing its inputs, running, capturing and checking."""
+        timeout_s = self.run.options.timeout_s
+        if timeout_s is None:
+            timeout_ms = query.timeout_ms or self.spec.default_timeout_ms
+            timeout_s = timeout_ms / 1000 if timeout_ms else None
+        return timeout_s
+
+    def _run_query(self, query: Any, dog: Any) -> Any:
         from velotui.assertions import AssertionContext, evaluate
         from velotui.engine import EngineOptions, run_app
         from velotui.report import QueryReport
@@ -321,12 +362,14 @@ class _AppRunner:
         confined = files.confined_to(loaded.folders.with_folder(Path(tmp.name)) if loaded.folders else None)
         confined.__enter__()
         try:
+            dog.phase = "generating inputs"
             builder = InputBuilder(loaded, seed=self.seed, now_ms=run.now_ms, records_override=run.options.records,
                                    previous_outputs=self.outputs)
             prepared: list[PreparedInput] = builder.prepare(query, statement)
             source_schemas = _inject_faults(prepared, self.spec.fault_injection, self.seed)
             topic_names: dict[str, str] = {}
             records_in = 0
+            dog.phase = "publishing inputs"
             for p in prepared:
                 if p.topic is not None:
                     real = run._topic_name(bus, p.topic)
@@ -368,10 +411,8 @@ class _AppRunner:
                         real = run._topic_name(bus, src.topic)
                         topic_names[src.topic] = real
                         bus.create_topic(real, 1)
-            timeout_s = run.options.timeout_s
-            if timeout_s is None:
-                timeout_ms = query.timeout_ms or self.spec.default_timeout_ms
-                timeout_s = timeout_ms / 1000 if timeout_ms else None
+            timeout_s = self._timeout_s(query)
+            dog.phase = "running the app"
             proc = psutil.Process()
             rss_before = proc.memory_info().rss
             t0 = time.perf_counter()
@@ -390,6 +431,7 @@ class _AppRunner:
             rss_after = proc.memory_info().rss
             st_result = result.statements.get(statement.name)
             # capture: read the sinks back from the bus (or files), never from engine memory
+            dog.phase = "capturing outputs"
             captured: list[Message] = []
             sink_messages: dict[str, list[Message]] = {}
             for sink in statement.sinks:
@@ -428,6 +470,7 @@ class _AppRunner:
                 strict=run.options.strict,
             )
             results = []
+            dog.phase = "checking assertions"
             checks: list[tuple[Any, list[Message]]] = [(a, captured) for a in query.assertions]
             for out in getattr(query, "outputs", None) or []:
                 msgs = sink_messages.get(out.sink)

@@ -183,7 +183,7 @@ class VelotuiApp(App[int]):
             self.notify("nothing to run: no app with a test spec selected", severity="warning")
             return
         if self.current_run is not None:
-            self.current_run.cancelled = True  # a new run supersedes the old one
+            self.current_run.cancel()  # a new run supersedes the old one (stops its query at once)
         self._fresh_results = True
         self._run_worker(runnable, query)
 
