@@ -12,10 +12,12 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from rich.console import Console
+from rich.markup import escape
 
+from velotui.cli.console import echo, make_console
 from velotui.core import events as ev
 from velotui.errors import VelotuiError
+from velotui.terminal import safe_text
 
 
 def _run_options(args: argparse.Namespace, argv: list[str]) -> Any:
@@ -59,10 +61,14 @@ def _run_options(args: argparse.Namespace, argv: list[str]) -> Any:
     )
 
 
+def _name(text: str) -> str:
+    return escape(safe_text(text, newlines=False))
+
+
 class ProgressPrinter:
     """Renders run events as short progress lines on stderr."""
 
-    def __init__(self, console: Console, quiet: bool, debug: bool = False) -> None:
+    def __init__(self, console: Any, quiet: bool, debug: bool = False) -> None:
         self.console = console
         self.quiet = quiet
         self.debug = debug
@@ -72,41 +78,50 @@ class ProgressPrinter:
             self.console.print(event.extra["traceback"], markup=False, highlight=False)
         if self.quiet:
             if isinstance(event, ev.Log) and event.level == "error":
-                self.console.print(f"[red]error[/] {event.message}", highlight=False)
+                self.console.print(f"[red]error[/] {escape(event.message)}", highlight=False)
             return
         if isinstance(event, ev.RunStarted):
             self.console.print(f"[bold]velotui[/] run {event.run_id}: {len(event.apps)} app(s), seed {event.seed}",
                                highlight=False)
         elif isinstance(event, ev.AppLoaded) and event.error:
-            self.console.print(f"[red]ERROR[/] {event.file}: {event.error}", highlight=False)
+            self.console.print(f"[red]ERROR[/] {escape(event.file)}: {escape(event.error)}", highlight=False)
         elif isinstance(event, ev.QueryFinished):
             style = {"passed": "green", "failed": "red", "error": "red", "skipped": "yellow"}[event.status]
             self.console.print(
-                f"  [{style}]{event.status:<7}[/] {event.app} / {event.query}  "
+                f"  [{style}]{event.status:<7}[/] {_name(event.app)} / {_name(event.query)}  "
                 f"{event.records_in} → {event.records_out}  {event.duration_ms:.0f} ms", highlight=False)
         elif isinstance(event, ev.Log) and event.level in ("warning", "error"):
             colour = "yellow" if event.level == "warning" else "red"
-            self.console.print(f"[{colour}]{event.level}[/] {event.message}", highlight=False)
+            self.console.print(f"[{colour}]{event.level}[/] {escape(event.message)}", highlight=False)
 
 
 def run_headless(args: argparse.Namespace, argv: list[str]) -> int:
     from velotui.core.run import SuiteRun
-    from velotui.report import render_text, to_json, write_junit
 
     path = Path(args.path)
     if not path.exists():
-        print(f"error: {path}: no such file or folder", file=sys.stderr)
+        echo(f"error: {path}: no such file or folder", file=sys.stderr)
         return 2
-    err = Console(stderr=True, highlight=False)
+    err = make_console(stderr=True, highlight=False)
     from velotui.core.discovery import discover
 
     suite = discover(path)
     without_spec = [a.sql_path for a in suite.apps if a.spec_path is None] if not args.spec else []
     if without_spec:
-        names = ", ".join(p.name for p in without_spec[:5]) + (" …" if len(without_spec) > 5 else "")
+        names = escape(", ".join(p.name for p in without_spec[:5]) + (" …" if len(without_spec) > 5 else ""))
         err.print(f"[yellow]note[/] {len(without_spec)} SQL file(s) have no test spec and are not run: {names} "
                   "(`velotui init APP.sql` drafts one)", highlight=False, soft_wrap=True)
-    run = SuiteRun(path, _run_options(args, argv), on_event=ProgressPrinter(err, args.quiet, args.debug))
+    from velotui.report import check_destination
+
+    try:  # before anything runs: a report that cannot be written is refused now, not lost at the end
+        for flag, value in (("--junit", args.junit), ("--json", args.json)):
+            if value:
+                check_destination(value, flag)
+        options = _run_options(args, argv)
+    except VelotuiError as e:
+        err.print(f"[red]error:[/] {escape(str(e))}", highlight=False)
+        return e.exit_code
+    run = SuiteRun(path, options, on_event=ProgressPrinter(err, args.quiet, args.debug))
     previous = _install_interrupt(run)
     try:
         report = run.execute()
@@ -116,30 +131,12 @@ def run_headless(args: argparse.Namespace, argv: list[str]) -> int:
     except VelotuiError as e:
         if args.debug:
             raise
-        err.print(f"[red]error:[/] {e}", highlight=False, markup=False)
+        err.print(f"[red]error:[/] {escape(str(e))}", highlight=False)
         return e.exit_code
     finally:
         if previous is not None:
             signal.signal(signal.SIGINT, previous)
-    json_bytes = to_json(report)
-    if args.explain:
-        json_bytes = _with_explanations(json_bytes, run, use_ai=not args.no_ai)
-    if args.junit:
-        write_junit(report, Path(args.junit))
-    if args.json:
-        Path(args.json).write_bytes(json_bytes)
-    if args.output == "json":
-        sys.stdout.buffer.write(json_bytes + b"\n")
-        sys.stdout.flush()
-    elif args.output == "junit":
-        import tempfile
-
-        with tempfile.TemporaryDirectory() as d:
-            out = Path(d) / "report.xml"
-            write_junit(report, out)
-            sys.stdout.write(out.read_text())
-    else:
-        render_text(report, Console(highlight=False, soft_wrap=True))
+    lost = _write_reports(report, run, args, err)
     if run.cancelled:
         return 130
     if not report.apps:  # a CI job pointed at the wrong folder, or a -k that matches nothing, must not pass
@@ -147,9 +144,63 @@ def run_headless(args: argparse.Namespace, argv: list[str]) -> int:
                else f"no app with a test spec under {path}")
         hint = ("-k matches app and query names and file paths (glob characters allowed)" if "-k" in why
                 else "a SQL app needs a sibling NAME.test.yaml (or --spec); `velotui init APP.sql` drafts one")
-        err.print(f"[red]error:[/] nothing ran: {why}\n  hint: {hint}", highlight=False, soft_wrap=True)
+        err.print(f"[red]error:[/] nothing ran: {escape(why)}\n  hint: {hint}", highlight=False, soft_wrap=True)
         return 2
+    if lost and report.exit_code == 0:
+        return 2  # a passing run whose report could not be written must not look green
     return report.exit_code
+
+
+def _write_reports(report: Any, run: Any, args: argparse.Namespace, err: Any) -> list[str]:
+    """Every report asked for; one writer failing never stops the others. Returns what was lost."""
+    from velotui.report import render_text, to_json, write_junit
+
+    lost: list[str] = []
+
+    def attempt(what: str, write: Any) -> None:
+        try:
+            write()
+        except Exception as e:  # noqa: BLE001 - a disk full, a bug of ours: said, and the others still written
+            lost.append(what)
+            detail = e.strerror if isinstance(e, OSError) and e.strerror else repr(e)
+            err.print(f"[red]error:[/] the {escape(what)} could not be written: {escape(str(detail))}", highlight=False)
+
+    json_bytes: list[bytes] = []
+
+    def make_json() -> None:
+        data = to_json(report)
+        if args.explain:
+            data = _with_explanations(data, run, use_ai=not args.no_ai)
+        json_bytes.append(data)
+
+    if args.json or args.output == "json":
+        attempt("JSON report", make_json)
+    if args.junit:
+        attempt(f"JUnit report {args.junit}", lambda: write_junit(report, Path(args.junit)))
+    if args.json and json_bytes:
+        attempt(f"JSON report {args.json}", lambda: Path(args.json).write_bytes(json_bytes[0]))
+    if args.output == "json":
+        def stdout_json() -> None:
+            sys.stdout.buffer.write(json_bytes[0] + b"\n")
+            sys.stdout.flush()
+
+        if json_bytes:
+            attempt("JSON report on stdout", stdout_json)
+    elif args.output == "junit":
+        def stdout_junit() -> None:
+            import xml.etree.ElementTree as ET
+
+            from velotui.report import junit_tree
+
+            tree = ET.ElementTree(junit_tree(report))
+            ET.indent(tree)
+            sys.stdout.write(ET.tostring(tree.getroot(), encoding="unicode", xml_declaration=True) + "\n")
+            sys.stdout.flush()
+
+        attempt("JUnit report on stdout", stdout_junit)
+    else:
+        attempt("text report", lambda: render_text(report, make_console(soft_wrap=True)))
+    return lost
 
 
 def _with_explanations(json_bytes: bytes, run: Any, *, use_ai: bool) -> bytes:
@@ -181,26 +232,26 @@ def explain_command(args: argparse.Namespace, argv: list[str]) -> int:
 
     path = Path(args.path)
     if not path.exists():
-        print(f"error: {path}: no such file or folder", file=sys.stderr)
+        echo(f"error: {path}: no such file or folder", file=sys.stderr)
         return 2
-    err = Console(stderr=True, highlight=False)
+    err = make_console(stderr=True, highlight=False)
     run = SuiteRun(path, _run_options(args, argv), on_event=ProgressPrinter(err, True))
     report = run.execute()
     explained = explain_failures(run, use_ai=not args.no_ai, query=args.query)
     if not explained:
-        print("# Nothing to explain\n\nEvery assertion passed." if report.exit_code == 0 else
+        echo("# Nothing to explain\n\nEvery assertion passed." if report.exit_code == 0 else
               "# Nothing to explain\n\nNo assertion failed; the run had load or engine errors:\n")
         if report.exit_code != 0:
             for app in report.apps:
                 if app.error:
-                    print(f"- {app.file}: {app.error}")
+                    echo(f"- {app.file}: {app.error}")
                 for q in app.queries:
                     if q.error:
-                        print(f"- {app.name} / {q.name}: {q.error}")
+                        echo(f"- {app.name} / {q.name}: {q.error}")
         return report.exit_code
     for _app, _q, _result, e in explained:
-        print(e.markdown)
-        print()
+        echo(e.markdown)
+        echo()
     return report.exit_code
 
 
@@ -215,7 +266,7 @@ def _install_interrupt(run: Any) -> Any:
         if run.cancelled:
             raise KeyboardInterrupt
         run.cancel()
-        print("\ninterrupted: stopping, cleaning up (Ctrl-C again to abort)", file=sys.stderr)
+        echo("\ninterrupted: stopping, cleaning up (Ctrl-C again to abort)", file=sys.stderr)
 
     return signal.signal(signal.SIGINT, handler)
 
@@ -225,9 +276,9 @@ def validate_command(args: argparse.Namespace) -> int:
 
     path = Path(args.path)
     if not path.exists():
-        print(f"error: {path}: no such file or folder", file=sys.stderr)
+        echo(f"error: {path}: no such file or folder", file=sys.stderr)
         return 2
-    out = Console(highlight=False, soft_wrap=True)
+    out = make_console(highlight=False, soft_wrap=True)
     result = validate_suite(path, strict=args.strict, spec_override=Path(args.spec) if args.spec else None,
                             extra_schema_dirs=[Path(args.schemas)] if args.schemas else [],
                             allow_outside=[Path(p) for p in args.allow_outside])

@@ -7,8 +7,7 @@ import json
 import sys
 from pathlib import Path
 
-from rich.console import Console
-
+from velotui.cli.console import make_console
 from velotui.errors import VelotuiError
 
 
@@ -25,7 +24,7 @@ def stress_command(args: argparse.Namespace) -> int:
     from velotui.core.stress import StressOptions, compare_baseline, run_stress, run_stress_on_kafka
     from velotui.report import AppReport, QueryReport, RunReport, to_json, write_junit
 
-    err = Console(stderr=True, highlight=False)
+    err = make_console(stderr=True, highlight=False)
     opts = StressOptions(records=args.records, duration_s=_duration_s(args.duration), rate=args.rate,
                          seed=args.seed or 1, query=args.query, spec_path=Path(args.spec) if args.spec else None,
                          kafka=args.kafka or "embedded")
@@ -41,7 +40,7 @@ def stress_command(args: argparse.Namespace) -> int:
         ok, msg = compare_baseline(result, json.loads(Path(args.baseline).read_text()), args.tolerance)
         slo.append(AssertionResult("baseline", None, "passed" if ok else "failed", msg, "baseline", result.throughput))
     lat = result.latency()
-    out = Console(highlight=False)
+    out = make_console(highlight=False)
     out.print(f"[bold]stress[/] {result.app} / {result.query}: {result.records:,} records in {result.seconds:.2f} s "
               f"→ {result.throughput:,.0f} records/s (generation {result.generate_seconds:.2f} s, "
               f"{result.batches} batch(es), {result.records_out:,} out)")

@@ -13,33 +13,45 @@ from rich.console import Console
 from rich.markup import escape
 
 from velotui.report.model import RunReport
+from velotui.report.values import TEXT_WIDTH, normalise, short
+from velotui.terminal import safe_text
 
 _LABEL = {"passed": ("PASS", "green"), "failed": ("FAIL", "red"), "skipped": ("SKIP", "yellow"),
           "error": ("ERROR", "red")}
 
 
-def _short(v: Any, width: int = 200) -> str:
-    text = orjson.dumps(v, default=str).decode() if isinstance(v, (dict, list)) else str(v)
-    return text if len(text) <= width else text[: width - 1] + "…"
+def _short(v: Any, width: int = TEXT_WIDTH) -> str:
+    """A value for the text report and JUnit: normalised, cut (and the cut said) past ``width``."""
+    return short(v, width)
+
+
+def _t(text: Any) -> str:
+    """User text for a rich console: control/bidi characters shown escaped, markup characters escaped."""
+    return escape(safe_text("" if text is None else text))
+
+
+def _n(text: Any) -> str:
+    """A name (app, query, type, file) on one line."""
+    return escape(safe_text("" if text is None else text, newlines=False))
 
 
 def _print_warnings(q: Any, console: Console, indent: str = "") -> None:
     for a in q.assertions:
         if a.status == "warning":
             where = f"{a.file}:{a.line}" if a.line else (a.file or "")
-            console.print(f"{indent}[yellow]⚠ {escape(a.type)}[/] (warning) {escape(a.message)}"
-                          + (f"  [dim]{escape(where)}[/]" if where else ""))
+            console.print(f"{indent}[yellow]⚠ {_n(a.type)}[/] (warning) {_t(a.message)}"
+                          + (f"  [dim]{_n(where)}[/]" if where else ""))
 
 
 def render_text(report: RunReport, console: Console) -> None:
     """One line per query, then a block per failure, then the summary, seed and reproduce command."""
     for app in report.apps:
         if app.error:
-            console.print(f"[red]ERROR[/] {escape(app.name)}  {escape(app.file)}")
+            console.print(f"[red]ERROR[/] {_n(app.name)}  {_n(app.file)}")
             continue
         for q in app.queries:
             label, colour = _LABEL[q.status]
-            console.print(f"[{colour}]{label:<5}[/] {escape(app.name)} / {escape(q.name)}  "
+            console.print(f"[{colour}]{label:<5}[/] {_n(app.name)} / {_n(q.name)}  "
                           f"{q.records_in} → {q.records_out}  {q.duration_ms:.0f} ms")
             if q.status not in ("failed", "error"):  # a failing query shows its warnings in its block
                 _print_warnings(q, console, indent="      ")
@@ -48,22 +60,22 @@ def render_text(report: RunReport, console: Console) -> None:
     if failures or broken:
         console.print()
     for app in broken:
-        console.rule(f"[red]{escape(app.name)}[/]: could not be loaded", align="left")
-        console.print(escape(app.error or ""))
+        console.rule(f"[red]{_n(app.name)}[/]: could not be loaded", align="left")
+        console.print(_t(app.error or ""))
     for app, q in failures:
-        console.rule(f"[red]{escape(app.name)} / {escape(q.name)}[/]", align="left")
+        console.rule(f"[red]{_n(app.name)} / {_n(q.name)}[/]", align="left")
         if q.error:
-            console.print(f"[red]error:[/] {escape(q.error)}")
+            console.print(f"[red]error:[/] {_t(short(q.error, 4000))}")
         for a in q.failed_assertions:
             where = f"{a.file}:{a.line}" if a.line else (a.file or "")
-            console.print(f"[red]✗ {escape(a.type)}[/]" + (f" — {escape(a.description)}" if a.description else "")
-                          + (f"  [dim]{escape(where)}[/]" if where else ""))
-            console.print(f"    {escape(a.message)}")
+            console.print(f"[red]✗ {_n(a.type)}[/]" + (f" — {_t(a.description)}" if a.description else "")
+                          + (f"  [dim]{_n(where)}[/]" if where else ""))
+            console.print(f"    {_t(short(a.message, 2000))}")
             if a.expected is not None or a.actual is not None:  # an assertion that could not run has neither
-                console.print(f"    expected: {escape(_short(a.expected))}")
-                console.print(f"    actual:   {escape(_short(a.actual))}")
+                console.print(f"    expected: {_t(_short(a.expected))}")
+                console.print(f"    actual:   {_t(_short(a.actual))}")
             for s in a.samples[:5]:
-                console.print(f"      {escape(_short(s))}", style="dim")
+                console.print(f"      {_t(_short(s))}", style="dim")
         _print_warnings(q, console)
     s = report.summary
     tail = f"{s['passed']} passed, {s['failed']} failed"
@@ -74,7 +86,7 @@ def render_text(report: RunReport, console: Console) -> None:
     console.print()
     console.print(tail, highlight=False)
     console.print(f"seed {report.seed} · {report.duration_ms / 1000:.2f} s", highlight=False)
-    console.print(f"reproduce: {escape(report.reproduce)}", highlight=False)
+    console.print(f"reproduce: {_t(report.reproduce)}", highlight=False)
 
 
 def _jsonable(v: Any) -> Any:
@@ -128,14 +140,19 @@ def report_dict(report: RunReport) -> dict[str, Any]:
 
 
 def to_json(report: RunReport) -> bytes:
-    return orjson.dumps(report_dict(report), default=_jsonable, option=orjson.OPT_INDENT_2)
+    """The JSON report; every value normalised first (velotui.report.values), so it always writes."""
+    return orjson.dumps(normalise(report_dict(report)), default=_jsonable, option=orjson.OPT_INDENT_2)
 
 
-_ILLEGAL_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+# what XML 1.0 cannot hold, and what a person reading the CI page should see escaped (C1, bidi)
+_ILLEGAL_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e"
+                          "\u2066-\u2069\ud800-\udfff\ufffe\uffff]")
 
 
 def _xml_text(text: str) -> str:
-    return _ILLEGAL_XML.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+    text = str(text)
+    return _ILLEGAL_XML.sub(lambda m: f"\\x{ord(m.group()):02x}" if ord(m.group()) < 0x100
+                            else f"\\u{ord(m.group()):04x}", text)
 
 
 def junit_tree(report: RunReport) -> ET.Element:
@@ -150,7 +167,7 @@ def junit_tree(report: RunReport) -> ET.Element:
         ET.SubElement(props, "property", name="reproduce", value=_xml_text(report.reproduce))
         if app.error:
             case = ET.SubElement(suite, "testcase", classname=_xml_text(app.name), name="load", time="0.000")
-            err = ET.SubElement(case, "error", message=_xml_text(app.error.splitlines()[0][:500]), type="LoadError")
+            err = ET.SubElement(case, "error", message=_xml_text(short(app.error.splitlines()[0], 500)), type="LoadError")
             err.text = _xml_text(app.error)
             counts["tests"] += 1
             counts["errors"] += 1
@@ -166,17 +183,17 @@ def junit_tree(report: RunReport) -> ET.Element:
             elif q.status == "error":
                 kind = "Timeout" if q.timed_out else ("InfrastructureError" if q.infra_error else
                                                       "InvalidInput" if q.invalid_input else "EngineError")
-                err = ET.SubElement(case, "error", message=_xml_text((q.error or "error").splitlines()[0][:500]),
+                err = ET.SubElement(case, "error", message=_xml_text(short((q.error or "error").splitlines()[0], 500)),
                                     type=kind)
                 err.text = _xml_text(q.error or "")
                 counts["errors"] += 1
             elif q.status == "failed":
                 failed = q.failed_assertions
                 msg = "; ".join(f"{a.type}: {a.message}" for a in failed)
-                fail = ET.SubElement(case, "failure", message=_xml_text(msg[:1000]), type="AssertionFailed")
+                fail = ET.SubElement(case, "failure", message=_xml_text(short(msg, 1000)), type="AssertionFailed")
                 lines = []
                 for a in failed:
-                    lines.append(f"{a.type} ({a.file}:{a.line}): {a.message}")
+                    lines.append(f"{a.type} ({a.file}:{a.line}): {short(a.message, 2000)}")
                     if a.expected is not None or a.actual is not None:
                         lines.append(f"  expected: {_short(a.expected, 500)}")
                         lines.append(f"  actual:   {_short(a.actual, 500)}")
@@ -201,3 +218,32 @@ def write_junit(report: RunReport, path: Path) -> None:
     ET.indent(tree)
     path.parent.mkdir(parents=True, exist_ok=True)
     tree.write(path, encoding="utf-8", xml_declaration=True)
+
+
+def check_destination(path: str | Path, flag: str) -> Path:
+    """A report file named on the command line, checked before the run starts: a missing folder is
+    created; a folder, or a place that cannot be written, is refused (exit 2), so no run ends without
+    the report it was asked for."""
+    import os
+
+    from velotui.errors import VelotuiError
+
+    p = Path(path)
+    hint = f"give {flag} a file path in a folder you can write to"
+    if p.is_dir():
+        raise VelotuiError(f"{flag} {p} is a folder, not a file", hint=f"give a file name, e.g. {p / 'report'}")
+    if p.exists() and not p.is_file():
+        raise VelotuiError(f"{flag} {p} is not a regular file", hint=hint)
+    try:
+        p.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise VelotuiError(f"{flag} {p}: cannot create the folder {p.parent}: {e.strerror}", hint=hint) from None
+    existed = p.exists()
+    try:  # the only sure test (permissions, read-only file systems, quotas): open it for appending
+        with open(p, "ab"):
+            pass
+    except OSError as e:
+        raise VelotuiError(f"{flag} {p} cannot be written: {e.strerror}", hint=hint) from None
+    if not existed:
+        os.unlink(p)
+    return p
