@@ -181,7 +181,9 @@ def _write_reports(report: Any, run: Any, args: argparse.Namespace, err: Any) ->
         attempt(f"JSON report {args.json}", lambda: Path(args.json).write_bytes(json_bytes[0]))
     if args.output == "json":
         def stdout_json() -> None:
-            sys.stdout.buffer.write(json_bytes[0] + b"\n")
+            from velotui.report.values import terminal_safe_json
+
+            sys.stdout.buffer.write(terminal_safe_json(json_bytes[0]) + b"\n")
             sys.stdout.flush()
 
         if json_bytes:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from pathlib import Path
 from typing import Any
 
@@ -66,7 +67,7 @@ def load_data_file(path: str | Path, *, fmt: str | None = None, what: str = "dat
         stripped = text.lstrip()
         if kind == "json" and stripped.startswith("["):
             try:
-                items = orjson.loads(data)
+                items = _loads(data)
             except orjson.JSONDecodeError as e:
                 raise DataError(f"invalid JSON: {e}", file=p, line=getattr(e, "lineno", None),
                                 hint="a .json data file holds one array of objects") from None
@@ -82,7 +83,7 @@ def load_data_file(path: str | Path, *, fmt: str | None = None, what: str = "dat
             if not raw.strip():
                 continue
             try:
-                obj = orjson.loads(raw)
+                obj = _loads(raw)
             except orjson.JSONDecodeError as e:
                 raise DataError(f"invalid JSON on this line: {e}", file=p, line=i,
                                 hint="JSONL holds one JSON object per line") from None
@@ -110,6 +111,22 @@ def load_data_file(path: str | Path, *, fmt: str | None = None, what: str = "dat
     except csv.Error as e:
         raise DataError(f"invalid CSV: {e}", file=p, line=reader.line_num) from None
     return out
+
+
+_LONG_NUMBER = re.compile(rb"\d{19,}")
+
+
+def _loads(data: bytes) -> Any:
+    """orjson, except where a number has 19 digits or more: orjson would make an integer beyond 64 bits
+    a float; the standard library keeps it exact (a Python int)."""
+    if _LONG_NUMBER.search(data):
+        import json
+
+        try:
+            return json.loads(data)
+        except json.JSONDecodeError as e:
+            raise orjson.JSONDecodeError(e.msg, e.doc, e.pos) from None
+    return orjson.loads(data)
 
 
 def _json_kind(v: Any) -> str:

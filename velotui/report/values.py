@@ -84,3 +84,15 @@ def short(v: Any, width: int = TEXT_WIDTH) -> str:
     if len(text) <= width:
         return text
     return text[:width] + f"… [cut: {len(text):,} characters in all]"
+
+
+_JSON_UNSAFE = re.compile("[\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def terminal_safe_json(data: bytes) -> bytes:
+    """JSON for a terminal (``--output json``): C1 and bidi characters written as ``\\uNNNN`` escapes, which
+    JSON reads back as the same characters (JSON itself escapes the C0 controls)."""
+    text = data.decode()
+    if not _JSON_UNSAFE.search(text):
+        return data
+    return _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text).encode()

@@ -11,6 +11,8 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import Footer, RichLog, Static
 
+from velotui.tui.shown import shown
+
 
 class DebugScreen(Screen[None]):
     BINDINGS = [
@@ -41,24 +43,24 @@ class DebugScreen(Screen[None]):
         try:
             self.session = DebugSession(self.sql_path, seed=self.seed, now_ms=self.now_ms)
         except VelotuiError as e:
-            log.write(f"error: {e}")
+            log.write(shown(f"error: {e}", width=None, one_line=False))
             return
         marks = ", ".join(f"{n} [break]" if n in self.session.breakpoints else n for n in self.session.statements)
-        log.write(f"statements: {marks}")
-        log.write("s step · c continue to the next breakpoint · t state · r re-run from the start · q back")
+        log.write(shown(f"statements: {marks}", width=None, one_line=False))
+        log.write(shown("s step · c continue to the next breakpoint · t state · r re-run from the start · q back", width=None, one_line=False))
 
     def _show(self, r: Any) -> None:
         log = self.query_one(RichLog)
         log.write(f"== {r.statement}: {r.records_in} in -> {r.records_out} out (late {r.late_records}, "
                   f"dead letters {r.dead_letters}) topics: {', '.join(r.topics)}")
         for rec in r.sample:
-            log.write("   " + orjson.dumps(rec, default=str).decode())
+            log.write(shown("   " + orjson.dumps(rec, default=str).decode(), width=None, one_line=False))
 
     def action_step(self) -> None:
         if self.session is None:
             return
         if self.session.stepper.done:
-            self.query_one(RichLog).write("== end of app (r re-runs from the start)")
+            self.query_one(RichLog).write(shown("== end of app (r re-runs from the start)", width=None, one_line=False))
             return
         self._show(self.session.step())
 
@@ -68,7 +70,7 @@ class DebugScreen(Screen[None]):
         for r in self.session.cont():
             self._show(r)
         nxt = self.session.stepper.next_statement
-        self.query_one(RichLog).write("== end of app" if nxt is None else f"== breakpoint before {nxt.name}")
+        self.query_one(RichLog).write(shown("== end of app" if nxt is None else f"== breakpoint before {nxt.name}", width=None, one_line=False))
 
     def action_state(self) -> None:
         if self.session is None:
@@ -81,4 +83,4 @@ class DebugScreen(Screen[None]):
     def action_restart(self) -> None:
         if self.session is not None and self.session.statements:
             self.session.rerun(self.session.statements[0])
-            self.query_one(RichLog).write(f"== next: {self.session.statements[0]}")
+            self.query_one(RichLog).write(shown(f"== next: {self.session.statements[0]}", width=None, one_line=False))

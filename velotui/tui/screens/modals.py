@@ -8,6 +8,8 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Markdown, Static
 
+from velotui.tui.shown import shown
+
 
 class HelpScreen(ModalScreen[None]):
     """Key help generated from the active bindings."""
@@ -53,4 +55,4 @@ class ErrorModal(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="error"):
             yield Static(self.title_text, id="error-title")
-            yield Static(self.message, id="error-message", markup=False)
+            yield Static(shown(self.message, width=None, one_line=False), id="error-message", markup=False)

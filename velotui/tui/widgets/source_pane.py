@@ -9,6 +9,7 @@ from textual.containers import Vertical
 from textual.widgets import DataTable, Select, Static, TabbedContent, TabPane, TextArea
 
 from velotui.core.discovery import AppFiles
+from velotui.tui.shown import shown
 
 
 class SqlView(TextArea):
@@ -113,13 +114,13 @@ class SchemaEditor(Vertical):
         if not data.records:
             return
         cols = list(data.records[0])
-        table.add_columns(*cols)
+        table.add_columns(*[shown(c) for c in cols])
         for r in data.records:
-            table.add_row(*[str(r.get(c)) for c in cols])
+            table.add_row(*[shown(r.get(c)) for c in cols])
 
     def _status(self, text: str, *, ok: bool) -> None:
         status = self.query_one("#schema-status", Static)
-        status.update(text)
+        status.update(shown(text, width=None, one_line=False))
         status.set_class(not ok, "error")
 
     def save(self) -> str:

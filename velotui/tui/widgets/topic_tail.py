@@ -6,10 +6,11 @@ from collections import deque
 from collections.abc import Iterable
 
 import orjson
-from rich.text import Text
 from textual.widgets import RichLog
 
 from velotui.records import Message
+from velotui.terminal import safe_text
+from velotui.tui.shown import shown
 
 
 def _compact(value: object, width: int = 120) -> str:
@@ -59,8 +60,8 @@ class TopicTail(RichLog):
     def _write(self, topic: str, m: Message) -> None:
         line = self._line(topic, m)
         if matches(self.filter_text, line):
-            text = Text(line)
-            text.stylize("bold cyan", 0, len(topic))
+            text = shown(line, width=2000)
+            text.stylize("bold cyan", 0, len(safe_text(topic, newlines=False)))
             self.write(text)
 
     def _cap_note(self) -> str:
