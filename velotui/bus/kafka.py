@@ -18,7 +18,7 @@ from typing import Any
 
 from velotui.bus.base import TopicListener
 from velotui.bus.serde import JsonSerde, KeySerde
-from velotui.errors import InfraError
+from velotui.errors import InfraError, SpecError
 from velotui.records import Message
 
 DEFAULT_PATTERN = "test_{run_id}_{base}"
@@ -28,20 +28,41 @@ _LEGAL = re.compile(r"[^A-Za-z0-9._-]")
 
 def topic_name(base: str, run_id: str, naming: Any = None) -> str:
     """The run's name for a logical topic (FORMATS.md §2 topic_naming)."""
+    from velotui.spec.topic_naming import pattern_problem
+
     pattern = getattr(naming, "pattern", None) or DEFAULT_PATTERN
-    branch = getattr(naming, "branch", None) or (os.environ.get(getattr(naming, "branch_from_env", "") or "")
-                                                 if getattr(naming, "branch_from_env", None) else None)
-    user = getattr(naming, "user", None) or (os.environ.get(getattr(naming, "user_from_env", "") or "")
-                                             if getattr(naming, "user_from_env", None) else None)
+    problem = pattern_problem(pattern)  # checked at load already; never str.format over anything else
+    if problem:
+        raise SpecError(f"topic_naming: {problem}")
+    branch = getattr(naming, "branch", None) or _from_env(getattr(naming, "branch_from_env", None), "branch")
+    user = getattr(naming, "user", None) or _from_env(getattr(naming, "user_from_env", None), "user")
     values = {"run_id": run_id, "base": base, "namespace": getattr(naming, "namespace", None) or "",
               "branch": branch or "", "user": user or _user()}
-    name = pattern.format(**values)
+    name = pattern.format(**{k: str(v) for k, v in values.items()})
     name = _LEGAL.sub("_", name).strip("_") or f"test_{run_id}"
     limit = getattr(naming, "max_topic_length", None) or 249
     if len(name) > limit and getattr(naming, "hash_long_names", True) is not False:
         digest = hashlib.sha1(name.encode()).hexdigest()[:10]
         name = name[: limit - 11] + "_" + digest
     return name[:limit]
+
+
+def _from_env(variable: str | None, kind: str) -> str | None:
+    """A user or branch name from one of the variables that hold one; sanitised, never a secret."""
+    from velotui.spec.topic_naming import looks_like_secret, sanitise, variable_problem
+
+    if not variable:
+        return None
+    problem = variable_problem(variable, kind)
+    if problem:
+        raise SpecError(f"topic_naming: {problem}")
+    value = os.environ.get(variable)
+    if not value:
+        return None
+    if looks_like_secret(value):
+        raise SpecError(f"topic_naming: the value of {variable} looks like a secret, not a {kind} name; it is not "
+                        "put in topic names", hint=f"set {variable} to a {kind} name, or write {kind}: in the spec")
+    return sanitise(value)
 
 
 def _user() -> str:
