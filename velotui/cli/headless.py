@@ -26,10 +26,15 @@ def _run_options(args: argparse.Namespace, argv: list[str]) -> Any:
     from velotui.spec.validation import check_record_count
 
     if args.records is not None:
+        if args.records < 0:
+            raise SpecError(f"--records {args.records}: a count of records cannot be negative",
+                            hint="--records 0 runs every query on no input")
         try:
             check_record_count(args.records)
         except ValueError as e:
             raise SpecError(f"--records: {e}") from None
+    if args.timeout is not None and not (0 < args.timeout < float("inf")):
+        raise SpecError(f"--timeout {args.timeout:g}: give a positive number of seconds", hint="e.g. --timeout 60")
 
     kafka = args.kafka or ("testcontainers" if args.use_testcontainers else None)
     if kafka is None:
