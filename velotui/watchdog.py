@@ -65,6 +65,8 @@ class Watchdog:
         self.deadline: float | None = None
         self.phase = "starting"  # what the query is doing (for the message when it is stopped)
         self._cancelled_at: float | None = None
+        self.cancel_reason = "cancelled"  # or "infra": the run's cluster stopped answering
+        self.cancel_message = ""
         self._lock = threading.Lock()
         self._wake = threading.Event()
         self._armed = False
@@ -75,9 +77,9 @@ class Watchdog:
 
     # -- state ------------------------------------------------------------------------------------
     def reason(self) -> str | None:
-        """'cancelled', 'timeout' or None."""
+        """'cancelled', 'infra', 'timeout' or None."""
         if self._cancelled_at is not None:
-            return "cancelled"
+            return self.cancel_reason
         if self.deadline is not None and time.monotonic() > self.deadline:
             return "timeout"
         return None
@@ -86,8 +88,10 @@ class Watchdog:
     def fired(self) -> bool:
         return self._fired
 
-    def cancel(self) -> None:
+    def cancel(self, reason: str = "cancelled", message: str = "") -> None:
+        """Stop the query: ``reason`` 'cancelled' (Ctrl-C, a new run) or 'infra' (its cluster died)."""
         if self._cancelled_at is None:
+            self.cancel_reason, self.cancel_message = reason, message
             self._cancelled_at = time.monotonic()
         self._wake.set()
 

@@ -47,6 +47,41 @@ def topic_name(base: str, run_id: str, naming: Any = None) -> str:
     return name[:limit]
 
 
+SLICE_S = 0.25  # every wait on Kafka is cut into slices this long, so a stopped query stops at once
+
+
+def _result(future: Any, timeout_s: float) -> Any:
+    """``future.result(timeout_s)`` waited in slices (velotui.watchdog can stop the query between them)."""
+    import concurrent.futures
+    import time
+
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            return future.result(timeout=min(SLICE_S, max(0.01, deadline - time.monotonic())))
+        except concurrent.futures.TimeoutError:
+            if time.monotonic() >= deadline:
+                raise
+
+
+def _retry_timeouts(call: Any, timeout_s: float) -> Any:
+    """``call(t)`` for a librdkafka call that takes a timeout, in slices until ``timeout_s`` has passed."""
+    import time
+
+    from confluent_kafka import KafkaError, KafkaException
+
+    deadline = time.monotonic() + timeout_s
+    while True:
+        left = deadline - time.monotonic()
+        try:
+            return call(max(0.05, min(1.0, left)))
+        except KafkaException as e:
+            timed_out = e.args and getattr(e.args[0], "code", lambda: None)() in (KafkaError._TIMED_OUT,
+                                                                                  KafkaError._TRANSPORT)
+            if not timed_out or time.monotonic() >= deadline:
+                raise
+
+
 def _from_env(variable: str | None, kind: str) -> str | None:
     """A user or branch name from one of the variables that hold one; sanitised, never a secret."""
     from velotui.spec.topic_naming import looks_like_secret, sanitise, variable_problem
@@ -129,7 +164,7 @@ class KafkaBus:
                                             operation_timeout=self.timeout_s)
         for f in futures.values():
             try:
-                f.result(timeout=self.timeout_s)
+                _result(f, self.timeout_s)
             except KafkaException as e:
                 if e.args and e.args[0].code() == KafkaError.TOPIC_ALREADY_EXISTS:
                     continue
@@ -170,7 +205,13 @@ class KafkaBus:
                     break
                 except BufferError:
                     self._producer.poll(0.1)
-        remaining = self._producer.flush(self.timeout_s)
+        import time
+
+        deadline = time.monotonic() + self.timeout_s
+        while True:  # in slices: a query stopped by its watchdog (or a dead broker) stops at once
+            remaining = self._producer.flush(SLICE_S)
+            if not remaining or time.monotonic() >= deadline:
+                break
         if remaining or errors:
             raise InfraError(f"Kafka did not accept {remaining or len(errors)} record(s) for {topic!r}"
                              + (f": {errors[0]}" if errors else ""), hint="is the broker still running?")
@@ -183,7 +224,7 @@ class KafkaBus:
         from confluent_kafka import Consumer, KafkaError, KafkaException, TopicPartition
 
         try:
-            meta = self._admin.list_topics(topic, timeout=self.timeout_s)
+            meta = _retry_timeouts(lambda t: self._admin.list_topics(topic, timeout=t), self.timeout_s)
         except KafkaException as e:
             raise InfraError(f"cannot read {topic!r} from {self.cluster.bootstrap}: {e}",
                              hint="is the broker still running?") from None
@@ -200,7 +241,8 @@ class KafkaBus:
             ends: dict[int, int] = {}
             assignment = []
             for pid in sorted(tmeta.partitions):
-                lo, hi = consumer.get_watermark_offsets(TopicPartition(topic, pid), timeout=self.timeout_s)
+                lo, hi = _retry_timeouts(lambda t, pid=pid: consumer.get_watermark_offsets(TopicPartition(topic, pid),
+                                                                                         timeout=t), self.timeout_s)
                 if hi > lo:
                     ends[pid] = hi
                     assignment.append(TopicPartition(topic, pid, lo))
@@ -212,7 +254,7 @@ class KafkaBus:
 
             deadline = time.monotonic() + self.timeout_s
             while ends and time.monotonic() < deadline:
-                msg = consumer.poll(0.5)
+                msg = consumer.poll(SLICE_S)
                 if msg is None:
                     continue
                 if msg.error():
@@ -256,7 +298,7 @@ class KafkaBus:
         try:
             futures = self._admin.delete_topics([name], operation_timeout=self.timeout_s)
             for f in futures.values():
-                f.result(timeout=self.timeout_s)
+                _result(f, self.timeout_s)
         except Exception:  # noqa: BLE001 - best effort: the topic may be gone with the broker
             pass
         if name in self._created:
@@ -266,6 +308,11 @@ class KafkaBus:
         self._listeners.append(listener)
 
     def close(self) -> None:
-        """Delete every topic this run created."""
+        """Delete every topic this run created (at once nothing, when the broker no longer answers)."""
+        from velotui.infra.cluster import tcp_reachable
+
+        if self._created and not tcp_reachable(self.cluster.bootstrap, timeout_s=1.0):
+            self._created.clear()  # the broker is gone, and its topics with it (or they wait for its return)
+            return
         for name in list(self._created):
             self.delete_topic(name)

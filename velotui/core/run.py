@@ -165,14 +165,23 @@ class SuiteRun:
             yield
             return
         from velotui.infra import open_cluster
+        from velotui.infra.cluster import BrokerMonitor
 
         with open_cluster(mode, config_file=self.options.kafka_config, keep=self.options.keep_cluster,
                           reuse=self.options.reuse_cluster, image=self.options.kafka_image) as cluster:
             self._cluster = cluster
             try:
-                yield
+                with BrokerMonitor(cluster, self._cluster_down):
+                    yield
             finally:
                 self._cluster = None
+
+    def _cluster_down(self, message: str) -> None:
+        """From the broker monitor: the query in flight stops now; the ones to come are not run."""
+        self.infra_down = message
+        dog = self.watchdog
+        if dog is not None:
+            dog.cancel("infra", message)
 
     def _new_bus(self, topic_naming: Any = None) -> Any:
         if self._cluster is None:
@@ -303,6 +312,8 @@ class _AppRunner:
         self.run.watchdog = dog
         if self.run.cancelled:
             dog.cancel()
+        elif self.run.infra_down:
+            dog.cancel("infra", self.run.infra_down)
         try:
             try:
                 with dog:
@@ -316,6 +327,9 @@ class _AppRunner:
                         continue
                 if dog.reason() == "cancelled":
                     raise RunCancelled(f"{query.name}: interrupted while {dog.phase}") from None
+                if dog.reason() == "infra":
+                    raise InfraError(f"{query.name}: {dog.cancel_message} (while {dog.phase})",
+                                     hint="is the broker still running? restart it and run again") from None
                 raise RunTimeout(f"{query.name}: timed out after {dog.timeout_s:g} s while {dog.phase}",
                                  file=file, line=line,
                                  hint="raise timeout_ms in the spec, or --timeout; or make the query cheaper") from None
