@@ -90,8 +90,10 @@ class InputBuilder:
                 raise SpecError(f"input {inp.source!r}: from_previous names {prev!r}, which has not run",
                                 file=self.loaded.spec_path, line=getattr(inp, "line", None),
                                 hint="list the query earlier in the spec or add it to dependencies")
-            msgs = [Message(value=dict(m.value) if m.value is not None else None, key=m.key,
-                            headers=dict(m.headers), timestamp=m.timestamp) for m in self.previous[prev]]
+            # a new envelope per consumer (the bus sets topic and offset on it), the record values shared:
+            # captured outputs are held once, however many queries read them (nothing mutates a value)
+            msgs = [Message(value=m.value, key=m.key, headers=m.headers, timestamp=m.timestamp)
+                    for m in self.previous[prev]]
             return PreparedInput(source=inp.source, topic=src.topic or src.name,
                                  records=[m.value for m in msgs if m.value is not None], messages=msgs,
                                  partitions=self._partitions(src))
