@@ -44,3 +44,20 @@ async def test_hostile_values_are_shown_escaped(tmp_path: Path) -> None:
         assert "[2J" in tail and "\\u202eok" in tail
         for text in (labels, tail):
             assert not any(c in text for c in "\x1b\x07\u202e")
+
+
+async def test_a_runs_data_is_released_when_the_next_run_starts(tmp_path: Path) -> None:
+    """The TUI keeps the data of one run only (benchmarks/tui_memory.py measures the memory it saves)."""
+    app = VelotuiApp(_suite(tmp_path), config=TuiConfig(), seed=5, now_ms=1_700_000_000_000)
+    async with app.run_test(size=(120, 40)) as pilot:
+        app.action_run_all()
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+        first = app.runs[-1]
+        assert first.query_records and app.captured
+        app.action_run_all()
+        assert not first.query_records  # released as soon as the next run starts
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+        assert app.runs == [app.current_run] and app.current_run is not first
+        assert app.current_run.query_records

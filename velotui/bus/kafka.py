@@ -38,6 +38,12 @@ def topic_name(base: str, run_id: str, naming: Any = None) -> str:
     user = getattr(naming, "user", None) or _from_env(getattr(naming, "user_from_env", None), "user")
     values = {"run_id": run_id, "base": base, "namespace": getattr(naming, "namespace", None) or "",
               "branch": branch or "", "user": user or _user()}
+    from velotui.spec.topic_naming import looks_like_secret
+
+    for part in ("base", "namespace", "branch", "user"):  # whatever route a value came by (a ${VAR} in a config)
+        if values[part] and looks_like_secret(str(values[part])):
+            raise SpecError(f"the topic name's {part} looks like a secret; it is not put on the cluster",
+                            hint="name topics with plain words (a ${VAR} in a config may have brought in a key)")
     name = pattern.format(**{k: str(v) for k, v in values.items()})
     name = _LEGAL.sub("_", name).strip("_") or f"test_{run_id}"
     limit = getattr(naming, "max_topic_length", None) or 249

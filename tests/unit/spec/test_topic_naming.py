@@ -62,3 +62,10 @@ def test_a_model_built_in_code_is_checked_too() -> None:
     naming = TopicNaming.model_construct(pattern="{base.__init__.__globals__}")
     with pytest.raises(SpecError):
         topic_name("orders", "r1", naming)
+
+
+def test_a_secret_by_any_route_never_becomes_a_topic_name() -> None:
+    with pytest.raises(SpecError) as e:  # e.g. a config's topic: ${API_KEY}
+        topic_name("sk-ant-api03-Zx9YqAbCdEf", "r1", None)
+    assert "the topic name's base looks like a secret" in str(e.value) and "Zx9Yq" not in str(e.value)
+    assert topic_name("orders_v2", "r1", None) == "test_r1_orders_v2"
