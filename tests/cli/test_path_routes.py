@@ -163,3 +163,14 @@ def test_inside_the_suite_still_works(tmp_path: Path, capsys) -> None:  # type: 
     (suite / "alias.jsonl").symlink_to(suite / "data" / "in.jsonl")  # a symlink that stays inside is fine
     rc, out, err = run_cli(["--headless", str(suite)], capsys)
     assert rc == 0, out + err
+
+
+def test_a_fifo_among_the_apps_is_reported_and_the_others_run(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    suite = _suite(tmp_path, _spec())
+    os.mkfifo(suite / "b_pipe.sql")
+    (suite / "b_pipe.test.yaml").write_text(_spec().replace("application: app", "application: b_pipe"))
+    os.mkfifo(suite / "test_spec.yaml")  # a shared spec discovery would read to match apps
+    rc, out, err = run_cli(["--headless", str(suite)], capsys)
+    assert rc == 2, out + err
+    assert "PASS  app / o" in out
+    assert "SQL file" in out and "b_pipe.sql is a FIFO (named pipe), not a file" in out

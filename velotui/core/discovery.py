@@ -42,10 +42,13 @@ def _names_app(spec: Path, sql: Path) -> bool:
     siblings = [p for p in sql.parent.glob("*.sql") if not p.name.endswith(".annotated.sql")]
     if len(siblings) == 1:
         return True
-    try:
-        text = spec.read_text()
-        head = sql.read_text()[:2000]
-    except OSError:
+    from velotui import files
+    from velotui.errors import VelotuiError
+
+    try:  # through the path resolver: a FIFO named *.sql is refused, never waited on
+        text = files.read_text(spec, what="test spec")
+        head = files.read_text(sql, what="SQL file")[:2000]
+    except VelotuiError:
         return False
     for line in text.splitlines():
         if line.startswith("application:"):

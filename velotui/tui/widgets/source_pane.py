@@ -21,10 +21,13 @@ class SqlView(TextArea):
 
     def show_file(self, path: Path) -> None:
         self.path = path
-        try:
-            self.load_text(path.read_text())
-        except OSError as e:
-            self.load_text(f"-- cannot read {path}: {e}")
+        from velotui import files
+        from velotui.errors import VelotuiError
+
+        try:  # through the path resolver: a FIFO or a device is refused, never waited on
+            self.load_text(files.read_text(path, what="SQL file"))
+        except VelotuiError as e:
+            self.load_text(f"-- cannot read {path}: {e.message}")
 
 
 class SchemaEditor(Vertical):
@@ -62,8 +65,14 @@ class SchemaEditor(Vertical):
             self.open(Path(event.value))
 
     def open(self, path: Path) -> None:
+        from velotui import files
+        from velotui.errors import VelotuiError
+
         self.path = path
-        self.text_area.load_text(path.read_text())
+        try:
+            self.text_area.load_text(files.read_text(path, what="data schema"))
+        except VelotuiError as e:
+            self.text_area.load_text(f"# cannot read {path}: {e.message}")
         self.dirty = False
         self.validate_text()
 
