@@ -7,6 +7,8 @@ import json
 import sys
 from pathlib import Path
 
+from rich.markup import escape
+
 from velotui.cli.console import make_console
 from velotui.errors import VelotuiError
 
@@ -95,7 +97,7 @@ def stress_command(args: argparse.Namespace) -> int:
         slo.append(AssertionResult("baseline", None, "passed" if ok else "failed", msg, "baseline", result.throughput))
     lat = result.latency()
     out = make_console(highlight=False)
-    out.print(f"[bold]stress[/] {result.app} / {result.query}: {result.records:,} records in {result.seconds:.2f} s "
+    out.print(f"[bold]stress[/] {escape(result.app)} / {escape(result.query)}: {result.records:,} records in {result.seconds:.2f} s "
               f"→ {result.throughput:,.0f} records/s (generation {result.generate_seconds:.2f} s, "
               f"{result.batches} batch(es), {result.records_out:,} out)")
     out.print(f"latency p50 {lat['p50']:.1f} ms  p95 {lat['p95']:.1f} ms  p99 {lat['p99']:.1f} ms  "
@@ -104,7 +106,7 @@ def stress_command(args: argparse.Namespace) -> int:
     failed = [r for r in slo if r.status in ("failed", "error")]
     for r in slo:
         colour = "green" if r.status == "passed" else "red"
-        out.print(f"[{colour}]{r.status.upper():<6}[/] {r.type}: {r.message}")
+        out.print(f"[{colour}]{r.status.upper():<6}[/] {escape(r.type)}: {escape(r.message)}")
     status = "failed" if failed else "passed"
     report = RunReport(run_id="stress", seed=args.seed or 1, started_at="", now_ms=0, duration_ms=result.seconds * 1000,
                        reproduce=" ".join(["velotui", "stress", *sys.argv[2:]]), apps=[AppReport(
