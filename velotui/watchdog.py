@@ -20,7 +20,7 @@ from contextvars import ContextVar
 from typing import Any
 
 GRACE_S = 0.5  # after the deadline or Ctrl-C, the cooperative checks get this long before the watchdog acts
-REFIRE_S = 0.5  # if the work swallowed the exception (a bare except), it is raised again this often
+REFIRE_S = 0.5  # if the work swallowed the exception (an except BaseException), it is raised again this often
 
 
 class Stopped(BaseException):
