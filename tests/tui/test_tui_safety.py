@@ -61,3 +61,17 @@ async def test_a_runs_data_is_released_when_the_next_run_starts(tmp_path: Path) 
         await pilot.pause()
         assert app.runs == [app.current_run] and app.current_run is not first
         assert app.current_run.query_records
+
+
+async def test_huge_values_are_cut_and_say_so(tmp_path: Path) -> None:
+    suite = _suite(tmp_path)
+    (suite / "in.jsonl").write_text('{"name": "' + "y" * 5000 + '"}\n')
+    app = VelotuiApp(suite, config=TuiConfig(), seed=5, now_ms=1_700_000_000_000)
+    async with app.run_test(size=(120, 40)) as pilot:
+        app.action_run_all()
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+        tail = [str(line.text) for line in app.query_one(TopicTail).lines]
+        assert tail and all("… [cut: " in line and "characters in all]" in line for line in tail), tail[:1]
+        labels = _labels(app.query_one(ResultsTree))
+        assert any("characters in all]" in x for x in labels) and max(len(x) for x in labels) < 400

@@ -5,20 +5,17 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Iterable
 
-import orjson
 from textual.widgets import RichLog
 
 from velotui.records import Message
+from velotui.report.values import short
 from velotui.terminal import safe_text
 from velotui.tui.shown import shown
 
 
 def _compact(value: object, width: int = 120) -> str:
-    try:
-        text = orjson.dumps(value, default=str).decode()
-    except TypeError:
-        text = str(value)
-    return text if len(text) <= width else text[: width - 1] + "…"
+    """One record on one line: normalised JSON (velotui.report.values), cut past ``width`` with the cut said."""
+    return short(value, width)
 
 
 def matches(filter_text: str, line: str) -> bool:
