@@ -73,6 +73,12 @@ EXPECTED = {
                           'each record is an object: [{"id": 1}, {"id": 2}]'),
     "data_empty.jsonl": ("1", "data file is empty", "put the records in it (one JSON object per line, or a CSV "
                          "header and rows), or give the input records: 0"),
+    "spec_5000_digits.test.yaml": ("3:6", "value 9999999999999999999999999999999999999999… cannot be read: Exceeds "
+                                   "the limit (4300 digits) for integer string conversion: value has 5000 digits",
+                                   "quote it to keep it as text"),
+    "data_5000_digits.jsonl": ("1", "invalid JSON on this line: Exceeds the limit (4300 digits) for integer string "
+                               "conversion: value has 5000 digits: line 1 column 1 (char 0)",
+                               "JSONL holds one JSON object per line"),
     "data_bad.csv": ("3", "row has 1 columns, the header has 2",
                      "every row needs one value per header column (an empty cell is NULL)"),
 }

@@ -126,6 +126,8 @@ def _loads(data: bytes) -> Any:
             return json.loads(data)
         except json.JSONDecodeError as e:
             raise orjson.JSONDecodeError(e.msg, e.doc, e.pos) from None
+        except ValueError as e:  # a number of more than 4,300 digits
+            raise orjson.JSONDecodeError(str(e).split(";")[0], data.decode(errors="replace"), 0) from None
     return orjson.loads(data)
 
 

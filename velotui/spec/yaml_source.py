@@ -148,7 +148,12 @@ def _construct(node: yaml.Node, path: PathT, doc: YamlDocument, loader: _Loader)
         return out
     if isinstance(node, yaml.SequenceNode):
         return [_construct(item, (*path, i), doc, loader) for i, item in enumerate(node.value)]
-    return loader.construct_object(node, deep=True)
+    try:
+        return loader.construct_object(node, deep=True)
+    except ValueError as e:  # an integer of thousands of digits, a date out of range
+        raise SpecError(f"value {str(node.value)[:40]}{'…' if len(str(node.value)) > 40 else ''} cannot be read: "
+                        f"{str(e).split(';')[0]}", file=doc.file, **_at(node.start_mark),
+                        hint="quote it to keep it as text") from None
 
 
 def parse_yaml(text: str, file: str | Path | None = None) -> YamlDocument:
