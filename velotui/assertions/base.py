@@ -55,6 +55,7 @@ class AssertionResult:
     samples: list[Any] = field(default_factory=list)
     file: str | None = None
     line: int | None = None
+    diff: Any = None  # golden comparisons: a velotui.golden.GoldenDiff (row-level: added, removed, changed)
 
     @property
     def passed(self) -> bool:

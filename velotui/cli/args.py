@@ -40,6 +40,9 @@ def _add_run_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--deploy", metavar="COMMAND",
                    help="external engine: a command with {sql} {bootstrap} {topics} {run_id} {statement}; it runs "
                    "the app over the published inputs and exits when done")
+    p.add_argument("--update-golden", action="store_true",
+                   help="write each query's captured output to its golden file beside the spec (APP.golden/QUERY.jsonl);"
+                   " later runs compare the output to it exactly")
     p.add_argument("--debug", action="store_true", help="show tracebacks")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress on stderr")
     p.add_argument("--explain", action="store_true",

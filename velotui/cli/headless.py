@@ -63,6 +63,7 @@ def _run_options(args: argparse.Namespace, argv: list[str]) -> Any:
         allow_outside=[Path(p) for p in getattr(args, "allow_outside", [])],
         engine=getattr(args, "engine", "embedded"),
         deploy=getattr(args, "deploy", None),
+        update_golden=getattr(args, "update_golden", False),
     )
 
 
@@ -142,6 +143,8 @@ def run_headless(args: argparse.Namespace, argv: list[str]) -> int:
         if previous is not None:
             signal.signal(signal.SIGINT, previous)
     lost = _write_reports(report, run, args, err)
+    if getattr(args, "update_golden", False):
+        _print_golden_updates(report, err)
     if run.cancelled:
         return 130
     if not report.apps:  # a CI job pointed at the wrong folder, or a -k that matches nothing, must not pass
@@ -210,6 +213,18 @@ def _write_reports(report: Any, run: Any, args: argparse.Namespace, err: Any) ->
     return lost
 
 
+def _print_golden_updates(report: Any, err: Any) -> None:
+    """--update-golden: say which golden file each query wrote (created, rewritten with what, unchanged)."""
+    written = [(app.name, q.name, a) for app in report.apps for q in app.queries for a in q.assertions
+               if a.type == "golden"]
+    for app, query, a in written:
+        colour = "green" if a.status == "passed" else "red"
+        err.print(f"[{colour}]golden[/] {escape(app)} / {escape(query)}: {escape(a.message)}", highlight=False, markup=True,
+                  soft_wrap=True)
+    if not written:
+        err.print("[yellow]golden[/] no query ran to completion: no golden file written", highlight=False)
+
+
 def _with_explanations(json_bytes: bytes, run: Any, *, use_ai: bool) -> bytes:
     """Attach ``explanation`` (Markdown) and ``explained_by`` to every failed assertion of the JSON report."""
     import orjson
@@ -257,7 +272,7 @@ def explain_command(args: argparse.Namespace, argv: list[str]) -> int:
                         echo(f"- {app.name} / {q.name}: {q.error}")
         return report.exit_code
     for _app, _q, _result, e in explained:
-        echo(e.markdown)
+        echo(e.document())
         echo()
     return report.exit_code
 

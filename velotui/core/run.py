@@ -51,6 +51,7 @@ class RunOptions:
     allow_outside: list[Path] = field(default_factory=list)  # folders outside the suite that paths may name
     engine: str = "embedded"  # or "external": an engine outside velotui runs the app (needs --kafka)
     deploy: str | None = None  # external: 'COMMAND {sql} {bootstrap} {topics} {run_id}'; exits when done
+    update_golden: bool = False  # write each query's captured output to its golden file (velotui.golden)
 
 
 LINEAGE_MAX_INPUTS = 20_000  # the engine records which inputs made each output (for explain) up to this size
@@ -252,6 +253,8 @@ class QueryRecord:
     lineage: list[list[int]] | None
     results: list[Any]
     dead_letters: list[Any] = field(default_factory=list)
+    seed: int = 0  # the seed and frozen "now" the app's inputs were generated with (golden files record them)
+    now_ms: int = 0
 
 
 class _AppRunner:
@@ -261,9 +264,23 @@ class _AppRunner:
         self.run = run
         self.loaded = loaded
         self.spec = loaded.spec
-        # CLI --seed wins, then the spec's own seed, then the run's
-        self.seed = run.options.seed if run.options.seed is not None else (
+        # CLI --seed wins, then the spec's own seed, then the run's. An app with golden files is a recorded
+        # test case: its inputs come from the seed and "now" the files were recorded with (so a reproduce line
+        # or another --seed replays the same case); --update-golden records anew (CLI, spec, recorded, run).
+        from velotui.core import golden
+
+        pins = golden.app_pins(loaded, [q.name for q in self.spec.queries])
+        seed = run.options.seed if run.options.seed is not None else (
             self.spec.seed if self.spec.seed is not None else run.seed)
+        now_ms = run.options.now_ms if run.options.now_ms is not None else run.now_ms
+        if run.options.update_golden:
+            if run.options.seed is None and self.spec.seed is None and pins.seed is not None:
+                seed = pins.seed
+            if run.options.now_ms is None and pins.now_ms is not None:
+                now_ms = pins.now_ms
+        elif pins.seed is not None and pins.now_ms is not None:
+            seed, now_ms = pins.seed, pins.now_ms
+        self.seed, self.now_ms = seed, now_ms
         self.outputs: dict[str, list[Message]] = {}
         self.inputs_seen: dict[str, list[dict]] = {}
         self.sink_topics: dict[str, list[str]] = {}
@@ -377,7 +394,7 @@ class _AppRunner:
         confined.__enter__()
         try:
             dog.phase = "generating inputs"
-            builder = InputBuilder(loaded, seed=self.seed, now_ms=run.now_ms, records_override=run.options.records,
+            builder = InputBuilder(loaded, seed=self.seed, now_ms=self.now_ms, records_override=run.options.records,
                                    previous_outputs=self.outputs)
             prepared: list[PreparedInput] = builder.prepare(query, statement)
             source_schemas = _inject_faults(prepared, self.spec.fault_injection, self.seed)
@@ -434,7 +451,7 @@ class _AppRunner:
                 result = _deploy_external(run, loaded, statement, bus, topic_names, timeout_s)
             else:
                 result = run_app(loaded.app, bus, EngineOptions(
-                    now_ms=run.now_ms, topic_names=topic_names, file_paths=file_paths,
+                    now_ms=self.now_ms, topic_names=topic_names, file_paths=file_paths,
                     base_dir=loaded.sql_path.parent, properties=dict(self.spec.config or {}),
                     statements=[statement.name], timeout_s=timeout_s,
                     lineage=records_in <= LINEAGE_MAX_INPUTS, source_schemas=source_schemas,
@@ -480,7 +497,7 @@ class _AppRunner:
                 sink_files={k: Path(v) for k, v in file_paths.items()},
                 table_state=_table_state(captured) if statement.kind == "table" else None,
                 # the run's clock: frozen "now" plus the time elapsed since the run started
-                now_ms=run.now_ms + (_now_ms() - run.wall_start_ms),
+                now_ms=self.now_ms + (_now_ms() - run.wall_start_ms),
                 strict=run.options.strict,
             )
             results = []
@@ -506,12 +523,20 @@ class _AppRunner:
                 res = evaluate(expected_output, ctx)
                 results.append(res)
                 run._emit(ev.AssertionEvaluated(app_name, query.name, res))
+            from velotui.core import golden
+
+            golden_result = golden.check(golden.target_for(loaded, query.name), captured, seed=self.seed,
+                                         now_ms=self.now_ms, update=run.options.update_golden)
+            if golden_result is not None:
+                results.append(golden_result)
+                run._emit(ev.AssertionEvaluated(app_name, query.name, golden_result))
             run.query_records[(app_name, query.name)] = QueryRecord(
                 loaded=loaded, query=query, statement=statement,
                 inputs={p.source: p.records for p in prepared},
                 input_times={p.source: [m.timestamp for m in p.messages] for p in prepared},
                 outputs=captured, lineage=st_result.lineage if st_result else None, results=results,
-                dead_letters=list(st_result.dead_letters) if st_result else [])
+                dead_letters=list(st_result.dead_letters) if st_result else [], seed=self.seed,
+                now_ms=self.now_ms)
             failed = any(r.status in ("failed", "error") for r in results)
             return QueryReport(name=query.name, status="failed" if failed else "passed", records_in=records_in,
                                records_out=len(captured), duration_ms=duration_ms, assertions=results,

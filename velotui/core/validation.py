@@ -64,7 +64,7 @@ def validate_suite(path: Path, *, strict: bool = False, spec_override: Path | No
                                          extra_schema_dirs=extra_schema_dirs, root=suite.root,
                                          allow_outside=allow_outside)
             item.warnings.extend(loaded.warnings)
-            problems = _check_assertions(loaded)
+            problems = _check_assertions(loaded) + _check_golden_files(loaded)
             if problems:
                 item.error, item.more_errors = problems[0], problems[1:]
         except VelotuiError as e:
@@ -73,6 +73,29 @@ def validate_suite(path: Path, *, strict: bool = False, spec_override: Path | No
             item.error = SpecError(f"internal error while validating: {e!r}", file=app_files.sql_path)
         items.append(item)
     return ValidationResult(items)
+
+
+def _check_golden_files(loaded: Any) -> list[VelotuiError]:
+    """The app's golden files (velotui.golden) read whole: a broken line is reported before a run."""
+    from velotui.golden import golden_dir, golden_path, read_golden
+
+    problems: list[VelotuiError] = []
+    queries = {q.name for q in loaded.spec.queries}
+    for name in sorted(queries):
+        path = golden_path(loaded.spec_path, loaded.sql_path.stem, name)
+        if path.is_file():
+            try:
+                read_golden(path)
+            except VelotuiError as e:
+                problems.append(e)
+    folder = golden_dir(loaded.spec_path, loaded.sql_path.stem)
+    if folder.is_dir():
+        known = {golden_path(loaded.spec_path, loaded.sql_path.stem, q).name for q in queries}
+        for orphan in sorted(p for p in folder.glob("*.jsonl") if p.name not in known):
+            problems.append(SpecError(f"golden file of no query of {loaded.sql_path.name}", file=orphan,
+                                      hint="queries: " + ", ".join(sorted(queries)) + "; delete the file or rename "
+                                      "it after its query"))
+    return problems
 
 
 def _check_assertions(loaded: Any) -> list[VelotuiError]:

@@ -74,8 +74,15 @@ def render_text(report: RunReport, console: Console) -> None:
             if a.expected is not None or a.actual is not None:  # an assertion that could not run has neither
                 console.print(f"    expected: {_t(_short(a.expected))}")
                 console.print(f"    actual:   {_t(_short(a.actual))}")
-            for s in a.samples[:5]:
-                console.print(f"      {_t(_short(s))}", style="dim")
+            if a.diff is not None:  # a golden comparison: the row-level diff
+                if a.diff.note:
+                    console.print(f"    [yellow]note:[/] {_t(a.diff.note)}")
+                for line in a.diff.text_lines():
+                    colour = {"+": "green", "-": "red"}.get(line[:1], "yellow")
+                    console.print(f"    [{colour}]{_t(short(line, 2000))}[/]")
+            else:
+                for s in a.samples[:5]:
+                    console.print(f"      {_t(_short(s))}", style="dim")
         _print_warnings(q, console)
     s = report.summary
     tail = f"{s['passed']} passed, {s['failed']} failed"
@@ -121,22 +128,29 @@ def report_dict(report: RunReport) -> dict[str, Any]:
                 "timed_out": q.timed_out,
                 "infra_error": q.infra_error,
                 "invalid_input": q.invalid_input,
-                "assertions": [{
-                    "type": x.type,
-                    "description": x.description,
-                    "status": x.status,
-                    "message": x.message,
-                    "expected": x.expected,
-                    "actual": x.actual,
-                    "samples": x.samples,
-                    "file": x.file,
-                    "line": x.line,
-                } for x in q.assertions],
+                "assertions": [_assertion_dict(x) for x in q.assertions],
             } for q in a.queries],
         } for a in report.apps],
         "summary": report.summary,
         "exit_code": report.exit_code,
     }
+
+
+def _assertion_dict(x: Any) -> dict[str, Any]:
+    out = {
+        "type": x.type,
+        "description": x.description,
+        "status": x.status,
+        "message": x.message,
+        "expected": x.expected,
+        "actual": x.actual,
+        "samples": x.samples,
+        "file": x.file,
+        "line": x.line,
+    }
+    if getattr(x, "diff", None) is not None:  # golden comparisons: the row-level diff
+        out["diff"] = x.diff.to_dict()
+    return out
 
 
 def to_json(report: RunReport) -> bytes:
@@ -197,7 +211,11 @@ def junit_tree(report: RunReport) -> ET.Element:
                     if a.expected is not None or a.actual is not None:
                         lines.append(f"  expected: {_short(a.expected, 500)}")
                         lines.append(f"  actual:   {_short(a.actual, 500)}")
-                    lines += [f"  record: {_short(s, 500)}" for s in a.samples[:5]]
+                    if getattr(a, "diff", None) is not None:
+                        lines += [f"  note: {a.diff.note}"] if a.diff.note else []
+                        lines += [f"  {line}" for line in a.diff.text_lines(limit=50)]
+                    else:
+                        lines += [f"  record: {_short(s, 500)}" for s in a.samples[:5]]
                 fail.text = _xml_text("\n".join(lines))
                 counts["failures"] += 1
             warned = [a for a in q.assertions if a.status == "warning"]
