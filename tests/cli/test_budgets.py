@@ -130,4 +130,3 @@ def test_ctrl_c_stops_within_a_second_with_the_partial_report(tmp_path: Path) ->
     # on a quiet machine the signal lands in the bomb's generation; on a busy one perhaps while it loads
     # (then the run stops before the bomb's query): either way the report is written and says so
     assert all("interrupted while" in m for m in errors), errors
-    assert errors or root.get("tests") is not None
