@@ -201,3 +201,14 @@ def exists_inside(path: str | Path) -> bool:
     real = Path(path).resolve()
     active = _ACTIVE.get()
     return (active is None or active.allows(real)) and real.exists()
+
+
+def check_inside(path: str | Path, *, what: str = "folder") -> Path:
+    """The real path of ``path`` (a folder velotui writes into, say), refused if it leaves the active
+    suite's folders; unlike :func:`resolve` it does not ask for a regular file."""
+    real = Path(path).resolve()
+    active = _ACTIVE.get()
+    if active is not None and not active.allows(real):
+        raise SpecError(f"{what} {path} (which resolves to {real}) is outside the suite folder {active.roots[0]}",
+                        hint="remove the symlink, or pass --allow-outside for the place it points to")
+    return real

@@ -174,3 +174,13 @@ def test_a_fifo_among_the_apps_is_reported_and_the_others_run(tmp_path: Path, ca
     assert rc == 2, out + err
     assert "PASS  app / o" in out
     assert "SQL file" in out and "b_pipe.sql is a FIFO (named pipe), not a file" in out
+
+
+def test_a_symlinked_golden_folder_cannot_write_outside(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    suite = _suite(tmp_path, _spec())
+    (suite / "app.golden").symlink_to(tmp_path / "outside", target_is_directory=True)
+    rc, out, err = run_cli(["--headless", str(suite), "--update-golden"], capsys)
+    assert rc != 0
+    assert "golden folder" in out + err and "is outside the suite folder" in out + err
+    assert sorted(p.name for p in (tmp_path / "outside").iterdir()) == ["base.yaml", "s.avsc", "secret.csv",
+                                                                       "secret.jsonl"]
