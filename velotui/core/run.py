@@ -382,6 +382,7 @@ class _AppRunner:
         from velotui.assertions import AssertionContext, evaluate
         from velotui.engine import EngineOptions, run_app
         from velotui.report import QueryReport
+        from velotui.watchdog import Stopped
 
         loaded, run = self.loaded, self.run
         statement = loaded.statement_for(query.name)
@@ -542,6 +543,12 @@ class _AppRunner:
                                records_out=len(captured), duration_ms=duration_ms, assertions=results,
                                error=None, file=str(loaded.spec_path), line=getattr(query, "line", None))
         finally:
+            while True:  # the cleanup below (topics deleted, files removed) is never cut short by the watchdog
+                try:
+                    dog.disarm()
+                    break
+                except Stopped:
+                    continue
             confined.__exit__(None, None, None)
             tmp.cleanup()
             bus.close()
