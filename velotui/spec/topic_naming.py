@@ -65,10 +65,11 @@ def looks_like_secret(value: str) -> bool:
         return True
     if len(value) < 20:
         return False
-    if re.fullmatch(r"[0-9a-fA-F]{32,}", value):  # a hex key or digest
-        return True
     counts = Counter(value)
     entropy = -sum(c / len(value) * math.log2(c / len(value)) for c in counts.values())
+    if re.fullmatch(r"[0-9a-fA-F]{32,}", value) and entropy > 3.0 and re.search(r"[0-9]", value) \
+            and re.search(r"[a-fA-F]", value):  # a hex key or digest (not "aaaa…" or "2024…")
+        return True
     has_classes = sum(bool(re.search(p, value)) for p in (r"[a-z]", r"[A-Z]", r"[0-9]")) == 3
     return entropy > 4.0 and has_classes and not re.search(r"[/_.-][a-z]{3,}", value)
 

@@ -69,3 +69,5 @@ def test_a_secret_by_any_route_never_becomes_a_topic_name() -> None:
         topic_name("sk-ant-api03-Zx9YqAbCdEf", "r1", None)
     assert "the topic name's base looks like a secret" in str(e.value) and "Zx9Yq" not in str(e.value)
     assert topic_name("orders_v2", "r1", None) == "test_r1_orders_v2"
+    for plain in ("a" * 60, "2024" * 10, "market_data_ticks_2024_12_01", "dependabot/npm_and_yarn/lodash-4.17.21"):
+        assert topic_name(plain, "r1", None)  # long or repetitive is not random
