@@ -18,7 +18,9 @@ def _add_run_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--fail-fast", action="store_true", help="stop after the first failing query")
     p.add_argument("--records", type=int, metavar="N", help="generate N records per input (overrides specs)")
     p.add_argument("--strict", action="store_true",
-                   help="warnings are errors: unknown spec/schema keys, near-miss WITH keys, checks that checked nothing")
+                   help="warnings are errors: unknown spec/schema keys, near-miss WITH keys, metric warnings, and "
+                   "divergence flags the spec does not accept")
+    _add_dialect(p)
     p.add_argument("--query", metavar="NAME", help="run only this query")
     p.add_argument("--spec", metavar="SPEC", help="test spec for a single SQL file (velo-test spelling)")
     p.add_argument("--schemas", metavar="DIR", help="extra folder to look for schemas in (velo-test spelling)")
@@ -51,6 +53,12 @@ def _add_run_options(p: argparse.ArgumentParser) -> None:
                    help="never call the Anthropic API; explanations come from the offline explainer")
 
 
+def _add_dialect(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--dialect", choices=("reference", "extended"), default=None,
+                   help="reference: refuse what the Velostream engine refuses (the default); extended: accept "
+                   "velotui's extensions in every app (an app opts in alone with WITH ('sql.dialect' = 'extended'))")
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="velotui",
@@ -76,7 +84,9 @@ def build_subparser(name: str) -> argparse.ArgumentParser:
         p = argparse.ArgumentParser(prog="velotui validate",
                                     description="Parse and check SQL, specs, schemas and configs; run nothing.")
         p.add_argument("path", help="folder of SQL apps, or one .sql file")
-        p.add_argument("--strict", action="store_true", help="warnings are errors (unknown keys, near-miss WITH keys)")
+        p.add_argument("--strict", action="store_true",
+                       help="warnings are errors (unknown keys, near-miss WITH keys, divergence flags not accepted)")
+        _add_dialect(p)
         p.add_argument("--allow-outside", action="append", default=[], metavar="PATH")
         p.add_argument("--spec", metavar="SPEC")
         p.add_argument("--schemas", metavar="DIR")

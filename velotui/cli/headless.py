@@ -63,6 +63,7 @@ def _run_options(args: argparse.Namespace, argv: list[str]) -> Any:
         allow_outside=[Path(p) for p in getattr(args, "allow_outside", [])],
         engine=getattr(args, "engine", "embedded"),
         deploy=getattr(args, "deploy", None),
+        dialect=getattr(args, "dialect", None),
         update_golden=getattr(args, "update_golden", False),
     )
 
@@ -303,7 +304,7 @@ def validate_command(args: argparse.Namespace) -> int:
     out = make_console(highlight=False, soft_wrap=True)
     result = validate_suite(path, strict=args.strict, spec_override=Path(args.spec) if args.spec else None,
                             extra_schema_dirs=[Path(args.schemas)] if args.schemas else [],
-                            allow_outside=[Path(p) for p in args.allow_outside])
+                            allow_outside=[Path(p) for p in args.allow_outside], dialect=args.dialect)
     for item in result.items:
         if item.error is None:
             out.print(f"[green]ok[/]    {item.file}", highlight=False)
@@ -311,7 +312,13 @@ def validate_command(args: argparse.Namespace) -> int:
             out.print(f"[red]error[/] {item.file}", highlight=False)
             for e in item.errors:
                 out.print(str(e), markup=False, highlight=False)
+        for f in item.flags:
+            out.print(f"[magenta]divergence[/] {escape(str(f))}", highlight=False)
         for w in item.warnings:
-            out.print(f"[yellow]warning[/] {w}", highlight=False)
-    out.print(f"{result.ok_count} valid, {result.error_count} invalid", highlight=False)
+            out.print(f"[yellow]warning[/] {escape(str(w))}", highlight=False)
+    tail = f"{result.ok_count} valid, {result.error_count} invalid"
+    flags = sum(len(i.flags) for i in result.items)
+    if flags:
+        tail += f", {flags} divergence flag(s)"
+    out.print(tail, highlight=False)
     return 0 if result.error_count == 0 else 2

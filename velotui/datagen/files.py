@@ -35,10 +35,16 @@ def parse_scalar(text: str) -> Any:
     return text
 
 
-def load_data_file(path: str | Path, *, fmt: str | None = None, what: str = "data file",
+JSON_LINES_FORMATS = ("jsonl", "jsonlines", "ndjson", "json")  # json: JSON lines, or one JSON array
+CSV_FORMATS = ("csv", "tsv")
+FILE_FORMATS = (*JSON_LINES_FORMATS, *CSV_FORMATS)
+
+
+def load_data_file(path: str | Path, *, fmt: str | None = None, limit: int | None = None, what: str = "data file",
                    named_in: str | Path | None = None, line: int | None = None,
                    allow_empty: bool = False) -> list[dict[str, Any]]:
-    """Rows of a CSV/TSV (header row, typed cells), JSONL or JSON (array of objects) file.
+    """The records of a CSV/TSV (header row, typed cells), JSON lines or JSON (one array of objects) file
+    (``fmt`` or the suffix says which); ``limit``: only the first ones (to learn a file's fields).
 
     The file is opened through the suite's path resolver (velotui.files): outside the suite, a FIFO or a
     device is refused; text must be UTF-8. An empty file is an error unless ``allow_empty`` (a sink that
@@ -51,8 +57,9 @@ def load_data_file(path: str | Path, *, fmt: str | None = None, what: str = "dat
         raise DataError(f"{what} not found: {p}", file=named_in or p, line=line if named_in else None,
                         hint="paths are relative to the file that names them")
     kind = (fmt or p.suffix.lstrip(".")).lower()
-    if kind not in ("jsonl", "json", "ndjson", "csv", "tsv"):
-        raise DataError(f"unsupported data file format {kind!r}", file=p, hint="use .csv or .jsonl")
+    if kind not in FILE_FORMATS:
+        raise DataError(f"unsupported data file format {kind!r}", file=p,
+                        hint="use csv, tsv, or JSON lines (jsonl, jsonlines, ndjson, json)")
     data = files.read_bytes(real, what=what, named_in=named_in, line=line, max_bytes=files.MAX_DATA_BYTES,
                             error=DataError)
     text = files.decode_text(data, p, error=DataError)
@@ -62,7 +69,7 @@ def load_data_file(path: str | Path, *, fmt: str | None = None, what: str = "dat
         raise DataError(f"{what} is empty", file=p, line=1,
                         hint="put the records in it (one JSON object per line, or a CSV header and rows), "
                         "or give the input records: 0")
-    if kind in ("jsonl", "json", "ndjson"):
+    if kind in JSON_LINES_FORMATS:
         rows: list[dict[str, Any]] = []
         stripped = text.lstrip()
         if kind == "json" and stripped.startswith("["):
@@ -80,6 +87,8 @@ def load_data_file(path: str | Path, *, fmt: str | None = None, what: str = "dat
                                     hint='each record is an object: [{"id": 1}, {"id": 2}]')
             return items
         for i, raw in enumerate(data.splitlines(), start=1):
+            if limit is not None and len(rows) >= limit:
+                break
             if not raw.strip():
                 continue
             try:
@@ -101,6 +110,8 @@ def load_data_file(path: str | Path, *, fmt: str | None = None, what: str = "dat
     out = []
     try:
         for row in reader:
+            if limit is not None and len(out) >= limit:
+                break
             if not row:
                 continue
             i = reader.line_num

@@ -1,4 +1,5 @@
-"""Run an app on a bus: every statement in order, outputs to sinks, metrics from annotations."""
+"""Run an app on a bus: every statement in order, outputs to sinks (``-- @metric`` values are computed by
+the harness from the outputs: velotui.core.metrics)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from typing import Any
 import orjson
 
 from velotui.bus.memory import MemoryBus
-from velotui.engine.api import EngineOptions, EngineResult, MetricSample, StatementResult
+from velotui.engine.api import EngineOptions, EngineResult, StatementResult
 from velotui.engine.statement import EngineContext, StatementRunner
 from velotui.records import Message
 from velotui.sql.model import App, Statement
@@ -75,36 +76,6 @@ def _write_file_sink(path: Path, fmt: str, messages: list[Message], append: bool
             fh.write(orjson.dumps(m.value, default=_json_default) + b"\n")
 
 
-def _metrics(app: App, results: dict[str, StatementResult]) -> list[MetricSample]:
-    out: list[MetricSample] = []
-    for decl in app.metrics:
-        res = results.get(decl.statement or "")
-        if res is None:
-            continue
-        groups: dict[tuple, list[Message]] = {}
-        for m in res.outputs:
-            labels = tuple((lb, str((m.value or {}).get(lb))) for lb in decl.labels)
-            groups.setdefault(labels, []).append(m)
-        if not groups and decl.type == "counter" and not decl.labels:
-            groups[()] = []
-        for labels, msgs in groups.items():
-            if decl.type == "counter":
-                value = float(len(msgs))
-            elif decl.type == "gauge":
-                vals = [(m.value or {}).get(decl.field or "") for m in msgs]
-                vals = [v for v in vals if v is not None]
-                if not vals:
-                    continue
-                value = float(vals[-1])
-            else:  # histogram: number of observations (sum and count are also recorded)
-                vals = [float(v) for v in ((m.value or {}).get(decl.field or "") for m in msgs) if v is not None]
-                value = float(len(vals))
-                out.append(MetricSample(name=f"{decl.name}_sum", type="histogram", value=float(sum(vals)),
-                                        labels=dict(labels)))
-            out.append(MetricSample(name=decl.name, type=decl.type, value=value, labels=dict(labels)))
-    return out
-
-
 def run_app(app: App, bus: Any, options: EngineOptions) -> EngineResult:
     """Run every statement (or ``options.statements`` and what they depend on) over ``bus``."""
     deadline = time.monotonic() + options.timeout_s if options.timeout_s else None
@@ -119,7 +90,6 @@ def run_app(app: App, bus: Any, options: EngineOptions) -> EngineResult:
     finally:
         if gc_was_enabled:
             gc.enable()
-    result.metrics = _metrics(app, result.statements)
     return result
 
 

@@ -50,7 +50,7 @@ def read_file_rows(path: Path, fmt: str | None, types: dict[str, str] | None = N
         raise DataError(f"file source not found: {path}", file=path,
                         hint="file paths in WITH (…) are relative to the SQL file")
     kind = (fmt or path.suffix.lstrip(".") or "csv").lower()
-    if kind in ("json", "jsonl", "ndjson"):
+    if kind in ("json", "jsonl", "jsonlines", "ndjson"):  # the reference's name for JSON lines is jsonlines
         rows = []
         data = files.read_bytes(path, what="file source", max_bytes=files.MAX_DATA_BYTES, error=DataError)
         files.decode_text(data, path, error=DataError)

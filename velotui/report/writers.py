@@ -35,12 +35,27 @@ def _n(text: Any) -> str:
     return escape(safe_text("" if text is None else text, newlines=False))
 
 
-def _print_warnings(q: Any, console: Console, indent: str = "") -> None:
+def query_notes(q: Any) -> list[tuple[str, str]]:
+    """What a report shows under a query besides its verdict, in order: (kind, one line) with kind
+    ``flag`` (a divergence from the reference engine), ``warning`` (a warning about the query) or
+    ``assertion`` (an assertion that reported a warning). Every format renders exactly these."""
+    out = [("flag", str(f)) for f in q.flags]
+    out += [("warning", str(w)) for w in q.warnings]
     for a in q.assertions:
         if a.status == "warning":
             where = f"{a.file}:{a.line}" if a.line else (a.file or "")
-            console.print(f"{indent}[yellow]⚠ {_n(a.type)}[/] (warning) {_t(a.message)}"
-                          + (f"  [dim]{_n(where)}[/]" if where else ""))
+            out.append(("assertion", f"{a.type}: {a.message}" + (f" ({where})" if where else "")))
+    return out
+
+
+_NOTE_STYLE = {"flag": ("⚑", "magenta"), "warning": ("⚠", "yellow"), "assertion": ("⚠", "yellow")}
+
+
+def _print_warnings(q: Any, console: Console, indent: str = "") -> None:
+    for kind, text in query_notes(q):
+        mark, colour = _NOTE_STYLE[kind]
+        label = {"flag": "divergence", "warning": "warning", "assertion": "warning"}[kind]
+        console.print(f"{indent}[{colour}]{mark} {label}[/] {_t(short(text, 2000))}")
 
 
 def render_text(report: RunReport, console: Console) -> None:
@@ -49,12 +64,13 @@ def render_text(report: RunReport, console: Console) -> None:
         if app.error:
             console.print(f"[red]ERROR[/] {_n(app.name)}  {_n(app.file)}")
             continue
+        for w in app.warnings:
+            console.print(f"      [yellow]⚠ warning[/] {_t(short(str(w), 2000))}")
         for q in app.queries:
             label, colour = _LABEL[q.status]
             console.print(f"[{colour}]{label:<5}[/] {_n(app.name)} / {_n(q.name)}  "
                           f"{q.records_in} → {q.records_out}  {q.duration_ms:.0f} ms")
-            if q.status not in ("failed", "error"):  # a failing query shows its warnings in its block
-                _print_warnings(q, console, indent="      ")
+            _print_warnings(q, console, indent="      ")
     failures = [(a, q) for a in report.apps for q in a.queries if q.status in ("failed", "error")]
     broken = [a for a in report.apps if a.error]
     if failures or broken:
@@ -66,6 +82,8 @@ def render_text(report: RunReport, console: Console) -> None:
         console.rule(f"[red]{_n(app.name)} / {_n(q.name)}[/]", align="left")
         if q.error:
             console.print(f"[red]error:[/] {_t(short(q.error, 4000))}")
+        for line in q.strict_failures:
+            console.print(f"[red]✗ --strict[/] {_t(line)}")
         for a in q.failed_assertions:
             where = f"{a.file}:{a.line}" if a.line else (a.file or "")
             console.print(f"[red]✗ {_n(a.type)}[/]" + (f" — {_t(a.description)}" if a.description else "")
@@ -83,13 +101,16 @@ def render_text(report: RunReport, console: Console) -> None:
             else:
                 for s in a.samples[:5]:
                     console.print(f"      {_t(_short(s))}", style="dim")
-        _print_warnings(q, console)
     s = report.summary
     tail = f"{s['passed']} passed, {s['failed']} failed"
     if s["skipped"]:
         tail += f", {s['skipped']} skipped"
     if s["errors"]:
         tail += f", {s['errors']} errors"
+    if s["warnings"]:
+        tail += f", {s['warnings']} warnings"
+    if s["flags"]:
+        tail += f", {s['flags']} divergence flags"
     console.print()
     console.print(tail, highlight=False)
     console.print(f"seed {report.seed} · {report.duration_ms / 1000:.2f} s", highlight=False)
@@ -118,6 +139,7 @@ def report_dict(report: RunReport) -> dict[str, Any]:
             "file": a.file,
             "status": a.status,
             "error": a.error,
+            "warnings": [_warning_dict(w) for w in a.warnings],
             "queries": [{
                 "name": q.name,
                 "status": q.status,
@@ -128,12 +150,34 @@ def report_dict(report: RunReport) -> dict[str, Any]:
                 "timed_out": q.timed_out,
                 "infra_error": q.infra_error,
                 "invalid_input": q.invalid_input,
+                "warnings": [_warning_dict(w) for w in q.warnings],
+                "flags": [_flag_dict(f) for f in q.flags],
+                "strict_failures": list(q.strict_failures),
                 "assertions": [_assertion_dict(x) for x in q.assertions],
             } for q in a.queries],
         } for a in report.apps],
+        "warnings": [{"app": a.name, "query": None, **_warning_dict(w)} for a in report.apps for w in a.warnings]
+        + [{"app": a.name, "query": q.name, **_warning_dict(w)} for a in report.apps for q in a.queries
+           for w in q.warnings],
+        "flags": [{"app": a.name, "query": q.name, **_flag_dict(f)} for a in report.apps for q in a.queries
+                  for f in q.flags],
         "summary": report.summary,
+        "strict": report.strict,
         "exit_code": report.exit_code,
     }
+
+
+def _warning_dict(w: Any) -> dict[str, Any]:
+    return {"message": getattr(w, "message", str(w)), "file": getattr(w, "file", None),
+            "line": getattr(w, "line", None), "column": getattr(w, "column", None), "hint": getattr(w, "hint", None),
+            "text": str(w)}
+
+
+def _flag_dict(f: Any) -> dict[str, Any]:
+    d = getattr(f, "divergence", None)
+    return {"id": f.id, "statement": f.statement, "text": f.text, "file": f.file, "line": f.line,
+            "column": f.column, "rewrite": f.rewrite, "accepted": f.accepted,
+            "reference": getattr(d, "reference", None), "measured": getattr(d, "measured", None)}
 
 
 def _assertion_dict(x: Any) -> dict[str, Any]:
@@ -203,9 +247,11 @@ def junit_tree(report: RunReport) -> ET.Element:
                 counts["errors"] += 1
             elif q.status == "failed":
                 failed = q.failed_assertions
-                msg = "; ".join(f"{a.type}: {a.message}" for a in failed)
-                fail = ET.SubElement(case, "failure", message=_xml_text(short(msg, 1000)), type="AssertionFailed")
-                lines = []
+                msg = "; ".join([*(f"{a.type}: {a.message}" for a in failed), *(f"--strict: {x}" for x in
+                                                                                  q.strict_failures)])
+                fail = ET.SubElement(case, "failure", message=_xml_text(short(msg, 1000)),
+                                     type="AssertionFailed" if failed else "StrictWarning")
+                lines = [f"--strict: {x}" for x in q.strict_failures]
                 for a in failed:
                     lines.append(f"{a.type} ({a.file}:{a.line}): {short(a.message, 2000)}")
                     if a.expected is not None or a.actual is not None:
@@ -218,10 +264,14 @@ def junit_tree(report: RunReport) -> ET.Element:
                         lines += [f"  record: {_short(s, 500)}" for s in a.samples[:5]]
                 fail.text = _xml_text("\n".join(lines))
                 counts["failures"] += 1
-            warned = [a for a in q.assertions if a.status == "warning"]
-            if warned:  # shown by CI servers with the test case; a warning never fails it
+            notes = query_notes(q)
+            if notes:  # shown by CI servers with the test case (a warning fails it only under --strict)
                 out = ET.SubElement(case, "system-out")
-                out.text = _xml_text("\n".join(f"warning: {a.type} ({a.file}:{a.line}): {a.message}" for a in warned))
+                out.text = _xml_text("\n".join(f"{'divergence' if kind == 'flag' else 'warning'}: {text}"
+                                                for kind, text in notes))
+        if app.warnings:
+            out = ET.SubElement(suite, "system-out")
+            out.text = _xml_text("\n".join(f"warning: {w}" for w in app.warnings))
         for k, v in counts.items():
             suite.set(k, str(v))
             totals[k] += v

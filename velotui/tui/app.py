@@ -93,8 +93,10 @@ class VelotuiApp(App[int]):
     def __init__(self, path: str | Path, *, theme_name: str | None = None, watch: bool = False,
                  config: TuiConfig | None = None, kafka: str = "embedded", seed: int | None = None,
                  now_ms: int | None = None, use_ai: bool = True, kafka_config: str | None = None,
-                 kafka_image: str | None = None) -> None:
+                 kafka_image: str | None = None, dialect: str | None = None, strict: bool = False) -> None:
         super().__init__()
+        self.dialect = dialect  # --dialect and --strict apply to the runs the UI starts
+        self.strict = strict
         self.kafka_config = Path(kafka_config) if kafka_config else None
         self.kafka_image = kafka_image
         self._cluster_stack = contextlib.ExitStack()  # a broker the TUI started: one for the whole session
@@ -399,7 +401,8 @@ class VelotuiApp(App[int]):
             kafka = self._kafka_for_runs()
             for target in targets:
                 run = SuiteRun(target, RunOptions(query=query, seed=self.seed, now_ms=self.now_ms, kafka=kafka,
-                                                  kafka_config=self.kafka_config),
+                                                  kafka_config=self.kafka_config, dialect=self.dialect,
+                                                  strict=self.strict),
                                on_event=lambda e: self.post_message(RunEvent(e)))
                 self.current_run = run
                 self.runs.append(run)  # explain looks back over the runs of this batch
@@ -457,7 +460,7 @@ class VelotuiApp(App[int]):
             self._status(f"running {plural(len(e.apps), 'app')}, seed {e.seed}…")
         elif isinstance(e, ev.AppLoaded):
             self._app_files[e.app] = e.file
-            results.app_loaded(e.app, e.file, e.error)
+            results.app_loaded(e.app, e.file, e.error, e.warnings)
             if e.error:
                 tree.set_app_status(e.file, "error")
                 self._bump_progress()
@@ -470,7 +473,7 @@ class VelotuiApp(App[int]):
             results.assertion(e.app, file, e.query, e.result)
         elif isinstance(e, ev.QueryFinished):
             results.query_finished(e.app, e.file, e.query, e.status, e.records_in, e.records_out, e.duration_ms,
-                                   e.error)
+                                   e.error, e.warnings, e.flags)
             tree.set_query_status(e.file, e.query, e.status)
             self._bump_progress()
             self.query_topics[(e.app, e.query)] = e.topics

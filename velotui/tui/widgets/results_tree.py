@@ -14,7 +14,7 @@ from textual.widgets.tree import TreeNode
 from velotui.report.values import short
 from velotui.tui.shown import shown
 
-ICONS = {"passed": "✓", "failed": "✗", "error": "!", "warning": "⚠", "skipped": "-", "running": "…"}
+ICONS = {"passed": "✓", "failed": "✗", "error": "!", "warning": "⚠", "skipped": "-", "running": "…", "flag": "⚑"}
 FAILED = ("failed", "error")
 
 
@@ -86,8 +86,10 @@ class ResultsTree(Tree[object]):
                                                     expand=False)
         return self._queries[key]
 
-    def app_loaded(self, app: str, file: str, error: str | None) -> None:
+    def app_loaded(self, app: str, file: str, error: str | None, warnings: tuple[str, ...] = ()) -> None:
         node = self._app(app)
+        for w in warnings:
+            node.add_leaf(f"{ICONS['warning']} {w}"[:300])
         if error:
             node.set_label(shown(f"! {app}"))
             node.add_leaf(shown(error.splitlines()[0] if error else ""))
@@ -125,11 +127,20 @@ class ResultsTree(Tree[object]):
             self._leaves[id(leaf)] = qnode.add_leaf(shown(label), data=leaf)
 
     def query_finished(self, app: str, file: str, query: str, status: str, records_in: int, records_out: int,
-                       duration_ms: float, error: str | None = None) -> None:
+                       duration_ms: float, error: str | None = None, warnings: tuple[str, ...] = (),
+                       flags: tuple[str, ...] = ()) -> None:
         qnode = self._query(app, file, query)
-        qnode.set_label(shown(f"{ICONS.get(status, '?')} {query}  {records_in}→{records_out}  {duration_ms:.0f} ms"))
+        marks = f"  {ICONS['flag']}{len(flags)}" if flags else ""
+        qnode.set_label(shown(f"{ICONS.get(status, '?')} {query}  {records_in}→{records_out}  {duration_ms:.0f} ms"
+                              f"{marks}"))
         if error:
             qnode.add_leaf(shown(error.splitlines()[0]))
+            qnode.expand()
+        for f in flags:  # where the reference engine computes something else
+            qnode.add_leaf(f"{ICONS['flag']} {f}"[:300])
+        for w in warnings:
+            qnode.add_leaf(f"{ICONS['warning']} {w}"[:300])
+        if flags or warnings:
             qnode.expand()
 
     def app_finished(self, app: str, status: str) -> None:
