@@ -70,6 +70,7 @@ class Watchdog:
         self._lock = threading.Lock()
         self._wake = threading.Event()
         self._armed = False
+        self._held = 0  # while > 0 (cleanup in progress) the watchdog waits instead of raising
         self._fired = False
         self._thread_id = 0
         self._token: Any = None
@@ -128,6 +129,19 @@ class Watchdog:
                 pass
             self._token = None
 
+    def hold(self) -> None:
+        """Hold fire (for cleanup that must run whole: topics deleted, files removed); a Stopped already
+        on its way is withdrawn. Pair with :meth:`release`."""
+        with self._lock:
+            self._held += 1
+            if self._fired and self._armed:
+                _clear_async_exc(self._thread_id, None)
+
+    def release(self) -> None:
+        with self._lock:
+            self._held = max(0, self._held - 1)
+        self._wake.set()
+
     def _due(self) -> float | None:
         dues = []
         if self.deadline is not None:
@@ -148,6 +162,10 @@ class Watchdog:
                 due = self._due()
                 if due is None or time.monotonic() < due:
                     continue
-                self._fired = True
-                _set_async_exc(self._thread_id, Stopped)
-            self._wake.wait(REFIRE_S)  # swallowed? raise it again (the loop re-checks the arming)
+                held = self._held > 0
+                if not held:
+                    self._fired = True
+                    _set_async_exc(self._thread_id, Stopped)
+            # held: look again soon; fired: raise it again if the work swallowed it (the loop re-checks
+            # the arming first)
+            self._wake.wait(0.05 if held else REFIRE_S)

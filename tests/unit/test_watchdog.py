@@ -63,3 +63,21 @@ def test_nothing_is_left_behind_after_disarm() -> None:
             time.sleep(0.002)
     time.sleep(GRACE_S + 0.5)  # a stray Stopped would be raised here
     assert threading.active_count() < 5
+
+
+def test_cleanup_under_hold_is_never_cut_short() -> None:
+    done: list[str] = []
+    with pytest.raises(Stopped), Watchdog(0.05) as dog:
+        try:
+            _spin()
+        finally:
+            dog.hold()
+            try:
+                time.sleep(GRACE_S + 0.7)  # the deadline and a refire pass meanwhile
+                n = 0
+                for _ in range(2_000_000):  # pure Python work the watchdog could interrupt
+                    n += 1
+                done.append("cleanup")
+            finally:
+                dog.release()
+    assert done == ["cleanup"]

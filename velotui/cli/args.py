@@ -37,11 +37,24 @@ def _add_run_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--timeout", type=float, metavar="SECONDS", help="per-query timeout (overrides specs)")
     p.add_argument("--allow-outside", action="append", default=[], metavar="PATH",
                    help="let specs, schemas and SQL name files in PATH, outside the suite folder (repeatable)")
-    p.add_argument("--engine", choices=("embedded", "external"), default="embedded",
-                   help="external: another engine runs the app against the --kafka cluster (see --deploy)")
+    p.add_argument("--engine", metavar="ENGINE", default=None,
+                   help="embedded (default), velostream (the real velo-sql binary, over Kafka), or external "
+                   "(another engine runs the app against the --kafka cluster, see --deploy); docs/ENGINES.md")
     p.add_argument("--deploy", metavar="COMMAND",
                    help="external engine: a command with {sql} {bootstrap} {topics} {run_id} {statement}; it runs "
                    "the app over the published inputs and exits when done")
+    p.add_argument("--compare", metavar="A,B",
+                   help="run every query on both engines (e.g. embedded,velostream) with the same inputs and diff "
+                   "their outputs record by record")
+    p.add_argument("--velostream-bin", metavar="PATH", help="the velo-sql binary (default: velo-sql on PATH)")
+    p.add_argument("--quiet-period", type=float, metavar="SECONDS",
+                   help="velostream: the sinks unchanged this long after every input was read = done (default 1.5)")
+    p.add_argument("--close-windows", choices=("on", "off"), default=None,
+                   help="velostream: add a record far in event time so the last windows are emitted (D18; "
+                   "default on)")
+    p.add_argument("--artifacts", metavar="DIR",
+                   help="keep every engine's staged app and log in DIR (default: only those of queries that did not "
+                   "pass, in the temp folder)")
     p.add_argument("--update-golden", action="store_true",
                    help="write each query's captured output to its golden file beside the spec (APP.golden/QUERY.jsonl);"
                    " later runs compare the output to it exactly")
@@ -150,9 +163,10 @@ def build_subparser(name: str) -> argparse.ArgumentParser:
         p.add_argument("path", help="the new project's folder")
         return p
     if name == "health":
-        p = argparse.ArgumentParser(prog="velotui health", description="Java, Docker, Kafka reachability, topics "
-                                    "and consumer lag.")
+        p = argparse.ArgumentParser(prog="velotui health", description="Java, Maven, Docker, the velo-sql "
+                                    "binary, Kafka reachability, topics and consumer lag.")
         p.add_argument("--kafka", metavar="HOST:PORT")
+        p.add_argument("--velostream-bin", metavar="PATH", help="the velo-sql binary to check (default: on PATH)")
         p.add_argument("--json", action="store_true")
         return p
     if name == "annotate":

@@ -61,8 +61,8 @@ def _run_options(args: argparse.Namespace, argv: list[str]) -> Any:
         timeout_s=args.timeout,
         argv=argv,
         allow_outside=[Path(p) for p in getattr(args, "allow_outside", [])],
-        engine=getattr(args, "engine", "embedded"),
         deploy=getattr(args, "deploy", None),
+        **engine_options_of(args),
         dialect=getattr(args, "dialect", None),
         update_golden=getattr(args, "update_golden", False),
     )
@@ -70,6 +70,15 @@ def _run_options(args: argparse.Namespace, argv: list[str]) -> Any:
 
 def _name(text: str) -> str:
     return escape(safe_text(text, newlines=False))
+def engine_options_of(args: argparse.Namespace) -> dict[str, Any]:
+    """--engine, --compare and the velostream options, checked (the TUI takes the same)."""
+    from velotui.core.engines import engine_options
+
+    return engine_options(engine=getattr(args, "engine", None), compare=getattr(args, "compare", None),
+                          velostream_bin=getattr(args, "velostream_bin", None),
+                          quiet_period=getattr(args, "quiet_period", None),
+                          close_windows=getattr(args, "close_windows", None),
+                          artifacts=getattr(args, "artifacts", None))
 
 
 class ProgressPrinter:
@@ -138,7 +147,7 @@ def run_headless(args: argparse.Namespace, argv: list[str]) -> int:
     except VelotuiError as e:
         if args.debug:
             raise
-        err.print(f"[red]error:[/] {escape(str(e))}", highlight=False)
+        err.print(f"[red]error:[/] {escape(str(e))}", highlight=False, soft_wrap=True)
         return e.exit_code
     finally:
         if previous is not None:

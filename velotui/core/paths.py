@@ -93,11 +93,12 @@ def check_app_paths(loaded: Any, guard: PathGuard) -> None:
 
 
 def _check_config(guard: PathGuard, config: Any, base: Path, file: Path, line: int | None) -> None:
-    """Schema files (.avsc, .proto, descriptor sets) a source or sink config names."""
+    """Files a source or sink config names: schema files (.avsc, .proto, descriptor sets) and paths."""
     if not isinstance(config, dict):
         return
     for key, value in _flat(config):
-        if key.endswith("schema.file") and isinstance(value, str) and value:
+        if (key.endswith("schema.file") or key == "path" or key.endswith(".path")) and isinstance(value, str) \
+                and value:
             guard.check(base=base, path=value, what=f"'{key}'", file=file, line=line)
 
 

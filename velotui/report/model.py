@@ -13,6 +13,34 @@ EXIT_TIMEOUT = 4
 
 
 @dataclass
+class Comparison:
+    """``--compare A,B``: B's run of the same query on the same inputs, and how its records differ from A's."""
+
+    engines: tuple[str, str]
+    verdict: str  # same | explained | unexplained | error (the second engine failed)
+    flags: list[str] = field(default_factory=list)  # the flag ids that explain the difference
+    flag_notes: list[str] = field(default_factory=list)  # "Dn: what the reference does"
+    ordered: bool = False  # compared position by position (the query has ORDER BY), else as a multiset
+    counts: tuple[int, int] = (0, 0)  # records of A, of B
+    first_difference: int | None = None  # ordered: the first position that differs
+    only_left: list[Any] = field(default_factory=list)  # the first records only A emitted (ordered: A's from there)
+    only_right: list[Any] = field(default_factory=list)  # the first records only B emitted
+    missing_left: int = 0  # how many records B has that A lacks (multiset)
+    missing_right: int = 0  # how many records A has that B lacks
+    other: QueryReport | None = None  # B's report of the query (status, assertions, error)
+
+    @property
+    def label(self) -> str:
+        if self.verdict == "same":
+            return "same"
+        if self.verdict == "error":
+            return f"not compared: {self.engines[1]} failed"
+        if self.verdict == "explained":
+            return "differs, explained by flag " + ", ".join(self.flags)
+        return "differs, unexplained"
+
+
+@dataclass
 class QueryReport:
     name: str
     status: str  # passed | failed | skipped | error
@@ -26,6 +54,11 @@ class QueryReport:
     timed_out: bool = False
     infra_error: bool = False  # Kafka (or another service the run needs) failed under the query
     invalid_input: bool = False  # a file or value the suite gives could not be used (bad data file lines…)
+    engine: str = "embedded"  # the engine that ran it (docs/ENGINES.md)
+    engine_log: str | None = None  # the engine's own log, kept as an artifact (velostream)
+    engine_error: str | None = None  # the first error line of that log
+    notes: list[str] = field(default_factory=list)  # what velotui changed or added for the engine
+    comparison: Comparison | None = None  # --compare: the second engine's run and the record diff
     warnings: list[Any] = field(default_factory=list)  # velotui.errors.VelotuiWarning, about this query
     flags: list[Any] = field(default_factory=list)  # velotui.sql.reference.Flag: where the reference differs
     strict_failures: list[str] = field(default_factory=list)  # --strict: the warnings and flags that failed it

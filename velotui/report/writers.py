@@ -58,6 +58,69 @@ def _print_warnings(q: Any, console: Console, indent: str = "") -> None:
         console.print(f"{indent}[{colour}]{mark} {label}[/] {_t(short(text, 2000))}")
 
 
+def _comparison_line(c: Any) -> str:
+    a, b = c.engines
+    colour = {"same": "green", "explained": "yellow", "unexplained": "red", "error": "red"}[c.verdict]
+    counts = f"{c.counts[0]} records" if c.verdict == "same" else f"{a} {c.counts[0]}, {b} {c.counts[1]} records"
+    if c.verdict == "error":
+        counts = f"{a} {c.counts[0]} records"
+    return f"compare {_t(a)},{_t(b)}: [{colour}]{_t(c.label)}[/] ({counts})"
+
+
+def _print_failed_assertions(q: Any, console: Console, tag: str = "") -> None:
+    for a in q.failed_assertions:
+        where = f"{a.file}:{a.line}" if a.line else (a.file or "")
+        console.print(f"{tag}[red]✗ {_n(a.type)}[/]" + (f" — {_t(a.description)}" if a.description else "")
+                      + (f"  [dim]{_n(where)}[/]" if where else ""))
+        console.print(f"    {_t(short(a.message, 2000))}")
+        if a.expected is not None or a.actual is not None:  # an assertion that could not run has neither
+            console.print(f"    expected: {_t(_short(a.expected))}")
+            console.print(f"    actual:   {_t(_short(a.actual))}")
+        if getattr(a, "diff", None) is not None:  # a golden comparison: the row-level diff
+            if a.diff.note:
+                console.print(f"    [yellow]note:[/] {_t(a.diff.note)}")
+            for line in a.diff.text_lines():
+                colour = {"+": "green", "-": "red"}.get(line[:1], "yellow")
+                console.print(f"    [{colour}]{_t(short(line, 2000))}[/]")
+        else:
+            for s in a.samples[:5]:
+                console.print(f"      {_t(_short(s))}", style="dim")
+
+
+def difference_lines(c: Any) -> list[str]:
+    """The first differing records of a comparison, as plain lines (text and JUnit)."""
+    a, b = c.engines
+    lines = []
+    if c.ordered and c.first_difference is not None:
+        lines.append(f"records in order (ORDER BY); the first difference is at position {c.first_difference}:")
+        lines += [f"  {a}: {_short(r)}" for r in c.only_left[:3]] or [f"  {a}: (no more records)"]
+        lines += [f"  {b}: {_short(r)}" for r in c.only_right[:3]] or [f"  {b}: (no more records)"]
+    else:
+        if c.missing_right:
+            lines.append(f"{c.missing_right} record(s) only {a} emitted, the first:")
+            lines += [f"  {_short(r)}" for r in c.only_left[:3]]
+        if c.missing_left:
+            lines.append(f"{c.missing_left} record(s) only {b} emitted, the first:")
+            lines += [f"  {_short(r)}" for r in c.only_right[:3]]
+    lines += [f"explained by {n}" for n in c.flag_notes] if c.verdict == "explained" else []
+    return lines
+
+
+def known_behaviour(q: Any) -> str:
+    """On an engine other than velotui's own, a failure where the query carries divergence flags is the
+    reference's known behaviour: one line that says so (the flags themselves are listed with the query)."""
+    if q.engine == "embedded" or q.status not in ("failed", "error") or not q.flags:
+        return ""
+    ids = ", ".join(dict.fromkeys(str(getattr(f, "id", f)).split(":")[0] for f in q.flags))
+    return f"known reference behaviour: the reference engine computes something else here ({ids}; ⚑ above)"
+
+
+def _print_difference(c: Any, console: Console) -> None:
+    console.print(f"[yellow]{_t(c.label)}[/]" if c.verdict == "explained" else f"[red]{_t(c.label)}[/]")
+    for line in difference_lines(c):
+        console.print(f"    {_t(line)}", highlight=False)
+
+
 def render_text(report: RunReport, console: Console) -> None:
     """One line per query, then a block per failure, then the summary, seed and reproduce command."""
     for app in report.apps:
@@ -68,8 +131,17 @@ def render_text(report: RunReport, console: Console) -> None:
             console.print(f"      [yellow]⚠ warning[/] {_t(short(str(w), 2000))}")
         for q in app.queries:
             label, colour = _LABEL[q.status]
-            console.print(f"[{colour}]{label:<5}[/] {_n(app.name)} / {_n(q.name)}  "
-                          f"{q.records_in} → {q.records_out}  {q.duration_ms:.0f} ms")
+            engine = f"  [dim]on {_t(q.engine)}[/]" if q.engine != "embedded" and q.comparison is None else ""
+            console.print(f"[{colour}]{label:<5}[/] {_t(app.name)} / {_t(q.name)}  "
+                          f"{q.records_in} → {q.records_out}  {q.duration_ms:.0f} ms{engine}")
+            if q.comparison is not None:
+                console.print(f"      {_comparison_line(q.comparison)}", highlight=False)
+            notes = [(q.engine, n) for n in q.notes]
+            if q.comparison is not None and q.comparison.other is not None:
+                notes += [(q.comparison.other.engine, n) for n in q.comparison.other.notes]
+            for engine_name, note in notes:
+                tag = f" [{engine_name}]" if q.comparison is not None else ""
+                console.print(f"      [dim]note{_t(tag)}: {_t(note)}[/]", highlight=False)
             _print_warnings(q, console, indent="      ")
     failures = [(a, q) for a in report.apps for q in a.queries if q.status in ("failed", "error")]
     broken = [a for a in report.apps if a.error]
@@ -84,23 +156,19 @@ def render_text(report: RunReport, console: Console) -> None:
             console.print(f"[red]error:[/] {_t(short(q.error, 4000))}")
         for line in q.strict_failures:
             console.print(f"[red]✗ --strict[/] {_t(line)}")
-        for a in q.failed_assertions:
-            where = f"{a.file}:{a.line}" if a.line else (a.file or "")
-            console.print(f"[red]✗ {_n(a.type)}[/]" + (f" — {_t(a.description)}" if a.description else "")
-                          + (f"  [dim]{_n(where)}[/]" if where else ""))
-            console.print(f"    {_t(short(a.message, 2000))}")
-            if a.expected is not None or a.actual is not None:  # an assertion that could not run has neither
-                console.print(f"    expected: {_t(_short(a.expected))}")
-                console.print(f"    actual:   {_t(_short(a.actual))}")
-            if a.diff is not None:  # a golden comparison: the row-level diff
-                if a.diff.note:
-                    console.print(f"    [yellow]note:[/] {_t(a.diff.note)}")
-                for line in a.diff.text_lines():
-                    colour = {"+": "green", "-": "red"}.get(line[:1], "yellow")
-                    console.print(f"    [{colour}]{_t(short(line, 2000))}[/]")
-            else:
-                for s in a.samples[:5]:
-                    console.print(f"      {_t(_short(s))}", style="dim")
+        engines = [(q, "")]
+        if q.comparison is not None and q.comparison.other is not None:
+            engines = [(q, f"[{q.engine}] "), (q.comparison.other, f"[{q.comparison.other.engine}] ")]
+        for run, tag in engines:
+            _print_failed_assertions(run, console, _t(tag))
+            if run.engine_error and run.status in ("failed", "error"):
+                console.print(f"{_t(tag)}{_t(run.engine)}'s first error: {_t(run.engine_error)}")
+            if run.engine_log and run.status in ("failed", "error"):
+                console.print(f"{_t(tag)}[dim]its log: {_t(run.engine_log)}[/]")
+            if known_behaviour(run) and q.comparison is None:
+                console.print(f"{_t(tag)}[magenta]{_t(known_behaviour(run))}[/]")
+        if q.comparison is not None and q.comparison.verdict in ("explained", "unexplained"):
+            _print_difference(q.comparison, console)
     s = report.summary
     tail = f"{s['passed']} passed, {s['failed']} failed"
     if s["skipped"]:
@@ -150,10 +218,12 @@ def report_dict(report: RunReport) -> dict[str, Any]:
                 "timed_out": q.timed_out,
                 "infra_error": q.infra_error,
                 "invalid_input": q.invalid_input,
+                **_engine_dict(q),
                 "warnings": [_warning_dict(w) for w in q.warnings],
                 "flags": [_flag_dict(f) for f in q.flags],
                 "strict_failures": list(q.strict_failures),
-                "assertions": [_assertion_dict(x) for x in q.assertions],
+                "assertions": _assertions(q),
+                "comparison": _comparison_dict(q.comparison),
             } for q in a.queries],
         } for a in report.apps],
         "warnings": [{"app": a.name, "query": None, **_warning_dict(w)} for a in report.apps for w in a.warnings]
@@ -195,6 +265,38 @@ def _assertion_dict(x: Any) -> dict[str, Any]:
     if getattr(x, "diff", None) is not None:  # golden comparisons: the row-level diff
         out["diff"] = x.diff.to_dict()
     return out
+
+
+def _assertions(q: Any) -> list[dict[str, Any]]:
+    return [_assertion_dict(x) for x in q.assertions]
+
+
+def _engine_dict(q: Any) -> dict[str, Any]:
+    return {"engine": q.engine, "engine_log": q.engine_log, "engine_error": q.engine_error, "notes": list(q.notes)}
+
+
+def _comparison_dict(c: Any) -> dict[str, Any] | None:
+    if c is None:
+        return None
+    other = c.other
+    return {
+        "engines": list(c.engines),
+        "verdict": c.verdict,
+        "label": c.label,
+        "flags": list(c.flags),
+        "flag_notes": list(c.flag_notes),
+        "ordered": c.ordered,
+        "counts": list(c.counts),
+        "first_difference": c.first_difference,
+        "only_left": c.only_left,
+        "only_right": c.only_right,
+        "missing_left": c.missing_left,
+        "missing_right": c.missing_right,
+        "other": None if other is None else {
+            "status": other.status, "records_in": other.records_in, "records_out": other.records_out,
+            "duration_ms": round(other.duration_ms, 3), "error": other.error, "timed_out": other.timed_out,
+            **_engine_dict(other), "assertions": _assertions(other)},
+    }
 
 
 def to_json(report: RunReport) -> bytes:
@@ -246,14 +348,19 @@ def junit_tree(report: RunReport) -> ET.Element:
                 err.text = _xml_text(q.error or "")
                 counts["errors"] += 1
             elif q.status == "failed":
-                failed = q.failed_assertions
-                msg = "; ".join([*(f"{a.type}: {a.message}" for a in failed), *(f"--strict: {x}" for x in
-                                                                                  q.strict_failures)])
-                fail = ET.SubElement(case, "failure", message=_xml_text(short(msg, 1000)),
-                                     type="AssertionFailed" if failed else "StrictWarning")
+                runs = [(q, "")]
+                if q.comparison is not None and q.comparison.other is not None:
+                    runs = [(q, f"[{q.engine}] "), (q.comparison.other, f"[{q.comparison.other.engine}] ")]
+                failed = [(tag, a) for run, tag in runs for a in run.failed_assertions]
+                msg = "; ".join([*(f"{tag}{a.type}: {a.message}" for tag, a in failed),
+                                 *(f"--strict: {x}" for x in q.strict_failures)])
+                if q.comparison is not None and q.comparison.verdict == "unexplained":
+                    msg = "; ".join(x for x in (msg, f"outputs differ: {q.comparison.label}") if x)
+                kind = "AssertionFailed" if failed else ("StrictWarning" if q.strict_failures else "OutputsDiffer")
+                fail = ET.SubElement(case, "failure", message=_xml_text(short(msg, 1000)), type=kind)
                 lines = [f"--strict: {x}" for x in q.strict_failures]
-                for a in failed:
-                    lines.append(f"{a.type} ({a.file}:{a.line}): {short(a.message, 2000)}")
+                for tag, a in failed:
+                    lines.append(f"{tag}{a.type} ({a.file}:{a.line}): {short(a.message, 2000)}")
                     if a.expected is not None or a.actual is not None:
                         lines.append(f"  expected: {_short(a.expected, 500)}")
                         lines.append(f"  actual:   {_short(a.actual, 500)}")
@@ -262,13 +369,31 @@ def junit_tree(report: RunReport) -> ET.Element:
                         lines += [f"  {line}" for line in a.diff.text_lines(limit=50)]
                     else:
                         lines += [f"  record: {_short(s, 500)}" for s in a.samples[:5]]
+                for run, tag in runs:
+                    if run.engine_error:
+                        lines.append(f"{tag}{run.engine}'s first error: {run.engine_error}")
+                    if q.comparison is None and known_behaviour(run):
+                        lines.append(f"{tag}{known_behaviour(run)}")
                 fail.text = _xml_text("\n".join(lines))
                 counts["failures"] += 1
-            notes = query_notes(q)
-            if notes:  # shown by CI servers with the test case (a warning fails it only under --strict)
+            out_lines = [f"{'divergence' if kind == 'flag' else 'warning'}: {text}" for kind, text in query_notes(q)]
+            if q.engine != "embedded" or q.comparison is not None:
+                out_lines.append(f"engine: {q.engine}")
+                if q.engine_log:
+                    out_lines.append(f"engine log: {q.engine_log}")
+            out_lines += [f"note: {n}" for n in q.notes]
+            if q.comparison is not None:
+                c = q.comparison
+                out_lines.append(f"compare {','.join(c.engines)}: {c.label} "
+                                 f"({c.engines[0]} {c.counts[0]}, {c.engines[1]} {c.counts[1]} records)")
+                if c.verdict in ("explained", "unexplained"):
+                    out_lines += difference_lines(c)
+                if c.other is not None and c.other.engine_log:
+                    out_lines.append(f"{c.other.engine} log: {c.other.engine_log}")
+                out_lines += [f"note: {n}" for n in (c.other.notes if c.other is not None else [])]
+            if out_lines:  # shown by CI servers with the test case (a warning fails it only under --strict)
                 out = ET.SubElement(case, "system-out")
-                out.text = _xml_text("\n".join(f"{'divergence' if kind == 'flag' else 'warning'}: {text}"
-                                                for kind, text in notes))
+                out.text = _xml_text("\n".join(out_lines))
         if app.warnings:
             out = ET.SubElement(suite, "system-out")
             out.text = _xml_text("\n".join(f"warning: {w}" for w in app.warnings))
