@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 SUBCOMMANDS = ("run", "validate", "schema-json", "explain", "debug", "stress", "infer-schema", "init",
-               "scaffold", "health", "annotate", "quickstart")
+               "scaffold", "health", "annotate", "quickstart", "mutate")
 
 
 def _add_run_options(p: argparse.ArgumentParser) -> None:
@@ -60,6 +60,12 @@ def _add_run_options(p: argparse.ArgumentParser) -> None:
                    " later runs compare the output to it exactly")
     p.add_argument("--debug", action="store_true", help="show tracebacks")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress on stderr")
+    p.add_argument("--input", dest="inputs", action="append", default=[], metavar="SOURCE=FILE",
+                   help="use the records of FILE (JSONL or CSV) as the input of SOURCE, instead of what the spec "
+                   "says (repeatable; --shrink prints such a command)")
+    p.add_argument("--shrink", action="store_true",
+                   help="for each failed query, find a smallest input that fails the same assertion the same way; "
+                   "write it beside the spec as X.<query>.min.jsonl with the command that reproduces the failure")
     p.add_argument("--explain", action="store_true",
                    help="add an explanation of every failed assertion to the JSON report")
     p.add_argument("--no-ai", action="store_true",
@@ -181,6 +187,34 @@ def build_subparser(name: str) -> argparse.ArgumentParser:
                                     "schemas, run - in one command.")
         p.add_argument("path", help="the .sql file")
         p.add_argument("--seed", type=int)
+        return p
+    if name == "mutate":
+        p = argparse.ArgumentParser(prog="velotui mutate",
+                                    description="Mutation testing: change each app's SQL in small ways (one mutant "
+                                    "at a time) and see whether its spec notices. Survivors are diagnosed: the "
+                                    "spec does not look, or the data cannot tell (docs/QUALITY.md).")
+        p.add_argument("path", nargs="?", help="folder of SQL apps, or one .sql file")
+        p.add_argument("--seed", type=int, help="run seed (default: the spec's seed, else 1)")
+        p.add_argument("--now", type=int, metavar="EPOCH_MS", help="frozen 'now' (default 2026-01-01T00:00:00Z)")
+        p.add_argument("--budget", metavar="DURATION", help="stop starting mutants after this long, e.g. 60s or 2m "
+                       "(those left are reported as not run)")
+        p.add_argument("-j", "--jobs", type=int, default=1, metavar="N", help="run mutants in N processes")
+        p.add_argument("--operators", metavar="NAMES", help="only these operators, comma-separated "
+                       "(see --list-operators)")
+        p.add_argument("--list-operators", action="store_true", help="list the mutation operators and exit")
+        p.add_argument("--min-score", type=float, metavar="PERCENT",
+                       help="exit 1 when the mutation score is below PERCENT")
+        p.add_argument("-k", dest="pattern", metavar="PATTERN", help="only apps/queries whose path or name contains PATTERN")
+        p.add_argument("--query", metavar="NAME", help="only the mutants of the statement this query tests")
+        p.add_argument("--json", metavar="FILE", help="write the JSON mutation report to FILE")
+        p.add_argument("--junit", metavar="FILE", help="write a JUnit XML report (a testcase per mutant) to FILE")
+        p.add_argument("--output", choices=("text", "json", "junit"), default="text", help="report format on stdout")
+        p.add_argument("--strict", action="store_true", help="warnings are errors")
+        p.add_argument("--spec", metavar="SPEC", help="test spec for a single SQL file")
+        p.add_argument("--schemas", metavar="DIR", help="extra folder to look for schemas in")
+        p.add_argument("--allow-outside", action="append", default=[], metavar="PATH")
+        p.add_argument("-q", "--quiet", action="store_true", help="no progress on stderr")
+        p.add_argument("--debug", action="store_true", help="show tracebacks")
         return p
     if name == "schema-json":
         p = argparse.ArgumentParser(prog="velotui schema-json",

@@ -36,6 +36,16 @@ def _run_options(args: argparse.Namespace, argv: list[str]) -> Any:
     if args.timeout is not None and not (0 < args.timeout < float("inf")):
         raise SpecError(f"--timeout {args.timeout:g}: give a positive number of seconds", hint="e.g. --timeout 60")
 
+    inputs: dict[str, Path] = {}
+    for item in getattr(args, "inputs", None) or []:
+        source, sep, file = item.partition("=")
+        if not sep or not source.strip() or not file.strip():
+            raise SpecError(f"--input {item!r}: expected SOURCE=FILE", hint="e.g. --input orders=orders.min.jsonl")
+        path = Path(file.strip())
+        if not path.is_file():
+            raise SpecError(f"--input {item!r}: no such file {path}", hint="the path is relative to the current folder")
+        inputs[source.strip()] = path
+
     kafka = args.kafka or ("testcontainers" if args.use_testcontainers else None)
     if kafka is None:
         import os
@@ -62,6 +72,7 @@ def _run_options(args: argparse.Namespace, argv: list[str]) -> Any:
         argv=argv,
         allow_outside=[Path(p) for p in getattr(args, "allow_outside", [])],
         deploy=getattr(args, "deploy", None),
+        inputs=inputs,
         **engine_options_of(args),
         dialect=getattr(args, "dialect", None),
         update_golden=getattr(args, "update_golden", False),
@@ -152,6 +163,11 @@ def run_headless(args: argparse.Namespace, argv: list[str]) -> int:
     finally:
         if previous is not None:
             signal.signal(signal.SIGINT, previous)
+    if getattr(args, "shrink", False):
+        from velotui.core.shrink import shrink_failures
+
+        shrink_failures(run, report, on_progress=None if args.quiet else
+                        (lambda message: err.print(message, highlight=False, markup=False)))
     lost = _write_reports(report, run, args, err)
     if getattr(args, "update_golden", False):
         _print_golden_updates(report, err)
@@ -269,6 +285,11 @@ def explain_command(args: argparse.Namespace, argv: list[str]) -> int:
     err = make_console(stderr=True, highlight=False)
     run = SuiteRun(path, _run_options(args, argv), on_event=ProgressPrinter(err, True))
     report = run.execute()
+    if args.shrink:  # the minimal failing input becomes evidence for the explanation
+        from velotui.core.shrink import shrink_failures
+
+        shrink_failures(run, report, on_progress=None if args.quiet else
+                        (lambda message: err.print(message, highlight=False, markup=False)))
     explained = explain_failures(run, use_ai=not args.no_ai, query=args.query)
     if not explained:
         echo("# Nothing to explain\n\nEvery assertion passed." if report.exit_code == 0 else

@@ -52,6 +52,8 @@ class RunOptions:
     allow_outside: list[Path] = field(default_factory=list)  # folders outside the suite that paths may name
     engine: str | None = None  # embedded | external | velostream; None: the spec's `engine:`, the config's, embedded
     deploy: str | None = None  # external: 'COMMAND {sql} {bootstrap} {topics} {run_id}'; exits when done
+    inputs: dict[str, Path] = field(default_factory=dict)  # --input SOURCE=FILE: this data instead of the spec's
+    lineage: bool = True  # record which inputs made each output (explain); mutation runs do without
     compare: list[str] | None = None  # --compare A,B: every query on both engines, outputs diffed
     velostream_bin: str | None = None  # --velostream-bin (else the config's bin, else velo-sql on PATH)
     quiet_period_s: float | None = None  # --quiet-period: sinks unchanged this long = the engine is done
@@ -95,6 +97,7 @@ class SuiteRun:
         self._bus_seq = 0
         self.engines = EngineChoice(self.options)
         self.artifacts = ArtifactFolders(self.run_id, self.engines.settings.velostream.artifacts)
+        self.inputs_used: set[str] = set()  # --input sources some query read
         self.query_records: dict[tuple[str, str], QueryRecord] = {}  # what explain needs, per (app, query)
         self.watchdog: Any = None  # velotui.watchdog.Watchdog of the query running now
 
@@ -121,6 +124,11 @@ class SuiteRun:
                     break
                 if self.options.fail_fast and report.error:
                     break
+        unused = sorted(set(self.options.inputs) - self.inputs_used)
+        if unused and not self.cancelled and reports:
+            sources = sorted({s.name for r in self.query_records.values() for s in r.loaded.app.external_sources})
+            raise SpecError(f"--input {unused[0]}=…: no query of this run reads a source named {unused[0]!r}",
+                            hint="sources read: " + (", ".join(sources) or "(none)"))
         run_report = RunReport(
             run_id=self.run_id,
             seed=self.seed,
@@ -280,6 +288,22 @@ class SuiteRun:
         with files.confined_to(loaded.folders):  # every file the run opens stays inside the suite
             return _AppRunner(self, loaded).execute()
 
+    def run_loaded(self, loaded: Any, *, fixed_inputs: dict[str, dict[str, PreparedInput]] | None = None,
+                   previous_outputs: dict[str, list[Message]] | None = None,
+                   queries: list[str] | None = None) -> Any:
+        """Run one already-loaded app (no discovery, no cluster: the embedded engine over memory topics) and
+        return its AppReport; ``run.query_records`` holds what each query saw and produced.
+
+        Mutation testing and shrinking run an app many times through here, the order of a run unchanged:
+        ``fixed_inputs`` (query → source → input) replaces inputs that would be generated or read, so every
+        run sees the same data (or the subset being tried); ``previous_outputs`` (query → messages) stands
+        in for earlier queries that ``from_previous`` inputs name; ``queries`` runs only those."""
+        from velotui import files
+
+        with files.confined_to(loaded.folders):  # every file the run opens stays inside the suite
+            return _AppRunner(self, loaded, fixed_inputs=fixed_inputs, previous_outputs=previous_outputs,
+                              only=queries).execute()
+
 
 @dataclass
 class QueryRecord:
@@ -296,12 +320,14 @@ class QueryRecord:
     dead_letters: list[Any] = field(default_factory=list)
     seed: int = 0  # the seed and frozen "now" the app's inputs were generated with (golden files record them)
     now_ms: int = 0
+    prepared: list[PreparedInput] = field(default_factory=list)  # the inputs as built, before fault injection
 
 
 class _AppRunner:
     """Runs the queries of one loaded app, in dependency order."""
 
-    def __init__(self, run: SuiteRun, loaded: Any) -> None:
+    def __init__(self, run: SuiteRun, loaded: Any, *, fixed_inputs: dict[str, dict[str, PreparedInput]] | None = None,
+                 previous_outputs: dict[str, list[Message]] | None = None, only: list[str] | None = None) -> None:
         self.run = run
         self.loaded = loaded
         self.spec = loaded.spec
@@ -322,7 +348,9 @@ class _AppRunner:
         elif pins.seed is not None and pins.now_ms is not None:
             seed, now_ms = pins.seed, pins.now_ms
         self.seed, self.now_ms = seed, now_ms
-        self.outputs: dict[str, list[Message]] = {}
+        self.fixed_inputs = fixed_inputs or {}
+        self.only = only
+        self.outputs: dict[str, list[Message]] = dict(previous_outputs or {})
         self.inputs_seen: dict[str, list[dict]] = {}
         self.sink_topics: dict[str, list[str]] = {}
 
@@ -336,6 +364,8 @@ class _AppRunner:
             if self.run.cancelled:
                 break
             if opts.query and query.name != opts.query:
+                continue
+            if self.only is not None and query.name not in self.only:
                 continue
             if opts.pattern and not app_matches and not _matches(opts.pattern, query.name):
                 continue
@@ -478,12 +508,19 @@ class _AppRunner:
         statement = app.statement(loaded.statement_for(query.name).name)
         engines = run.engines_for(self.spec)
         builder = InputBuilder(loaded, seed=self.seed, now_ms=self.now_ms, records_override=run.options.records,
-                               previous_outputs=self.outputs, app=app)
+                               previous_outputs=self.outputs, app=app, fixed=self.fixed_inputs.get(query.name),
+                               files=run.options.inputs)
         prepared: list[PreparedInput] = builder.prepare(query, statement)
+        run.inputs_used.update(builder.files_used)
+        # what the spec asked for, before faults are injected (which may touch the messages themselves)
+        as_built = [p.fresh() for p in prepared] if self.spec.fault_injection else list(prepared)
         source_schemas = _inject_faults(prepared, self.spec.fault_injection, self.seed)
         second_inputs = _copy_inputs(prepared) if len(engines) > 1 else []  # the same inputs for both engines
         first = self._run_on(engines[0], query, app, statement, prepared, source_schemas, primary=True,
                              compare=len(engines) > 1, dog=dog)
+        record = run.query_records.get((loaded.name, query.name))
+        if record is not None and record.query is query:
+            record.prepared = as_built
         if len(engines) == 1:
             return first.report
         try:
@@ -577,6 +614,9 @@ class _AppRunner:
                             run._set_format(bus, real, capture, loaded.spec_path.parent)
                     elif sink.kind == "file" and sink.path:
                         file_paths[sink.path] = str(Path(tmp.name) / Path(sink.path).name)
+            for src in app.external_sources:  # --input for a file source: the engine reads that file
+                if src.kind == "file" and src.path and src.name in run.options.inputs:
+                    file_paths[src.path] = str(Path(run.options.inputs[src.name]).resolve())
             for st in app.statements:  # sources read from topics of other statements' sinks
                 for src in st.sources:
                     if src.kind == "kafka" and src.topic and src.topic not in topic_names:
@@ -599,7 +639,7 @@ class _AppRunner:
                 work_dir=work_dir, wants_metrics=_checks_metrics(query), should_stop=lambda: run.cancelled,
                 log=lambda level, message, extra=None: run._emit(ev.Log(level, message, app=app_name,
                                                                         extra=dict(extra or {}))),
-                source_schemas=source_schemas, lineage=records_in <= LINEAGE_MAX_INPUTS,
+                source_schemas=source_schemas, lineage=run.options.lineage and records_in <= LINEAGE_MAX_INPUTS,
                 slow_processing=bool(self.spec.fault_injection and self.spec.fault_injection.slow_processing
                                      and self.spec.fault_injection.slow_processing.enabled),
                 deploy=run.options.deploy)

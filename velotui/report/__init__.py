@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from velotui.report.model import AppReport, QueryReport, RunReport
+from velotui.report.model import AppReport, MinimalInput, QueryReport, RunReport
 from velotui.report.writers import (
            check_destination,
            junit_tree,
@@ -12,5 +12,5 @@ from velotui.report.writers import (
            write_junit,
 )
 
-__all__ = ["AppReport", "QueryReport", "RunReport", "check_destination", "junit_tree", "render_text", "report_dict", "to_json",
-           "write_junit"]
+__all__ = ["AppReport", "MinimalInput", "QueryReport", "RunReport", "check_destination", "junit_tree", "render_text",
+           "report_dict", "to_json", "write_junit"]

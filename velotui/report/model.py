@@ -13,6 +13,25 @@ EXIT_TIMEOUT = 4
 
 
 @dataclass
+class MinimalInput:
+    """What ``--shrink`` found for a failed query: a smallest input that still fails the same assertion the
+    same way (docs/QUALITY.md), or why shrinking does not apply to that failure."""
+
+    assertion: str  # the failure shrunk: "field_values at spec.test.yaml:12"
+    applies: bool
+    reason: str = ""  # why it does not apply, or how the search ended
+    sizes: dict[str, tuple[int, int]] = field(default_factory=dict)  # source -> (records before, after)
+    records: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # source -> the minimal records
+    files: dict[str, str] = field(default_factory=dict)  # source -> the .min.jsonl written
+    command: str = ""  # reproduces the failure with the files
+    reproduced: bool | None = None  # the command was run once and failed the same way
+    simplified: int = 0  # field values simplified toward defaults
+    tests: int = 0  # runs it took
+    duration_ms: float = 0.0
+    stopped_early: bool = False  # the time or run budget ran out: smaller, not smallest
+
+
+@dataclass
 class Comparison:
     """``--compare A,B``: B's run of the same query on the same inputs, and how its records differ from A's."""
 
@@ -62,6 +81,7 @@ class QueryReport:
     warnings: list[Any] = field(default_factory=list)  # velotui.errors.VelotuiWarning, about this query
     flags: list[Any] = field(default_factory=list)  # velotui.sql.reference.Flag: where the reference differs
     strict_failures: list[str] = field(default_factory=list)  # --strict: the warnings and flags that failed it
+    minimal_input: MinimalInput | None = None  # --shrink
 
     @property
     def open_flags(self) -> list[Any]:

@@ -58,6 +58,32 @@ def _print_warnings(q: Any, console: Console, indent: str = "") -> None:
         console.print(f"{indent}[{colour}]{mark} {label}[/] {_t(short(text, 2000))}")
 
 
+def minimal_input_lines(m: Any) -> list[str]:
+    """The --shrink result of a failed query, as plain lines (text report and JUnit)."""
+    if not m.applies:
+        return [f"minimal failing input: does not apply to {m.assertion}: {m.reason}"]
+    sizes = ", ".join(f"{after} of {before} records of `{s}`" for s, (before, after) in m.sizes.items())
+    simplified = f", {m.simplified} field value{'s' if m.simplified > 1 else ''} simplified" if m.simplified else ""
+    lines = [f"minimal failing input: {sizes} still fail {m.assertion} the same way ({m.tests} runs{simplified})"]
+    if m.stopped_early:
+        lines.append(f"  {m.reason}")
+    for source, rows in m.records.items():
+        lines += [f"  {source}: {_short(r, 300)}" for r in rows[:10]]
+        if len(rows) > 10:
+            lines.append(f"  {source}: … {len(rows) - 10} more in the file")
+    lines += [f"  written: {path}" for path in m.files.values()]
+    if m.command:
+        lines.append(f"  reproduce: {m.command}")
+        if m.reproduced is False:
+            lines.append("  (replayed once, the command did not fail the same way: a value JSON cannot carry?)")
+    return lines
+
+
+def _print_minimal_input(m: Any, console: Console) -> None:
+    for i, line in enumerate(minimal_input_lines(m)):
+        console.print(("    [cyan]" if i == 0 else "    [dim]") + escape(line) + "[/]")
+
+
 def _comparison_line(c: Any) -> str:
     a, b = c.engines
     colour = {"same": "green", "explained": "yellow", "unexplained": "red", "error": "red"}[c.verdict]
@@ -169,6 +195,8 @@ def render_text(report: RunReport, console: Console) -> None:
                 console.print(f"{_t(tag)}[magenta]{_t(known_behaviour(run))}[/]")
         if q.comparison is not None and q.comparison.verdict in ("explained", "unexplained"):
             _print_difference(q.comparison, console)
+        if q.minimal_input is not None:
+            _print_minimal_input(q.minimal_input, console)
     s = report.summary
     tail = f"{s['passed']} passed, {s['failed']} failed"
     if s["skipped"]:
@@ -191,6 +219,14 @@ def _jsonable(v: Any) -> Any:
     if isinstance(v, (bytes, bytearray)):
         return v.decode(errors="replace")
     return str(v)
+
+
+def _minimal_input_dict(m: Any) -> dict[str, Any]:
+    """--shrink's result (only failed queries of a --shrink run carry the key)."""
+    return {"assertion": m.assertion, "applies": m.applies, "reason": m.reason,
+            "sizes": {k: {"before": b, "after": a} for k, (b, a) in m.sizes.items()}, "records": m.records,
+            "files": m.files, "command": m.command, "reproduced": m.reproduced, "simplified": m.simplified,
+            "tests": m.tests, "duration_ms": round(m.duration_ms, 3), "stopped_early": m.stopped_early}
 
 
 def report_dict(report: RunReport) -> dict[str, Any]:
@@ -222,6 +258,7 @@ def report_dict(report: RunReport) -> dict[str, Any]:
                 "warnings": [_warning_dict(w) for w in q.warnings],
                 "flags": [_flag_dict(f) for f in q.flags],
                 "strict_failures": list(q.strict_failures),
+                **({} if q.minimal_input is None else {"minimal_input": _minimal_input_dict(q.minimal_input)}),
                 "assertions": _assertions(q),
                 "comparison": _comparison_dict(q.comparison),
             } for q in a.queries],
@@ -374,6 +411,8 @@ def junit_tree(report: RunReport) -> ET.Element:
                         lines.append(f"{tag}{run.engine}'s first error: {run.engine_error}")
                     if q.comparison is None and known_behaviour(run):
                         lines.append(f"{tag}{known_behaviour(run)}")
+                if q.minimal_input is not None:
+                    lines += minimal_input_lines(q.minimal_input)
                 fail.text = _xml_text("\n".join(lines))
                 counts["failures"] += 1
             out_lines = [f"{'divergence' if kind == 'flag' else 'warning'}: {text}" for kind, text in query_notes(q)]
