@@ -285,6 +285,9 @@ class SuiteRun:
                                 warnings=tuple(str(w) for w in loaded.app_warnings())))
         from velotui import files
 
+        for given in self.options.inputs.values():  # --input SOURCE=FILE: the user's own choice of file
+            if loaded.folders is not None:
+                loaded.folders = loaded.folders.with_folder(Path(given))
         with files.confined_to(loaded.folders):  # every file the run opens stays inside the suite
             return _AppRunner(self, loaded).execute()
 
