@@ -179,7 +179,34 @@ class KafkaBus:
             except Exception as e:  # noqa: BLE001 - a timeout of the future
                 raise InfraError(f"cannot create topic {name!r} on {self.cluster.bootstrap}: {e!r}",
                                  hint="is the broker still running?") from None
+        self._wait_until_visible(name)
         self._created.append(name)
+
+    def _wait_until_visible(self, name: str, *, gone: bool = False) -> None:
+        """A created topic is used at once (published to, read back): wait until the broker's metadata
+        shows it with a leader for every partition; a deleted one, until the metadata no longer lists it.
+        CreateTopics/DeleteTopics return when the controller has done it, and a broker's metadata cache
+        may lag behind: a capture reading the topic then would see no topic and return nothing, and a
+        deleted topic would still be listed on a shared cluster after the run."""
+        import time
+
+        deadline = time.monotonic() + self.timeout_s
+        while True:
+            try:
+                meta = self._admin.list_topics(timeout=max(0.05, min(1.0, deadline - time.monotonic())))
+                t = meta.topics.get(name)
+                if gone and t is None:
+                    return
+                if not gone and t is not None and t.error is None and t.partitions and all(
+                        p.leader >= 0 and p.error is None for p in t.partitions.values()):
+                    return
+            except Exception:  # noqa: BLE001 - a slice of the wait timed out; the deadline decides
+                pass
+            if time.monotonic() >= deadline:
+                state = "deleted but still shows" if gone else "created but does not show"
+                raise InfraError(f"topic {name!r} was {state} in the metadata of {self.cluster.bootstrap} "
+                                 f"after {self.timeout_s:g} s", hint="is the broker still running?")
+            time.sleep(0.02)
 
     def publish(self, topic: str, messages: Iterable[Message]) -> int:
         if not self._own(topic):
@@ -305,6 +332,7 @@ class KafkaBus:
             futures = self._admin.delete_topics([name], operation_timeout=self.timeout_s)
             for f in futures.values():
                 _result(f, self.timeout_s)
+            self._wait_until_visible(name, gone=True)
         except Exception:  # noqa: BLE001 - best effort: the topic may be gone with the broker
             pass
         if name in self._created:
