@@ -114,7 +114,7 @@ def run_in_workers(run: Any, apps: list[Any], root: Path, jobs: int) -> list[Any
                         w.finish()
             if not any(w.alive for w in workers):
                 break
-            ready = wait([c for w in workers if w.alive for c in (w.conn, w.process.sentinel)], timeout=0.2)
+            ready = wait([c for w in workers if w.alive for c in (w.conn, w.process.sentinel)], timeout=0.05)
             if run.cancelled and not cancel.is_set():
                 cancel.set()
             for w in [w for w in workers if w.alive]:
@@ -243,6 +243,19 @@ def worker_main(spec: _WorkerSpec, conn: Connection, cancel: Any) -> None:
 
     run = SuiteRun(spec.path, spec.options, on_event=forward, identity=spec.identity)
     run.cancel_event = cancel
+    # Ctrl-C in the parent sets ``cancel``: the query this worker runs is stopped through its watchdog at
+    # once, whatever it is doing (a loop that never looks at ``run.cancelled`` too), as in a one-process run.
+    # Polled with is_set(), never waited on: a process that ends while waiting on a multiprocessing Event
+    # leaves a sleeper behind, and the parent's cancel.set() would then block for ever.
+    import threading
+    import time
+
+    def watch_cancel() -> None:
+        while not cancel.is_set():
+            time.sleep(0.05)
+        run.cancel()
+
+    threading.Thread(target=watch_cancel, name="velotui-cancel", daemon=True).start()
     # the parent's cluster; a broker this worker has to start itself (an engine of one app's spec needs
     # Kafka) is stopped when the worker ends, and the run's artifact folders are tidied as a run does
     with ExitStack() as stack:
