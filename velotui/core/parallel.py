@@ -261,6 +261,10 @@ def worker_main(spec: _WorkerSpec, conn: Connection, cancel: Any) -> None:
     with ExitStack() as stack:
         run._cluster_stack = stack
         run._cluster = spec.cluster
+        if spec.cluster is not None:  # a broker dying mid-run stops this worker's query at once, as in the parent
+            from velotui.infra.cluster import BrokerMonitor
+
+            stack.enter_context(BrokerMonitor(spec.cluster, run._cluster_down))
         try:
             _serve(run, spec, conn, forward)
         finally:
