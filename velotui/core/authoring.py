@@ -324,7 +324,7 @@ def _py_predicate(node: exp.Expression, var: str = "r") -> str | None:
 
 def init_spec(app: App, schemas: dict[str, str] | None = None, records: int = 100) -> dict[str, Any]:
     """A test spec (YAML-ready dict) with one query per statement and assertions fitted to its shape."""
-    from velotui.engine.expr import find_aggregates
+    from velotui.sql.analysis import find_aggregates
 
     queries = []
     for st in app.statements:

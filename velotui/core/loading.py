@@ -67,7 +67,7 @@ def load_app_under_test(files: AppFiles, *, strict: bool = False, spec_override:
                         allow_outside: list[Path] | None = None) -> LoadedApp:
     """Load SQL, spec and every schema an input needs; raise one VelotuiError listing what is wrong."""
     from velotui.spec import load_data_schema, load_test_spec
-    from velotui.sql import load_app, validate
+    from velotui.sql import load_app
 
     if spec_override is not None:
         files = AppFiles(sql_path=files.sql_path, spec_path=Path(spec_override), schema_dirs=files.schema_dirs,
@@ -78,7 +78,7 @@ def load_app_under_test(files: AppFiles, *, strict: bool = False, spec_override:
                         "(velotui init can draft one)")
     spec = load_test_spec(files.spec_path, strict=strict)
     app = load_app(files.sql_path)
-    problems = validate(app) or []
+    problems = sql_problems(app, getattr(spec, "config", None))
     if problems:
         raise problems[0] if len(problems) == 1 else SqlProblems(problems)
     from velotui.sql.validate import property_problems, property_warnings
@@ -136,6 +136,15 @@ def load_app_under_test(files: AppFiles, *, strict: bool = False, spec_override:
 
     check_app_paths(loaded, PathGuard(suite_root(root or files.sql_path.parent, files), allow_outside))
     return loaded
+
+
+def sql_problems(app: Any, properties: dict[str, Any] | None = None) -> list[VelotuiError]:
+    """What is wrong with an app's SQL: its shape (velotui.sql), then what the engine refuses when it
+    plans each statement (functions and their arguments, window kinds and sizes, WITH settings)."""
+    from velotui.engine import plan_problems
+    from velotui.sql import validate
+
+    return list(validate(app) or plan_problems(app, properties))
 
 
 def _schema_names(dirs: list[Path]) -> list[str]:

@@ -46,9 +46,10 @@ def validate_suite(path: Path, *, strict: bool = False, spec_override: Path | No
         item = ValidationItem(file=str(app_files.sql_path))
         if app_files.spec_path is None and spec_override is None:
             try:  # a SQL file without a spec is still checked as SQL
-                from velotui.sql import load_app, validate
+                from velotui.core.loading import sql_problems
+                from velotui.sql import load_app
 
-                problems = validate(load_app(app_files.sql_path)) or []
+                problems = sql_problems(load_app(app_files.sql_path))
                 if problems:
                     item.error = problems[0]
                 item.warnings.append(f"{app_files.sql_path}: no test spec (not run)")

@@ -1,75 +1,15 @@
-"""Reading a statement's inputs: topics (bounded), files, earlier statements; event time; merging."""
+"""Checking what a statement reads from a topic: records that do not decode, and records whose fields
+do not fit the source's schema, go to the dead letters (with the field and the value)."""
 
 from __future__ import annotations
 
-import csv
-import heapq
-import io
-from collections.abc import Iterator
-from decimal import Decimal, InvalidOperation
-from pathlib import Path
+from decimal import Decimal
 from typing import Any
 
 import orjson
 
 from velotui.engine.api import DeadLetter
-from velotui.errors import DataError
 from velotui.records import Message
-
-
-def _typed(v: str, declared: str | None = None) -> Any:
-    if v == "":
-        return None
-    if declared:
-        t = declared.lower()
-        try:
-            if t in ("integer", "int", "bigint", "long"):
-                return int(v)
-            if t in ("float", "double"):
-                return float(v)
-            if t.startswith("decimal"):
-                return Decimal(v)
-            if t in ("boolean", "bool"):
-                return v.strip().lower() in ("true", "1", "yes")
-            if t in ("string", "varchar", "text"):
-                return v
-        except (ValueError, InvalidOperation):
-            return v
-    from velotui.datagen.files import parse_scalar
-
-    return parse_scalar(v)
-
-
-def read_file_rows(path: Path, fmt: str | None, types: dict[str, str] | None = None,
-                   has_headers: bool = True) -> list[dict[str, Any]]:
-    """Rows of a CSV (header row, typed values) or JSONL file source."""
-    if not path.exists():
-        raise DataError(f"file source not found: {path}", file=path,
-                        hint="file paths in WITH (…) are relative to the SQL file")
-    kind = (fmt or path.suffix.lstrip(".") or "csv").lower()
-    if kind in ("json", "jsonl", "ndjson"):
-        rows = []
-        for i, line in enumerate(path.read_bytes().splitlines(), start=1):
-            if line.strip():
-                try:
-                    rows.append(orjson.loads(line))
-                except orjson.JSONDecodeError as e:
-                    raise DataError(f"invalid JSON: {e}", file=path, line=i) from None
-        return rows
-    text = path.read_text()
-    reader = csv.reader(io.StringIO(text))
-    rows = []
-    header: list[str] | None = None
-    for row in reader:
-        if not row:
-            continue
-        if header is None:
-            if has_headers:
-                header = [h.strip() for h in row]
-                continue
-            header = [f"column{i + 1}" for i in range(len(row))]
-        rows.append({h: _typed(v, (types or {}).get(h)) for h, v in zip(header, row)})
-    return rows
 
 
 def _classify(raw: bytes) -> str:
@@ -107,34 +47,6 @@ def decode(messages: list[Message], statement: str, source: str,
         dead.append(DeadLetter(statement=statement, error_type=kind, message=msg, source=source, offset=m.offset,
                                record=v if v is not None else (m.raw.decode(errors="replace") if m.raw else None)))
     return out
-
-
-def _keyed(msgs: list[Message], si: int, p: int) -> Iterator[tuple[Any, ...]]:
-    for i, m in enumerate(msgs):
-        yield (m.event_time if m.event_time is not None else m.timestamp, si, p, m.offset, i, m)
-
-
-def merge_by_event_time(streams: list[list[Message]]) -> Iterator[tuple[int, Message]]:
-    """Bounded sources consumed in event-time order: a k-way merge of every (source, partition) sequence
-    by the event time of its next record; ties by source order, then partition, then offset. Order within
-    one partition is kept, so out-of-order records stay out of order (and can be late)."""
-    if len(streams) == 1 and len({m.partition for m in streams[0]}) <= 1:  # one sequence: its own order
-        for m in streams[0]:
-            yield 0, m
-        return
-    seqs: list[Iterator[tuple[Any, ...]]] = []
-    for si, msgs in enumerate(streams):
-        parts: dict[int, list[Message]] = {}
-        for m in msgs:
-            parts.setdefault(m.partition, []).append(m)
-        for p, plist in sorted(parts.items()):
-            seqs.append(_keyed(plist, si, p))
-    if len(seqs) == 1:
-        for item in seqs[0]:
-            yield item[1], item[5]
-        return
-    for item in heapq.merge(*seqs, key=lambda x: x[:5]):
-        yield item[1], item[5]
 
 
 INT64 = 2**63 - 1
