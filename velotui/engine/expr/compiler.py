@@ -539,12 +539,17 @@ class ExpressionCompiler:
     def _c_Cast(self, node: exp.Cast) -> str:
         target, scale, text = _cast_target(node)
         try:
-            fn = vals.make_cast(target, scale, self.errors)
+            fn = vals.make_cast(target, scale)
         except ValueError:
             raise self._error(node, f"cannot CAST to {text}",
                               "CAST targets: INTEGER, BIGINT, FLOAT, DOUBLE, DECIMAL, STRING, VARCHAR, BOOLEAN, "
                               "TIMESTAMP, DATE") from None
         inner = node.this
+        if isinstance(inner, exp.Literal) and not self._safe:
+            try:  # a literal that can never convert is a mistake in the SQL, not in the data
+                fn(_literal_value(inner))
+            except DropRecord as e:
+                raise self._error(node, e.message, "a CAST of a literal must be able to succeed") from None
         return f"{self.const(fn)}({self._src(inner)})"
 
     def _c_TryCast(self, node: exp.Expression) -> str:
@@ -635,7 +640,7 @@ _SYNTAX_NODES = {"Cast", "TryCast", "Case", "Extract", "Window", "Column", "Lite
 _SPECIAL_ARGS: dict[type, tuple[str, ...]] = {exp.StrPosition: ("substr", "this"),
                                               exp.Substring: ("this", "start", "length")}
 # helper calls in generated source that may record a row error (not constants _k…, temporaries _t…)
-_LOGS = re.compile(r"(?<![\w.])_(?!t\d)[a-z]\w*\(")
+_LOGS = re.compile(r"(?<![\w.])_(?!k\d|t\d)[a-z]\w*\(")
 
 
 def _is_plain_call(node: exp.Expression) -> bool:

@@ -378,44 +378,50 @@ def cast_kind(target: str) -> str | None:
     return _CAST_KIND.get(target.upper())
 
 
-def make_cast(target: str, scale: int | None, errors: RowErrors) -> Callable[[Any], Any]:
-    """CAST to ``target``: a value that does not convert is NULL plus a row error."""
+def make_cast(target: str, scale: int | None) -> Callable[[Any], Any]:
+    """CAST to ``target``. A value that does not convert raises DropRecord: the record is not emitted and
+    goes to the dead letters with the error (the reference engine's semantics, D16). A string converts to
+    INTEGER only when it is an integer literal (``'7'``, ``'-12'``: no fraction, no exponent, no spaces),
+    to FLOAT/DECIMAL when it is a number literal."""
     kind = cast_kind(target)
     if kind is None:
         raise ValueError(target)
-    shown = target.upper()
+    shown = {"INT": "INTEGER"}.get(target.upper(), target.upper())  # sqlglot writes INTEGER as INT
 
-    def bad(v: Any) -> None:
-        errors("cast", f"cannot CAST {v!r} AS {shown}")
+    def bad(v: Any, why: str = "") -> Any:
+        raise DropRecord("cast", f"CAST({to_text(v)!r} AS {shown}) failed" + (f": {why}" if why else ""))
 
     if kind == "INTEGER":
         def to_int(v: Any) -> Any:
             if v is None:
                 return None
-            if isinstance(v, bool):
-                return int(v)
-            if isinstance(v, int):
+            t = type(v)
+            if t is int:
                 return v
-            if isinstance(v, (float, Decimal)):
-                if isinstance(v, float) and not math.isfinite(v):
+            if t is bool:
+                return int(v)
+            if t is float or t is Decimal:
+                if not (math.isfinite(v) if t is float else v.is_finite()):
                     return bad(v)
                 return int(v)  # truncates toward zero
-            try:
-                text = str(v).strip()
-                return int(text) if re.fullmatch(r"[+-]?\d+", text) else int(float(text))
-            except (ValueError, OverflowError):
-                return bad(v)
+            if t is str:
+                if len(v) <= MAX_NUMBER_TEXT and _INT_TEXT.fullmatch(v):
+                    return int(v)
+                return bad(v, "only an integer literal converts to INTEGER")
+            return bad(v)
         return to_int
     if kind == "FLOAT":
         def to_float(v: Any) -> Any:
             if v is None:
                 return None
-            if isinstance(v, bool):
+            if isinstance(v, (int, float, Decimal)):
+                try:
+                    return float(v)
+                except OverflowError:
+                    return bad(v, "too large")
+            if isinstance(v, str) and len(v) <= MAX_NUMBER_TEXT and _NUMBER_TEXT.fullmatch(v):
                 return float(v)
-            try:
-                return float(v)
-            except (ValueError, TypeError, OverflowError):
-                return bad(v)
+            return bad(v)
         return to_float
     if kind == "DECIMAL":
         q = Decimal(1).scaleb(-scale) if scale is not None else None
@@ -423,12 +429,22 @@ def make_cast(target: str, scale: int | None, errors: RowErrors) -> Callable[[An
         def to_dec(v: Any) -> Any:
             if v is None:
                 return None
+            if isinstance(v, bool):
+                d = Decimal(int(v))
+            elif isinstance(v, float):
+                if not math.isfinite(v):
+                    return bad(v)
+                d = Decimal(repr(v))
+            elif isinstance(v, (int, Decimal)):
+                d = Decimal(v)
+            elif isinstance(v, str) and len(v) <= MAX_NUMBER_TEXT and _NUMBER_TEXT.fullmatch(v):
+                d = Decimal(v)
+            else:
+                return bad(v)
             try:
-                d = Decimal(repr(v)) if isinstance(v, float) else Decimal(str(v).strip()) if not isinstance(
-                    v, bool) else Decimal(int(v))
                 return d.quantize(q, rounding=ROUND_HALF_EVEN) if q is not None else d
             except InvalidOperation:
-                return bad(v)
+                return bad(v, "too many digits")
         return to_dec
     if kind == "STRING":
         return to_text
@@ -462,7 +478,7 @@ def make_cast(target: str, scale: int | None, errors: RowErrors) -> Callable[[An
         try:
             return datetime.fromtimestamp(ms / 1000, tz=UTC).date().isoformat()
         except (OverflowError, OSError, ValueError):
-            return bad(v)
+            return bad(v, "out of range")
     return to_date
 
 
