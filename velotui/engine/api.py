@@ -33,6 +33,7 @@ class EngineOptions:
     source_schemas: dict[str, dict[str, tuple[str, bool]]] = field(default_factory=dict)
     keep_outputs: bool = True  # keep every output in StatementResult.outputs (they are on the sinks anyway)
     pause_gc: bool = True  # pause the cyclic garbage collector while the engine runs (see runtime.gc_paused)
+    fuse: bool = True  # generated fused functions for projections and GROUP BY (False: the general operators)
 
 
 @dataclass

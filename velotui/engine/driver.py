@@ -107,7 +107,8 @@ class StatementRun:
         self.on_output = on_output
         self.outputs: list[Message] = []
         self.lineage: list[list[int]] = []
-        self.pipeline: Pipeline = build_statement(plan, run=self.state, emit=self._emit, now_ms=options.now_ms)
+        self.pipeline: Pipeline = build_statement(plan, run=self.state, emit=self._emit, now_ms=options.now_ms,
+                                                  fuse=options.fuse)
         self._index = 0  # records pushed so far: the lineage index of the next one
         self._t0 = time.perf_counter()
 
@@ -169,10 +170,11 @@ class StatementRun:
             msgs = self.read(entry.source)
             entry.load(table_state(msgs, keyed=entry.source.origin == "statement" or entry.source.origin == "topic"))
 
-    def times_of(self, src: Source, msgs: list[Message]) -> list[int]:
+    def times_of(self, src: Source, msgs: list[Message]) -> list[int] | None:
+        """Each record's event time: its event-time field, else (None) its message timestamp."""
         et = src.event_time
         if not et.field:
-            return [m.timestamp for m in msgs]
+            return None
         reader = event_time_reader(et.field, et.format)
         out = []
         for m in msgs:
@@ -193,20 +195,27 @@ class StatementRun:
             self._push(si, msgs, ts)
         return self.finish()
 
-    def _push(self, si: int, msgs: list[Message], times: list[int]) -> None:
-        push = self.pipeline.streams[si].push
+    def _push(self, si: int, msgs: list[Message], times: list[int] | None) -> None:
+        entry = self.pipeline.streams[si]
         slow = self.options.slow_processing
+        straight = entry.push_messages if not slow and not self.state.lineage else None
         for start in range(0, len(msgs), CHUNK):
             self._check()
-            part, ts = msgs[start:start + CHUNK], times[start:start + CHUNK]
+            part = msgs[start:start + CHUNK]
+            ts = times[start:start + CHUNK] if times is not None else None
+            if straight is not None:
+                straight(part, ts)
+                continue
+            if ts is None:
+                ts = [m.timestamp for m in part]
             if slow:
                 for m, t in zip(part, ts):  # fault injection: some records take longer to process
                     delay = m.headers.get("x-velotui-delay-ms")
                     if delay:
                         time.sleep(int(delay) / 1000)  # the injected slowness itself, not a wait for a condition
-                    self._push_batch(push, [m], [t])
+                    self._push_batch(entry.push, [m], [t])
                 continue
-            self._push_batch(push, part, ts)
+            self._push_batch(entry.push, part, ts)
 
     def _push_batch(self, push: Callable[[Batch], None], msgs: list[Message], times: list[int]) -> None:
         n = len(msgs)
@@ -249,11 +258,18 @@ def table_state(msgs: list[Message], keyed: bool) -> list[dict]:
     return list(state.values())
 
 
-def merged_runs(inputs: list[list[Message]], times: list[list[int]]) -> Iterator[tuple[int, list[Message], list[int]]]:
+def merged_runs(inputs: list[list[Message]], times: list[list[int] | None]
+                ) -> Iterator[tuple[int, list[Message], list[int] | None]]:
     """Bounded sources in event-time order: a k-way merge of every (source, partition) sequence by the
     event time of its next record; ties by source order, then partition, then offset. Order within one
     partition is kept, so out-of-order records stay out of order (and can be late). Yields runs of
     consecutive records of one source."""
+    nonempty = [si for si, msgs in enumerate(inputs) if msgs]
+    if len(nonempty) == 1 and len({m.partition for m in inputs[nonempty[0]]}) == 1:  # one sequence: its order
+        si = nonempty[0]
+        yield si, inputs[si], times[si]
+        return
+    times = [ts if ts is not None else [m.timestamp for m in msgs] for ts, msgs in zip(times, inputs)]
     seqs: list[tuple[int, int, list[int]]] = []  # (source, partition, positions)
     for si, msgs in enumerate(inputs):
         parts: dict[int, list[int]] = {}
@@ -261,10 +277,6 @@ def merged_runs(inputs: list[list[Message]], times: list[list[int]]) -> Iterator
             parts.setdefault(m.partition, []).append(i)
         for p, positions in sorted(parts.items()):
             seqs.append((si, p, positions))
-    if len(seqs) == 1:  # one sequence: its own order
-        si = seqs[0][0]
-        yield si, inputs[si], times[si]
-        return
     if not seqs:
         return
     heap: list[tuple[int, int, int, int, int, int]] = []  # (t, source, partition, offset, seq, pos in seq)

@@ -4,12 +4,15 @@ do not fit the source's schema, go to the dead letters (with the field and the v
 from __future__ import annotations
 
 from decimal import Decimal
+from operator import attrgetter
 from typing import Any
 
 import orjson
 
 from velotui.engine.api import DeadLetter
 from velotui.records import Message
+
+_VALUE = attrgetter("value")
 
 
 def _classify(raw: bytes) -> str:
@@ -30,7 +33,7 @@ def _classify(raw: bytes) -> str:
 def decode(messages: list[Message], statement: str, source: str,
            dead: list[DeadLetter]) -> list[Message]:
     """Keep messages whose value is a record; the others go to the dead-letter list."""
-    if all(type(m.value) is dict for m in messages):
+    if set(map(type, map(_VALUE, messages))) <= {dict}:  # the common case, at C speed
         return messages
     out = []
     for m in messages:

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import contextlib
 import re
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -37,14 +35,11 @@ MAX_SQL_NESTING = 64  # parentheses, CASE … END and NOT/minus chains, nested (
 _ANNOTATION = re.compile(r"^\s*--\s*@([A-Za-z_][\w.\-]*)\s*:?\s*(.*?)\s*$")
 
 
-@contextlib.contextmanager
-def _deep_recursion() -> Iterator[None]:
-    """sqlglot's parser recurses about twenty frames per nesting level: allow MAX_SQL_NESTING levels. The
-    limit is only ever raised (other threads may be deep in their own work), never lowered."""
-    needed = 40 * MAX_SQL_NESTING + 2000
-    if sys.getrecursionlimit() < needed:
-        sys.setrecursionlimit(needed)
-    yield
+# sqlglot's parser recurses about twenty frames per nesting level: allow MAX_SQL_NESTING levels (set once,
+# when the module loads; the limit is only ever raised, never lowered under another thread's feet)
+_RECURSION_NEEDED = 40 * MAX_SQL_NESTING + 2000
+if sys.getrecursionlimit() < _RECURSION_NEEDED:
+    sys.setrecursionlimit(_RECURSION_NEEDED)
 
 
 def _err(message: str, path: Path | None, line: int | None = None, col: int | None = None,
@@ -153,8 +148,7 @@ class _Builder:
         try:
             tokens = dialect.tokenize(self.text)
             self._check_nesting(tokens)
-            with _deep_recursion():
-                trees = [t for t in dialect.parser().parse(tokens, self.text) if t is not None]
+            trees = [t for t in dialect.parser().parse(tokens, self.text) if t is not None]
         except ParseError as e:
             info = e.errors[0] if e.errors else {}
             desc = str(info.get("description") or e).split("\n")[0]

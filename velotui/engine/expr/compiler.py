@@ -99,8 +99,10 @@ class ExpressionCompiler:
         }
         for k, f in vals.make_arith(self.errors).items():
             self.namespace[f"_{k}"] = f
+        self.namespace.update(_fail=vals.fail, _fdiv=vals.fast_div, _fmod=vals.fast_mod, _fneg=vals.fast_neg,
+                              _fadd=vals.fast_add, _fsub=vals.fast_sub, _fmul=vals.fast_mul, _ohdr=None)
         self._env = env
-        self._bound: set[str] = set()
+        self._bound: set[tuple[str, str]] = set()
 
     # -- public ---------------------------------------------------------------------------------
     def const(self, value: Any) -> str:
@@ -158,8 +160,8 @@ class ExpressionCompiler:
         make = self.projection_body(items, where, star=star)
         return self._function(lambda: "\n".join(f"    {line}" for line in make()) + "\n    return o")
 
-    def fast_and_safe(self, make_body: Callable[[], list[str]]) -> tuple[list[str], str, bool]:
-        """(the fast body's lines, the name of the generated safe function ``(r, m, t)``, whether the fast
+    def fast_and_safe(self, make_body: Callable[[], list[str]], params: str = "r, m, t") -> tuple[list[str], str, bool]:
+        """(the fast body's lines, the name of the generated safe function ``(params)``, whether the fast
         body calls a helper that may record a row error). Used by operators that generate their own loop."""
         self._safe = False
         fast = make_body()
@@ -167,7 +169,7 @@ class ExpressionCompiler:
         safe = make_body()
         self._safe = False
         n = next(self._ids)
-        src = f"def _safe{n}(r, m, t):\n" + "\n".join(f"    {line}" for line in safe) + "\n    return o\n"
+        src = f"def _safe{n}({params}):\n" + "\n".join(f"    {line}" for line in safe) + "\n    return o\n"
         self.exec(src)
         text = "\n".join(fast)
         logs = _LOGS.search(text) is not None
@@ -187,10 +189,10 @@ class ExpressionCompiler:
                            line=line, column=col, hint="simplify it, or compute part of it in an earlier statement")
 
     def _bind_functions(self, src: str) -> None:
-        for name in set(re.findall(r"_fn_(\w+)\(", src)) - self._bound:
+        for kind, name in set(re.findall(r"_(fn|ff)_(\w+)\(", src)) - self._bound:
             fn = FUNCTIONS[name]
-            self.namespace[f"_fn_{name}"] = fn.bind(self._env)
-            self._bound.add(name)
+            self.namespace[f"_{kind}_{name}"] = fn.bind(self._env, fast=kind == "ff")
+            self._bound.add((kind, name))
 
     def _function(self, make_body: Callable[[], str]) -> RowFn:
         self._safe = False
@@ -349,14 +351,20 @@ class ExpressionCompiler:
 
     # -- arithmetic ---------------------------------------------------------------------------------
     def _binop(self, node: exp.Expression, op: str, helper: str) -> str:
+        """The safe body calls the helper (the rules of values.py, row errors included). The fast body never
+        records a row error: it computes what Python computes the same way as SQL, and anything else
+        raises (``_fail``, ``_fdiv``, …) so that the row is re-run on the safe body."""
         a, b = self._src(node.this), self._src(node.expression)
-        if self._safe or helper in ("_div", "_mod"):
+        if self._safe:
             return f"{helper}({a}, {b})"
+        if helper in ("_div", "_mod"):
+            return f"_f{helper[1:]}({a}, {b})"
         ta, tb = self.static_type(node.this), self.static_type(node.expression)
         if ta in NUMERIC and tb in NUMERIC:
             return f"({a} {op} {b})"
+        fast = f"_f{helper[1:]}"
         if ta == "decimal" or tb == "decimal":
-            return f"{helper}({a}, {b})"
+            return f"{fast}({a}, {b})"
         x = a if ta in NUMERIC else None
         y = b if tb in NUMERIC else None
         guards = []  # joined with & (not `and`): both operands are evaluated, once, left to right
@@ -366,7 +374,7 @@ class ExpressionCompiler:
         if y is None:
             y = self.temp()
             guards.append(f"(type({y} := {b}) in _NUM)")
-        return f"({x} {op} {y} if {' & '.join(guards)} else {helper}({x}, {y}))"
+        return f"({x} {op} {y} if {' & '.join(guards)} else {fast}({x}, {y}))"
 
     def _c_Add(self, node: exp.Add) -> str:
         return self._binop(node, "+", "_add")
@@ -381,7 +389,9 @@ class ExpressionCompiler:
         return self._binop(node, "/", "_div")
 
     def _c_IntDiv(self, node: exp.Expression) -> str:
-        return f"_fn_FLOOR(_div({self._src(node.this)}, {self._src(node.expression)}))"
+        if self._safe:
+            return f"_fn_FLOOR(_div({self._src(node.this)}, {self._src(node.expression)}))"
+        return f"_ff_FLOOR(_fdiv({self._src(node.this)}, {self._src(node.expression)}))"
 
     def _c_Mod(self, node: exp.Mod) -> str:
         return self._binop(node, "%", "_mod")
@@ -390,7 +400,7 @@ class ExpressionCompiler:
         inner = node.this
         if isinstance(inner, exp.Literal) and not inner.is_string:
             return f"(-{self._src(inner)})"
-        return f"_neg({self._src(inner)})"
+        return f"_neg({self._src(inner)})" if self._safe else f"_fneg({self._src(inner)})"
 
     def _c_DPipe(self, node: exp.DPipe) -> str:
         return f"_concat({self._src(node.this)}, {self._src(node.expression)})"
@@ -602,8 +612,8 @@ class ExpressionCompiler:
             self._check_argument(fn, i, a, node)
         srcs = [self._src(a) for a in args]
         if fn.inline is not None:
-            return fn.inline(srcs)
-        return f"_fn_{fn.name}({', '.join(srcs)})"
+            return fn.inline(srcs, not self._safe)
+        return f"_{'fn' if self._safe else 'ff'}_{fn.name}({', '.join(srcs)})"
 
     def _check_argument(self, fn: Function, i: int, arg: exp.Expression, call: exp.Expression) -> None:
         p = fn.param(i)
@@ -639,8 +649,9 @@ class ExpressionCompiler:
 _SYNTAX_NODES = {"Cast", "TryCast", "Case", "Extract", "Window", "Column", "Literal"}
 _SPECIAL_ARGS: dict[type, tuple[str, ...]] = {exp.StrPosition: ("substr", "this"),
                                               exp.Substring: ("this", "start", "length")}
-# helper calls in generated source that may record a row error (not constants _k…, temporaries _t…)
-_LOGS = re.compile(r"(?<![\w.])_(?!k\d|t\d)[a-z]\w*\(")
+# calls in a fast body that may record a row error: the safe helpers and functions (the fast body uses
+# neither unless a subquery's own expressions run), and the subqueries' functions
+_LOGS = re.compile(r"(?<![\w.])(_fn_\w+|_add|_sub|_mul|_div|_mod|_neg|_sub(in|exists|scalar)\d+)\(")
 
 
 def _is_plain_call(node: exp.Expression) -> bool:

@@ -61,7 +61,7 @@ class Function:
     variadic: bool = False  # the last param repeats (at least once)
     impl: Callable[..., Any] | None = None
     needs_env: bool = False
-    inline: Callable[[list[str]], str] | None = None
+    inline: Callable[[list[str], bool], str] | None = None  # (argument sources, fast body?) -> source
     summary: str = ""
     aliases: tuple[str, ...] = field(default=())
 
@@ -95,9 +95,15 @@ class Function:
     def param(self, i: int) -> Param:
         return self.params[min(i, len(self.params) - 1)]
 
-    def bind(self, env: Env) -> Callable[..., Any]:
-        """The implementation, with the NULL policy applied."""
-        fn = self.impl(env) if self.needs_env else self.impl  # type: ignore[misc]
+    def bind(self, env: Env, fast: bool = False) -> Callable[..., Any]:
+        """The implementation, with the NULL policy applied. ``fast``: the variant for a compiled fast
+        path, which raises on a bad value instead of recording a row error (the row is then re-run on
+        the normal variant, which records it)."""
+        raw = getattr(self.impl, "raw", None)
+        if fast and raw is not None:
+            fn = raw
+        else:
+            fn = self.impl(env) if self.needs_env else self.impl  # type: ignore[misc]
         assert fn is not None, self.name
         if self.nulls == "propagate":
             return _propagate(fn)
@@ -161,6 +167,7 @@ def _guarded(name: str, fn: Callable[..., Any]) -> Callable[[Env], Callable[...,
 
         return call
 
+    make.raw = fn  # type: ignore[attr-defined]  # the fast path's variant: raises, never records
     return make
 
 
@@ -431,7 +438,7 @@ def _p(name: str, type_: str = "any", check: Callable[[Any], str | None] | None 
     return Param(name, type_, check)
 
 
-def _headers_get(args: list[str]) -> str:
+def _headers_get(args: list[str], fast: bool) -> str:
     return f"m.headers.get(_text({args[0]}))"
 
 
@@ -508,22 +515,24 @@ for _f in [
     Function("JSON_EXISTS", (_p("json", J), _p("path", S, _check_json_path)), "boolean", impl=_json_exists),
     # headers (read or write the message, so generated inline)
     Function("HEADER", (_p("key", S),), S, nulls="handled", inline=_headers_get),
-    Function("HEADER_KEYS", (), S, nulls="handled", inline=lambda a: "','.join(m.headers)"),
+    Function("HEADER_KEYS", (), S, nulls="handled", inline=lambda a, fast: "','.join(m.headers)"),
     Function("HAS_HEADER", (_p("key", S),), "boolean", nulls="handled",
-             inline=lambda a: f"(_text({a[0]}) in m.headers)"),
+             inline=lambda a, fast: f"(_text({a[0]}) in m.headers)"),
     Function("SET_HEADER", (_p("key", S), _p("value")), A, nulls="handled",
-             inline=lambda a: f"_set_header(m, {a[0]}, {a[1]})", summary="sets a header on the output, returns value"),
+             inline=lambda a, fast: f"_set_header(_ohdr, {a[0]}, {a[1]})", summary="sets a header on the output, returns value"),
     # written like calls, compiled as operators
-    Function("MOD", (_p("x", N), _p("y", N)), N, nulls="handled", inline=lambda a: f"_mod({a[0]}, {a[1]})"),
+    Function("MOD", (_p("x", N), _p("y", N)), N, nulls="handled", inline=lambda a, fast: f"{'_fmod' if fast else '_mod'}({a[0]}, {a[1]})"),
     Function("IF", (_p("condition", "boolean"), _p("then"), _p("else")), A, optional=1, nulls="handled",
-             inline=lambda a: f"({a[1]} if _truth({a[0]}) else {a[2] if len(a) > 2 else 'None'})"),
+             inline=lambda a, fast: f"({a[1]} if _truth({a[0]}) else {a[2] if len(a) > 2 else 'None'})"),
 ]:
     register(_f)
 
 
-def set_header(m: Any, key: Any, value: Any) -> Any:
-    if key is not None:
-        m.headers[str(key)] = to_text(value) if value is not None else ""
+def set_header(headers: dict | None, key: Any, value: Any) -> Any:
+    """SET_HEADER: the header goes on the output message (``headers`` is the output stage's dict of the
+    row being projected; the input message is never changed)."""
+    if key is not None and headers is not None:
+        headers[str(key)] = to_text(value) if value is not None else ""
     return value
 
 

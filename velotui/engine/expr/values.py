@@ -318,6 +318,57 @@ def make_arith(errors: RowErrors) -> dict[str, Callable[..., Any]]:
             "mul": arith(lambda x, y: x * y, "*"), "div": div, "mod": mod, "neg": neg}
 
 
+# the fast path's arithmetic: what Python computes exactly as SQL does, else an exception (never a row
+# error): the row is then re-run on the helpers above, which apply the rules and record the errors
+_NUM = (int, float)
+
+
+def fail() -> Any:
+    raise TypeError("not plain numbers")
+
+
+def _fast_arith(op: Callable[[Any, Any], Any]) -> Callable[[Any, Any], Any]:
+    def f(a: Any, b: Any) -> Any:
+        if a is None or b is None:
+            return None
+        ta, tb = type(a), type(b)
+        if (ta in _NUM or ta is Decimal) and (tb in _NUM or tb is Decimal):
+            return op(*_mix(a, b))
+        raise TypeError("not numbers")
+
+    return f
+
+
+fast_add = _fast_arith(lambda x, y: x + y)
+fast_sub = _fast_arith(lambda x, y: x - y)
+fast_mul = _fast_arith(lambda x, y: x * y)
+
+
+def fast_div(a: Any, b: Any) -> Any:
+    if a is None or b is None:
+        return None
+    if type(a) in _NUM and type(b) in _NUM and b:
+        return a / b
+    raise TypeError("not plain numbers, or division by zero")
+
+
+def fast_mod(a: Any, b: Any) -> Any:
+    if a is None or b is None:
+        return None
+    if type(a) is int and type(b) is int and b:
+        r = abs(a) % abs(b)
+        return -r if a < 0 else r
+    raise TypeError("not integers, or modulo by zero")
+
+
+def fast_neg(a: Any) -> Any:
+    if a is None:
+        return None
+    if type(a) in _NUM or type(a) is Decimal:
+        return -a
+    raise TypeError("not a number")
+
+
 def concat_op(a: Any, b: Any) -> Any:
     """``a || b``: NULL when either side is NULL."""
     if a is None or b is None:

@@ -92,8 +92,8 @@ class GroupAggregate(Operator):
         if out is not None and out.rows and self.downstream is not None:
             self.downstream.push(out)
 
-    def _add(self, st: GroupState, vals: tuple, m: Message) -> None:
-        for acc, v in zip(st.accs, vals):
+    def _add(self, st: GroupState, vals: tuple, m: Message, accs: list[Acc] | None = None) -> None:
+        for acc, v in zip(st.accs if accs is None else accs, vals):
             try:
                 acc.add(v)
             except NotANumber as e:
@@ -103,35 +103,32 @@ class GroupAggregate(Operator):
     # -- records --------------------------------------------------------------------------------------
     def push(self, batch: Batch) -> None:
         self._begin()
+        if self.window is None:
+            self._push_unwindowed(batch)
+        elif self.window.merging:
+            self._push_sessions(batch)
+        else:
+            self._push_windowed(batch)
+        self._flush()
+
+    def _inputs(self, r: dict, m: Message, t: int) -> tuple[Any, tuple] | None:
+        """(group key, aggregate arguments) of a record, None when WHERE filters it out or it is dropped."""
+        try:
+            if self.where is not None and not self.where(r, m, t):
+                return None
+            return self.group_key(r, m, t), self.args(r, m, t)
+        except DropRecord as e:
+            self.run.dropped(e, m)
+            return None
+
+    def _push_unwindowed(self, batch: Batch) -> None:
         errors = self.run.errors
-        where = self.where
         idxs = batch.idxs
         for i, (r, m, t) in enumerate(zip(batch.rows, batch.metas, batch.times)):
             errors.context = m
-            try:
-                if where is not None and not where(r, m, t):
-                    if self.window is not None:
-                        self._advance(t)  # filtered records still move event time
-                    continue
-                gkey = self.group_key(r, m, t)
-                vals = self.args(r, m, t)
-            except DropRecord as e:
-                self.run.dropped(e, m)
-                continue
-            index = idxs[i][0] if idxs is not None else 0  # type: ignore[index]
-            if self.window is None:
-                self._unwindowed_update(gkey, vals, r, m, t, index)
-            else:
-                self._windowed(gkey, vals, r, m, t, index)
-        self._flush()
-
-    def _state_key(self, gkey: tuple) -> tuple[Any, str | None]:
-        try:
-            hash(gkey)
-            k = gkey
-        except TypeError:  # a key holding JSON arrays or objects
-            k = key_of(gkey)
-        return k, (key_text(gkey) if self.keyed else None)
+            got = self._inputs(r, m, t)
+            if got is not None:
+                self._unwindowed_update(got[0], got[1], r, m, t, idxs[i][0] if idxs is not None else 0)
 
     def _unwindowed_update(self, gkey: tuple, vals: tuple, r: dict, m: Message, t: int, index: int) -> None:
         groups = self._unwindowed
@@ -162,56 +159,108 @@ class GroupAggregate(Operator):
         if out.idxs is not None:
             out.idxs.append([index])
 
-    def _windowed(self, gkey: tuple, vals: tuple, r: dict, m: Message, t: int, index: int) -> None:
-        key, text = self._state_key(gkey)
-        wm_before = self.wm.value
-        w = self.window
-        assert w is not None
-        if w.merging:
-            self._session(key, text, vals, r, m, t, index, wm_before)
-        else:
-            for ws, we in w.assign(t):
-                if w.late(we, wm_before, self.lateness):
-                    self._late(r, m, f"late for window [{ws}, {we})")
+    def _push_windowed(self, batch: Batch) -> None:
+        """Windows that do not merge (tumbling, sliding): assign, update, and close on the watermark."""
+        errors = self.run.errors
+        idxs = batch.idxs
+        assign = self.window.assign  # type: ignore[union-attr]
+        wm = self.wm
+        lateness = self.lateness
+        final = self.final
+        lineage = self.lineage
+        all_groups = self.groups
+        where, group_key, args = self.where, self.group_key, self.args
+        for i, (r, m, t) in enumerate(zip(batch.rows, batch.metas, batch.times)):
+            errors.context = m
+            try:
+                if where is not None and not where(r, m, t):
+                    self._advance(t)  # filtered records still move event time
                     continue
-                self._update((ws, we), key, text, vals, r, m, index, t)
-        self._advance(t)
+                gkey = group_key(r, m, t)
+                vals = args(r, m, t)
+            except DropRecord as e:
+                self.run.dropped(e, m)
+                continue
+            wm_before = wm.value
+            for wkey in assign(t):
+                we = wkey[1]
+                if wm_before >= we + lateness:
+                    self._late(r, m, f"late for window [{wkey[0]}, {we})")
+                    continue
+                groups = all_groups.get(wkey)
+                if groups is None:
+                    groups = self._window(wkey)
+                try:
+                    st = groups.get(gkey)
+                except TypeError:  # a key holding JSON arrays or objects
+                    gkey = key_of(gkey)
+                    st = groups.get(gkey)
+                if st is None:
+                    self.counter += 1
+                    st = groups[gkey] = GroupState(self.makers, self.counter, key_text(gkey) if self.keyed else None)
+                    st.fns = [(acc.add, acc.value, slot) for acc, slot in zip(st.accs, self.slots)]
+                k = 0
+                try:
+                    for (add, _, _), v in zip(st.fns, vals):
+                        add(v)
+                        k += 1
+                except NotANumber as e:
+                    self._add_rest(st, vals, k, e, m)
+                st.last_row = r
+                st.last_meta = m
+                if lineage:
+                    if final:
+                        st.members.append(idxs[i][0])  # type: ignore[index]
+                    else:
+                        st.members[:] = [idxs[i][0]]  # type: ignore[index]
+                if not final:
+                    self._emit(wkey, st, t)
+                elif st.emitted or wm.value >= we:
+                    st.emitted = True  # allowed lateness: a closed window was corrected, emit it again
+                    self._emit(wkey, st, we - 1)
+            if t > wm.max_seen:
+                self._advance(t)
+
+    def _add_rest(self, st: GroupState, vals: tuple, k: int, e: NotANumber, m: Message) -> None:
+        """Value ``k`` was not a number (a row error, left out); the adds after it still happen."""
+        self.run.errors.context = m
+        self.run.errors("wrong_type", f"{e.value!r} is not a number: left out of the aggregate")
+        self._add(st, vals[k + 1:], m, st.accs[k + 1:])
+
+    def _window(self, wkey: Any) -> dict[Any, GroupState]:
+        groups = self.groups[wkey] = {}
+        if wkey not in self.seen_windows:
+            self._seq += 1
+            heapq.heappush(self.closing, (wkey[1], wkey[0], self._seq, wkey))
+            self.seen_windows.add(wkey)
+        return groups
+
+    def _push_sessions(self, batch: Batch) -> None:
+        errors = self.run.errors
+        idxs = batch.idxs
+        for i, (r, m, t) in enumerate(zip(batch.rows, batch.metas, batch.times)):
+            errors.context = m
+            try:
+                if self.where is not None and not self.where(r, m, t):
+                    self._advance(t)
+                    continue
+                gkey = self.group_key(r, m, t)
+                vals = self.args(r, m, t)
+            except DropRecord as e:
+                self.run.dropped(e, m)
+                continue
+            try:
+                hash(gkey)
+            except TypeError:
+                gkey = key_of(gkey)
+            text = key_text(gkey) if self.keyed else None
+            self._session(gkey, text, vals, r, m, t, idxs[i][0] if idxs is not None else 0, self.wm.value)
+            self._advance(t)
 
     def _late(self, r: dict, m: Message, why: str) -> None:
         self.run.late_records += 1
         if self.late_strategy == "dead_letter":
             self.run.dead_letter("late_record", why, m, record=r)
-
-    def _state(self, wkey: Any, gkey: Any, text: str | None) -> GroupState:
-        groups = self.groups.get(wkey)
-        if groups is None:
-            groups = self.groups[wkey] = {}
-            if wkey[1] is not None and wkey not in self.seen_windows:
-                self._seq += 1
-                heapq.heappush(self.closing, (wkey[1], wkey[0], self._seq, wkey))
-                self.seen_windows.add(wkey)
-        st = groups.get(gkey)
-        if st is None:
-            self.counter += 1
-            st = groups[gkey] = GroupState(self.makers, self.counter, text)
-        return st
-
-    def _update(self, wkey: Any, gkey: Any, text: str | None, vals: tuple, r: dict, m: Message, index: int,
-                t: int) -> None:
-        st = self._state(wkey, gkey, text)
-        self._add(st, vals, m)
-        st.last_row = r
-        st.last_meta = m
-        if self.lineage:
-            if self.final:
-                st.members.append(index)
-            else:
-                st.members[:] = [index]
-        if not self.final:
-            self._emit(wkey, st, t)
-        elif st.emitted or (wkey[1] is not None and self.wm.value >= wkey[1]):
-            st.emitted = True  # allowed lateness: a closed window was corrected, emit it again
-            self._emit(wkey, st, wkey[1] - 1)
 
     def _advance(self, t: int) -> None:
         before = self.wm.value

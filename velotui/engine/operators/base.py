@@ -21,6 +21,25 @@ from velotui.engine.expr.errors import DropRecord, RowErrors
 from velotui.records import Message
 
 
+class OutputMessage(Message):
+    """A message the engine emits: value, key, headers and timestamp (its event time); partition, offset
+    and topic are set when a sink publishes it. A Message in every way; its constructor takes the four
+    values an output has (a fifth of a stateless query's time went to building messages)."""
+
+    __slots__ = ()
+
+    def __init__(self, value: dict | None, key: Any, headers: dict[str, str], timestamp: int) -> None:  # noqa: D107
+        self.value = value
+        self.key = key
+        self.headers = headers
+        self.timestamp = timestamp
+        self.partition = 0
+        self.offset = -1
+        self.topic = ""
+        self.raw = None
+        self.event_time = timestamp
+
+
 @dataclass
 class Batch:
     rows: list[dict]
@@ -72,4 +91,4 @@ class Operator:
             self.downstream.finish()
 
 
-__all__ = ["Batch", "Operator", "RunState"]
+__all__ = ["Batch", "Operator", "OutputMessage", "RunState"]

@@ -19,11 +19,12 @@ from sqlglot import exp
 from velotui.engine.expr.aggregates import AGGREGATES
 from velotui.engine.expr.compiler import ExpressionCompiler, position
 from velotui.engine.operators.aggregate import GroupAggregate
+from velotui.engine.operators.aggregate_fused import FusedGroupBy, fusable
 from velotui.engine.operators.base import Batch, Operator, RunState
-from velotui.engine.operators.joins import DriverRow, StreamStreamJoin, TableLookup
+from velotui.engine.operators.joins import StreamStreamJoin, TableLookup
 from velotui.engine.operators.output import Emit, Output
 from velotui.engine.operators.over import OverSpec, WindowFunctions
-from velotui.engine.operators.stateless import FusedStateless
+from velotui.engine.operators.stateless import FusedProjection
 from velotui.engine.operators.subqueries import SubqueryTable, subquery_handlers
 from velotui.engine.plan import nodes as pn
 from velotui.engine.timekeeping import Watermark
@@ -33,10 +34,12 @@ from velotui.sql.analysis import call_name, is_aggregate
 
 @dataclass
 class StreamEntry:
-    """Where a stream source's records go: ``push(batch)`` (a side of a stream-stream join: ``side``)."""
+    """Where a stream source's records go: ``push(batch)``; ``push_messages(messages, times or None)`` when
+    the first operator takes them straight (a fused projection: no rows list to build)."""
 
     source: pn.Source
     push: Callable[[Batch], None]
+    push_messages: Callable[[list[Any], list[int] | None], None] | None = None
 
 
 @dataclass
@@ -70,8 +73,9 @@ def _noop_emit(msgs: list[Any], lineage: Any) -> None:
 
 def build_statement(plan: pn.StatementPlan, *, dry: bool = False, run: RunState | None = None,
                     emit: Emit | None = None, now_ms: int = 0, fuse: bool = True) -> Pipeline:
-    """Wire ``plan``'s operators. ``dry``: compile only (the planner's check)."""
-    return _Builder(plan, run or RunState(plan.name), emit or _noop_emit, now_ms, fuse and not dry).build()
+    """Wire ``plan``'s operators. ``dry``: the planner's check (the same build, nothing runs it);
+    ``fuse``: generated fused functions where the shape allows (False: the general operators only)."""
+    return _Builder(plan, run or RunState(plan.name), emit or _noop_emit, now_ms, fuse).build()
 
 
 class _Builder:
@@ -146,23 +150,27 @@ class _Builder:
         where = None
         if isinstance(below, pn.Filter):
             where, below = below.predicate, below.inputs[0]
-        simple = (isinstance(core, (pn.Source, pn.Filter)) and isinstance(below, pn.Source) and not distinct
-                  and order is None and limit is None and sink.key is None and not sets_headers and not self.run.lineage)
-        if simple and self.fuse:
-            first: Operator = FusedStateless(self.run, self.emit, self.compiler(), items, where, project.star)
+        lean = (self.fuse and not distinct and order is None and limit is None and sink.key is None
+                 and not sets_headers and not self.run.lineage)
+        if (lean and isinstance(core, pn.Aggregate) and window is None and core.emit == "changes"
+                and fusable(core.calls)):  # GROUP BY, EMIT CHANGES: one generated function does it all
+            first: Operator = FusedGroupBy(self.run, self.emit, self.compiler(), calls=core.calls,
+                                           group_by=core.group_by, where=where, having=core.having, items=items)
+            pipeline.top = self._inputs(below, first, pipeline)
             pipeline.fused = True
-        else:
-            output = self._output(project, items, core, distinct, order, limit, sink, sets_headers,
-                                  where if not isinstance(core, (pn.Aggregate, pn.Over)) else None)
-            first = output
-            if isinstance(core, pn.Aggregate):
-                first = self._aggregate(core, window, where)
-                first.downstream = output
-            elif isinstance(core, pn.Over):
-                first = self._over(core, where)
-                first.downstream = output
-            if simple:  # a dry build still compiles what the fused operator would
-                FusedStateless(self.run, self.emit, self.compiler(), items, where, project.star)
+            for t in self.plan.subquery_tables:
+                pipeline.tables.append(TableEntry(t, self.tables[t.name].load))
+            return pipeline
+        output_where = where if not isinstance(core, (pn.Aggregate, pn.Over)) else None
+        output = self._output(project, items, core, distinct, order, limit, sink, sets_headers, output_where, lean)
+        first = output
+        if isinstance(core, pn.Aggregate):
+            first = self._aggregate(core, window, where)
+            first.downstream = output
+        elif isinstance(core, pn.Over):
+            first = self._over(core, where)
+            first.downstream = output
+        pipeline.fused = lean and isinstance(below, pn.Source) and first is output
         pipeline.top = self._inputs(below, first, pipeline)
         for t in self.plan.subquery_tables:
             pipeline.tables.append(TableEntry(t, self.tables[t.name].load))
@@ -170,7 +178,7 @@ class _Builder:
 
     def _output(self, project: pn.Project, items: list[tuple[str, exp.Expression]], core: pn.PlanNode,
                 distinct: bool, order: pn.OrderBy | None, limit: pn.Limit | None, sink: pn.Sink, sets_headers: bool,
-                where: exp.Expression | None) -> Output:
+                where: exp.Expression | None, lean: bool) -> Operator:
         special: dict[type, Any] = {}
         having = None
         slots: list[str] = []
@@ -197,6 +205,10 @@ class _Builder:
             special = {exp.Window: over_ref}
         set_headers: dict | None = None
         comp = self.compiler(special=special)
+        if lean:  # nothing shapes the output: one generated function projects and makes the messages
+            return FusedProjection(self.run, self.emit, comp, items, having if having is not None else where,
+                                   project.star, headers="share" if sink.headers == "copied" else "none",
+                                   drop=slots if project.star else None)
         if sets_headers:
             set_headers = {}
             comp.namespace["_ohdr"] = set_headers
@@ -252,7 +264,7 @@ class _Builder:
     def _inputs(self, node: pn.PlanNode, downstream: Operator, pipeline: Pipeline) -> Operator:
         """Wire the sources and joins below ``downstream``; return the operator that starts the chain."""
         if isinstance(node, pn.Source):
-            pipeline.streams.append(StreamEntry(node, downstream.push))
+            pipeline.streams.append(StreamEntry(node, downstream.push, getattr(downstream, "push_messages", None)))
             return downstream
         assert isinstance(node, pn.Join)
         comp = self.compiler()
@@ -274,14 +286,14 @@ class _Builder:
         assert isinstance(table, pn.Source)
         table_keys = [comp.compile(k.left if node.table_side == "left" else k.right) for k in node.keys]
         stream_keys = [comp.compile(k.right if node.table_side == "left" else k.left) for k in node.keys]  # JoinKey: inputs order
-        lookup = TableLookup(self.run, table.ref, table_keys, stream_keys, cond, node.preserved)
+        driving = isinstance(stream, pn.Source)  # the driving stream: the lookup makes its rows joined rows
+        lookup = TableLookup(self.run, table.ref, table_keys, stream_keys, cond, node.preserved,
+                             driver=stream.ref if driving else None)  # type: ignore[union-attr]
         lookup.downstream = downstream
         pipeline.tables.append(TableEntry(table, lookup.load))
-        if isinstance(stream, pn.Source):  # the driving stream: its rows become joined rows first
-            driver = DriverRow(stream.ref)
-            driver.downstream = lookup
-            pipeline.streams.append(StreamEntry(stream, driver.push))
-            return driver
+        if driving:
+            pipeline.streams.append(StreamEntry(stream, lookup.push))  # type: ignore[arg-type]
+            return lookup
         return self._inputs(stream, lookup, pipeline)
 
 

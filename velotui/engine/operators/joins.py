@@ -52,34 +52,37 @@ class DriverRow(Operator):
         self.prefix = f"{ref}."
         self._names: dict[tuple, tuple] = {}
 
+    def qualify(self, row: dict) -> dict:
+        keys = tuple(row)
+        names = self._names.get(keys)
+        if names is None:
+            names = self._names[keys] = tuple(self.prefix + k for k in keys)
+        out = dict(row)
+        out.update(zip(names, row.values()))
+        return out
+
     def push(self, batch: Batch) -> None:
-        rows = []
-        names_of = self._names
-        for row in batch.rows:
-            keys = tuple(row)
-            names = names_of.get(keys)
-            if names is None:
-                names = names_of[keys] = tuple(self.prefix + k for k in keys)
-            out = dict(row)
-            out.update(zip(names, row.values()))
-            rows.append(out)
+        qualify = self.qualify
         assert self.downstream is not None
-        self.downstream.push(Batch(rows, batch.metas, batch.times, batch.idxs))
+        self.downstream.push(Batch([qualify(r) for r in batch.rows], batch.metas, batch.times, batch.idxs))
 
 
 class TableLookup(Operator):
     """Stream-table join: the table is fully loaded (``load``) before any stream record and indexed by
     its join key; each stream row looks its key up. ``preserved``: a row without a match is emitted with
-    NULLs for the table's fields (LEFT/FULL with the stream on the left, RIGHT/FULL with it on the right)."""
+    NULLs for the table's fields (LEFT/FULL with the stream on the left, RIGHT/FULL with it on the right).
+    ``driver``: the alias of the driving stream when its records come straight from the source (this
+    stage then makes them joined rows itself, as ``DriverRow`` would)."""
 
     def __init__(self, run: RunState, alias: str, table_key: list[RowFn], stream_key: list[RowFn],
-                 condition: RowFn | None, preserved: bool) -> None:
+                 condition: RowFn | None, preserved: bool, driver: str | None = None) -> None:
         self.run = run
         self.alias = alias
         self.table_key = table_key
         self.stream_key = stream_key
         self.condition = condition
         self.preserved = preserved
+        self.driver = DriverRow(driver) if driver is not None else None
         self.index: dict[Any, list[list[tuple[str, str, Any]]]] = {}
         self.fields: list[str] = []
 
@@ -101,15 +104,27 @@ class TableLookup(Operator):
                 self.index.setdefault(k, []).append([(f, f"{self.alias}.{f}", v) for f, v in r.items()])
 
     def push(self, batch: Batch) -> None:
-        rows, metas, times = [], [], []
+        rows: list[dict] = []
+        metas: list[Message] = []
+        times: list[int] = []
         idxs: list[Any] | None = [] if batch.idxs is not None else None
-        index, condition, alias = self.index, self.condition, self.alias
+        add_row, add_meta, add_time = rows.append, metas.append, times.append
+        index, condition, alias, errors = self.index, self.condition, self.alias, self.run.errors
+        one = self.stream_key[0] if len(self.stream_key) == 1 else None
+        qualify = self.driver.qualify if self.driver is not None else None
         for i, (row, m, t) in enumerate(zip(batch.rows, batch.metas, batch.times)):
-            self.run.errors.context = m
+            errors.context = m
             try:
-                key = _key(self.stream_key, row, m, t)
+                if qualify is not None:
+                    row = qualify(row)
+                if one is not None:
+                    v = one(row, m, t)
+                    matches = index.get((key_of(v),), ()) if v is not None else ()
+                else:
+                    key = _key(self.stream_key, row, m, t)
+                    matches = index.get(key, ()) if key is not None else ()
                 matched = False
-                for items in (index.get(key, ()) if key is not None else ()):
+                for items in matches:
                     joined = dict(row)
                     for f, qf, v in items:
                         joined[qf] = v
@@ -117,9 +132,9 @@ class TableLookup(Operator):
                             joined[f] = v
                     if condition is None or condition(joined, m, t):
                         matched = True
-                        rows.append(joined)
-                        metas.append(m)
-                        times.append(t)
+                        add_row(joined)
+                        add_meta(m)
+                        add_time(t)
                         if idxs is not None:
                             idxs.append(batch.idxs[i])  # type: ignore[index]
             except DropRecord as e:
@@ -130,9 +145,9 @@ class TableLookup(Operator):
                 for f in self.fields:
                     out[f"{alias}.{f}"] = None
                     out.setdefault(f, None)
-                rows.append(out)
-                metas.append(m)
-                times.append(t)
+                add_row(out)
+                add_meta(m)
+                add_time(t)
                 if idxs is not None:
                     idxs.append(batch.idxs[i])  # type: ignore[index]
         if rows:

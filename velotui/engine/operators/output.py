@@ -10,7 +10,7 @@ from typing import Any
 
 from velotui.engine.expr.errors import DropRecord
 from velotui.engine.expr.values import key_of, to_text
-from velotui.engine.operators.base import Batch, Operator, RunState
+from velotui.engine.operators.base import Batch, Operator, OutputMessage, RunState
 from velotui.records import Message
 
 Emit = Callable[[list[Message], list[list[int]] | None], None]  # (messages, lineage per message)
@@ -105,7 +105,7 @@ class Output(Operator):
             else:
                 headers = dict(hdrs) if hdrs else {}
             ts = int(t)
-            msg = Message(out, key, headers, ts, 0, -1, "", None, ts)
+            msg = OutputMessage(out, key, headers, ts)
             lin = batch.idxs[i] if batch.idxs is not None else None  # type: ignore[index]
             if sort is not None:
                 self.held.append((msg, sort, lin))

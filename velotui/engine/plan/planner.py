@@ -99,8 +99,9 @@ class Planner:
                           t.name not in plan.upstream]
         from velotui.engine.operators.build import build_statement
 
-        try:
-            build_statement(plan, dry=True)  # compiles every expression: its refusals are planning errors too
+        try:  # compiles every expression (fused and general operators): their refusals are planning errors too
+            build_statement(plan, dry=True)
+            build_statement(plan, dry=True, fuse=False)
         except SqlError as e:
             raise self._located(st, e) from None
         return plan
