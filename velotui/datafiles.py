@@ -167,7 +167,7 @@ def _read_json_lines(p: Path, data: bytes, fmt: str | None, on_bad_row: BadRow |
         try:
             obj = orjson.loads(line)
         except orjson.JSONDecodeError as e:
-            _bad(p, i, f"invalid JSON on this line: {e}", raw, on_bad_row, hint="JSON lines hold one JSON object per line")
+            _bad(p, i, f"invalid JSON on this line: {e}", raw, on_bad_row, hint="JSONL holds one JSON object per line")
             continue
         if not isinstance(obj, dict):
             _bad(p, i, f"expected a JSON object, got {type(obj).__name__}", raw, on_bad_row)
@@ -191,8 +191,7 @@ def _read_csv(p: Path, text: str, delim: str, types: dict[str, str], has_headers
                 continue
             header = [f"column{i + 1}" for i in range(len(row))]
         if len(row) != len(header):
-            _bad(p, line, f"row has {len(row)} columns, the header has {len(header)}", delim.join(row), on_bad_row,
-                 hint="quote cells that contain the delimiter")
+            _bad(p, line, f"row has {len(row)} columns, the header has {len(header)}", delim.join(row), on_bad_row)
             continue
         out.append({h: typed_cell(v, types.get(h)) for h, v in zip(header, row)})
     return out

@@ -33,7 +33,9 @@ class JsonSerde:
     def encode(self, value: Any) -> bytes | None:
         if value is None:
             return None
-        return orjson.dumps(value, default=_default)
+        from velotui.datafiles import json_bytes
+
+        return json_bytes(value)  # DECIMAL as a number, integers beyond 64 bits exact
 
     def decode(self, data: bytes | None) -> Any:
         if data is None:

@@ -104,7 +104,10 @@ class InputBuilder:
             from velotui.datagen import load_data_file
 
             path = (self.loaded.spec_path.parent / data_file).resolve()
-            rows = load_data_file(path)
+            schema_name = getattr(inp, "schema_name", None) or inp.source
+            schema = self.loaded.schemas.get(schema_name) if isinstance(schema_name, str) else None
+            types = {f.name: f.kind for f in schema.fields} if schema is not None else None
+            rows = load_data_file(path, types=types)  # a CSV cell reads as its field's type
             key_field = getattr(inp, "key_field", None)
             ts_field = self._event_time_field()
             msgs = []
@@ -114,7 +117,7 @@ class InputBuilder:
                 msgs.append(Message(value=r, key=r.get(key_field) if key_field else None,
                                     headers={EVENT_TIME_HEADER: str(ts)}, timestamp=ts))
             return PreparedInput(source=inp.source, topic=src.topic or src.name, records=rows, messages=msgs,
-                                 partitions=self._partitions(src))
+                                 partitions=self._partitions(src), schema=schema)
         schema_name = getattr(inp, "schema_name", None) or inp.source
         return self._generate(src, inp, schema_name if isinstance(schema_name, str) else inp.source)
 

@@ -99,7 +99,13 @@ def load_app_under_test(files: AppFiles, *, strict: bool = False, spec_override:
                 f"{files.spec_path}:{getattr(query, 'line', '?')}: query {query.name!r} names no statement; "
                 f"using the app's only statement {app.statements[0].name!r}")
         for inp in query.inputs:
-            if getattr(inp, "from_previous", None) or getattr(inp, "data_file", None):
+            if getattr(inp, "from_previous", None):
+                continue
+            if getattr(inp, "data_file", None):  # a data file is checked against its schema when there is one
+                name = getattr(inp, "schema_name", None) or inp.source
+                path = loaded.schema_path(name) if isinstance(name, str) and name not in loaded.schemas else None
+                if path is not None:
+                    loaded.schemas[name] = load_data_schema(path, strict=strict)
                 continue
             source_type = getattr(inp, "source_type", None)
             if source_type is not None and getattr(source_type, "type", None) == "file":

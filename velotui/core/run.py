@@ -316,7 +316,8 @@ class _AppRunner:
             builder = InputBuilder(loaded, seed=self.seed, now_ms=run.now_ms, records_override=run.options.records,
                                    previous_outputs=self.outputs)
             prepared: list[PreparedInput] = builder.prepare(query, statement)
-            source_schemas = _inject_faults(prepared, self.spec.fault_injection, self.seed)
+            _inject_faults(prepared, self.spec.fault_injection, self.seed)
+            source_schemas = _source_schemas(prepared)  # the engine dead-letters records that do not fit
             topic_names: dict[str, str] = {}
             records_in = 0
             for p in prepared:
@@ -487,20 +488,29 @@ def _deploy_external(run: SuiteRun, loaded: Any, statement: Any, bus: Any, topic
     return EngineResult(statements={statement.name: StatementResult(name=statement.name)})
 
 
-def _inject_faults(prepared: list[PreparedInput], faults: Any, seed: int) -> dict[str, dict[str, tuple[str, bool]]]:
-    """Apply the spec's fault_injection to generated inputs; return the schemas the engine checks on decode."""
+def _inject_faults(prepared: list[PreparedInput], faults: Any, seed: int) -> None:
+    """Apply the spec's fault_injection to generated inputs."""
     from velotui.core.faults import inject
 
-    schemas: dict[str, dict[str, tuple[str, bool]]] = {}
     if faults is None:
-        return schemas
+        return
     for p in prepared:
         if p.topic is None or p.schema is None:
             continue
         fields = [f for f in p.schema.fields if not f.constraints.derived]
         p.messages, _ = inject(p.messages, faults, seed=seed, source=p.source,
                                required_fields=[f.name for f in fields if not f.nullable])
-        schemas[p.source] = {f.name: (f.kind, f.nullable) for f in fields}
+
+
+def _source_schemas(prepared: list[PreparedInput]) -> dict[str, dict[str, tuple[str, bool]]]:
+    """Per input whose data schema is known (generated, or a data file with a schema): each field's kind and
+    whether it may be NULL. The engine sends a record that does not fit to the query's dead letters."""
+    schemas: dict[str, dict[str, tuple[str, bool]]] = {}
+    for p in prepared:
+        if p.topic is None or p.schema is None:
+            continue
+        schemas[p.source] = {f.name: (f.kind, bool(f.nullable or f.null_probability))
+                             for f in p.schema.fields if not f.constraints.derived}
     return schemas
 
 

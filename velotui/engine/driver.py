@@ -150,8 +150,10 @@ class StatementRun:
     def _read_file(self, src: Source) -> list[Message]:
         from velotui.datafiles import read_rows
 
-        types = src.config.get("datasource.schema")
-        has_headers = str(src.config.get("has_headers", "true")).lower() != "false"
+        from velotui.spec.config import config_get
+
+        types = config_get(src.config, "datasource.schema")
+        has_headers = str(config_get(src.config, "has_headers") or "true").lower() != "false"
         path = real_path(str(src.path), self.options)
         label = src.path or src.name
 
@@ -160,9 +162,13 @@ class StatementRun:
                                                        message=f"{label}:{line}: {message}", source=label,
                                                        offset=line, record=raw))
 
-        rows = read_rows(path, src.format or None, types=types if isinstance(types, dict) else None,
-                         has_headers=has_headers, on_bad_row=bad_row)
-        return [Message(value=r, offset=i, topic=label) for i, r in enumerate(rows)]
+        declared = {str(k): str(v) for k, v in types.items()} if isinstance(types, dict) else None
+        rows = read_rows(path, src.format or None, types=declared, has_headers=has_headers, on_bad_row=bad_row)
+        msgs = [Message(value=r, offset=i, topic=label) for i, r in enumerate(rows)]
+        if declared:  # a cell that does not read as its declared type: the record is a dead letter
+            fields = {k: (kind_of(v), True) for k, v in declared.items()}
+            msgs = check_schema(msgs, fields, self.plan.name, label, self.result.dead_letters)
+        return msgs
 
     def load_tables(self) -> None:
         """Every table the statement reads, whole, before any stream record (§6)."""
@@ -245,6 +251,17 @@ class StatementRun:
         res.outputs = self.outputs
         res.lineage = self.lineage if self.lineage and len(self.lineage) == len(self.outputs) else None
         return res
+
+
+def kind_of(declared: str) -> str:
+    """A declared type (``int``, ``DECIMAL(10,2)``, ``varchar``) as a schema field kind."""
+    t = declared.strip().lower()
+    if t.startswith("decimal") or t == "numeric":
+        return "decimal"
+    return {"int": "integer", "bigint": "integer", "long": "integer", "smallint": "integer", "double": "float",
+            "real": "float", "number": "float", "bool": "boolean", "varchar": "string", "text": "string",
+            "str": "string", "datetime": "timestamp"}.get(t, t if t in ("integer", "float", "boolean", "timestamp")
+                                                          else "string")
 
 
 def table_state(msgs: list[Message], keyed: bool) -> list[dict]:

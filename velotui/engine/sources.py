@@ -53,40 +53,75 @@ def decode(messages: list[Message], statement: str, source: str,
 
 
 INT64 = 2**63 - 1
+_TYPE_OK = {  # a schema field's kind -> the Python types its values may have
+    "integer": "type(v) is int", "timestamp": "type(v) is int",
+    "float": "type(v) in _NUMBERS", "decimal": "type(v) in _NUMBERS",
+    "boolean": "type(v) is bool",
+}
+_NUMBERS = (int, float, Decimal)
 
 
 def _kind_ok(v: Any, kind: str) -> bool:
     if kind in ("integer", "timestamp"):
-        return isinstance(v, int) and not isinstance(v, bool)
+        return type(v) is int
     if kind in ("float", "decimal"):
-        return isinstance(v, (int, float, Decimal)) and not isinstance(v, bool)
+        return type(v) in _NUMBERS
     if kind == "boolean":
-        return isinstance(v, bool)
-    return isinstance(v, str)
+        return type(v) is bool
+    return type(v) is str
+
+
+def _shown(v: Any) -> str:
+    text = repr(v)
+    return text if len(text) <= 60 else text[:57] + "…"
+
+
+def _problem(v: dict, fields: dict[str, tuple[str, bool]]) -> tuple[str, str] | None:
+    """Why a record does not fit its schema (the first field that does not), with the field and value."""
+    for name, (kind, nullable) in fields.items():
+        if name not in v:
+            return "missing_field", f"field {name!r} is missing"
+        x = v[name]
+        if x is None:
+            if not nullable:
+                return "unexpected_null", f"field {name!r} is NULL but not nullable"
+        elif not _kind_ok(x, kind):
+            got = {dict: "an object", list: "an array", str: "text", bool: "a boolean"}.get(type(x), type(x).__name__)
+            return "wrong_type", f"field {name!r} should be {kind}, got {got}: {_shown(x)}"
+        elif type(x) is int and abs(x) > INT64 and kind in ("integer", "timestamp"):
+            return "overflow", f"field {name!r} does not fit 64 bits: {_shown(x)}"
+    return None
+
+
+def _checker(fields: dict[str, tuple[str, bool]]) -> Any:
+    """One generated test per schema: True when a record fits (the common case, without building messages)."""
+    parts = []
+    for i, (name, (kind, nullable)) in enumerate(fields.items()):
+        ok = _TYPE_OK.get(kind, "type(v) is str").replace("v", f"_v{i}")
+        if kind in ("integer", "timestamp"):
+            ok = f"({ok} and -{INT64} <= _v{i} <= {INT64})"
+        none = f"_v{i} is None or " if nullable else ""
+        parts.append(f"((_v{i} := r.get({name!r}, _MISSING)) is not _MISSING and ({none}{ok}))")
+    src = "def fits(r):\n    return " + (" and ".join(parts) or "True") + "\n"
+    ns: dict[str, Any] = {"_MISSING": object(), "_NUMBERS": _NUMBERS}
+    exec(compile(src, "<velotui schema check>", "exec"), ns)  # noqa: S102 - generated from field names (repr)
+    return ns["fits"]
 
 
 def check_schema(messages: list[Message], fields: dict[str, tuple[str, bool]], statement: str, source: str,
                  dead: list[DeadLetter]) -> list[Message]:
-    """Keep records that match their schema; dead-letter the others with the reason's error type."""
+    """Keep records that fit their source's schema; the others go to the dead letters with the field and the
+    value that does not fit (a string in an INTEGER field, an object where text belongs, a missing field, a
+    NULL in a field that is not nullable, an integer beyond 64 bits)."""
+    fits = _checker(fields)
+    if all(fits(m.value) for m in messages):
+        return messages
     out = []
     for m in messages:
-        v = m.value or {}
-        problem = None
-        for name, (kind, nullable) in fields.items():
-            if name not in v:
-                problem = ("missing_field", f"field {name!r} is missing")
-            elif v[name] is None:
-                if not nullable:
-                    problem = ("unexpected_null", f"field {name!r} is NULL but not nullable")
-            elif isinstance(v[name], int) and not isinstance(v[name], bool) and abs(v[name]) > INT64:
-                problem = ("overflow", f"field {name!r} does not fit 64 bits")
-            elif not _kind_ok(v[name], kind):
-                problem = ("wrong_type", f"field {name!r} should be {kind}, got {type(v[name]).__name__}")
-            if problem:
-                break
-        if problem is None:
+        if fits(m.value):
             out.append(m)
-        else:
-            dead.append(DeadLetter(statement=statement, error_type=problem[0], message=problem[1], source=source,
-                                   offset=m.offset, record=m.value))
+            continue
+        problem = _problem(m.value or {}, fields) or ("wrong_type", "the record does not fit its schema")
+        dead.append(DeadLetter(statement=statement, error_type=problem[0], message=problem[1], source=source,
+                               offset=m.offset, record=m.value))
     return out
