@@ -31,7 +31,7 @@ import orjson
 
 from velotui.errors import DataError
 
-JSON_LINES_FORMATS = ("jsonl", "jsonlines", "json_lines", "ndjson", "json")
+JSON_LINES_FORMATS = ("jsonl", "jsonlines", "ndjson", "json")  # json: JSON lines, or one JSON array
 CSV_FORMATS = ("csv", "tsv")
 BadRow = Callable[[int, str, str], None]  # (line, message, the line's text)
 
@@ -44,7 +44,7 @@ def file_format(path: Path, fmt: str | None = None) -> str:
     if kind in CSV_FORMATS:
         return kind
     raise DataError(f"unsupported data file format {kind!r}", file=path,
-                    hint="use csv, or jsonl (JSON lines) for one JSON object per line")
+                    hint="use csv, tsv, or JSON lines (jsonl, jsonlines, ndjson, json)")
 
 
 # -- values -----------------------------------------------------------------------------------------
@@ -123,20 +123,21 @@ def json_bytes(value: Any) -> bytes:
 
 # -- reading ----------------------------------------------------------------------------------------
 def read_rows(path: str | Path, fmt: str | None = None, *, types: dict[str, str] | None = None,
-              has_headers: bool = True, on_bad_row: BadRow | None = None) -> list[dict[str, Any]]:
-    """The records of a CSV or JSON-lines file (see the module docstring)."""
+              has_headers: bool = True, on_bad_row: BadRow | None = None,
+              limit: int | None = None) -> list[dict[str, Any]]:
+    """The records of a CSV or JSON-lines file (see the module docstring); ``limit``: the first ones only."""
     p = Path(path)
     if not p.exists():
         raise DataError(f"file not found: {p}", file=p, hint="paths are relative to the file that names them")
     kind = file_format(p, fmt)
     data = p.read_bytes()
     if kind == "jsonl":
-        return _read_json_lines(p, data, fmt, on_bad_row)
+        return _read_json_lines(p, data, fmt, on_bad_row, limit)
     try:
         text = data.decode()
     except UnicodeDecodeError as e:
         raise DataError(f"not UTF-8 text (byte {e.start})", file=p, hint="save the file as UTF-8") from None
-    return _read_csv(p, text, "\t" if kind == "tsv" else ",", types or {}, has_headers, on_bad_row)
+    return _read_csv(p, text, "\t" if kind == "tsv" else ",", types or {}, has_headers, on_bad_row, limit)
 
 
 def _bad(p: Path, line: int, message: str, raw: str, on_bad_row: BadRow | None, hint: str | None = None) -> None:
@@ -145,7 +146,8 @@ def _bad(p: Path, line: int, message: str, raw: str, on_bad_row: BadRow | None, 
     on_bad_row(line, message, raw)
 
 
-def _read_json_lines(p: Path, data: bytes, fmt: str | None, on_bad_row: BadRow | None) -> list[dict[str, Any]]:
+def _read_json_lines(p: Path, data: bytes, fmt: str | None, on_bad_row: BadRow | None,
+                     limit: int | None = None) -> list[dict[str, Any]]:
     stripped = data.lstrip()
     if stripped.startswith(b"[") and (p.suffix == ".json" or str(fmt or "").lower() == "json"):
         try:
@@ -161,6 +163,8 @@ def _read_json_lines(p: Path, data: bytes, fmt: str | None, on_bad_row: BadRow |
         return out
     rows: list[dict[str, Any]] = []
     for i, line in enumerate(data.splitlines(), start=1):
+        if limit is not None and len(rows) >= limit:
+            break
         if not line.strip():
             continue
         raw = line.decode(errors="replace")
@@ -177,12 +181,14 @@ def _read_json_lines(p: Path, data: bytes, fmt: str | None, on_bad_row: BadRow |
 
 
 def _read_csv(p: Path, text: str, delim: str, types: dict[str, str], has_headers: bool,
-              on_bad_row: BadRow | None) -> list[dict[str, Any]]:
+              on_bad_row: BadRow | None, limit: int | None = None) -> list[dict[str, Any]]:
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delim)
     header: list[str] | None = None
     out: list[dict[str, Any]] = []
     for row in reader:
         line = reader.line_num
+        if limit is not None and len(out) >= limit:
+            break
         if not row:
             continue
         if header is None:

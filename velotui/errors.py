@@ -75,3 +75,43 @@ class RunCancelled(VelotuiError):
     """The user interrupted the run (Ctrl-C)."""
 
     exit_code = 130
+
+
+class VelotuiWarning:
+    """A problem worth telling the user that does not stop the run (an error under ``--strict``).
+
+    It travels as a value: loading collects them, the report model carries them, and every report format
+    and the TUI show them. ``query`` names the spec query it belongs to (None: the whole app/file)."""
+
+    __slots__ = ("column", "file", "hint", "line", "message", "query")
+
+    def __init__(self, message: str, *, file: str | Path | None = None, line: int | None = None,
+                 column: int | None = None, hint: str | None = None, query: str | None = None) -> None:
+        self.message = message
+        self.file = str(file) if file is not None else None
+        self.line = line
+        self.column = column
+        self.hint = hint
+        self.query = query
+
+    @property
+    def location(self) -> str:
+        parts = [p for p in (self.file, self.line, self.column) if p is not None]
+        return ":".join(str(p) for p in parts)
+
+    def __str__(self) -> str:
+        text = f"{self.location}: {self.message}" if self.location else self.message
+        return text + (f" ({self.hint})" if self.hint else "")
+
+    def __repr__(self) -> str:
+        return f"VelotuiWarning({str(self)!r})"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, VelotuiWarning) and str(self) == str(other) and self.query == other.query
+
+    def __hash__(self) -> int:
+        return hash((str(self), self.query))
+
+    def as_error(self, hint: str = "warnings are errors under --strict") -> VelotuiError:
+        from_hint = f"{self.hint}; {hint}" if self.hint else hint
+        return SpecError(self.message, file=self.file, line=self.line, column=self.column, hint=from_hint)

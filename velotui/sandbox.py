@@ -195,8 +195,23 @@ class _Budget:
                                hint="simplify the expression or assert over fewer records")
 
 
-def _field(obj: Any, name: str) -> Any:
+class Watch:
+    """Observes an evaluation: which sequences were iterated to the end (and how many items they had) and
+    which fields were read from which mappings. Template assertions use it to tell "checked nothing"
+    (a loop over no records, a field no record has) from "checked and passed"."""
+
+    def __init__(self) -> None:
+        self.iterated: list[tuple[Any, int]] = []  # (sequence, items) for each loop that ran to its end
+        self.reads: list[tuple[Any, str, bool]] = []  # (mapping, field, present)
+
+    def field(self, obj: Any, name: str, present: bool) -> None:
+        self.reads.append((obj, name, present))
+
+
+def _field(obj: Any, name: str, watch: Watch | None = None) -> Any:
     if isinstance(obj, Mapping):
+        if watch is not None:
+            watch.field(obj, name, name in obj)
         return obj.get(name)
     getter = getattr(type(obj), "__sandbox_field__", None)
     if getter is not None:
@@ -233,17 +248,24 @@ class CompiledExpression:
         self._functions = dict(functions)
         self._budget = _Budget(max_seconds)
 
-    def evaluate(self, env: Mapping[str, Any] | None = None) -> Any:
+    def evaluate(self, env: Mapping[str, Any] | None = None, watch: Watch | None = None) -> Any:
         budget = self._budget
         budget.start()
 
         def guarded_iter(xs: Any) -> Any:
+            n = 0
             for x in xs:
                 budget.tick()
+                n += 1
                 yield x
+            if watch is not None:
+                watch.iterated.append((xs, n))
 
-        scope: dict[str, Any] = {"__builtins__": {}, "__field": _field, "__pow": _pow, "__mul": _mul,
-                                 "__add": _add, "__iter": guarded_iter}
+        def field(obj: Any, name: str) -> Any:
+            return _field(obj, name, watch)
+
+        scope: dict[str, Any] = {"__builtins__": {}, "__field": field if watch is not None else _field,
+                                 "__pow": _pow, "__mul": _mul, "__add": _add, "__iter": guarded_iter}
         scope.update(self._functions)
         if env:
             scope.update(env)

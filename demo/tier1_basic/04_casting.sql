@@ -6,7 +6,7 @@ SELECT id,
        CAST(raw_value AS DOUBLE) AS value_double,
        CAST(CAST(raw_value AS DOUBLE) AS INTEGER) AS value_int,
        CAST(amount AS STRING) AS amount_text,
-       CAST(raw_value AS DECIMAL(10, 2)) AS value_decimal
+       ROUND(CAST(raw_value AS DECIMAL), 2) AS value_decimal
 FROM cast_samples
 EMIT CHANGES
 WITH ('cast_samples.type' = 'kafka_source', 'cast_samples.config_file' = '../configs/simple_records_source.yaml', 'cast_samples.topic.name' = 'cast_samples',

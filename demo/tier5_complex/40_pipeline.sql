@@ -12,7 +12,7 @@ CREATE STREAM priced_orders AS
 SELECT order_id,
        customer_id,
        amount,
-       ROUND(amount / quantity, 2) AS unit_amount,
+       ROUND(amount / NULLIF(quantity, 0), 2) AS unit_amount,
        CASE WHEN amount >= 250 THEN 'LARGE' ELSE 'SMALL' END AS size_class
 FROM paid_orders
 EMIT CHANGES

@@ -42,3 +42,13 @@ def test_offline_explanation_names_the_cause(name: str) -> None:
     assert proc.returncode == 1
     for phrase in phrases:
         assert phrase in proc.stdout, proc.stdout
+
+
+def test_explain_output_is_headed_by_app_query_and_assertion() -> None:
+    proc = _run("explain", "examples/failing/filter_bug", "--no-ai", "--seed", "1")
+    assert proc.returncode == 1
+    headings = [line for line in proc.stdout.splitlines() if line.startswith("# ")]
+    assert headings and all(h.count(" / ") == 2 for h in headings), headings
+    first = proc.stdout.splitlines()[0]
+    assert first.startswith("# ") and first.count(" / ") == 2
+    assert ".test.yaml:" in proc.stdout.splitlines()[2]  # then where the assertion is written

@@ -37,7 +37,7 @@ def test_sql_file_source_outside_is_refused(tmp_path: Path, capsys) -> None:  # 
     (tmp_path / "etc").mkdir()
     (tmp_path / "etc" / "t.csv").write_text("k\n1\n")
     suite = write_suite(tmp_path / "suite", {
-        "app.sql": "CREATE STREAM o AS SELECT s.a FROM s JOIN t ON s.a = t.k "
+        "app.sql": "CREATE STREAM o AS SELECT x.a FROM s x JOIN t y ON x.a = y.k "
                    "WITH ('t.type' = 'file_source', 't.path' = '../etc/t.csv');\n",
         "app.test.yaml": "application: app\nqueries:\n  - name: o\n    inputs: []\n",
     })

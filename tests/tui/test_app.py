@@ -180,7 +180,7 @@ async def test_help_lists_bindings(suite: Path) -> None:
         await pilot.press("4")  # the results tree has keys of its own (Tree's cursor keys)
         await pilot.press("f1")
         await pilot.pause()
-        assert isinstance(app.screen, HelpScreen) and "ResultsTree" in app.screen.title_text
+        assert isinstance(app.screen, HelpScreen) and "Results" in app.screen.title_text
         pane = set(app.screen.rows)
         assert pane and pane < everything and not {"run", "quit"} & {row[2] for row in pane}
 

@@ -104,3 +104,48 @@ def test_help_screen(snap_compare) -> None:  # type: ignore[no-untyped-def]
 
 def test_small_terminal(snap_compare) -> None:  # type: ignore[no-untyped-def]
     assert snap_compare(_app(), terminal_size=(80, 24), run_before=_no_blink)
+
+
+GOLDEN_SUITE = Path("tests/fixtures/tui_golden")
+
+
+def _cursor_on_failure(app: VelotuiApp, kind: str) -> None:
+    from velotui.tui.widgets.results_tree import AssertionLeaf, ResultsTree
+
+    tree = app.query_one(ResultsTree)
+    for line in range(tree.last_line + 1):
+        node = tree.get_node_at_line(line)
+        if node is not None and isinstance(node.data, AssertionLeaf) and node.data.result.type == kind:
+            tree.cursor_line = line
+            return
+    raise AssertionError(f"no {kind} failure in Results")
+
+
+def _open_failure(app_name: str, kind: str):  # type: ignore[no-untyped-def]
+    async def run_before(pilot) -> None:  # type: ignore[no-untyped-def]
+        await _no_blink(pilot)
+        _select(pilot.app, app_name)
+        await pilot.press("r")
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+        await pilot.press("4")
+        await pilot.pause()
+        _cursor_on_failure(pilot.app, kind)
+        await pilot.pause()
+        await pilot.press("enter")
+        await pilot.pause()
+        await pilot.wait_for_scheduled_animations()
+        await pilot.pause()
+
+    return run_before
+
+
+@pytest.mark.parametrize("size", [SIZE, (80, 24)], ids=["120x40", "80x24"])
+def test_failure_detail(snap_compare, size) -> None:  # type: ignore[no-untyped-def]
+    assert snap_compare(_app(), terminal_size=size, run_before=_open_failure("orders_fail", "field_values"))
+
+
+@pytest.mark.parametrize("size", [SIZE, (80, 24)], ids=["120x40", "80x24"])
+def test_golden_diff(snap_compare, size) -> None:  # type: ignore[no-untyped-def]
+    app = VelotuiApp(GOLDEN_SUITE, config=TuiConfig(), now_ms=1_700_000_000_000)
+    assert snap_compare(app, terminal_size=size, run_before=_open_failure("orders_round", "golden"))

@@ -23,8 +23,8 @@ EXPECTED = {
                                         "velotui stress, which streams batches (got 20000000)", None),
     "spec_wrong_type.test.yaml": ("2:18", "'default_records': input should be a valid integer, unable to parse "
                                           "string as an integer (got 'lots')", None),
-    "spec_unknown_assertion.test.yaml": ("6:9", "unknown assertion type 'record_cnt'",
-                                         "did you mean 'record_count'?"),
+    "spec_unknown_assertion.test.yaml": ("6:15", "unknown assertion type 'record_cnt'; did you mean "
+                                                 "'record_count'?", "known types: aggregate_check"),
     "spec_bad_yaml.test.yaml": ("3:3", "invalid YAML: expected the node content, but found '-'",
                                 "check indentation and quoting around this place"),
     "schema_derived.schema.yaml": ("5:5", "field 'total': derived expression: unknown name 'prise' in 'prise * 2'; "
@@ -41,7 +41,7 @@ EXPECTED = {
     "sql_trailing_comma.sql": ("2:18", "syntax error: ',' followed by 'FROM': an item is missing (or the ',' is "
                                "one too many)", "check the statement near this place against docs/SQL.md"),
     "sql_emit_final.sql": ("2:8", "o: EMIT FINAL needs a WINDOW", "add WINDOW TUMBLING(…) or use EMIT CHANGES"),
-    "sql_unknown_function.sql": ("2:17", "o: unknown function FROBNICATE",
+    "sql_unknown_function.sql": ("2:8", "o: unknown function FROBNICATE",
                                  "see docs/SQL.md for the function catalogue"),
     "sql_ungrouped.sql": ("2:11", "o: column v must appear in GROUP BY or inside an aggregate",
                           "add v to GROUP BY, or wrap it: MAX(v)"),

@@ -17,11 +17,42 @@ class Explanation:
     source: str  # "anthropic" | "command" | "offline"
     truncated: list[str]
     note: str = ""  # e.g. why the offline explainer was used
+    heading: str = ""  # which failure it explains: app / query / assertion and where (see heading_for)
+
+    def document(self) -> str:
+        """The explanation headed by the failure it explains (the TUI and `velotui explain` print this)."""
+        if not self.heading:
+            return self.markdown
+        body = "\n".join("#" + line if line.startswith("# ") else line for line in self.markdown.splitlines())
+        return f"{self.heading}\n\n{body}"
+
+
+SOURCE_NAMES = {"anthropic": "Anthropic", "command": "ai.command hook", "offline": "offline explainer"}
+
+
+def heading_for(app: str, query: str, result: object) -> str:
+    """``# app / query / assertion`` and a line with where the assertion is and what it said."""
+    kind = str(getattr(result, "type", "assertion"))
+    desc = getattr(result, "description", None)
+    title = f"# {app} / {query} / {kind}" + (f" — {desc}" if desc else "")
+    line = getattr(result, "line", None)
+    file = getattr(result, "file", None)
+    where = f"`{file}:{line}`" if file and line else (f"`{file}`" if file else "")
+    message = str(getattr(result, "message", "") or "")
+    sub = " · ".join(p for p in (where, message[:300]) if p)
+    return title + (f"\n\n{sub}" if sub else "")
 
 
 def explain(ctx: FailureContext, *, config: AiConfig | None = None, use_ai: bool = True,
             client: AnthropicClient | None = None) -> Explanation:
     """Explain one failure. Falls back to the offline explainer (saying why) when AI is off or fails."""
+    explanation = _explain(ctx, config=config, use_ai=use_ai, client=client)
+    explanation.heading = heading_for(ctx.app, ctx.query, ctx.result)
+    return explanation
+
+
+def _explain(ctx: FailureContext, *, config: AiConfig | None, use_ai: bool,
+             client: AnthropicClient | None) -> Explanation:
     config = config or load_ai_config()
     pack = build_evidence(ctx, config.budget_tokens)
     prompt = "Explain this failed streaming SQL test.\n\n" + pack.to_markdown()
@@ -50,5 +81,5 @@ def explain(ctx: FailureContext, *, config: AiConfig | None = None, use_ai: bool
     return Explanation(md, "offline", pack.truncated, note)
 
 
-__all__ = ["AiConfig", "AiError", "AnthropicClient", "EvidencePack", "Explanation", "FailureContext",
-           "build_evidence", "explain", "explain_offline", "load_ai_config"]
+__all__ = ["SOURCE_NAMES", "AiConfig", "AiError", "AnthropicClient", "EvidencePack", "Explanation", "FailureContext",
+           "build_evidence", "explain", "explain_offline", "heading_for", "load_ai_config"]

@@ -12,10 +12,12 @@ from velotui.assertions.base import (
     canonical_text,
     compare,
     evaluate,
+    expects_no_records,
+    fields_read_by,
     render,
     validate_assertion,
     values_equal,
 )
 
 __all__ = ["ASSERTION_TYPES", "Assertion", "AssertionContext", "AssertionResult", "canonical_text", "compare",
-           "evaluate", "render", "validate_assertion", "values_equal"]
+           "evaluate", "expects_no_records", "fields_read_by", "render", "validate_assertion", "values_equal"]

@@ -41,7 +41,9 @@ class AssertionContext:
     sink_files: dict[str, Path] = field(default_factory=dict)
     table_state: dict[Any, dict[str, Any]] | None = None
     now_ms: int | None = None
-    strict: bool = False  # --strict: an assertion that checked nothing fails instead of warning
+    strict: bool = False  # --strict (warnings are errors)
+    expects_empty: bool = False  # the check list this assertion belongs to expects no output records
+    output_label: str = "output records"  # what ``records`` are, in messages ("records of sink s")
 
 
 @dataclass
@@ -55,6 +57,7 @@ class AssertionResult:
     samples: list[Any] = field(default_factory=list)
     file: str | None = None
     line: int | None = None
+    diff: Any = None  # golden comparisons: a velotui.golden.GoldenDiff (row-level: added, removed, changed)
 
     @property
     def passed(self) -> bool:
@@ -68,24 +71,78 @@ class Check(BaseModel):
 
 
 class Outcome:
-    """What an assertion's ``check`` returns."""
+    """What an assertion's ``check`` returns. ``nothing_checked`` is set by a check that finds, while
+    running, that its verdict rests on nothing (a template whose loop met no records)."""
 
-    __slots__ = ("actual", "expected", "message", "ok", "samples")
+    __slots__ = ("actual", "empty", "expected", "message", "nothing_checked", "ok", "samples")
 
     def __init__(self, ok: bool, message: str, expected: Any = None, actual: Any = None,
-                 samples: list[Any] | None = None) -> None:
+                 samples: list[Any] | None = None, nothing_checked: str | None = None, empty: bool = False) -> None:
         self.ok = ok
         self.message = message
         self.expected = expected
         self.actual = actual
         self.samples = (samples or [])[:MAX_SAMPLES]
+        self.nothing_checked = nothing_checked
+        self.empty = empty  # the reason is "there were no records" (a spec that expects none accepts it)
+
+
+@dataclass
+class NothingChecked:
+    """Why an assertion checked nothing. ``empty``: because there were no records at all (accepted when
+    the query's own spec expects an empty output), else because a field it reads is in no record."""
+
+    reason: str
+    empty: bool = False
+
+
+def _as_names(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, (list, tuple)):
+        return [v for v in value if isinstance(v, str)]
+    return []
+
+
+def missing_field(name: str, records: list[dict[str, Any]], what: str, param: str = "") -> NothingChecked | None:
+    """``name`` is in none of ``records``: the reason (with did-you-mean), else None."""
+    if any(isinstance(r, dict) and name in r for r in records):
+        return None
+    seen = sorted({str(k) for r in records[:1000] if isinstance(r, dict) for k in r})
+    close = difflib.get_close_matches(name, seen, n=1)
+    label = f"{param}: " if param and param not in ("field", "fields") else ""
+    return NothingChecked(f"{label}field {name!r} is in none of the {len(records)} {what}"
+                          + (f"; did you mean {close[0]!r}?" if close else "")
+                          + (f" (fields: {', '.join(seen)})" if seen else ""))
 
 
 class Assertion:
-    """One assertion type: a params model and a check over the context."""
+    """One assertion type: a params model, what it reads, and a check over the context.
+
+    What it reads is declared, and the framework (``evaluate``) decides "nothing checked" from it before
+    the check runs: ``reads_records`` (its verdict rests on the captured records: none of them, nothing
+    checked) and ``record_fields`` (parameters naming fields of those records, a name or a list: a field
+    in none of them, nothing checked). A type whose reads depend on more overrides ``fields_read`` or
+    ``nothing_checked``; a check that learns it while running returns ``Outcome(nothing_checked=…)``."""
 
     type: ClassVar[str]
     Params: ClassVar[type[Check]] = Check
+    reads_records: ClassVar[bool] = False
+    record_fields: ClassVar[tuple[str, ...]] = ()
+    decides_while_checking: ClassVar[bool] = False  # its check returns Outcome(nothing_checked=…) itself
+
+    def fields_read(self, p: Any) -> list[tuple[str, str]]:
+        """(parameter, field name) for every field of the output records the check reads."""
+        return [(param, name) for param in self.record_fields for name in _as_names(getattr(p, param, None))]
+
+    def nothing_checked(self, p: Any, ctx: AssertionContext) -> NothingChecked | None:
+        if self.reads_records and not ctx.records:
+            return NothingChecked(f"there are no {ctx.output_label} to check", empty=True)
+        for param, name in self.fields_read(p):
+            why = missing_field(name, ctx.records, ctx.output_label, param)
+            if why is not None:
+                return why
+        return None
 
     def check(self, p: Any, ctx: AssertionContext) -> Outcome:  # pragma: no cover - abstract
         raise NotImplementedError
@@ -256,47 +313,168 @@ def _params_model(spec: Any, params: dict[str, Any] | None = None) -> tuple[type
                         hint=f"see docs/ASSERTIONS.md#{spec.type}") from None
 
 
-def validate_assertion(spec: Any) -> list[str]:
-    """Check an assertion's params (SpecError on a wrong or missing one); return unknown-key warnings."""
-    cls, params = _params_model(spec)
-    warnings: list[str] = []
-    known = list(cls.Params.model_fields)
-    extra = params.model_extra if params is not None else {k: v for k, v in spec.params.items() if k not in known}
-    for key in extra or {}:
-        close = difflib.get_close_matches(key, known, n=1)
-        warnings.append(f"{spec.file}:{spec.line}: {spec.type}: unknown key {key!r}"
-                        + (f"; did you mean {close[0]!r}?" if close else ""))
+OWN_KEYS = ("type", "description", "severity", "params")  # keys every assertion takes besides its type's
+
+
+def validate_assertion(spec: Any, doc: Any = None, *, strict: bool = False) -> list[Any]:
+    """Check one assertion as written: its type, its keys (a key one edit from a known one is an error;
+    another unknown key a warning, an error under ``strict``), its parameters' values and, for a template,
+    its expression. Raise one SpecError listing every problem (file:line:column of each); return the
+    warnings. ``doc`` (the spec's YamlDocument) gives each key's exact place."""
+    from velotui.spec.validation import judge_key, model_keys, raise_all, unknown_keys
+
+    path = tuple(getattr(spec, "doc_path", ()) or ())
+
+    def key_loc(key: Any) -> tuple[int, int] | None:
+        if doc is not None and (*path, key) in doc.key_locations:
+            return doc.key_locations[(*path, key)]
+        return (spec.line, spec.column) if spec.line else None
+
+    def value_loc(key: Any) -> tuple[int | None, int | None]:
+        if doc is not None:
+            where = doc.locations.get((*path, key)) or doc.key_locations.get((*path, key))
+            if where:
+                return where
+        return spec.line, spec.column
+
+    cls = ASSERTION_TYPES.get(spec.type)
+    if cls is None:
+        close = difflib.get_close_matches(str(spec.type), sorted(ASSERTION_TYPES), n=1)
+        line, column = value_loc("type")
+        raise SpecError(f"unknown assertion type {spec.type!r}" + (f"; did you mean {close[0]!r}?" if close else ""),
+                        file=spec.file, line=line, column=column,
+                        hint="known types: " + ", ".join(sorted(ASSERTION_TYPES)))
+    errors: list[SpecError] = []
+    warnings: list[Any] = []
+    known = sorted(set(model_keys(cls.Params)) | set(OWN_KEYS))
+    typo_keys = set()
+    for key in spec.params:
+        if key in known:
+            continue
+        found = judge_key(key, known, key_loc(key), spec.file, context=spec.type)
+        if isinstance(found, SpecError):
+            errors.append(found)
+            typo_keys.add(key)
+        elif strict:
+            errors.append(found.as_error("remove the key or fix its spelling (unknown keys are errors under --strict)"))
+        else:
+            warnings.append(found)
+    if not errors:  # a typo of a required key would also read as "missing": say the typo only
+        try:
+            _, params = _params_model(spec)
+        except SpecError as e:
+            errors += _located_param_errors(spec, cls, doc, path) or [e]
+            params = None
+        if params is not None and doc is not None:
+            for name, field in type(params).model_fields.items():  # keys of nested rules (data_quality …)
+                found_nested = unknown_keys(getattr(params, name), doc, (*path, field.alias or name))
+                errors += found_nested.typos
+                if strict:
+                    errors += [w.as_error() for w in found_nested.unknown]
+                else:
+                    warnings += found_nested.unknown
+        expression = spec.params.get("expression") if spec.type == "template" else None
+        if isinstance(expression, str) and "{{" not in expression:
+            from velotui.sandbox import compile_expression
+
+            try:
+                compile_expression(expression)
+            except VelotuiError as e:
+                line, column = value_loc("expression")
+                errors.append(SpecError(f"template: {e.message}", file=spec.file, line=line, column=column,
+                                        hint=e.hint))
+    raise_all(errors)
     return warnings
 
 
-def _field_nowhere(cls: type[Assertion], p: Any, ctx: AssertionContext) -> Outcome | None:
-    """A value check whose field is in none of the output records checked nothing: it is reported as a
-    warning naming the field and the closest real one (a typo must not pass silently as "every record
-    satisfies it"), without failing the run — records lacking the field are skipped (FORMATS.md), so
-    velo-test suites keep passing. Records lacking it one by one are skipped as before."""
-    name = getattr(p, "field", None)
-    if not getattr(cls, "record_field", False) or not isinstance(name, str) or not ctx.records:
-        return None
-    if any(name in r for r in ctx.records if isinstance(r, dict)):
-        return None
-    seen = sorted({k for r in ctx.records[:100] if isinstance(r, dict) for k in r})
-    close = difflib.get_close_matches(name, seen, n=1)
-    return Outcome(True, f"nothing checked: field {name!r} is in none of the {len(ctx.records)} output records"
-                   + (f"; did you mean {close[0]!r}?" if close else "") + f" (fields: {', '.join(seen)})",
-                   name, None)
+def _located_param_errors(spec: Any, cls: type[Assertion], doc: Any, path: tuple[Any, ...]) -> list[SpecError]:
+    """The parameter errors of an assertion, each where it is written; a required key that is missing
+    while a key one edit from it is there is reported as that typo."""
+    from velotui.spec.validation import typo_for_missing
+
+    try:
+        cls.Params.model_validate(spec.params)
+        return []
+    except ValidationError as e:
+        out = []
+        for err in e.errors():
+            if isinstance(err.get("input"), str) and "{{" in err["input"]:
+                continue  # a template value is checked once rendered
+            loc = tuple(err["loc"])
+            name = ".".join(str(x) for x in loc) or "params"
+            typo = typo_for_missing(doc, (*path, *loc)) if doc is not None and err["type"] == "missing" else None
+            if typo is not None:
+                out.append(SpecError(f"{spec.type}: {typo.message}", file=spec.file, line=typo.line,
+                                     column=typo.column, hint=typo.hint))
+                continue
+            where = None
+            if doc is not None:
+                target = (*path, *loc) if err["type"] != "missing" else (*path, *loc[:-1])
+                where = doc.locations.get(target) or doc.key_locations.get(target)
+            line, column = where or (spec.line, spec.column)
+            msg = err["msg"].removeprefix("Value error, ")
+            out.append(SpecError(f"{spec.type}: '{name}': {msg}", file=spec.file, line=line, column=column,
+                                 hint=f"see docs/ASSERTIONS.md#{spec.type}"))
+        return out
+
+
+def fields_read_by(spec: Any) -> list[tuple[str, str]]:
+    """(parameter, field) of every output-record field an assertion as written reads; empty when its
+    parameters are templates (known once rendered) or invalid (reported elsewhere)."""
+    cls = ASSERTION_TYPES.get(spec.type)
+    if cls is None:
+        return []
+    try:
+        _, params = _params_model(spec)
+    except VelotuiError:
+        return []
+    return cls().fields_read(params) if params is not None else []
+
+
+def expects_no_records(specs: list[Any]) -> bool:
+    """The checks say the output is empty: a record_count of 0 (equals 0, less_than 1, between [0, 0] …) or
+    expected records that are an empty list. Then a check over no records is what the spec asks for."""
+    def num(params: dict[str, Any], k: str) -> float | None:
+        v = params.get(k)
+        return float(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else None
+
+    for a in specs:
+        params = getattr(a, "params", {}) or {}
+        if a.type == "record_count":
+            eq, lt, le = num(params, "equals"), num(params, "less_than"), num(params, "less_than_or_equals")
+            between = params.get("between")
+            if (eq == 0 or (lt is not None and lt <= 1) or (le is not None and le < 1)
+                    or (isinstance(between, list) and len(between) == 2 and isinstance(between[1], (int, float))
+                        and between[1] < 1)):
+                return True
+        if a.type == "expected_output" and params.get("records") == []:
+            return True
+    return False
 
 
 def evaluate(spec: Any, ctx: AssertionContext) -> AssertionResult:
-    """Run one assertion; a problem in the assertion itself is an ``error`` result, never an exception."""
+    """Run one assertion; a problem in the assertion itself is an ``error`` result, never an exception.
+
+    An assertion that checked nothing fails with "nothing checked: <why>" (a warning when its severity is
+    warning); a reason that is only "there were no records" is accepted when ``ctx.expects_empty``."""
     description = spec.description
     try:
         cls, _ = _params_model(spec)
         _, rendered = _params_model(spec, render(dict(spec.params), ctx))
-        nowhere = _field_nowhere(cls, rendered, ctx)
-        if nowhere is not None:
-            return AssertionResult(spec.type, description, "failed" if ctx.strict else "warning", nowhere.message,
-                                   _jsonable(nowhere.expected), None, [], spec.file, spec.line)
-        out = cls().check(rendered, ctx)
+        assertion = cls()
+        why = assertion.nothing_checked(rendered, ctx)
+        out = None
+        if why is None:
+            out = assertion.check(rendered, ctx)
+            if out.nothing_checked:
+                why = NothingChecked(out.nothing_checked, empty=out.empty)
+        if why is not None and not (why.empty and ctx.expects_empty):
+            status = "warning" if spec.severity == "warning" else "failed"
+            return AssertionResult(spec.type, description, status, f"nothing checked: {why.reason}",
+                                   None, None, [], spec.file, spec.line)
+        if out is None:  # nothing to check, and the spec expects exactly that
+            return AssertionResult(spec.type, description, "passed", f"no records, as the spec expects "
+                                   f"({why.reason if why else ''})", None, None, [], spec.file, spec.line)
     except VelotuiError as e:
         return AssertionResult(spec.type, description, "error", e.message + (f" ({e.hint})" if e.hint else ""),
                                file=spec.file, line=spec.line)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import statistics
 from collections import Counter
 from pathlib import Path
@@ -14,6 +15,7 @@ from velotui.assertions.base import (
     Assertion,
     AssertionContext,
     Check,
+    NothingChecked,
     Outcome,
     as_number,
     canonical_text,
@@ -83,6 +85,7 @@ class FieldsParams(Check):
 @register
 class SchemaContains(Assertion):
     type = "schema_contains"
+    reads_records = True  # a missing field is its own failure; no records at all is nothing checked
     Params = FieldsParams
 
     def check(self, p: FieldsParams, ctx: AssertionContext) -> Outcome:
@@ -103,6 +106,8 @@ class SchemaContains(Assertion):
 @register
 class NoNulls(Assertion):
     type = "no_nulls"
+    reads_records = True
+    record_fields = ("fields",)
     Params = FieldsParams
 
     def check(self, p: FieldsParams, ctx: AssertionContext) -> Outcome:
@@ -128,7 +133,8 @@ class FieldInSetParams(Check):
 @register
 class FieldInSet(Assertion):
     type = "field_in_set"
-    record_field = True  # its `field` names a field of the output records
+    reads_records = True
+    record_fields = ("field",)
     Params = FieldInSetParams
 
     def check(self, p: FieldInSetParams, ctx: AssertionContext) -> Outcome:
@@ -150,7 +156,8 @@ class FieldValuesParams(Check):
 @register
 class FieldValues(Assertion):
     type = "field_values"
-    record_field = True  # its `field` names a field of the output records
+    reads_records = True
+    record_fields = ("field",)
     Params = FieldValuesParams
 
     def check(self, p: FieldValuesParams, ctx: AssertionContext) -> Outcome:
@@ -187,7 +194,13 @@ def aggregate(function: str, values: list[Any]) -> float | None:
 @register
 class AggregateCheck(Assertion):
     type = "aggregate_check"
-    record_field = True  # its `field` names a field of the output records
+    reads_records = True
+    record_fields = ("field",)
+
+    def nothing_checked(self, p: AggregateParams, ctx: AssertionContext) -> NothingChecked | None:
+        if p.function.upper() == "COUNT" and not ctx.records:
+            return None  # a count of no records is 0: a count check, like record_count
+        return super().nothing_checked(p, ctx)
     Params = AggregateParams
 
     def check(self, p: AggregateParams, ctx: AssertionContext) -> Outcome:
@@ -208,6 +221,7 @@ class TemplateParams(Check):
 @register
 class TemplateAssertion(Assertion):
     type = "template"
+    decides_while_checking = True  # a loop over no records, a field no record has: seen while evaluating
     Params = TemplateParams
 
     def check(self, p: TemplateParams, ctx: AssertionContext) -> Outcome:
@@ -216,9 +230,40 @@ class TemplateAssertion(Assertion):
         text = p.expression.strip()
         if text.startswith("{{") and text.endswith("}}") and text.count("{{") == 1:
             text = text[2:-2]
+        from velotui.sandbox import Watch
+
         env = template_env(ctx)
-        value = compile_expression(text.replace("{{", "(").replace("}}", ")")).evaluate(env)
-        return Outcome(bool(value), f"{p.expression} is {bool(value)}", True, value)
+        watch = Watch()
+        value = compile_expression(text.replace("{{", "(").replace("}}", ")")).evaluate(env, watch)
+        why, empty = (_template_checked_nothing(watch, ctx) if value else (None, False))
+        return Outcome(bool(value), f"{p.expression} is {bool(value)}", True, value, nothing_checked=why, empty=empty)
+
+
+def _template_checked_nothing(watch: Any, ctx: AssertionContext) -> tuple[str | None, bool]:
+    """A true template checked nothing when it looped over a record list that was empty, or read a field
+    that none of the records it read it from has (a typo reads as NULL)."""
+    lists: dict[int, tuple[str, list[dict[str, Any]]]] = {id(ctx.records): ("records", ctx.records)}
+    for kind, data in (("inputs", ctx.inputs), ("outputs", ctx.outputs)):
+        for name, rows in data.items():
+            lists.setdefault(id(rows), (f"{kind}.{name}.records", rows))
+    for xs, n in watch.iterated:
+        if n == 0 and id(xs) in lists:
+            return f"the expression loops over {lists[id(xs)][0]}, which is empty", True
+    records = {id(r) for _, rows in lists.values() for r in rows}
+    present: dict[str, bool] = {}
+    seen_fields: set[str] = set()
+    for obj, name, found in watch.reads:
+        if id(obj) in records:
+            present[name] = present.get(name, False) or found
+            if len(seen_fields) < 200:
+                seen_fields.update(str(k) for k in obj)
+    for name, found in present.items():
+        if not found:
+            close = difflib.get_close_matches(name, sorted(seen_fields), n=1)
+            return (f"field {name!r} is in none of the records the expression reads it from"
+                    + (f"; did you mean {close[0]!r}?" if close else "")
+                    + f" (fields: {', '.join(sorted(seen_fields))})"), False
+    return None, False
 
 
 class NoDuplicatesParams(Check):
@@ -230,6 +275,8 @@ class NoDuplicatesParams(Check):
 @register
 class NoDuplicates(Assertion):
     type = "no_duplicates"
+    reads_records = True
+    record_fields = ("key_fields",)
     Params = NoDuplicatesParams
 
     def check(self, p: NoDuplicatesParams, ctx: AssertionContext) -> Outcome:
@@ -261,7 +308,8 @@ class OrderingParams(Check):
 @register
 class Ordering(Assertion):
     type = "ordering"
-    record_field = True  # its `field` names a field of the output records
+    reads_records = True
+    record_fields = ("field", "partition_by")
     Params = OrderingParams
 
     def check(self, p: OrderingParams, ctx: AssertionContext) -> Outcome:
@@ -370,7 +418,8 @@ class DistributionParams(Check):
 @register
 class DistributionCheck(Assertion):
     type = "distribution"
-    record_field = True  # its `field` names a field of the output records
+    reads_records = True
+    record_fields = ("field",)
     Params = DistributionParams
 
     def check(self, p: DistributionParams, ctx: AssertionContext) -> Outcome:
@@ -423,7 +472,8 @@ def percentile(sorted_vals: list[float], q: float) -> float:
 @register
 class Percentile(Assertion):
     type = "percentile"
-    record_field = True  # its `field` names a field of the output records
+    reads_records = True
+    record_fields = ("field",)
     Params = PercentileParams
 
     def check(self, p: PercentileParams, ctx: AssertionContext) -> Outcome:
@@ -444,18 +494,42 @@ class Percentile(Assertion):
                        {k: getattr(p, k) for k in qs if getattr(p, k) is not None}, actual)
 
 
+class NumericRange(Check):
+    field: str
+    min: float = float("-inf")
+    max: float = float("inf")
+
+
+class StringPattern(Check):
+    field: str
+    pattern: str
+
+
+class ReferentialIntegrity(Check):
+    field: str
+    reference_source: str = ""
+    reference_field: str | None = None
+
+
 class DataQualityParams(Check):
     no_nulls_in: list[str] = Field(default_factory=list)
     no_empty_strings_in: list[str] = Field(default_factory=list)
-    numeric_ranges: list[dict[str, Any]] = Field(default_factory=list)
-    string_patterns: list[dict[str, Any]] = Field(default_factory=list)
-    referential_integrity: list[dict[str, Any]] = Field(default_factory=list)
+    numeric_ranges: list[NumericRange] = Field(default_factory=list)
+    string_patterns: list[StringPattern] = Field(default_factory=list)
+    referential_integrity: list[ReferentialIntegrity] = Field(default_factory=list)
     min_quality_score: float = 1.0
 
 
 @register
 class DataQuality(Assertion):
     type = "data_quality"
+    reads_records = True
+
+    def fields_read(self, p: DataQualityParams) -> list[tuple[str, str]]:
+        out = [("no_nulls_in", f) for f in p.no_nulls_in] + [("no_empty_strings_in", f) for f in p.no_empty_strings_in]
+        for param in ("numeric_ranges", "string_patterns", "referential_integrity"):
+            out += [(param, rule.field) for rule in getattr(p, param)]
+        return out
     Params = DataQualityParams
 
     def check(self, p: DataQualityParams, ctx: AssertionContext) -> Outcome:
@@ -465,20 +539,19 @@ class DataQuality(Assertion):
         reasons: Counter[str] = Counter()
         refs = []
         for rule in p.referential_integrity:
-            src = ctx.inputs.get(rule.get("reference_source", "")) or ctx.outputs.get(rule.get("reference_source", ""))
+            src = ctx.inputs.get(rule.reference_source) or ctx.outputs.get(rule.reference_source)
             if src is None:
-                raise SpecError(f"data_quality: reference_source {rule.get('reference_source')!r} is not an input "
+                raise SpecError(f"data_quality: reference_source {rule.reference_source!r} is not an input "
                                 f"or output (inputs: {', '.join(ctx.inputs)})")
-            refs.append((rule["field"], {canonical_text(r.get(rule.get("reference_field", rule["field"])))
-                                         for r in src}))
-        patterns = [(r["field"], re.compile(r["pattern"])) for r in p.string_patterns]
+            refs.append((rule.field, {canonical_text(r.get(rule.reference_field or rule.field)) for r in src}))
+        patterns = [(r.field, re.compile(r.pattern)) for r in p.string_patterns]
         for r in ctx.records:
             why = [f"{f} is NULL" for f in p.no_nulls_in if r.get(f) is None]
             why += [f"{f} is empty" for f in p.no_empty_strings_in if r.get(f) == ""]
             for rng in p.numeric_ranges:
-                v = as_number(r.get(rng["field"]))
-                if v is not None and not (rng.get("min", float("-inf")) <= v <= rng.get("max", float("inf"))):
-                    why.append(f"{rng['field']} out of range")
+                v = as_number(r.get(rng.field))
+                if v is not None and not (rng.min <= v <= rng.max):
+                    why.append(f"{rng.field} out of range")
             why += [f"{f} does not match" for f, rx in patterns if r.get(f) is not None and not rx.fullmatch(str(r[f]))]
             why += [f"{f} has no reference" for f, keys in refs if canonical_text(r.get(f)) not in keys]
             if why:

@@ -13,10 +13,12 @@ from velotui.assertions.base import (
     Assertion,
     AssertionContext,
     Check,
+    NothingChecked,
     Outcome,
     as_number,
     canonical_text,
     compare,
+    missing_field,
     register,
 )
 from velotui.assertions.records import percentile
@@ -45,6 +47,13 @@ class JoinCoverageParams(Check):
 @register
 class JoinCoverage(Assertion):
     type = "join_coverage"
+    record_fields = ("match_field",)
+
+    def nothing_checked(self, p: JoinCoverageParams, ctx: AssertionContext) -> NothingChecked | None:
+        left = p.left_source or next(iter(ctx.inputs), None)
+        if left in ctx.inputs and not ctx.inputs[left]:
+            return NothingChecked(f"the left input {left!r} has no records", empty=True)
+        return super().nothing_checked(p, ctx) if ctx.records else None
     Params = JoinCoverageParams
 
     def check(self, p: JoinCoverageParams, ctx: AssertionContext) -> Outcome:
@@ -76,6 +85,8 @@ class WindowBoundaryParams(Check):
 @register
 class WindowBoundary(Assertion):
     type = "window_boundary"
+    reads_records = True
+    record_fields = ("window_start_field", "window_end_field", "timestamp_field")
     Params = WindowBoundaryParams
 
     def check(self, p: WindowBoundaryParams, ctx: AssertionContext) -> Outcome:
@@ -124,6 +135,8 @@ class EventOrderingParams(Check):
 @register
 class EventOrdering(Assertion):
     type = "event_ordering"
+    reads_records = True
+    record_fields = ("timestamp_field", "partition_field")
     Params = EventOrderingParams
 
     def check(self, p: EventOrderingParams, ctx: AssertionContext) -> Outcome:
@@ -161,6 +174,22 @@ class CompletenessParams(Check):
 @register
 class Completeness(Assertion):
     type = "completeness"
+
+    def nothing_checked(self, p: CompletenessParams, ctx: AssertionContext) -> NothingChecked | None:
+        rows = ctx.inputs.get(p.input_source)
+        if rows is None:
+            return None  # the check says which inputs there are
+        if not rows:
+            return NothingChecked(f"the input {p.input_source!r} has no records", empty=True)
+        why = missing_field(p.key_field, rows, f"records of input {p.input_source!r}", "key_field")
+        if why is not None or not ctx.records:
+            return why
+        for param, name in [("output_key_field", p.output_key_field or p.key_field),
+                            *(("required_fields", f) for f in p.required_fields)]:
+            why = missing_field(name, ctx.records, ctx.output_label, param)
+            if why is not None:
+                return why
+        return None
     Params = CompletenessParams
 
     def check(self, p: CompletenessParams, ctx: AssertionContext) -> Outcome:
@@ -260,6 +289,7 @@ class LatencyParams(Check):
 @register
 class Latency(Assertion):
     type = "latency"
+    record_fields = ("timestamp_field",)
     Params = LatencyParams
 
     def check(self, p: LatencyParams, ctx: AssertionContext) -> Outcome:
@@ -325,6 +355,11 @@ class ErrorRateParams(Check):
 @register
 class ErrorRate(Assertion):
     type = "error_rate"
+
+    def nothing_checked(self, p: ErrorRateParams, ctx: AssertionContext) -> NothingChecked | None:
+        if ctx.records_in == 0 and p.min_records == 0:
+            return NothingChecked("the query had no input records", empty=True)
+        return None
     Params = ErrorRateParams
 
     def check(self, p: ErrorRateParams, ctx: AssertionContext) -> Outcome:
@@ -349,6 +384,7 @@ class TableFreshnessParams(Check):
 @register
 class TableFreshness(Assertion):
     type = "table_freshness"
+    record_fields = ("timestamp_field",)
     Params = TableFreshnessParams
 
     def check(self, p: TableFreshnessParams, ctx: AssertionContext) -> Outcome:
@@ -480,6 +516,7 @@ class FileMatchesParams(Check):
 @register
 class FileMatches(Assertion):
     type = "file_matches"
+    decides_while_checking = True  # compare_fields / ignore_fields that are in no row of either file
     Params = FileMatchesParams
 
     def check(self, p: FileMatchesParams, ctx: AssertionContext) -> Outcome:
@@ -494,6 +531,11 @@ class FileMatches(Assertion):
             keys = p.compare_fields or [k for k in r if k not in p.ignore_fields]
             return {k: r.get(k) for k in keys}
 
+        named = [f for f in (*p.compare_fields, *p.ignore_fields)
+                 if not any(f in r for r in actual) and not any(f in r for r in expected)]
+        if named and (actual or expected):
+            return Outcome(True, "", nothing_checked=f"field {named[0]!r} (compare_fields/ignore_fields) is in no row "
+                           f"of {p.actual_path} or {p.expected_path}")
         pa, pe = [project(r) for r in actual], [project(r) for r in expected]
         if len(pa) != len(pe):
             return Outcome(False, f"{p.actual_path} has {len(pa)} rows, {p.expected_path} has {len(pe)}", len(pe),

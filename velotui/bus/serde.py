@@ -299,6 +299,6 @@ def serde_for(config: dict[str, Any], base_dir: Path | None) -> Any:
         inner = ProtobufSerde(p if p.is_absolute() or base_dir is None else base_dir / p,
                               message=config_get(config, "protobuf.message"))
         return RegistrySerde("protobuf", inner, registry) if registry is not None else inner
-    if fmt in ("json", "jsonl"):
+    if fmt in ("json", "jsonl", "jsonlines"):
         return JsonSerde()
     raise SpecError(f"value.format {fmt!r} is not supported", hint="use json, avro or protobuf")

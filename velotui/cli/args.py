@@ -18,7 +18,9 @@ def _add_run_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--fail-fast", action="store_true", help="stop after the first failing query")
     p.add_argument("--records", type=int, metavar="N", help="generate N records per input (overrides specs)")
     p.add_argument("--strict", action="store_true",
-                   help="warnings are errors: unknown spec/schema keys, near-miss WITH keys, checks that checked nothing")
+                   help="warnings are errors: unknown spec/schema keys, near-miss WITH keys, metric warnings, and "
+                   "divergence flags the spec does not accept")
+    _add_dialect(p)
     p.add_argument("--query", metavar="NAME", help="run only this query")
     p.add_argument("--spec", metavar="SPEC", help="test spec for a single SQL file (velo-test spelling)")
     p.add_argument("--schemas", metavar="DIR", help="extra folder to look for schemas in (velo-test spelling)")
@@ -40,12 +42,21 @@ def _add_run_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--deploy", metavar="COMMAND",
                    help="external engine: a command with {sql} {bootstrap} {topics} {run_id} {statement}; it runs "
                    "the app over the published inputs and exits when done")
+    p.add_argument("--update-golden", action="store_true",
+                   help="write each query's captured output to its golden file beside the spec (APP.golden/QUERY.jsonl);"
+                   " later runs compare the output to it exactly")
     p.add_argument("--debug", action="store_true", help="show tracebacks")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress on stderr")
     p.add_argument("--explain", action="store_true",
                    help="add an explanation of every failed assertion to the JSON report")
     p.add_argument("--no-ai", action="store_true",
                    help="never call the Anthropic API; explanations come from the offline explainer")
+
+
+def _add_dialect(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--dialect", choices=("reference", "extended"), default=None,
+                   help="reference: refuse what the Velostream engine refuses (the default); extended: accept "
+                   "velotui's extensions in every app (an app opts in alone with WITH ('sql.dialect' = 'extended'))")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -73,7 +84,9 @@ def build_subparser(name: str) -> argparse.ArgumentParser:
         p = argparse.ArgumentParser(prog="velotui validate",
                                     description="Parse and check SQL, specs, schemas and configs; run nothing.")
         p.add_argument("path", help="folder of SQL apps, or one .sql file")
-        p.add_argument("--strict", action="store_true", help="warnings are errors (unknown keys, near-miss WITH keys)")
+        p.add_argument("--strict", action="store_true",
+                       help="warnings are errors (unknown keys, near-miss WITH keys, divergence flags not accepted)")
+        _add_dialect(p)
         p.add_argument("--allow-outside", action="append", default=[], metavar="PATH")
         p.add_argument("--spec", metavar="SPEC")
         p.add_argument("--schemas", metavar="DIR")

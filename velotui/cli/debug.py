@@ -1,4 +1,6 @@
-"""`velotui debug APP.sql`: the step-mode prompt (commands from stdin, or --commands for scripts)."""
+"""`velotui debug APP.sql`: the step-mode prompt (commands from stdin, or --commands for scripts).
+
+The commands are velotui.core.debug's, the same words as the TUI's step mode."""
 
 from __future__ import annotations
 
@@ -6,22 +8,11 @@ import argparse
 import sys
 from pathlib import Path
 
-import orjson
-
 from velotui.errors import VelotuiError
-
-HELP = """commands: s|step  c|continue  t|topic NAME  st|state  r|rerun NAME  l|list  b|break NAME  h|help  q|quit"""
-
-
-def _print_step(r: object) -> None:
-    print(f"== {r.statement}: {r.records_in} in -> {r.records_out} out"  # type: ignore[attr-defined]
-          f"  (late {r.late_records}, dead letters {r.dead_letters})  topics: {', '.join(r.topics)}")  # type: ignore[attr-defined]
-    for rec in r.sample:  # type: ignore[attr-defined]
-        print("   ", orjson.dumps(rec, default=str).decode())
 
 
 def debug_command(args: argparse.Namespace) -> int:
-    from velotui.core.debug import DebugSession
+    from velotui.core.debug import HELP, DebugSession, run_command
 
     try:
         session = DebugSession(Path(args.path), spec_path=Path(args.spec) if args.spec else None, query=args.query,
@@ -45,47 +36,9 @@ def debug_command(args: argparse.Namespace) -> int:
                 line = input("(velotui) ").strip()
             except EOFError:
                 break
-        if not line:
-            continue
-        cmd, _, arg = line.partition(" ")
-        try:
-            if cmd in ("q", "quit", "exit"):
-                break
-            if cmd in ("h", "help", "?"):
-                print(HELP)
-            elif cmd in ("l", "list"):
-                nxt = session.stepper.next_statement
-                for name in session.statements:
-                    mark = "->" if nxt is not None and name == nxt.name else "  "
-                    print(f"{mark} {name}{'  [break]' if name in session.breakpoints else ''}")
-            elif cmd in ("s", "step"):
-                _print_step(session.step())
-            elif cmd in ("c", "continue"):
-                for r in session.cont():
-                    _print_step(r)
-                if session.stepper.done:
-                    print("== end of app")
-                else:
-                    print(f"== stopped at breakpoint before {session.stepper.next_statement.name}")  # type: ignore[union-attr]
-            elif cmd in ("t", "topic"):
-                rows = session.topic(arg.strip())
-                print(f"topic {arg.strip()}: {len(rows)} records")
-                for rec in rows[:10]:
-                    print("   ", orjson.dumps(rec, default=str).decode())
-            elif cmd in ("st", "state"):
-                for r in session.history:
-                    print(f"{r.statement}: out {r.records_out}, late {r.late_records}, "
-                          f"dead letters {r.dead_letters}" + (f", windows {r.windows}" if r.windows else ""))
-            elif cmd in ("r", "rerun"):
-                session.rerun(arg.strip())
-                print(f"next: {arg.strip()}")
-            elif cmd in ("b", "break"):
-                session.breakpoints.add(arg.strip())
-                print(f"breakpoint at {arg.strip()}")
-            else:
-                print(f"unknown command {cmd!r}; {HELP}")
-        except VelotuiError as e:
-            print(f"error: {e}")
-        except KeyError as e:
-            print(f"error: no statement {e}")
+        result = run_command(session, line)
+        for out in result.lines:
+            print(out)
+        if result.quit:
+            break
     return 0

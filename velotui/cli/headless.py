@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 
 from velotui.core import events as ev
 from velotui.errors import VelotuiError
@@ -56,6 +57,8 @@ def _run_options(args: argparse.Namespace, argv: list[str]) -> Any:
         allow_outside=[Path(p) for p in getattr(args, "allow_outside", [])],
         engine=getattr(args, "engine", "embedded"),
         deploy=getattr(args, "deploy", None),
+        dialect=getattr(args, "dialect", None),
+        update_golden=getattr(args, "update_golden", False),
     )
 
 
@@ -137,6 +140,8 @@ def run_headless(args: argparse.Namespace, argv: list[str]) -> int:
             sys.stdout.write(out.read_text())
     else:
         render_text(report, Console(highlight=False, soft_wrap=True))
+    if getattr(args, "update_golden", False):
+        _print_golden_updates(report, err)
     if run.cancelled:
         return 130
     if not report.apps:  # a CI job pointed at the wrong folder, or a -k that matches nothing, must not pass
@@ -147,6 +152,17 @@ def run_headless(args: argparse.Namespace, argv: list[str]) -> int:
         err.print(f"[red]error:[/] nothing ran: {why}\n  hint: {hint}", highlight=False, soft_wrap=True)
         return 2
     return report.exit_code
+
+
+def _print_golden_updates(report: Any, err: Console) -> None:
+    """--update-golden: say which golden file each query wrote (created, rewritten with what, unchanged)."""
+    written = [(app.name, q.name, a) for app in report.apps for q in app.queries for a in q.assertions
+               if a.type == "golden"]
+    for app, query, a in written:
+        colour = "green" if a.status == "passed" else "red"
+        err.print(f"[{colour}]golden[/] {app} / {query}: {a.message}", highlight=False, markup=True, soft_wrap=True)
+    if not written:
+        err.print("[yellow]golden[/] no query ran to completion: no golden file written", highlight=False)
 
 
 def _with_explanations(json_bytes: bytes, run: Any, *, use_ai: bool) -> bytes:
@@ -196,7 +212,7 @@ def explain_command(args: argparse.Namespace, argv: list[str]) -> int:
                         print(f"- {app.name} / {q.name}: {q.error}")
         return report.exit_code
     for _app, _q, _result, e in explained:
-        print(e.markdown)
+        print(e.document())
         print()
     return report.exit_code
 
@@ -225,7 +241,7 @@ def validate_command(args: argparse.Namespace) -> int:
     out = Console(highlight=False, soft_wrap=True)
     result = validate_suite(path, strict=args.strict, spec_override=Path(args.spec) if args.spec else None,
                             extra_schema_dirs=[Path(args.schemas)] if args.schemas else [],
-                            allow_outside=[Path(p) for p in args.allow_outside])
+                            allow_outside=[Path(p) for p in args.allow_outside], dialect=args.dialect)
     for item in result.items:
         if item.error is None:
             out.print(f"[green]ok[/]    {item.file}", highlight=False)
@@ -233,7 +249,13 @@ def validate_command(args: argparse.Namespace) -> int:
             out.print(f"[red]error[/] {item.file}", highlight=False)
             for e in item.errors:
                 out.print(str(e), markup=False, highlight=False)
+        for f in item.flags:
+            out.print(f"[magenta]divergence[/] {escape(str(f))}", highlight=False)
         for w in item.warnings:
-            out.print(f"[yellow]warning[/] {w}", highlight=False)
-    out.print(f"{result.ok_count} valid, {result.error_count} invalid", highlight=False)
+            out.print(f"[yellow]warning[/] {escape(str(w))}", highlight=False)
+    tail = f"{result.ok_count} valid, {result.error_count} invalid"
+    flags = sum(len(i.flags) for i in result.items)
+    if flags:
+        tail += f", {flags} divergence flag(s)"
+    out.print(tail, highlight=False)
     return 0 if result.error_count == 0 else 2

@@ -25,7 +25,7 @@ def stress_command(args: argparse.Namespace) -> int:
     from velotui.core.stress import StressOptions, compare_baseline, run_stress, run_stress_on_kafka
     from velotui.report import AppReport, QueryReport, RunReport, to_json, write_junit
 
-    err = Console(stderr=True, highlight=False)
+    err = Console(stderr=True, highlight=False, soft_wrap=True)
     opts = StressOptions(records=args.records, duration_s=_duration_s(args.duration), rate=args.rate,
                          seed=args.seed or 1, query=args.query, spec_path=Path(args.spec) if args.spec else None,
                          kafka=args.kafka or "embedded")

@@ -124,6 +124,7 @@ class _Inference:
                         self.guess(owner, col.name)
                 self._usage(st, node)
             self._joins(st)
+            self._subqueries(st)
 
     def _usage(self, st: Statement, node: exp.Expression) -> None:
         for cmp in node.find_all(exp.EQ, exp.NEQ, exp.GT, exp.GTE, exp.LT, exp.LTE):
@@ -162,6 +163,42 @@ class _Inference:
                 to = c.args["to"].sql().upper()
                 if any(t in to for t in ("INT", "DOUBLE", "FLOAT", "DECIMAL")):
                     self.guess(owner, c.this.name).numeric = True
+
+    def _subqueries(self, st: Statement) -> None:
+        """``k IN (SELECT k2 FROM table …)`` and ``EXISTS (SELECT … FROM table t WHERE t.k2 = s.k …)``: the
+        outer key draws from the table's keys, so the generated records find their rows."""
+        tables = {t.alias or t.name: t for t in st.query.subquery_sources} | {t.name: t for t in
+                                                                               st.query.subquery_sources}
+        outer = {s.alias or s.name: s for s in st.sources} | {s.name: s for s in st.sources}
+        tree = st.query.select
+        if tree is None:
+            return
+        for node in tree.find_all(exp.In):
+            query = node.args.get("query")
+            sub = query.this if isinstance(query, exp.Subquery) else query
+            if not isinstance(node.this, exp.Column) or not isinstance(sub, exp.Select) or not sub.expressions:
+                continue
+            sub_from = sub.args.get("from_") or sub.args.get("from")
+            table = tables.get(sub_from.this.name) if sub_from is not None else None
+            col = sub.expressions[0]
+            src = outer.get(node.this.table) if node.this.table else (st.sources[0] if st.sources else None)
+            if table is not None and src is not None and isinstance(col, exp.Column):
+                self._link(src, node.this.name, table, col.name, st)
+        for node in tree.find_all(exp.Exists):
+            sub = node.this
+            sub_from = sub.args.get("from_") or sub.args.get("from") if isinstance(sub, exp.Select) else None
+            if sub_from is None:
+                continue
+            table = tables.get(sub_from.this.alias or sub_from.this.name)
+            inner = {sub_from.this.alias or sub_from.this.name, sub_from.this.name}
+            for eq in sub.find_all(exp.EQ):
+                a, b = eq.this, eq.expression
+                if not (isinstance(a, exp.Column) and isinstance(b, exp.Column)):
+                    continue
+                if b.table in inner and a.table not in inner:
+                    a, b = b, a
+                if a.table in inner and table is not None and (src := outer.get(b.table)) is not None:
+                    self._link(src, b.name, table, a.name, st)
 
     def _joins(self, st: Statement) -> None:
         refs = {s.alias or s.name: s for s in st.sources}

@@ -28,6 +28,7 @@ class AppLoaded(Event):
     file: str
     queries: tuple[str, ...]
     error: str | None = None  # load/validation error message (the app is reported as ERROR)
+    warnings: tuple[str, ...] = ()  # warnings about the app's files (file:line:col: message)
 
 
 @dataclass(frozen=True)
@@ -66,6 +67,8 @@ class QueryFinished(Event):
     file: str = ""  # the SQL file of the app
     topics: tuple[str, ...] = ()  # the sink topics captured for this query
     error: str | None = None
+    warnings: tuple[str, ...] = ()  # the query's warnings (file:line:col: message)
+    flags: tuple[str, ...] = ()  # divergence flags: where the reference engine computes something else
 
 
 @dataclass(frozen=True)

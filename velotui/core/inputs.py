@@ -24,6 +24,7 @@ class PreparedInput:
     messages: list[Message] = field(default_factory=list)
     partitions: int = 1
     schema: Any = None  # the data schema the records were generated from
+    value_format: str | None = None  # the input's `format:` when it names the topic's serialization
 
 
 def _config_get(cfg: dict[str, Any], dotted: str) -> Any:
@@ -37,10 +38,39 @@ def _config_get(cfg: dict[str, Any], dotted: str) -> Any:
     return node
 
 
+def app_for_query(app: Any, query: Any) -> Any:
+    """The app as one query runs it. An input whose ``source`` is not an external source but a statement of
+    the app (velo-test's pipeline idiom: ``source: s1, from_previous: q1`` for a statement that reads s1)
+    feeds the statements that read it: in this run they read it as a topic — statement 1's sink topic,
+    where the input is published — and statement 1 itself does not run."""
+    import dataclasses
+
+    fed = {inp.source for inp in query.inputs if app.statement(inp.source) is not None}
+    if not fed:
+        return app
+
+    def as_topic(src: Any) -> Any:
+        if src.kind != "stream" or src.name not in fed:
+            return src
+        producer = app.statement(src.name)
+        kafka = [k for k in producer.sinks if k.kind == "kafka"]
+        topic = (kafka[0].topic if kafka else None) or producer.name
+        return dataclasses.replace(src, kind="kafka", topic=topic, format="json", is_table=producer.kind == "table",
+                                   config=dict(kafka[0].config) if kafka else {})
+
+    statements = []
+    for st in app.statements:
+        q = st.query
+        joins = [dataclasses.replace(j, source=as_topic(j.source)) for j in q.joins]
+        statements.append(dataclasses.replace(st, query=dataclasses.replace(q, source=as_topic(q.source), joins=joins)))
+    return dataclasses.replace(app, statements=statements)
+
+
 class InputBuilder:
     def __init__(self, loaded: Any, *, seed: int, now_ms: int, records_override: int | None,
-                 previous_outputs: dict[str, list[Message]]) -> None:
+                 previous_outputs: dict[str, list[Message]], app: Any = None) -> None:
         self.loaded = loaded
+        self.app = app if app is not None else loaded.app  # the app as this query runs it (app_for_query)
         self.seed = seed
         self.now_ms = now_ms
         self.records_override = records_override
@@ -57,7 +87,8 @@ class InputBuilder:
         return self._generator
 
     def prepare(self, query: Any, statement: Any) -> list[PreparedInput]:
-        app = self.loaded.app
+        app = self.app
+        statement = app.statement(statement.name) or statement
         external = {s.name: s for s in app.external_sources}
         needed = _sources_needed(app, statement)
         prepared: list[PreparedInput] = []
@@ -70,7 +101,9 @@ class InputBuilder:
                     file=self.loaded.spec_path, line=getattr(inp, "line", None), column=getattr(inp, "column", None),
                     hint="sources in the SQL: " + (", ".join(sorted(external)) or "(none)"))
             given.add(inp.source)
-            prepared.append(self._prepare_one(inp, src))
+            one = self._prepare_one(inp, src)
+            one.value_format = getattr(inp, "topic_format", None)
+            prepared.append(one)
         for name in needed:  # sources the spec does not mention: generate from a schema of that name
             if name in given or name not in external:
                 continue
@@ -107,7 +140,7 @@ class InputBuilder:
             schema_name = getattr(inp, "schema_name", None) or inp.source
             schema = self.loaded.schemas.get(schema_name) if isinstance(schema_name, str) else None
             types = {f.name: f.kind for f in schema.fields} if schema is not None else None
-            rows = load_data_file(path, types=types)  # a CSV cell reads as its field's type
+            rows = load_data_file(path, fmt=getattr(inp, "file_format", None), types=types)  # cells as their types
             key_field = getattr(inp, "key_field", None)
             ts_field = self._event_time_field()
             msgs = []
@@ -130,15 +163,16 @@ class InputBuilder:
         path = Path(path_text)
         if not path.is_absolute():
             path = (self.loaded.sql_path.parent / path).resolve()
-        rows = load_data_file(path) if path.exists() else []
+        fmt = getattr(source_type, "format", None) or (src.format if src.kind == "file" else None)
+        rows = load_data_file(path, fmt=fmt) if path.exists() else []
         return PreparedInput(source=src.name, topic=None, records=rows)
 
     def _generate(self, src: Any, inp: Any, schema_name: str) -> PreparedInput:
         schema = self.loaded.schemas.get(schema_name)
-        if schema is None and self.loaded.app.data_hints:  # -- @data.<field>.<hint> annotations
+        if schema is None and self.app.data_hints:  # -- @data.<field>.<hint> annotations
             from velotui.core.toolbox import schema_from_hints
 
-            schema = schema_from_hints(schema_name, self.loaded.app.data_hints)
+            schema = schema_from_hints(schema_name, self.app.data_hints)
             self.loaded.schemas[schema_name] = schema
             self._generator = None
         if schema is None:
@@ -170,7 +204,7 @@ class InputBuilder:
             return 1
 
     def _event_time_field(self) -> str | None:
-        for st in self.loaded.app.statements:
+        for st in self.app.statements:
             f = st.properties.get("event.time.field")
             if f:
                 return f

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from velotui.core.discovery import AppFiles, find_schema
-from velotui.errors import SpecError, SqlError, VelotuiError
+from velotui.errors import SpecError, VelotuiError
 
 
 @dataclass
@@ -23,8 +23,25 @@ class LoadedApp:
     app: Any  # velotui.sql.model.App
     spec: Any  # velotui.spec.TestSpec
     schemas: dict[str, Any] = field(default_factory=dict)  # name -> DataSchema
-    warnings: list[Any] = field(default_factory=list)
+    warnings: list[Any] = field(default_factory=list)  # velotui.errors.VelotuiWarning (``query`` set: its own)
     extra_schema_dirs: list[Path] = field(default_factory=list)
+    flags: dict[str, list[Any]] = field(default_factory=dict)  # statement → velotui.sql.reference.Flag
+
+    def app_warnings(self) -> list[Any]:
+        """Warnings about the app's files, not about one query."""
+        return [w for w in self.warnings if getattr(w, "query", None) is None]
+
+    def query_warnings(self, query: str) -> list[Any]:
+        return [w for w in self.warnings if getattr(w, "query", None) == query]
+
+    def query_flags(self, query: Any) -> list[Any]:
+        """The divergence flags of the statement a spec query tests, each marked accepted when the query's
+        ``accepted_divergences`` lists its id."""
+        from dataclasses import replace
+
+        accepted = set(getattr(query, "accepted_divergences", None) or [])
+        st = self.statement_for(query.name)
+        return [replace(f, accepted=f.id in accepted) for f in self.flags.get(st.name, [])]
 
     @property
     def name(self) -> str:
@@ -64,8 +81,11 @@ class LoadedApp:
 
 def load_app_under_test(files: AppFiles, *, strict: bool = False, spec_override: Path | None = None,
                         extra_schema_dirs: list[Path] | None = None, root: Path | None = None,
-                        allow_outside: list[Path] | None = None) -> LoadedApp:
-    """Load SQL, spec and every schema an input needs; raise one VelotuiError listing what is wrong."""
+                        allow_outside: list[Path] | None = None, dialect: str | None = None) -> LoadedApp:
+    """Load SQL, spec and every schema an input needs; raise one VelotuiError listing what is wrong.
+
+    ``dialect`` (the CLI's --dialect): ``reference`` refuses what the Velostream engine refuses, ``extended``
+    accepts velotui's extensions; None: each statement's ``'sql.dialect'`` (or the spec's ``config:``)."""
     from velotui.spec import load_data_schema, load_test_spec
     from velotui.sql import load_app
 
@@ -78,26 +98,30 @@ def load_app_under_test(files: AppFiles, *, strict: bool = False, spec_override:
                         "(velotui init can draft one)")
     spec = load_test_spec(files.spec_path, strict=strict)
     app = load_app(files.sql_path)
-    problems = sql_problems(app, getattr(spec, "config", None))
+    from velotui.sql.reference import flags as divergence_flags
+
+    overrides = {str(k): str(v) for k, v in (spec.config or {}).items()}
+    problems = sql_problems(app, overrides, dialect)
     if problems:
         raise problems[0] if len(problems) == 1 else SqlProblems(problems)
-    from velotui.sql.validate import property_problems, property_warnings
+    from velotui.errors import VelotuiWarning
+    from velotui.sql.validate import property_problems
 
-    near = property_problems(app)  # WITH keys one typo away from a known one
-    if strict and near:  # --strict: what would be a warning is an error
-        line, message = near[0]
-        raise SqlError(message, file=app.path, line=line, hint="fix the key, or run without --strict")
-    near_misses = property_warnings(app, near)
+    near_misses = [VelotuiWarning(message, file=app.path, line=line) for line, message in property_problems(app)]
     loaded = LoadedApp(files=files, app=app, spec=spec, warnings=list(getattr(spec, "warnings", []) or [])
                        + near_misses,
                        extra_schema_dirs=list(extra_schema_dirs or []))
+    loaded.flags = {st.name: divergence_flags(st, app.path) for st in app.statements}
+    loaded.warnings += _reference_format_warnings(app, dialect, overrides)
     statement_names = {s.name for s in app.statements}
     for query in spec.queries:
-        loaded.statement_for(query.name)
+        st = loaded.statement_for(query.name)
         if query.name not in statement_names and len(app.statements) == 1:
-            loaded.warnings.append(
-                f"{files.spec_path}:{getattr(query, 'line', '?')}: query {query.name!r} names no statement; "
-                f"using the app's only statement {app.statements[0].name!r}")
+            loaded.warnings.append(VelotuiWarning(
+                f"query {query.name!r} names no statement; using the app's only statement {st.name!r}",
+                file=files.spec_path, line=getattr(query, "line", None), column=getattr(query, "column", None),
+                query=query.name))
+        _check_query_against_app(loaded, query, st)
         for inp in query.inputs:
             if getattr(inp, "from_previous", None):
                 continue
@@ -141,16 +165,218 @@ def load_app_under_test(files: AppFiles, *, strict: bool = False, spec_override:
     from velotui.core.paths import PathGuard, check_app_paths, suite_root
 
     check_app_paths(loaded, PathGuard(suite_root(root or files.sql_path.parent, files), allow_outside))
+    _check_fields(loaded)
+    if strict and loaded.app_warnings():  # --strict: every warning about the app's files is an error
+        from velotui.spec.validation import raise_all
+
+        raise_all([w.as_error() for w in loaded.app_warnings()])
     return loaded
 
 
-def sql_problems(app: Any, properties: dict[str, Any] | None = None) -> list[VelotuiError]:
-    """What is wrong with an app's SQL: its shape (velotui.sql), then what the engine refuses when it
-    plans each statement (functions and their arguments, window kinds and sizes, WITH settings)."""
+def sql_problems(app: Any, overrides: dict[str, str] | None = None, dialect: str | None = None) -> list[Any]:
+    """What is wrong with an app's SQL, in the order it appears: its shape (velotui.sql), what the reference
+    dialect refuses (velotui.sql.reference), then what the engine refuses when it plans each statement
+    (functions and their arguments, window kinds and sizes, WITH settings: velotui.engine.plan_problems)."""
     from velotui.engine import plan_problems
     from velotui.sql import validate
+    from velotui.sql.reference import refusals
 
-    return list(validate(app) or plan_problems(app, properties))
+    problems: list[Any] = [*(validate(app) or []), *refusals(app, dialect=dialect, overrides=overrides)]
+    if not problems:
+        problems = list(plan_problems(app, overrides))
+    problems.sort(key=lambda e: (e.line or 0, e.column or 0))
+    return problems
+
+
+def _reference_format_warnings(app: Any, dialect: str | None, overrides: dict[str, str]) -> list[Any]:
+    """File sources whose format name the reference engine reads otherwise: it reads 'jsonl' as CSV and
+    has no 'json' source format ('jsonlines' is its name for JSON lines). velotui reads them as JSON lines,
+    so the test passes where production would not: said, unless the app opts out of the reference."""
+    from velotui.errors import VelotuiWarning
+    from velotui.sql.reference import statement_dialect
+
+    out = []
+    seen: set[str] = set()
+    for st in app.statements:
+        if statement_dialect(st, overrides, dialect) != "reference":
+            continue
+        for src in [*st.sources, *st.query.subquery_sources]:
+            if src.kind != "file" or src.name in seen or src.format_written not in ("jsonl", "json", "ndjson"):
+                continue
+            seen.add(src.name)
+            out.append(VelotuiWarning(
+                f"file source {src.name!r}: format {src.format_written!r} is read as JSON lines here, but the "
+                "reference engine reads 'jsonl' as CSV and has no 'json' source format",
+                file=app.path, line=src.line or st.line, column=src.column,
+                hint=f"write '{src.name}.format' = 'jsonlines' (both engines read it as JSON lines)"))
+    return out
+
+
+def _check_query_against_app(loaded: LoadedApp, query: Any, statement: Any) -> None:
+    """What a spec query names in the app must exist there: the sinks its ``outputs`` check, and the
+    divergences its ``accepted_divergences`` accept (an id the statement does not have is a warning)."""
+    import difflib
+
+    from velotui.errors import VelotuiWarning
+    from velotui.sql.reference import DIVERGENCES
+
+    file = loaded.spec_path
+    sinks = sorted({s.name for s in statement.sinks} | {s.topic for s in statement.sinks if s.topic})
+    for out in getattr(query, "outputs", None) or []:
+        if out.sink not in sinks:
+            close = difflib.get_close_matches(out.sink, sinks, n=1)
+            raise SpecError(f"query {query.name!r}: outputs names sink {out.sink!r}, which statement "
+                            f"{statement.name!r} does not have" + (f"; did you mean {close[0]!r}?" if close else ""),
+                            file=file, line=getattr(out, "line", None), column=getattr(out, "column", None),
+                            hint="sinks of this statement: " + ", ".join(sinks))
+    doc = getattr(loaded.spec, "doc", None)
+    external = [src.name for src in loaded.app.external_sources]
+    read = {src.name for st in loaded.app.statements for src in st.sources if src.kind == "stream"}
+    for inp in query.inputs:
+        if inp.source not in external and inp.source not in read:
+            known = sorted({*external, *read})
+            close = difflib.get_close_matches(inp.source, known, n=1)
+            where = doc.value_loc((*inp.doc_path, "source")) if doc is not None else None
+            raise SpecError(f"input source {inp.source!r} is not a source of {loaded.sql_path.name}"
+                            + (f"; did you mean {close[0]!r}?" if close else ""), file=file,
+                            line=where[0] if where else inp.line, column=where[1] if where else inp.column,
+                            hint="sources the SQL reads: " + (", ".join(known) or "(none)"))
+    for inp in query.inputs:
+        fmt = getattr(inp, "topic_format", None)
+        src = next((s for s in loaded.app.external_sources if s.name == inp.source), None)
+        if fmt in ("avro", "protobuf") and src is not None:
+            from velotui.bus.serde import serde_for
+
+            try:
+                serde_for({**src.config, "value.format": fmt}, loaded.sql_path.parent)
+            except VelotuiError as e:
+                where = doc.value_loc((*inp.doc_path, "format")) if doc is not None else None
+                raise SpecError(f"input {inp.source!r}: format {fmt}: {e.message}", file=file,
+                                line=where[0] if where else inp.line, column=where[1] if where else inp.column,
+                                hint=f"give source {inp.source!r} its {fmt} schema file in its config") from None
+    ids = [d.id for d in DIVERGENCES]
+    used = {f.id for f in loaded.flags.get(statement.name, [])}
+    for i, accepted in enumerate(getattr(query, "accepted_divergences", None) or []):
+        where = doc.value_loc((*query.doc_path, "accepted_divergences", i)) if doc is not None else None
+        line, column = where or (query.line, query.column)
+        if accepted not in ids:
+            close = difflib.get_close_matches(str(accepted), ids, n=1)
+            raise SpecError(f"query {query.name!r}: accepted_divergences names {accepted!r}, which is no divergence"
+                            + (f"; did you mean {close[0]!r}?" if close else ""), file=file, line=line,
+                            column=column, hint="the ids are D1 … D19 (docs/SQL.md, Differences from the reference)")
+        if accepted not in used:
+            loaded.warnings.append(VelotuiWarning(
+                f"query {query.name!r} accepts divergence {accepted}, which statement {statement.name!r} does not "
+                f"use", file=file, line=line, column=column, query=query.name,
+                hint="remove it from accepted_divergences" + (f" (it uses: {', '.join(sorted(used))})" if used else "")))
+
+
+def known_source_fields(loaded: LoadedApp) -> dict[str, Any]:
+    """What the harness knows of each external (and subquery) source's fields: the data schema its inputs
+    are generated from, the header of its data file or file source; None where it cannot know (an input
+    fed from another query's output, a source nothing describes)."""
+    from velotui.sql.columns import KnownFields, fields_of_records
+
+    def from_file(path: Path, fmt: str | None = None) -> KnownFields | None:
+        from velotui.datagen import load_data_file
+
+        try:
+            rows = load_data_file(path, fmt=fmt, limit=200)
+        except (VelotuiError, OSError, UnicodeDecodeError, ValueError):
+            return None  # a missing or unreadable file is reported where the run reads it
+        fields = fields_of_records(rows)
+        return KnownFields(fields, f"the header of {path.name}") if fields else None
+
+    def from_schema(name: str) -> KnownFields | None:
+        schema = loaded.schemas.get(name)
+        if schema is None and loaded.app.data_hints and not loaded.schema_path(name):
+            return KnownFields(tuple(loaded.app.data_hints), "the -- @data hints of the SQL")
+        if schema is None:
+            return None
+        where = getattr(schema, "path", None)
+        return KnownFields(tuple(f.name for f in schema.fields),
+                           f"schema {name}" + (f" ({Path(where).name})" if where else ""))
+
+    fed: dict[str, list[KnownFields | None]] = {}
+    for query in loaded.spec.queries:
+        for inp in query.inputs:
+            source_type = getattr(inp, "source_type", None)
+            if getattr(inp, "from_previous", None):
+                kf = None
+            elif source_type is not None and source_type.type == "file" and source_type.path:
+                kf = from_file((loaded.spec_path.parent / source_type.path), source_type.format)
+            elif getattr(inp, "data_file", None):
+                kf = from_file(loaded.spec_path.parent / inp.data_file)
+            else:
+                name = inp.schema_name if isinstance(inp.schema_name, str) else inp.source
+                kf = from_schema(name)
+            fed.setdefault(inp.source, []).append(kf)
+    out: dict[str, Any] = {}
+    sources = [*loaded.app.external_sources, *(s for st in loaded.app.statements for s in st.query.subquery_sources
+                                               if s.kind != "stream")]
+    for src in sources:
+        if src.name in out:
+            continue
+        if src.kind == "file" and src.path:
+            p = Path(src.path)
+            out[src.name] = from_file(p if p.is_absolute() else loaded.sql_path.parent / p, src.format)
+        elif src.name in fed:
+            got = fed[src.name]
+            if any(k is None for k in got):
+                out[src.name] = None
+            else:
+                merged: dict[str, None] = {f: None for k in got if k for f in k.fields}
+                out[src.name] = KnownFields(tuple(merged), " / ".join(sorted({k.origin for k in got if k})))
+        else:
+            out[src.name] = from_schema(src.name)
+    return out
+
+
+def _check_fields(loaded: LoadedApp) -> None:
+    """Columns of the SQL against the sources' known fields, then the fields the spec's checks read against
+    the statement's output fields: a name that is in neither is an error with a did-you-mean."""
+    from velotui.spec.validation import raise_all
+    from velotui.sql.columns import KnownFields, check_columns, output_fields
+
+    known = known_source_fields(loaded)
+    problems = check_columns(loaded.app, known)
+    if problems:
+        problems.sort(key=lambda e: (e.line or 0, e.column or 0))
+        raise problems[0] if len(problems) == 1 else SqlProblems(problems)
+    fields: dict[str, Any] = dict(known)
+    outputs: dict[str, list[str] | None] = {}
+    for st in loaded.app.statements:
+        out = output_fields(st, fields.get(st.query.source.name))
+        outputs[st.name] = out
+        fields[st.name] = KnownFields(tuple(out), st.name) if out is not None else None
+    errors = []
+    for query in loaded.spec.queries:
+        st = loaded.statement_for(query.name)
+        names = outputs.get(st.name)
+        if names is None:
+            continue
+        for cl in query.check_lists():
+            for a in cl.checks:
+                errors += _unknown_output_fields(loaded, query, st, a, names)
+    raise_all(errors)
+
+
+def _unknown_output_fields(loaded: LoadedApp, query: Any, st: Any, a: Any, names: list[str]) -> list[SpecError]:
+    """A check that reads a field the statement never outputs can only check nothing."""
+    from velotui.assertions import fields_read_by
+
+    doc = getattr(loaded.spec, "doc", None)
+    out = []
+    for param, name in fields_read_by(a):
+        if name in names:
+            continue
+        where = doc.value_loc((*a.doc_path, param)) if doc is not None else None
+        line, column = where or (a.line, a.column)
+        close = difflib.get_close_matches(name, names, n=1)
+        out.append(SpecError(f"{a.type}: {param} {name!r} is not a field that statement {st.name!r} outputs"
+                             + (f"; did you mean {close[0]!r}?" if close else ""), file=a.file, line=line,
+                             column=column, hint=f"{st.name} outputs: {', '.join(names)}"))
+    return out
 
 
 def _schema_names(dirs: list[Path]) -> list[str]:

@@ -51,6 +51,8 @@ class RunOptions:
     allow_outside: list[Path] = field(default_factory=list)  # folders outside the suite that paths may name
     engine: str = "embedded"  # or "external": an engine outside velotui runs the app (needs --kafka)
     deploy: str | None = None  # external: 'COMMAND {sql} {bootstrap} {topics} {run_id}'; exits when done
+    dialect: str | None = None  # reference | extended (None: each statement's 'sql.dialect', else reference)
+    update_golden: bool = False  # write each query's captured output to its golden file (velotui.golden)
 
 
 LINEAGE_MAX_INPUTS = 20_000  # the engine records which inputs made each output (for explain) up to this size
@@ -116,6 +118,7 @@ class SuiteRun:
             duration_ms=(time.perf_counter() - started) * 1000,
             reproduce=self.reproduce_command(),
             apps=reports,
+            strict=self.options.strict,
         )
         self._emit(ev.RunFinished(run_report, run_report.exit_code))
         return run_report
@@ -202,7 +205,7 @@ class SuiteRun:
             loaded = load_app_under_test(app_files, strict=self.options.strict,
                                          spec_override=self.options.spec_path,
                                          extra_schema_dirs=self.options.schema_dirs, root=root,
-                                         allow_outside=self.options.allow_outside)
+                                         allow_outside=self.options.allow_outside, dialect=self.options.dialect)
         except VelotuiError as e:
             self._emit(ev.AppLoaded(app_files.sql_path.stem, str(app_files.sql_path), (), error=str(e)))
             return AppReport(name=app_files.sql_path.stem, file=str(app_files.sql_path), error=str(e),
@@ -214,7 +217,8 @@ class SuiteRun:
         for w in loaded.warnings:
             self._emit(ev.Log("warning", str(w), app=loaded.name))
         names = tuple(q.name for q in loaded.spec.queries)
-        self._emit(ev.AppLoaded(loaded.name, str(app_files.sql_path), names))
+        self._emit(ev.AppLoaded(loaded.name, str(app_files.sql_path), names,
+                                warnings=tuple(str(w) for w in loaded.app_warnings())))
         return _AppRunner(self, loaded).execute()
 
 
@@ -231,6 +235,8 @@ class QueryRecord:
     lineage: list[list[int]] | None
     results: list[Any]
     dead_letters: list[Any] = field(default_factory=list)
+    seed: int = 0  # the seed and frozen "now" the app's inputs were generated with (golden files record them)
+    now_ms: int = 0
 
 
 class _AppRunner:
@@ -240,9 +246,23 @@ class _AppRunner:
         self.run = run
         self.loaded = loaded
         self.spec = loaded.spec
-        # CLI --seed wins, then the spec's own seed, then the run's
-        self.seed = run.options.seed if run.options.seed is not None else (
+        # CLI --seed wins, then the spec's own seed, then the run's. An app with golden files is a recorded
+        # test case: its inputs come from the seed and "now" the files were recorded with (so a reproduce line
+        # or another --seed replays the same case); --update-golden records anew (CLI, spec, recorded, run).
+        from velotui.core import golden
+
+        pins = golden.app_pins(loaded, [q.name for q in self.spec.queries])
+        seed = run.options.seed if run.options.seed is not None else (
             self.spec.seed if self.spec.seed is not None else run.seed)
+        now_ms = run.options.now_ms if run.options.now_ms is not None else run.now_ms
+        if run.options.update_golden:
+            if run.options.seed is None and self.spec.seed is None and pins.seed is not None:
+                seed = pins.seed
+            if run.options.now_ms is None and pins.now_ms is not None:
+                now_ms = pins.now_ms
+        elif pins.seed is not None and pins.now_ms is not None:
+            seed, now_ms = pins.seed, pins.now_ms
+        self.seed, self.now_ms = seed, now_ms
         self.outputs: dict[str, list[Message]] = {}
         self.inputs_seen: dict[str, list[dict]] = {}
         self.sink_topics: dict[str, list[str]] = {}
@@ -260,17 +280,33 @@ class _AppRunner:
                 continue
             if opts.pattern and not app_matches and not _matches(opts.pattern, query.name):
                 continue
-            qr = self._run_query_safely(query)
+            qr = self._judge(query, self._run_query_safely(query))
             reports.append(qr)
             self.run._emit(ev.QueryFinished(self.loaded.name, query.name, qr.status, qr.records_in,
                                             qr.records_out, qr.duration_ms, file=str(self.loaded.sql_path),
                                             topics=tuple(self.sink_topics.get(query.name, ())),
-                                            error=qr.error))
+                                            error=qr.error, warnings=tuple(str(w) for w in qr.warnings),
+                                            flags=tuple(str(f) for f in qr.flags)))
             if opts.fail_fast and qr.status in ("failed", "error"):
                 break
         if opts.pattern and not app_matches and not reports:
             return None
-        return AppReport(name=self.loaded.name, file=str(self.loaded.sql_path), error=None, queries=reports)
+        return AppReport(name=self.loaded.name, file=str(self.loaded.sql_path), error=None, queries=reports,
+                         warnings=self.loaded.app_warnings())
+
+    def _judge(self, query: Any, qr: Any) -> Any:
+        """Attach the query's warnings and divergence flags; under --strict a warning or a flag the spec
+        did not accept fails the query (a skipped query stays skipped, an error stays an error)."""
+        qr.warnings = [*self.loaded.query_warnings(query.name), *qr.warnings]
+        try:
+            qr.flags = self.loaded.query_flags(query)
+        except VelotuiError:  # the query names no statement: already the query's error
+            qr.flags = []
+        if self.run.options.strict and qr.status == "passed":
+            qr.strict_failures = [f"warning: {w}" for w in qr.warnings] + [f"divergence: {f}" for f in qr.open_flags]
+            if qr.strict_failures:
+                qr.status = "failed"
+        return qr
 
     def _run_query_safely(self, query: Any) -> Any:
         from velotui.report import QueryReport
@@ -303,18 +339,22 @@ class _AppRunner:
                                assertions=[], error=f"engine crashed: {e!r}", file=file, line=line)
 
     def _run_query(self, query: Any) -> Any:
-        from velotui.assertions import AssertionContext, evaluate
+        from velotui.assertions import AssertionContext, evaluate, expects_no_records
+        from velotui.core.inputs import app_for_query
+        from velotui.core.metrics import app_metrics
         from velotui.engine import EngineOptions, run_app
         from velotui.report import QueryReport
 
         loaded, run = self.loaded, self.run
-        statement = loaded.statement_for(query.name)
+        app = app_for_query(loaded.app, query)  # statements fed by an input read it instead of running upstream
+        statement = app.statement(loaded.statement_for(query.name).name)
+        query_warnings: list[Any] = []
         bus = run._new_bus(getattr(self.spec, "topic_naming", None))
         app_name = loaded.name
         tmp = tempfile.TemporaryDirectory(prefix="velotui_")
         try:
-            builder = InputBuilder(loaded, seed=self.seed, now_ms=run.now_ms, records_override=run.options.records,
-                                   previous_outputs=self.outputs)
+            builder = InputBuilder(loaded, seed=self.seed, now_ms=self.now_ms, records_override=run.options.records,
+                                   previous_outputs=self.outputs, app=app)
             prepared: list[PreparedInput] = builder.prepare(query, statement)
             _inject_faults(prepared, self.spec.fault_injection, self.seed)
             source_schemas = _source_schemas(prepared)  # the engine dead-letters records that do not fit
@@ -324,9 +364,12 @@ class _AppRunner:
                 if p.topic is not None:
                     real = run._topic_name(bus, p.topic)
                     topic_names[p.topic] = real
-                    src_ref = next((s for s in loaded.app.external_sources if s.name == p.source), None)
+                    src_ref = next((s for s in app.external_sources if s.name == p.source), None)
                     if src_ref is not None:  # formats and topic settings first: the topic is created with them
-                        run._set_format(bus, real, src_ref.config, loaded.sql_path.parent)
+                        config = dict(src_ref.config)
+                        if p.value_format:  # the spec's `format:` on the input says how its topic is written
+                            config["value.format"] = p.value_format
+                        run._set_format(bus, real, config, loaded.sql_path.parent)
                     bus.create_topic(real, p.partitions)
                     run._emit(ev.TopicCreated(app_name, real, "source"))
                     run._emit(ev.Progress(app_name, "publish", 0, len(p.messages)))
@@ -338,7 +381,7 @@ class _AppRunner:
                 records_in += len(p.messages) if p.topic is not None else len(p.records)
             sink_topics: dict[str, str] = {}
             file_paths: dict[str, str] = {}
-            for st in loaded.app.statements:
+            for st in app.statements:
                 for sink in st.sinks:
                     if sink.kind == "kafka" and sink.topic:
                         real = run._topic_name(bus, sink.topic)
@@ -355,7 +398,7 @@ class _AppRunner:
                             run._set_format(bus, real, capture, loaded.spec_path.parent)
                     elif sink.kind == "file" and sink.path:
                         file_paths[sink.path] = str(Path(tmp.name) / Path(sink.path).name)
-            for st in loaded.app.statements:  # sources read from topics of other statements' sinks
+            for st in app.statements:  # sources read from topics of other statements' sinks
                 for src in st.sources:
                     if src.kind == "kafka" and src.topic and src.topic not in topic_names:
                         real = run._topic_name(bus, src.topic)
@@ -371,8 +414,8 @@ class _AppRunner:
             if run.options.engine == "external":
                 result = _deploy_external(run, loaded, statement, bus, topic_names, timeout_s)
             else:
-                result = run_app(loaded.app, bus, EngineOptions(
-                    now_ms=run.now_ms, topic_names=topic_names, file_paths=file_paths,
+                result = run_app(app, bus, EngineOptions(
+                    now_ms=self.now_ms, topic_names=topic_names, file_paths=file_paths,
                     base_dir=loaded.sql_path.parent, properties=dict(self.spec.config or {}),
                     statements=[statement.name], timeout_s=timeout_s,
                     lineage=records_in <= LINEAGE_MAX_INPUTS, source_schemas=source_schemas,
@@ -401,7 +444,11 @@ class _AppRunner:
             self.outputs[query.name] = captured
             self.sink_topics[query.name] = [sink_topics[s.name] if s.kind == "kafka" else str(s.path)
                                             for s in statement.sinks]
-            records = [m.value for m in captured if m.value is not None]
+            statement_outputs = {name: r.outputs for name, r in result.statements.items()}
+            if run.options.engine == "external":  # another engine ran it: what it emitted is what was captured
+                statement_outputs[statement.name] = captured
+            metrics, metric_warnings = app_metrics(loaded.app, statement_outputs)
+            query_warnings.extend(metric_warnings)
             ctx_common: dict[str, Any] = dict(
                 inputs=dict(self.inputs_seen),
                 outputs={k: [m.value for m in v if m.value is not None] for k, v in self.outputs.items()},
@@ -410,48 +457,44 @@ class _AppRunner:
                 records_in=records_in,
                 duration_ms=duration_ms,
                 dead_letters=list(st_result.dead_letters) if st_result else [],
-                metrics=list(result.metrics),
+                metrics=metrics,
                 memory_peak_bytes=max(rss_before, rss_after),
                 memory_growth_bytes=max(0, rss_after - rss_before),
                 base_dir=loaded.spec_path.parent,
                 sink_files={k: Path(v) for k, v in file_paths.items()},
                 table_state=_table_state(captured) if statement.kind == "table" else None,
                 # the run's clock: frozen "now" plus the time elapsed since the run started
-                now_ms=run.now_ms + (_now_ms() - run.wall_start_ms),
+                now_ms=self.now_ms + (_now_ms() - run.wall_start_ms),
                 strict=run.options.strict,
             )
             results = []
-            checks: list[tuple[Any, list[Message]]] = [(a, captured) for a in query.assertions]
-            for out in getattr(query, "outputs", None) or []:
-                msgs = sink_messages.get(out.sink)
-                if msgs is None:
-                    raise SpecError(f"query {query.name!r}: outputs names sink {out.sink!r}, which statement "
-                                    f"{statement.name!r} does not have",
-                                    file=loaded.spec_path, line=getattr(out, "line", None),
-                                    hint="sinks of this statement: " + ", ".join(sorted(sink_messages)))
-                checks.extend((a, msgs) for a in out.assertions)
-            for spec_a, msgs in checks:
+            for check_list, msgs, label in _check_targets(query, statement, loaded, captured, sink_messages):
+                scope = [a for cl in query.check_lists() if cl.sink == check_list.sink for a in cl.checks]
                 ctx = AssertionContext(records=[m.value for m in msgs if m.value is not None], messages=msgs,
-                                       **ctx_common)
-                res = evaluate(spec_a, ctx)
-                results.append(res)
-                run._emit(ev.AssertionEvaluated(app_name, query.name, res))
-            expected_output = _expected_output_assertion(query)
-            if expected_output is not None:
-                ctx = AssertionContext(records=records, messages=captured, **ctx_common)
-                res = evaluate(expected_output, ctx)
-                results.append(res)
-                run._emit(ev.AssertionEvaluated(app_name, query.name, res))
+                                       expects_empty=expects_no_records(scope), output_label=label, **ctx_common)
+                for spec_a in check_list.checks:
+                    res = evaluate(spec_a, ctx)
+                    results.append(res)
+                    run._emit(ev.AssertionEvaluated(app_name, query.name, res))
+            from velotui.core import golden
+
+            golden_result = golden.check(golden.target_for(loaded, query.name), captured, seed=self.seed,
+                                         now_ms=self.now_ms, update=run.options.update_golden)
+            if golden_result is not None:
+                results.append(golden_result)
+                run._emit(ev.AssertionEvaluated(app_name, query.name, golden_result))
             run.query_records[(app_name, query.name)] = QueryRecord(
                 loaded=loaded, query=query, statement=statement,
                 inputs={p.source: p.records for p in prepared},
                 input_times={p.source: [m.timestamp for m in p.messages] for p in prepared},
                 outputs=captured, lineage=st_result.lineage if st_result else None, results=results,
-                dead_letters=list(st_result.dead_letters) if st_result else [])
+                dead_letters=list(st_result.dead_letters) if st_result else [], seed=self.seed,
+                now_ms=self.now_ms)
             failed = any(r.status in ("failed", "error") for r in results)
             return QueryReport(name=query.name, status="failed" if failed else "passed", records_in=records_in,
                                records_out=len(captured), duration_ms=duration_ms, assertions=results,
-                               error=None, file=str(loaded.spec_path), line=getattr(query, "line", None))
+                               error=None, file=str(loaded.spec_path), line=getattr(query, "line", None),
+                               warnings=query_warnings)
         finally:
             tmp.cleanup()
             bus.close()
@@ -514,22 +557,23 @@ def _source_schemas(prepared: list[PreparedInput]) -> dict[str, dict[str, tuple[
     return schemas
 
 
-def _expected_output_assertion(query: Any) -> Any:
-    """The query's ``expected_output`` as an ``expected_output`` assertion (FORMATS.md §2)."""
-    eo = getattr(query, "expected_output", None)
-    if eo is None:
-        return None
-    from velotui.spec import AssertionSpec
-
-    if isinstance(eo, str):
-        params: dict[str, Any] = {"file": eo}
-    elif isinstance(eo, list):
-        params = {"records": eo}
-    else:
-        params = eo.model_dump(exclude_none=True)
-    spec = AssertionSpec.model_validate({"type": "expected_output", "description": "expected_output", **params})
-    spec._file, spec._line, spec._column = query.file, query.line, query.column
-    return spec
+def _check_targets(query: Any, statement: Any, loaded: Any, captured: list[Message],
+                   sink_messages: dict[str, list[Message]]) -> list[tuple[Any, list[Message], str]]:
+    """Every check list of the query (QueryTest.check_lists: all of them, by construction) with the records
+    it checks: the query's captured output, or one sink's."""
+    out = []
+    for cl in query.check_lists():
+        if cl.sink is None:
+            out.append((cl, captured, "output records"))
+            continue
+        msgs = sink_messages.get(cl.sink)
+        if msgs is None:  # loading checks this; a sink the engine did not write is still said
+            raise SpecError(f"query {query.name!r}: outputs names sink {cl.sink!r}, which statement "
+                            f"{statement.name!r} does not have", file=loaded.spec_path,
+                            line=getattr(cl.entry, "line", None),
+                            hint="sinks of this statement: " + ", ".join(sorted(sink_messages)))
+        out.append((cl, msgs, f"records of sink {cl.sink!r}"))
+    return out
 
 
 def _dependency_order(queries: list[Any]) -> list[Any]:

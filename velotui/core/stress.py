@@ -41,6 +41,27 @@ def _stateless(statement: Any) -> bool:
             and q.limit is None and not any(find_aggregates(i.expr) or i.expr.find(exp.Window) for i in q.items))
 
 
+def stress_plan(loaded: Any, options: StressOptions) -> tuple[int | None, float | None, float | None, int | None]:
+    """(records, seconds, rate, batch size) of a stress run: the command line, else the spec's
+    ``stress_test`` block (velo-test's records / duration_seconds / rate_per_second / batch_size, or
+    velotui's duration / rate), else 100,000 records as fast as possible. A spec whose block says
+    ``enabled: false`` is not stress-tested: refused, never a silent pass."""
+    defaults = loaded.spec.stress_test
+    if defaults is not None and not defaults.enabled:
+        doc = getattr(loaded.spec, "doc", None)
+        where = (doc.value_loc((*defaults.doc_path, "enabled")) if doc is not None else None) or (defaults.line,
+                                                                                                defaults.column)
+        raise SpecError("this app's spec disables stress testing (stress_test.enabled: false)",
+                        file=loaded.spec_path, line=where[0], column=where[1],
+                        hint="set enabled: true (or remove the key) to stress-test it")
+    total = options.records or (defaults.records if defaults else None)
+    duration = options.duration_s or (defaults.target_seconds if defaults else None)
+    rate = options.rate or (defaults.target_rate if defaults else None)
+    if total is None and duration is None:
+        total = 100_000
+    return total, duration, rate, (defaults.batch_size if defaults else None)
+
+
 def run_stress(sql_path: Path, options: StressOptions,
                on_event: Callable[[ev.Event], None] | None = None) -> tuple[StressResult, list[Any], Any]:
     """Return the measurements, the SLO assertion results, and the loaded app."""
@@ -58,15 +79,12 @@ def run_stress(sql_path: Path, options: StressOptions,
     if query is None:
         raise SpecError(f"no query {options.query!r}", hint="queries: " + ", ".join(q.name for q in spec.queries))
     statement = loaded.statement_for(query.name)
-    defaults = spec.stress_test
-    total = options.records or (defaults.records if defaults and defaults.records else None)
-    duration = options.duration_s
-    rate = options.rate or (defaults.rate if defaults and defaults.rate else None)
-    if total is None and duration is None:
-        total = 100_000
+    total, duration, rate, spec_batch = stress_plan(loaded, options)
     now = int(time.time() * 1000)
     streaming = _stateless(statement)
     batch = min(BATCH, total) if (streaming and total) else (total or BATCH)
+    if spec_batch:
+        batch = spec_batch
     if rate:
         batch = max(1, min(batch, int(rate / 10) or 1))
     latencies: list[float] = []
@@ -212,7 +230,7 @@ def run_stress_on_kafka(sql_path: Path, options: StressOptions, workers: int = 1
     sources = [s for s in statement.sources if s.kind == "kafka"]
     if len(sources) != 1:
         raise SpecError("stress on Kafka needs a statement that reads one Kafka source")
-    total = options.records or 100_000
+    total = stress_plan(loaded, options)[0] or options.records or 100_000
     now = int(time.time() * 1000)
     with open_cluster(options.kafka) as cluster, MemorySampler() as mem:
         bus = KafkaBus(cluster, run_id=f"stress{int(time.time())}")

@@ -17,6 +17,7 @@ class ValidationItem:
     error: VelotuiError | None = None  # the first problem
     warnings: list[Any] = field(default_factory=list)
     more_errors: list[VelotuiError] = field(default_factory=list)  # the others of the same app
+    flags: list[Any] = field(default_factory=list)  # velotui.sql.reference.Flag, one per statement and divergence
 
     @property
     def errors(self) -> list[VelotuiError]:
@@ -38,8 +39,12 @@ class ValidationResult:
 
 def validate_suite(path: Path, *, strict: bool = False, spec_override: Path | None = None,
                    extra_schema_dirs: list[Path] | None = None,
-                   allow_outside: list[Path] | None = None) -> ValidationResult:
-    """Check SQL, specs, schemas and configs of every app; one app's error never hides another's."""
+                   allow_outside: list[Path] | None = None, dialect: str | None = None) -> ValidationResult:
+    """Check SQL, specs, schemas and configs of every app; one app's error never hides another's.
+    Divergence flags are listed per app; under ``strict`` a warning or a flag the spec does not accept is
+    an error, as it fails the query in a run."""
+    from velotui.errors import VelotuiWarning
+
     items: list[ValidationItem] = []
     suite = discover(path)
     for app_files in suite.apps:
@@ -48,11 +53,16 @@ def validate_suite(path: Path, *, strict: bool = False, spec_override: Path | No
             try:  # a SQL file without a spec is still checked as SQL
                 from velotui.core.loading import sql_problems
                 from velotui.sql import load_app
+                from velotui.sql.reference import flags
 
-                problems = sql_problems(load_app(app_files.sql_path))
+                app = load_app(app_files.sql_path)
+                problems = sql_problems(app, dialect=dialect)
                 if problems:
-                    item.error = problems[0]
-                item.warnings.append(f"{app_files.sql_path}: no test spec (not run)")
+                    problems.sort(key=lambda e: (e.line or 0, e.column or 0))
+                    item.error, item.more_errors = problems[0], problems[1:]
+                else:
+                    item.flags = [f for st in app.statements for f in flags(st, app.path)]
+                item.warnings.append(VelotuiWarning("no test spec (not run)", file=app_files.sql_path))
             except VelotuiError as e:
                 item.error = e
             items.append(item)
@@ -60,11 +70,24 @@ def validate_suite(path: Path, *, strict: bool = False, spec_override: Path | No
         try:
             loaded = load_app_under_test(app_files, strict=strict, spec_override=spec_override,
                                          extra_schema_dirs=extra_schema_dirs, root=suite.root,
-                                         allow_outside=allow_outside)
+                                         allow_outside=allow_outside, dialect=dialect)
             item.warnings.extend(loaded.warnings)
-            problems = _check_assertions(loaded)
-            if problems:
-                item.error, item.more_errors = problems[0], problems[1:]
+            seen: set[tuple[str, str]] = set()
+            for q in loaded.spec.queries:
+                for f in loaded.query_flags(q):
+                    if (f.statement, f.id) not in seen:
+                        seen.add((f.statement, f.id))
+                        item.flags.append(f)
+            errors: list[VelotuiError] = list(_check_golden_files(loaded))
+            if strict:
+                errors += [w.as_error() for w in item.warnings]
+                errors += [SpecError(f"{f.statement}: divergence from the reference engine: {f.text}", file=f.file,
+                                     line=f.line, column=f.column,
+                                     hint=f"rewrite the query, or accept it in the spec: accepted_divergences: "
+                                     f"[{f.id}] (divergence flags are errors under --strict)")
+                           for f in item.flags if not f.accepted]
+            if errors:
+                item.error, item.more_errors = errors[0], errors[1:]
         except VelotuiError as e:
             item.error = e
         except Exception as e:  # never let one file stop the others
@@ -73,23 +96,25 @@ def validate_suite(path: Path, *, strict: bool = False, spec_override: Path | No
     return ValidationResult(items)
 
 
-def _check_assertions(loaded: Any) -> list[VelotuiError]:
-    """Every assertion of every query: its params, and a template's expression compiled; all problems,
-    not just the first."""
-    from velotui.assertions import validate_assertion
-    from velotui.sandbox import compile_expression
+def _check_golden_files(loaded: Any) -> list[VelotuiError]:
+    """The app's golden files (velotui.golden) read whole: a broken line is reported before a run."""
+    from velotui.golden import golden_dir, golden_path, read_golden
 
     problems: list[VelotuiError] = []
-    specs = [a for q in loaded.spec.queries for a in q.assertions]
-    specs += [a for q in loaded.spec.queries for out in getattr(q, "outputs", None) or [] for a in out.assertions]
-    for a in specs:
-        try:
-            validate_assertion(a)
-            expression = a.params.get("expression") if a.type == "template" else None
-            if isinstance(expression, str) and "{{" not in expression:
-                compile_expression(expression)
-        except VelotuiError as e:
-            if e.file is None:
-                e.file, e.line = a.file, a.line
-            problems.append(e)
+    queries = {q.name for q in loaded.spec.queries}
+    for name in sorted(queries):
+        path = golden_path(loaded.spec_path, loaded.sql_path.stem, name)
+        if path.is_file():
+            try:
+                read_golden(path)
+            except VelotuiError as e:
+                problems.append(e)
+    folder = golden_dir(loaded.spec_path, loaded.sql_path.stem)
+    if folder.is_dir():
+        known = {golden_path(loaded.spec_path, loaded.sql_path.stem, q).name for q in queries}
+        for orphan in sorted(p for p in folder.glob("*.jsonl") if p.name not in known):
+            problems.append(SpecError(f"golden file of no query of {loaded.sql_path.name}", file=orphan,
+                                      hint="queries: " + ", ".join(sorted(queries)) + "; delete the file or rename "
+                                      "it after its query"))
     return problems
+

@@ -1,6 +1,7 @@
 """Run an app on a bus: plan it, run the statements asked for (and those they read) in order with the
-driver, compute the annotation metrics. Also ``run_sql`` (SQL text and inputs in, results out: the
-conformance suite's entry) and ``Stepper`` (one statement at a time, for step mode)."""
+driver (``-- @metric`` values are computed by the harness from the outputs: velotui.core.metrics). Also
+``run_sql`` (SQL text and inputs in, results out: the conformance suite's entry) and ``Stepper`` (one
+statement at a time, for step mode)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from velotui.bus.memory import MemoryBus
-from velotui.engine.api import EngineOptions, EngineResult, MetricSample, StatementResult
+from velotui.engine.api import EngineOptions, EngineResult, StatementResult
 from velotui.engine.driver import StatementRun
 from velotui.engine.plan.nodes import AppPlan, StatementPlan
 from velotui.engine.plan.planner import Planner
@@ -84,38 +85,7 @@ def run_app(app: App, bus: Any, options: EngineOptions) -> EngineResult:
     with gc_paused(options.pause_gc):
         for st in _needed(plan, options.statements):
             result.statements[st.name] = StatementRun(st, bus, options, deadline).run()
-    result.metrics = _metrics(app, result.statements)
     return result
-
-
-def _metrics(app: App, results: dict[str, StatementResult]) -> list[MetricSample]:
-    out: list[MetricSample] = []
-    for decl in app.metrics:
-        res = results.get(decl.statement or "")
-        if res is None:
-            continue
-        groups: dict[tuple, list[Message]] = {}
-        for m in res.outputs:
-            labels = tuple((lb, str((m.value or {}).get(lb))) for lb in decl.labels)
-            groups.setdefault(labels, []).append(m)
-        if not groups and decl.type == "counter" and not decl.labels:
-            groups[()] = []
-        for labels, msgs in groups.items():
-            if decl.type == "counter":
-                value = float(len(msgs))
-            elif decl.type == "gauge":
-                vals = [(m.value or {}).get(decl.field or "") for m in msgs]
-                vals = [v for v in vals if v is not None]
-                if not vals:
-                    continue
-                value = float(vals[-1])
-            else:  # histogram: number of observations (sum and count are also recorded)
-                vals = [float(v) for v in ((m.value or {}).get(decl.field or "") for m in msgs) if v is not None]
-                value = float(len(vals))
-                out.append(MetricSample(name=f"{decl.name}_sum", type="histogram", value=float(sum(vals)),
-                                        labels=dict(labels)))
-            out.append(MetricSample(name=decl.name, type=decl.type, value=value, labels=dict(labels)))
-    return out
 
 
 def run_sql(sql: str, inputs: Mapping[str, Sequence[Message | dict]], *, now_ms: int = 0,

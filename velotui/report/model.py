@@ -25,6 +25,14 @@ class QueryReport:
     line: int | None = None
     timed_out: bool = False
     infra_error: bool = False  # Kafka (or another service the run needs) failed under the query
+    warnings: list[Any] = field(default_factory=list)  # velotui.errors.VelotuiWarning, about this query
+    flags: list[Any] = field(default_factory=list)  # velotui.sql.reference.Flag: where the reference differs
+    strict_failures: list[str] = field(default_factory=list)  # --strict: the warnings and flags that failed it
+
+    @property
+    def open_flags(self) -> list[Any]:
+        """Flags the spec did not accept (``accepted_divergences``): these fail the query under --strict."""
+        return [f for f in self.flags if not getattr(f, "accepted", False)]
 
     @property
     def failed_assertions(self) -> list[Any]:
@@ -37,6 +45,7 @@ class AppReport:
     file: str
     error: str | None = None  # the app could not be loaded (invalid spec, SQL or schema)
     queries: list[QueryReport] = field(default_factory=list)
+    warnings: list[Any] = field(default_factory=list)  # velotui.errors.VelotuiWarning about the app's files
 
     @property
     def status(self) -> str:
@@ -56,6 +65,7 @@ class RunReport:
     duration_ms: float
     reproduce: str
     apps: list[AppReport] = field(default_factory=list)
+    strict: bool = False  # --strict: every warning (and every flag not accepted) was an error
 
     @property
     def summary(self) -> dict[str, int]:
@@ -69,6 +79,9 @@ class RunReport:
             "errors": sum(q.status == "error" for q in qs) + sum(1 for a in self.apps if a.error),
             "assertions": sum(len(q.assertions) for q in qs),
             "assertions_failed": sum(len(q.failed_assertions) for q in qs),
+            "warnings": sum(len(a.warnings) for a in self.apps) + sum(len(q.warnings) for q in qs)
+            + sum(1 for q in qs for a in q.assertions if a.status == "warning"),
+            "flags": sum(len(q.flags) for q in qs),
         }
 
     @property

@@ -12,25 +12,24 @@ from velotui.spec.validation import SpecWarning, check_unknown, validate
 from velotui.spec.yaml_source import parse_yaml, read_yaml  # noqa: F401 - part of the public surface
 
 
-def _check_assertion_types(spec: TestSpec, doc: Any) -> None:
-    """Unknown assertion types are errors at load time (FORMATS.md)."""
-    import difflib
-
+def _check_assertions(spec: TestSpec, doc: Any, strict: bool) -> list[SpecWarning]:
+    """Every check of every list the spec holds: its type, keys and parameters (velotui.assertions knows
+    each type's parameters). Errors are raised together; unknown far keys come back as warnings."""
+    from velotui.assertions import validate_assertion
     from velotui.errors import SpecError
+    from velotui.spec.validation import raise_all
 
-    try:
-        from velotui.assertions import ASSERTION_TYPES
-
-        known = set(ASSERTION_TYPES)
-    except ImportError:  # pragma: no cover - assertions ship with the package
-        return
+    errors: list[SpecError] = []
+    warnings: list[SpecWarning] = []
     for q in spec.queries:
-        for a in [*q.assertions, *q.metric_assertions, *(x for o in q.outputs for x in o.assertions)]:
-            if a.type not in known:
-                close = difflib.get_close_matches(a.type, sorted(known), n=1)
-                raise SpecError(f"unknown assertion type {a.type!r}", file=a.file, line=a.line, column=a.column,
-                                hint=(f"did you mean {close[0]!r}? " if close else "") +
-                                "known types: " + ", ".join(sorted(known)))
+        for cl in q.check_lists():
+            for a in cl.checks:
+                try:
+                    warnings += validate_assertion(a, doc, strict=strict)
+                except SpecError as e:
+                    errors.append(e)
+    raise_all(errors)
+    return warnings
 
 
 def parse_test_spec(text: str, path: str | Path | None = None, *, strict: bool = False) -> TestSpec:
@@ -38,7 +37,12 @@ def parse_test_spec(text: str, path: str | Path | None = None, *, strict: bool =
     spec = validate(TestSpec, doc)
     spec._path = Path(path) if path else None
     spec._warnings = check_unknown(spec, doc, strict=strict)
-    _check_assertion_types(spec, doc)
+    spec._warnings += _check_assertions(spec, doc, strict)
+    starts = sorted((q.line, q.name) for q in spec.queries if q.line)
+    for w in spec._warnings:  # a warning written inside a query's entry belongs to that query
+        owner = [name for line, name in starts if w.line is not None and line <= w.line]
+        if owner:
+            w.query = owner[-1]
     return spec
 
 

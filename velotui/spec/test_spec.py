@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
@@ -38,6 +39,10 @@ class SourceType(SpecModel):
     watch: bool = False
 
 
+TOPIC_FORMATS = ("json", "avro", "protobuf", "proto")
+DATA_FILE_FORMATS = ("csv", "tsv", "jsonl", "jsonlines", "ndjson")
+
+
 class InputSpec(LocatedModel):
     source: str = Field(description="the source name as the SQL uses it (FROM name)")
     source_type: SourceType | None = None
@@ -54,6 +59,29 @@ class InputSpec(LocatedModel):
     key_field: str | None = None
     null_probability: float | None = Field(None, ge=0, le=1)
     time_simulation: TimeSimulation | None = None
+    format: str | None = Field(None, description="velo-test: how the input's records are serialized on its topic "
+                               "(json, avro, protobuf), or the format of its data_file (csv, jsonl …)")
+
+    @field_validator("format")
+    @classmethod
+    def _known_format(cls, v: Any) -> Any:
+        if v is None:
+            return v
+        text = str(v).lower()
+        if text not in TOPIC_FORMATS and text not in DATA_FILE_FORMATS:
+            raise ValueError(f"unknown format {v!r}: the topic's serialization is json, avro or protobuf; a data "
+                             "file's format is csv, tsv or jsonl (also jsonlines, ndjson)")
+        return text
+
+    @property
+    def topic_format(self) -> str | None:
+        """The serialization of the input's topic when ``format`` names one (json, avro, protobuf)."""
+        return {"proto": "protobuf"}.get(self.format or "", self.format) if self.format in TOPIC_FORMATS else None
+
+    @property
+    def file_format(self) -> str | None:
+        """The format of the input's data file when ``format`` names a file format."""
+        return self.format if self.format in DATA_FILE_FORMATS else None
 
     @field_validator("source_type", mode="before")
     @classmethod
@@ -69,7 +97,8 @@ class AssertionSpec(LocatedModel):
     severity: Literal["error", "warning"] = "error"
     params: dict[str, Any] = Field(default_factory=dict, description="the assertion's own keys")
 
-    __accepts_any_keys__ = True
+    __accepts_any_keys__ = True  # its keys depend on its type: velotui.assertions checks them
+    __flattens__ = "params"  # keys written under `params:` are the assertion's own keys
 
     @model_validator(mode="before")
     @classmethod
@@ -120,10 +149,65 @@ class QueryTest(LocatedModel):
     capture_format: Literal["json", "avro", "protobuf"] = "json"
     capture_schema: str | None = None
     expected_output: str | list[dict[str, Any]] | ExpectedOutput | None = None
+    accepted_divergences: list[str] = Field(
+        default_factory=list, description="divergence ids (D1 … D19) this query knowingly depends on: still "
+        "shown, never an error under --strict")
 
     @property
     def all_assertions(self) -> list[AssertionSpec]:
-        return [*self.assertions, *self.metric_assertions]
+        """Every check of the query, from every list that holds checks (``check_lists``)."""
+        return [a for cl in self.check_lists() for a in cl.checks]
+
+    def check_lists(self) -> list[CheckList]:
+        """Every list of checks this query holds, found by walking the model (never a hand-kept list of
+        field names): a field holding assertions checks the query's captured output; a list of entries
+        with a ``sink`` holds checks of that sink; ``expected_output`` is one expected_output check."""
+        found: list[CheckList] = []
+        for name in type(self).model_fields:
+            value = getattr(self, name)
+            if name == "expected_output":
+                if value is not None:
+                    found.append(CheckList(name, None, [self._expected_output_check()]))
+            elif _holds_checks(value):
+                found.append(CheckList(name, None, list(value)))
+            elif isinstance(value, list) and value and all(isinstance(v, SpecModel) and "sink" in type(v).model_fields
+                                                           for v in value):
+                for i, entry in enumerate(value):
+                    for sub in type(entry).model_fields:
+                        inner = getattr(entry, sub)
+                        if _holds_checks(inner):
+                            found.append(CheckList(f"{name}[{i}].{sub}", entry.sink, list(inner), entry))
+        return found
+
+    def _expected_output_check(self) -> AssertionSpec:
+        """``expected_output`` as an ``expected_output`` assertion (FORMATS.md §2), located at the key."""
+        eo = self.expected_output
+        if isinstance(eo, str):
+            params: dict[str, Any] = {"file": eo}
+        elif isinstance(eo, list):
+            params = {"records": eo}
+        else:
+            assert isinstance(eo, ExpectedOutput)
+            params = eo.model_dump(exclude_none=True)
+        spec = AssertionSpec.model_validate({"type": "expected_output", "description": "expected_output", **params})
+        spec._file, spec._line, spec._column = self.file, self.line, self.column
+        spec._doc_path = (*self.doc_path, "expected_output")
+        return spec
+
+
+@dataclass
+class CheckList:
+    """One list of checks of a query: where the spec holds it, and whose records it checks (``sink``: one
+    sink's, by name or topic; None: the query's captured output)."""
+
+    field: str
+    sink: str | None
+    checks: list[AssertionSpec]
+    entry: Any = None  # the spec entry holding it (a SinkOutput), for its location
+
+
+def _holds_checks(value: Any) -> bool:
+    return isinstance(value, list) and all(isinstance(v, AssertionSpec) for v in value) and bool(value)
 
 
 class FaultKind(SpecModel):
@@ -168,10 +252,45 @@ class FaultInjection(SpecModel):
     field_corruption: FieldCorruption | None = None
 
 
-class StressDefaults(SpecModel):
-    records: int | None = None
-    duration: str | None = None
-    rate: float | None = None
+class StressDefaults(LocatedModel):
+    """``stress_test``: what ``velotui stress`` does on this app when its command line does not say.
+    velo-test's keys (``enabled``, ``records``, ``rate_per_second``, ``duration_seconds``, ``batch_size``)
+    and velotui's shorter ``duration`` (``30s``, ``2m``) and ``rate``."""
+
+    enabled: bool = Field(True, description="false: this app is not stress-tested (velotui stress refuses)")
+    records: int | None = Field(None, ge=1, description="records to publish")
+    rate_per_second: float | None = Field(None, gt=0, description="publish rate (records/s)")
+    duration_seconds: float | None = Field(None, gt=0, description="publish for this long instead of a count")
+    batch_size: int | None = Field(None, ge=1, description="records per published batch")
+    duration: str | None = Field(None, description="velotui spelling of duration_seconds: 30s, 2m")
+    rate: float | None = Field(None, gt=0, description="velotui spelling of rate_per_second")
+
+    @field_validator("duration")
+    @classmethod
+    def _duration_text(cls, v: Any) -> Any:
+        if v is not None and _duration_seconds(str(v)) is None:
+            raise ValueError("a duration is a number with a unit: 500ms, 30s, 5m, 1h")
+        return v
+
+    @property
+    def target_rate(self) -> float | None:
+        return self.rate_per_second or self.rate
+
+    @property
+    def target_seconds(self) -> float | None:
+        if self.duration_seconds is not None:
+            return self.duration_seconds
+        return _duration_seconds(self.duration) if self.duration else None
+
+
+_DURATION_UNITS = {"ms": 0.001, "s": 1, "sec": 1, "m": 60, "min": 60, "h": 3600, "hr": 3600, "d": 86400}
+
+
+def _duration_seconds(text: str) -> float | None:
+    import re
+
+    m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*(ms|sec|min|hr|s|m|h|d)?\s*", text, re.IGNORECASE)
+    return float(m.group(1)) * _DURATION_UNITS[(m.group(2) or "s").lower()] if m else None
 
 
 class TestSpec(DocumentModel):

@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, PrivateAttr, ValidationError
 
-from velotui.errors import SpecError
+from velotui.errors import SpecError, VelotuiWarning
 from velotui.spec.yaml_source import PathT, YamlDocument
 
 M = TypeVar("M", bound=BaseModel)
@@ -32,6 +32,11 @@ class LocatedModel(SpecModel):
     _file: str | None = PrivateAttr(default=None)
     _line: int | None = PrivateAttr(default=None)
     _column: int | None = PrivateAttr(default=None)
+    _doc_path: tuple[Any, ...] = PrivateAttr(default=())  # where in its document it was written
+
+    @property
+    def doc_path(self) -> tuple[Any, ...]:
+        return self._doc_path
 
     @property
     def file(self) -> str | None:
@@ -51,6 +56,11 @@ class DocumentModel(LocatedModel):
 
     _path: Path | None = PrivateAttr(default=None)
     _warnings: list[Any] = PrivateAttr(default_factory=list)
+    _doc: YamlDocument | None = PrivateAttr(default=None)  # the parsed file, with every key's location
+
+    @property
+    def doc(self) -> YamlDocument | None:
+        return self._doc
 
     @property
     def path(self) -> Path | None:
@@ -61,16 +71,52 @@ class DocumentModel(LocatedModel):
         return self._warnings
 
 
-@dataclass
-class SpecWarning:
-    file: str | None
-    line: int | None
-    column: int | None
-    message: str
+SpecWarning = VelotuiWarning  # the spec formats' warnings are the one warning type of velotui
 
-    def __str__(self) -> str:
-        where = ":".join(str(p) for p in (self.file, self.line, self.column) if p is not None)
-        return f"{where}: {self.message}" if where else self.message
+
+def edit_distance(a: str, b: str) -> int:
+    """Edits (insert, delete, substitute, swap two neighbours) that turn ``a`` into ``b``."""
+    prev2: list[int] = []
+    prev = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        cur = [i] + [0] * len(b)
+        for j, cb in enumerate(b, 1):
+            cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb))
+            if i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
+                cur[j] = min(cur[j], prev2[j - 2] + 1)
+        prev2, prev = prev, cur
+    return prev[-1]
+
+
+def near_key(key: str, known: list[str]) -> str | None:
+    """The known key ``key`` is one edit away from (or equal to but for case), else None: such a key is
+    a typo, never a key meant for another tool."""
+    text = str(key)
+    best = [k for k in known if k != text and (k.lower() == text.lower() or edit_distance(text, k) <= 1)]
+    return sorted(best, key=lambda k: (k.lower() != text.lower(), k))[0] if best else None
+
+
+@dataclass
+class KeyProblems:
+    """Unknown keys of a document: typos (one edit from a known key: errors) and others (warnings)."""
+
+    typos: list[SpecError]
+    unknown: list[SpecWarning]
+
+
+def judge_key(key: Any, known: list[str], where: tuple[int, int] | None, file: str | None,
+              context: str = "") -> SpecError | SpecWarning:
+    """One unknown key: an error when it is a typo of a known key, else a warning (with a hint)."""
+    line, column = (where or (None, None))
+    near = near_key(str(key), known)
+    prefix = f"{context}: " if context else ""
+    if near is not None:
+        return SpecError(f"{prefix}unknown key '{key}'; did you mean '{near}'?", file=file, line=line, column=column,
+                         hint=f"rename it to '{near}' (a key one edit from a known key is a typo)")
+    close = difflib.get_close_matches(str(key), known, n=1, cutoff=0.6)
+    msg = f"{prefix}unknown key '{key}'" + (f"; did you mean '{close[0]}'?" if close else
+                                           f" (known keys: {', '.join(sorted(set(known)))})")
+    return SpecWarning(msg, file=file, line=line, column=column)
 
 
 def _describe_error(err: dict[str, Any]) -> tuple[str, str | None]:
@@ -87,6 +133,26 @@ def _describe_error(err: dict[str, Any]) -> tuple[str, str | None]:
     if not isinstance(inp, (dict, list)):  # a structured value is named by its location instead
         text += f" (got {inp!r})"
     return text, None
+
+
+def typo_for_missing(doc: YamlDocument, path: PathT) -> SpecError | None:
+    """A required key is missing and the mapping has a key one edit from it: that key is the typo."""
+    node: Any = doc.data
+    for part in path[:-1]:
+        try:
+            node = node[part]
+        except (KeyError, IndexError, TypeError):
+            return None
+    if not isinstance(node, dict):
+        return None
+    wanted = str(path[-1])
+    for key in node:
+        if near_key(str(key), [wanted]) == wanted:
+            where = doc.key_locations.get((*path[:-1], key))
+            return SpecError(f"unknown key '{key}'; did you mean '{wanted}'?", file=doc.file,
+                             line=where[0] if where else None, column=where[1] if where else None,
+                             hint=f"rename it to '{wanted}' (a key one edit from a known key is a typo)")
+    return None
 
 
 def _loc_path(loc: tuple[Any, ...]) -> PathT:
@@ -115,6 +181,11 @@ def validate(model: type[M], doc: YamlDocument, *, base: PathT = (), data: Any =
         for err in e.errors():
             path = (*base, *_loc_path(err["loc"]))
             message, hint = _describe_error(err)
+            typo = typo_for_missing(doc, path) if err["type"] == "missing" else None
+            if typo is not None:  # `input:` written for `inputs:` reads as both; say the typo
+                first = first or typo
+                problems.append(str(typo))
+                continue
             if err["type"] == "missing":
                 # point at the mapping that lacks the key
                 spec_err = doc.error(message, path[:-1], hint=hint)
@@ -128,6 +199,8 @@ def validate(model: type[M], doc: YamlDocument, *, base: PathT = (), data: Any =
                               line=first.line, column=first.column, hint=first.hint)
         raise first from None
     _locate(instance, doc, base)
+    if isinstance(instance, DocumentModel):
+        instance._doc = doc
     return instance
 
 
@@ -137,8 +210,18 @@ def _locate(obj: Any, doc: YamlDocument, path: PathT) -> None:
         if isinstance(path[-1:] and path[-1], int) or not path:
             where = doc.locations.get(path) or where
         obj._file = str(doc.file) if doc.file else None
+        obj._doc_path = tuple(path)
         if where:
             obj._line, obj._column = where
+        flatten = getattr(type(obj), "__flattens__", None)
+        if flatten:  # keys the model lifts out of a sub-mapping are located as if written at its level
+            n = len(path)
+            for loc_path, loc in list(doc.key_locations.items()):
+                if len(loc_path) == n + 2 and loc_path[:n] == tuple(path) and loc_path[n] == flatten:
+                    key = loc_path[-1]
+                    doc.key_locations.setdefault((*path, key), loc)
+                    if loc_path in doc.locations:
+                        doc.locations.setdefault((*path, key), doc.locations[loc_path])
     if isinstance(obj, BaseModel):
         for name, field in type(obj).model_fields.items():
             key = field.alias or name
@@ -151,40 +234,61 @@ def _locate(obj: Any, doc: YamlDocument, path: PathT) -> None:
             _locate(v, doc, (*path, k))
 
 
-def unknown_keys(obj: Any, doc: YamlDocument, path: PathT = ()) -> list[SpecWarning]:
-    """Warnings for keys no model declares, each with a did-you-mean hint."""
-    out: list[SpecWarning] = []
+def model_keys(model: type[BaseModel]) -> list[str]:
+    """Every key a model accepts: field names and their aliases."""
+    fields = model.model_fields
+    return sorted({f.alias or n for n, f in fields.items()} | set(fields))
+
+
+def unknown_keys(obj: Any, doc: YamlDocument, path: PathT = ()) -> KeyProblems:
+    """Keys no model declares, at every level: typos (errors) and far keys (warnings with a hint)."""
+    out = KeyProblems([], [])
+    file = str(doc.file) if doc.file else None
     if isinstance(obj, BaseModel):
         fields = type(obj).model_fields
-        known = [f.alias or n for n, f in fields.items()] + list(fields)
-        for key in (obj.model_extra or {}):
-            if getattr(type(obj), "__accepts_any_keys__", False):
-                continue
-            where = doc.key_locations.get((*path, key))
-            close = difflib.get_close_matches(str(key), known, n=1, cutoff=0.6)
-            msg = f"unknown key '{key}'" + (f"; did you mean '{close[0]}'?" if close else
-                                            f" (known keys: {', '.join(sorted(set(known)))})")
-            out.append(SpecWarning(str(doc.file) if doc.file else None, where[0] if where else None,
-                                   where[1] if where else None, msg))
+        if not getattr(type(obj), "__accepts_any_keys__", False):
+            known = model_keys(type(obj))
+            for key in (obj.model_extra or {}):
+                found = judge_key(key, known, doc.key_locations.get((*path, key)), file)
+                (out.typos if isinstance(found, SpecError) else out.unknown).append(found)  # type: ignore[arg-type]
         for name, field in fields.items():
-            out.extend(unknown_keys(getattr(obj, name), doc, (*path, field.alias or name)))
+            inner = unknown_keys(getattr(obj, name), doc, (*path, field.alias or name))
+            out.typos += inner.typos
+            out.unknown += inner.unknown
     elif isinstance(obj, list):
         for i, item in enumerate(obj):
-            out.extend(unknown_keys(item, doc, (*path, i)))
+            inner = unknown_keys(item, doc, (*path, i))
+            out.typos += inner.typos
+            out.unknown += inner.unknown
     elif isinstance(obj, dict):
         for k, v in obj.items():
-            out.extend(unknown_keys(v, doc, (*path, k)))
+            inner = unknown_keys(v, doc, (*path, k))
+            out.typos += inner.typos
+            out.unknown += inner.unknown
     return out
 
 
+def raise_all(errors: list[SpecError]) -> None:
+    """Raise the first error with every other one listed under it (nothing if the list is empty)."""
+    if not errors:
+        return
+    first = errors[0]
+    if len(errors) == 1:
+        raise first
+    raise SpecError(first.message + "".join(f"\n  also: {e.location}: {e.message}" for e in errors[1:]),
+                    file=first.file, line=first.line, column=first.column, hint=first.hint)
+
+
 def check_unknown(obj: Any, doc: YamlDocument, *, strict: bool) -> list[SpecWarning]:
-    warnings = unknown_keys(obj, doc)
-    if strict and warnings:
-        w = warnings[0]
-        extra = "".join(f"\n  also: {x}" for x in warnings[1:])
-        raise SpecError(w.message + extra, file=w.file, line=w.line, column=w.column,
-                        hint="remove the key or fix its spelling (unknown keys are errors under --strict)")
-    return warnings
+    """Typos of known keys are errors; other unknown keys are warnings (errors under --strict)."""
+    found = unknown_keys(obj, doc)
+    errors = list(found.typos)
+    if strict:
+        errors += [w.as_error("remove the key or fix its spelling (unknown keys are errors under --strict)")
+                   for w in found.unknown]
+        errors.sort(key=lambda e: (e.line or 0, e.column or 0))
+    raise_all(errors)
+    return found.unknown
 
 
 def as_path(p: str | Path) -> Path:

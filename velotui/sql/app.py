@@ -12,7 +12,7 @@ from sqlglot.errors import ParseError, TokenError
 from sqlglot.tokens import TokenType
 
 from velotui.errors import SpecError, SqlError, VelotuiError
-from velotui.sql.dialect import CreateStream, PrimaryKey, StreamWindow, Velostream
+from velotui.sql.dialect import CreateStream, PrimaryKey, StreamWindow, Velostream, node_position
 from velotui.sql.model import (
     App,
     JoinClause,
@@ -29,7 +29,21 @@ from velotui.sql.model import (
 
 SYSTEM_COLUMNS = frozenset({"_timestamp", "_event_time", "_partition", "_offset", "_key", "_window_start",
                             "_window_end"})
-FILE_SOURCE_TYPES = {"file_source", "file", "csv_source", "jsonl_source", "table_source", "file_table"}
+FILE_SOURCE_TYPES = {"file_source", "file_source_mmap", "file", "csv_source", "jsonl_source", "table_source",
+                     "file_table"}
+FILE_FORMATS = {"csv": "csv", "tsv": "tsv", "json": "jsonl", "jsonl": "jsonl", "jsonlines": "jsonl", "ndjson": "jsonl"}
+TOPIC_FORMATS = {"json", "jsonl", "jsonlines", "avro", "protobuf", "proto"}
+
+
+def _file_format(kind: str, name: str, given: Any, path: Any, where: Path | None, line: int) -> str:
+    """The format a file source or sink is read/written in: a known name (JSON lines under any of its names),
+    never a silent guess — an unknown name is an error."""
+    text = str(given or (Path(str(path)).suffix.lstrip(".") if path else "") or ("csv" if kind == "source" else "jsonl"))
+    fmt = FILE_FORMATS.get(text.lower())
+    if fmt is None:
+        raise _err(f"file {kind} {name!r}: unknown format {text!r}", where, line,
+                   hint=f"set '{name}.format' to one of csv, tsv, jsonl (also jsonlines, ndjson, json: JSON lines)")
+    return fmt
 TABLE_SOURCE_TYPES = {"kafka_table", "table", "compacted_topic"}
 MAX_SQL_NESTING = 64  # parentheses, CASE … END and NOT/minus chains, nested (the parser recurses per level)
 _ANNOTATION = re.compile(r"^\s*--\s*@([A-Za-z_][\w.\-]*)\s*:?\s*(.*?)\s*$")
@@ -49,13 +63,7 @@ def _err(message: str, path: Path | None, line: int | None = None, col: int | No
 
 def _node_pos(node: exp.Expression | None) -> tuple[int | None, int | None]:
     """Line and column of a node, from the identifier or literal tokens sqlglot annotated."""
-    if node is None:
-        return None, None
-    for n in node.walk():
-        meta = getattr(n, "meta", None) or {}
-        if "line" in meta:
-            return meta.get("line"), meta.get("col")
-    return None, None
+    return node_position(node)
 
 
 def _annotations(text: str) -> list[tuple[int, str, str]]:
@@ -218,9 +226,9 @@ class _Builder:
 
     def _metrics(self, notes: list[tuple[int, str, str]], statement: str) -> list[MetricDecl]:
         out: list[MetricDecl] = []
-        for _, key, value in notes:
+        for line, key, value in notes:
             if key == "metric":
-                out.append(MetricDecl(name=value, statement=statement))
+                out.append(MetricDecl(name=value, statement=statement, line=line))
             elif out and key == "metric_type":
                 out[-1].type = value.lower()  # type: ignore[assignment]
             elif out and key == "metric_help":
@@ -282,9 +290,10 @@ class _Builder:
             ref.kind = "file"
             ref.is_table = True
             ref.path = str(path) if path else None
-            ref.format = str(_config_get(cfg, "format") or (Path(str(path)).suffix.lstrip(".") if path else "csv"))
-            if ref.format == "json":
-                ref.format = "jsonl"
+            if path:
+                ref.format = _file_format("source", name, _config_get(cfg, "format"), path, self.path, line)
+                written = _config_get(cfg, "format")
+                ref.format_written = str(written).lower() if written is not None else None
             if not path:
                 raise _err(f"file source {name!r} has no path", self.path, line,
                            hint=f"add '{name}.path' = 'data/{name}.csv' to WITH (…)")
@@ -293,7 +302,11 @@ class _Builder:
             ref.topic = str(_config_get(cfg, "topic.name") or _config_get(cfg, "topic") or name)
             if isinstance(_config_get(cfg, "topic"), dict):
                 ref.topic = str(_config_get(cfg, "topic.name") or name)
-            ref.format = str(_config_get(cfg, "value.format") or _config_get(cfg, "format") or "json")
+            ref.format = str(_config_get(cfg, "value.format") or _config_get(cfg, "format") or "json").lower()
+            if ref.format not in TOPIC_FORMATS:
+                raise _err(f"source {name!r}: unknown format {ref.format!r}", self.path, line,
+                           hint="a Kafka source's value.format is json (also jsonl, jsonlines), avro or protobuf")
+            ref.format = "json" if ref.format in ("jsonl", "jsonlines") else ref.format
             ref.is_table = stype in TABLE_SOURCE_TYPES or str(_config_get(cfg, "table") or "").lower() == "true"
         return ref
 
@@ -317,9 +330,8 @@ class _Builder:
                 if not path:
                     raise _err(f"file sink {sink!r} has no path", self.path, line,
                                hint=f"add '{sink}.path' = 'output/{sink}.jsonl' to WITH (…)")
-                fmt = str(_config_get(cfg, "format") or Path(str(path)).suffix.lstrip(".") or "jsonl")
-                out.append(SinkRef(name=sink, kind="file", path=str(path), format="jsonl" if fmt == "json" else fmt,
-                                   config=cfg))
+                fmt = _file_format("sink", sink, _config_get(cfg, "format"), path, self.path, line)
+                out.append(SinkRef(name=sink, kind="file", path=str(path), format=fmt, config=cfg))
             else:
                 topic = _config_get(cfg, "topic.name") or _config_get(cfg, "topic")
                 if isinstance(topic, dict):
@@ -396,13 +408,22 @@ class _Builder:
             except (TypeError, ValueError, AttributeError):
                 raise _err(f"{name}: LIMIT needs a number", self.path, line) from None
         group = select.args.get("group")
+        subquery_sources = []
+        for sub in select.find_all(exp.Select):
+            sub_from = sub.args.get("from_") or sub.args.get("from")
+            if sub is select or sub_from is None or not isinstance(sub_from.this, exp.Table):
+                continue
+            try:
+                subquery_sources.append(self._source(sub_from.this, props, produced, line))
+            except SqlError:
+                continue  # validation says what is wrong with a subquery's source
         return Query(
             items=items, star=star, source=source, joins=joins,
             where=select.args["where"].this if select.args.get("where") else None,
             group_by=list(group.expressions) if group else [],
             having=select.args["having"].this if select.args.get("having") else None,
             window=window, order_by=order, limit=limit, distinct=bool(select.args.get("distinct")),
-            emit=emit.this if emit is not None else None, select=select)
+            emit=emit.this if emit is not None else None, select=select, subquery_sources=subquery_sources)
 
 
 def parse_app(text: str, path: str | Path | None = None) -> App:

@@ -85,8 +85,60 @@ def _keeping_the_call(name: str, builder: Any) -> Any:
     return build
 
 
+def node_position(node: exp.Expression | None) -> tuple[int | None, int | None]:
+    """Line and column (1-based) where ``node`` starts in the SQL text: the earliest of the tokens in it that
+    the parser located (identifiers, literals, and the keywords velotui marks: CASE, CAST, NOT, unary minus).
+    sqlglot records a token's last column; its start is that minus the token's length."""
+    if node is None:
+        return None, None
+    best: tuple[int, int] | None = None
+    for n in node.walk():
+        meta = getattr(n, "meta", None) or {}
+        if "line" not in meta or meta.get("col") is None:
+            continue
+        col = meta["col"]
+        if "start" in meta and "end" in meta:
+            col = max(1, col - (meta["end"] - meta["start"]))
+        if best is None or (meta["line"], col) < best:
+            best = (meta["line"], col)
+    return best if best is not None else (None, None)
+
+
+def _at(node: exp.Expression | None, token: Token | None) -> exp.Expression | None:
+    """Remember where ``token`` (a keyword or operator sqlglot keeps no position for) starts ``node``."""
+    if node is not None and token is not None:
+        node.meta.update(line=token.line, col=token.col, start=token.start, end=token.end)
+    return node
+
+
+def _unary_minus(self: Parser) -> exp.Expression:
+    token = self._prev
+    return _at(self.expression(exp.Neg(this=self._parse_unary())), token)  # type: ignore[return-value]
+
+
+def _prefix_not(self: Parser) -> exp.Expression:
+    """``NOT x …``: the node remembers that NOT was written first (``x NOT IN …`` gives the same tree), so the
+    reference-behaviour checks can tell ``NOT v > 5`` from ``v NOT IN (…)`` by structure."""
+    token = self._prev
+    node = self.expression(exp.Not(this=self._parse_equality()))
+    node.meta["prefix_not"] = True
+    if token is not None:
+        node.meta.update(line=token.line, col=token.col, start=token.start, end=token.end)
+    return node
+
+
 class VelostreamParser(Parser):
     FUNCTIONS = {name: _keeping_the_call(name, builder) for name, builder in Parser.FUNCTIONS.items()}
+    UNARY_PARSERS = {**Parser.UNARY_PARSERS, TokenType.NOT: _prefix_not, TokenType.DASH: _unary_minus}
+
+    def _parse_case(self) -> Any:
+        token = self._prev
+        return _at(super()._parse_case(), token)
+
+    def _parse_cast(self, strict: bool, safe: bool | None = None) -> Any:
+        name = self._tokens[self._index - 2] if self._index >= 2 else None
+        return _at(super()._parse_cast(strict, safe), name if name is not None and "CAST" in name.text.upper()
+                   else None)
     STATEMENT_PARSERS = {**Parser.STATEMENT_PARSERS, TokenType.CREATE: lambda self: self._parse_velo_create()}
     QUERY_MODIFIER_PARSERS = {
         **Parser.QUERY_MODIFIER_PARSERS,

@@ -28,6 +28,7 @@ class SourceRef:
     topic: str | None = None  # logical topic (``src.topic.name``, config ``topic.name``, else ``name``)
     path: str | None = None  # file sources: path as written (relative to the SQL file)
     format: str = "json"  # json | avro | protobuf | csv | jsonl
+    format_written: str | None = None  # the format name as the SQL/config wrote it (jsonlines, jsonl, …)
     is_table: bool = False  # file sources, CREATE TABLE outputs, sources declared as tables
     config: dict[str, object] = field(default_factory=dict)  # merged config file + WITH keys of this name
     line: int | None = None
@@ -128,6 +129,7 @@ class Query:
     distinct: bool = False
     emit: Literal["changes", "final"] | None = None  # as written; None = the shape's default
     select: exp.Select | None = None  # the full sqlglot tree, for analyses that need it
+    subquery_sources: list[SourceRef] = field(default_factory=list)  # FROM of IN/EXISTS/scalar subqueries
 
 
 @dataclass
@@ -140,6 +142,7 @@ class MetricDecl:
     field: str | None = None
     labels: list[str] = dataclasses.field(default_factory=list)
     statement: str | None = None  # the statement it precedes
+    line: int | None = None  # where its -- @metric line is
 
 
 @dataclass

@@ -9,18 +9,15 @@ from sqlglot import exp
 
 from velotui.errors import SqlError
 from velotui.sql.analysis import find_aggregates, is_aggregate
+from velotui.sql.dialect import node_position
 from velotui.sql.model import App, Statement
 
 _WINDOW_FN_CLASSES = (exp.Window,)
 
 
 def _pos(node: exp.Expression | None, st: Statement) -> tuple[int, int | None]:
-    if node is not None:
-        for n in node.walk():
-            meta = getattr(n, "meta", None) or {}
-            if "line" in meta:
-                return meta["line"], meta.get("col")
-    return st.line, st.column
+    line, col = node_position(node)
+    return (line, col) if line is not None else (st.line, st.column)
 
 
 def _grouped_ok(node: exp.Expression, group_sqls: set[str], group_cols: set[str]) -> bool:

@@ -13,7 +13,8 @@ def run_tui(args: Any) -> int:
     app = VelotuiApp(args.path, theme_name=getattr(args, "theme", None), watch=getattr(args, "watch", False),
                      kafka=kafka, seed=getattr(args, "seed", None), now_ms=getattr(args, "now", None),
                      use_ai=not getattr(args, "no_ai", False), kafka_config=getattr(args, "kafka_config", None),
-                     kafka_image=getattr(args, "kafka_image", None))
+                     kafka_image=getattr(args, "kafka_image", None), dialect=getattr(args, "dialect", None),
+                     strict=getattr(args, "strict", False))
     try:
         app.run()
     finally:

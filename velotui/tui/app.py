@@ -7,36 +7,72 @@ import os
 import shlex
 import subprocess
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from functools import partial
 from pathlib import Path
 from typing import Any
 
-from textual import work
+from textual import events, work
 from textual.app import App, ComposeResult
-from textual.command import Hit, Hits, Provider
+from textual.binding import Binding
+from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.containers import Horizontal
-from textual.widgets import Footer, Input, Static
+from textual.widget import Widget
+from textual.widgets import Footer, Input, Static, Tab, Tabs, TextArea
 
 from velotui.core import events as ev
-from velotui.core.discovery import Suite, discover
+from velotui.core.discovery import AppFiles, Suite, discover
 from velotui.records import Message
 from velotui.tui import themes
-from velotui.tui.keymap import ACTIONS, TuiConfig, bindings, load_config
+from velotui.tui.keymap import (
+    ACTIONS,
+    WIDGET_ACTIONS,
+    TuiConfig,
+    bindings,
+    is_printable,
+    key_label,
+    load_config,
+)
 from velotui.tui.messages import RunEvent
-from velotui.tui.screens.modals import ErrorModal, HelpScreen, MarkdownModal
-from velotui.tui.screens.records import RecordsScreen
-from velotui.tui.widgets.apps_tree import AppNode, AppsTree
-from velotui.tui.widgets.results_tree import ResultsTree
-from velotui.tui.widgets.source_pane import SchemaEditor, SourcePane
+from velotui.tui.screens.modals import ErrorModal, HelpRow, HelpScreen, MarkdownModal, UnsavedModal
+from velotui.tui.screens.records import RecordsScreen, exports_folder, plural
+from velotui.tui.widgets.apps_tree import AppNode, AppsTree, QueryNode
+from velotui.tui.widgets.results_tree import AssertionLeaf, QueryLeaf, ResultsTree
+from velotui.tui.widgets.source_pane import SchemaEditor, SearchableText, SourcePane
 from velotui.tui.widgets.stress_gauge import StressGauge
 from velotui.tui.widgets.topic_tail import TopicTail
 
 PANES = {"apps": "#apps", "source": "#source", "tail": "#tail", "results": "#results", "stress": "#stress"}
+TITLES = {"apps": "1 Apps", "source": "2 SQL / Schema", "tail": "3 Topic tail", "results": "4 Results",
+          "stress": "5 Stress"}
+NARROW_WIDTH = 100  # below this many columns the panes become tabs (one pane at a time)
+ALWAYS = {"quit", "help", "help_pane", "command_palette", "cycle_theme"}  # actions that work on every screen
+
+
+class PaneRow(Horizontal):
+    """A row of panes. Its tab keys sit before the screen's, so they follow velotui's keymap ids."""
+
+    BINDINGS = [Binding("tab", "app.focus_next", "Next pane", show=False, id="next_pane"),
+                Binding("shift+tab", "app.focus_previous", "Previous pane", show=False, id="previous_pane")]
+
+
+class SearchBar(Input):
+    """The `/` line: searches the focused pane (filters the tail); esc closes it."""
+
+    BINDINGS = [Binding("escape", "close", "Close", show=False)]
+
+    def action_close(self) -> None:
+        self.app.close_search()  # type: ignore[attr-defined]
 
 
 class VelotuiCommands(Provider):
-    """Command palette: every action, app, query and topic."""
+    """Command palette: velotui's commands when opened empty; every command, app, query, topic on search."""
+
+    async def discover(self) -> Hits:
+        app = self.app
+        assert isinstance(app, VelotuiApp)
+        for text, callback, help_text in app.palette_commands():
+            yield DiscoveryHit(text, callback, help=help_text or None)
 
     async def search(self, query: str) -> Hits:
         app = self.app
@@ -51,14 +87,16 @@ class VelotuiCommands(Provider):
 class VelotuiApp(App[int]):
     CSS_PATH = "velotui.tcss"
     TITLE = "velotui"
-    COMMANDS = App.COMMANDS | {VelotuiCommands}
+    COMMANDS = {VelotuiCommands}
     BINDINGS = bindings()
 
     def __init__(self, path: str | Path, *, theme_name: str | None = None, watch: bool = False,
                  config: TuiConfig | None = None, kafka: str = "embedded", seed: int | None = None,
                  now_ms: int | None = None, use_ai: bool = True, kafka_config: str | None = None,
-                 kafka_image: str | None = None) -> None:
+                 kafka_image: str | None = None, dialect: str | None = None, strict: bool = False) -> None:
         super().__init__()
+        self.dialect = dialect  # --dialect and --strict apply to the runs the UI starts
+        self.strict = strict
         self.kafka_config = Path(kafka_config) if kafka_config else None
         self.kafka_image = kafka_image
         self._cluster_stack = contextlib.ExitStack()  # a broker the TUI started: one for the whole session
@@ -67,6 +105,10 @@ class VelotuiApp(App[int]):
         self.use_ai = use_ai
         self.root_path = Path(path)
         self.config = config or load_config()
+        # an unknown theme is the user's mistake: said before anything starts (ThemeError lists the themes)
+        self.theme_name = themes.check(theme_name, "--theme") if theme_name else (
+            themes.check(self.config.theme, f"{self.config.path or 'config'}: [tui] theme") if self.config.theme
+            else "dark")
         self.suite: Suite = discover(self.root_path)
         self.watch_files = watch
         self.kafka = kafka
@@ -84,29 +126,34 @@ class VelotuiApp(App[int]):
         self._progress_total = 0
         self._progress_done = 0
         self._fresh_results = True
-        self.theme_name = theme_name or self.config.theme or "dark"
+        self.current_pane = "apps"
+        self._width: int | None = None  # the terminal's width as of the last resize
+        self._search_target = "tail"
+        self._searches: dict[str, str] = {}
+        self._printable_only = self._actions_on_printable_keys()
         if self.config.keys:
             self.set_keymap(self.config.keys)
 
     # -- layout ---------------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
-        with Horizontal(id="top"):
+        yield Tabs(*[Tab(TITLES[k], id=f"pane-{k}") for k in PANES], id="pane-tabs")
+        with PaneRow(id="top"):
             yield AppsTree(self.suite, id="apps")
             yield SourcePane(id="source")
             yield ResultsTree(id="results")
-        with Horizontal(id="bottom"):
-            yield TopicTail(limit=self.config.tail_limit, id="tail")
+        with PaneRow(id="bottom"):
+            yield TopicTail(limit=self.config.tail_limit, title=TITLES["tail"], id="tail")
             yield StressGauge(id="stress")
-        yield Input(placeholder="filter (substring; ! inverts) — enter to apply, escape to close",
-                    id="filter", classes="hidden")
-        yield Static("", id="status-line")
+        yield SearchBar(placeholder="search (the tail: filter; ! inverts) — enter to apply, esc to close",
+                        id="filter", classes="hidden")
+        yield Static("", id="status-line", markup=False)
         yield Footer()
 
     def on_mount(self) -> None:
-        titles = {"apps": "1 Apps", "source": "2 SQL / Schema", "tail": "3 Topic tail", "results": "4 Results",
-                  "stress": "5 Stress"}
         for key, sel in PANES.items():
-            self.main(sel).border_title = titles[key]
+            if key != "tail":
+                self.main(sel).border_title = TITLES[key]
+        self.main(ResultsTree).auto_expand = False  # enter opens a failure; space folds
         themes.apply(self, self.theme_name)
         self._status(f"{len(self.suite.apps)} apps in {self.root_path} — r run · R run all · ? keys")
         tree = self.main(AppsTree)
@@ -115,8 +162,50 @@ class VelotuiApp(App[int]):
                       if isinstance(getattr(tree.get_node_at_line(line), "data", None), AppNode)), None)
         if first is not None:
             tree.cursor_line = first
+        for warning in self.config.warnings:
+            self.notify(warning, title="config", severity="warning", timeout=15)
         self._remember_mtimes()
         self.set_interval(1.0, self._check_files)
+        self._apply_layout()
+
+    def on_resize(self, event: events.Resize) -> None:
+        self._width = event.size.width
+        self._apply_layout()
+
+    @property
+    def narrow(self) -> bool:
+        return (self._width or self.size.width) < NARROW_WIDTH
+
+    def _apply_layout(self) -> None:
+        """Wide: every pane at once. Narrow (< NARROW_WIDTH columns): one pane, chosen from a tab bar."""
+        if not self.screen_stack or not self.screen_stack[0].query("#top"):
+            return
+        narrow = self.narrow
+        self.screen_stack[0].set_class(narrow, "-narrow")
+        for key, sel in PANES.items():
+            self.main(sel).set_class(narrow and key != self.current_pane, "-offstage")
+        in_top = self.current_pane in ("apps", "source", "results")
+        self.main("#top").set_class(narrow and not in_top, "-offstage")
+        self.main("#bottom").set_class(narrow and in_top, "-offstage")
+        self.main(Footer).compact = narrow
+        tabs = self.main("#pane-tabs", Tabs)
+        tabs.display = narrow
+        if narrow and tabs.active != f"pane-{self.current_pane}":
+            with tabs.prevent(Tabs.TabActivated):
+                tabs.active = f"pane-{self.current_pane}"
+
+    def on_tabs_tab_activated(self, event: Tabs.TabActivated) -> None:
+        if event.tabs.id == "pane-tabs" and event.tab.id:
+            pane = event.tab.id.removeprefix("pane-")
+            if pane != self.current_pane:
+                self.current_pane = pane
+                self._apply_layout()
+
+    def on_descendant_focus(self, event: events.DescendantFocus) -> None:
+        pane = self._pane_of(event.widget)
+        if pane is not None and pane != self.current_pane:
+            self.current_pane = pane
+            self._apply_layout()
 
     # -- helpers --------------------------------------------------------------------------------
     def main(self, selector: Any, expect_type: Any = None) -> Any:
@@ -127,28 +216,124 @@ class VelotuiApp(App[int]):
     def _status(self, text: str) -> None:
         self.main("#status-line", Static).update(text)
 
-    def palette_entries(self) -> Iterable[tuple[str, Any, str]]:
-        for id_, keys, action, desc, _ in ACTIONS:
-            yield (f"{desc} ({keys.split(',')[0]})", partial(self.run_action, action), f"action {id_}")
+    def _pane_of(self, widget: Widget | None) -> str | None:
+        node: Any = widget
+        while node is not None:
+            if getattr(node, "id", None) in PANES:
+                return str(node.id)
+            node = node.parent
+        return None
+
+    @property
+    def focused_pane(self) -> str | None:
+        return self._pane_of(self.focused) if self.screen is self.screen_stack[0] else None
+
+    def _editing(self) -> bool:
+        """The focused widget takes typed characters (an editor, an input line)."""
+        f = self.focused
+        return isinstance(f, Input) or (isinstance(f, TextArea) and not f.read_only)
+
+    def _actions_on_printable_keys(self) -> set[str]:
+        """App actions whose every key is a printable character: an editor types those keys instead."""
+        by_action: dict[str, list[str]] = {}
+        for a in ACTIONS:
+            keys = self.config.keys.get(a.id, a.keys)
+            by_action.setdefault(a.action.split("(")[0].removeprefix("app."), []).extend(
+                k.strip() for k in keys.split(","))
+        return {name for name, keys in by_action.items() if keys and all(is_printable(k) for k in keys)}
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Keys that cannot work where the focus is are hidden from the footer: typed characters belong to
+        the editor; the main screen's actions are off while another screen is on top."""
+        try:
+            on_main = self.screen is self.screen_stack[0]
+        except Exception:  # still starting
+            return True
+        if action in self._printable_only and self._editing():
+            return False
+        if action not in ALWAYS and not on_main and action in {a.action.split("(")[0] for a in ACTIONS}:
+            return False
+        return True
+
+    def _run_of(self, app: str, query: str) -> Any:
+        """The most recent run that has this query's records (explain, the detail view, approve use it)."""
+        return next((r for r in reversed(self.runs) if (app, query) in r.query_records), None)
+
+    def _name_of(self, app: AppNode) -> str:
+        for name, file in self._app_files.items():
+            if file == str(app.files.sql_path):
+                return name
+        return app.name
+
+    def _file_of(self, app: str) -> str:
+        return self._app_files.get(app, "")
+
+    # -- palette --------------------------------------------------------------------------------
+    def palette_commands(self) -> Iterable[tuple[str, Any, str]]:
+        """What the palette lists when opened empty: velotui's own commands."""
+        def key(action_id: str) -> str:
+            a = next(x for x in ACTIONS if x.id == action_id)
+            return key_label(self.config.keys.get(a.id, a.keys).split(",")[0])
+
+        yield (f"Run the selected app or query ({key('run')})", self.action_run_selected, "the Apps cursor's")
+        yield (f"Run all apps ({key('run_all')})", self.action_run_all, "everything under the root")
+        yield (f"Explain the failure under the cursor ({key('explain')})", self.action_explain,
+               "a query or app row: its first failure")
+        yield (f"Open the failure under the cursor ({key('zoom')})", self.action_zoom, "the detail view")
+        yield ("Open records of the selected query (enter)", self.action_open_selection, "the Records screen")
+        yield (f"Stress the selected app ({key('stress')})", self.action_stress, "drives the Stress pane")
+        yield (f"Step mode on the selected app ({key('debug')})", self.action_debug, "velotui debug's commands")
+        yield (f"Approve every golden diff of the run ({key('approve_all')})", self.action_approve_all,
+               "rewrites their golden files")
+        yield (f"Approve the golden output of the selected query ({key('approve')})", self.action_approve,
+               "rewrites its golden file")
         for name in themes.available():
-            yield (f"Theme: {name}", partial(self.set_theme_name, name), "switch theme")
+            yield (f"Theme: {name}", partial(self.set_theme_name, name), "")
+        folder = exports_folder(self.config.export_dir)
+        yield (f"Export the report ({key('export')})", self.action_export, f"JSON into {folder}")
+        yield (f"Keys ({key('help')})", self.action_help, "grouped by pane")
+        yield ("Save a screenshot", self.action_save_screenshot, f"SVG into {folder}")
+        yield (f"Quit ({key('quit')})", self.action_quit, "")
+
+    def palette_entries(self) -> Iterable[tuple[str, Any, str]]:
+        yield from self.palette_commands()
+        for a in ACTIONS:
+            yield (f"{a.description} ({key_label(self.config.keys.get(a.id, a.keys).split(',')[0])})",
+                   partial(self.run_action, a.action), f"action {a.id}")
         tree = self.main(AppsTree)
         for files in tree.app_files():
-            yield (f"App: {files.sql_path.stem}", partial(self.run_apps, [files], None), f"run {files.sql_path}")
-            node = tree.app_node(str(files.sql_path))
-            for (f, q), _ in list(tree._queries.items()):
-                if f == str(files.sql_path) and node is not None:
-                    yield (f"Query: {files.sql_path.stem} / {q}", partial(self.run_apps, [files], q), "run query")
+            yield (f"Run app: {files.sql_path.stem}", partial(self.run_apps, [files], None), f"run {files.sql_path}")
+            for q in tree.query_names(str(files.sql_path)):
+                yield (f"Run query: {files.sql_path.stem} / {q}", partial(self.run_apps, [files], q), "run query")
         for topic in self.captured:
             yield (f"Topic: {topic}", partial(self.open_topic, topic), "open records")
 
     def set_theme_name(self, name: str) -> None:
+        try:
+            themes.apply(self, name)
+        except themes.ThemeError as e:
+            self.notify(str(e), severity="error")
+            return
         self.theme_name = name
-        themes.apply(self, name)
         self.notify(f"theme: {name}")
 
-    # -- actions --------------------------------------------------------------------------------
+    def action_save_screenshot(self) -> None:
+        folder = exports_folder(self.config.export_dir)
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            path = self.save_screenshot(path=str(folder))
+        except OSError as e:
+            self.notify(f"no screenshot: cannot write to {folder}: {e.strerror}", severity="error")
+            return
+        self.notify(f"screenshot saved to {Path(path).resolve()}")
+
+    # -- panes ----------------------------------------------------------------------------------
     def action_focus_pane(self, pane: str) -> None:
+        self.current_pane = pane
+        self._apply_layout()
+        self.call_after_refresh(self._focus_pane_widget, pane)
+
+    def _focus_pane_widget(self, pane: str) -> None:
         widget = self.main(PANES[pane])
         if widget.focusable:
             widget.focus()
@@ -157,11 +342,18 @@ class VelotuiApp(App[int]):
         if target is not None:
             target.focus()
 
+    def action_next_pane(self) -> None:
+        self.screen.focus_next()
+
+    def action_previous_pane(self) -> None:
+        self.screen.focus_previous()
+
     def action_cycle_theme(self) -> None:
         names = themes.available()
         i = names.index(self.theme_name) if self.theme_name in names else -1
         self.set_theme_name(names[(i + 1) % len(names)])
 
+    # -- runs -----------------------------------------------------------------------------------
     def action_run_selected(self) -> None:
         tree = self.main(AppsTree)
         app = tree.selected_app()
@@ -199,7 +391,8 @@ class VelotuiApp(App[int]):
             kafka = self._kafka_for_runs()
             for target in targets:
                 run = SuiteRun(target, RunOptions(query=query, seed=self.seed, now_ms=self.now_ms, kafka=kafka,
-                                                  kafka_config=self.kafka_config),
+                                                  kafka_config=self.kafka_config, dialect=self.dialect,
+                                                  strict=self.strict),
                                on_event=lambda e: self.post_message(RunEvent(e)))
                 self.current_run = run
                 self.runs.append(run)
@@ -255,9 +448,10 @@ class VelotuiApp(App[int]):
             gauge.set_progress(0, max(1, self._progress_total))
             for f in e.apps:
                 tree.set_app_status(f, "running")
-            self._status(f"running {len(e.apps)} app(s), seed {e.seed}…")
+            self._status(f"running {plural(len(e.apps), 'app')}, seed {e.seed}…")
         elif isinstance(e, ev.AppLoaded):
-            results.app_loaded(e.app, e.file, e.error)
+            self._app_files[e.app] = e.file
+            results.app_loaded(e.app, e.file, e.error, e.warnings)
             if e.error:
                 tree.set_app_status(e.file, "error")
                 self._bump_progress()
@@ -270,7 +464,7 @@ class VelotuiApp(App[int]):
             results.assertion(e.app, file, e.query, e.result)
         elif isinstance(e, ev.QueryFinished):
             results.query_finished(e.app, e.file, e.query, e.status, e.records_in, e.records_out, e.duration_ms,
-                                   e.error)
+                                   e.error, e.warnings, e.flags)
             tree.set_query_status(e.file, e.query, e.status)
             self._bump_progress()
             self.query_topics[(e.app, e.query)] = e.topics
@@ -284,9 +478,11 @@ class VelotuiApp(App[int]):
                 results.app_finished(app.name, status)
             gauge.set_progress(self._progress_total, max(1, self._progress_total))
             s = e.report.summary
+            golden = len(results.golden_failures())
             self._status(f"done: {s.get('passed', 0)} passed, {s.get('failed', 0)} failed"
                          f"{', ' + str(s.get('errors', 0)) + ' errors' if s.get('errors') else ''}"
-                         f" — seed {e.report.seed}")
+                         f" — seed {e.report.seed}"
+                         + (f" — {plural(golden, 'golden diff')}: enter shows, a / A approves" if golden else ""))
         elif isinstance(e, ev.Progress) and e.step == "stress":
             gauge.set_progress(e.done, max(1, e.total))
         elif isinstance(e, ev.RecordsPublished) and e.source == "stress":
@@ -298,67 +494,367 @@ class VelotuiApp(App[int]):
         self._progress_done += 1
         self.main(StressGauge).set_progress(self._progress_done, max(1, self._progress_total))
 
-    def _file_of(self, app: str) -> str:
-        return self._app_files.get(app, "")
-
-    def on_tree_node_highlighted(self, event: AppsTree.NodeHighlighted) -> None:  # type: ignore[name-defined]
+    # -- selection and unsaved changes ----------------------------------------------------------
+    def on_tree_node_highlighted(self, event: Any) -> None:
         if event.control.id == "apps":
             data = event.node.data
             app = data if isinstance(data, AppNode) else getattr(data, "app", None)
             if isinstance(app, AppNode):
-                self.main(SourcePane).show_app(app.files)
+                self.show_app(app.files)
+        elif event.control.id == "results":
+            leaf = self.main(ResultsTree).selected_failure()
+            if leaf is not None:
+                self._status("enter: the detail" + (" and diff · a: approve · A: approve all" if leaf.golden else "")
+                             + " · x: explain · c: copy")
 
+    def show_app(self, files: AppFiles) -> None:
+        """Show an app in the SQL / Schema pane; unsaved schema edits are asked about first."""
+        source = self.main(SourcePane)
+        if source.files == files:
+            return
+        previous = source.files
+        if source.editor.dirty:
+            def back() -> None:
+                if previous is not None:
+                    self.main(AppsTree).select_file(str(previous.sql_path))
+
+            self.ask_unsaved(f"open {files.sql_path.name}", lambda: source.show_app(files), back)
+            return
+        source.show_app(files)
+
+    def ask_unsaved(self, doing: str, proceed: Callable[[], Any], cancel: Callable[[], Any] | None = None) -> None:
+        """Unsaved schema edits: save (only a valid schema is saved), discard, or cancel ``doing``."""
+        editor = self.main(SchemaEditor)
+
+        def answer(choice: str | None) -> None:
+            if choice == "save":
+                message = editor.save()
+                if editor.dirty:
+                    self.notify(message, severity="error")
+                    if cancel:
+                        cancel()
+                    return
+                self.notify(message)
+                proceed()
+            elif choice == "discard":
+                editor.reload()
+                proceed()
+            elif cancel:
+                cancel()
+
+        name = editor.path.name if editor.path else "the schema"
+        self.push_screen(UnsavedModal(name, doing), answer)
+
+    def on_schema_editor_dirty_changed(self, event: SchemaEditor.DirtyChanged) -> None:
+        source = self.main(SourcePane)
+        source.mark_dirty(event.editor.dirty)
+        name = event.editor.path.name if event.editor.path else ""
+        source.border_title = TITLES["source"] + (f" · ● {name} unsaved (ctrl+s saves)" if event.editor.dirty else "")
+
+    def on_schema_editor_switch_requested(self, event: SchemaEditor.SwitchRequested) -> None:
+        self.ask_unsaved(f"open {event.path.name}", lambda: event.editor.open(event.path))
+
+    async def action_quit(self) -> None:
+        if self.screen_stack and self.main(SchemaEditor).dirty:
+            self.ask_unsaved("quit", self.exit)
+            return
+        self.exit()
+
+    # -- opening things -------------------------------------------------------------------------
     def on_tree_node_selected(self, event: Any) -> None:
         if event.control.id == "results":
             self.action_open_selection()
+        elif event.control.id == "apps" and isinstance(event.node.data, QueryNode):
+            self.action_open_selection()  # a query that ran: its records
 
     def action_open_selection(self) -> None:
         focused = self.focused
         results = self.main(ResultsTree)
         if focused is results:
-            leaf = results.selected_query()
+            leaf = results.selected_failure()
             if leaf is not None:
-                self.open_query(leaf.app, leaf.query)
+                self.open_failure(leaf)
+                return
+            q = results.selected_query()
+            if q is not None:
+                self.open_query(q.app, q.query)
             return
         if focused is self.main(TopicTail):
             topics = list(self.captured)
             if topics:
                 self.open_topic(topics[-1])
             return
-        if focused is self.main(AppsTree):
-            tree = self.main(AppsTree)
-            app, q = tree.selected_app(), tree.selected_query()
-            if app and q and (self._name_of(app), q) in self.query_topics:
-                self.open_query(self._name_of(app), q)
-
-    def _name_of(self, app: AppNode) -> str:
-        for name, file in self._app_files.items():
-            if file == str(app.files.sql_path):
-                return name
-        return app.name
+        tree = self.main(AppsTree)
+        app, q = tree.selected_app(), tree.selected_query()
+        if app and q and (self._name_of(app), q) in self.query_topics:
+            self.open_query(self._name_of(app), q)
+        elif focused is not tree:
+            leaf = results.selected_failure()
+            if leaf is not None:
+                self.open_failure(leaf)
 
     def open_query(self, app: str, query: str) -> None:
         topics = self.query_topics.get((app, query), ())
         msgs: list[Message] = []
         for t in topics:
             msgs.extend(self.captured.get(t, []))
-        self.push_screen(RecordsScreen(f"{app} / {query}", msgs))
+        self.push_screen(RecordsScreen(f"{app} / {query}", msgs, export_dir=exports_folder(self.config.export_dir)))
 
     def open_topic(self, topic: str) -> None:
-        self.push_screen(RecordsScreen(topic, self.captured.get(topic, [])))
+        self.push_screen(RecordsScreen(topic, self.captured.get(topic, []),
+                                       export_dir=exports_folder(self.config.export_dir)))
 
+    def _detail(self, leaf: AssertionLeaf) -> Any:
+        from velotui.core.explain import failure_detail
+
+        detail = failure_detail(self._run_of(leaf.app, leaf.query), leaf.app, leaf.query, leaf.result)
+        detail.divergence = self._divergence_flags(leaf.app, leaf.query)
+        return detail
+
+    def _divergence_flags(self, app: str, query: str) -> list[str]:
+        """Divergence flags the report carries for a query (the reference engine computes it otherwise)."""
+        for a in getattr(self.report, "apps", None) or []:
+            if a.name != app:
+                continue
+            for q in a.queries:
+                if q.name == query:
+                    flags = getattr(q, "divergences", None) or getattr(q, "flags", None) or []
+                    return [str(getattr(f, "message", f)) for f in flags]
+        return []
+
+    def open_failure(self, leaf: AssertionLeaf) -> None:
+        from velotui.tui.screens.failure import FailureScreen
+
+        self.push_screen(FailureScreen(self._detail(leaf), leaf))
+
+    def action_zoom(self) -> None:
+        """`z`: the failure under the cursor full width; on a pane without one, the pane itself."""
+        leaf = self._failure_for_cursor(fallback=False)
+        if leaf is not None and self.focused_pane in ("results", "apps"):
+            self.open_failure(leaf)
+            return
+        pane = self.focused_pane or self.current_pane
+        screen = self.screen
+        if screen.maximized is not None:
+            screen.minimize()
+            return
+        widget = self.main(PANES[pane])
+        if not screen.maximize(widget, container=False):
+            self.notify("this pane cannot be zoomed", severity="warning")
+
+    def jump_to_spec(self, detail: Any) -> None:
+        """The detail view's `g`: the spec in the SQL / Schema pane's Spec tab, cursor on the line."""
+        file = self._file_of(detail.app)
+        if not detail.spec_file:
+            self.notify("this result names no spec line", severity="warning")
+            return
+        while self.screen is not self.screen_stack[0]:
+            self.pop_screen()
+        files = next((f for f in self.suite.apps if str(f.sql_path) == file), None)
+        if files is not None and not self.main(SchemaEditor).dirty:  # unsaved edits stay; the spec still shows
+            self.main(AppsTree).select_file(file)
+            self.main(SourcePane).show_app(files)
+        self.current_pane = "source"
+        self._apply_layout()
+        path = Path(detail.spec_file)
+        if path.suffix == ".jsonl":  # a golden file: its query's entry in the spec is the place to look
+            spec = next((f.spec_path for f in self.suite.apps if str(f.sql_path) == file), None)
+            path = spec or path
+        self.main(SourcePane).show_spec_line(path, detail.spec_line)
+        self._status(f"{path}:{detail.spec_line or 1} — e opens it in $EDITOR")
+
+    # -- failures: explain, approve, copy -------------------------------------------------------
+    def _failure_for_cursor(self, fallback: bool = True) -> AssertionLeaf | None:
+        """The failure under the cursor: in Results (an assertion; a query or app row: its first failure),
+        in Apps (the first failure of the app or query there); elsewhere the Results cursor's."""
+        results = self.main(ResultsTree)
+        pane = self.focused_pane
+        if pane == "apps":
+            tree = self.main(AppsTree)
+            app = tree.selected_app()
+            if app is None:
+                return None
+            name, q = self._name_of(app), tree.selected_query()
+            return next((f for f in results.failures if f.failed and f.app == name and (q is None or f.query == q)),
+                        None)
+        leaf = results.failure_under_cursor()
+        if leaf is None and fallback and pane != "results":
+            app = self.main(AppsTree).selected_app()
+            leaf = results.first_failure(self._name_of(app)) if app is not None else None
+        return leaf
+
+    def action_explain(self) -> None:
+        if self.screen is not self.screen_stack[0]:
+            return
+        leaf = self._failure_for_cursor()
+        if leaf is None:
+            broken = self._load_error_under_cursor()
+            if broken is not None:  # nothing ran to explain: the app's load error is the explanation
+                self.push_screen(ErrorModal(f"{broken[0]} could not be loaded", broken[1]))
+                return
+            self.notify("nothing failed under the cursor: move to a ✗ row in Results (4) or to an app that failed",
+                        severity="warning")
+            return
+        self.explain_leaf(leaf)
+
+    def _load_error_under_cursor(self) -> tuple[str, str] | None:
+        name = None
+        if self.focused_pane == "apps":
+            app = self.main(AppsTree).selected_app()
+            name = self._name_of(app) if app is not None else None
+        else:
+            name = self.main(ResultsTree).selected_app()
+        for a in getattr(self.report, "apps", None) or []:
+            if a.error and (a.name == name or a.file == self._file_of(name or "")):
+                return a.name, a.error
+        return None
+
+    def explain_leaf(self, leaf: AssertionLeaf) -> None:
+        """Open the explanation of one failure at once (a spinner), then ask in a worker thread."""
+        from velotui.ai import heading_for
+
+        waiting = "explaining offline…" if not self.use_ai else "asking the model (offline explainer without a key)…"
+        modal = MarkdownModal(heading=heading_for(leaf.app, leaf.query, leaf.result), waiting=waiting)
+        self.push_screen(modal)
+        self._explain_worker(leaf, modal)
+
+    @work(thread=True, exclusive=True, group="explain")
+    def _explain_worker(self, leaf: AssertionLeaf, modal: MarkdownModal) -> None:
+        markdown = explain_markdown(leaf, self._run_of(leaf.app, leaf.query), use_ai=self.use_ai)
+        self.call_from_thread(modal.show_answer, markdown)
+
+    def action_approve(self) -> None:
+        """`a`: approve the golden output of the query under the cursor (its golden file rewritten)."""
+        results = self.main(ResultsTree)
+        under = results.cursor_node.data if self.focused_pane == "results" and results.cursor_node else None
+        if isinstance(under, AssertionLeaf):  # an assertion row: only a golden comparison can be approved
+            self.approve_leaf(under)
+            return
+        q = results.selected_query() if self.focused_pane == "results" else None
+        if q is None and self.focused_pane == "apps":
+            tree = self.main(AppsTree)
+            app, name = tree.selected_app(), tree.selected_query()
+            if app is not None and name is not None:
+                q = QueryLeaf(self._name_of(app), str(app.files.sql_path), name)
+        if q is None:
+            self.notify("a approves a query's golden output: move to a query (or its golden row) in Results",
+                        severity="warning")
+            return
+        golden = next((r for r in q.results if r.golden), None) if q.results else None
+        if golden is not None:
+            self.approve_leaf(golden)
+        else:
+            self._approve(q.app, q.query)
+
+    def _approve(self, app: str, query: str) -> str | None:
+        from velotui.core.golden import approve
+        from velotui.errors import VelotuiError
+
+        try:
+            path, what = approve(self._run_of(app, query), app, query)
+        except VelotuiError as e:
+            self.notify(str(e), severity="error")
+            return None
+        except OSError as e:
+            self.notify(f"not approved: cannot write the golden file: {e}", severity="error")
+            return None
+        self.notify(f"approved {app} / {query}: golden file {what}: {path}")
+        return what
+
+    def approve_leaf(self, leaf: AssertionLeaf) -> bool:
+        if not leaf.golden:
+            self.notify(f"a approves golden comparisons; this is a {leaf.result.type} assertion", severity="warning")
+            return False
+        what = self._approve(leaf.app, leaf.query)
+        if what is None:
+            return False
+        self.main(ResultsTree).mark_approved(leaf, what)
+        return True
+
+    def action_approve_all(self) -> bool:
+        """`A`: approve every failed golden comparison of the run."""
+        pending = self.main(ResultsTree).golden_failures()
+        if not pending:
+            self.notify("no golden diff to approve in this run", severity="warning")
+            return False
+        done = sum(1 for leaf in pending if self.approve_leaf(leaf))
+        self.notify(f"approved {plural(done, 'golden file')} of {len(pending)}")
+        return done > 0
+
+    def action_copy(self) -> None:
+        """`c`: copy what is under the cursor (a failure, the SQL or spec selection, the tail) via OSC 52."""
+        pane = self.focused_pane
+        text, what = "", ""
+        if pane in ("results", "apps"):
+            leaf = self._failure_for_cursor(fallback=False)
+            if leaf is not None:
+                from velotui.tui.screens.failure import failure_text
+
+                text, what = failure_text(self._detail(leaf)), "the failure"
+            elif pane == "apps" and self.main(AppsTree).selected_app() is not None:
+                text, what = str(self.main(AppsTree).selected_app().files.sql_path), "the app's path"
+        elif pane == "source":
+            view = self.main(SourcePane).searchable()
+            if view is not None:
+                text = view.selected_text or view.text
+                what = "the selection" if view.selected_text else f"{view.path.name if view.path else 'the file'}"
+        elif pane == "tail":
+            text, what = "\n".join(str(line.text) for line in self.main(TopicTail).lines), "the tail"
+        if not text:
+            self.notify("nothing to copy here", severity="warning")
+            return
+        self.copy_to_clipboard(text)
+        self.notify(f"copied {what} ({plural(len(text.splitlines()), 'line')}) to the clipboard")
+
+    # -- search ---------------------------------------------------------------------------------
     def action_filter(self) -> None:
-        inp = self.main("#filter", Input)
+        pane = self.focused_pane or "tail"
+        target = {"source": "sql", "results": "results", "apps": "apps"}.get(pane, "tail")
+        if target == "sql" and self.main(SourcePane).searchable() is None:
+            self.notify("/ searches the SQL and Spec tabs", severity="warning")
+            return
+        self._search_target = target
+        inp = self.main("#filter", SearchBar)
+        inp.placeholder = {"tail": "filter the tail (substring; ! inverts) — enter applies, esc closes",
+                           "sql": "search the file — enter finds the next match (n again), esc closes",
+                           "results": "search the results — enter finds the next match, esc closes",
+                           "apps": "search the apps and queries — enter finds the next match, esc closes"}[target]
+        inp.value = self.main(TopicTail).filter_text if target == "tail" else self._searches.get(target, "")
         inp.remove_class("hidden")
-        inp.value = self.main(TopicTail).filter_text
         inp.focus()
 
-    def on_input_submitted(self, event: Input.Submitted) -> None:
-        if event.input.id == "filter":
-            self.main(TopicTail).set_filter(event.value)
-            event.input.add_class("hidden")
-            self.main(TopicTail).focus()
+    def close_search(self) -> None:
+        self.main("#filter", SearchBar).add_class("hidden")
+        self.action_focus_pane({"sql": "source"}.get(self._search_target, self._search_target))
 
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        if event.input.id != "filter":
+            return
+        text = event.value
+        target = self._search_target
+        self._searches[target] = text
+        event.input.add_class("hidden")
+        if target == "tail":
+            self.main(TopicTail).set_filter(text)
+            self.main(TopicTail).focus()
+            return
+        if target == "sql":
+            view: SearchableText | None = self.main(SourcePane).searchable()
+            found = view.find(text) if view is not None else (0, 0)
+            if view is not None:
+                view.focus()
+        elif target == "results":
+            found = self.main(ResultsTree).search(text)
+            self.main(ResultsTree).focus()
+        else:
+            found = self.main(AppsTree).search(text)
+            self.main(AppsTree).focus()
+        n, total = found
+        self._status(f"match {n} of {total} for {text!r}" + (" — n: next" if target == "sql" else
+                                                               " — / enter: next") if total else
+                     f"no match for {text!r}")
+
+    # -- the other keys -------------------------------------------------------------------------
     def action_debug(self) -> None:
         from velotui.tui.screens.debug import DebugScreen
 
@@ -395,6 +891,7 @@ class VelotuiApp(App[int]):
         gauge = self.main(StressGauge)
         gauge.set_latency(lat["p50"], lat["p95"], lat["p99"])
         gauge.set_progress(result.records, max(1, result.records))
+        gauge.set_result(result.throughput, lat["p99"], result.memory_peak_bytes)
         failed = [r for r in slo if r.status in ("failed", "error")]
         self._status(f"stress {result.app}: {result.throughput:,.0f} records/s, p99 {lat['p99']:.1f} ms, "
                      f"peak {result.memory_peak_bytes / 1e6:.0f} MB" + (f" — {len(failed)} SLO(s) failed" if failed
@@ -405,60 +902,71 @@ class VelotuiApp(App[int]):
         tail.set_paused(not tail.paused)
         self.main(StressGauge).paused = tail.paused
 
-    def action_save_schema(self) -> None:
-        self.notify(self.main(SchemaEditor).save())
-
     def action_export(self) -> None:
         if self.report is None:
             self.notify("nothing to export yet: run something first", severity="warning")
             return
         from velotui.report import to_json
 
-        out = Path.cwd() / "velotui-report.json"
-        out.write_bytes(to_json(self.report))
-        self.notify(f"report exported to {out}")
+        folder = exports_folder(self.config.export_dir)
+        out = folder / f"velotui-report-{self.report.run_id}.json"
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            out.write_bytes(to_json(self.report))
+        except OSError as e:
+            self.notify(f"not exported: cannot write to {folder}: {e.strerror} (set export_dir in [tui] of the "
+                        "config)", severity="error")
+            return
+        self.notify(f"report exported to {out.resolve()}")
 
+    # -- help -----------------------------------------------------------------------------------
     def action_help(self) -> None:
-        """`?`: every key that works here — the app's and the focused pane's."""
-        self.push_screen(HelpScreen(self._binding_rows(pane_only=False)))
+        """`?`: every key, grouped by where it works (everywhere, each pane, the screen on top)."""
+        from velotui.tui.help import help_sections
+
+        self.push_screen(HelpScreen(help_sections(self), title="Keys"))
 
     def action_help_pane(self) -> None:
-        """F1: the keys of the focused pane alone (its own bindings, not the app's)."""
-        rows = self._binding_rows(pane_only=True)
-        name = type(self.focused).__name__ if self.focused is not None else "this pane"
-        self.push_screen(HelpScreen(rows or [("—", "no keys of its own; ? lists every key", "")],
+        """F1: the keys of the focused pane (or of the screen on top) alone."""
+        from velotui.tui.help import help_sections, pane_section
+
+        section = pane_section(self)
+        if section is None:
+            self.push_screen(HelpScreen(help_sections(self), title="Keys"))
+            return
+        name, rows = section
+        self.push_screen(HelpScreen([(name, rows or [("—", "no keys of its own; ? lists every key", "")])],
                                     title=f"Keys of {name}"))
 
-    def _binding_rows(self, *, pane_only: bool) -> list[tuple[str, str, str]]:
+    def binding_rows(self) -> list[HelpRow]:
+        """The app-wide keys as they are bound now (config overrides applied)."""
         rows = []
-        for ab in self.active_bindings.values():
-            if pane_only and (ab.node is self or ab.node is self.screen):
-                continue
-            binding = ab.binding
-            rows.append((binding.key_display or binding.key, binding.description or binding.action, binding.id or ""))
-        return sorted(set(rows))
+        for a in [*ACTIONS]:
+            keys = self.config.keys.get(a.id, a.keys)
+            rows.append((" / ".join(key_label(k.strip()) for k in keys.split(",")), a.description, a.id))
+        return rows
 
-    def action_explain(self) -> None:
-        results = self.main(ResultsTree)
-        leaf = results.selected_failure() or (results.failures[0] if results.failures else None)
-        if leaf is None:
-            self.notify("no failing assertion to explain", severity="warning")
-            return
-        self._explain(leaf)
+    def widget_rows(self, ids: Iterable[str]) -> list[HelpRow]:
+        out = []
+        for a in WIDGET_ACTIONS:
+            if a.id in ids:
+                keys = self.config.keys.get(a.id, a.keys)
+                out.append((" / ".join(key_label(k.strip()) for k in keys.split(",")), a.description, a.id))
+        return out
 
-    @work(thread=True, exclusive=True, group="explain")
-    def _explain(self, leaf: Any) -> None:
-        run = next((r for r in reversed(self.runs) if (leaf.app, leaf.query) in r.query_records), None)
-        markdown = explain_markdown(leaf, run, use_ai=self.use_ai)
-        self.call_from_thread(self.push_screen, MarkdownModal(markdown))
-
+    # -- editing --------------------------------------------------------------------------------
     def action_edit(self) -> None:
         tree = self.main(AppsTree)
         app = tree.selected_app()
         source = self.main(SourcePane)
         path: Path | None = None
+        line: int | None = None
         if source.active == "tab-schema":
             path = self.main(SchemaEditor).path
+        elif source.active == "tab-spec" and source.files is not None:
+            view = source.searchable()
+            path = source.files.spec_path
+            line = view.selection.end[0] + 1 if view is not None else None
         elif app is not None:
             path = app.files.sql_path
         if path is None:
@@ -468,14 +976,24 @@ class VelotuiApp(App[int]):
         if not editor:
             self.notify("set $VISUAL or $EDITOR to edit files", severity="warning")
             return
+        if source.active == "tab-schema" and self.main(SchemaEditor).dirty:
+            self.ask_unsaved(f"edit {path.name} outside", lambda: self._edit(path, line, app))
+            return
+        self._edit(path, line, app)
+
+    def _edit(self, path: Path, line: int | None, app: AppNode | None) -> None:
+        editor = os.environ.get("VISUAL") or os.environ.get("EDITOR") or "vi"
+        argv = [*shlex.split(editor), *editor_args(editor, path, line)]
         from textual.app import SuspendNotSupported
 
         try:
             with self.suspend():
-                subprocess.call([*shlex.split(editor), str(path)])
+                subprocess.call(argv)
         except SuspendNotSupported:  # no terminal to hand over (a web or test driver): run it alongside
-            subprocess.call([*shlex.split(editor), str(path)])
+            subprocess.call(argv)
+        source = self.main(SourcePane)
         if app is not None:
+            source.files = None  # reload what the editor changed
             source.show_app(app.files)
         self._check_files()
 
@@ -518,16 +1036,39 @@ class VelotuiApp(App[int]):
                 self.notify(f"{Path(app_file).name} changed — press r to re-run")
 
 
+_PLUS_LINE = {"vi", "vim", "nvim", "view", "nano", "emacs", "emacsclient", "micro", "kak", "joe", "mg", "ne", "hx",
+              "helix", "vis", "jed"}
+
+
+def editor_args(editor: str, path: Path, line: int | None) -> list[str]:
+    """The file argument(s) for ``$VISUAL``/``$EDITOR``, at ``line`` when the editor has a way to say so
+    (``+LINE`` for the vi/emacs/nano family, ``--goto FILE:LINE`` for VS Code, ``FILE:LINE`` for Sublime);
+    other editors just open the file."""
+    if not line:
+        return [str(path)]
+    name = Path(shlex.split(editor)[0]).name if editor.strip() else ""
+    if name in _PLUS_LINE:
+        return [f"+{line}", str(path)]
+    if name in ("code", "code-insiders", "codium", "cursor"):
+        return ["--goto", f"{path}:{line}"]
+    if name in ("subl", "zed"):
+        return [f"{path}:{line}"]
+    return [str(path)]
+
+
 def explain_markdown(leaf: Any, run: Any, *, use_ai: bool = True) -> str:
-    """The explanation of a failing assertion: velotui.ai (Anthropic, hook, or offline explainer)."""
-    from velotui.ai import explain
+    """The explanation of a failing assertion, headed by the failure it explains (velotui.ai: Anthropic,
+    the command hook, or the offline explainer). Runs in a worker thread: the SDK is imported here."""
+    from velotui.ai import SOURCE_NAMES, explain, heading_for
     from velotui.core.explain import failure_context
 
     ctx = failure_context(run, leaf.app, leaf.query, leaf.result) if run is not None else None
     if ctx is None:
         r = leaf.result
-        return (f"# {r.type} failed in {leaf.app} / {leaf.query}\n\n- expected `{r.expected}`, got `{r.actual}`"
+        return (f"{heading_for(leaf.app, leaf.query, r)}\n\n- expected `{r.expected}`, got `{r.actual}`"
                 f"\n- {r.message}\n\n_(the run that produced this result is gone; re-run to explain it)_")
     result = explain(ctx, use_ai=use_ai)
-    source = {"anthropic": "Anthropic", "command": "ai.command hook", "offline": "offline explainer"}[result.source]
-    return result.markdown + f"\n\n---\n_explained by the {source}_"
+    return result.document() + f"\n\n---\n_explained by the {SOURCE_NAMES[result.source]}_"
+
+
+__all__ = ["NARROW_WIDTH", "QueryNode", "VelotuiApp", "explain_markdown"]

@@ -9,14 +9,18 @@ from typing import Any
 
 
 class FakeAnthropic:
-    def __init__(self, answer: str = "## Cause\nthe boundary\n\n## Fix\nuse >=") -> None:
+    def __init__(self, answer: str = "## Cause\nthe boundary\n\n## Fix\nuse >=",
+                 gate: threading.Event | None = None) -> None:
         self.answer = answer
+        self.gate = gate  # when given, answers only once it is set (to see what waits for the answer)
         self.requests: list[dict[str, Any]] = []
         outer = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:
                 body = json.loads(self.rfile.read(int(self.headers["content-length"])))
+                if outer.gate is not None:
+                    outer.gate.wait(timeout=60)
                 outer.requests.append({"path": self.path, "body": body,
                                        "auth": self.headers.get("x-api-key") or self.headers.get("authorization")})
                 data = json.dumps({"id": "msg_fake", "type": "message", "role": "assistant", "model": body["model"],

@@ -147,12 +147,11 @@ def test_comparison_rules(tmp_path: Path) -> None:
     assert evaluate(spec("field_in_set", field="x", values=["15025"]), c).status == "passed"
     assert evaluate(spec("field_in_set", field="b", values=["true"]), c).status == "passed"
     assert evaluate(spec("field_values", field="x", operator="equals", value=15025.00001), c).status == "passed"
-    # a field no record has: nothing was checked, which is said as a warning (the run still passes)
+    # a field no record has: nothing was checked, and that fails
     nowhere = evaluate(spec("field_values", field="n_", operator="equals", value=1), c)
-    assert nowhere.status == "warning" and "none of the 1 output records; did you mean 'n'?" in nowhere.message
-    strict = ctx(tmp_path, records=recs)
-    strict.strict = True  # --strict: checking nothing fails
-    assert evaluate(spec("field_values", field="n_", operator="equals", value=1), strict).status == "failed"
+    assert nowhere.status == "failed"
+    assert nowhere.message == ("nothing checked: field 'n_' is in none of the 1 output records; did you mean "
+                               "'n'? (fields: b, n, x)")
     partial = [{"x": 1}, {"y": 2}]  # a record lacking the field is skipped, the others are checked
     assert evaluate(spec("field_values", field="x", operator="equals", value=1), ctx(tmp_path, records=partial)
                     ).status == "passed"
@@ -166,5 +165,8 @@ def test_validation_of_params() -> None:
     assert "'field'" in str(e.value)
     with pytest.raises(SpecError):
         validate_assertion(spec("record_count"))
-    warnings = validate_assertion(spec("record_count", equals=1, equal=2))
-    assert warnings and "did you mean 'equals'?" in warnings[0]
+    with pytest.raises(SpecError) as e:  # one edit from a known key: a typo
+        validate_assertion(spec("record_count", equals=1, equal=2))
+    assert e.value.message == "record_count: unknown key 'equal'; did you mean 'equals'?"
+    [w] = validate_assertion(spec("record_count", equals=1, ci_owner="me"))  # far from every key: a warning
+    assert w.message.startswith("record_count: unknown key 'ci_owner' (known keys: ")

@@ -47,7 +47,7 @@ def test_json_report() -> None:
     assert data["version"] == 1 and data["seed"] == 42
     q = data["apps"][0]["queries"][1]
     assert list(q) == ["name", "status", "records_in", "records_out", "duration_ms", "error", "timed_out", "infra_error",
-                       "assertions"]
+                       "warnings", "flags", "strict_failures", "assertions"]
     assert q["assertions"][1]["samples"][0]["price"] == -1
     assert data["summary"]["failed"] == 1 and data["exit_code"] == 2
 
@@ -111,11 +111,12 @@ def test_warnings_are_shown_in_text_and_junit_without_failing(tmp_path: Path) ->
         AppReport("app", "a.sql", None, [QueryReport("q", "passed", 3, 3, 1.0, [warn])])])
     buf = io.StringIO()
     render_text(report, Console(file=buf, width=200, color_system=None))
-    assert "⚠ field_values (warning) nothing checked: field 'valeu'" in buf.getvalue()
+    assert "⚠ warning field_values: nothing checked: field 'valeu'" in buf.getvalue()
     assert "s.test.yaml:7" in buf.getvalue()
     path = tmp_path / "r.xml"
     write_junit(report, path)
     case = ET.parse(path).getroot().find("testsuite/testcase")
     assert case is not None and case.find("failure") is None and case.find("error") is None
-    assert "warning: field_values (s.test.yaml:7): nothing checked" in (case.findtext("system-out") or "")
+    assert "warning: field_values: nothing checked: field 'valeu'" in (case.findtext("system-out") or "")
+    assert "(s.test.yaml:7)" in (case.findtext("system-out") or "")
     assert report.exit_code == 0

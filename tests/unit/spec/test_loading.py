@@ -71,11 +71,19 @@ def test_wrong_type_is_an_error_with_its_location() -> None:
     assert "default_records" in e.value.message
 
 
-def test_unknown_key_is_a_warning_with_did_you_mean() -> None:
+def test_a_key_one_edit_from_a_known_one_is_an_error() -> None:
+    with pytest.raises(SpecError) as e:
+        parse_test_spec("application: a\nqueries:\n  - name: q\n    inputs:\n      - source: s\n"
+                        "        recrods: 5\n", "x.test.yaml")
+    assert (e.value.line, e.value.column) == (6, 9)
+    assert e.value.message == "unknown key 'recrods'; did you mean 'records'?"
+
+
+def test_a_key_far_from_every_known_one_is_a_warning() -> None:
     spec = parse_test_spec("application: a\nqueries:\n  - name: q\n    inputs:\n      - source: s\n"
-                           "        recrods: 5\n", "x.test.yaml")
+                           "        owner_team: payments\n", "x.test.yaml")
     [w] = spec.warnings
-    assert (w.line, w.column) == (6, 9) and "did you mean 'records'?" in w.message
+    assert (w.line, w.column) == (6, 9) and w.message.startswith("unknown key 'owner_team' (known keys: ")
 
 
 def test_unknown_key_is_an_error_under_strict() -> None:

@@ -1,84 +1,138 @@
-"""Step mode in the TUI: the selected app's statements run one at a time (velotui.core.debug)."""
+"""Step mode in the TUI: the selected app's statements run one at a time (velotui.core.debug).
+
+The command words are `velotui debug`'s (s step, c continue, t topic NAME, st state, r rerun NAME, l list,
+b break NAME, h help, q quit): type them on the command line (`:` focuses it), or press the single-letter
+ones on the statement list, where they act on the highlighted statement (`b` toggles its breakpoint, `r`
+re-runs from it, `t` shows its output topic). The list shows the next statement, the breakpoints and what
+each statement produced."""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
 
-import orjson
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import Footer, RichLog, Static
+from textual.widgets import Footer, Input, OptionList, RichLog, Static
+from textual.widgets.option_list import Option
 
 
 class DebugScreen(Screen[None]):
     BINDINGS = [
-        Binding("s", "step", "Step"),
-        Binding("c", "cont", "Continue"),
-        Binding("t", "state", "State"),
-        Binding("r", "restart", "Re-run from start"),
-        Binding("escape,q", "app.pop_screen", "Back"),
+        Binding("s", "command('s')", "Step"),
+        Binding("c", "command('c')", "Continue"),
+        Binding("b", "on_statement('b')", "Breakpoint"),
+        Binding("r", "on_statement('r')", "Re-run from"),
+        Binding("t", "on_statement('t')", "Topic"),
+        Binding("l", "command('l')", "List", show=False),
+        Binding("h", "command('h')", "Help", show=False),
+        Binding("colon", "command_line", "Command"),
+        Binding("escape,q", "back", "Back"),
     ]
 
-    def __init__(self, sql_path: Path, seed: int = 1, now_ms: int | None = None) -> None:
+    def __init__(self, sql_path: Path, seed: int = 1, now_ms: int | None = None,
+                 breakpoints: list[str] | None = None) -> None:
         super().__init__()
         self.sql_path = sql_path
         self.seed = seed
         self.now_ms = now_ms
+        self.initial_breakpoints = list(breakpoints or [])
         self.session: Any = None
 
     def compose(self) -> ComposeResult:
-        yield Static(f"step mode: {self.sql_path.name}", id="debug-title")
-        yield RichLog(id="debug-log", wrap=True, markup=False, highlight=False)
+        yield Static(f"step mode: {self.sql_path.name}", id="debug-title", markup=False)
+        with Horizontal(id="debug-body"):
+            yield OptionList(id="debug-statements")
+            yield RichLog(id="debug-log", wrap=True, markup=False, highlight=False)
+        with Vertical(id="debug-command-bar"):
+            yield Input(placeholder="command (velotui debug's words: s, c, t NAME, st, r NAME, l, b NAME, h, q)",
+                        id="debug-command")
         yield Footer()
 
+    @property
+    def log_widget(self) -> RichLog:
+        return self.query_one("#debug-log", RichLog)
+
     def on_mount(self) -> None:
-        from velotui.core.debug import DebugSession
+        from velotui.core.debug import HELP, DebugSession
         from velotui.errors import VelotuiError
 
-        log = self.query_one(RichLog)
         try:
-            self.session = DebugSession(self.sql_path, seed=self.seed, now_ms=self.now_ms)
+            self.session = DebugSession(self.sql_path, seed=self.seed, now_ms=self.now_ms,
+                                        breakpoints=self.initial_breakpoints)
         except VelotuiError as e:
-            log.write(f"error: {e}")
+            self.log_widget.write(f"error: {e}")
             return
-        marks = ", ".join(f"{n} [break]" if n in self.session.breakpoints else n for n in self.session.statements)
-        log.write(f"statements: {marks}")
-        log.write("s step · c continue to the next breakpoint · t state · r re-run from the start · q back")
+        self.log_widget.write(f"{len(self.session.statements)} statement(s): {', '.join(self.session.statements)}")
+        self.log_widget.write(HELP + "   (keys on the list: s c b r t l h; : for the command line)")
+        self._refresh_list()
+        self.query_one(OptionList).focus()
 
-    def _show(self, r: Any) -> None:
-        log = self.query_one(RichLog)
-        log.write(f"== {r.statement}: {r.records_in} in -> {r.records_out} out (late {r.late_records}, "
-                  f"dead letters {r.dead_letters}) topics: {', '.join(r.topics)}")
-        for rec in r.sample:
-            log.write("   " + orjson.dumps(rec, default=str).decode())
-
-    def action_step(self) -> None:
+    def _refresh_list(self) -> None:
         if self.session is None:
             return
-        if self.session.stepper.done:
-            self.query_one(RichLog).write("== end of app (r re-runs from the start)")
-            return
-        self._show(self.session.step())
-
-    def action_cont(self) -> None:
-        if self.session is None or self.session.stepper.done:
-            return
-        for r in self.session.cont():
-            self._show(r)
+        ol = self.query_one(OptionList)
+        keep = ol.highlighted
+        ol.clear_options()
+        ran = {r.statement: r for r in self.session.history}
         nxt = self.session.stepper.next_statement
-        self.query_one(RichLog).write("== end of app" if nxt is None else f"== breakpoint before {nxt.name}")
+        for name in self.session.statements:
+            mark = "→" if nxt is not None and name == nxt.name else " "
+            brk = "●" if name in self.session.breakpoints else " "
+            r = ran.get(name)
+            state = f"  out {r.records_out}, late {r.late_records}, dlq {r.dead_letters}" if r else ""
+            ol.add_option(Option(f"{mark}{brk} {name}{state}", id=name))
+        if self.session.statements:
+            ol.highlighted = keep if keep is not None and keep < len(self.session.statements) else 0
 
-    def action_state(self) -> None:
+    def highlighted_statement(self) -> str | None:
+        ol = self.query_one(OptionList)
+        if self.session is None or ol.highlighted is None:
+            return None
+        return self.session.statements[ol.highlighted]
+
+    def run(self, line: str) -> None:
+        """Run one command line (the same interpreter as `velotui debug`)."""
+        from velotui.core.debug import run_command
+
         if self.session is None:
             return
-        for r in self.session.history:
-            self.query_one(RichLog).write(f"{r.statement}: out {r.records_out}, late {r.late_records}, "
-                                          f"dead letters {r.dead_letters}" + (f", windows {r.windows}"
-                                                                             if r.windows else ""))
+        self.log_widget.write(f"(velotui) {line}")
+        result = run_command(self.session, line)
+        for out in result.lines:
+            self.log_widget.write(out)
+        self._refresh_list()
+        if result.quit:
+            self.app.pop_screen()
 
-    def action_restart(self) -> None:
-        if self.session is not None and self.session.statements:
-            self.session.rerun(self.session.statements[0])
-            self.query_one(RichLog).write(f"== next: {self.session.statements[0]}")
+    def action_command(self, cmd: str) -> None:
+        self.run(cmd)
+
+    def action_on_statement(self, cmd: str) -> None:
+        name = self.highlighted_statement()
+        if name is None:
+            return
+        if cmd == "t":
+            st = next((s for s in self.session.loaded.app.statements if s.name == name), None)
+            topic = next((s.topic for s in (st.sinks if st else []) if getattr(s, "topic", None)), name)
+            self.run(f"t {topic}")
+        else:
+            self.run(f"{cmd} {name}")
+
+    def action_command_line(self) -> None:
+        self.query_one("#debug-command", Input).focus()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        line = event.value.strip()
+        event.input.value = ""
+        if line:
+            self.run(line)
+
+    def action_back(self) -> None:
+        inp = self.query_one("#debug-command", Input)
+        if inp.has_focus:
+            self.query_one(OptionList).focus()
+        else:
+            self.app.pop_screen()

@@ -46,26 +46,60 @@ def export_messages(messages: list[Message], path: Path) -> Path:
     return path
 
 
+def plural(n: int, word: str) -> str:
+    """``1 record``, ``2 records``, ``0 records``."""
+    return f"{n:,} {word}" + ("" if n == 1 else "s")
+
+
+def exports_folder(configured: Path | None = None) -> Path:
+    """Where exports go (docs/TUI.md): ``[tui] export_dir`` of the config, else ``$VELOTUI_EXPORT_DIR``,
+    else ``$XDG_DATA_HOME/velotui/exports`` (``~/.local/share/velotui/exports``)."""
+    import os
+
+    if configured is not None:
+        return configured
+    if os.environ.get("VELOTUI_EXPORT_DIR"):
+        return Path(os.path.expanduser(os.environ["VELOTUI_EXPORT_DIR"]))
+    data = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(data) / "velotui" / "exports"
+
+
+def export_name(title: str, suffix: str) -> str:
+    import time
+
+    safe = "".join(c if c.isalnum() or c in "-_" else "_" for c in title).strip("_")[:60] or "records"
+    return f"{safe}-{time.strftime('%Y%m%d-%H%M%S')}{suffix}"
+
+
+def record_json(message: Message) -> str:
+    return orjson.dumps(message.envelope(), default=str, option=orjson.OPT_INDENT_2).decode()
+
+
 class RecordDetail(ModalScreen[None]):
     """One record as pretty JSON with key, headers, partition, offset and timestamp."""
 
-    BINDINGS = [Binding("escape,q,enter", "dismiss", "Close")]
+    BINDINGS = [Binding("escape,q,enter", "dismiss", "Close"), Binding("c", "copy", "Copy")]
 
     def __init__(self, message: Message) -> None:
         super().__init__()
         self.message = message
 
     def compose(self) -> ComposeResult:
-        text = orjson.dumps(self.message.envelope(), default=str, option=orjson.OPT_INDENT_2).decode()
         with VerticalScroll(id="detail"):
-            yield Static(text, id="detail-json", markup=False)
+            yield Static(record_json(self.message), id="detail-json", markup=False)
+
+    def action_copy(self) -> None:
+        text = record_json(self.message)
+        self.app.copy_to_clipboard(text)
+        self.notify(f"copied the record ({len(text)} characters) to the clipboard")
 
 
 class RecordsScreen(Screen[None]):
     BINDINGS = [
-        Binding("escape,q", "app.pop_screen", "Back"),
+        Binding("escape,q", "back", "Back"),
         Binding("slash", "filter", "Filter"),
         Binding("enter", "detail", "Record"),
+        Binding("c", "copy", "Copy"),
         Binding("ctrl+e", "export", "Export JSONL"),
         Binding("E", "export_csv", "Export CSV"),
     ]
@@ -75,10 +109,11 @@ class RecordsScreen(Screen[None]):
         self.title_text = title
         self.messages = list(messages)
         self.shown: list[Message] = list(messages)
-        self.export_dir = export_dir or Path.cwd()
+        self.export_dir = export_dir or exports_folder()
 
     def compose(self) -> ComposeResult:
-        yield Static(f"{self.title_text} — {len(self.messages)} records", id="records-title")
+        yield Static(f"{self.title_text} — {plural(len(self.messages), 'record')}", id="records-title",
+                     markup=False)
         yield Input(placeholder="filter (substring; ! inverts)", id="records-filter", classes="hidden")
         yield DataTable(id="records-table", zebra_stripes=True, cursor_type="row")
         yield Footer()
@@ -101,7 +136,16 @@ class RecordsScreen(Screen[None]):
             table.add_row(str(m.offset), str(m.partition), _text(m.key), str(m.timestamp),
                           *[_text(v.get(c)) for c in cols])
         self.query_one("#records-title", Static).update(
-            f"{self.title_text} — {len(self.shown)} of {len(self.messages)} records")
+            f"{self.title_text} — {len(self.shown):,} of {plural(len(self.messages), 'record')}")
+
+    def action_back(self) -> None:
+        """esc: out of the filter line first, then back to where the records were opened from."""
+        inp = self.query_one("#records-filter", Input)
+        if inp.has_focus:
+            inp.add_class("hidden")
+            self.query_one(DataTable).focus()
+            return
+        self.app.pop_screen()
 
     def action_filter(self) -> None:
         inp = self.query_one("#records-filter", Input)
@@ -111,20 +155,41 @@ class RecordsScreen(Screen[None]):
     def on_input_submitted(self, event: Input.Submitted) -> None:
         self.shown = filter_messages(self.messages, event.value)
         self._fill()
+        event.input.add_class("hidden")
         self.query_one(DataTable).focus()
 
-    def action_detail(self) -> None:
+    def selected(self) -> Message | None:
         table = self.query_one(DataTable)
         if self.shown and 0 <= table.cursor_row < len(self.shown):
-            self.app.push_screen(RecordDetail(self.shown[table.cursor_row]))
+            return self.shown[table.cursor_row]
+        return None
+
+    def action_copy(self) -> None:
+        m = self.selected()
+        if m is None:
+            self.notify("no record to copy", severity="warning")
+            return
+        text = record_json(m)
+        self.app.copy_to_clipboard(text)
+        self.notify(f"copied record at offset {m.offset} ({len(text)} characters) to the clipboard")
+
+    def action_detail(self) -> None:
+        m = self.selected()
+        if m is not None:
+            self.app.push_screen(RecordDetail(m))
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         self.action_detail()
 
     def _export(self, suffix: str) -> None:
-        safe = "".join(c if c.isalnum() or c in "-_" else "_" for c in self.title_text)[:60]
-        path = export_messages(self.shown, self.export_dir / f"{safe}{suffix}")
-        self.notify(f"exported {len(self.shown)} records to {path}")
+        try:
+            self.export_dir.mkdir(parents=True, exist_ok=True)
+            path = export_messages(self.shown, self.export_dir / export_name(self.title_text, suffix))
+        except OSError as e:
+            self.notify(f"not exported: cannot write to {self.export_dir}: {e.strerror} (set export_dir in [tui] "
+                        "of the config)", severity="error")
+            return
+        self.notify(f"exported {plural(len(self.shown), 'record')} to {path.resolve()}")
 
     def action_export(self) -> None:
         self._export(".jsonl")

@@ -124,3 +124,32 @@ class AppsTree(Tree[object]):
 
     def app_files(self) -> list[AppFiles]:
         return [n.files for n, _ in self._apps.values()]
+
+    def select_file(self, file: str, query: str | None = None) -> bool:
+        """Move the cursor to an app (or one of its queries)."""
+        hit = self._queries.get((file, query)) if query else None
+        node = hit[1] if hit else (self._apps[file][1] if file in self._apps else None)
+        if node is None:
+            return False
+        if node.parent is not None:
+            node.parent.expand()
+        _ = self.last_line
+        self.move_cursor(node)
+        return True
+
+    def search(self, needle: str) -> tuple[int, int]:
+        """Move the cursor to the next app or query whose name contains ``needle``."""
+        low = needle.lower()
+        names = [(tn, str(tn.label)) for _, tn in [*self._apps.values(), *self._queries.values()]]
+        hits = sorted((tn for tn, label in names if low and low in label.lower()), key=lambda n: n.id)
+        if not hits:
+            return 0, 0
+        for tn in hits:
+            if tn.parent is not None:
+                tn.parent.expand()
+        _ = self.last_line
+        hits.sort(key=lambda n: n._line)
+        here = self.cursor_line
+        k = next((i for i, n in enumerate(hits) if n._line > here), 0)
+        self.move_cursor(hits[k])
+        return k + 1, len(hits)

@@ -1,4 +1,9 @@
-"""SQL / Schema pane: the selected app's SQL (highlighted) and a live-validating schema editor."""
+"""SQL / Schema pane: the selected app's SQL (highlighted), a live-validating schema editor, and its spec.
+
+The schema editor owns every printable key while it has focus (digits and letters type; they are not
+pane keys there); ``esc`` leaves it (focus goes to the pane's tabs), ``alt+1``…``alt+5`` jump to a pane,
+``ctrl+s`` saves. Unsaved changes are marked in the tab ("Schema ●") and the app asks before it quits or
+replaces them."""
 
 from __future__ import annotations
 
@@ -6,28 +11,100 @@ from pathlib import Path
 
 from textual.app import ComposeResult
 from textual.containers import Vertical
+from textual.message import Message
 from textual.widgets import DataTable, Select, Static, TabbedContent, TabPane, TextArea
+from textual.widgets.text_area import Selection
 
 from velotui.core.discovery import AppFiles
+from velotui.tui.keymap import widget_binding
 
 
-class SqlView(TextArea):
-    """Read-only, highlighted SQL of the selected app."""
+class SearchableText(TextArea):
+    """A read-only, highlighted file view that `/` searches (`n` for the next match)."""
 
-    def __init__(self, **kwargs: object) -> None:
-        super().__init__("", language="sql", read_only=True, show_line_numbers=True, **kwargs)  # type: ignore[arg-type]
+    BINDINGS = [widget_binding("next_match")]
+
+    def __init__(self, language: str, **kwargs: object) -> None:
+        super().__init__("", language=language, read_only=True, show_line_numbers=True, **kwargs)  # type: ignore[arg-type]
         self.path: Path | None = None
+        self.last_search = ""
 
     def show_file(self, path: Path) -> None:
         self.path = path
         try:
-            self.load_text(path.read_text())
+            self.load_text(path.read_text(encoding="utf-8", errors="replace"))
         except OSError as e:
             self.load_text(f"-- cannot read {path}: {e}")
+
+    def find(self, needle: str) -> tuple[int, int]:
+        """Select the next match of ``needle`` (case-insensitive) after the cursor, wrapping around; returns
+        (match number, number of matches), (0, 0) when there is none."""
+        self.last_search = needle
+        if not needle:
+            return 0, 0
+        text, low = self.text, needle.lower()
+        hay = text.lower()
+        starts = []
+        i = hay.find(low)
+        while i >= 0:
+            starts.append(i)
+            i = hay.find(low, i + 1)
+        if not starts:
+            return 0, 0
+        here = self.document.get_index_from_location(self.selection.end)
+        nxt = next((k for k, s in enumerate(starts) if s >= here), 0)
+        if self.selection.start != self.selection.end and starts[nxt] == here - len(needle):
+            nxt = (nxt + 1) % len(starts)
+        start = self.document.get_location_from_index(starts[nxt])
+        end = self.document.get_location_from_index(starts[nxt] + len(needle))
+        self.selection = Selection(start, end)
+        self.scroll_cursor_visible(center=True)
+        return nxt + 1, len(starts)
+
+    def action_next_match(self) -> None:
+        if not self.last_search:
+            self.notify("no search yet: / searches", severity="warning")
+            return
+        n, total = self.find(self.last_search)
+        self.notify(f"match {n} of {total}: {self.last_search!r}" if total else f"no match for {self.last_search!r}")
+
+    def go_to_line(self, line: int) -> None:
+        row = max(0, min(line - 1, self.document.line_count - 1))
+        self.selection = Selection((row, 0), (row, len(self.document.get_line(row))))
+        self.scroll_cursor_visible(center=True)
+
+
+class SqlView(SearchableText):
+    """Read-only, highlighted SQL of the selected app."""
+
+    def __init__(self, **kwargs: object) -> None:
+        super().__init__("sql", **kwargs)
+
+
+class SpecView(SearchableText):
+    """Read-only view of the app's test spec (the detail view's `g` jumps to a line here)."""
+
+    def __init__(self, **kwargs: object) -> None:
+        super().__init__("yaml", **kwargs)
 
 
 class SchemaEditor(Vertical):
     """Edits a schema YAML; validates as you type; previews generated records; ctrl+s saves."""
+
+    BINDINGS = [widget_binding("save"), widget_binding("leave_editor")]
+
+    class DirtyChanged(Message):
+        def __init__(self, editor: SchemaEditor) -> None:
+            super().__init__()
+            self.editor = editor
+
+    class SwitchRequested(Message):
+        """The user picked another schema file while this one has unsaved changes."""
+
+        def __init__(self, editor: SchemaEditor, path: Path) -> None:
+            super().__init__()
+            self.editor = editor
+            self.path = path
 
     def __init__(self, **kwargs: object) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
@@ -45,6 +122,11 @@ class SchemaEditor(Vertical):
     def text_area(self) -> TextArea:
         return self.query_one("#schema-text", TextArea)
 
+    def _mark_unsaved(self, dirty: bool) -> None:
+        if dirty != self.dirty:
+            self.dirty = dirty
+            self.post_message(self.DirtyChanged(self))
+
     def set_schemas(self, paths: list[Path]) -> None:
         select = self.query_one("#schema-select", Select)
         select.set_options([(p.name, str(p)) for p in paths])
@@ -53,22 +135,49 @@ class SchemaEditor(Vertical):
             self.open(paths[0])
         else:
             self.path = None
-            self.text_area.load_text("")
+            self._replace_text("")
+            self._mark_unsaved(False)
             self._status("no schema files for this app", ok=True)
 
     def on_select_changed(self, event: Select.Changed) -> None:
-        if isinstance(event.value, str) and (self.path is None or event.value != str(self.path)):
-            self.open(Path(event.value))
+        if not isinstance(event.value, str) or (self.path is not None and event.value == str(self.path)):
+            return
+        if self.dirty:  # the app asks first; the select shows the open file until then
+            self.post_message(self.SwitchRequested(self, Path(event.value)))
+            if self.path is not None:
+                with self.prevent(Select.Changed):
+                    event.select.value = str(self.path)
+            return
+        self.open(Path(event.value))
+
+    def _replace_text(self, text: str) -> None:
+        with self.prevent(TextArea.Changed):
+            self.text_area.load_text(text)
 
     def open(self, path: Path) -> None:
         self.path = path
-        self.text_area.load_text(path.read_text())
-        self.dirty = False
+        select = self.query_one("#schema-select", Select)
+        if select.value != str(path):
+            with self.prevent(Select.Changed):
+                select.value = str(path)
+        try:
+            self._replace_text(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError) as e:
+            self._replace_text("")
+            self._status(f"cannot read {path}: {e}", ok=False)
+            self._mark_unsaved(False)
+            return
+        self._mark_unsaved(False)
         self.validate_text()
+
+    def reload(self) -> None:
+        """Read the open file again (after an outside editor saved it), dropping the buffer."""
+        if self.path is not None:
+            self.open(self.path)
 
     def on_text_area_changed(self, event: TextArea.Changed) -> None:
         if event.text_area.id == "schema-text" and self.path is not None:
-            self.dirty = True
+            self._mark_unsaved(True)
             self.validate_text()
 
     def validate_text(self) -> bool:
@@ -126,14 +235,27 @@ class SchemaEditor(Vertical):
         if self.path is None:
             return "no schema open"
         if not self.validate_text():
-            return "not saved: the schema has errors"
-        self.path.write_text(self.text_area.text)
-        self.dirty = False
-        return f"saved {self.path.name}"
+            return "not saved: the schema has errors (see the message under the editor)"
+        try:
+            self.path.write_text(self.text_area.text, encoding="utf-8")
+        except OSError as e:
+            return f"not saved: cannot write {self.path}: {e.strerror}"
+        self._mark_unsaved(False)
+        return f"saved {self.path}"
+
+    def action_save(self) -> None:
+        message = self.save()
+        self.notify(message, severity="information" if message.startswith("saved") else "error")
+
+    def action_leave(self) -> None:
+        """esc: stop editing; the pane's tabs take the focus (pane keys work again)."""
+        pane = next((a for a in self.ancestors if isinstance(a, SourcePane)), None)
+        if pane is not None:
+            pane.focus_tabs()
 
 
 class SourcePane(Vertical):
-    """The SQL and Schema tabs."""
+    """The SQL, Schema and Spec tabs."""
 
     def __init__(self, **kwargs: object) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
@@ -145,6 +267,8 @@ class SourcePane(Vertical):
                 yield SqlView(id="sql-view")
             with TabPane("Schema", id="tab-schema"):
                 yield SchemaEditor(id="schema-editor")
+            with TabPane("Spec", id="tab-spec"):
+                yield SpecView(id="spec-view")
 
     @property
     def active(self) -> str:
@@ -154,10 +278,44 @@ class SourcePane(Vertical):
     def active(self, tab: str) -> None:
         self.query_one(TabbedContent).active = tab
 
+    @property
+    def editor(self) -> SchemaEditor:
+        return self.query_one(SchemaEditor)
+
+    def focus_tabs(self) -> None:
+        from textual.widgets import Tabs
+
+        self.query_one(TabbedContent).query_one(Tabs).focus()
+
+    def mark_dirty(self, dirty: bool) -> None:
+        tab = self.query_one(TabbedContent).get_tab("tab-schema")
+        tab.label = "Schema ●" if dirty else "Schema"  # type: ignore[assignment]
+
     def show_app(self, files: AppFiles) -> None:
         self.files = files
         self.query_one(SqlView).show_file(files.sql_path)
-        self.query_one(SchemaEditor).set_schemas(_schemas_of(files))
+        if files.spec_path is not None:
+            self.query_one(SpecView).show_file(files.spec_path)
+        else:
+            self.query_one(SpecView).load_text("# this app has no test spec (velotui init APP.sql drafts one)")
+        self.editor.set_schemas(_schemas_of(files))
+
+    def show_spec_line(self, path: Path, line: int | None) -> None:
+        view = self.query_one(SpecView)
+        if view.path != path:
+            view.show_file(path)
+        self.active = "tab-spec"
+        if line:
+            view.go_to_line(line)
+        view.focus()
+
+    def searchable(self) -> SearchableText | None:
+        """The view `/` searches: the SQL or the spec, whichever tab shows."""
+        if self.active == "tab-sql":
+            return self.query_one(SqlView)
+        if self.active == "tab-spec":
+            return self.query_one(SpecView)
+        return None
 
 
 def _schemas_of(files: AppFiles) -> list[Path]:

@@ -22,6 +22,7 @@ class StressGauge(Vertical):
         self.paused = False
         self.latency: dict[str, float] = {}
         self.active = False  # shows "idle" until records flow
+        self.headline = ""  # the last stress result, shown whenever no records flow
 
     def compose(self) -> ComposeResult:
         yield Static("idle", id="stress-rate")
@@ -38,6 +39,11 @@ class StressGauge(Vertical):
 
     def set_latency(self, p50: float, p95: float, p99: float) -> None:
         self.latency = {"p50": p50, "p95": p95, "p99": p99}
+
+    def set_result(self, throughput: float, p99_ms: float, peak_bytes: int) -> None:
+        """The last stress run's figures: the headline until the next one."""
+        self.headline = f"last stress: {_human(throughput)} rec/s · p99 {p99_ms:.1f} ms · peak {peak_bytes / 1e6:.0f} MB"
+        self.query_one("#stress-rate", Static).update(self.headline)
 
     def set_progress(self, done: int, total: int) -> None:
         bar = self.query_one(ProgressBar)
@@ -57,7 +63,11 @@ class StressGauge(Vertical):
         self.samples.append(rate)
         sparks.first().data = list(self.samples)
         rss = psutil.Process().memory_info().rss / 1e6
-        self.query_one("#stress-rate", Static).update(f"{_human(rate)} rec/s   RSS {rss:.0f}M")
+        if rate > 0:
+            text = f"{_human(rate)} rec/s   RSS {rss:.0f}M"
+        else:  # nothing flows: the last stress result, never a bare "0 rec/s"
+            text = self.headline or f"idle · RSS {rss:.0f}M · s: stress"
+        self.query_one("#stress-rate", Static).update(text)
         if self.latency:
             self.query_one("#stress-latency", Static).update(
                 "  ".join(f"{k} {v:.1f} ms" for k, v in self.latency.items()))

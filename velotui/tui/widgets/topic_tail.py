@@ -30,16 +30,31 @@ def matches(filter_text: str, line: str) -> bool:
 
 
 class TopicTail(RichLog):
-    """Keeps the last ``limit`` records per topic (announced on screen) and renders them filtered."""
+    """Keeps the last ``limit`` records per topic (announced on screen) and renders them filtered.
 
-    def __init__(self, limit: int = 200, **kwargs: object) -> None:
+    Paused, it keeps showing what it showed — also across runs — while new records are buffered; the
+    title says so, and names an active filter."""
+
+    def __init__(self, limit: int = 200, title: str = "Topic tail", **kwargs: object) -> None:
         super().__init__(max_lines=5000, wrap=False, markup=False, highlight=False, **kwargs)  # type: ignore[arg-type]
         self.limit = limit
         self.buffers: dict[str, deque[Message]] = {}
         self.dropped: dict[str, int] = {}
         self.filter_text = ""
         self.paused = False
-        self._pending: list[tuple[str, Message]] = []
+        self.held = 0  # records that arrived while paused
+        self.base_title = title
+
+    def on_mount(self) -> None:
+        self._retitle()
+
+    def _retitle(self) -> None:
+        parts = [self.base_title]
+        if self.filter_text:
+            parts.append(f"filter {self.filter_text!r}")
+        if self.paused:
+            parts.append(f"paused, {self.held} new (p resumes)")
+        self.border_title = " · ".join(parts)
 
     def add(self, topic: str, messages: Iterable[Message]) -> None:
         buf = self.buffers.setdefault(topic, deque(maxlen=self.limit))
@@ -48,8 +63,11 @@ class TopicTail(RichLog):
                 self.dropped[topic] = self.dropped.get(topic, 0) + 1
             buf.append(m)
             if self.paused:
+                self.held += 1
                 continue
             self._write(topic, m)
+        if self.paused:
+            self._retitle()
         self.border_subtitle = self._cap_note()
 
     def _line(self, topic: str, m: Message) -> str:
@@ -69,13 +87,16 @@ class TopicTail(RichLog):
 
     def set_filter(self, text: str) -> None:
         self.filter_text = text
-        self.rerender()
+        self._retitle()
+        if not self.paused:
+            self.rerender()
 
     def set_paused(self, paused: bool) -> None:
         self.paused = paused
-        self.border_title = "Topic tail" + (" (paused)" if paused else "")
         if not paused:
+            self.held = 0
             self.rerender()
+        self._retitle()
 
     def rerender(self) -> None:
         self.clear()
@@ -84,10 +105,12 @@ class TopicTail(RichLog):
                 self._write(topic, m)
 
     def reset(self) -> None:
+        """A new run: its records replace the last run's. Paused, the screen keeps the old lines."""
         self.buffers.clear()
         self.dropped.clear()
-        self.clear()
-        self.border_subtitle = ""
+        if not self.paused:
+            self.clear()
+            self.border_subtitle = ""
 
     def topics(self) -> list[str]:
         return list(self.buffers)

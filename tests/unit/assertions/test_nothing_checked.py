@@ -1,0 +1,164 @@
+"""A check that checked nothing fails (issue 12): no records to look at, or a field that no record has.
+
+The framework decides it from what each assertion type declares it reads (``reads_records``,
+``record_fields``, an own ``nothing_checked``); these tests walk the registry, so a new type that looks at
+records or fields is held to the rule without anyone remembering to add it here.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.unit.assertions.test_assertion_types import CASES, ctx, spec
+from velotui.assertions import ASSERTION_TYPES, AssertionContext, evaluate, expects_no_records
+from velotui.assertions.base import Assertion
+from velotui.spec import AssertionSpec
+
+# types whose verdict does not rest on the captured records' fields: counts, timings, memory, dead letters,
+# metrics, files. Every other type must declare what it reads.
+# (record_count and expected_output check the count itself, so zero records is a verdict, not "nothing")
+NOT_RECORD_READERS = {"record_count", "expected_output", "execution_time", "memory_usage", "throughput",
+                      "dlq_count", "metric_counter", "metric_gauge", "metric_exists", "file_exists",
+                      "file_row_count", "file_contains"}
+
+
+def _declares_reads(cls: type[Assertion]) -> bool:
+    return bool(cls.reads_records or cls.record_fields or cls.decides_while_checking
+                or cls.fields_read is not Assertion.fields_read or cls.nothing_checked is not Assertion.nothing_checked)
+
+
+def test_every_type_that_reads_records_declares_it() -> None:
+    silent = sorted(t for t, cls in ASSERTION_TYPES.items() if not _declares_reads(cls) and t not in NOT_RECORD_READERS)
+    assert silent == [], f"these types neither declare what they read nor are listed as not reading records: {silent}"
+    listed_but_reading = sorted(t for t in NOT_RECORD_READERS if _declares_reads(ASSERTION_TYPES[t]))
+    assert listed_but_reading == []
+
+
+READERS = [(t, good) for t, good, _ in CASES if ASSERTION_TYPES[t].reads_records]
+
+
+@pytest.mark.parametrize("type_, good", READERS, ids=[f"{t}-{i}" for i, (t, _) in enumerate(READERS)])
+def test_no_output_records_is_nothing_checked(type_: str, good: dict, tmp_path: Path) -> None:
+    r = evaluate(spec(type_, **good), ctx(tmp_path, records=[], messages=[]))
+    assert r.status == "failed"
+    assert r.message == "nothing checked: there are no output records to check"
+
+
+@pytest.mark.parametrize("type_, good", READERS, ids=[f"{t}-{i}" for i, (t, _) in enumerate(READERS)])
+def test_no_records_passes_when_the_spec_expects_an_empty_output(type_: str, good: dict, tmp_path: Path) -> None:
+    c = ctx(tmp_path, records=[], messages=[])
+    c.expects_empty = True
+    r = evaluate(spec(type_, **good), c)
+    assert r.status == "passed", r.message
+
+
+FIELD_READERS = [(t, good) for t, good, _ in CASES
+                 if ASSERTION_TYPES[t].record_fields and any(p in good for p in ASSERTION_TYPES[t].record_fields)]
+
+
+@pytest.mark.parametrize("type_, good", FIELD_READERS, ids=[f"{t}-{i}" for i, (t, _) in enumerate(FIELD_READERS)])
+def test_a_field_no_record_has_is_nothing_checked(type_: str, good: dict, tmp_path: Path) -> None:
+    records = [{"other": 1, "unrelated": "x"}, {"other": 2, "unrelated": "y"}]
+    r = evaluate(spec(type_, **good), ctx(tmp_path, records=records, outputs={"q": records}))
+    assert r.status == "failed"
+    assert r.message.startswith("nothing checked: ") and "is in none of the 2 output records" in r.message
+
+
+def test_exact_messages_for_three_types_over_a_missing_field(tmp_path: Path) -> None:
+    records = [{"order_id": 1, "amount": 120.0, "status": "PAID"}, {"order_id": 2, "amount": 80.0, "status": "NEW"}]
+    c = ctx(tmp_path, records=records)
+    fields = "(fields: amount, order_id, status)"
+    r = evaluate(spec("field_values", field="amout", operator="greater_than", value=0), c)
+    assert (r.status, r.message) == ("failed", "nothing checked: field 'amout' is in none of the 2 output records; "
+                                               f"did you mean 'amount'? {fields}")
+    r = evaluate(spec("no_nulls", fields=["order_id", "stauts"]), c)
+    assert (r.status, r.message) == ("failed", "nothing checked: field 'stauts' is in none of the 2 output records; "
+                                               f"did you mean 'status'? {fields}")
+    r = evaluate(spec("field_in_set", field="state", values=["PAID", "NEW"]), c)
+    assert (r.status, r.message) == ("failed", "nothing checked: field 'state' is in none of the 2 output records; "
+                                               f"did you mean 'status'? {fields}")
+    r = evaluate(spec("aggregate_check", function="SUM", field="amounts", expected=0), c)
+    assert r.message == f"nothing checked: field 'amounts' is in none of the 2 output records; did you mean 'amount'? {fields}"
+    r = evaluate(spec("ordering", field="order_id", partition_by="stat"), c)
+    assert r.message == ("nothing checked: partition_by: field 'stat' is in none of the 2 output records; did you mean "
+                         f"'status'? {fields}")
+    r = evaluate(spec("data_quality", numeric_ranges=[{"field": "amt", "min": 0, "max": 10}]), c)
+    assert r.message.startswith("nothing checked: numeric_ranges: field 'amt' is in none of the 2 output records")
+    r = evaluate(spec("no_duplicates", key_fields=["orderid"]), c)
+    assert r.message.startswith("nothing checked: key_fields: field 'orderid' is in none")
+
+
+def test_a_record_lacking_the_field_is_skipped_when_others_have_it(tmp_path: Path) -> None:
+    c = ctx(tmp_path, records=[{"x": 1}, {"y": 2}])
+    assert evaluate(spec("field_values", field="x", operator="equals", value=1), c).status == "passed"
+    assert evaluate(spec("field_values", field="x", operator="equals", value=2), c).status == "failed"
+
+
+def test_warning_severity_makes_nothing_checked_a_warning(tmp_path: Path) -> None:
+    r = evaluate(spec("no_nulls", fields=["nope"], severity="warning"), ctx(tmp_path))
+    assert r.status == "warning" and r.message.startswith("nothing checked: field 'nope'")
+
+
+def test_a_count_of_no_records_is_a_count_check(tmp_path: Path) -> None:
+    c = ctx(tmp_path, records=[], messages=[])
+    assert evaluate(spec("aggregate_check", function="COUNT", expected=0), c).status == "passed"
+    assert evaluate(spec("record_count", equals=0), c).status == "passed"
+    assert evaluate(spec("record_count", greater_than=0), c).status == "failed"
+
+
+def test_templates_that_loop_over_no_records_checked_nothing(tmp_path: Path) -> None:
+    c = ctx(tmp_path, records=[], messages=[], outputs={"q": []})
+    r = evaluate(spec("template", expression="all(r.v > 0 for r in records)"), c)
+    assert (r.status, r.message) == ("failed", "nothing checked: the expression loops over records, which is empty")
+    r = evaluate(spec("template", expression="sum(r.v for r in inputs.src.records) == 100"),
+                 ctx(tmp_path, inputs={"src": []}))
+    assert r.status == "failed"  # an empty input makes the sum 0 and the comparison false: a plain failure
+    r = evaluate(spec("template", expression="all(r.v < 100 for r in inputs.src.records)"),
+                 ctx(tmp_path, inputs={"src": []}))
+    assert r.message == "nothing checked: the expression loops over inputs.src.records, which is empty"
+    assert evaluate(spec("template", expression="len(records) == 0"), c).status == "passed"  # a count is checked
+    empty = ctx(tmp_path, records=[], messages=[])
+    empty.expects_empty = True
+    assert evaluate(spec("template", expression="all(r.v > 0 for r in records)"), empty).status == "passed"
+
+
+def test_templates_that_read_a_field_no_record_has_checked_nothing(tmp_path: Path) -> None:
+    r = evaluate(spec("template", expression="all(r.vv is None or r.vv > 0 for r in records)"), ctx(tmp_path))
+    assert r.status == "failed"
+    assert r.message == ("nothing checked: field 'vv' is in none of the records the expression reads it from; did "
+                         "you mean 'v'? (fields: cat, id, ts, v, we, ws)")
+    assert evaluate(spec("template", expression="all(r.v > 0 for r in records)"), ctx(tmp_path)).status == "passed"
+
+
+def test_inputs_with_no_records_checked_nothing(tmp_path: Path) -> None:
+    c = ctx(tmp_path, inputs={"src": []}, records_in=0)
+    r = evaluate(spec("join_coverage", left_source="src", min_match_rate=0.5), c)
+    assert r.message == "nothing checked: the left input 'src' has no records"
+    r = evaluate(spec("completeness", input_source="src", key_field="id"), c)
+    assert r.message == "nothing checked: the input 'src' has no records"
+    r = evaluate(spec("error_rate", max_rate=0.1), c)
+    assert r.message == "nothing checked: the query had no input records"
+    r = evaluate(spec("completeness", input_source="src", key_field="idd"), ctx(tmp_path))
+    assert r.message.startswith("nothing checked: key_field: field 'idd' is in none of the 4 records of input 'src'")
+
+
+def _specs(*items: dict[str, Any]) -> list[AssertionSpec]:
+    return [AssertionSpec.model_validate(i) for i in items]
+
+
+def test_which_specs_expect_an_empty_output() -> None:
+    assert expects_no_records(_specs({"type": "record_count", "equals": 0}))
+    assert expects_no_records(_specs({"type": "record_count", "less_than": 1}))
+    assert expects_no_records(_specs({"type": "record_count", "between": [0, 0]}))
+    assert expects_no_records(_specs({"type": "expected_output", "records": []}))
+    assert not expects_no_records(_specs({"type": "record_count", "less_than": 5}))
+    assert not expects_no_records(_specs({"type": "record_count", "greater_than": 0}, {"type": "no_nulls"}))
+
+
+def test_the_context_names_the_sink_whose_records_were_missing(tmp_path: Path) -> None:
+    c = AssertionContext(records=[], output_label="records of sink 'audit'", base_dir=tmp_path)
+    r = evaluate(spec("no_nulls", fields=["id"]), c)
+    assert r.message == "nothing checked: there are no records of sink 'audit' to check"
