@@ -77,6 +77,7 @@ def _subcommand(name: str, rest: list[str], full_argv: list[str]) -> int:
     if name == "schema-json":
         import json
 
+        import velotui.assertions  # noqa: F401  (the assertion types the spec's JSON Schema lists)
         from velotui.spec import json_schema
 
         print(json.dumps(json_schema(args.kind), indent=2))

@@ -12,6 +12,7 @@ from velotui.engine.api import (
 )
 from velotui.engine.plan import AppPlan, explain_text, plan_app, plan_problems
 from velotui.engine.runtime import Stepper, run_app, run_sql
+from velotui.engine.windows import window_for
 
 __all__ = [
     "AppPlan",
@@ -26,4 +27,5 @@ __all__ = [
     "plan_problems",
     "run_app",
     "run_sql",
+    "window_for",
 ]

@@ -149,7 +149,6 @@ class StatementRun:
 
     def _read_file(self, src: Source) -> list[Message]:
         from velotui.datafiles import read_rows
-
         from velotui.spec.config import config_get
 
         types = config_get(src.config, "datasource.schema")

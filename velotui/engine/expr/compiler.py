@@ -33,6 +33,7 @@ from velotui.engine.expr.errors import DropRecord, RowErrors
 from velotui.engine.expr.functions import EXTRACT_PARTS, FUNCTIONS, Env, Function, extract, set_header
 from velotui.errors import SqlError
 from velotui.sql.analysis import call_args, call_name, is_aggregate
+from velotui.sql.dialect import node_position
 
 SYSTEM_META = {"_timestamp": "m.timestamp", "_event_time": "t", "_partition": "m.partition",
                "_offset": "m.offset", "_key": "m.key"}
@@ -45,14 +46,8 @@ RowFn = Callable[[dict, Any, Any], Any]
 
 
 def position(node: exp.Expression | None) -> tuple[int | None, int | None]:
-    """Line and column of a node, from the identifier or literal tokens sqlglot annotated."""
-    if node is None:
-        return None, None
-    for n in node.walk():
-        meta = n._meta or {}
-        if "line" in meta:
-            return meta.get("line"), meta.get("col")
-    return None, None
+    """Line and column where a node starts in the SQL text (velotui.sql's rule, one for every message)."""
+    return node_position(node)
 
 
 def expression_depth(node: exp.Expression) -> tuple[int, exp.Expression]:

@@ -40,7 +40,8 @@ class WindowKind:
     aliases: ClassVar[tuple[str, ...]] = ()
     usage: ClassVar[str] = ""
     merging: ClassVar[bool] = False  # windows of a group merge when records bridge them (sessions)
-    aligned: ClassVar[bool] = False  # windows are aligned to the epoch and a record is in exactly one
+    aligned: ClassVar[bool] = False  # windows of one size aligned to the epoch, no overlap
+    one_per_record: ClassVar[bool] = False  # a record belongs to exactly one window of its group
     time_column: str | None = None
     partition_column: str | None = None
     params: dict[str, int] = field(default_factory=dict)

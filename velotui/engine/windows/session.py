@@ -17,6 +17,7 @@ class Session(WindowKind):
     name = "session"
     usage = "SESSION(30s) or SESSION(time_column, 30s[, partition_column])"
     merging = True
+    one_per_record = True
     gap_ms: int = 0
 
     @classmethod

@@ -15,6 +15,7 @@ class Tumbling(WindowKind):
     name = "tumbling"
     usage = "TUMBLING(1m) or TUMBLING(time_column, 1m)"
     aligned = True
+    one_per_record = True
     size_ms: int = 0
 
     @classmethod
