@@ -70,6 +70,10 @@ def _subcommand(name: str, rest: list[str], full_argv: list[str]) -> int:
         from velotui.cli.headless import explain_command
 
         return explain_command(args, argv=["velotui", *full_argv])
+    if name == "explain-plan":
+        from velotui.cli.plan import explain_plan_command
+
+        return explain_plan_command(args)
     if name == "validate":
         from velotui.cli.headless import validate_command
 

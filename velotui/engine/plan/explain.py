@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from velotui.engine.plan import nodes as pn
+from velotui.engine.plan.nodes import sql
 
 
 def duration(ms: int | None) -> str:
     if ms is None:
         return "-"
+    if ms == 0:
+        return "0"
     for unit, size in (("d", 86_400_000), ("h", 3_600_000), ("m", 60_000), ("s", 1000)):
         if ms and ms % size == 0:
             return f"{ms // size}{unit}"
@@ -26,20 +29,20 @@ def describe(node: pn.PlanNode) -> str:
     if isinstance(node, pn.Limit):
         return f"limit {node.count}"
     if isinstance(node, pn.OrderBy):
-        items = ", ".join(o.expression.sql() + (" DESC" if o.descending else "") for o in node.items)
+        items = ", ".join(sql(o.expression) + (" DESC" if o.descending else "") for o in node.items)
         scope = "each window's rows" if node.per_window else "the whole bounded input, as one batch"
         return f"order by {items} (NULLs last; {scope})"
     if isinstance(node, pn.Distinct):
         return "distinct (first occurrence of each output row)"
     if isinstance(node, pn.Project):
-        items = ", ".join(i.name if i.expression.sql() == i.name else f"{i.name} = {i.expression.sql()}"
+        items = ", ".join(i.name if sql(i.expression) == i.name else f"{i.name} = {sql(i.expression)}"
                           + (" PRIMARY KEY" if i.primary_key else "") for i in node.items)
         return "project: " + ("*" + (", " if items else "") if node.star else "") + items
     if isinstance(node, pn.Aggregate):
-        calls = ", ".join(c.call.sql() if c.call is not None else c.name for c in node.calls)
-        groups = ", ".join(g.sql() for g in node.group_by) or "(one group)"
+        calls = ", ".join(sql(c.call) if c.call is not None else c.name for c in node.calls)
+        groups = ", ".join(sql(g) for g in node.group_by) or "(one group)"
         text = f"aggregate group by {groups}: {calls or '-'} · emit {node.emit}"
-        return text + (f" · having {node.having.sql()}" if node.having is not None else "")
+        return text + (f" · having {sql(node.having)}" if node.having is not None else "")
     if isinstance(node, pn.Window):
         kind = node.kind.describe() if node.kind is not None else {}
         name = kind.pop("kind", "?")
@@ -52,17 +55,17 @@ def describe(node: pn.PlanNode) -> str:
     if isinstance(node, pn.Over):
         parts = []
         for c in node.calls:
-            text = c.call.sql() if c.call is not None else c.name
+            text = sql(c.call) if c.call is not None else c.name
             if c.frame_rows:
                 text += f" [last {c.frame_rows} rows]"
             parts.append(text)
         return "over: " + "; ".join(parts)
     if isinstance(node, pn.Filter):
-        return f"filter: {node.predicate.sql() if node.predicate is not None else ''}"
+        return f"filter: {sql(node.predicate) if node.predicate is not None else ''}"
     if isinstance(node, pn.Join):
-        on = " AND ".join(f"{k.left.sql()} = {k.right.sql()}" for k in node.keys)
+        on = " AND ".join(f"{sql(k.left)} = {sql(k.right)}" for k in node.keys)
         if node.condition is not None:
-            on += f" AND {node.condition.sql()}"
+            on += f" AND {sql(node.condition)}"
         if node.mode == "stream-table":
             how = f"stream-table, the table on the {node.table_side}" + (", unmatched stream rows kept"
                                                                          if node.preserved else "")

@@ -18,7 +18,12 @@ from velotui.engine.windows import WindowKind
 
 
 def sql(node: exp.Expression | None) -> str | None:
-    return None if node is None else node.sql()
+    """An expression as SQL text, in the Velostream dialect (OVER (… ROWS WINDOW BUFFER …), EMIT …)."""
+    if node is None:
+        return None
+    from velotui.sql.dialect import Velostream
+
+    return node.sql(dialect=Velostream)
 
 
 @dataclass
@@ -43,7 +48,7 @@ class PlanNode:
         """This node's own attributes as JSON values (expressions as SQL text)."""
         out: dict[str, Any] = {}
         for f in fields(self):
-            if f.name in ("inputs", "line", "column") or f.name.startswith("_"):
+            if f.name in ("inputs", "line", "column", "config") or f.name.startswith("_"):
                 continue
             v = getattr(self, f.name)
             out[f.name] = _plain(v)
@@ -61,7 +66,7 @@ class PlanNode:
 
 def _plain(v: Any) -> Any:
     if isinstance(v, exp.Expression):
-        return v.sql()
+        return sql(v)
     if isinstance(v, WindowKind):
         return v.describe()
     if isinstance(v, PlanNode):
@@ -70,8 +75,9 @@ def _plain(v: Any) -> Any:
         return [_plain(x) for x in v]
     if isinstance(v, dict):
         return {str(k): _plain(x) for k, x in v.items()}
-    if hasattr(v, "__dataclass_fields__"):
-        return {f.name: _plain(getattr(v, f.name)) for f in fields(v) if not f.name.startswith("_")}
+    if hasattr(v, "__dataclass_fields__"):  # (a source's or sink's whole config stays out of the plan)
+        return {f.name: _plain(getattr(v, f.name)) for f in fields(v) if not f.name.startswith("_")
+                and f.name != "config"}
     return v
 
 
