@@ -53,7 +53,7 @@ def call_args(node: exp.Expression) -> list[exp.Expression] | None:
 
 def is_aggregate(node: exp.Expression) -> bool:
     """An aggregate call (``SUM(x)``), not one inside an OVER (…) window (that is a window function)."""
-    if isinstance(node, exp.Window):
+    if isinstance(node, exp.Window) or call_name(node) in WINDOW_FUNCTIONS:  # LAG(x) without OVER: not one
         return False
     if isinstance(node, exp.AggFunc):  # sqlglot's aggregate classes; an unknown one is refused by name
         return True

@@ -61,7 +61,11 @@ class Planner:
         q = st.query
         props = {**st.properties, **self.overrides}
         null_semantics = self._choice(st, props, "sql.null_semantics", NULL_SEMANTICS, "reference")
-        window_kind = window_for(q.window, self.file) if q.window is not None else None
+        self._settings(st, props)
+        try:
+            window_kind = window_for(q.window, self.file) if q.window is not None else None
+        except SqlError as e:
+            raise self._located(st, e) from None
         event_time = self._event_time(st, props, window_kind.time_column if window_kind else None)
         sources = [self._source(st, ref, event_time) for ref in st.sources]
         upstream = [s.name for s in sources if s.origin == "statement"]
@@ -113,6 +117,15 @@ class Planner:
         return SqlError(message, file=e.file or self.file, line=line, column=column, hint=e.hint)
 
     # -- settings -----------------------------------------------------------------------------------
+    def _settings(self, st: Statement, props: dict[str, str]) -> None:
+        """Every WITH setting the engine reads is checked, whether or not this statement's shape uses it."""
+        for key in ("watermark.max_out_of_orderness", "window.allowed_lateness", "join.retention", "join.timeout"):
+            self.duration(st, props, key, None)
+        for key in ("join.lower_bound", "join.upper_bound"):
+            self.duration(st, props, key, None, allow_negative=True)
+        self._choice(st, props, "watermark.strategy", WATERMARK_STRATEGIES, "bounded_out_of_orderness")
+        self._choice(st, props, "late.data.strategy", LATE_STRATEGIES, "drop")
+
     def _choice(self, st: Statement, props: dict[str, str], key: str, allowed: tuple[str, ...], default: str) -> str:
         value = str(props.get(key, default)).strip().lower()
         if value not in allowed:

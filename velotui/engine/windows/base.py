@@ -95,7 +95,7 @@ class WindowKind:
     @classmethod
     def _bounded(cls, spec: WindowSpec, file: str | None, what: str, ms: int) -> int:
         if ms <= 0:
-            raise cls._error(spec, file, f"the {what} must be positive, not {ms} ms")
+            raise cls._error(spec, file, f"the {what} must be at least 1 ms, not {ms} ms")
         if ms > MAX_WINDOW_MS:
             raise cls._error(spec, file, f"the {what} of {ms} ms is longer than a year")
         return ms
