@@ -214,9 +214,15 @@ class VelostreamParser(Parser):
         return super()._parse_table_alias(alias_tokens)
 
     def validate_expression(self, expression: Any, args: list | None = None) -> Any:
-        if isinstance(expression, exp.Func) and (args is not None or ARGS_META in expression.meta):
-            expression.meta.setdefault(ARGS_META, list(args or []))
+        meta = expression.meta if isinstance(expression, exp.Expression) else {}
+        if ARGS_META in meta or (isinstance(expression, exp.Func) and args is not None):
+            meta.setdefault(ARGS_META, list(args or []))
             return expression  # a call: its arguments are checked by the engine's function registry
+        if (isinstance(expression, exp.Func) and not isinstance(expression, (exp.Cast, exp.Case, exp.Extract))
+                and expression.error_messages()):
+            # a call with its own syntax (TRIM(), POSITION(x)) missing an argument: the registry says which
+            meta[ARGS_META] = [v for v in expression.args.values() if isinstance(v, exp.Expression)]
+            return expression
         return super().validate_expression(expression, args)
 
     def _parse_function_call(self, functions: Any = None, anonymous: bool = False, optional_parens: bool = True,

@@ -642,7 +642,7 @@ class ExpressionCompiler:
 
 
 _SYNTAX_NODES = {"Cast", "TryCast", "Case", "Extract", "Window", "Column", "Literal"}
-_SPECIAL_ARGS: dict[type, tuple[str, ...]] = {exp.StrPosition: ("substr", "this"),
+_SPECIAL_ARGS: dict[type, tuple[str, ...]] = {exp.StrPosition: ("substr", "this", "position", "occurrence"),
                                               exp.Substring: ("this", "start", "length")}
 # calls in a fast body that may record a row error: the safe helpers and functions (the fast body uses
 # neither unless a subquery's own expressions run), and the subqueries' functions

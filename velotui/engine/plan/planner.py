@@ -159,6 +159,11 @@ class Planner:
 
     # -- sources and joins ---------------------------------------------------------------------------
     def _source(self, st: Statement, ref: SourceRef, event_time: pn.EventTime) -> pn.Source:
+        own = ref.config.get("event.time.field") if ref.config else None
+        if own and not (st.query.window is not None and st.query.window.time_column):
+            # the source's own '<s>.event.time.field' (a window's time column still wins)
+            event_time = pn.EventTime(field=str(own), format=str(ref.config.get("event.time.format") or "") or
+                                      event_time.format)
         src = pn.Source(name=ref.name, alias=ref.alias, format=ref.format, table=ref.is_table or ref.kind == "file",
                         event_time=event_time, config=dict(ref.config), line=ref.line, column=ref.column,
                         schema=dict(self.source_schemas.get(ref.name, {})))
