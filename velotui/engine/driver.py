@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import heapq
 import time
+from operator import attrgetter
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -31,6 +32,7 @@ from velotui.engine.timekeeping import event_time_reader
 from velotui.errors import RunCancelled, RunTimeout
 from velotui.records import Message
 
+_PARTITION = attrgetter("partition")
 CHUNK = 4096  # records per push (the deadline and Ctrl-C are checked between pushes)
 SINK_CHUNK = 50_000  # messages per publish to a sink topic
 
@@ -281,7 +283,7 @@ def merged_runs(inputs: list[list[Message]], times: list[list[int] | None]
     partition is kept, so out-of-order records stay out of order (and can be late). Yields runs of
     consecutive records of one source."""
     nonempty = [si for si, msgs in enumerate(inputs) if msgs]
-    if len(nonempty) == 1 and len({m.partition for m in inputs[nonempty[0]]}) == 1:  # one sequence: its order
+    if len(nonempty) == 1 and len(set(map(_PARTITION, inputs[nonempty[0]]))) == 1:  # one sequence: its order
         si = nonempty[0]
         yield si, inputs[si], times[si]
         return
