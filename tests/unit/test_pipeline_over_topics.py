@@ -55,3 +55,26 @@ def test_the_run_prefix_applies_to_intermediate_topics() -> None:
     run_app(app, bus, EngineOptions(topic_names=names))
     assert len(bus.read_all("run7_paid_topic")) == 3 and len(bus.read_all("run7_big")) == 2
     assert "paid_topic" not in bus.topics()
+
+
+def test_input_pushed_in_chunks_gives_the_bounded_runs_outputs_as_they_come() -> None:
+    """The driver takes input in chunks (push) and hands outputs on as they come (on_output), so a caller
+    can bound what it holds; the result is the bounded run's."""
+    from velotui.engine.driver import StatementRun
+    from velotui.engine.runtime import plan_for
+
+    sql = "CREATE STREAM o AS SELECT k, COUNT(*) AS n FROM s GROUP BY k;"
+    records = [Message(value={"k": "abc"[i % 3]}, timestamp=i) for i in range(10)]
+    app = parse_app(sql)
+    plan = plan_for(app, EngineOptions()).statements[0]
+    seen: list[int] = []
+    run = StatementRun(plan, MemoryBus(), EngineOptions(keep_outputs=False), on_output=lambda m: seen.append(len(m)))
+    run.load_tables()
+    for start in range(0, 10, 4):
+        run.push(0, records[start:start + 4])
+    res = run.finish()
+    assert seen == [4, 4, 2] and res.records_in == 10 and res.records_out == 10
+    bus = MemoryBus()
+    bus.publish("s", [Message(value=m.value, timestamp=m.timestamp) for m in records])
+    bounded = run_app(app, bus, EngineOptions()).statements["o"]
+    assert [m.value for m in bounded.outputs][-1] == {"k": "a", "n": 4}

@@ -18,8 +18,8 @@ from __future__ import annotations
 
 import heapq
 import time
-from operator import attrgetter
 from collections.abc import Callable, Iterator
+from operator import attrgetter
 from pathlib import Path
 from typing import Any
 
