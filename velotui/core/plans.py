@@ -15,6 +15,8 @@ def app_plan(sql_path: Path, *, spec: Path | None = None, dialect: str | None = 
     from velotui.engine import plan_app
     from velotui.sql import load_app
 
+    if not sql_path.exists():
+        raise SqlError("no such file", file=sql_path, hint="give the path of the app's .sql file")
     if sql_path.suffix != ".sql" or not sql_path.is_file():
         raise SqlError("not a .sql file", file=sql_path, hint="give the app's SQL file")
     overrides: dict[str, str] = {}
