@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Callable, Iterable
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -111,6 +112,22 @@ def _json_default(v: Any) -> Any:
     return str(v)
 
 
+_LONG_DIGITS = re.compile(rb"\d{20}")
+
+
+def json_loads(data: bytes | str) -> Any:
+    """JSON text as values, integers of any size exact (orjson would read one beyond 64 bits as a float)."""
+    raw = data.encode() if isinstance(data, str) else data
+    if _LONG_DIGITS.search(raw) is None:
+        return orjson.loads(raw)
+    import json
+
+    try:
+        return json.loads(raw)
+    except ValueError as e:
+        raise orjson.JSONDecodeError(str(e), raw.decode(errors="replace"), 0) from None
+
+
 def json_bytes(value: Any) -> bytes:
     """One value as compact JSON: DECIMAL as a number, integers beyond 64 bits exact (as JSON allows)."""
     try:
@@ -151,7 +168,7 @@ def _read_json_lines(p: Path, data: bytes, fmt: str | None, on_bad_row: BadRow |
     stripped = data.lstrip()
     if stripped.startswith(b"[") and (p.suffix == ".json" or str(fmt or "").lower() == "json"):
         try:
-            items = orjson.loads(data)
+            items = json_loads(data)
         except orjson.JSONDecodeError as e:
             raise DataError(f"invalid JSON: {e}", file=p) from None
         out = []
@@ -169,7 +186,7 @@ def _read_json_lines(p: Path, data: bytes, fmt: str | None, on_bad_row: BadRow |
             continue
         raw = line.decode(errors="replace")
         try:
-            obj = orjson.loads(line)
+            obj = json_loads(line)
         except orjson.JSONDecodeError as e:
             _bad(p, i, f"invalid JSON on this line: {e}", raw, on_bad_row, hint="JSONL holds one JSON object per line")
             continue

@@ -98,3 +98,15 @@ def test_sum_beyond_64_bits_is_written_exactly_to_json_sinks(tmp_path: Path) -> 
     assert last == b'{"k":"a","s":27670116110564327421}'
     assert JsonSerde().encode({"s": 3 * big}) == b'{"s":27670116110564327421}'  # the Kafka topics' serde too
     assert orjson.loads(b'{"s":1}') == {"s": 1}
+
+
+def test_integers_beyond_64_bits_are_read_exactly_from_json(tmp_path: Path) -> None:
+    """A data file or a topic's JSON holding an integer beyond 64 bits reads it exactly (orjson alone
+    would make it a float), so SUM over them stays exact end to end."""
+    from velotui.datafiles import read_rows
+
+    (tmp_path / "d.jsonl").write_text('{"v": 27670116110564327421}\n{"v": 1}\n')
+    rows = read_rows(tmp_path / "d.jsonl")
+    assert rows == [{"v": 27670116110564327421}, {"v": 1}] and type(rows[0]["v"]) is int
+    assert JsonSerde().decode(b'{"v": -27670116110564327421}') == {"v": -27670116110564327421}
+    assert JsonSerde().decode(b'{"v": 27670116110564327421') is None  # still a dead letter when broken

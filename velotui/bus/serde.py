@@ -40,8 +40,10 @@ class JsonSerde:
     def decode(self, data: bytes | None) -> Any:
         if data is None:
             return None
+        from velotui.datafiles import json_loads
+
         try:
-            return orjson.loads(data)
+            return json_loads(data)  # integers beyond 64 bits stay exact
         except orjson.JSONDecodeError:
             return None
 
