@@ -9,10 +9,14 @@ from __future__ import annotations
 
 import os
 import signal
+import sys
 import time
 from pathlib import Path
 
 import pytest
+
+# the stand-in velo-sql (tests/fixtures/velo_sql) runs with the interpreter of the tests
+os.environ.setdefault("VELO_SQL_PYTHON", sys.executable)
 
 DOCKERD_PID = Path("/tmp/velotui-dockerd.pid")  # written by scripts/docker-engine when it starts dockerd
 _started_before = pytest.StashKey[bool]()  # was a dockerd of ours already running when the session began

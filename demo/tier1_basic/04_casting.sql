@@ -11,4 +11,5 @@ FROM cast_samples
 EMIT CHANGES
 WITH ('cast_samples.type' = 'kafka_source', 'cast_samples.config_file' = '../configs/simple_records_source.yaml', 'cast_samples.topic.name' = 'cast_samples',
       'casting_output.type' = 'file_sink', 'casting_output.path' = 'output/casting_output.jsonl',
-      'casting_output.format' = 'jsonl');
+      'casting_output.format' = 'jsonl',
+      'dlq.topic' = 'casting_dead_letters');

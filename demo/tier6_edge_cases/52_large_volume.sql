@@ -6,4 +6,5 @@ FROM simple_records
 WHERE amount > 0
 EMIT CHANGES
 WITH ('simple_records.type' = 'kafka_source', 'simple_records.config_file' = '../configs/simple_records_source.yaml',
-      'large_output.type' = 'kafka_sink', 'large_output.config_file' = '../configs/common_kafka_sink.yaml', 'large_output.topic.name' = 'large_output');
+      'large_output.type' = 'kafka_sink', 'large_output.config_file' = '../configs/common_kafka_sink.yaml', 'large_output.topic.name' = 'large_output',
+      'dlq.topic' = 'large_output_errors');

@@ -14,4 +14,5 @@ WITH ('market_data.type' = 'kafka_source', 'market_data.config_file' = '../confi
       'event.time.field' = 'event_time',
       'watermark.strategy' = 'bounded_out_of_orderness',
       'watermark.max_out_of_orderness' = '5s',
-      'late.data.strategy' = 'dead_letter');
+      'late.data.strategy' = 'dead_letter',
+      'dlq.topic' = 'late_trades');

@@ -30,7 +30,7 @@ def test_health_json(capsys) -> None:  # type: ignore[no-untyped-def]
 def test_health_text_one_line_per_check(capsys) -> None:  # type: ignore[no-untyped-def]
     assert main(["health"]) == 0
     lines = capsys.readouterr().out.splitlines()
-    assert [ln.split()[1] for ln in lines] == ["java", "maven", "docker"]
+    assert [ln.split()[1] for ln in lines] == ["java", "maven", "docker", "velostream"]
     assert all(ln.startswith(("ok   ", "FAIL ")) and len(ln.split()) > 2 for ln in lines)
 
 

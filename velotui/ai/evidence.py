@@ -35,6 +35,7 @@ class FailureContext:
     schemas: dict[str, Any] = field(default_factory=dict)  # source name -> DataSchema
     outputs: list[Message] = field(default_factory=list)
     lineage: list[list[int]] | None = None  # per output: indexes into the statement's input records
+    minimal_input: Any = None  # velotui.report.MinimalInput: --shrink's smallest input that fails the same way
 
 
 def _json(v: Any) -> str:
@@ -105,6 +106,16 @@ def build_evidence(ctx: FailureContext, budget_tokens: int = 8000) -> EvidencePa
         ("Failed assertion", _assertion_text(ctx.result)),
         ("SQL" + (f" ({ctx.sql_path.name})" if ctx.sql_path else ""), f"```sql\n{ctx.sql_text.strip()}\n```"),
     ]
+    minimal = ctx.minimal_input
+    if minimal is not None and getattr(minimal, "applies", False):
+        sizes = ", ".join(f"{after} of {before} records of `{s}`" for s, (before, after) in minimal.sizes.items())
+        body = [f"The failure persists with only these records ({sizes}; found by shrinking the inputs, each "
+                "record needed, field values simplified where the failure stays):"]
+        for source, rows in minimal.records.items():
+            body += [f"- `{source}`: `{_json(r)}`" for r in rows[:20]]
+        if minimal.command:
+            body.append(f"\nReproduce: `{minimal.command}`")
+        sections.insert(1, ("Minimal failing input", "\n".join(body)))  # the strongest evidence, kept first
     excerpt = _spec_excerpt(ctx)
     if excerpt:
         sections.append(("Test spec (query)", f"```yaml\n{excerpt}\n```"))

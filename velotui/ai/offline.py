@@ -248,4 +248,12 @@ def explain_offline(ctx: FailureContext) -> str:
               f"- outputs: {len(ctx.outputs)} records"]
     for s in list(getattr(r, "samples", None) or [])[:5]:
         lines.append(f"- offending: `{s}`")
+    minimal = ctx.minimal_input
+    if minimal is not None and getattr(minimal, "applies", False):
+        sizes = ", ".join(f"{after} of {before} records of `{s}`" for s, (before, after) in minimal.sizes.items())
+        lines += ["", "## Minimal failing input", "", f"The failure persists with only {sizes}:", ""]
+        for source, rows in minimal.records.items():
+            lines += [f"- `{source}`: `{row}`" for row in rows[:20]]
+        if minimal.command:
+            lines += ["", f"Reproduce: `{minimal.command}`"]
     return "\n".join(lines)

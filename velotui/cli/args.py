@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 SUBCOMMANDS = ("run", "validate", "schema-json", "explain", "explain-plan", "debug", "stress", "infer-schema", "init",
-               "scaffold", "health", "annotate", "quickstart")
+               "scaffold", "health", "annotate", "quickstart", "mutate")
 
 
 def _add_run_options(p: argparse.ArgumentParser) -> None:
@@ -37,16 +37,35 @@ def _add_run_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--timeout", type=float, metavar="SECONDS", help="per-query timeout (overrides specs)")
     p.add_argument("--allow-outside", action="append", default=[], metavar="PATH",
                    help="let specs, schemas and SQL name files in PATH, outside the suite folder (repeatable)")
-    p.add_argument("--engine", choices=("embedded", "external"), default="embedded",
-                   help="external: another engine runs the app against the --kafka cluster (see --deploy)")
+    p.add_argument("--engine", metavar="ENGINE", default=None,
+                   help="embedded (default), velostream (the real velo-sql binary, over Kafka), or external "
+                   "(another engine runs the app against the --kafka cluster, see --deploy); docs/ENGINES.md")
     p.add_argument("--deploy", metavar="COMMAND",
                    help="external engine: a command with {sql} {bootstrap} {topics} {run_id} {statement}; it runs "
                    "the app over the published inputs and exits when done")
+    p.add_argument("--compare", metavar="A,B",
+                   help="run every query on both engines (e.g. embedded,velostream) with the same inputs and diff "
+                   "their outputs record by record")
+    p.add_argument("--velostream-bin", metavar="PATH", help="the velo-sql binary (default: velo-sql on PATH)")
+    p.add_argument("--quiet-period", type=float, metavar="SECONDS",
+                   help="velostream: the sinks unchanged this long after every input was read = done (default 1.5)")
+    p.add_argument("--close-windows", choices=("on", "off"), default=None,
+                   help="velostream: add a record far in event time so the last windows are emitted (D18; "
+                   "default on)")
+    p.add_argument("--artifacts", metavar="DIR",
+                   help="keep every engine's staged app and log in DIR (default: only those of queries that did not "
+                   "pass, in the temp folder)")
     p.add_argument("--update-golden", action="store_true",
                    help="write each query's captured output to its golden file beside the spec (APP.golden/QUERY.jsonl);"
                    " later runs compare the output to it exactly")
     p.add_argument("--debug", action="store_true", help="show tracebacks")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress on stderr")
+    p.add_argument("--input", dest="inputs", action="append", default=[], metavar="SOURCE=FILE",
+                   help="use the records of FILE (JSONL or CSV) as the input of SOURCE, instead of what the spec "
+                   "says (repeatable; --shrink prints such a command)")
+    p.add_argument("--shrink", action="store_true",
+                   help="for each failed query, find a smallest input that fails the same assertion the same way; "
+                   "write it beside the spec as X.<query>.min.jsonl with the command that reproduces the failure")
     p.add_argument("--explain", action="store_true",
                    help="add an explanation of every failed assertion to the JSON report")
     p.add_argument("--no-ai", action="store_true",
@@ -159,9 +178,10 @@ def build_subparser(name: str) -> argparse.ArgumentParser:
         p.add_argument("path", help="the new project's folder")
         return p
     if name == "health":
-        p = argparse.ArgumentParser(prog="velotui health", description="Java, Docker, Kafka reachability, topics "
-                                    "and consumer lag.")
+        p = argparse.ArgumentParser(prog="velotui health", description="Java, Maven, Docker, the velo-sql "
+                                    "binary, Kafka reachability, topics and consumer lag.")
         p.add_argument("--kafka", metavar="HOST:PORT")
+        p.add_argument("--velostream-bin", metavar="PATH", help="the velo-sql binary to check (default: on PATH)")
         p.add_argument("--json", action="store_true")
         return p
     if name == "annotate":
@@ -176,6 +196,34 @@ def build_subparser(name: str) -> argparse.ArgumentParser:
                                     "schemas, run - in one command.")
         p.add_argument("path", help="the .sql file")
         p.add_argument("--seed", type=int)
+        return p
+    if name == "mutate":
+        p = argparse.ArgumentParser(prog="velotui mutate",
+                                    description="Mutation testing: change each app's SQL in small ways (one mutant "
+                                    "at a time) and see whether its spec notices. Survivors are diagnosed: the "
+                                    "spec does not look, or the data cannot tell (docs/QUALITY.md).")
+        p.add_argument("path", nargs="?", help="folder of SQL apps, or one .sql file")
+        p.add_argument("--seed", type=int, help="run seed (default: the spec's seed, else 1)")
+        p.add_argument("--now", type=int, metavar="EPOCH_MS", help="frozen 'now' (default 2026-01-01T00:00:00Z)")
+        p.add_argument("--budget", metavar="DURATION", help="stop starting mutants after this long, e.g. 60s or 2m "
+                       "(those left are reported as not run)")
+        p.add_argument("-j", "--jobs", type=int, default=1, metavar="N", help="run mutants in N processes")
+        p.add_argument("--operators", metavar="NAMES", help="only these operators, comma-separated "
+                       "(see --list-operators)")
+        p.add_argument("--list-operators", action="store_true", help="list the mutation operators and exit")
+        p.add_argument("--min-score", type=float, metavar="PERCENT",
+                       help="exit 1 when the mutation score is below PERCENT")
+        p.add_argument("-k", dest="pattern", metavar="PATTERN", help="only apps/queries whose path or name contains PATTERN")
+        p.add_argument("--query", metavar="NAME", help="only the mutants of the statement this query tests")
+        p.add_argument("--json", metavar="FILE", help="write the JSON mutation report to FILE")
+        p.add_argument("--junit", metavar="FILE", help="write a JUnit XML report (a testcase per mutant) to FILE")
+        p.add_argument("--output", choices=("text", "json", "junit"), default="text", help="report format on stdout")
+        p.add_argument("--strict", action="store_true", help="warnings are errors")
+        p.add_argument("--spec", metavar="SPEC", help="test spec for a single SQL file")
+        p.add_argument("--schemas", metavar="DIR", help="extra folder to look for schemas in")
+        p.add_argument("--allow-outside", action="append", default=[], metavar="PATH")
+        p.add_argument("-q", "--quiet", action="store_true", help="no progress on stderr")
+        p.add_argument("--debug", action="store_true", help="show tracebacks")
         return p
     if name == "schema-json":
         p = argparse.ArgumentParser(prog="velotui schema-json",

@@ -30,6 +30,16 @@ def _run_options(args: argparse.Namespace, argv: list[str]) -> Any:
         except ValueError as e:
             raise SpecError(f"--records: {e}") from None
 
+    inputs: dict[str, Path] = {}
+    for item in getattr(args, "inputs", None) or []:
+        source, sep, file = item.partition("=")
+        if not sep or not source.strip() or not file.strip():
+            raise SpecError(f"--input {item!r}: expected SOURCE=FILE", hint="e.g. --input orders=orders.min.jsonl")
+        path = Path(file.strip())
+        if not path.is_file():
+            raise SpecError(f"--input {item!r}: no such file {path}", hint="the path is relative to the current folder")
+        inputs[source.strip()] = path
+
     kafka = args.kafka or ("testcontainers" if args.use_testcontainers else None)
     if kafka is None:
         import os
@@ -55,11 +65,23 @@ def _run_options(args: argparse.Namespace, argv: list[str]) -> Any:
         timeout_s=args.timeout,
         argv=argv,
         allow_outside=[Path(p) for p in getattr(args, "allow_outside", [])],
-        engine=getattr(args, "engine", "embedded"),
         deploy=getattr(args, "deploy", None),
+        inputs=inputs,
+        **engine_options_of(args),
         dialect=getattr(args, "dialect", None),
         update_golden=getattr(args, "update_golden", False),
     )
+
+
+def engine_options_of(args: argparse.Namespace) -> dict[str, Any]:
+    """--engine, --compare and the velostream options, checked (the TUI takes the same)."""
+    from velotui.core.engines import engine_options
+
+    return engine_options(engine=getattr(args, "engine", None), compare=getattr(args, "compare", None),
+                          velostream_bin=getattr(args, "velostream_bin", None),
+                          quiet_period=getattr(args, "quiet_period", None),
+                          close_windows=getattr(args, "close_windows", None),
+                          artifacts=getattr(args, "artifacts", None))
 
 
 class ProgressPrinter:
@@ -75,21 +97,21 @@ class ProgressPrinter:
             self.console.print(event.extra["traceback"], markup=False, highlight=False)
         if self.quiet:
             if isinstance(event, ev.Log) and event.level == "error":
-                self.console.print(f"[red]error[/] {event.message}", highlight=False)
+                self.console.print(f"[red]error[/] {escape(event.message)}", highlight=False)
             return
         if isinstance(event, ev.RunStarted):
             self.console.print(f"[bold]velotui[/] run {event.run_id}: {len(event.apps)} app(s), seed {event.seed}",
                                highlight=False)
         elif isinstance(event, ev.AppLoaded) and event.error:
-            self.console.print(f"[red]ERROR[/] {event.file}: {event.error}", highlight=False)
+            self.console.print(f"[red]ERROR[/] {escape(event.file)}: {escape(event.error)}", highlight=False)
         elif isinstance(event, ev.QueryFinished):
             style = {"passed": "green", "failed": "red", "error": "red", "skipped": "yellow"}[event.status]
             self.console.print(
-                f"  [{style}]{event.status:<7}[/] {event.app} / {event.query}  "
+                f"  [{style}]{event.status:<7}[/] {escape(event.app)} / {escape(event.query)}  "
                 f"{event.records_in} → {event.records_out}  {event.duration_ms:.0f} ms", highlight=False)
         elif isinstance(event, ev.Log) and event.level in ("warning", "error"):
             colour = "yellow" if event.level == "warning" else "red"
-            self.console.print(f"[{colour}]{event.level}[/] {event.message}", highlight=False)
+            self.console.print(f"[{colour}]{event.level}[/] {escape(event.message)}", highlight=False)
 
 
 def run_headless(args: argparse.Namespace, argv: list[str]) -> int:
@@ -119,8 +141,13 @@ def run_headless(args: argparse.Namespace, argv: list[str]) -> int:
     except VelotuiError as e:
         if args.debug:
             raise
-        err.print(f"[red]error:[/] {e}", highlight=False, markup=False)
+        err.print(f"[red]error:[/] {escape(str(e))}", highlight=False, soft_wrap=True)
         return e.exit_code
+    if getattr(args, "shrink", False):
+        from velotui.core.shrink import shrink_failures
+
+        shrink_failures(run, report, on_progress=None if args.quiet else
+                        (lambda message: err.print(message, highlight=False, markup=False)))
     json_bytes = to_json(report)
     if args.explain:
         json_bytes = _with_explanations(json_bytes, run, use_ai=not args.no_ai)
@@ -199,6 +226,11 @@ def explain_command(args: argparse.Namespace, argv: list[str]) -> int:
     err = Console(stderr=True, highlight=False)
     run = SuiteRun(path, _run_options(args, argv), on_event=ProgressPrinter(err, True))
     report = run.execute()
+    if args.shrink:  # the minimal failing input becomes evidence for the explanation
+        from velotui.core.shrink import shrink_failures
+
+        shrink_failures(run, report, on_progress=None if args.quiet else
+                        (lambda message: err.print(message, highlight=False, markup=False)))
     explained = explain_failures(run, use_ai=not args.no_ai, query=args.query)
     if not explained:
         print("# Nothing to explain\n\nEvery assertion passed." if report.exit_code == 0 else

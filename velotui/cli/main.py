@@ -78,6 +78,10 @@ def _subcommand(name: str, rest: list[str], full_argv: list[str]) -> int:
         from velotui.cli.headless import validate_command
 
         return validate_command(args)
+    if name == "mutate":
+        from velotui.cli.quality import mutate_command
+
+        return mutate_command(args, argv=["velotui", *full_argv])
     if name == "schema-json":
         import json
 
@@ -99,4 +103,9 @@ def _tui(args: object) -> int:
     if not path.exists():
         print(f"error: {path}: no such file or folder", file=sys.stderr)
         return 2
+    ignored = [flag for flag, on in (("--shrink", getattr(args, "shrink", False)),
+                                     ("--input", getattr(args, "inputs", None))) if on]
+    if ignored:
+        print(f"note: {' and '.join(ignored)} apply to headless runs (velotui --headless PATH …, velotui explain); "
+              "the terminal UI ignores them", file=sys.stderr)
     return run_tui(args)

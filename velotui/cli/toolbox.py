@@ -19,9 +19,13 @@ def scaffold_command(args: argparse.Namespace) -> int:
 def health_command(args: argparse.Namespace) -> int:
     from velotui.core.toolbox import health, health_text
 
-    report = health(args.kafka)
+    report = health(args.kafka, velostream_bin=getattr(args, "velostream_bin", None))
     print(json.dumps(report, indent=2) if args.json else health_text(report))
-    return 3 if "kafka" in report and not report["kafka"]["ok"] else 0
+    if "kafka" in report and not report["kafka"]["ok"]:
+        return 3
+    if getattr(args, "velostream_bin", None) and not report["velostream"]["ok"]:  # the binary asked for is unusable
+        return 3
+    return 0
 
 
 def annotate_command(args: argparse.Namespace) -> int:

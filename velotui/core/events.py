@@ -101,3 +101,23 @@ class Log(Event):
 
 
 EventSink = Callable[[Event], None]
+
+
+@dataclass(frozen=True)
+class MutationPlanned(Event):
+    """``velotui mutate``: an app's tests passed on the original SQL and its mutants are ready (or the app
+    cannot be mutation-tested: ``error``)."""
+
+    app: str
+    file: str
+    mutants: int
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class MutantFinished(Event):
+    app: str
+    file: str
+    result: Any  # velotui.report.mutation.MutantResult
+    done: int  # mutants finished so far, over every app
+    total: int

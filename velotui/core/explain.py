@@ -28,7 +28,15 @@ def failure_context(run: Any, app: str, query: str, result: Any) -> FailureConte
         sql_text=loaded.sql_path.read_text(), sql_path=loaded.sql_path, statement=rec.statement,
         spec_text=loaded.spec_path.read_text(), spec_path=loaded.spec_path,
         query_line=getattr(rec.query, "line", None), inputs=rec.inputs, input_times=rec.input_times,
-        schemas=schemas, outputs=rec.outputs, lineage=rec.lineage)
+        schemas=schemas, outputs=rec.outputs, lineage=rec.lineage, minimal_input=_minimal_for(run, app, query, result))
+
+
+def _minimal_for(run: Any, app: str, query: str, result: Any) -> Any:
+    """--shrink's result for this query, when it was about this assertion."""
+    from velotui.core.shrink import describes
+
+    found = getattr(run, "minimal_inputs", {}).get((app, query))
+    return found if found is not None and describes(found, result) else None
 
 
 def explain_failures(run: Any, *, use_ai: bool = True, query: str | None = None) -> list[tuple[str, str, Any,

@@ -6,7 +6,8 @@ generation from ``schema``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,41 @@ class PreparedInput:
     partitions: int = 1
     schema: Any = None  # the data schema the records were generated from
     value_format: str | None = None  # the input's `format:` when it names the topic's serialization
+    from_previous: bool = False  # the outputs of an earlier query, not data of its own
+
+    def fresh(self) -> PreparedInput:
+        """The same input with new message envelopes: a bus stamps topic and offset on what it publishes, so
+        an input run again (mutation testing, shrinking) must not share them with an earlier run."""
+        msgs = [Message(value=m.value, key=m.key, headers=dict(m.headers), timestamp=m.timestamp, raw=m.raw)
+                for m in self.messages]
+        return replace(self, messages=msgs)
+
+    def with_messages(self, messages: list[Message]) -> PreparedInput:
+        """This input holding only ``messages`` (their values are its records)."""
+        return replace(self, messages=list(messages), records=[m.value for m in messages if m.value is not None])
+
+
+ENVELOPE_KEYS = ("$ts", "$key")  # data file records may carry their message timestamp and key
+
+
+def data_file_messages(rows: list[dict], *, ts_field: str | None, key_field: str | None,
+                       now_ms: int) -> tuple[list[dict], list[Message]]:
+    """Records of a data file as messages. A record's ``$ts`` (epoch ms) and ``$key`` are its envelope, not
+    fields (``velotui --shrink`` writes them so a minimal input replays exactly); else the timestamp is
+    the event-time field's value, else the run's now, and the key is ``key_field``'s value."""
+    records, msgs = [], []
+    for r in rows:
+        if "$ts" in r or "$key" in r:
+            r = dict(r)
+            ts = r.pop("$ts", None)
+            key = r.pop("$key", None)
+        else:
+            ts = r.get(ts_field) if ts_field else None
+            key = r.get(key_field) if key_field else None
+        ts = ts if isinstance(ts, int) and not isinstance(ts, bool) else now_ms
+        records.append(r)
+        msgs.append(Message(value=r, key=key, headers={EVENT_TIME_HEADER: str(ts)}, timestamp=ts))
+    return records, msgs
 
 
 def _config_get(cfg: dict[str, Any], dotted: str) -> Any:
@@ -67,14 +103,22 @@ def app_for_query(app: Any, query: Any) -> Any:
 
 
 class InputBuilder:
+    """Builds a query's inputs. ``fixed`` (source → input) replaces what would be built for a source that is
+    not ``from_previous`` (mutation testing reuses one query's inputs for every mutant, shrinking tries
+    subsets); ``files`` (source → data file, ``--input SOURCE=FILE``) replaces a source's input with a file."""
+
     def __init__(self, loaded: Any, *, seed: int, now_ms: int, records_override: int | None,
-                 previous_outputs: dict[str, list[Message]], app: Any = None) -> None:
+                 previous_outputs: dict[str, list[Message]], app: Any = None,
+                 fixed: Mapping[str, PreparedInput] | None = None, files: Mapping[str, Path] | None = None) -> None:
         self.loaded = loaded
         self.app = app if app is not None else loaded.app  # the app as this query runs it (app_for_query)
         self.seed = seed
         self.now_ms = now_ms
         self.records_override = records_override
         self.previous = previous_outputs
+        self.fixed = dict(fixed or {})
+        self.files = dict(files or {})
+        self.files_used: set[str] = set()  # the sources whose input came from ``files``
         self._generator: Any = None
 
     @property
@@ -101,14 +145,23 @@ class InputBuilder:
                     file=self.loaded.spec_path, line=getattr(inp, "line", None), column=getattr(inp, "column", None),
                     hint="sources in the SQL: " + (", ".join(sorted(external)) or "(none)"))
             given.add(inp.source)
-            one = self._prepare_one(inp, src)
+            if inp.source in self.files:
+                one = self._from_data_file(inp.source, src, self.files[inp.source], None)
+            elif inp.source in self.fixed and not getattr(inp, "from_previous", None):
+                one = self.fixed[inp.source].fresh()
+            else:
+                one = self._prepare_one(inp, src)
             one.value_format = getattr(inp, "topic_format", None)
             prepared.append(one)
         for name in needed:  # sources the spec does not mention: generate from a schema of that name
             if name in given or name not in external:
                 continue
             src = external[name]
-            if src.kind == "file":
+            if name in self.files:
+                prepared.append(self._from_data_file(name, src, self.files[name], None))
+            elif name in self.fixed:
+                prepared.append(self.fixed[name].fresh())
+            elif src.kind == "file":
                 prepared.append(self._from_file_source(src))
             elif name in self.loaded.schemas:
                 prepared.append(self._generate(src, None, name))
@@ -128,31 +181,36 @@ class InputBuilder:
                             headers=dict(m.headers), timestamp=m.timestamp) for m in self.previous[prev]]
             return PreparedInput(source=inp.source, topic=src.topic or src.name,
                                  records=[m.value for m in msgs if m.value is not None], messages=msgs,
-                                 partitions=self._partitions(src))
+                                 partitions=self._partitions(src), from_previous=True)
         source_type = getattr(inp, "source_type", None)
         if (source_type is not None and getattr(source_type, "type", None) == "file") or src.kind == "file":
             return self._from_file_source(src, source_type)
         data_file = getattr(inp, "data_file", None)
         if data_file:
-            from velotui.datagen import load_data_file
-
-            path = (self.loaded.spec_path.parent / data_file).resolve()
-            schema_name = getattr(inp, "schema_name", None) or inp.source
-            schema = self.loaded.schemas.get(schema_name) if isinstance(schema_name, str) else None
-            types = {f.name: f.kind for f in schema.fields} if schema is not None else None
-            rows = load_data_file(path, fmt=getattr(inp, "file_format", None), types=types)  # cells as their types
-            key_field = getattr(inp, "key_field", None)
-            ts_field = self._event_time_field()
-            msgs = []
-            for r in rows:
-                ts = r.get(ts_field) if ts_field else None
-                ts = ts if isinstance(ts, int) else self.now_ms
-                msgs.append(Message(value=r, key=r.get(key_field) if key_field else None,
-                                    headers={EVENT_TIME_HEADER: str(ts)}, timestamp=ts))
-            return PreparedInput(source=inp.source, topic=src.topic or src.name, records=rows, messages=msgs,
-                                 partitions=self._partitions(src), schema=schema)
+            return self._from_data_file(inp.source, src, (self.loaded.spec_path.parent / data_file).resolve(),
+                                        getattr(inp, "key_field", None), getattr(inp, "file_format", None),
+                                        getattr(inp, "schema_name", None))
         schema_name = getattr(inp, "schema_name", None) or inp.source
         return self._generate(src, inp, schema_name if isinstance(schema_name, str) else inp.source)
+
+    def _from_data_file(self, source: str, src: Any, path: Path, key_field: str | None,
+                        fmt: str | None = None, schema_name: Any = None) -> PreparedInput:
+        """A data file's records; with the input's schema (named, or the source's) a CSV cell reads as its
+        field's type and the engine checks each record against the schema (a record that does not fit is
+        a dead letter)."""
+        from velotui.datagen import load_data_file
+
+        if source in self.files:
+            self.files_used.add(source)
+        name = schema_name if isinstance(schema_name, str) else source
+        schema = self.loaded.schemas.get(name)
+        types = {f.name: f.kind for f in schema.fields} if schema is not None else None
+        records, msgs = data_file_messages(load_data_file(path, fmt=fmt, types=types),
+                                           ts_field=self._event_time_field(), key_field=key_field, now_ms=self.now_ms)
+        if src.kind == "file":  # the engine reads a file source itself: the file's rows are its records
+            return PreparedInput(source=source, topic=None, records=records)
+        return PreparedInput(source=source, topic=src.topic or src.name, records=records, messages=msgs,
+                             partitions=self._partitions(src), schema=schema)
 
     def _from_file_source(self, src: Any, source_type: Any = None) -> PreparedInput:
         from velotui.datagen import load_data_file

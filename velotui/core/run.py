@@ -23,8 +23,9 @@ import psutil
 from velotui.bus.serde import registry_conf
 from velotui.core import events as ev
 from velotui.core.discovery import AppFiles, discover
+from velotui.core.engines import ArtifactFolders, EngineChoice
 from velotui.core.inputs import InputBuilder, PreparedInput
-from velotui.errors import InfraError, RunTimeout, SpecError, VelotuiError
+from velotui.errors import InfraError, RunCancelled, RunTimeout, SpecError, VelotuiError
 from velotui.records import Message
 
 
@@ -49,8 +50,16 @@ class RunOptions:
     timeout_s: float | None = None  # overrides every query's timeout
     argv: list[str] | None = None  # the command line, for the reproduce line of the report
     allow_outside: list[Path] = field(default_factory=list)  # folders outside the suite that paths may name
-    engine: str = "embedded"  # or "external": an engine outside velotui runs the app (needs --kafka)
+    engine: str | None = None  # embedded | external | velostream; None: the spec's `engine:`, the config's, embedded
     deploy: str | None = None  # external: 'COMMAND {sql} {bootstrap} {topics} {run_id}'; exits when done
+    inputs: dict[str, Path] = field(default_factory=dict)  # --input SOURCE=FILE: this data instead of the spec's
+    lineage: bool = True  # record which inputs made each output (explain); mutation runs do without
+    compare: list[str] | None = None  # --compare A,B: every query on both engines, outputs diffed
+    velostream_bin: str | None = None  # --velostream-bin (else the config's bin, else velo-sql on PATH)
+    quiet_period_s: float | None = None  # --quiet-period: sinks unchanged this long = the engine is done
+    close_windows: bool | None = None  # --close-windows on|off (D18; default on)
+    artifacts: Path | None = None  # --artifacts DIR: keep every engine's staged folder and log here
+    engine_settings: Any = None  # velotui.adapters.settings.EngineSettings (default: the config file's)
     dialect: str | None = None  # reference | extended (None: each statement's 'sql.dialect', else reference)
     update_golden: bool = False  # write each query's captured output to its golden file (velotui.golden)
 
@@ -84,7 +93,11 @@ class SuiteRun:
         self.cancelled = False
         self.infra_down: str | None = None  # set when the cluster stops answering: later queries don't run
         self._cluster: Any = None
+        self._cluster_stack: Any = None  # where a broker started for an engine that needs Kafka is kept
         self._bus_seq = 0
+        self.engines = EngineChoice(self.options)
+        self.artifacts = ArtifactFolders(self.run_id, self.engines.settings.velostream.artifacts)
+        self.inputs_used: set[str] = set()  # --input sources some query read
         self.query_records: dict[tuple[str, str], QueryRecord] = {}  # what explain needs, per (app, query)
 
     # -- public ---------------------------------------------------------------------------------
@@ -110,6 +123,11 @@ class SuiteRun:
                     break
                 if self.options.fail_fast and report.error:
                     break
+        unused = sorted(set(self.options.inputs) - self.inputs_used)
+        if unused and not self.cancelled and reports:
+            sources = sorted({s.name for r in self.query_records.values() for s in r.loaded.app.external_sources})
+            raise SpecError(f"--input {unused[0]}=…: no query of this run reads a source named {unused[0]!r}",
+                            hint="sources read: " + (", ".join(sources) or "(none)"))
         run_report = RunReport(
             run_id=self.run_id,
             seed=self.seed,
@@ -154,22 +172,49 @@ class SuiteRun:
     # -- steps ----------------------------------------------------------------------------------
     @contextmanager
     def _cluster_scope(self) -> Iterator[None]:
-        mode = self.options.kafka or "embedded"
-        if mode == "embedded":
-            yield
-            return
-        from velotui.infra import open_cluster
+        from contextlib import ExitStack
 
-        with open_cluster(mode, config_file=self.options.kafka_config, keep=self.options.keep_cluster,
-                          reuse=self.options.reuse_cluster, image=self.options.kafka_image) as cluster:
-            self._cluster = cluster
+        with ExitStack() as stack:
+            self._cluster_stack = stack
             try:
+                self.engines.check()
+                mode = self.options.kafka or "embedded"
+                if mode != "embedded" or self.engines.needs_kafka():
+                    self._open_cluster(mode)
                 yield
             finally:
                 self._cluster = None
+                self._cluster_stack = None
+        self.artifacts.clean()
 
-    def _new_bus(self, topic_naming: Any = None) -> Any:
+    def _open_cluster(self, mode: str) -> None:
+        from velotui.infra import open_cluster
+
+        if mode == "embedded":  # an engine needs real Kafka: a local broker, started for this run
+            mode = "local"
+            self._emit(ev.Log("info", "starting a local Kafka broker for the engine under test "
+                              "(--kafka HOST:PORT uses yours)"))
+        self._cluster = self._cluster_stack.enter_context(open_cluster(
+            mode, config_file=self.options.kafka_config, keep=self.options.keep_cluster,
+            reuse=self.options.reuse_cluster, image=self.options.kafka_image))
+
+    def ensure_cluster(self) -> Any:
+        """The run's Kafka cluster, started now (a local broker) when an app's spec asks for an engine that
+        needs Kafka and the run had none."""
         if self._cluster is None:
+            self._open_cluster(self.options.kafka or "embedded")
+        return self._cluster
+
+    # -- engines --------------------------------------------------------------------------------
+    def engines_for(self, spec: Any) -> list[str]:
+        """The engine(s) a query of ``spec`` runs on (velotui.core.engines)."""
+        return self.engines.for_spec(spec)
+
+    def adapter(self, name: str) -> Any:
+        return self.engines.adapter(name)
+
+    def _new_bus(self, topic_naming: Any = None, *, kafka: bool = True) -> Any:
+        if self._cluster is None or not kafka:
             from velotui.bus import MemoryBus
 
             return MemoryBus()
@@ -221,6 +266,19 @@ class SuiteRun:
                                 warnings=tuple(str(w) for w in loaded.app_warnings())))
         return _AppRunner(self, loaded).execute()
 
+    def run_loaded(self, loaded: Any, *, fixed_inputs: dict[str, dict[str, PreparedInput]] | None = None,
+                   previous_outputs: dict[str, list[Message]] | None = None,
+                   queries: list[str] | None = None) -> Any:
+        """Run one already-loaded app (no discovery, no cluster: the embedded engine over memory topics) and
+        return its AppReport; ``run.query_records`` holds what each query saw and produced.
+
+        Mutation testing and shrinking run an app many times through here, the order of a run unchanged:
+        ``fixed_inputs`` (query → source → input) replaces inputs that would be generated or read, so every
+        run sees the same data (or the subset being tried); ``previous_outputs`` (query → messages) stands
+        in for earlier queries that ``from_previous`` inputs name; ``queries`` runs only those."""
+        return _AppRunner(self, loaded, fixed_inputs=fixed_inputs, previous_outputs=previous_outputs,
+                          only=queries).execute()
+
 
 @dataclass
 class QueryRecord:
@@ -237,12 +295,14 @@ class QueryRecord:
     dead_letters: list[Any] = field(default_factory=list)
     seed: int = 0  # the seed and frozen "now" the app's inputs were generated with (golden files record them)
     now_ms: int = 0
+    prepared: list[PreparedInput] = field(default_factory=list)  # the inputs as built, before fault injection
 
 
 class _AppRunner:
     """Runs the queries of one loaded app, in dependency order."""
 
-    def __init__(self, run: SuiteRun, loaded: Any) -> None:
+    def __init__(self, run: SuiteRun, loaded: Any, *, fixed_inputs: dict[str, dict[str, PreparedInput]] | None = None,
+                 previous_outputs: dict[str, list[Message]] | None = None, only: list[str] | None = None) -> None:
         self.run = run
         self.loaded = loaded
         self.spec = loaded.spec
@@ -263,7 +323,9 @@ class _AppRunner:
         elif pins.seed is not None and pins.now_ms is not None:
             seed, now_ms = pins.seed, pins.now_ms
         self.seed, self.now_ms = seed, now_ms
-        self.outputs: dict[str, list[Message]] = {}
+        self.fixed_inputs = fixed_inputs or {}
+        self.only = only
+        self.outputs: dict[str, list[Message]] = dict(previous_outputs or {})
         self.inputs_seen: dict[str, list[dict]] = {}
         self.sink_topics: dict[str, list[str]] = {}
 
@@ -278,6 +340,8 @@ class _AppRunner:
                 break
             if opts.query and query.name != opts.query:
                 continue
+            if self.only is not None and query.name not in self.only:
+                continue
             if opts.pattern and not app_matches and not _matches(opts.pattern, query.name):
                 continue
             qr = self._judge(query, self._run_query_safely(query))
@@ -287,6 +351,13 @@ class _AppRunner:
                                             topics=tuple(self.sink_topics.get(query.name, ())),
                                             error=qr.error, warnings=tuple(str(w) for w in qr.warnings),
                                             flags=tuple(str(f) for f in qr.flags)))
+            other = qr.comparison.other if qr.comparison is not None else None
+            if other is not None:  # --compare: the second engine's run of the query, under its own label
+                self.run._emit(ev.QueryFinished(self.loaded.name, engine_label(query.name, other.engine),
+                                                other.status, other.records_in, other.records_out,
+                                                other.duration_ms, file=str(self.loaded.sql_path),
+                                                error=other.error, warnings=tuple(str(w) for w in other.warnings),
+                                                flags=tuple(str(f) for f in other.flags)))
             if opts.fail_fast and qr.status in ("failed", "error"):
                 break
         if opts.pattern and not app_matches and not reports:
@@ -302,11 +373,29 @@ class _AppRunner:
             qr.flags = self.loaded.query_flags(query)
         except VelotuiError:  # the query names no statement: already the query's error
             qr.flags = []
+        other = qr.comparison.other if qr.comparison is not None else None
+        runs = [r for r in (qr, other) if r is not None]
+        if qr.status != "skipped" and any(r.engine != "embedded" for r in runs):  # D18 matters on the real engine
+            qr.flags = [*qr.flags, *self._bounded_input_flags(query, runs)]
+        if other is not None:
+            other.flags = list(qr.flags)
         if self.run.options.strict and qr.status == "passed":
             qr.strict_failures = [f"warning: {w}" for w in qr.warnings] + [f"divergence: {f}" for f in qr.open_flags]
             if qr.strict_failures:
                 qr.status = "failed"
         return qr
+
+    def _bounded_input_flags(self, query: Any, runs: list[Any]) -> list[Any]:
+        """D18 on the real engine: open windows at the end of a bounded input are never emitted."""
+        from velotui.adapters.velostream.closing import NOTE_PREFIX
+        from velotui.compare.flags import bounded_input_flags
+
+        try:
+            statement = self.loaded.statement_for(query.name).name
+        except VelotuiError:
+            return []
+        closed = any(n.startswith(NOTE_PREFIX) for r in runs for n in r.notes)
+        return bounded_input_flags(self.loaded.app, statement, closed=closed)
 
     def _run_query_safely(self, query: Any) -> Any:
         from velotui.report import QueryReport
@@ -331,34 +420,85 @@ class _AppRunner:
                 self.run.note_infra_failure()
             return QueryReport(name=query.name, status=status, records_in=0, records_out=0, duration_ms=0.0,
                                assertions=[], error=str(e), file=file, line=line,
-                               timed_out=isinstance(e, RunTimeout), infra_error=infra)
+                               timed_out=isinstance(e, RunTimeout), infra_error=infra,
+                               engine=self._engine_name())
         except Exception as e:  # engine crash: reported, never stops the other queries or apps
             self.run._emit(ev.Log("error", f"{self.loaded.name} / {query.name}: engine crashed: {e!r}",
                                   app=self.loaded.name, extra={"traceback": traceback.format_exc()}))
             return QueryReport(name=query.name, status="error", records_in=0, records_out=0, duration_ms=0.0,
-                               assertions=[], error=f"engine crashed: {e!r}", file=file, line=line)
+                               assertions=[], error=f"engine crashed: {e!r}", file=file, line=line,
+                               engine=self._engine_name())
+
+    def _engine_name(self) -> str:
+        try:
+            return self.run.engines_for(self.spec)[0]
+        except Exception:  # noqa: BLE001 - only a label
+            return "embedded"
 
     def _run_query(self, query: Any) -> Any:
-        from velotui.assertions import AssertionContext, evaluate, expects_no_records
         from velotui.core.inputs import app_for_query
-        from velotui.core.metrics import app_metrics
-        from velotui.engine import EngineOptions, run_app
-        from velotui.report import QueryReport
 
         loaded, run = self.loaded, self.run
         app = app_for_query(loaded.app, query)  # statements fed by an input read it instead of running upstream
         statement = app.statement(loaded.statement_for(query.name).name)
+        engines = run.engines_for(self.spec)
+        builder = InputBuilder(loaded, seed=self.seed, now_ms=self.now_ms, records_override=run.options.records,
+                               previous_outputs=self.outputs, app=app, fixed=self.fixed_inputs.get(query.name),
+                               files=run.options.inputs)
+        prepared: list[PreparedInput] = builder.prepare(query, statement)
+        run.inputs_used.update(builder.files_used)
+        # what the spec asked for, before faults are injected (which may touch the messages themselves)
+        as_built = [p.fresh() for p in prepared] if self.spec.fault_injection else list(prepared)
+        _inject_faults(prepared, self.spec.fault_injection, self.seed)
+        source_schemas = _source_schemas(prepared)  # the engine dead-letters records that do not fit
+        second_inputs = _copy_inputs(prepared) if len(engines) > 1 else []  # the same inputs for both engines
+        first = self._run_on(engines[0], query, app, statement, prepared, source_schemas, primary=True,
+                             compare=len(engines) > 1)
+        record = run.query_records.get((loaded.name, query.name))
+        if record is not None and record.query is query:
+            record.prepared = as_built
+        if len(engines) == 1:
+            return first.report
+        try:
+            second = self._run_on(engines[1], query, app, statement, second_inputs, source_schemas, primary=False,
+                                  compare=True)
+        except (InfraError, RunCancelled):
+            raise
+        except VelotuiError as e:  # the first engine's results stand; the second's failure is reported beside
+            from velotui.report import QueryReport
+
+            failed = QueryReport(name=query.name, status="error", records_in=0, records_out=0, duration_ms=0.0,
+                                 error=str(e), file=str(loaded.spec_path), line=getattr(query, "line", None),
+                                 timed_out=isinstance(e, RunTimeout), engine=engines[1])
+            return _with_comparison(first, _Outcome(report=failed, captured=[]), app, statement,
+                                    (engines[0], engines[1]))
+        return _with_comparison(first, second, app, statement, (engines[0], engines[1]))
+
+    def _run_on(self, engine: str, query: Any, app: Any, statement: Any, prepared: list[PreparedInput],
+                source_schemas: dict[str, dict[str, tuple[str, bool]]], *, primary: bool, compare: bool) -> _Outcome:
+        """Publish the prepared inputs, run ``engine``, capture, assert: one engine's run of the query.
+        Only the primary engine's run feeds later queries (from_previous) and the explain service."""
+        from velotui.adapters import EngineJob
+        from velotui.assertions import AssertionContext, evaluate, expects_no_records
+        from velotui.core.metrics import app_metrics
+        from velotui.report import QueryReport
+
+        loaded, run = self.loaded, self.run
+        adapter = run.adapter(engine)
+        if adapter.needs_kafka:
+            run.ensure_cluster()
+        label = query.name if primary else engine_label(query.name, engine)
         query_warnings: list[Any] = []
-        bus = run._new_bus(getattr(self.spec, "topic_naming", None))
+        # --compare: the embedded side runs in memory (the same results as on Kafka, docs/KAFKA.md)
+        bus = run._new_bus(getattr(self.spec, "topic_naming", None),
+                           kafka=adapter.needs_kafka or not (compare and engine == "embedded"))
         app_name = loaded.name
         tmp = tempfile.TemporaryDirectory(prefix="velotui_")
+        work_dir = run.artifacts.new(app_name, query.name, engine) if adapter.needs_kafka and engine != "external" \
+            else None
         try:
-            builder = InputBuilder(loaded, seed=self.seed, now_ms=self.now_ms, records_override=run.options.records,
-                                   previous_outputs=self.outputs, app=app)
-            prepared: list[PreparedInput] = builder.prepare(query, statement)
-            _inject_faults(prepared, self.spec.fault_injection, self.seed)
-            source_schemas = _source_schemas(prepared)  # the engine dead-letters records that do not fit
             topic_names: dict[str, str] = {}
+            published: dict[str, list[Message]] = {}
             records_in = 0
             for p in prepared:
                 if p.topic is not None:
@@ -377,6 +517,7 @@ class _AppRunner:
                     run._emit(ev.RecordsPublished(app_name, p.source, real, n))
                     if p.messages:
                         run._emit(ev.RecordCaptured(app_name, real, tuple(p.messages)))
+                    published[p.source] = p.messages
                 self.inputs_seen[p.source] = p.records
                 records_in += len(p.messages) if p.topic is not None else len(p.records)
             sink_topics: dict[str, str] = {}
@@ -398,6 +539,9 @@ class _AppRunner:
                             run._set_format(bus, real, capture, loaded.spec_path.parent)
                     elif sink.kind == "file" and sink.path:
                         file_paths[sink.path] = str(Path(tmp.name) / Path(sink.path).name)
+            for src in app.external_sources:  # --input for a file source: the engine reads that file
+                if src.kind == "file" and src.path and src.name in run.options.inputs:
+                    file_paths[src.path] = str(Path(run.options.inputs[src.name]).resolve())
             for st in app.statements:  # sources read from topics of other statements' sinks
                 for src in st.sources:
                     if src.kind == "kafka" and src.topic and src.topic not in topic_names:
@@ -411,17 +555,20 @@ class _AppRunner:
             proc = psutil.Process()
             rss_before = proc.memory_info().rss
             t0 = time.perf_counter()
-            if run.options.engine == "external":
-                result = _deploy_external(run, loaded, statement, bus, topic_names, timeout_s)
-            else:
-                result = run_app(app, bus, EngineOptions(
-                    now_ms=self.now_ms, topic_names=topic_names, file_paths=file_paths,
-                    base_dir=loaded.sql_path.parent, properties=dict(self.spec.config or {}),
-                    statements=[statement.name], timeout_s=timeout_s,
-                    lineage=records_in <= LINEAGE_MAX_INPUTS, source_schemas=source_schemas,
-                    should_stop=lambda: run.cancelled,
-                    slow_processing=bool(self.spec.fault_injection and self.spec.fault_injection.slow_processing
-                                         and self.spec.fault_injection.slow_processing.enabled)))
+            job = EngineJob(
+                app=app, sql_path=loaded.sql_path, statement=statement.name, bus=bus, cluster=run._cluster,
+                topic_names=topic_names, file_paths=file_paths, published=published,
+                properties=dict(self.spec.config or {}), now_ms=self.now_ms, timeout_s=timeout_s,
+                run_id=getattr(bus, "run_id", run.run_id), app_name=app_name, query_name=query.name,
+                work_dir=work_dir, wants_metrics=_checks_metrics(query), should_stop=lambda: run.cancelled,
+                log=lambda level, message, extra=None: run._emit(ev.Log(level, message, app=app_name,
+                                                                        extra=dict(extra or {}))),
+                source_schemas=source_schemas, lineage=run.options.lineage and records_in <= LINEAGE_MAX_INPUTS,
+                slow_processing=bool(self.spec.fault_injection and self.spec.fault_injection.slow_processing
+                                     and self.spec.fault_injection.slow_processing.enabled),
+                deploy=run.options.deploy)
+            engine_run = adapter.run(job)
+            result = engine_run.result
             duration_ms = (time.perf_counter() - t0) * 1000
             rss_after = proc.memory_info().rss
             st_result = result.statements.get(statement.name)
@@ -434,24 +581,32 @@ class _AppRunner:
                     if msgs:
                         run._emit(ev.RecordCaptured(app_name, sink_topics[sink.name], tuple(msgs)))
                 elif sink.path:
-                    msgs = _read_file_sink(Path(file_paths[sink.path]), sink.format)
+                    landed = engine_run.file_sinks.get(sink.path) or Path(file_paths[sink.path])
+                    msgs = _read_file_sink(landed, sink.format)
                 else:
                     msgs = []
                 sink_messages[sink.name] = msgs
                 if sink.topic:
                     sink_messages.setdefault(sink.topic, msgs)
                 captured.extend(msgs)
-            self.outputs[query.name] = captured
-            self.sink_topics[query.name] = [sink_topics[s.name] if s.kind == "kafka" else str(s.path)
-                                            for s in statement.sinks]
-            statement_outputs = {name: r.outputs for name, r in result.statements.items()}
-            if run.options.engine == "external":  # another engine ran it: what it emitted is what was captured
-                statement_outputs[statement.name] = captured
-            metrics, metric_warnings = app_metrics(loaded.app, statement_outputs)
-            query_warnings.extend(metric_warnings)
+            sink_files = {k: engine_run.file_sinks.get(k) or Path(v) for k, v in file_paths.items()}
+            if primary:
+                self.outputs[query.name] = captured
+                self.sink_topics[query.name] = [sink_topics[s.name] if s.kind == "kafka" else str(s.path)
+                                                for s in statement.sinks]
+            outputs_seen = {k: [m.value for m in v if m.value is not None] for k, v in self.outputs.items()}
+            outputs_seen[query.name] = [m.value for m in captured if m.value is not None]
+            if engine_run.metrics_measured:  # the engine's own metrics (velostream: its endpoint)
+                metrics = list(result.metrics)
+            else:  # computed from what each statement emitted; another engine's: what was captured
+                statement_outputs = {name: r.outputs for name, r in result.statements.items()}
+                if engine != "embedded":
+                    statement_outputs[statement.name] = captured
+                metrics, metric_warnings = app_metrics(loaded.app, statement_outputs)
+                query_warnings.extend(metric_warnings)
             ctx_common: dict[str, Any] = dict(
                 inputs=dict(self.inputs_seen),
-                outputs={k: [m.value for m in v if m.value is not None] for k, v in self.outputs.items()},
+                outputs=outputs_seen,
                 variables=dict(getattr(self.spec, "variables", None) or {}),
                 query=query.name,
                 records_in=records_in,
@@ -461,74 +616,129 @@ class _AppRunner:
                 memory_peak_bytes=max(rss_before, rss_after),
                 memory_growth_bytes=max(0, rss_after - rss_before),
                 base_dir=loaded.spec_path.parent,
-                sink_files={k: Path(v) for k, v in file_paths.items()},
+                sink_files=sink_files,
                 table_state=_table_state(captured) if statement.kind == "table" else None,
                 # the run's clock: frozen "now" plus the time elapsed since the run started
                 now_ms=self.now_ms + (_now_ms() - run.wall_start_ms),
                 strict=run.options.strict,
             )
             results = []
-            for check_list, msgs, label in _check_targets(query, statement, loaded, captured, sink_messages):
+            for check_list, msgs, what in _check_targets(query, statement, loaded, captured, sink_messages):
                 scope = [a for cl in query.check_lists() if cl.sink == check_list.sink for a in cl.checks]
                 ctx = AssertionContext(records=[m.value for m in msgs if m.value is not None], messages=msgs,
-                                       expects_empty=expects_no_records(scope), output_label=label, **ctx_common)
+                                       expects_empty=expects_no_records(scope), output_label=what, **ctx_common)
                 for spec_a in check_list.checks:
-                    res = evaluate(spec_a, ctx)
+                    res = _cannot_check(spec_a, engine, engine_run.unavailable) or evaluate(spec_a, ctx)
                     results.append(res)
-                    run._emit(ev.AssertionEvaluated(app_name, query.name, res))
+                    run._emit(ev.AssertionEvaluated(app_name, label, res))
             from velotui.core import golden
 
+            # the golden file is written from the first engine's output; every engine is compared with it
             golden_result = golden.check(golden.target_for(loaded, query.name), captured, seed=self.seed,
-                                         now_ms=self.now_ms, update=run.options.update_golden)
+                                         now_ms=self.now_ms, update=run.options.update_golden and primary)
             if golden_result is not None:
                 results.append(golden_result)
-                run._emit(ev.AssertionEvaluated(app_name, query.name, golden_result))
-            run.query_records[(app_name, query.name)] = QueryRecord(
+                run._emit(ev.AssertionEvaluated(app_name, label, golden_result))
+            record = QueryRecord(
                 loaded=loaded, query=query, statement=statement,
                 inputs={p.source: p.records for p in prepared},
                 input_times={p.source: [m.timestamp for m in p.messages] for p in prepared},
                 outputs=captured, lineage=st_result.lineage if st_result else None, results=results,
                 dead_letters=list(st_result.dead_letters) if st_result else [], seed=self.seed,
                 now_ms=self.now_ms)
+            if primary:
+                run.query_records[(app_name, query.name)] = record
             failed = any(r.status in ("failed", "error") for r in results)
-            return QueryReport(name=query.name, status="failed" if failed else "passed", records_in=records_in,
-                               records_out=len(captured), duration_ms=duration_ms, assertions=results,
-                               error=None, file=str(loaded.spec_path), line=getattr(query, "line", None),
-                               warnings=query_warnings)
+            report = QueryReport(name=query.name, status="failed" if failed else "passed", records_in=records_in,
+                                 records_out=len(captured), duration_ms=duration_ms, assertions=results,
+                                 error=None, file=str(loaded.spec_path), line=getattr(query, "line", None),
+                                 warnings=query_warnings, engine=engine, engine_error=engine_run.first_error,
+                                 notes=list(engine_run.notes))
+            if run.artifacts.keep(work_dir, passed=not failed):
+                report.engine_log = str(engine_run.log_file) if engine_run.log_file else str(work_dir)
+            work_dir = None
+            return _Outcome(report=report, captured=captured)
+        except VelotuiError as e:
+            if work_dir is not None and run.artifacts.keep(work_dir, passed=False) and e.hint is None:
+                e.hint = f"the engine's files: {work_dir}"
+            raise
         finally:
             tmp.cleanup()
             bus.close()
 
 
-def _deploy_external(run: SuiteRun, loaded: Any, statement: Any, bus: Any, topic_names: dict[str, str],
-                     timeout_s: float | None) -> Any:
-    """External engine mode: velotui published the inputs; a user command deploys the app to another
-    engine against the same cluster and exits when it is done; then velotui captures the sinks."""
-    import json
-    import shlex
-    import subprocess
+@dataclass
+class _Outcome:
+    report: Any  # QueryReport
+    captured: list[Message]
 
-    from velotui.engine.api import EngineResult, StatementResult
-    from velotui.errors import EngineError
 
-    if run._cluster is None:
-        raise InfraError("--engine external needs a real Kafka cluster", hint="add --kafka local or --kafka HOST:PORT")
-    if not run.options.deploy:
-        raise InfraError("--engine external needs --deploy 'COMMAND {sql} {bootstrap} {topics}'")
-    values = {"sql": str(loaded.sql_path.resolve()), "bootstrap": run._cluster.bootstrap,
-              "topics": json.dumps(topic_names), "run_id": run.run_id, "statement": statement.name}
-    args = [part.format(**values) for part in shlex.split(run.options.deploy)]
-    try:
-        proc = subprocess.run(args, capture_output=True, text=True, timeout=timeout_s)
-    except FileNotFoundError:
-        raise InfraError(f"deploy command not found: {args[0]}") from None
-    except subprocess.TimeoutExpired:
-        raise RunTimeout(f"the external engine did not finish within {timeout_s:g} s") from None
-    if proc.returncode != 0:
-        tail = "\n".join((proc.stderr or proc.stdout).strip().splitlines()[-5:])
-        raise EngineError(f"the deploy command exited {proc.returncode}:\n{tail}",
-                          hint="the engine under test failed; its last lines are above")
-    return EngineResult(statements={statement.name: StatementResult(name=statement.name)})
+def engine_label(query: str, engine: str) -> str:
+    """How a query's run on the second engine of --compare is named in events (``q [velostream]``)."""
+    return f"{query} [{engine}]"
+
+
+def _with_comparison(first: _Outcome, second: _Outcome, app: Any, statement: Any, engines: tuple[str, str]) -> Any:
+    """The first engine's report with the second's run and the diff of their records attached; its status
+    is the worse of the two, and failed when they differ for no known reason."""
+    from velotui.compare import compare_outputs, divergence_flags
+    from velotui.report.model import Comparison
+
+    report, other = first.report, second.report
+    flags = divergence_flags(app, statement.name)
+    if other.status == "error":
+        comparison = Comparison(engines=engines, verdict="error", counts=(len(first.captured), 0))
+    else:
+        comparison = compare_outputs([m.value for m in first.captured if m.value is not None],
+                                     [m.value for m in second.captured if m.value is not None],
+                                     engines=engines, ordered=bool(statement.query.order_by), flags=flags)
+    comparison.other = other
+    report.comparison = comparison
+    rank = {"passed": 0, "skipped": 0, "failed": 1, "error": 2}
+    status = max(report.status, other.status, key=lambda x: rank.get(x, 0))
+    if comparison.verdict == "unexplained" and rank[status] < 1:
+        status = "failed"
+    report.status = status
+    report.timed_out = report.timed_out or other.timed_out
+    report.infra_error = report.infra_error or other.infra_error
+    if other.error and not report.error:
+        report.error = f"[{other.engine}] {other.error}"
+    return report
+
+
+def _copy_inputs(prepared: list[PreparedInput]) -> list[PreparedInput]:
+    """Fresh messages with the same keys, values, headers and timestamps (publishing sets their offsets)."""
+    import copy
+
+    return [PreparedInput(source=p.source, topic=p.topic, records=p.records, partitions=p.partitions, schema=p.schema,
+                          messages=[Message(value=copy.deepcopy(m.value), key=m.key, headers=dict(m.headers),
+                                            timestamp=m.timestamp, raw=m.raw, partition=m.partition)
+                                    for m in p.messages])
+            for p in prepared]
+
+
+_NEEDS = {"dead_letters": ("dlq_count", "error_rate")}  # and for "metrics", every metric_* type
+
+
+def _cannot_check(spec: Any, engine: str, unavailable: dict[str, str]) -> Any:
+    """An error result for a check that needs what the engine cannot tell (its dead letters, its
+    metrics): a check of an empty list would pass or fail for the wrong reason."""
+    from velotui.assertions import AssertionResult
+
+    for what, reason in unavailable.items():
+        uses = spec.type in _NEEDS.get(what, ()) or (what == "metrics" and str(spec.type).startswith("metric_")) \
+            or (spec.type == "template" and what in str(spec.params.get("expression", "")))
+        if uses:
+            return AssertionResult(type=spec.type, description=spec.description, status="error",
+                                   message=f"cannot check on the {engine} engine: {reason}",
+                                   file=spec.file, line=spec.line)
+    return None
+
+
+def _checks_metrics(query: Any) -> bool:
+    checks = [*query.assertions, *getattr(query, "metric_assertions", []),
+              *(a for o in getattr(query, "outputs", None) or [] for a in o.assertions)]
+    return any(str(a.type).startswith("metric_") for a in checks)
 
 
 def _inject_faults(prepared: list[PreparedInput], faults: Any, seed: int) -> None:
@@ -609,5 +819,37 @@ def _read_file_sink(path: Path, fmt: str) -> list[Message]:
 
     if not path.exists():
         return []
+    if path.suffix.lower() in (".json", ".jsonl", ".ndjson") or fmt in ("json", "jsonl"):
+        return _read_json_lines(path)
     rows = load_data_file(path)
     return [Message(value=r, offset=i, topic=str(path)) for i, r in enumerate(rows)]
+
+
+def _read_json_lines(path: Path) -> list[Message]:
+    """One JSON object per line; a comma after the object is accepted (the Velostream engine's file sink
+    writes ``{…},`` lines), and a line that is not an object is kept raw for the dead letters."""
+    import orjson
+
+    data = path.read_bytes()
+    if data.lstrip().startswith(b"["):  # a JSON array of objects
+        try:
+            items = orjson.loads(data)
+        except orjson.JSONDecodeError:
+            items = None
+        if isinstance(items, list):
+            return [Message(value=v if isinstance(v, dict) else None, offset=i, topic=str(path),
+                            raw=None if isinstance(v, dict) else orjson.dumps(v)) for i, v in enumerate(items)]
+    out: list[Message] = []
+    for line in data.splitlines():
+        text = line.strip()
+        if not text:
+            continue
+        if text.endswith(b","):
+            text = text[:-1].rstrip()
+        try:
+            value = orjson.loads(text)
+        except orjson.JSONDecodeError:
+            value = None
+        out.append(Message(value=value if isinstance(value, dict) else None, offset=len(out), topic=str(path),
+                           raw=None if isinstance(value, dict) else line))
+    return out

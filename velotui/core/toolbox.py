@@ -113,8 +113,9 @@ def scaffold(target: Path) -> list[Path]:
     return written
 
 
-def health(kafka: str | None = None) -> dict[str, Any]:
-    """Java, Maven, Docker and (when an address is given or set) Kafka reachability, topics and lag."""
+def health(kafka: str | None = None, velostream_bin: str | None = None) -> dict[str, Any]:
+    """Java, Maven, Docker, the velo-sql binary and (when an address is given or set) Kafka reachability,
+    topics and lag."""
     import os
 
     out: dict[str, Any] = {}
@@ -142,10 +143,25 @@ def health(kafka: str | None = None) -> dict[str, Any]:
                              "--kafka testcontainers; scripts/docker-engine starts one)"}
     else:
         out["docker"] = {"ok": False, "hint": "not installed (only needed for --kafka testcontainers)"}
+    out["velostream"] = _velostream_health(velostream_bin)
     address = kafka or os.environ.get("KAFKA_BOOTSTRAP_SERVERS")
     if address:
         out["kafka"] = _kafka_health(address)
     return out
+
+
+def _velostream_health(explicit: str | None) -> dict[str, Any]:
+    """The velo-sql binary (--velostream-bin, the config file's [velostream] bin, else PATH) and its version."""
+    from velotui.adapters.settings import load_engine_settings
+    from velotui.adapters.velostream import VelostreamAdapter
+
+    settings = load_engine_settings().velostream
+    if explicit:
+        settings.bin = explicit
+    state = VelostreamAdapter(settings).check()
+    if not state["ok"] and not explicit and not settings.bin:
+        state["hint"] = "only needed for --engine velostream: " + state.get("hint", "")
+    return state
 
 
 def _kafka_health(address: str) -> dict[str, Any]:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from velotui.report.model import AppReport, QueryReport, RunReport
+from velotui.report.model import AppReport, MinimalInput, QueryReport, RunReport
 from velotui.report.writers import junit_tree, render_text, report_dict, to_json, write_junit
 
-__all__ = ["AppReport", "QueryReport", "RunReport", "junit_tree", "render_text", "report_dict", "to_json",
-           "write_junit"]
+__all__ = ["AppReport", "MinimalInput", "QueryReport", "RunReport", "junit_tree", "render_text", "report_dict",
+           "to_json", "write_junit"]

@@ -13,6 +13,53 @@ EXIT_TIMEOUT = 4
 
 
 @dataclass
+class MinimalInput:
+    """What ``--shrink`` found for a failed query: a smallest input that still fails the same assertion the
+    same way (docs/QUALITY.md), or why shrinking does not apply to that failure."""
+
+    assertion: str  # the failure shrunk: "field_values at spec.test.yaml:12"
+    applies: bool
+    reason: str = ""  # why it does not apply, or how the search ended
+    sizes: dict[str, tuple[int, int]] = field(default_factory=dict)  # source -> (records before, after)
+    records: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # source -> the minimal records
+    files: dict[str, str] = field(default_factory=dict)  # source -> the .min.jsonl written
+    command: str = ""  # reproduces the failure with the files
+    reproduced: bool | None = None  # the command was run once and failed the same way
+    simplified: int = 0  # field values simplified toward defaults
+    tests: int = 0  # runs it took
+    duration_ms: float = 0.0
+    stopped_early: bool = False  # the time or run budget ran out: smaller, not smallest
+
+
+@dataclass
+class Comparison:
+    """``--compare A,B``: B's run of the same query on the same inputs, and how its records differ from A's."""
+
+    engines: tuple[str, str]
+    verdict: str  # same | explained | unexplained | error (the second engine failed)
+    flags: list[str] = field(default_factory=list)  # the flag ids that explain the difference
+    flag_notes: list[str] = field(default_factory=list)  # "Dn: what the reference does"
+    ordered: bool = False  # compared position by position (the query has ORDER BY), else as a multiset
+    counts: tuple[int, int] = (0, 0)  # records of A, of B
+    first_difference: int | None = None  # ordered: the first position that differs
+    only_left: list[Any] = field(default_factory=list)  # the first records only A emitted (ordered: A's from there)
+    only_right: list[Any] = field(default_factory=list)  # the first records only B emitted
+    missing_left: int = 0  # how many records B has that A lacks (multiset)
+    missing_right: int = 0  # how many records A has that B lacks
+    other: QueryReport | None = None  # B's report of the query (status, assertions, error)
+
+    @property
+    def label(self) -> str:
+        if self.verdict == "same":
+            return "same"
+        if self.verdict == "error":
+            return f"not compared: {self.engines[1]} failed"
+        if self.verdict == "explained":
+            return "differs, explained by flag " + ", ".join(self.flags)
+        return "differs, unexplained"
+
+
+@dataclass
 class QueryReport:
     name: str
     status: str  # passed | failed | skipped | error
@@ -25,9 +72,15 @@ class QueryReport:
     line: int | None = None
     timed_out: bool = False
     infra_error: bool = False  # Kafka (or another service the run needs) failed under the query
+    engine: str = "embedded"  # the engine that ran it (docs/ENGINES.md)
+    engine_log: str | None = None  # the engine's own log, kept as an artifact (velostream)
+    engine_error: str | None = None  # the first error line of that log
+    notes: list[str] = field(default_factory=list)  # what velotui changed or added for the engine
+    comparison: Comparison | None = None  # --compare: the second engine's run and the record diff
     warnings: list[Any] = field(default_factory=list)  # velotui.errors.VelotuiWarning, about this query
     flags: list[Any] = field(default_factory=list)  # velotui.sql.reference.Flag: where the reference differs
     strict_failures: list[str] = field(default_factory=list)  # --strict: the warnings and flags that failed it
+    minimal_input: MinimalInput | None = None  # --shrink
 
     @property
     def open_flags(self) -> list[Any]:

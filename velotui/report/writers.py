@@ -46,6 +46,95 @@ def _print_warnings(q: Any, console: Console, indent: str = "") -> None:
         console.print(f"{indent}[{colour}]{mark} {label}[/] {escape(text)}")
 
 
+def minimal_input_lines(m: Any) -> list[str]:
+    """The --shrink result of a failed query, as plain lines (text report and JUnit)."""
+    if not m.applies:
+        return [f"minimal failing input: does not apply to {m.assertion}: {m.reason}"]
+    sizes = ", ".join(f"{after} of {before} records of `{s}`" for s, (before, after) in m.sizes.items())
+    simplified = f", {m.simplified} field value{'s' if m.simplified > 1 else ''} simplified" if m.simplified else ""
+    lines = [f"minimal failing input: {sizes} still fail {m.assertion} the same way ({m.tests} runs{simplified})"]
+    if m.stopped_early:
+        lines.append(f"  {m.reason}")
+    for source, rows in m.records.items():
+        lines += [f"  {source}: {_short(r, 300)}" for r in rows[:10]]
+        if len(rows) > 10:
+            lines.append(f"  {source}: … {len(rows) - 10} more in the file")
+    lines += [f"  written: {path}" for path in m.files.values()]
+    if m.command:
+        lines.append(f"  reproduce: {m.command}")
+        if m.reproduced is False:
+            lines.append("  (replayed once, the command did not fail the same way: a value JSON cannot carry?)")
+    return lines
+
+
+def _print_minimal_input(m: Any, console: Console) -> None:
+    for i, line in enumerate(minimal_input_lines(m)):
+        console.print(("    [cyan]" if i == 0 else "    [dim]") + escape(line) + "[/]")
+
+
+def _comparison_line(c: Any) -> str:
+    a, b = c.engines
+    colour = {"same": "green", "explained": "yellow", "unexplained": "red", "error": "red"}[c.verdict]
+    counts = f"{c.counts[0]} records" if c.verdict == "same" else f"{a} {c.counts[0]}, {b} {c.counts[1]} records"
+    if c.verdict == "error":
+        counts = f"{a} {c.counts[0]} records"
+    return f"compare {escape(a)},{escape(b)}: [{colour}]{escape(c.label)}[/] ({counts})"
+
+
+def _print_failed_assertions(q: Any, console: Console, tag: str = "") -> None:
+    for a in q.failed_assertions:
+        where = f"{a.file}:{a.line}" if a.line else (a.file or "")
+        console.print(f"{tag}[red]✗ {escape(a.type)}[/]" + (f" — {escape(a.description)}" if a.description else "")
+                      + (f"  [dim]{escape(where)}[/]" if where else ""))
+        console.print(f"    {escape(a.message)}")
+        if a.expected is not None or a.actual is not None:  # an assertion that could not run has neither
+            console.print(f"    expected: {escape(_short(a.expected))}")
+            console.print(f"    actual:   {escape(_short(a.actual))}")
+        if getattr(a, "diff", None) is not None:  # a golden comparison: the row-level diff
+            if a.diff.note:
+                console.print(f"    [yellow]note:[/] {escape(a.diff.note)}")
+            for line in a.diff.text_lines():
+                colour = {"+": "green", "-": "red"}.get(line[:1], "yellow")
+                console.print(f"    [{colour}]{escape(line)}[/]")
+        else:
+            for s in a.samples[:5]:
+                console.print(f"      {escape(_short(s))}", style="dim")
+
+
+def difference_lines(c: Any) -> list[str]:
+    """The first differing records of a comparison, as plain lines (text and JUnit)."""
+    a, b = c.engines
+    lines = []
+    if c.ordered and c.first_difference is not None:
+        lines.append(f"records in order (ORDER BY); the first difference is at position {c.first_difference}:")
+        lines += [f"  {a}: {_short(r)}" for r in c.only_left[:3]] or [f"  {a}: (no more records)"]
+        lines += [f"  {b}: {_short(r)}" for r in c.only_right[:3]] or [f"  {b}: (no more records)"]
+    else:
+        if c.missing_right:
+            lines.append(f"{c.missing_right} record(s) only {a} emitted, the first:")
+            lines += [f"  {_short(r)}" for r in c.only_left[:3]]
+        if c.missing_left:
+            lines.append(f"{c.missing_left} record(s) only {b} emitted, the first:")
+            lines += [f"  {_short(r)}" for r in c.only_right[:3]]
+    lines += [f"explained by {n}" for n in c.flag_notes] if c.verdict == "explained" else []
+    return lines
+
+
+def known_behaviour(q: Any) -> str:
+    """On an engine other than velotui's own, a failure where the query carries divergence flags is the
+    reference's known behaviour: one line that says so (the flags themselves are listed with the query)."""
+    if q.engine == "embedded" or q.status not in ("failed", "error") or not q.flags:
+        return ""
+    ids = ", ".join(dict.fromkeys(str(getattr(f, "id", f)).split(":")[0] for f in q.flags))
+    return f"known reference behaviour: the reference engine computes something else here ({ids}; ⚑ above)"
+
+
+def _print_difference(c: Any, console: Console) -> None:
+    console.print(f"[yellow]{escape(c.label)}[/]" if c.verdict == "explained" else f"[red]{escape(c.label)}[/]")
+    for line in difference_lines(c):
+        console.print(f"    {escape(line)}", highlight=False)
+
+
 def render_text(report: RunReport, console: Console) -> None:
     """One line per query, then a block per failure, then the summary, seed and reproduce command."""
     for app in report.apps:
@@ -56,8 +145,17 @@ def render_text(report: RunReport, console: Console) -> None:
             console.print(f"      [yellow]⚠ warning[/] {escape(str(w))}")
         for q in app.queries:
             label, colour = _LABEL[q.status]
+            engine = f"  [dim]on {escape(q.engine)}[/]" if q.engine != "embedded" and q.comparison is None else ""
             console.print(f"[{colour}]{label:<5}[/] {escape(app.name)} / {escape(q.name)}  "
-                          f"{q.records_in} → {q.records_out}  {q.duration_ms:.0f} ms")
+                          f"{q.records_in} → {q.records_out}  {q.duration_ms:.0f} ms{engine}")
+            if q.comparison is not None:
+                console.print(f"      {_comparison_line(q.comparison)}", highlight=False)
+            notes = [(q.engine, n) for n in q.notes]
+            if q.comparison is not None and q.comparison.other is not None:
+                notes += [(q.comparison.other.engine, n) for n in q.comparison.other.notes]
+            for engine_name, note in notes:
+                tag = f" [{engine_name}]" if q.comparison is not None else ""
+                console.print(f"      [dim]note{escape(tag)}: {escape(note)}[/]", highlight=False)
             _print_warnings(q, console, indent="      ")
     failures = [(a, q) for a in report.apps for q in a.queries if q.status in ("failed", "error")]
     broken = [a for a in report.apps if a.error]
@@ -72,23 +170,21 @@ def render_text(report: RunReport, console: Console) -> None:
             console.print(f"[red]error:[/] {escape(q.error)}")
         for line in q.strict_failures:
             console.print(f"[red]✗ --strict[/] {escape(line)}")
-        for a in q.failed_assertions:
-            where = f"{a.file}:{a.line}" if a.line else (a.file or "")
-            console.print(f"[red]✗ {escape(a.type)}[/]" + (f" — {escape(a.description)}" if a.description else "")
-                          + (f"  [dim]{escape(where)}[/]" if where else ""))
-            console.print(f"    {escape(a.message)}")
-            if a.expected is not None or a.actual is not None:  # an assertion that could not run has neither
-                console.print(f"    expected: {escape(_short(a.expected))}")
-                console.print(f"    actual:   {escape(_short(a.actual))}")
-            if a.diff is not None:  # a golden comparison: the row-level diff
-                if a.diff.note:
-                    console.print(f"    [yellow]note:[/] {escape(a.diff.note)}")
-                for line in a.diff.text_lines():
-                    colour = {"+": "green", "-": "red"}.get(line[:1], "yellow")
-                    console.print(f"    [{colour}]{escape(line)}[/]")
-            else:
-                for s in a.samples[:5]:
-                    console.print(f"      {escape(_short(s))}", style="dim")
+        engines = [(q, "")]
+        if q.comparison is not None and q.comparison.other is not None:
+            engines = [(q, f"[{q.engine}] "), (q.comparison.other, f"[{q.comparison.other.engine}] ")]
+        for run, tag in engines:
+            _print_failed_assertions(run, console, escape(tag))
+            if run.engine_error and run.status in ("failed", "error"):
+                console.print(f"{escape(tag)}{escape(run.engine)}'s first error: {escape(run.engine_error)}")
+            if run.engine_log and run.status in ("failed", "error"):
+                console.print(f"{escape(tag)}[dim]its log: {escape(run.engine_log)}[/]")
+            if known_behaviour(run) and q.comparison is None:
+                console.print(f"{escape(tag)}[magenta]{escape(known_behaviour(run))}[/]")
+        if q.comparison is not None and q.comparison.verdict in ("explained", "unexplained"):
+            _print_difference(q.comparison, console)
+        if q.minimal_input is not None:
+            _print_minimal_input(q.minimal_input, console)
     s = report.summary
     tail = f"{s['passed']} passed, {s['failed']} failed"
     if s["skipped"]:
@@ -111,6 +207,14 @@ def _jsonable(v: Any) -> Any:
     if isinstance(v, (bytes, bytearray)):
         return v.decode(errors="replace")
     return str(v)
+
+
+def _minimal_input_dict(m: Any) -> dict[str, Any]:
+    """--shrink's result (only failed queries of a --shrink run carry the key)."""
+    return {"assertion": m.assertion, "applies": m.applies, "reason": m.reason,
+            "sizes": {k: {"before": b, "after": a} for k, (b, a) in m.sizes.items()}, "records": m.records,
+            "files": m.files, "command": m.command, "reproduced": m.reproduced, "simplified": m.simplified,
+            "tests": m.tests, "duration_ms": round(m.duration_ms, 3), "stopped_early": m.stopped_early}
 
 
 def report_dict(report: RunReport) -> dict[str, Any]:
@@ -137,10 +241,13 @@ def report_dict(report: RunReport) -> dict[str, Any]:
                 "error": q.error,
                 "timed_out": q.timed_out,
                 "infra_error": q.infra_error,
+                **_engine_dict(q),
                 "warnings": [_warning_dict(w) for w in q.warnings],
                 "flags": [_flag_dict(f) for f in q.flags],
                 "strict_failures": list(q.strict_failures),
-                "assertions": [_assertion_dict(x) for x in q.assertions],
+                **({} if q.minimal_input is None else {"minimal_input": _minimal_input_dict(q.minimal_input)}),
+                "assertions": _assertions(q),
+                "comparison": _comparison_dict(q.comparison),
             } for q in a.queries],
         } for a in report.apps],
         "warnings": [{"app": a.name, "query": None, **_warning_dict(w)} for a in report.apps for w in a.warnings]
@@ -182,6 +289,38 @@ def _assertion_dict(x: Any) -> dict[str, Any]:
     if getattr(x, "diff", None) is not None:  # golden comparisons: the row-level diff
         out["diff"] = x.diff.to_dict()
     return out
+
+
+def _assertions(q: Any) -> list[dict[str, Any]]:
+    return [_assertion_dict(x) for x in q.assertions]
+
+
+def _engine_dict(q: Any) -> dict[str, Any]:
+    return {"engine": q.engine, "engine_log": q.engine_log, "engine_error": q.engine_error, "notes": list(q.notes)}
+
+
+def _comparison_dict(c: Any) -> dict[str, Any] | None:
+    if c is None:
+        return None
+    other = c.other
+    return {
+        "engines": list(c.engines),
+        "verdict": c.verdict,
+        "label": c.label,
+        "flags": list(c.flags),
+        "flag_notes": list(c.flag_notes),
+        "ordered": c.ordered,
+        "counts": list(c.counts),
+        "first_difference": c.first_difference,
+        "only_left": c.only_left,
+        "only_right": c.only_right,
+        "missing_left": c.missing_left,
+        "missing_right": c.missing_right,
+        "other": None if other is None else {
+            "status": other.status, "records_in": other.records_in, "records_out": other.records_out,
+            "duration_ms": round(other.duration_ms, 3), "error": other.error, "timed_out": other.timed_out,
+            **_engine_dict(other), "assertions": _assertions(other)},
+    }
 
 
 def to_json(report: RunReport) -> bytes:
@@ -227,14 +366,19 @@ def junit_tree(report: RunReport) -> ET.Element:
                 err.text = _xml_text(q.error or "")
                 counts["errors"] += 1
             elif q.status == "failed":
-                failed = q.failed_assertions
-                msg = "; ".join([*(f"{a.type}: {a.message}" for a in failed), *(f"--strict: {x}" for x in
-                                                                                  q.strict_failures)])
-                fail = ET.SubElement(case, "failure", message=_xml_text(msg[:1000]),
-                                     type="AssertionFailed" if failed else "StrictWarning")
+                runs = [(q, "")]
+                if q.comparison is not None and q.comparison.other is not None:
+                    runs = [(q, f"[{q.engine}] "), (q.comparison.other, f"[{q.comparison.other.engine}] ")]
+                failed = [(tag, a) for run, tag in runs for a in run.failed_assertions]
+                msg = "; ".join([*(f"{tag}{a.type}: {a.message}" for tag, a in failed),
+                                 *(f"--strict: {x}" for x in q.strict_failures)])
+                if q.comparison is not None and q.comparison.verdict == "unexplained":
+                    msg = "; ".join(x for x in (msg, f"outputs differ: {q.comparison.label}") if x)
+                kind = "AssertionFailed" if failed else ("StrictWarning" if q.strict_failures else "OutputsDiffer")
+                fail = ET.SubElement(case, "failure", message=_xml_text(msg[:1000]), type=kind)
                 lines = [f"--strict: {x}" for x in q.strict_failures]
-                for a in failed:
-                    lines.append(f"{a.type} ({a.file}:{a.line}): {a.message}")
+                for tag, a in failed:
+                    lines.append(f"{tag}{a.type} ({a.file}:{a.line}): {a.message}")
                     if a.expected is not None or a.actual is not None:
                         lines.append(f"  expected: {_short(a.expected, 500)}")
                         lines.append(f"  actual:   {_short(a.actual, 500)}")
@@ -243,13 +387,33 @@ def junit_tree(report: RunReport) -> ET.Element:
                         lines += [f"  {line}" for line in a.diff.text_lines(limit=50)]
                     else:
                         lines += [f"  record: {_short(s, 500)}" for s in a.samples[:5]]
+                for run, tag in runs:
+                    if run.engine_error:
+                        lines.append(f"{tag}{run.engine}'s first error: {run.engine_error}")
+                    if q.comparison is None and known_behaviour(run):
+                        lines.append(f"{tag}{known_behaviour(run)}")
+                if q.minimal_input is not None:
+                    lines += minimal_input_lines(q.minimal_input)
                 fail.text = _xml_text("\n".join(lines))
                 counts["failures"] += 1
-            notes = query_notes(q)
-            if notes:  # shown by CI servers with the test case (a warning fails it only under --strict)
+            out_lines = [f"{'divergence' if kind == 'flag' else 'warning'}: {text}" for kind, text in query_notes(q)]
+            if q.engine != "embedded" or q.comparison is not None:
+                out_lines.append(f"engine: {q.engine}")
+                if q.engine_log:
+                    out_lines.append(f"engine log: {q.engine_log}")
+            out_lines += [f"note: {n}" for n in q.notes]
+            if q.comparison is not None:
+                c = q.comparison
+                out_lines.append(f"compare {','.join(c.engines)}: {c.label} "
+                                 f"({c.engines[0]} {c.counts[0]}, {c.engines[1]} {c.counts[1]} records)")
+                if c.verdict in ("explained", "unexplained"):
+                    out_lines += difference_lines(c)
+                if c.other is not None and c.other.engine_log:
+                    out_lines.append(f"{c.other.engine} log: {c.other.engine_log}")
+                out_lines += [f"note: {n}" for n in (c.other.notes if c.other is not None else [])]
+            if out_lines:  # shown by CI servers with the test case (a warning fails it only under --strict)
                 out = ET.SubElement(case, "system-out")
-                out.text = _xml_text("\n".join(f"{'divergence' if kind == 'flag' else 'warning'}: {text}"
-                                                for kind, text in notes))
+                out.text = _xml_text("\n".join(out_lines))
         if app.warnings:
             out = ET.SubElement(suite, "system-out")
             out.text = _xml_text("\n".join(f"warning: {w}" for w in app.warnings))

@@ -307,6 +307,8 @@ class TestSpec(DocumentModel):
         return check_record_count(v)
 
     topic_naming: TopicNaming | None = None
+    engine: Literal["embedded", "external", "velostream"] | None = Field(
+        None, description="the engine this app runs on unless --engine or --compare says (docs/ENGINES.md)")
     config: dict[str, Any] = Field(default_factory=dict, description="overrides of the app's WITH properties")
     seed: int | None = None
     variables: dict[str, Any] = Field(default_factory=dict, description="values for {{variables.X}}")

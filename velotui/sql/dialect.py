@@ -162,6 +162,16 @@ class VelostreamParser(Parser):
             items.append(parse_result)
         return items
 
+    # -- positions: sqlglot locates identifiers and literals; functions (CASE included), JOIN, WINDOW, OVER
+    # and EMIT get the span of their first token too, so mutation reports can point at them -------------
+    def _parse_function(self, *args: Any, **kwargs: Any) -> Any:
+        token = self._curr
+        return _located(super()._parse_function(*args, **kwargs), token)
+
+    def _parse_join(self, *args: Any, **kwargs: Any) -> Any:
+        token = self._curr
+        return _located(super()._parse_join(*args, **kwargs), token)
+
     # -- CREATE STREAM|TABLE ------------------------------------------------------------------------
     def _parse_velo_create(self) -> exp.Expression | None:
         start = self._index
@@ -253,8 +263,9 @@ class VelostreamParser(Parser):
                 self.raise_error("expected EMIT CHANGES or EMIT FINAL")
             if this.args.get("emit"):
                 self.raise_error("found multiple EMIT clauses")
+            token = self._curr
             self._advance(2)
-            this.set("emit", Emit(this=nxt.lower()))
+            this.set("emit", _located(Emit(this=nxt.lower()), token))
             this = super()._parse_query_modifiers(this)
         return this
 
@@ -266,6 +277,7 @@ class VelostreamParser(Parser):
         word, nxt = self._next, self._index + 2 < len(self._tokens) and self._tokens[self._index + 2]
         if word is None or not nxt or nxt.token_type != TokenType.L_PAREN or word.token_type == TokenType.ALIAS:
             return Parser.QUERY_MODIFIER_PARSERS[TokenType.WINDOW](self)
+        token = self._curr
         self._advance(2)
         kind = word.text.lower()
         self._match(TokenType.L_PAREN)
@@ -278,7 +290,7 @@ class VelostreamParser(Parser):
                 if not self._match(TokenType.R_PAREN):
                     self.raise_error(f"expected , or ) in WINDOW {kind.upper()}(…)")
                 break
-        node = StreamWindow(kind=kind, arguments=[v for _, v in args], kinds=[t for t, _ in args])
+        node = _located(StreamWindow(kind=kind, arguments=[v for _, v in args], kinds=[t for t, _ in args]), token)
         node.meta["line"], node.meta["col"] = word.line, word.col - len(word.text) + 1
         return "stream_window", node
 
@@ -331,8 +343,9 @@ class VelostreamParser(Parser):
         if alias or not (self._curr and self._curr.token_type == TokenType.OVER and self._next
                          and self._next.token_type == TokenType.L_PAREN):
             return super()._parse_window(this, alias)
+        token = self._curr
         self._advance(2)
-        node = VeloWindow(this=this, over="OVER")
+        node = _located(VeloWindow(this=this, over="OVER"), token)
         while not self._match(TokenType.R_PAREN):
             if self._curr is None:
                 self.raise_error("unterminated OVER (…)")
@@ -402,6 +415,14 @@ class VelostreamParser(Parser):
         return {"value": value, "side": side}
 
 
+def _located(node: Any, token: Token | None) -> Any:
+    """Give ``node`` the character span of ``token`` (``meta`` start/end, as sqlglot gives identifiers) unless it
+    has one. No line/col: error messages keep pointing at the first identifier or literal of a clause."""
+    if isinstance(node, exp.Expression) and token is not None and "start" not in node.meta:
+        node.meta.update(start=token.start, end=token.end)
+    return node
+
+
 def duration_text_ms(text: str, parser: Any = None, token: Token | None = None) -> int:
     """``'5' MINUTE``, ``5m``, ``30 seconds``, ``500ms`` → milliseconds."""
     import re
@@ -422,28 +443,70 @@ def duration_text_ms(text: str, parser: Any = None, token: Token | None = None) 
     return int(value)
 
 
+def duration_sql(ms: int) -> str:
+    """Milliseconds as the shortest duration the parser reads back exactly: 1m, 90s, 2h, 1d, 500ms."""
+    for unit, size in (("d", 86_400_000), ("h", 3_600_000), ("m", 60_000), ("s", 1000)):
+        if ms and ms % size == 0:
+            return f"{ms // size}{unit}"
+    return f"{ms}ms"
+
+
 def _stream_window_sql(gen: Any, e: StreamWindow) -> str:
     kind = e.args["kind"].upper()
-    parts = [f"{v}ms" if k == "duration" else str(v) for k, v in zip(e.args.get("kinds") or [],
-                                                                      e.args.get("arguments") or [])]
+    parts = [duration_sql(int(v)) if k == "duration" else str(v) for k, v in zip(e.args.get("kinds") or [],
+                                                                                  e.args.get("arguments") or [])]
     return f"WINDOW {kind}({', '.join(parts)})"
 
 
+def _velo_window_sql(gen: Any, e: VeloWindow) -> str:
+    """OVER (…) with the Velostream frame options, in the order the parser reads them back."""
+    parts = []
+    if e.args.get("buffer_rows") is not None:
+        parts.append(f"ROWS WINDOW BUFFER {int(e.args['buffer_rows'])} ROWS")
+    partition = gen.partition_by_sql(e)
+    if partition:
+        parts.append(partition)
+    if e.args.get("order"):
+        parts.append(gen.order_sql(e.args["order"], flat=True))
+    if e.args.get("spec"):
+        parts.append(gen.sql(e, "spec"))
+    mode = e.args.get("emit_mode")
+    if mode:
+        parts.append({"every_record": "EMIT EVERY RECORD", "buffer_full": "EMIT ON BUFFER FULL"}[mode])
+    if e.args.get("expire_after_ms") is not None:
+        parts.append(f"EXPIRE AFTER INTERVAL '{int(e.args['expire_after_ms'])}' MILLISECONDS INACTIVITY")
+    return f"{gen.sql(e, 'this')} OVER ({' '.join(parts)})"
+
+
+def _create_stream_sql(gen: Any, e: CreateStream) -> str:
+    sql = f"CREATE {e.args['kind']} {gen.sql(e, 'this')} AS {gen.sql(e, 'expression')}"
+    props = e.args.get("properties")
+    if props is not None and props.expressions:
+        items = [f"{gen.sql(p, 'this')} = {gen.sql(p, 'value')}" for p in props.expressions]
+        sql += f"{gen.sep()}WITH ({', '.join(items)})"
+    return sql
+
+
 class VelostreamGenerator(Generator):
+    """Writes the dialect back as text that ``VelostreamParser`` reads into the same tree (mutation testing
+    renders its mutants with it; tests/unit/sql/test_roundtrip.py holds it to that)."""
+
     TRANSFORMS = {
         **Generator.TRANSFORMS,
         PrimaryKey: lambda self, e: f"{self.sql(e, 'this')} PRIMARY KEY",
         Emit: lambda self, e: f"EMIT {e.this.upper()}",
         StreamWindow: _stream_window_sql,
-        VeloWindow: lambda self, e: self.window_sql(e)
-        + (f" /* BUFFER {e.args['buffer_rows']} ROWS */" if e.args.get("buffer_rows") else ""),
-        CreateStream: lambda self, e: f"CREATE {e.args['kind']} {self.sql(e, 'this')} AS {self.sql(e, 'expression')}",
+        VeloWindow: _velo_window_sql,
+        exp.StrPosition: lambda self, e: f"POSITION({self.sql(e, 'substr')} IN {self.sql(e, 'this')})"
+        if e.args.get("position") is None else f"POSITION({self.sql(e, 'substr')}, {self.sql(e, 'this')}, "
+        f"{self.sql(e, 'position')})",
+        CreateStream: _create_stream_sql,
     }
 
     def select_sql(self, expression: exp.Select) -> str:
         sql = super().select_sql(expression)
         extra = [self.sql(expression, k) for k in ("stream_window", "emit") if expression.args.get(k) is not None]
-        return " ".join([sql, *extra])
+        return self.sep().join([sql, *extra])  # one clause a line when pretty
 
 
 class Velostream(Dialect):
@@ -464,4 +527,4 @@ def parse_statements(sql: str) -> list[exp.Expression]:
 
 
 __all__ = ["CreateStream", "Emit", "ParseError", "PrimaryKey", "StreamWindow", "VeloWindow", "Velostream",
-           "duration_text_ms", "parse_statements"]
+           "duration_sql", "duration_text_ms", "parse_statements"]

@@ -116,7 +116,7 @@ SOURCE_SINK_KEYS = {
 OPEN_GROUPS = ("topic.", "schema.registry.", "consumer.", "producer.", "kafka.", "security.", "sasl.", "ssl.")
 STATEMENT_KEYS = {
     "event.time.field", "event.time.format", "join.lower_bound", "join.retention", "join.timeout",
-    "join.upper_bound", "late.data.strategy", "sql.null_semantics", "watermark.max_out_of_orderness",
+    "join.upper_bound", "late.data.strategy", "dlq.topic", "dlq.topic.name", "sql.null_semantics", "watermark.max_out_of_orderness",
     "watermark.strategy", "window.allowed_lateness",
 }
 

@@ -93,10 +93,13 @@ class VelotuiApp(App[int]):
     def __init__(self, path: str | Path, *, theme_name: str | None = None, watch: bool = False,
                  config: TuiConfig | None = None, kafka: str = "embedded", seed: int | None = None,
                  now_ms: int | None = None, use_ai: bool = True, kafka_config: str | None = None,
-                 kafka_image: str | None = None, dialect: str | None = None, strict: bool = False) -> None:
+                 kafka_image: str | None = None, dialect: str | None = None, strict: bool = False,
+                 engine_options: dict[str, Any] | None = None) -> None:
         super().__init__()
         self.dialect = dialect  # --dialect and --strict apply to the runs the UI starts
         self.strict = strict
+        # --engine, --compare and the velostream settings, passed to every run (docs/ENGINES.md)
+        self.engine_options = dict(engine_options or {})
         self.kafka_config = Path(kafka_config) if kafka_config else None
         self.kafka_image = kafka_image
         self._cluster_stack = contextlib.ExitStack()  # a broker the TUI started: one for the whole session
@@ -392,7 +395,7 @@ class VelotuiApp(App[int]):
             for target in targets:
                 run = SuiteRun(target, RunOptions(query=query, seed=self.seed, now_ms=self.now_ms, kafka=kafka,
                                                   kafka_config=self.kafka_config, dialect=self.dialect,
-                                                  strict=self.strict),
+                                                  strict=self.strict, **self.engine_options),
                                on_event=lambda e: self.post_message(RunEvent(e)))
                 self.current_run = run
                 self.runs.append(run)
@@ -410,7 +413,10 @@ class VelotuiApp(App[int]):
 
     def _kafka_for_runs(self) -> str:
         """The --kafka of each run. A broker the TUI starts (local, testcontainers) is started once, on the
-        first run, and serves every run until the app closes: no start-up per keypress."""
+        first run, and serves every run until the app closes: no start-up per keypress. An engine that needs
+        Kafka (velostream) gets such a local broker when no --kafka was given."""
+        if self.kafka == "embedded" and self._engines_need_kafka():
+            self.kafka = "local"
         if self.kafka not in ("local", "testcontainers"):
             return self.kafka
         with self._cluster_lock:
@@ -424,6 +430,20 @@ class VelotuiApp(App[int]):
                 self.call_from_thread(self.notify, f"Kafka ({self.kafka}) at {cluster.bootstrap}: it serves every "
                                       "run and stops when you quit")
             return self._cluster_bootstrap
+
+    def _engines_need_kafka(self) -> bool:
+        names = self.engine_options.get("compare") or [self.engine_options.get("engine") or "embedded"]
+        return any(n != "embedded" for n in names)
+
+    def action_compare(self) -> None:
+        """`C`: the Compare view of the last --compare run."""
+        from velotui.tui.screens.compare import CompareScreen, comparison_rows
+
+        if self.report is None or not comparison_rows(self.report):
+            self.notify("nothing compared yet: start velotui with --compare embedded,velostream and run",
+                        severity="warning")
+            return
+        self.push_screen(CompareScreen(self.report))
 
     def close_cluster(self) -> None:
         """Stop the broker the TUI started, if any (called when the app exits)."""

@@ -54,6 +54,7 @@ ACTIONS: list[Action] = [
     Action("pause", "p", "toggle_pause", "Pause tail", False, "Run"),
     Action("stress", "s", "stress", "Stress", True, "Run"),
     Action("debug", "d", "debug", "Step mode", False, "Run"),
+    Action("compare", "C", "compare", "Compare view", False, "Run"),
     Action("export", "ctrl+e", "export", "Export report", False, "Files"),
     Action("palette", "ctrl+p", "command_palette", "Palette", False),
     Action("help", "question_mark", "help", "Keys", True),

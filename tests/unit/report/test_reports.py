@@ -10,7 +10,7 @@ from pathlib import Path
 from rich.console import Console
 
 from velotui.assertions import AssertionResult
-from velotui.report import AppReport, QueryReport, RunReport, render_text, to_json, write_junit
+from velotui.report import AppReport, QueryReport, RunReport, junit_tree, render_text, to_json, write_junit
 
 
 def _report() -> RunReport:
@@ -47,7 +47,9 @@ def test_json_report() -> None:
     assert data["version"] == 1 and data["seed"] == 42
     q = data["apps"][0]["queries"][1]
     assert list(q) == ["name", "status", "records_in", "records_out", "duration_ms", "error", "timed_out", "infra_error",
-                       "warnings", "flags", "strict_failures", "assertions"]
+                       "engine", "engine_log", "engine_error", "notes", "warnings", "flags", "strict_failures",
+                       "assertions", "comparison"]
+    assert (q["engine"], q["comparison"]) == ("embedded", None)
     assert q["assertions"][1]["samples"][0]["price"] == -1
     assert data["summary"]["failed"] == 1 and data["exit_code"] == 2
 
@@ -120,3 +122,68 @@ def test_warnings_are_shown_in_text_and_junit_without_failing(tmp_path: Path) ->
     assert "warning: field_values: nothing checked: field 'valeu'" in (case.findtext("system-out") or "")
     assert "(s.test.yaml:7)" in (case.findtext("system-out") or "")
     assert report.exit_code == 0
+
+
+def _compared(verdict: str, **kw: object) -> RunReport:
+    from velotui.report.model import Comparison
+
+    other = QueryReport(name="q", status="failed", records_in=3, records_out=2, duration_ms=9.0, engine="velostream",
+                        engine_error="[t ERROR velostream] boom", engine_log="/tmp/r/engine.log",
+                        notes=["velotui added 1 record to s at event time …"],
+                        assertions=[AssertionResult("record_count", None, "failed", "2 records; expected 3", 3, 2,
+                                                    file="spec.test.yaml", line=4)])
+    c = Comparison(engines=("embedded", "velostream"), verdict=verdict, counts=(3, 2), other=other, **kw)
+    q = QueryReport(name="q", status="failed", records_in=3, records_out=3, duration_ms=1.0, comparison=c)
+    return RunReport(run_id="r", seed=1, started_at="", now_ms=0, duration_ms=1, reproduce="velotui x",
+                     apps=[AppReport(name="app", file="app.sql", queries=[q])])
+
+
+def test_a_comparison_in_every_format() -> None:
+    report = _compared("explained", flags=["D18"], flag_notes=["D18: windows still open …"],
+                       only_left=[{"k": "b", "n": 1}], missing_right=1)
+    buf = io.StringIO()
+    render_text(report, Console(file=buf, width=200, color_system=None))
+    out = buf.getvalue()
+    assert "compare embedded,velostream: differs, explained by flag D18 (embedded 3, velostream 2 records)" in out
+    assert "note [velostream]: velotui added 1 record to s" in out
+    assert "[velostream] ✗ record_count  spec.test.yaml:4" in out and "2 records; expected 3" in out
+    assert "[velostream] velostream's first error: [t ERROR velostream] boom" in out
+    assert "[velostream] its log: /tmp/r/engine.log" in out
+    assert '1 record(s) only embedded emitted, the first:\n      {"k":"b","n":1}' in out
+    assert "explained by D18: windows still open" in out
+    c = json.loads(to_json(report))["apps"][0]["queries"][0]["comparison"]
+    assert (c["verdict"], c["label"], c["counts"], c["only_left"]) == ("explained", "differs, explained by flag D18",
+                                                                       [3, 2], [{"k": "b", "n": 1}])
+    assert c["other"]["engine"] == "velostream" and c["other"]["assertions"][0]["type"] == "record_count"
+    case = junit_tree(report).find(".//testcase")
+    failure = case.find("failure")
+    assert failure.get("message") == "[velostream] record_count: 2 records; expected 3"
+    out = case.find("system-out").text
+    assert "compare embedded,velostream: differs, explained by flag D18 (embedded 3, velostream 2 records)" in out
+    assert "velostream log: /tmp/r/engine.log" in out and "note: velotui added 1 record" in out
+
+
+def test_an_unexplained_difference_fails_the_junit_case_even_when_the_checks_pass() -> None:
+    report = _compared("unexplained", only_right=[{"k": "zz"}], missing_left=1)
+    report.apps[0].queries[0].comparison.other.assertions = []
+    failure = junit_tree(report).find(".//testcase/failure")
+    assert failure.get("type") == "OutputsDiffer" and failure.get("message") == "outputs differ: differs, unexplained"
+    buf = io.StringIO()
+    render_text(report, Console(file=buf, width=200, color_system=None))
+    assert '1 record(s) only velostream emitted, the first:\n      {"k":"zz"}' in buf.getvalue()
+
+
+def test_a_query_on_the_real_engine_names_it_and_its_known_flags() -> None:
+    q = QueryReport(name="q", status="failed", records_in=1, records_out=0, duration_ms=1.0, engine="velostream",
+                    flags=["D18: windows still open at the end of a bounded input are never emitted"],
+                    assertions=[AssertionResult("record_count", None, "failed", "0 records", 1, 0)])
+    report = RunReport(run_id="r", seed=1, started_at="", now_ms=0, duration_ms=1, reproduce="x",
+                       apps=[AppReport(name="app", file="a.sql", queries=[q])])
+    buf = io.StringIO()
+    render_text(report, Console(file=buf, width=200, color_system=None))
+    out = buf.getvalue()
+    assert "FAIL  app / q  1 → 0  1 ms  on velostream" in out
+    assert "⚑ divergence D18: windows still open" in out
+    assert "known reference behaviour: the reference engine computes something else here (D18; ⚑ above)" in out
+    assert "known reference behaviour: the reference engine computes something else here (D18" in \
+        junit_tree(report).find(".//failure").text

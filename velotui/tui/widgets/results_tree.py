@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from rich.text import Text
 from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
@@ -62,6 +63,13 @@ class ResultsTree(Tree[object]):
         self._leaves: dict[int, TreeNode[object]] = {}  # id(AssertionLeaf) -> its node
         self.failures: list[AssertionLeaf] = []
         self.last_search = ""
+
+    def process_label(self, label: Any) -> Text:
+        """Labels are plain text: names, messages and records are shown as written (``q [velostream]``,
+        ``[1, 2]``), never read as markup."""
+        if isinstance(label, str):
+            label = Text(label)
+        return super().process_label(label)
 
     def reset(self) -> None:
         self.clear()
