@@ -70,6 +70,10 @@ CASES = [
      "o: the DECIMAL literal 1.0000000000…000001 (43 characters) has 42 digits (at most 38)", "round it"),
     ("SELECT 1e999 AS v FROM s", "1:27", "o: the FLOAT literal 1e999 is out of range", "about 1.8e308"),
     ("SELECT CAST(a AS WIDGET) AS v FROM s", "1:27", "o: cannot CAST to WIDGET", "CAST targets: INTEGER"),
+    # incomplete constructs (found by the fuzz test: a CASE missing its THEN value was an AttributeError)
+    ("SELECT CASE WHEN a > 1 THEN ELSE 'lo' END AS b FROM s", "1:27",
+     "o: CASE: a WHEN needs a condition and a THEN value", "write CASE WHEN condition THEN value"),
+    ("SELECT CASE WHEN THEN 1 END AS b FROM s", "1:27", "o: CASE: a WHEN needs a condition and a THEN value", None),
     # depth
     ("SELECT " + " + ".join(["a"] * 200) + " AS v FROM s", "1:31",
      "o: expression nested 201 levels deep (at most 120)", "compute part of it in an earlier statement"),

@@ -231,6 +231,9 @@ class ExpressionCompiler:
         return f"_truth({src})"
 
     def _src(self, node: exp.Expression) -> str:
+        if node is None:  # sqlglot left a part of a construct empty (a mangled CASE, an operator without a side)
+            raise SqlError("an expression is incomplete here: a part of it is missing", file=self.file,
+                           hint="check the statement against docs/SQL.md")
         for cls, handler in self.special.items():
             if isinstance(node, cls):
                 return handler(node, self)
@@ -528,6 +531,9 @@ class ExpressionCompiler:
         t = self.temp() if subject is not None else None
         parts = []
         for i, branch in enumerate(ifs):
+            if branch.args.get("true") is None or branch.this is None:
+                raise self._error(node, "CASE: a WHEN needs a condition and a THEN value",
+                                  "write CASE WHEN condition THEN value … [ELSE value] END")
             then = self._src(branch.args["true"])
             if subject is not None:
                 left = f"({t} := {self._src(subject)})" if i == 0 else t
