@@ -112,11 +112,12 @@ def _json_default(v: Any) -> Any:
     return str(v)
 
 
-_LONG_DIGITS = re.compile(rb"\d{20}")
+_LONG_DIGITS = re.compile(rb"\d{19}")
 
 
 def json_loads(data: bytes | str) -> Any:
-    """JSON text as values, integers of any size exact (orjson would read one beyond 64 bits as a float)."""
+    """JSON text as values, integers of any size exact (orjson would read one beyond 64 bits as a float);
+    a number of more than 4,300 digits is a JSONDecodeError, like any other bad JSON."""
     raw = data.encode() if isinstance(data, str) else data
     if _LONG_DIGITS.search(raw) is None:
         return orjson.loads(raw)
@@ -124,8 +125,10 @@ def json_loads(data: bytes | str) -> Any:
 
     try:
         return json.loads(raw)
-    except ValueError as e:
-        raise orjson.JSONDecodeError(str(e), raw.decode(errors="replace"), 0) from None
+    except json.JSONDecodeError as e:
+        raise orjson.JSONDecodeError(e.msg, e.doc, e.pos) from None
+    except ValueError as e:  # a number of more than 4,300 digits (Python's limit on int text)
+        raise orjson.JSONDecodeError(str(e).split(";")[0], raw.decode(errors="replace"), 0) from None
 
 
 def json_bytes(value: Any) -> bytes:
@@ -140,61 +143,112 @@ def json_bytes(value: Any) -> bytes:
 
 # -- reading ----------------------------------------------------------------------------------------
 def read_rows(path: str | Path, fmt: str | None = None, *, types: dict[str, str] | None = None,
-              has_headers: bool = True, on_bad_row: BadRow | None = None,
-              limit: int | None = None) -> list[dict[str, Any]]:
-    """The records of a CSV or JSON-lines file (see the module docstring); ``limit``: the first ones only."""
+              has_headers: bool = True, on_bad_row: BadRow | None = None, limit: int | None = None,
+              what: str = "file", named_in: str | Path | None = None, line: int | None = None,
+              allow_empty: bool = True) -> list[dict[str, Any]]:
+    """The records of a CSV or JSON-lines file (see the module docstring); ``limit``: the first ones only.
+
+    The file is opened through the suite's path resolver (velotui.files): outside the suite, a FIFO or a
+    device is refused, and so is a file beyond ``files.MAX_DATA_BYTES``; text must be UTF-8. ``what``,
+    ``named_in`` and ``line`` say what names the file and where, for the errors. An empty file is an error
+    unless ``allow_empty``."""
+    from velotui import files
+
     p = Path(path)
-    if not p.exists():
-        raise DataError(f"file not found: {p}", file=p, hint="paths are relative to the file that names them")
     kind = file_format(p, fmt)
-    data = p.read_bytes()
+    real = files.resolve(p, what=what, named_in=named_in, line=line)
+    if not real.exists():
+        raise DataError(f"{what} not found: {p}", file=named_in or p, line=line if named_in else None,
+                        hint="paths are relative to the file that names them")
+    data = files.read_bytes(real, what=what, named_in=named_in, line=line, max_bytes=files.MAX_DATA_BYTES,
+                            error=DataError)
+    text = files.decode_text(data, p, error=DataError)
+    if not text.strip():
+        if allow_empty:
+            return []
+        raise DataError(f"{what} is empty", file=p, line=1,
+                        hint="put the records in it (one JSON object per line, or a CSV header and rows), "
+                        "or give the input records: 0")
     if kind == "jsonl":
-        return _read_json_lines(p, data, fmt, on_bad_row, limit)
-    try:
-        text = data.decode()
-    except UnicodeDecodeError as e:
-        raise DataError(f"not UTF-8 text (byte {e.start})", file=p, hint="save the file as UTF-8") from None
+        return _read_json_lines(p, data, text, fmt, on_bad_row, limit)
     return _read_csv(p, text, "\t" if kind == "tsv" else ",", types or {}, has_headers, on_bad_row, limit)
 
 
-def _bad(p: Path, line: int, message: str, raw: str, on_bad_row: BadRow | None, hint: str | None = None) -> None:
+def _bad(p: Path, line: int | None, message: str, raw: str, on_bad_row: BadRow | None,
+         hint: str | None = None) -> None:
     if on_bad_row is None:
         raise DataError(message, file=p, line=line, hint=hint)
-    on_bad_row(line, message, raw)
+    on_bad_row(line or 1, message, raw)
 
 
-def _read_json_lines(p: Path, data: bytes, fmt: str | None, on_bad_row: BadRow | None,
+def _json_kind(v: Any) -> str:
+    return {bool: "a boolean", int: "a number", float: "a number", str: "a string", list: "an array",
+            type(None): "null"}.get(type(v), type(v).__name__)
+
+
+def _read_json_lines(p: Path, data: bytes, text: str, fmt: str | None, on_bad_row: BadRow | None,
                      limit: int | None = None) -> list[dict[str, Any]]:
-    stripped = data.lstrip()
-    if stripped.startswith(b"[") and (p.suffix == ".json" or str(fmt or "").lower() == "json"):
+    if text.lstrip().startswith("[") and (p.suffix == ".json" or str(fmt or "").lower() == "json"):
         try:
             items = json_loads(data)
         except orjson.JSONDecodeError as e:
-            raise DataError(f"invalid JSON: {e}", file=p) from None
+            raise DataError(f"invalid JSON: {e}", file=p, line=getattr(e, "lineno", None),
+                            hint="a .json data file holds one array of objects") from None
+        if not isinstance(items, list):
+            raise DataError("expected a JSON array of objects", file=p, line=1)
         out = []
-        for i, x in enumerate(items, start=1):
+        for i, x in enumerate(items):
             if isinstance(x, dict):
                 out.append(x)
             else:
-                _bad(p, 1, f"item {i} of the JSON array is a {type(x).__name__}, not an object", str(x), on_bad_row)
-        return out
+                _bad(p, _item_line(text, i), f"item {i} of the array is {_json_kind(x)}, not an object", str(x),
+                     on_bad_row, hint='each record is an object: [{"id": 1}, {"id": 2}]')
+        return out[:limit] if limit is not None else out
     rows: list[dict[str, Any]] = []
-    for i, line in enumerate(data.splitlines(), start=1):
+    for i, raw_line in enumerate(data.splitlines(), start=1):
         if limit is not None and len(rows) >= limit:
             break
-        if not line.strip():
+        if not raw_line.strip():
             continue
-        raw = line.decode(errors="replace")
+        raw = raw_line.decode(errors="replace")
         try:
-            obj = json_loads(line)
+            obj = json_loads(raw_line)
         except orjson.JSONDecodeError as e:
             _bad(p, i, f"invalid JSON on this line: {e}", raw, on_bad_row, hint="JSONL holds one JSON object per line")
             continue
         if not isinstance(obj, dict):
-            _bad(p, i, f"expected a JSON object, got {type(obj).__name__}", raw, on_bad_row)
+            _bad(p, i, f"expected a JSON object, got {_json_kind(obj)}", raw, on_bad_row,
+                 hint='JSONL holds one JSON object per line: {"id": 1}')
             continue
         rows.append(obj)
     return rows
+
+
+def _item_line(text: str, index: int) -> int | None:
+    """The line the array item ``index`` starts on (the file is one JSON array)."""
+    depth, item, line, in_str, esc = 0, 0, 1, False, False
+    for ch in text:
+        if ch == "\n":
+            line += 1
+        if in_str:
+            if esc:
+                esc = False
+            elif ch == "\\":
+                esc = True
+            elif ch == '"':
+                in_str = False
+            continue
+        if depth == 1 and item == index and not ch.isspace() and ch not in ",]":
+            return line
+        if ch == '"':
+            in_str = True
+        elif ch in "[{":
+            depth += 1
+        elif ch in "]}":
+            depth -= 1
+        elif ch == "," and depth == 1:
+            item += 1
+    return None
 
 
 def _read_csv(p: Path, text: str, delim: str, types: dict[str, str], has_headers: bool,
@@ -202,21 +256,25 @@ def _read_csv(p: Path, text: str, delim: str, types: dict[str, str], has_headers
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delim)
     header: list[str] | None = None
     out: list[dict[str, Any]] = []
-    for row in reader:
-        line = reader.line_num
-        if limit is not None and len(out) >= limit:
-            break
-        if not row:
-            continue
-        if header is None:
-            if has_headers:
-                header = [h.strip() for h in row]
+    try:
+        for row in reader:
+            line = reader.line_num
+            if limit is not None and len(out) >= limit:
+                break
+            if not row:
                 continue
-            header = [f"column{i + 1}" for i in range(len(row))]
-        if len(row) != len(header):
-            _bad(p, line, f"row has {len(row)} columns, the header has {len(header)}", delim.join(row), on_bad_row)
-            continue
-        out.append({h: typed_cell(v, types.get(h)) for h, v in zip(header, row)})
+            if header is None:
+                if has_headers:
+                    header = [h.strip() for h in row]
+                    continue
+                header = [f"column{i + 1}" for i in range(len(row))]
+            if len(row) != len(header):
+                _bad(p, line, f"row has {len(row)} columns, the header has {len(header)}", delim.join(row),
+                     on_bad_row, hint="every row needs one value per header column (an empty cell is NULL)")
+                continue
+            out.append({h: typed_cell(v, types.get(h)) for h, v in zip(header, row)})
+    except csv.Error as e:  # a field beyond the csv module's size limit, a NUL
+        raise DataError(f"invalid CSV: {e}", file=p, line=reader.line_num) from None
     return out
 
 

@@ -164,7 +164,8 @@ class StatementRun:
                                                        offset=line, record=raw))
 
         declared = {str(k): str(v) for k, v in types.items()} if isinstance(types, dict) else None
-        rows = read_rows(path, src.format or None, types=declared, has_headers=has_headers, on_bad_row=bad_row)
+        rows = read_rows(path, src.format or None, types=declared, has_headers=has_headers, on_bad_row=bad_row,
+                         what=f"file source {src.name}")
         msgs = [Message(value=r, offset=i, topic=label) for i, r in enumerate(rows)]
         if declared:  # a cell that does not read as its declared type: the record is a dead letter
             fields = {k: (kind_of(v), True) for k, v in declared.items()}

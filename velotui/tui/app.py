@@ -378,9 +378,19 @@ class VelotuiApp(App[int]):
             self.notify("nothing to run: no app with a test spec selected", severity="warning")
             return
         if self.current_run is not None:
-            self.current_run.cancelled = True  # a new run supersedes the old one
+            self.current_run.cancel()  # a new run supersedes the old one (stops its query at once)
+        self._release_previous_runs()
         self._fresh_results = True
         self._run_worker(runnable, query)
+
+    def _release_previous_runs(self) -> None:
+        """A run's data (inputs, outputs, lineage kept for explain and the records screen) is released
+        when the next run starts: the results pane is reset for it anyway (benchmarks/tui_memory.py)."""
+        for old in self.runs:
+            old.query_records.clear()
+        self.runs.clear()
+        self.captured.clear()
+        self.report = None
 
     @work(thread=True, exclusive=True, group="run")
     def _run_worker(self, apps: list[Any], query: str | None) -> None:
@@ -398,8 +408,7 @@ class VelotuiApp(App[int]):
                                                   strict=self.strict, **self.engine_options),
                                on_event=lambda e: self.post_message(RunEvent(e)))
                 self.current_run = run
-                self.runs.append(run)
-                del self.runs[:-20]  # explain looks back over the recent runs
+                self.runs.append(run)  # explain looks back over the runs of this batch
                 run.execute()
                 if run.cancelled:
                     break

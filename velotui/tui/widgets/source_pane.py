@@ -17,6 +17,7 @@ from textual.widgets.text_area import Selection
 
 from velotui.core.discovery import AppFiles
 from velotui.tui.keymap import widget_binding
+from velotui.tui.shown import shown
 
 
 class SearchableText(TextArea):
@@ -31,10 +32,13 @@ class SearchableText(TextArea):
 
     def show_file(self, path: Path) -> None:
         self.path = path
-        try:
-            self.load_text(path.read_text(encoding="utf-8", errors="replace"))
-        except OSError as e:
-            self.load_text(f"-- cannot read {path}: {e}")
+        from velotui import files
+        from velotui.errors import VelotuiError
+
+        try:  # through the path resolver: a FIFO or a device is refused, never waited on
+            self.load_text(files.read_text(path, what="file"))
+        except VelotuiError as e:
+            self.load_text(f"-- cannot read {path}: {e.message}")
 
     def find(self, needle: str) -> tuple[int, int]:
         """Select the next match of ``needle`` (case-insensitive) after the cursor, wrapping around; returns
@@ -160,11 +164,14 @@ class SchemaEditor(Vertical):
         if select.value != str(path):
             with self.prevent(Select.Changed):
                 select.value = str(path)
-        try:
-            self._replace_text(path.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError) as e:
+        from velotui import files
+        from velotui.errors import VelotuiError
+
+        try:  # through the path resolver: a FIFO or a device is refused, never waited on
+            self._replace_text(files.read_text(path, what="data schema"))
+        except VelotuiError as e:
             self._replace_text("")
-            self._status(f"cannot read {path}: {e}", ok=False)
+            self._status(f"cannot read {path}: {e.message}", ok=False)
             self._mark_unsaved(False)
             return
         self._mark_unsaved(False)
@@ -222,13 +229,13 @@ class SchemaEditor(Vertical):
         if not data.records:
             return
         cols = list(data.records[0])
-        table.add_columns(*cols)
+        table.add_columns(*[shown(c) for c in cols])
         for r in data.records:
-            table.add_row(*[str(r.get(c)) for c in cols])
+            table.add_row(*[shown(r.get(c)) for c in cols])
 
     def _status(self, text: str, *, ok: bool) -> None:
         status = self.query_one("#schema-status", Static)
-        status.update(text)
+        status.update(shown(text, width=None, one_line=False))
         status.set_class(not ok, "error")
 
     def save(self) -> str:
