@@ -17,6 +17,7 @@ from velotui.engine.api import EngineOptions, EngineResult, StatementResult
 from velotui.engine.statement import EngineContext, StatementRunner
 from velotui.records import Message
 from velotui.sql.model import App, Statement
+from velotui.watchdog import deadline_for
 
 
 def _needed(app: App, wanted: list[str] | None) -> list[Statement]:
@@ -78,7 +79,7 @@ def _write_file_sink(path: Path, fmt: str, messages: list[Message], append: bool
 
 def run_app(app: App, bus: Any, options: EngineOptions) -> EngineResult:
     """Run every statement (or ``options.statements`` and what they depend on) over ``bus``."""
-    deadline = time.monotonic() + options.timeout_s if options.timeout_s else None
+    deadline = deadline_for(options.timeout_s)
     ctx = EngineContext(bus=bus, options=options, deadline=deadline)
     result = EngineResult()
     # the engine's hot loops allocate many short-lived dicts and build no reference cycles: the cyclic
