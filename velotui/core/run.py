@@ -449,8 +449,11 @@ class _AppRunner:
             try:
                 with dog:
                     return self._run_query(query, dog)
-            except Stopped:  # the watchdog stopped the query in the middle of whatever it did
+            except Stopped as stopped:  # the watchdog stopped the query in the middle of whatever it did
                 _disarm(dog)
+                earlier = _engine_error_under(stopped)
+                if earlier is not None:  # the engine had already said why, more precisely: its words stand
+                    raise earlier from None
                 if dog.reason() == "cancelled":
                     raise RunCancelled(f"{query.name}: interrupted while {dog.phase}") from None
                 if dog.reason() == "infra":
@@ -752,6 +755,19 @@ class _AppRunner:
                 bus.close()
             finally:
                 dog.release()
+
+
+def _engine_error_under(stopped: BaseException) -> VelotuiError | None:
+    """The VelotuiError (a timeout the engine noticed itself, with what it had read) being handled when
+    the watchdog's Stopped arrived, if any."""
+    seen: set[int] = set()
+    e = stopped.__context__
+    while e is not None and id(e) not in seen:
+        if isinstance(e, VelotuiError):
+            return e
+        seen.add(id(e))
+        e = e.__context__
+    return None
 
 
 def _hold(dog: Any) -> None:

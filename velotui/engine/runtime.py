@@ -9,7 +9,6 @@ import contextlib
 import gc
 import tempfile
 import threading
-import time
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -21,6 +20,7 @@ from velotui.engine.plan.nodes import AppPlan, StatementPlan
 from velotui.engine.plan.planner import Planner
 from velotui.records import Message
 from velotui.sql.model import App
+from velotui.watchdog import deadline_for
 
 _gc_lock = threading.Lock()
 _gc_holders = 0
@@ -79,7 +79,7 @@ def plan_for(app: App, options: EngineOptions) -> AppPlan:
 
 def run_app(app: App, bus: Any, options: EngineOptions) -> EngineResult:
     """Run every statement (or ``options.statements`` and what they read) over ``bus``."""
-    deadline = time.monotonic() + options.timeout_s if options.timeout_s else None
+    deadline = deadline_for(options.timeout_s)
     plan = plan_for(app, options)
     result = EngineResult()
     with gc_paused(options.pause_gc):
