@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import gc
 import tempfile
-import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
