@@ -7,6 +7,7 @@ a ``Message`` wraps one with its Kafka-style envelope.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 Value = Any
@@ -15,7 +16,10 @@ Row = dict[str, Value]
 
 @dataclass(slots=True)
 class Message:
-    """One message on a topic: value plus key, headers, timestamp (epoch ms), partition, offset."""
+    """One message on a topic: value plus key, headers, timestamp (epoch ms), partition, offset.
+
+    ``headers`` is read-only: messages may share one dict (generated inputs with the same timestamp do, an
+    output shares its input's); code that adds a header makes a new dict (``{**m.headers, k: v}``)."""
 
     value: Row | None
     key: Value = None
@@ -38,3 +42,28 @@ class Message:
             "headers": dict(self.headers),
             "value": self.value,
         }
+
+
+INT64_MAX = 2**63 - 1
+# a schema field's kind -> the Python types its values may have (any other kind: text)
+FIELD_TYPES: dict[str, tuple[type, ...]] = {
+    "integer": (int,), "timestamp": (int,), "float": (int, float, Decimal), "decimal": (int, float, Decimal),
+    "boolean": (bool,),
+}
+
+
+def column_fits(values: list[Any], kind: str, nullable: bool) -> bool:
+    """Every value of a column fits a field of ``kind``: its type (``type(v)``, so a bool is no integer), NULL
+    only where the field may be NULL, integers within 64 bits. The column-wise form of the check the engine
+    makes of each record it reads (velotui.engine.sources), at C speed."""
+    types = set(map(type, values))
+    if type(None) in types:
+        if not nullable:
+            return False
+        types.discard(type(None))
+        values = [v for v in values if v is not None]
+    if not types <= set(FIELD_TYPES.get(kind, (str,))):
+        return False
+    if kind in ("integer", "timestamp") and values:
+        return -INT64_MAX <= min(values) and max(values) <= INT64_MAX
+    return True

@@ -22,7 +22,8 @@ NEVER_ENGINE = {"velotui.sql", "velotui.bus", "velotui.datagen", "velotui.assert
                 "velotui.datafiles", "velotui.timefmt", "velotui.sandbox", "velotui.golden", "velotui.stress"}
 ENGINE_MAY_IMPORT = {"velotui.engine", "velotui.sql", "velotui.bus", "velotui.spec", "velotui.records",
                      "velotui.errors", "velotui.datafiles", "velotui.timefmt",
-                     "velotui.watchdog"}  # imports nothing of velotui: the query's one clock
+                     "velotui.watchdog",  # imports nothing of velotui: the query's one clock
+                     "velotui.gcpause"}  # imports nothing of velotui: the collector's one pause
 
 
 def module_name(path: Path) -> str:
@@ -159,6 +160,10 @@ def test_the_engine_imports_only_what_is_below_it() -> None:
 
 def test_the_watchdog_sits_below_everything() -> None:
     assert "velotui.watchdog" in graph() and graph()["velotui.watchdog"] == []
+
+
+def test_the_collector_pause_sits_below_everything() -> None:
+    assert "velotui.gcpause" in graph() and graph()["velotui.gcpause"] == []
 
 
 def test_only_the_tui_imports_textual() -> None:

@@ -50,6 +50,7 @@ class EngineJob:
     log: Callable[..., None] = lambda level, message, extra=None: None  # (level, message, extra) -> a run event
     # embedded engine only
     source_schemas: dict[str, dict[str, tuple[str, bool]]] = field(default_factory=dict)
+    schema_checked: set[str] = field(default_factory=set)  # sources whose records are known to fit their schema
     lineage: bool = False
     slow_processing: bool = False
     deploy: str | None = None  # external engine: the deploy command

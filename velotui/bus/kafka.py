@@ -118,6 +118,8 @@ class _Retry(Exception):
 
 
 class KafkaBus:
+    keeps_values = False  # a reader gets what the serde decoded, not the objects published
+
     def __init__(self, cluster: Any, *, run_id: str | None = None, topic_naming: Any = None,
                  timeout_s: float = 30.0) -> None:
         from confluent_kafka import Producer

@@ -28,6 +28,8 @@ class _Topic:
 class MemoryBus:
     """Topics held in lists, per partition. Offsets are assigned on publish."""
 
+    keeps_values = True  # a reader gets the very message objects published (nothing is serialized)
+
     def __init__(self) -> None:
         self._topics: dict[str, _Topic] = {}
         self._listeners: list[TopicListener] = []

@@ -81,8 +81,8 @@ def write(target: GoldenTarget, messages: list[Message], *, seed: int, now_ms: i
 def check(target: GoldenTarget, messages: list[Message], *, seed: int, now_ms: int,
           update: bool = False) -> AssertionResult | None:
     """The ``golden`` result of a query: None when it has no golden file (and none is being written)."""
-    n = len(_records(messages))
     if update:
+        n = len(_records(messages))
         try:
             path, what = write(target, messages, seed=seed, now_ms=now_ms)
         except OSError as e:
@@ -97,7 +97,9 @@ def check(target: GoldenTarget, messages: list[Message], *, seed: int, now_ms: i
     except SpecError as e:
         return AssertionResult(TYPE, None, "error", e.message + (f" ({e.hint})" if e.hint else ""),
                                file=e.file, line=e.line)
-    rows = golden_rows(_records(messages), ordered=target.ordered)
+    records = _records(messages)
+    n = len(records)
+    rows = golden_rows(records, ordered=target.ordered)
     d = diff_rows(golden, rows, ordered=target.ordered)
     h = golden.header
     note = ""

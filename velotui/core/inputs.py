@@ -27,6 +27,7 @@ class PreparedInput:
     schema: Any = None  # the data schema the records were generated from
     value_format: str | None = None  # the input's `format:` when it names the topic's serialization
     from_previous: bool = False  # the outputs of an earlier query, not data of its own
+    fits_schema: bool = False  # generated, and every record fits ``schema`` (checked column by column)
 
     def fresh(self) -> PreparedInput:
         """The same input with new message envelopes: a bus stamps topic and offset on what it publishes, so
@@ -38,6 +39,24 @@ class PreparedInput:
     def with_messages(self, messages: list[Message]) -> PreparedInput:
         """This input holding only ``messages`` (their values are its records)."""
         return replace(self, messages=list(messages), records=[m.value for m in messages if m.value is not None])
+
+
+class _EventTimeHeaders(dict):  # type: ignore[type-arg]
+    """timestamp -> the headers of a message with that event time, made once per timestamp."""
+
+    def __missing__(self, ts: int) -> dict[str, str]:
+        headers = self[ts] = {EVENT_TIME_HEADER: str(ts)}
+        return headers
+
+
+def generated_messages(records: list[dict], timestamps: list[int], key_field: str | None) -> list[Message]:
+    """Generated records as messages: the key from ``key_field``, the timestamp and its ``_EVENT_TIME``
+    header. Messages with the same timestamp share one headers dict (headers are never changed in place:
+    whoever adds one makes a new dict), so a million records at the run's "now" make one."""
+    headers = _EventTimeHeaders()
+    if key_field:
+        return [Message(r, r.get(key_field), headers[ts], ts) for r, ts in zip(records, timestamps)]
+    return [Message(r, None, headers[ts], ts) for r, ts in zip(records, timestamps)]
 
 
 ENVELOPE_KEYS = ("$ts", "$key")  # data file records may carry their message timestamp and key
@@ -258,11 +277,9 @@ class InputBuilder:
                                        time_simulation=getattr(inp, "time_simulation", None),
                                        null_probability=getattr(inp, "null_probability", None))
         key_field = (getattr(inp, "key_field", None) if inp is not None else None) or schema.key_field
-        msgs = [Message(value=r, key=r.get(key_field) if key_field else None,
-                        headers={EVENT_TIME_HEADER: str(ts)}, timestamp=ts)
-                for r, ts in zip(data.records, data.timestamps_ms)]
+        msgs = generated_messages(data.records, data.timestamps_ms, key_field)
         return PreparedInput(source=src.name, topic=src.topic or src.name, records=data.records, messages=msgs,
-                             partitions=self._partitions(src), schema=schema)
+                             partitions=self._partitions(src), schema=schema, fits_schema=data.fits_schema)
 
     def _partitions(self, src: Any) -> int:
         n = _config_get(src.config or {}, "topic.partitions")

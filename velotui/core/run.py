@@ -27,6 +27,7 @@ from velotui.core.engines import ArtifactFolders, EngineChoice
 from velotui.core.inputs import InputBuilder, PreparedInput
 from velotui.core.parallel import RunIdentity
 from velotui.errors import DataError, InfraError, RunCancelled, RunTimeout, SpecError, SqlError, VelotuiError
+from velotui.gcpause import paused
 from velotui.records import Message
 
 
@@ -408,6 +409,9 @@ class _AppRunner:
         self.fixed_inputs = fixed_inputs or {}
         self.only = only
         self.outputs: dict[str, list[Message]] = dict(previous_outputs or {})
+        # the values of those outputs (``outputs.<query>`` of templates), made once per query
+        self.output_values: dict[str, list[dict]] = {k: [m.value for m in v if m.value is not None]
+                                                     for k, v in self.outputs.items()}
         self.inputs_seen: dict[str, list[dict]] = {}
         self.sink_topics: dict[str, list[str]] = {}
 
@@ -501,7 +505,9 @@ class _AppRunner:
             dog.cancel("infra", self.run.infra_down)
         try:
             try:
-                with dog:
+                # a big input is millions of acyclic objects: the cyclic collector pauses for the query
+                # (velotui.gcpause), from generating its inputs to checking its outputs
+                with dog, paused():
                     return self._run_query(query, dog)
             except Stopped as stopped:  # the watchdog stopped the query in the middle of whatever it did
                 _disarm(dog)
@@ -700,7 +706,9 @@ class _AppRunner:
                 work_dir=work_dir, wants_metrics=_checks_metrics(query), should_stop=lambda: run.cancelled,
                 log=lambda level, message, extra=None: run._emit(ev.Log(level, message, app=app_name,
                                                                         extra=dict(extra or {}))),
-                source_schemas=source_schemas, lineage=run.options.lineage and records_in <= LINEAGE_MAX_INPUTS,
+                source_schemas=source_schemas,
+                schema_checked={p.source for p in prepared if p.fits_schema and getattr(bus, "keeps_values", False)},
+                lineage=run.options.lineage and records_in <= LINEAGE_MAX_INPUTS,
                 slow_processing=bool(self.spec.fault_injection and self.spec.fault_injection.slow_processing
                                      and self.spec.fault_injection.slow_processing.enabled),
                 deploy=run.options.deploy)
@@ -728,12 +736,14 @@ class _AppRunner:
                     sink_messages.setdefault(sink.topic, msgs)
                 captured.extend(msgs)
             sink_files = {k: engine_run.file_sinks.get(k) or Path(v) for k, v in file_paths.items()}
+            captured_values = [m.value for m in captured if m.value is not None]
             if primary:
                 self.outputs[query.name] = captured
+                self.output_values[query.name] = captured_values
                 self.sink_topics[query.name] = [sink_topics[s.name] if s.kind == "kafka" else str(s.path)
                                                 for s in statement.sinks]
-            outputs_seen = {k: [m.value for m in v if m.value is not None] for k, v in self.outputs.items()}
-            outputs_seen[query.name] = [m.value for m in captured if m.value is not None]
+            outputs_seen = dict(self.output_values)
+            outputs_seen[query.name] = captured_values
             if engine_run.metrics_measured:  # the engine's own metrics (velostream: its endpoint)
                 metrics = list(result.metrics)
             else:  # computed from what each statement emitted; another engine's: what was captured
@@ -764,7 +774,8 @@ class _AppRunner:
             dog.phase = "checking assertions"
             for check_list, msgs, what in _check_targets(query, statement, loaded, captured, sink_messages):
                 scope = [a for cl in query.check_lists() if cl.sink == check_list.sink for a in cl.checks]
-                ctx = AssertionContext(records=[m.value for m in msgs if m.value is not None], messages=msgs,
+                values = captured_values if msgs is captured else [m.value for m in msgs if m.value is not None]
+                ctx = AssertionContext(records=values, messages=msgs,
                                        expects_empty=expects_no_records(scope), output_label=what, **ctx_common)
                 for spec_a in check_list.checks:
                     res = _cannot_check(spec_a, engine, engine_run.unavailable) or evaluate(spec_a, ctx)
@@ -934,6 +945,7 @@ def _inject_faults(prepared: list[PreparedInput], faults: Any, seed: int) -> Non
         fields = [f for f in p.schema.fields if not f.constraints.derived]
         p.messages, _ = inject(p.messages, faults, seed=seed, source=p.source,
                                required_fields=[f.name for f in fields if not f.nullable])
+        p.fits_schema = False  # faults may have made records that do not fit: the engine checks each
 
 
 def _source_schemas(prepared: list[PreparedInput]) -> dict[str, dict[str, tuple[str, bool]]]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 import math
 import zlib
 from collections.abc import Mapping
@@ -18,6 +17,8 @@ import numpy as np
 from velotui.datagen.patterns import PatternGenerator
 from velotui.datagen.timeparse import resolve_time
 from velotui.errors import DataError, VelotuiError
+from velotui.gcpause import paused
+from velotui.records import column_fits
 
 DEFAULT_NULL_PROBABILITY = 0.1
 DEFAULT_REFERENCED_RECORDS = 100
@@ -37,6 +38,9 @@ class GeneratedData:
     timestamps_ms: list[int]  # the message timestamps (event times)
     events_per_second: float | None = None  # publish-rate hint from time_simulation
     batch_size: int = 1
+    # every record fits the schema's field kinds (NULLs only where allowed, integers within 64 bits), checked
+    # column by column as they were made: the engine need not check each record again
+    fits_schema: bool = False
 
 
 def _seed_for(seed: int, *parts: str) -> np.random.SeedSequence:
@@ -66,13 +70,8 @@ class DataGenerator:
                  null_probability: float | None = None) -> GeneratedData:
         # a million records are a million dicts and no reference cycle: the cyclic garbage collector
         # would only scan them again and again (a third of the time), so it pauses, as in the engine
-        gc_was_enabled = gc.isenabled()
-        gc.disable()
-        try:
+        with paused():
             return self._generate(schema, count, time_simulation, null_probability)
-        finally:
-            if gc_was_enabled:
-                gc.enable()
 
     def _generate(self, schema: Any, count: int, time_simulation: Any,
                   null_probability: float | None) -> GeneratedData:
@@ -86,18 +85,24 @@ class DataGenerator:
         times = self._event_times(schema, count, time_simulation)
         columns: dict[str, list[Any]] = {}
         arrays: dict[str, np.ndarray] = {}  # numeric columns without NULLs, for derived fields
+        fits = True  # every column fits its field's kind (velotui.records.column_fits), so every record does
         for f in self._ordered_fields(schema):
             try:
                 values = self._column(schema, f, count, times, time_simulation is not None, columns, arrays)
+                nullable = bool(f.nullable or f.null_probability)  # as the engine's schema check reads it
                 if isinstance(values, np.ndarray):
                     arrays[f.name] = values
+                    fits = fits and (f.constraints.derived is not None or _array_fits(values, f.kind))
                     values = values.tolist()
+                elif f.constraints.derived is None:
+                    fits = fits and column_fits(values, f.kind, nullable)
                 p = self._null_probability(f, null_probability)
                 if p > 0 and count:
                     mask = self._rng(schema.name, f.name, "nulls").random(count) < p
                     nulls = np.flatnonzero(mask).tolist()
                     if nulls:
                         arrays.pop(f.name, None)
+                        fits = fits and (nullable or f.constraints.derived is not None)
                         for i in nulls:
                             values[i] = None
                 columns[f.name] = values
@@ -118,7 +123,8 @@ class DataGenerator:
                 times = [v if isinstance(v, int) else self.now_ms for v in col] if None in col else list(col)
         ts = getattr(time_simulation, "events_per_second", None)
         return GeneratedData(records=records, timestamps_ms=times if isinstance(times, list) else times.tolist(),
-                             events_per_second=ts, batch_size=int(getattr(time_simulation, "batch_size", 1) or 1))
+                             events_per_second=ts, batch_size=int(getattr(time_simulation, "batch_size", 1) or 1),
+                             fits_schema=fits)
 
     # -- helpers --------------------------------------------------------------------------------
     def _rng(self, *parts: str) -> np.random.Generator:
@@ -437,6 +443,18 @@ def _record_builder(names: tuple[str, ...]) -> Any:
     scope: dict[str, Any] = {"__builtins__": {"zip": zip}}
     exec(compile(src, "<records>", "exec"), scope)
     return scope["build"]
+
+
+def _array_fits(values: np.ndarray, kind: str) -> bool:
+    """A numpy column's values (``tolist()`` of it) fit ``kind`` by its dtype: int64 is a 64-bit integer,
+    float64 a float, bool a boolean."""
+    if kind in ("integer", "timestamp"):
+        return values.dtype == np.int64
+    if kind in ("float", "decimal"):
+        return values.dtype in (np.float64, np.int64)
+    if kind == "boolean":
+        return values.dtype == np.bool_
+    return False
 
 
 def _pick(pool: list[Any], idx: np.ndarray) -> list[Any]:

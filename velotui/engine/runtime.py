@@ -6,10 +6,8 @@ statement at a time, for step mode)."""
 from __future__ import annotations
 
 import contextlib
-import gc
 import tempfile
-import threading
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -18,37 +16,17 @@ from velotui.engine.api import EngineOptions, EngineResult, StatementResult
 from velotui.engine.driver import StatementRun
 from velotui.engine.plan.nodes import AppPlan, StatementPlan
 from velotui.engine.plan.planner import Planner
+from velotui.gcpause import paused
 from velotui.records import Message
 from velotui.sql.model import App
 from velotui.watchdog import deadline_for
 
-_gc_lock = threading.Lock()
-_gc_holders = 0
-_gc_restore = False
 
-
-@contextlib.contextmanager
-def gc_paused(pause: bool = True) -> Iterator[None]:
+def gc_paused(pause: bool = True) -> contextlib.AbstractContextManager[None]:
     """Pause the cyclic garbage collector while the engine's hot loops run (they allocate many short-lived
     dicts and build no reference cycles; collections of the input's live objects would otherwise halve the
-    throughput: docs/PERFORMANCE.md). Counted across threads: the first run to enter pauses it, the last to
-    leave restores what it was, so concurrent runs (the TUI's) never leave it off."""
-    global _gc_holders, _gc_restore
-    if not pause:
-        yield
-        return
-    with _gc_lock:
-        if _gc_holders == 0:
-            _gc_restore = gc.isenabled()
-            gc.disable()
-        _gc_holders += 1
-    try:
-        yield
-    finally:
-        with _gc_lock:
-            _gc_holders -= 1
-            if _gc_holders == 0 and _gc_restore:
-                gc.enable()
+    throughput: docs/PERFORMANCE.md). Counted across threads (velotui.gcpause)."""
+    return paused(pause)
 
 
 def _needed(plan: AppPlan, wanted: list[str] | None) -> list[StatementPlan]:

@@ -3,14 +3,13 @@ do not fit the source's schema, go to the dead letters (with the field and the v
 
 from __future__ import annotations
 
-from decimal import Decimal
 from operator import attrgetter
 from typing import Any
 
 import orjson
 
 from velotui.engine.api import DeadLetter
-from velotui.records import Message
+from velotui.records import FIELD_TYPES, INT64_MAX, Message
 
 _VALUE = attrgetter("value")
 
@@ -52,23 +51,14 @@ def decode(messages: list[Message], statement: str, source: str,
     return out
 
 
-INT64 = 2**63 - 1
-_TYPE_OK = {  # a schema field's kind -> the Python types its values may have
-    "integer": "type(v) is int", "timestamp": "type(v) is int",
-    "float": "type(v) in _NUMBERS", "decimal": "type(v) in _NUMBERS",
-    "boolean": "type(v) is bool",
-}
-_NUMBERS = (int, float, Decimal)
+INT64 = INT64_MAX
+_TYPE_OK = {kind: ("type(v) is " + types[0].__name__ if len(types) == 1 else "type(v) in _NUMBERS")
+            for kind, types in FIELD_TYPES.items()}  # a schema field's kind -> its test (velotui.records)
+_NUMBERS = FIELD_TYPES["float"]
 
 
 def _kind_ok(v: Any, kind: str) -> bool:
-    if kind in ("integer", "timestamp"):
-        return type(v) is int
-    if kind in ("float", "decimal"):
-        return type(v) in _NUMBERS
-    if kind == "boolean":
-        return type(v) is bool
-    return type(v) is str
+    return type(v) in FIELD_TYPES.get(kind, (str,))
 
 
 def _shown(v: Any) -> str:
