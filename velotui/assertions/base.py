@@ -5,6 +5,7 @@ from __future__ import annotations
 import difflib
 import math
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -44,6 +45,14 @@ class AssertionContext:
     strict: bool = False  # --strict (warnings are errors)
     expects_empty: bool = False  # the check list this assertion belongs to expects no output records
     output_label: str = "output records"  # what ``records`` are, in messages ("records of sink s")
+    # a run that checked its output block by block (velotui.core.run) holds no records: what "nothing
+    # checked" needs of them was gathered as they went by (``records`` is empty then)
+    seen: RecordsSeen | None = None
+
+    @property
+    def record_total(self) -> int:
+        """How many output records there were (held in ``records``, or counted as they went by)."""
+        return self.seen.count if self.seen is not None else len(self.records)
 
 
 @dataclass
@@ -104,16 +113,73 @@ def _as_names(value: Any) -> list[str]:
     return []
 
 
+class RecordsSeen:
+    """What "nothing checked" needs to know of the records a check reads, gathered in one pass, a chunk at a
+    time: how many there are, which of the fields it reads appear in none of them so far, and the fields of
+    the first 1,000 (for did-you-mean)."""
+
+    FIRST = 1000
+
+    def __init__(self, names: Iterable[str] = ()) -> None:
+        self.count = 0
+        self.absent_so_far: set[str] = set(names)
+        self.first_fields: set[str] = set()
+
+    def add(self, records: list[dict[str, Any]]) -> None:
+        if self.count < self.FIRST:
+            for r in records[:self.FIRST - self.count]:
+                if isinstance(r, dict):
+                    self.first_fields.update(str(k) for k in r)
+        for name in list(self.absent_so_far):
+            if any(isinstance(r, dict) and name in r for r in records):
+                self.absent_so_far.discard(name)
+        self.count += len(records)
+
+    def absent(self, name: str, what: str, param: str = "") -> NothingChecked | None:
+        """``name`` is in none of the records: the reason (with did-you-mean), else None."""
+        if name not in self.absent_so_far:
+            return None
+        seen = sorted(self.first_fields)
+        close = difflib.get_close_matches(name, seen, n=1)
+        label = f"{param}: " if param and param not in ("field", "fields") else ""
+        return NothingChecked(f"{label}field {name!r} is in none of the {self.count} {what}"
+                              + (f"; did you mean {close[0]!r}?" if close else "")
+                              + (f" (fields: {', '.join(seen)})" if seen else ""))
+
+
 def missing_field(name: str, records: list[dict[str, Any]], what: str, param: str = "") -> NothingChecked | None:
     """``name`` is in none of ``records``: the reason (with did-you-mean), else None."""
-    if any(isinstance(r, dict) and name in r for r in records):
+    seen = RecordsSeen([name])
+    seen.add(records)
+    return seen.absent(name, what, param)
+
+
+class Tally:
+    """An assertion's check made in one pass over the records: ``add`` each chunk of them (with their
+    messages) in order, then ``outcome``. A one-pass type's ``check`` is its tally over the whole list in
+    one chunk, so a run that captures and checks its output block by block, holding none of it (velotui.core
+    .run), gets the verdict, message and samples a run holding every record gets. A tally keeps what its
+    verdict needs (counts, the first samples), never the records."""
+
+    def add(self, records: list[dict[str, Any]], messages: list[Message]) -> None:  # pragma: no cover
+        raise NotImplementedError
+
+    def outcome(self, ctx: AssertionContext) -> Outcome:  # pragma: no cover
+        raise NotImplementedError
+
+
+class AfterTheRun(Tally):
+    """The tally of a check that reads no output record (its duration, memory, dead letters): nothing to
+    gather, its check runs on the context at the end."""
+
+    def __init__(self, assertion: Assertion, p: Any) -> None:
+        self.assertion, self.p = assertion, p
+
+    def add(self, records: list[dict[str, Any]], messages: list[Message]) -> None:
         return None
-    seen = sorted({str(k) for r in records[:1000] if isinstance(r, dict) for k in r})
-    close = difflib.get_close_matches(name, seen, n=1)
-    label = f"{param}: " if param and param not in ("field", "fields") else ""
-    return NothingChecked(f"{label}field {name!r} is in none of the {len(records)} {what}"
-                          + (f"; did you mean {close[0]!r}?" if close else "")
-                          + (f" (fields: {', '.join(seen)})" if seen else ""))
+
+    def outcome(self, ctx: AssertionContext) -> Outcome:
+        return self.assertion.check(self.p, ctx)
 
 
 class Assertion:
@@ -135,17 +201,35 @@ class Assertion:
         """(parameter, field name) for every field of the output records the check reads."""
         return [(param, name) for param in self.record_fields for name in _as_names(getattr(p, param, None))]
 
+    def records_seen(self, p: Any, ctx: AssertionContext) -> RecordsSeen:
+        """What the records tell "nothing checked": gathered as they went by, or from the records held."""
+        if ctx.seen is not None:
+            return ctx.seen
+        seen = RecordsSeen(name for _, name in self.fields_read(p))
+        seen.add(ctx.records)
+        return seen
+
     def nothing_checked(self, p: Any, ctx: AssertionContext) -> NothingChecked | None:
-        if self.reads_records and not ctx.records:
+        seen = self.records_seen(p, ctx)
+        if self.reads_records and not seen.count:
             return NothingChecked(f"there are no {ctx.output_label} to check", empty=True)
         for param, name in self.fields_read(p):
-            why = missing_field(name, ctx.records, ctx.output_label, param)
+            why = seen.absent(name, ctx.output_label, param)
             if why is not None:
                 return why
         return None
 
-    def check(self, p: Any, ctx: AssertionContext) -> Outcome:  # pragma: no cover - abstract
-        raise NotImplementedError
+    def tally(self, p: Any) -> Tally | None:
+        """This check made in one pass over the records (``Tally``), or None: it needs them all at once."""
+        return None
+
+    def check(self, p: Any, ctx: AssertionContext) -> Outcome:
+        """The check over the records held (a one-pass type: its tally over them all)."""
+        t = self.tally(p)
+        if t is None:  # pragma: no cover - every type defines check or tally
+            raise NotImplementedError
+        t.add(ctx.records, ctx.messages)
+        return t.outcome(ctx)
 
 
 ASSERTION_TYPES: dict[str, type[Assertion]] = {}
@@ -452,11 +536,35 @@ def expects_no_records(specs: list[Any]) -> bool:
     return False
 
 
-def evaluate(spec: Any, ctx: AssertionContext) -> AssertionResult:
+def one_pass(spec: Any) -> Tally | None:
+    """A tally for the assertion as written (velotui.assertions.base.Tally), or None: its type needs every
+    record at once, its parameters are templates (they may read anything), or they are invalid (the
+    check itself will say so)."""
+    if _has_template(spec.params):
+        return None
+    try:
+        cls, params = _params_model(spec)
+    except VelotuiError:
+        return None
+    return cls().tally(params) if params is not None else None
+
+
+def _has_template(value: Any) -> bool:
+    if isinstance(value, str):
+        return "{{" in value
+    if isinstance(value, dict):
+        return any(_has_template(v) for v in value.values())
+    if isinstance(value, (list, tuple)):
+        return any(_has_template(v) for v in value)
+    return False
+
+
+def evaluate(spec: Any, ctx: AssertionContext, tally: Tally | None = None) -> AssertionResult:
     """Run one assertion; a problem in the assertion itself is an ``error`` result, never an exception.
 
     An assertion that checked nothing fails with "nothing checked: <why>" (a warning when its severity is
-    warning); a reason that is only "there were no records" is accepted when ``ctx.expects_empty``."""
+    warning); a reason that is only "there were no records" is accepted when ``ctx.expects_empty``.
+    ``tally``: the check was made as the records went by (``one_pass(spec)``, fed every chunk of them)."""
     description = spec.description
     try:
         cls, _ = _params_model(spec)
@@ -465,7 +573,7 @@ def evaluate(spec: Any, ctx: AssertionContext) -> AssertionResult:
         why = assertion.nothing_checked(rendered, ctx)
         out = None
         if why is None:
-            out = assertion.check(rendered, ctx)
+            out = tally.outcome(ctx) if tally is not None else assertion.check(rendered, ctx)
             if out.nothing_checked:
                 why = NothingChecked(out.nothing_checked, empty=out.empty)
         if why is not None and not (why.empty and ctx.expects_empty):

@@ -5,6 +5,8 @@ from __future__ import annotations
 import difflib
 import statistics
 from collections import Counter
+from functools import reduce
+from operator import add
 from pathlib import Path
 from typing import Any, Literal
 
@@ -12,11 +14,13 @@ import orjson
 from pydantic import Field, model_validator
 
 from velotui.assertions.base import (
+    MAX_SAMPLES,
     Assertion,
     AssertionContext,
     Check,
     NothingChecked,
     Outcome,
+    Tally,
     as_number,
     canonical_text,
     compare,
@@ -26,6 +30,7 @@ from velotui.assertions.base import (
     values_equal,
 )
 from velotui.errors import SpecError
+from velotui.records import Message
 
 
 class RecordCountParams(Check):
@@ -51,30 +56,48 @@ class RecordCount(Assertion):
     type = "record_count"
     Params = RecordCountParams
 
-    def check(self, p: RecordCountParams, ctx: AssertionContext) -> Outcome:
-        n = len(ctx.records)
-        fails, expected = [], {}
-        for op in ("equals", "greater_than", "less_than", "greater_than_or_equals", "less_than_or_equals"):
-            v = getattr(p, op)
-            if v is not None:
-                expected[op] = v
-                if not compare(n, op, v):
-                    fails.append(f"{op.replace('_', ' ')} {v:g}")
-        if p.between is not None:
-            expected["between"] = p.between
-            if not p.between[0] <= n <= p.between[1]:
-                fails.append(f"between {p.between[0]:g} and {p.between[1]:g}")
-        if p.expression is not None:
-            expected["expression"] = p.expression
-            from velotui.sandbox import compile_expression
+    def tally(self, p: RecordCountParams) -> Tally | None:
+        return _Count(p) if p.expression is None else None  # an expression may read anything
 
-            text = p.expression.strip()
-            expr = text if any(text.startswith(o) for o in ("==", "!=", ">", "<")) else f"== {text}"
-            if not compile_expression(f"count {expr}").evaluate({**template_env(ctx), "count": n}):
-                fails.append(f"count {expr}")
-        if fails:
-            return Outcome(False, f"expected record count {', '.join(fails)}, got {n}", expected, n)
-        return Outcome(True, f"{n} records", expected, n)
+    def check(self, p: RecordCountParams, ctx: AssertionContext) -> Outcome:
+        return count_outcome(p, len(ctx.records), ctx)
+
+
+class _Count(Tally):
+    def __init__(self, p: RecordCountParams) -> None:
+        self.p, self.n = p, 0
+
+    def add(self, records: list[dict[str, Any]], messages: list[Message]) -> None:
+        self.n += len(records)
+
+    def outcome(self, ctx: AssertionContext) -> Outcome:
+        return count_outcome(self.p, self.n, ctx)
+
+
+def count_outcome(p: RecordCountParams, n: int, ctx: AssertionContext) -> Outcome:
+    """record_count's verdict on ``n`` records."""
+    fails, expected = [], {}
+    for op in ("equals", "greater_than", "less_than", "greater_than_or_equals", "less_than_or_equals"):
+        v = getattr(p, op)
+        if v is not None:
+            expected[op] = v
+            if not compare(n, op, v):
+                fails.append(f"{op.replace('_', ' ')} {v:g}")
+    if p.between is not None:
+        expected["between"] = p.between
+        if not p.between[0] <= n <= p.between[1]:
+            fails.append(f"between {p.between[0]:g} and {p.between[1]:g}")
+    if p.expression is not None:
+        expected["expression"] = p.expression
+        from velotui.sandbox import compile_expression
+
+        text = p.expression.strip()
+        expr = text if any(text.startswith(o) for o in ("==", "!=", ">", "<")) else f"== {text}"
+        if not compile_expression(f"count {expr}").evaluate({**template_env(ctx), "count": n}):
+            fails.append(f"count {expr}")
+    if fails:
+        return Outcome(False, f"expected record count {', '.join(fails)}, got {n}", expected, n)
+    return Outcome(True, f"{n} records", expected, n)
 
 
 class FieldsParams(Check):
@@ -88,18 +111,44 @@ class SchemaContains(Assertion):
     reads_records = True  # a missing field is its own failure; no records at all is nothing checked
     Params = FieldsParams
 
-    def check(self, p: FieldsParams, ctx: AssertionContext) -> Outcome:
-        bad = [r for r in ctx.records if any(f not in r for f in p.fields)]
-        missing = sorted({f for r in bad for f in p.fields if f not in r})
-        if bad:
-            return Outcome(False, f"{len(bad)} of {len(ctx.records)} records lack field(s) {', '.join(missing)}",
-                           p.fields, missing, bad)
+    def tally(self, p: FieldsParams) -> Tally:
+        return _SchemaTally(p)
+
+
+class _SchemaTally(Tally):
+    def __init__(self, p: FieldsParams) -> None:
+        self.p = p
+        self.n = self.bad = self.nokey = 0
+        self.missing: set[str] = set()
+        self.bad_samples: list[dict[str, Any]] = []
+        self.nokey_samples: list[dict[str, Any]] = []
+
+    def add(self, records: list[dict[str, Any]], messages: list[Message]) -> None:
+        p = self.p
+        self.n += len(records)
+        for r in records:
+            lacking = [f for f in p.fields if f not in r]
+            if lacking:
+                self.bad += 1
+                self.missing.update(lacking)
+                if len(self.bad_samples) < MAX_SAMPLES:
+                    self.bad_samples.append(r)
         if p.key_field:
-            nokey = [m.value for m in ctx.messages if m.value is not None and
-                     (m.key is None or not values_equal(m.key, m.value.get(p.key_field)))]
-            if nokey:
-                return Outcome(False, f"{len(nokey)} records do not carry {p.key_field!r} as the message key",
-                               p.key_field, f"{len(nokey)} mismatches", nokey)
+            for m in messages:
+                if m.value is not None and (m.key is None or not values_equal(m.key, m.value.get(p.key_field))):
+                    self.nokey += 1
+                    if len(self.nokey_samples) < MAX_SAMPLES:
+                        self.nokey_samples.append(m.value)
+
+    def outcome(self, ctx: AssertionContext) -> Outcome:
+        p = self.p
+        if self.bad:
+            missing = sorted(self.missing)
+            return Outcome(False, f"{self.bad} of {self.n} records lack field(s) {', '.join(missing)}",
+                           p.fields, missing, self.bad_samples)
+        if p.key_field and self.nokey:
+            return Outcome(False, f"{self.nokey} records do not carry {p.key_field!r} as the message key",
+                           p.key_field, f"{self.nokey} mismatches", self.nokey_samples)
         return Outcome(True, f"every record has {', '.join(p.fields)}", p.fields, p.fields)
 
 
@@ -110,18 +159,30 @@ class NoNulls(Assertion):
     record_fields = ("fields",)
     Params = FieldsParams
 
-    def check(self, p: FieldsParams, ctx: AssertionContext) -> Outcome:
-        bad = []
-        fields: set[str] = set()
-        for r in ctx.records:
-            names = p.fields or list(r)
-            nulls = [f for f in names if f in r and r[f] is None]
+    def tally(self, p: FieldsParams) -> Tally:
+        return _NullTally(p)
+
+
+class _NullTally(Tally):
+    def __init__(self, p: FieldsParams) -> None:
+        self.p, self.bad = p, 0
+        self.fields: set[str] = set()
+        self.samples: list[dict[str, Any]] = []
+
+    def add(self, records: list[dict[str, Any]], messages: list[Message]) -> None:
+        given = self.p.fields
+        for r in records:
+            nulls = [f for f in (given or list(r)) if f in r and r[f] is None]
             if nulls:
-                bad.append(r)
-                fields.update(nulls)
-        if bad:
-            return Outcome(False, f"{len(bad)} records have NULL in {', '.join(sorted(fields))}", "no NULLs",
-                           f"{len(bad)} records with NULL", bad)
+                self.bad += 1
+                self.fields.update(nulls)
+                if len(self.samples) < MAX_SAMPLES:
+                    self.samples.append(r)
+
+    def outcome(self, ctx: AssertionContext) -> Outcome:
+        if self.bad:
+            return Outcome(False, f"{self.bad} records have NULL in {', '.join(sorted(self.fields))}", "no NULLs",
+                           f"{self.bad} records with NULL", self.samples)
         return Outcome(True, "no NULLs", "no NULLs", "no NULLs")
 
 
@@ -137,13 +198,37 @@ class FieldInSet(Assertion):
     record_fields = ("field",)
     Params = FieldInSetParams
 
-    def check(self, p: FieldInSetParams, ctx: AssertionContext) -> Outcome:
-        allowed = {canonical_text(v) for v in p.values}
-        bad = [r for r, v in field_values(ctx.records, p.field) if canonical_text(v) not in allowed]
-        if bad:
-            seen = sorted({canonical_text(r[p.field]) for r in bad})[:10]
-            return Outcome(False, f"{len(bad)} records have {p.field} outside the set: {', '.join(seen)}",
-                           p.values, seen, bad)
+    def tally(self, p: FieldInSetParams) -> Tally:
+        return _InSetTally(p)
+
+
+class _InSetTally(Tally):
+    SHOWN = 10  # the smallest values outside the set are shown
+
+    def __init__(self, p: FieldInSetParams) -> None:
+        self.p, self.bad = p, 0
+        self.allowed = {canonical_text(v) for v in p.values}
+        self.outside: set[str] = set()  # the SHOWN smallest texts outside the set so far
+        self.samples: list[dict[str, Any]] = []
+
+    def add(self, records: list[dict[str, Any]], messages: list[Message]) -> None:
+        name, allowed = self.p.field, self.allowed
+        for r, v in field_values(records, name):
+            text = canonical_text(v)
+            if text not in allowed:
+                self.bad += 1
+                self.outside.add(text)
+                if len(self.samples) < MAX_SAMPLES:
+                    self.samples.append(r)
+        if len(self.outside) > 4 * self.SHOWN:
+            self.outside = set(sorted(self.outside)[:self.SHOWN])
+
+    def outcome(self, ctx: AssertionContext) -> Outcome:
+        p = self.p
+        if self.bad:
+            seen = sorted(self.outside)[:self.SHOWN]
+            return Outcome(False, f"{self.bad} records have {p.field} outside the set: {', '.join(seen)}",
+                           p.values, seen, self.samples)
         return Outcome(True, f"every {p.field} is in the set", p.values, p.values)
 
 
@@ -160,17 +245,35 @@ class FieldValues(Assertion):
     record_fields = ("field",)
     Params = FieldValuesParams
 
-    def check(self, p: FieldValuesParams, ctx: AssertionContext) -> Outcome:
-        pairs = field_values(ctx.records, p.field)
-        bad = [r for r, v in pairs if not compare(v, p.operator, p.value)]
+    def tally(self, p: FieldValuesParams) -> Tally:
+        return _ValuesTally(p)
+
+
+class _ValuesTally(Tally):
+    def __init__(self, p: FieldValuesParams) -> None:
+        self.p, self.pairs, self.bad = p, 0, 0
+        self.samples: list[dict[str, Any]] = []
+
+    def add(self, records: list[dict[str, Any]], messages: list[Message]) -> None:
+        p = self.p
+        pairs = field_values(records, p.field)
+        self.pairs += len(pairs)
+        for r, v in pairs:
+            if not compare(v, p.operator, p.value):
+                self.bad += 1
+                if len(self.samples) < MAX_SAMPLES:
+                    self.samples.append(r)
+
+    def outcome(self, ctx: AssertionContext) -> Outcome:
+        p = self.p
         want = f"{p.field} {p.operator.replace('_', ' ')} {canonical_text(p.value)}"
-        if bad:
-            shown = [canonical_text(r[p.field]) for r in bad[:3]]
-            return Outcome(False, f"expected every {want}; {len(bad)} of {len(pairs)} records do not "
+        if self.bad:
+            shown = [canonical_text(r[p.field]) for r in self.samples[:3]]
+            return Outcome(False, f"expected every {want}; {self.bad} of {self.pairs} records do not "
                            f"(e.g. {', '.join(shown)})", {"operator": p.operator, "value": p.value},
-                           shown, bad)
-        return Outcome(True, f"every {want} ({len(pairs)} records)", {"operator": p.operator, "value": p.value},
-                       f"{len(pairs)} records")
+                           shown, self.samples)
+        return Outcome(True, f"every {want} ({self.pairs} records)", {"operator": p.operator, "value": p.value},
+                       f"{self.pairs} records")
 
 
 class AggregateParams(Check):
@@ -180,17 +283,6 @@ class AggregateParams(Check):
     tolerance: float | None = None
 
 
-def aggregate(function: str, values: list[Any]) -> float | None:
-    nums = [as_number(v) for v in values]
-    nums = [v for v in nums if v is not None]
-    fn = function.upper()
-    if fn == "COUNT":
-        return float(len(values))
-    if not nums:
-        return 0.0 if fn == "SUM" else None
-    return {"SUM": sum(nums), "AVG": sum(nums) / len(nums), "MIN": min(nums), "MAX": max(nums)}[fn]
-
-
 @register
 class AggregateCheck(Assertion):
     type = "aggregate_check"
@@ -198,18 +290,54 @@ class AggregateCheck(Assertion):
     record_fields = ("field",)
 
     def nothing_checked(self, p: AggregateParams, ctx: AssertionContext) -> NothingChecked | None:
-        if p.function.upper() == "COUNT" and not ctx.records:
+        if p.function.upper() == "COUNT" and not self.records_seen(p, ctx).count:
             return None  # a count of no records is 0: a count check, like record_count
         return super().nothing_checked(p, ctx)
     Params = AggregateParams
 
-    def check(self, p: AggregateParams, ctx: AssertionContext) -> Outcome:
-        if p.field is None and p.function.upper() != "COUNT":
+    def tally(self, p: AggregateParams) -> Tally:
+        return _AggregateTally(p)
+
+
+class _AggregateTally(Tally):
+    """COUNT, SUM, AVG, MIN, MAX of a field in one pass: the sum added up record by record, in order (the
+    same float however the records come in chunks)."""
+
+    def __init__(self, p: AggregateParams) -> None:
+        self.p = p
+        self.values = self.nums = 0
+        self.total = 0.0
+        self.low: float | None = None
+        self.high: float | None = None
+
+    def add(self, records: list[dict[str, Any]], messages: list[Message]) -> None:
+        p = self.p
+        if p.field is None:
+            self.values += len(records)
+            return
+        values = [v for _, v in field_values(records, p.field)]
+        self.values += len(values)
+        nums = [x for x in map(as_number, values) if x is not None]
+        if nums:
+            self.nums += len(nums)
+            self.total = reduce(add, nums, self.total)
+            lo, hi = min(nums), max(nums)
+            self.low = lo if self.low is None else min(self.low, lo)
+            self.high = hi if self.high is None else max(self.high, hi)
+
+    def outcome(self, ctx: AssertionContext) -> Outcome:
+        p = self.p
+        fn = p.function.upper()
+        if p.field is None and fn != "COUNT":
             raise SpecError(f"aggregate_check {p.function} needs 'field'")
-        values = [v for _, v in field_values(ctx.records, p.field)] if p.field else list(ctx.records)
-        got = aggregate(p.function, values)
+        if fn == "COUNT":
+            got: float | None = float(self.values)
+        elif not self.nums:
+            got = 0.0 if fn == "SUM" else None
+        else:
+            got = {"SUM": self.total, "AVG": self.total / self.nums, "MIN": self.low, "MAX": self.high}[fn]
         ok = got is not None and values_equal(got, p.expected, p.tolerance)
-        what = f"{p.function.upper()}({p.field or '*'})"
+        what = f"{fn}({p.field or '*'})"
         return Outcome(ok, f"{what} = {got if got is None else round(got, 6)}, expected {p.expected:g}"
                        + (f" ± {p.tolerance:g}" if p.tolerance else ""), p.expected, got)
 

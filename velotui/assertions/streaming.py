@@ -10,11 +10,13 @@ from typing import Any, Literal
 from pydantic import Field
 
 from velotui.assertions.base import (
+    AfterTheRun,
     Assertion,
     AssertionContext,
     Check,
     NothingChecked,
     Outcome,
+    Tally,
     as_number,
     canonical_text,
     compare,
@@ -218,6 +220,9 @@ class ExecutionTime(Assertion):
     type = "execution_time"
     Params = ExecutionTimeParams
 
+    def tally(self, p: Any) -> Tally:
+        return AfterTheRun(self, p)  # reads no output record
+
     def check(self, p: ExecutionTimeParams, ctx: AssertionContext) -> Outcome:
         t = ctx.duration_ms
         ok = (p.max_ms is None or t <= p.max_ms) and (p.min_ms is None or t >= p.min_ms)
@@ -235,6 +240,9 @@ class MemoryParams(Check):
 class MemoryUsage(Assertion):
     type = "memory_usage"
     Params = MemoryParams
+
+    def tally(self, p: Any) -> Tally:
+        return AfterTheRun(self, p)  # reads no output record
 
     def check(self, p: MemoryParams, ctx: AssertionContext) -> Outcome:
         peak, growth = ctx.memory_peak_bytes, ctx.memory_growth_bytes
@@ -260,8 +268,11 @@ class Throughput(Assertion):
     type = "throughput"
     Params = ThroughputParams
 
+    def tally(self, p: Any) -> Tally:
+        return AfterTheRun(self, p)  # reads no output record
+
     def check(self, p: ThroughputParams, ctx: AssertionContext) -> Outcome:
-        n = max(ctx.records_in, len(ctx.records))
+        n = max(ctx.records_in, ctx.record_total)
         rate = n / (ctx.duration_ms / 1000) if ctx.duration_ms > 0 else float("inf")
         problems = []
         if p.min_records_per_second is not None and rate < p.min_records_per_second:
@@ -332,6 +343,9 @@ class DlqCount(Assertion):
     type = "dlq_count"
     Params = DlqParams
 
+    def tally(self, p: Any) -> Tally:
+        return AfterTheRun(self, p)  # reads no output record
+
     def check(self, p: DlqParams, ctx: AssertionContext) -> Outcome:
         dl = [d for d in ctx.dead_letters if not p.error_types or getattr(d, "error_type", None) in p.error_types]
         n = len(dl)
@@ -361,6 +375,9 @@ class ErrorRate(Assertion):
             return NothingChecked("the query had no input records", empty=True)
         return None
     Params = ErrorRateParams
+
+    def tally(self, p: Any) -> Tally:
+        return AfterTheRun(self, p)  # reads no output record
 
     def check(self, p: ErrorRateParams, ctx: AssertionContext) -> Outcome:
         errors = [d for d in ctx.dead_letters if not p.error_types or getattr(d, "error_type", None) in p.error_types]

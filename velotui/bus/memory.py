@@ -18,11 +18,12 @@ def partition_for(key: object, partitions: int) -> int:
 
 
 class _Topic:
-    __slots__ = ("name", "partitions")
+    __slots__ = ("name", "partitions", "released")
 
     def __init__(self, name: str, partitions: int) -> None:
         self.name = name
         self.partitions: list[list[Message]] = [[] for _ in range(max(1, partitions))]
+        self.released = [0] * len(self.partitions)  # per partition: messages taken off by drain()
 
 
 class MemoryBus:
@@ -40,12 +41,13 @@ class MemoryBus:
 
     def publish(self, topic: str, messages: Iterable[Message]) -> int:
         self.create_topic(topic)
-        parts = self._topics[topic].partitions
+        t = self._topics[topic]
+        parts, released = t.partitions, t.released
         n_parts = len(parts)
         if n_parts == 1:  # the common case, without per-message partitioning
             batch = messages if isinstance(messages, list) else list(messages)
             part = parts[0]
-            base = len(part)
+            base = released[0] + len(part)
             for i, m in enumerate(batch, start=base):
                 m.partition = 0
                 m.topic = topic
@@ -65,7 +67,7 @@ class MemoryBus:
                 p = m.partition if 0 <= m.partition < n_parts else 0
             m.partition = p
             m.topic = topic
-            m.offset = len(parts[p])
+            m.offset = released[p] + len(parts[p])
             parts[p].append(m)
             batch.append(m)
         if batch:
@@ -83,6 +85,25 @@ class MemoryBus:
         for part in t.partitions:
             out.extend(part)
         return out
+
+    def drain(self, topic: str) -> list[Message]:
+        """Every message on ``topic`` now (as ``read_all`` gives them), taken off it: the topic holds none of
+        them afterwards and its offsets go on from where they were. The reader of a topic nobody else reads
+        releases what it has read, so a run that publishes, runs and captures block by block holds one
+        block at a time."""
+        t = self._topics.get(topic)
+        if t is None:
+            return []
+        out = self.read_all(topic)
+        for p, part in enumerate(t.partitions):
+            t.released[p] += len(part)
+            t.partitions[p] = []
+        return out
+
+    def partitions(self, topic: str) -> int:
+        """How many partitions ``topic`` has (0: no such topic)."""
+        t = self._topics.get(topic)
+        return len(t.partitions) if t is not None else 0
 
     def topics(self) -> list[str]:
         return list(self._topics)

@@ -81,6 +81,9 @@ def _add_run_options(p: argparse.ArgumentParser) -> None:
                    "write it beside the spec as X.<query>.min.jsonl with the command that reproduces the failure")
     p.add_argument("--explain", action="store_true",
                    help="add an explanation of every failed assertion to the JSON report")
+    p.add_argument("--whole-inputs", action="store_true",
+                   help="make and hold every input and output whole; by default a query over a generated input of "
+                   "more than 65,536 records runs block by block in bounded memory (docs/PERFORMANCE.md)")
     p.add_argument("--no-ai", action="store_true",
                    help="never call the Anthropic API; explanations come from the offline explainer")
 

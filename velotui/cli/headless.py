@@ -100,6 +100,8 @@ def _run_options(args: argparse.Namespace, argv: list[str], explain_needed: bool
         **engine_options_of(args),
         dialect=getattr(args, "dialect", None),
         update_golden=getattr(args, "update_golden", False),
+        # explanations show the records behind a failure: they are held then
+        by_blocks=not (getattr(args, "whole_inputs", False) or getattr(args, "explain", False) or explain_needed),
     )
 
 

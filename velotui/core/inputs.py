@@ -6,7 +6,7 @@ generation from ``schema``.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -28,6 +28,9 @@ class PreparedInput:
     value_format: str | None = None  # the input's `format:` when it names the topic's serialization
     from_previous: bool = False  # the outputs of an earlier query, not data of its own
     fits_schema: bool = False  # generated, and every record fits ``schema`` (checked column by column)
+    # a generated input bigger than one block, not made yet: its run makes it block by block (bounded
+    # memory) or whole (``materialize``); ``records`` and ``messages`` stay empty until then
+    deferred: Deferred | None = None
 
     def fresh(self) -> PreparedInput:
         """The same input with new message envelopes: a bus stamps topic and offset on what it publishes, so
@@ -36,9 +39,43 @@ class PreparedInput:
                 for m in self.messages]
         return replace(self, messages=msgs)
 
+    @property
+    def count(self) -> int:
+        """How many records the input has (a deferred one: will have)."""
+        return self.deferred.count if self.deferred is not None else len(self.messages if self.topic else self.records)
+
+    def materialize(self) -> None:
+        """Make a deferred input whole: the records and messages of every block, in order."""
+        d, self.deferred = self.deferred, None
+        if d is not None:
+            data = d.generator.generate(d.schema, d.count, time_simulation=d.time_simulation,
+                                        null_probability=d.null_probability)
+            self.records, self.messages = data.records, generated_messages(data.records, data.timestamps_ms,
+                                                                           d.key_field)
+            self.fits_schema = data.fits_schema
+
     def with_messages(self, messages: list[Message]) -> PreparedInput:
         """This input holding only ``messages`` (their values are its records)."""
         return replace(self, messages=list(messages), records=[m.value for m in messages if m.value is not None])
+
+
+@dataclass
+class Deferred:
+    """A generated input made when its run asks: block by block (``blocks``), or whole."""
+
+    generator: Any  # velotui.datagen.DataGenerator
+    schema: Any
+    count: int
+    time_simulation: Any = None
+    null_probability: float | None = None
+    key_field: str | None = None
+
+    def blocks(self) -> Iterator[tuple[list[Message], bool]]:
+        """(messages, every record fits the schema) of each block of GENERATION_BLOCK records, in order: the
+        records a whole input has, made one block at a time."""
+        for data in self.generator.blocks(self.schema, self.count, time_simulation=self.time_simulation,
+                                          null_probability=self.null_probability):
+            yield generated_messages(data.records, data.timestamps_ms, self.key_field), data.fits_schema
 
 
 class _EventTimeHeaders(dict):  # type: ignore[type-arg]
@@ -139,6 +176,7 @@ class InputBuilder:
         self.files = dict(files or {})
         self.files_used: set[str] = set()  # the sources whose input came from ``files``
         self._generator: Any = None
+        self._defer = False
 
     @property
     def generator(self) -> Any:
@@ -149,7 +187,10 @@ class InputBuilder:
                                             base_dir=self.loaded.spec_path.parent)
         return self._generator
 
-    def prepare(self, query: Any, statement: Any) -> list[PreparedInput]:
+    def prepare(self, query: Any, statement: Any, *, defer: bool = False) -> list[PreparedInput]:
+        """The query's inputs; ``defer``: a generated input bigger than one block of generation is not made
+        yet (``PreparedInput.deferred``: its run makes it block by block, or whole)."""
+        self._defer = defer
         app = self.app
         statement = app.statement(statement.name) or statement
         external = {s.name: s for s in app.external_sources}
@@ -273,13 +314,16 @@ class InputBuilder:
             count = getattr(schema, "record_count", None)
         if count is None:
             count = self.loaded.spec.default_records
-        data = self.generator.generate(schema, int(count),
-                                       time_simulation=getattr(inp, "time_simulation", None),
-                                       null_probability=getattr(inp, "null_probability", None))
         key_field = (getattr(inp, "key_field", None) if inp is not None else None) or schema.key_field
-        msgs = generated_messages(data.records, data.timestamps_ms, key_field)
-        return PreparedInput(source=src.name, topic=src.topic or src.name, records=data.records, messages=msgs,
-                             partitions=self._partitions(src), schema=schema, fits_schema=data.fits_schema)
+        deferred = Deferred(self.generator, schema, int(count), getattr(inp, "time_simulation", None),
+                            getattr(inp, "null_probability", None), key_field)
+        prepared = PreparedInput(source=src.name, topic=src.topic or src.name, records=[],
+                                 partitions=self._partitions(src), schema=schema, deferred=deferred)
+        from velotui.datagen.generator import GENERATION_BLOCK
+
+        if not (self._defer and deferred.count > GENERATION_BLOCK):
+            prepared.materialize()
+        return prepared
 
     def _partitions(self, src: Any) -> int:
         n = _config_get(src.config or {}, "topic.partitions")

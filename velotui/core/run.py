@@ -68,6 +68,9 @@ class RunOptions:
     engine_settings: Any = None  # velotui.adapters.settings.EngineSettings (default: the config file's)
     dialect: str | None = None  # reference | extended (None: each statement's 'sql.dialect', else reference)
     update_golden: bool = False  # write each query's captured output to its golden file (velotui.golden)
+    # a query over a generated input bigger than one block runs block by block, holding one block at a time
+    # (velotui.core.streamed); False (--whole-inputs): every input is made and held whole
+    by_blocks: bool = True
 
 
 LINEAGE_MAX_INPUTS = 20_000  # the engine records which inputs made each output (for explain) up to this size
@@ -379,6 +382,7 @@ class QueryRecord:
     seed: int = 0  # the seed and frozen "now" the app's inputs were generated with (golden files record them)
     now_ms: int = 0
     prepared: list[PreparedInput] = field(default_factory=list)  # the inputs as built, before fault injection
+    by_blocks: bool = False  # run block by block: ``inputs`` and ``outputs`` were not held (velotui.core.streamed)
 
 
 class _AppRunner:
@@ -549,6 +553,17 @@ class _AppRunner:
         except Exception:  # noqa: BLE001 - only a label
             return "embedded"
 
+    def _open_stream(self, adapter: Any, job: Any, deferred: list[PreparedInput]) -> Any:
+        """The engine's block-by-block run of the statement over the one deferred input, or None: the engine
+        cannot (velotui.engine.StatementStream says why), or the deferred input is not its stream."""
+        opener = getattr(adapter, "open_stream", None)
+        if opener is None or len(deferred) != 1:
+            return None
+        stream = opener(job)
+        if stream is None or stream.source != deferred[0].source:
+            return None
+        return stream
+
     def _timeout_s(self, query: Any) -> float | None:
         """The query's timeout: --timeout, else its timeout_ms, else the spec's default. It bounds the
         whole query — generating and publishing its inputs, running, capturing and checking — once per
@@ -576,7 +591,14 @@ class _AppRunner:
         builder = InputBuilder(loaded, seed=self.seed, now_ms=self.now_ms, records_override=run.options.records,
                                previous_outputs=self.outputs, app=app, fixed=self.fixed_inputs.get(query.name),
                                files=run.options.inputs)
-        prepared: list[PreparedInput] = builder.prepare(query, statement)
+        from velotui.core.streamed import why_whole
+
+        # a big generated input is made block by block as the run asks for it, when the query allows
+        by_blocks = why_whole(run, loaded, query, statement, engines) is None
+        prepared: list[PreparedInput] = builder.prepare(query, statement, defer=by_blocks)
+        if not by_blocks:
+            for p in prepared:
+                p.materialize()  # an input reused from an earlier run that was made block by block
         run.inputs_used.update(builder.files_used)
         # what the spec asked for, before faults are injected (which may touch the messages themselves)
         as_built = [p.fresh() for p in prepared] if self.spec.fault_injection else list(prepared)
@@ -642,6 +664,15 @@ class _AppRunner:
             topic_names: dict[str, str] = {}
             published: dict[str, list[Message]] = {}
             records_in = 0
+
+            def publish(p: PreparedInput, real: str) -> None:
+                run._emit(ev.Progress(app_name, "publish", 0, len(p.messages)))
+                n = bus.publish(real, p.messages)
+                run._emit(ev.RecordsPublished(app_name, p.source, real, n))
+                if p.messages:
+                    run._emit(ev.RecordCaptured(app_name, real, tuple(p.messages)))
+                published[p.source] = p.messages
+
             for p in prepared:
                 if p.topic is not None:
                     real = run._topic_name(bus, p.topic)
@@ -654,14 +685,10 @@ class _AppRunner:
                         run._set_format(bus, real, config, loaded.sql_path.parent)
                     bus.create_topic(real, p.partitions)
                     run._emit(ev.TopicCreated(app_name, real, "source"))
-                    run._emit(ev.Progress(app_name, "publish", 0, len(p.messages)))
-                    n = bus.publish(real, p.messages)
-                    run._emit(ev.RecordsPublished(app_name, p.source, real, n))
-                    if p.messages:
-                        run._emit(ev.RecordCaptured(app_name, real, tuple(p.messages)))
-                    published[p.source] = p.messages
+                    if p.deferred is None:  # a deferred input is published block by block, or once made
+                        publish(p, real)
                 self.inputs_seen[p.source] = p.records
-                records_in += len(p.messages) if p.topic is not None else len(p.records)
+                records_in += p.count
             sink_topics: dict[str, str] = {}
             file_paths: dict[str, str] = {}
             for st in app.statements:
@@ -712,16 +739,41 @@ class _AppRunner:
                 slow_processing=bool(self.spec.fault_injection and self.spec.fault_injection.slow_processing
                                      and self.spec.fault_injection.slow_processing.enabled),
                 deploy=run.options.deploy)
-            engine_run = adapter.run(job)
+            deferred = [p for p in prepared if p.deferred is not None and p.topic is not None]
+            stream = self._open_stream(adapter, job, deferred) if deferred else None
+            if stream is None:  # run whole after all (the engine cannot take this statement block by block)
+                for p in deferred:
+                    p.materialize()
+                    publish(p, topic_names[p.topic])  # type: ignore[index]
+                    self.inputs_seen[p.source] = p.records
+                job.schema_checked = {p.source for p in prepared
+                                      if p.fits_schema and getattr(bus, "keeps_values", False)}
+            streamed = None
+            captured: list[Message] = []
+            sink_messages: dict[str, list[Message]] = {}
+            if stream is not None:  # generate, publish, run, capture and check a block at a time
+                from velotui.adapters import EngineRun
+                from velotui.core.streamed import run_blocks
+
+                sink = statement.sinks[0]
+                streamed = run_blocks(stream, deferred[0], bus, topic_names[deferred[0].topic],  # type: ignore[index]
+                                      sink_topics[sink.name], query, run._emit, app_name,
+                                      lambda phase: setattr(dog, "phase", phase))
+                engine_run = EngineRun(result=streamed.result)
+                duration_ms = streamed.engine_seconds * 1000
+                sink_messages[sink.name] = []
+                if sink.topic:
+                    sink_messages.setdefault(sink.topic, [])
+            else:
+                t0 = time.perf_counter()
+                engine_run = adapter.run(job)
+                duration_ms = (time.perf_counter() - t0) * 1000
             result = engine_run.result
-            duration_ms = (time.perf_counter() - t0) * 1000
             rss_after = proc.memory_info().rss
             st_result = result.statements.get(statement.name)
             # capture: read the sinks back from the bus (or files), never from engine memory
             dog.phase = "capturing outputs"
-            captured: list[Message] = []
-            sink_messages: dict[str, list[Message]] = {}
-            for sink in statement.sinks:
+            for sink in statement.sinks if streamed is None else ():
                 if sink.kind == "kafka":
                     msgs = bus.read_all(sink_topics[sink.name])
                     if msgs:
@@ -776,9 +828,12 @@ class _AppRunner:
                 scope = [a for cl in query.check_lists() if cl.sink == check_list.sink for a in cl.checks]
                 values = captured_values if msgs is captured else [m.value for m in msgs if m.value is not None]
                 ctx = AssertionContext(records=values, messages=msgs,
-                                       expects_empty=expects_no_records(scope), output_label=what, **ctx_common)
+                                       expects_empty=expects_no_records(scope), output_label=what,
+                                       seen=streamed.checks.seen[check_list.sink] if streamed else None,
+                                       **ctx_common)
                 for spec_a in check_list.checks:
-                    res = _cannot_check(spec_a, engine, engine_run.unavailable) or evaluate(spec_a, ctx)
+                    tally = streamed.checks.tally(spec_a) if streamed else None
+                    res = _cannot_check(spec_a, engine, engine_run.unavailable) or evaluate(spec_a, ctx, tally)
                     results.append(res)
                     run._emit(ev.AssertionEvaluated(app_name, label, res))
             from velotui.core import golden
@@ -795,12 +850,12 @@ class _AppRunner:
                 input_times={p.source: [m.timestamp for m in p.messages] for p in prepared},
                 outputs=captured, lineage=st_result.lineage if st_result else None, results=results,
                 dead_letters=list(st_result.dead_letters) if st_result else [], seed=self.seed,
-                now_ms=self.now_ms)
+                now_ms=self.now_ms, by_blocks=streamed is not None)
             if primary:
                 run.query_records[(app_name, query.name)] = record
             failed = any(r.status in ("failed", "error") for r in results)
             report = QueryReport(name=query.name, status="failed" if failed else "passed", records_in=records_in,
-                                 records_out=len(captured), duration_ms=duration_ms, assertions=results,
+                                 records_out=streamed.checks.records_out if streamed else len(captured), duration_ms=duration_ms, assertions=results,
                                  error=None, file=str(loaded.spec_path), line=getattr(query, "line", None),
                                  warnings=query_warnings, engine=engine, engine_error=engine_run.first_error,
                                  notes=list(engine_run.notes))

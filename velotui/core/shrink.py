@@ -110,6 +110,8 @@ def shrink_query(run: Any, rec: Any, *, budget_s: float = BUDGET_S, max_tests: i
                                "(--engine, --compare): every trial would need that engine; shrink on the embedded "
                                "engine (the default)")
     chain = _chain(loaded, rec.query.name)
+    for p in rec.prepared:
+        p.materialize()  # an input that was run block by block: its records, to take apart
     shrinkable = [p for p in rec.prepared if p.topic is not None and not p.from_previous and p.messages]
     if not shrinkable:
         return _does_not_apply(result, "the query reads no records velotui publishes (its inputs come from files "
@@ -215,7 +217,7 @@ class _Trial:
         opts = self.run.options
         trial = SuiteRun(self.rec.loaded.sql_path, RunOptions(  # the seed and clock the query ran with
             seed=self.rec.seed, now_ms=self.rec.now_ms, strict=opts.strict, timeout_s=opts.timeout_s, lineage=False,
-            engine="embedded"))
+            engine="embedded", by_blocks=False))
         trial.run_loaded(self.rec.loaded, fixed_inputs=fixed, queries=self.chain)
         again = trial.query_records.get((self.rec.loaded.name, self.rec.query.name))
         return again is not None and same_failure(self.target.result, again.results, self.target.index)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import math
 import zlib
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import lru_cache
 from itertools import accumulate
@@ -43,6 +43,26 @@ class GeneratedData:
     fits_schema: bool = False
 
 
+GENERATION_BLOCK = 65_536
+"""Records per block of generation. An input is generated a block at a time, each block from random streams
+of its own (seed, schema, field and the block's place), so a block never depends on how many come after it:
+an input generated whole is the same as one generated, published and run block by block with bounded memory
+(velotui.core.run). The first block's streams are those of an input of one block (up to 65,536 records)."""
+
+
+@dataclass
+class _Block:
+    """Where a block sits in its input, and what carries on from the block before (a random walk's level)."""
+
+    index: int = 0
+    first: int = 0  # the input's index of the block's first record
+    total: int = 0  # the input's record count
+    walks: dict[str, Any] = field(default_factory=dict)  # field -> its last level (per group: a dict)
+
+    def parts(self) -> tuple[str, ...]:
+        return () if self.index == 0 else (f"block {self.index}",)
+
+
 def _seed_for(seed: int, *parts: str) -> np.random.SeedSequence:
     words = [seed & 0xFFFFFFFF, (seed >> 32) & 0xFFFFFFFF] + [zlib.crc32(p.encode()) for p in parts]
     return np.random.SeedSequence(words)
@@ -64,17 +84,28 @@ class DataGenerator:
         self.base_dir = base_dir
         self._reference_cache: dict[tuple[str, str], list[Any]] = {}
         self._faker: Any = None
+        self._faker_pools: dict[tuple[str, str, str], list[str]] = {}
 
     # -- public ---------------------------------------------------------------------------------
     def generate(self, schema: Any, count: int, *, time_simulation: Any = None,
                  null_probability: float | None = None) -> GeneratedData:
-        # a million records are a million dicts and no reference cycle: the cyclic garbage collector
-        # would only scan them again and again (a third of the time), so it pauses, as in the engine
+        """``count`` records of ``schema``: the blocks of ``blocks()`` joined."""
+        parts = list(self.blocks(schema, count, time_simulation=time_simulation, null_probability=null_probability))
+        if len(parts) == 1:
+            return parts[0]
+        records: list[dict[str, Any]] = []
+        times: list[int] = []
         with paused():
-            return self._generate(schema, count, time_simulation, null_probability)
+            for part in parts:
+                records.extend(part.records)
+                times.extend(part.timestamps_ms)
+        first = parts[0]
+        return GeneratedData(records=records, timestamps_ms=times, events_per_second=first.events_per_second,
+                             batch_size=first.batch_size, fits_schema=all(p.fits_schema for p in parts))
 
-    def _generate(self, schema: Any, count: int, time_simulation: Any,
-                  null_probability: float | None) -> GeneratedData:
+    def blocks(self, schema: Any, count: int, *, time_simulation: Any = None,
+               null_probability: float | None = None) -> Iterator[GeneratedData]:
+        """``count`` records of ``schema`` in blocks of GENERATION_BLOCK records, each made when asked for."""
         if isinstance(schema, str):
             if schema not in self.schemas:
                 raise DataError(f"unknown schema {schema!r}", hint="known: " + ", ".join(sorted(self.schemas)))
@@ -82,13 +113,25 @@ class DataGenerator:
         count = int(count)
         if count < 0:
             raise DataError("record count must be >= 0")
-        times = self._event_times(schema, count, time_simulation)
+        block = _Block(total=count)
+        for index, first in enumerate(range(0, max(count, 1), GENERATION_BLOCK)):
+            block.index, block.first = index, first
+            # a block is many dicts and no reference cycle: the cyclic garbage collector would only scan
+            # them again and again (a third of the time), so it pauses, as in the engine
+            with paused():
+                data = self._generate(schema, min(GENERATION_BLOCK, count - first), time_simulation,
+                                      null_probability, block)
+            yield data
+
+    def _generate(self, schema: Any, count: int, time_simulation: Any,
+                  null_probability: float | None, block: _Block) -> GeneratedData:
+        times = self._event_times(schema, count, time_simulation, block)
         columns: dict[str, list[Any]] = {}
         arrays: dict[str, np.ndarray] = {}  # numeric columns without NULLs, for derived fields
         fits = True  # every column fits its field's kind (velotui.records.column_fits), so every record does
         for f in self._ordered_fields(schema):
             try:
-                values = self._column(schema, f, count, times, time_simulation is not None, columns, arrays)
+                values = self._column(schema, f, count, times, time_simulation is not None, columns, arrays, block)
                 nullable = bool(f.nullable or f.null_probability)  # as the engine's schema check reads it
                 if isinstance(values, np.ndarray):
                     arrays[f.name] = values
@@ -98,7 +141,7 @@ class DataGenerator:
                     fits = fits and column_fits(values, f.kind, nullable)
                 p = self._null_probability(f, null_probability)
                 if p > 0 and count:
-                    mask = self._rng(schema.name, f.name, "nulls").random(count) < p
+                    mask = self._rng(schema.name, f.name, "nulls", *block.parts()).random(count) < p
                     nulls = np.flatnonzero(mask).tolist()
                     if nulls:
                         arrays.pop(f.name, None)
@@ -158,19 +201,19 @@ class DataGenerator:
                 derived.remove(f)
         return ordered
 
-    def _event_times(self, schema: Any, count: int, sim: Any) -> np.ndarray:
+    def _event_times(self, schema: Any, count: int, sim: Any, block: _Block) -> np.ndarray:
         if sim is None:
             return np.full(count, self.now_ms, dtype=np.int64)
         end = resolve_time(sim.end_time, self.now_ms, default=self.now_ms)
         start = resolve_time(sim.start_time, self.now_ms, default=end - 3_600_000)
         if start > end:
             raise DataError(f"time_simulation start_time ({sim.start_time}) is after end_time ({sim.end_time})")
-        rng = self._rng(schema.name, "__event_time__")
+        rng = self._rng(schema.name, "__event_time__", *block.parts())
         span = end - start
         if count == 0:
             return np.zeros(0, dtype=np.int64)
-        if sim.sequential:
-            offsets = np.arange(count, dtype=np.float64) * (span / count)
+        if sim.sequential:  # spread over the whole input: the block's records take their places in it
+            offsets = np.arange(block.first, block.first + count, dtype=np.float64) * (span / block.total)
         else:
             offsets = rng.random(count) * span
         scale = float(getattr(sim, "time_scale", 1.0) or 1.0)
@@ -183,12 +226,12 @@ class DataGenerator:
         return times.astype(np.int64)
 
     def _column(self, schema: Any, f: Any, n: int, times: np.ndarray, simulated: bool,
-                done: dict[str, list[Any]], arrays: dict[str, np.ndarray]) -> list[Any] | np.ndarray:
+                done: dict[str, list[Any]], arrays: dict[str, np.ndarray], block: _Block) -> list[Any] | np.ndarray:
         """One field's values for ``n`` records: a numpy array for numbers (kept for derived fields),
         else a list. Every kind is drawn for the whole column at once."""
         c = f.constraints
         kind = f.kind
-        rng = self._rng(schema.name, f.name)
+        rng = self._rng(schema.name, f.name, *block.parts())
         if c.derived:
             return self._derived(schema, f, n, done, arrays, rng)
         if c.references:
@@ -202,7 +245,7 @@ class DataGenerator:
             idx = rng.choice(len(values), size=n, p=p)
             return _pick([_coerce(v, kind, f) for v in values], idx)
         if kind in ("integer", "float", "decimal"):
-            return self._numbers(schema, f, n, rng, done)
+            return self._numbers(schema, f, n, rng, done, block)
         if kind == "boolean":
             return rng.random(n) < 0.5
         if kind == "timestamp":
@@ -224,7 +267,7 @@ class DataGenerator:
         return self._strings(schema, f, n, rng)
 
     def _numbers(self, schema: Any, f: Any, n: int, rng: np.random.Generator,
-                 done: dict[str, list[Any]]) -> list[Any] | np.ndarray:
+                 done: dict[str, list[Any]], block: _Block) -> list[Any] | np.ndarray:
         c = f.constraints
         kind = f.kind
         lo, hi = (c.range.min, c.range.max) if c.range else ((0.0, 1000.0) if kind != "integer" else (0, 1000))
@@ -245,7 +288,7 @@ class DataGenerator:
         elif dist == "exponential":
             vals = lo + rng.exponential((hi - lo) / 4 or 1.0, n)
         elif dist == "random_walk":
-            vals = self._random_walk(f, n, rng, lo, hi, done)
+            vals = self._random_walk(f, n, rng, lo, hi, done, block)
         else:
             vals = rng.integers(int(math.ceil(lo)), int(math.floor(hi)) + 1, size=n).astype(np.float64) \
                 if kind == "integer" else rng.uniform(lo, hi, n)
@@ -263,9 +306,10 @@ class DataGenerator:
         return np.round(vals, 4)
 
     def _random_walk(self, f: Any, n: int, rng: np.random.Generator, lo: float, hi: float,
-                     done: dict[str, list[Any]]) -> np.ndarray:
+                     done: dict[str, list[Any]], block: _Block) -> np.ndarray:
         """Each group's level moves by a random factor per record, kept inside the range unless allowed
-        out: a running product per group (the clamp makes each step depend on the previous one)."""
+        out: a running product per group (the clamp makes each step depend on the previous one). A walk
+        goes on in the next block from the level it reached (``block.walks``)."""
         rw = f.constraints.distribution.random_walk
         drift, vol = (rw.drift, rw.volatility) if rw else (0.0, 0.01)
         steps = 1.0 + drift + vol * rng.standard_normal(n)
@@ -283,8 +327,14 @@ class DataGenerator:
             return cur
 
         if groups is None:
-            return np.fromiter(accumulate(steps.tolist(), step, initial=start), dtype=np.float64, count=n + 1)[1:]
+            initial = block.walks.get(f.name, start)
+            out = np.fromiter(accumulate(steps.tolist(), step, initial=initial), dtype=np.float64, count=n + 1)[1:]
+            if n:
+                block.walks[f.name] = float(out[-1])
+            return out
+        reached: dict[Any, float] = block.walks.setdefault(f.name, {})  # group -> its level so far
         index = {g: i for i, g in enumerate(dict.fromkeys(groups))}  # group value -> number, first seen first
+        names = list(index)
         codes = np.fromiter(map(index.__getitem__, groups), dtype=np.int64, count=n)
         order = np.argsort(codes, kind="stable")  # each group's records together, in record order
         sizes = np.bincount(codes, minlength=len(index))
@@ -292,12 +342,14 @@ class DataGenerator:
         walked = np.empty(n)
         in_order = steps[order]
         if len(index) <= int(sizes.max(initial=0)):  # few long walks: one running product each
-            for a, size in zip(starts.tolist(), sizes.tolist()):
-                walked[a:a + size] = list(accumulate(in_order[a:a + size].tolist(), step, initial=start))[1:]
+            for g, a, size in zip(names, starts.tolist(), sizes.tolist()):
+                walk = list(accumulate(in_order[a:a + size].tolist(), step, initial=reached.get(g, start)))[1:]
+                walked[a:a + size] = walk
+                reached[g] = walk[-1]
         else:  # many short walks: step k of every walk at once (the same products and clamps)
             by_size = np.argsort(-sizes, kind="stable")
             sizes_desc, starts_desc = sizes[by_size], starts[by_size]
-            level = np.full(len(index), float(start))
+            level = np.array([float(reached.get(names[c], start)) for c in by_size.tolist()], dtype=np.float64)
             for k in range(int(sizes_desc[0])):
                 m = int(np.searchsorted(-sizes_desc, -k, side="left"))  # walks longer than k
                 rows = starts_desc[:m] + k
@@ -308,6 +360,8 @@ class DataGenerator:
                     cur = np.minimum(cur, high)
                 level[:m] = cur
                 walked[rows] = cur
+            for c, v in zip(by_size.tolist(), level.tolist()):
+                reached[names[c]] = v
         out = np.empty(n)
         out[order] = walked
         return out
@@ -332,6 +386,12 @@ class DataGenerator:
         return np.ascontiguousarray(codes).view("<U8").reshape(n).tolist()
 
     def _faker_pool(self, schema: str, field: str, provider: str) -> list[str]:
+        key = (schema, field, provider)
+        if key not in self._faker_pools:  # one pool per field for the whole input (every block picks from it)
+            self._faker_pools[key] = self._make_faker_pool(schema, field, provider)
+        return self._faker_pools[key]
+
+    def _make_faker_pool(self, schema: str, field: str, provider: str) -> list[str]:
         from faker import Faker
 
         if self._faker is None:

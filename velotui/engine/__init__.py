@@ -9,9 +9,10 @@ from velotui.engine.api import (
     EngineResult,
     MetricSample,
     StatementResult,
+    StreamRefused,
 )
 from velotui.engine.plan import AppPlan, explain_text, plan_app, plan_problems
-from velotui.engine.runtime import Stepper, run_app, run_sql
+from velotui.engine.runtime import StatementStream, Stepper, run_app, run_sql
 from velotui.engine.windows import window_for
 
 __all__ = [
@@ -21,7 +22,9 @@ __all__ = [
     "EngineResult",
     "MetricSample",
     "StatementResult",
+    "StatementStream",
     "Stepper",
+    "StreamRefused",
     "explain_text",
     "plan_app",
     "plan_problems",

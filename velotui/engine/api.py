@@ -39,6 +39,10 @@ class EngineOptions:
     fuse: bool = True  # generated fused functions for projections and GROUP BY (False: the general operators)
 
 
+class StreamRefused(Exception):
+    """A statement that cannot run block by block (velotui.engine.runtime.StatementStream): the reason."""
+
+
 @dataclass
 class DeadLetter:
     """A record a query could not process (decode error, late record, row error)."""

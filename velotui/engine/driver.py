@@ -19,7 +19,7 @@ from __future__ import annotations
 import heapq
 import time
 from collections.abc import Callable, Iterator
-from operator import attrgetter
+from operator import attrgetter, methodcaller
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +33,7 @@ from velotui.errors import RunCancelled, RunTimeout
 from velotui.records import Message
 
 _PARTITION = attrgetter("partition")
+_VALUE = attrgetter("value")
 CHUNK = 4096  # records per push (the deadline and Ctrl-C are checked between pushes)
 SINK_CHUNK = 50_000  # messages per publish to a sink topic
 
@@ -137,15 +138,22 @@ class StatementRun:
 
     def read(self, src: Source) -> list[Message]:
         """Every record of a source now: its topic (decoded, schema-checked) or its file."""
-        opts = self.options
-        dead = self.result.dead_letters
         if src.path is not None and src.origin in ("file", "statement"):
             return self._read_file(src)
+        return self.checked(src, self.bus.read_all(self.topic_of(src)),
+                            schema_checked=src.name in self.options.schema_checked)
+
+    def topic_of(self, src: Source) -> str:
         logical = src.topic or src.name
-        topic = opts.topic_names.get(logical, logical)
-        msgs = decode(self.bus.read_all(topic), self.plan.name, src.name, dead)
-        schema = opts.source_schemas.get(src.name) if src.origin == "topic" else None
-        if schema and src.name not in opts.schema_checked:
+        return self.options.topic_names.get(logical, logical)
+
+    def checked(self, src: Source, msgs: list[Message], *, schema_checked: bool = False) -> list[Message]:
+        """A source's messages that decode to records (and fit its schema, when it has one and they were not
+        checked already); the others go to the dead letters."""
+        dead = self.result.dead_letters
+        msgs = decode(msgs, self.plan.name, src.name, dead)
+        schema = self.options.source_schemas.get(src.name) if src.origin == "topic" else None
+        if schema and not schema_checked:
             msgs = check_schema(msgs, schema, self.plan.name, src.name, dead)
         return msgs
 
@@ -183,6 +191,14 @@ class StatementRun:
         et = src.event_time
         if not et.field:
             return None
+        fmt = (et.format or "").strip()
+        if fmt in ("", "epoch_millis"):  # the common case: every record's field holds epoch milliseconds
+            try:
+                raw = list(map(methodcaller("get", et.field), map(_VALUE, msgs)))
+            except AttributeError:  # a message without a record
+                raw = None
+            if raw is not None and set(map(type, raw)) <= {int}:
+                return raw
         reader = event_time_reader(et.field, et.format)
         out = []
         for m in msgs:

@@ -8,11 +8,12 @@ from __future__ import annotations
 import contextlib
 import tempfile
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from velotui.bus.memory import MemoryBus
-from velotui.engine.api import EngineOptions, EngineResult, StatementResult
+from velotui.engine.api import EngineOptions, EngineResult, StatementResult, StreamRefused
 from velotui.engine.driver import StatementRun
 from velotui.engine.plan.nodes import AppPlan, StatementPlan
 from velotui.engine.plan.planner import Planner
@@ -64,6 +65,57 @@ def run_app(app: App, bus: Any, options: EngineOptions) -> EngineResult:
         for st in _needed(plan, options.statements):
             result.statements[st.name] = StatementRun(st, bus, options, deadline).run()
     return result
+
+
+class StatementStream:
+    """One statement run over a stream input that arrives block by block, in bounded memory.
+
+    Publish a block of the source's records to its topic, then ``advance()``: the engine takes the block off
+    the topic (``drain``: the memory bus releases it), decodes and checks it, runs it through the operators
+    and publishes what came out to the sink topics, where the caller drains it too. ``finish()`` ends the
+    input (windows close, held outputs go out) and returns the result. The records go through in the
+    order and the chunks a bounded run (``run_app``) gives them, so the outputs, dead letters and row
+    errors are the same. Refused (``StreamRefused``, with the reason) for a statement that is not one
+    statement over one stream topic of one partition: joins of two streams, statements that read other
+    statements, file sources, buses that cannot release what was read."""
+
+    def __init__(self, app: App, bus: Any, options: EngineOptions) -> None:
+        if not hasattr(bus, "drain"):
+            raise StreamRefused("the bus cannot release what was read")
+        self.bus = bus
+        self.options = options
+        plan = plan_for(app, options)
+        needed = _needed(plan, options.statements)
+        if len(needed) != 1:
+            raise StreamRefused("the statement reads other statements of the app")
+        self.plan = needed[0]
+        self.run = StatementRun(self.plan, bus, replace(options, keep_outputs=False), deadline_for(options.timeout_s))
+        streams = self.run.pipeline.streams
+        if len(streams) != 1 or self.run.pipeline.declare_fields:
+            raise StreamRefused("the statement does not read exactly one stream")
+        self.entry = streams[0].source
+        if self.entry.origin != "topic":
+            raise StreamRefused(f"its stream {self.entry.name!r} is not read from a topic")
+        self.source = self.entry.name
+        self.topic = self.run.topic_of(self.entry)
+        if bus.partitions(self.topic) > 1:
+            raise StreamRefused(f"topic {self.topic!r} has several partitions (their records merge by event time)")
+        with paused(options.pause_gc):
+            self.run.load_tables()
+
+    def advance(self, *, schema_checked: bool = False) -> None:
+        """Run what was published to the source's topic since the last call; ``schema_checked``: those
+        records are known to fit the source's schema (checked as they were generated)."""
+        with paused(self.options.pause_gc):
+            msgs = self.run.checked(self.entry, self.bus.drain(self.topic), schema_checked=schema_checked)
+            if msgs:
+                self.run.push(0, msgs)
+            self.run.sinks.flush()
+
+    def finish(self) -> EngineResult:
+        with paused(self.options.pause_gc):
+            res = self.run.finish()
+        return EngineResult(statements={self.plan.name: res})
 
 
 def run_sql(sql: str, inputs: Mapping[str, Sequence[Message | dict]], *, now_ms: int = 0,

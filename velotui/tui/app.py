@@ -405,7 +405,8 @@ class VelotuiApp(App[int]):
             for target in targets:
                 run = SuiteRun(target, RunOptions(query=query, seed=self.seed, now_ms=self.now_ms, kafka=kafka,
                                                   kafka_config=self.kafka_config, dialect=self.dialect,
-                                                  strict=self.strict, **self.engine_options),
+                                                  strict=self.strict, by_blocks=False,  # records to browse
+                                                  **self.engine_options),
                                on_event=lambda e: self.post_message(RunEvent(e)))
                 self.current_run = run
                 self.runs.append(run)  # explain looks back over the runs of this batch

@@ -122,7 +122,8 @@ def _new_run(loaded_path: Path, options: MutationOptions, run_seed: int, *, time
 
     run = SuiteRun(loaded_path, RunOptions(
         seed=options.seed, now_ms=options.now_ms if options.now_ms is not None else DEFAULT_NOW_MS,
-        strict=options.strict, timeout_s=timeout_s, lineage=False, fail_fast=fail_fast, engine="embedded"))
+        strict=options.strict, timeout_s=timeout_s, lineage=False, fail_fast=fail_fast, engine="embedded",
+        by_blocks=False))  # survivors are diagnosed from the baseline's records: every record is held
     run.seed = run_seed  # a spec without a seed gets the same one every time, not a random one
     return run
 
