@@ -25,5 +25,5 @@ class EmbeddedAdapter:
             now_ms=job.now_ms, topic_names=job.topic_names, file_paths=job.file_paths,
             base_dir=job.sql_path.parent, properties=dict(job.properties), statements=[job.statement],
             timeout_s=job.timeout_s, lineage=job.lineage, source_schemas=job.source_schemas,
-            should_stop=job.should_stop, slow_processing=job.slow_processing))
+            should_stop=job.should_stop, slow_processing=job.slow_processing, coverage=job.coverage))
         return EngineRun(result=result, file_sinks={k: Path(v) for k, v in job.file_paths.items()})

@@ -76,6 +76,7 @@ def _run_options(args: argparse.Namespace, argv: list[str]) -> Any:
         **engine_options_of(args),
         dialect=getattr(args, "dialect", None),
         update_golden=getattr(args, "update_golden", False),
+        coverage=getattr(args, "coverage", False),
     )
 
 

@@ -62,6 +62,7 @@ class RunOptions:
     engine_settings: Any = None  # velotui.adapters.settings.EngineSettings (default: the config file's)
     dialect: str | None = None  # reference | extended (None: each statement's 'sql.dialect', else reference)
     update_golden: bool = False  # write each query's captured output to its golden file (velotui.golden)
+    coverage: bool = False  # --coverage: count every query's coverage items (report.coverage), embedded engine
 
 
 LINEAGE_MAX_INPUTS = 20_000  # the engine records which inputs made each output (for explain) up to this size
@@ -638,6 +639,12 @@ class _AppRunner:
             proc = psutil.Process()
             rss_before = proc.memory_info().rss
             t0 = time.perf_counter()
+            from velotui.core.coverage import wanted
+
+            cov_spec = wanted(self.spec, query)
+            cov_required = bool(cov_spec is not None and cov_spec.required)
+            # coverage is counted by the embedded engine; under --compare only there
+            measure = (run.options.coverage or cov_required) and (engine == "embedded" or not compare)
             job = EngineJob(
                 app=app, sql_path=loaded.sql_path, statement=statement.name, bus=bus, cluster=run._cluster,
                 topic_names=topic_names, file_paths=file_paths, published=published,
@@ -649,7 +656,7 @@ class _AppRunner:
                 source_schemas=source_schemas, lineage=run.options.lineage and records_in <= LINEAGE_MAX_INPUTS,
                 slow_processing=bool(self.spec.fault_injection and self.spec.fault_injection.slow_processing
                                      and self.spec.fault_injection.slow_processing.enabled),
-                deploy=run.options.deploy)
+                deploy=run.options.deploy, coverage=measure and engine == "embedded")
             engine_run = adapter.run(job)
             result = engine_run.result
             duration_ms = (time.perf_counter() - t0) * 1000
@@ -724,6 +731,22 @@ class _AppRunner:
             if golden_result is not None:
                 results.append(golden_result)
                 run._emit(ev.AssertionEvaluated(app_name, label, golden_result))
+            coverage = None
+            if measure:
+                from velotui.core.coverage import coverage_assertion, not_measured, query_coverage
+
+                if engine == "embedded":
+                    coverage = query_coverage(
+                        statement, st_result.coverage if st_result else None, file=str(loaded.sql_path),
+                        inputs=prepared, input_specs={i.source: i for i in query.inputs},
+                        times={p.source: [m.timestamp for m in p.messages] for p in prepared}, required=cov_required,
+                        app=app)
+                else:
+                    coverage = not_measured(statement.name, str(loaded.sql_path), engine, cov_required)
+                if cov_required:
+                    cov_result = coverage_assertion(coverage, cov_spec)
+                    results.append(cov_result)
+                    run._emit(ev.AssertionEvaluated(app_name, label, cov_result))
             record = QueryRecord(
                 loaded=loaded, query=query, statement=statement,
                 inputs={p.source: p.records for p in prepared},
@@ -738,7 +761,7 @@ class _AppRunner:
                                  records_out=len(captured), duration_ms=duration_ms, assertions=results,
                                  error=None, file=str(loaded.spec_path), line=getattr(query, "line", None),
                                  warnings=query_warnings, engine=engine, engine_error=engine_run.first_error,
-                                 notes=list(engine_run.notes))
+                                 notes=list(engine_run.notes), coverage=coverage)
             if run.artifacts.keep(work_dir, passed=not failed):
                 report.engine_log = str(engine_run.log_file) if engine_run.log_file else str(work_dir)
             work_dir = None

@@ -108,6 +108,9 @@ class Planner:
             build_statement(plan, dry=True, fuse=False)
         except SqlError as e:
             raise self._located(st, e) from None
+        from velotui.engine.coverage import plan_items
+
+        plan.coverage = plan_items(plan)
         return plan
 
     def _located(self, st: Statement, e: SqlError) -> SqlError:
