@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from velotui.report.coverage import ItemCoverage, OutcomeCount, QueryCoverage, item_line
+from velotui.report.coverage import ItemCoverage, OutcomeCount, QueryCoverage
 
 
 def wanted(spec: Any, query: Any) -> Any:
@@ -56,7 +56,8 @@ def coverage_assertion(cov: QueryCoverage, spec: Any) -> Any:
     if not missing:
         return AssertionResult(type="coverage", description="coverage: required", status="passed",
                                message=f"every coverage item covered ({len(cov.counted)} items)", **where)
-    names = "; ".join(item_line(i) for i in missing[:10]) + (f"; … {len(missing) - 10} more" if len(missing) > 10 else "")
+    names = "; ".join(f"{i.id} `{' '.join(i.sql.split())}` {i.gap()} (line {i.line})" for i in missing[:10]) + \
+        (f"; … {len(missing) - 10} more" if len(missing) > 10 else "")
     return AssertionResult(type="coverage", description="coverage: required", status="failed",
                            message=f"{len(missing)} of {len(cov.counted)} coverage items not covered: {names}",
                            expected="every item covered", actual=f"{cov.covered_count} of {len(cov.counted)} covered",

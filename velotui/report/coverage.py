@@ -80,6 +80,8 @@ def gap_text(item: ItemCoverage) -> str:
         if total == 0:
             return "never evaluated: no record reached it"
         return "never equal (never NULL)" if "equal" in names else "never different (always NULL)"
+    if total == 0 and k in ("join", "window", "group_by"):
+        return "never evaluated: no record reached it"
     if k == "join":
         parts = []
         if "matched" in names:
