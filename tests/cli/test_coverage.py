@@ -195,3 +195,21 @@ def test_required_coverage_on_an_engine_that_cannot_count_is_an_error(tmp_path: 
     [check] = [a for a in query.assertions if a.type == "coverage"]
     assert check.status == "error" and "the other engine cannot count it" in check.message
     assert query.coverage.measured is False and query.status == "failed"
+
+
+def test_a_mutant_the_data_cannot_tell_names_the_coverage_item_behind_it(tmp_path: Path) -> None:
+    from velotui.core.mutate import MutationOptions, run_mutation
+
+    root = _suite(tmp_path, "join_all_match")
+    report = run_mutation(root, MutationOptions(operators=["join-kind"]))
+    [app] = report.apps
+    [mutant] = [m for q in app.queries for m in q.mutants]
+    assert mutant.reason == "data_cannot_tell", mutant
+    assert "data coverage: C1 `LEFT JOIN customers c ON o.customer_id = c.customer_id` every `o` record found a " \
+           "match (never unmatched)" in mutant.hint
+    root = _suite(tmp_path / "b", "unreached_arm")
+    report = run_mutation(root, MutationOptions(operators=["case"]))
+    hints = [m.hint for q in report.apps[0].queries for m in q.mutants if m.reason == "data_cannot_tell"]
+    assert hints and all("data coverage: C1 `WHEN amount * quantity > 100000 THEN 'platinum'` never taken (`amount * "
+                         "quantity > 100000` is never true: amount max 100 × quantity max 10 gives at most 1000)" in h
+                         for h in hints), hints

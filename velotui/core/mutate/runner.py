@@ -71,6 +71,7 @@ class AppPlan:
     mutants: list[Mutant] = field(default_factory=list)
     affected: dict[str, list[str]] = field(default_factory=dict)  # statement -> queries to run, in order
     timeout_s: float = 30.0
+    coverage: dict[str, Any] = field(default_factory=dict)  # statement -> the baseline's QueryCoverage
 
 
 def run_mutation(path: str | Path, options: MutationOptions | None = None,
@@ -117,12 +118,13 @@ def run_mutation(path: str | Path, options: MutationOptions | None = None,
 
 # -- planning ------------------------------------------------------------------------------------------
 def _new_run(loaded_path: Path, options: MutationOptions, run_seed: int, *, timeout_s: float | None = None,
-             fail_fast: bool = False) -> Any:
+             fail_fast: bool = False, coverage: bool = False) -> Any:
     from velotui.core.run import RunOptions, SuiteRun
 
     run = SuiteRun(loaded_path, RunOptions(
         seed=options.seed, now_ms=options.now_ms if options.now_ms is not None else DEFAULT_NOW_MS,
-        strict=options.strict, timeout_s=timeout_s, lineage=False, fail_fast=fail_fast, engine="embedded"))
+        strict=options.strict, timeout_s=timeout_s, lineage=False, fail_fast=fail_fast, engine="embedded",
+        coverage=coverage))
     run.seed = run_seed  # a spec without a seed gets the same one every time, not a random one
     return run
 
@@ -155,7 +157,7 @@ def plan_app(files: AppFiles, root: Path, options: MutationOptions) -> AppPlan |
     plan.run_seed = options.seed if options.seed is not None else (
         loaded.spec.seed if loaded.spec.seed is not None else DEFAULT_SEED)
     t0 = time.perf_counter()
-    run = _new_run(loaded.sql_path, options, plan.run_seed)
+    run = _new_run(loaded.sql_path, options, plan.run_seed, coverage=True)  # coverage names what data cannot tell
     baseline = run.run_loaded(loaded)
     elapsed = time.perf_counter() - t0
     broken = [q for q in baseline.queries if q.status in ("failed", "error")]
@@ -168,6 +170,7 @@ def plan_app(files: AppFiles, root: Path, options: MutationOptions) -> AppPlan |
                                            "first, then mutation testing can tell how good they are"), "failing"
         return plan
     plan.baseline = {q: rec for (app, q), rec in run.query_records.items() if app == loaded.name}
+    plan.coverage = {q.coverage.statement: q.coverage for q in baseline.queries if q.coverage is not None}
     plan.fixed_inputs = {q: {p.source: p for p in rec.prepared if not p.from_previous}
                          for q, rec in plan.baseline.items()}
     plan.timeout_s = max(5.0, 20 * elapsed)
@@ -314,6 +317,10 @@ def run_mutant(plan: AppPlan, mutant: Mutant, options: MutationOptions) -> Mutan
             for source, rows in plan.baseline[q].inputs.items():
                 inputs.setdefault(source, rows)
         result.hint = data_hint(mutant, operator, inputs)
+        item = uncovered_item_of(mutant, plan.coverage.get(mutant.statement))
+        if item is not None:
+            result.hint += f"; data coverage: {item.id} `{' '.join(item.sql.split())}` {item.gap()}" + \
+                (f" ({item.hint})" if item.hint else "")
         return result
     result.reason = SPEC_DOES_NOT_LOOK
     result.difference = diff
@@ -323,6 +330,33 @@ def run_mutant(plan: AppPlan, mutant: Mutant, options: MutationOptions) -> Mutan
     result.suggestion = suggest_assertion(diff, plan.baseline[diff.query], records[diff.query],
                                           lambda rec: _context(rec, loaded), loaded.statement_for(diff.query))
     return result
+
+
+_ITEM_KINDS_OF = {"join-kind": ("join",), "join-key": ("join",), "window-size": ("window",),
+                  "window-advance": ("window",), "window-kind": ("window",), "emit": ("window",),
+                  "group-key": ("group_by",), "coalesce": ("coalesce",)}
+
+
+def uncovered_item_of(mutant: Mutant, coverage: Any) -> Any:
+    """The coverage item behind a mutant the data cannot tell, when the baseline left it uncovered: the
+    innermost item at the mutant's place whose SQL holds the changed text (or holds it within), else the
+    item of the construct the operator changes (the join for a join's kind, the window for its size)."""
+    if coverage is None or mutant.line is None:
+        return None
+    before = " ".join(mutant.before.split())
+    candidates = []
+    for item in coverage.uncovered:
+        text = " ".join(item.sql.split())
+        if item.line == mutant.line and (before in text or text in before):
+            candidates.append(item)
+    at = [i for i in candidates if (i.column or 0) <= (mutant.column or 0)]
+    if at or candidates:
+        return max(at, key=lambda i: i.column or 0) if at else min(candidates, key=lambda i: i.column or 0)
+    kinds = _ITEM_KINDS_OF.get(mutant.operator, ())
+    same = [i for i in coverage.uncovered if i.kind in kinds]
+    if same:
+        return min(same, key=lambda i: abs((i.line or 0) - mutant.line))
+    return None
 
 
 def _context(rec: Any, loaded: Any) -> Any:
