@@ -213,3 +213,12 @@ def test_a_mutant_the_data_cannot_tell_names_the_coverage_item_behind_it(tmp_pat
     assert hints and all("data coverage: C1 `WHEN amount * quantity > 100000 THEN 'platinum'` never taken (`amount * "
                          "quantity > 100000` is never true: amount max 100 × quantity max 10 gives at most 1000)" in h
                          for h in hints), hints
+
+
+def test_shrinking_does_not_apply_to_required_coverage(tmp_path: Path, capsys) -> None:
+    root = _suite(tmp_path, "required_fail")
+    rc, report = _json(["--headless", str(root), "--shrink"], capsys)
+    assert rc == 1
+    m = report["apps"][0]["queries"][0]["minimal_input"]
+    assert m["applies"] is False and m["assertion"].startswith("`coverage`")
+    assert "required coverage fails on what the inputs lack, not on a record" in m["reason"]
