@@ -173,7 +173,10 @@ def test_coverage_spec_keys_are_strict(tmp_path: Path, capsys) -> None:
     spec.write_text(spec.read_text().replace("coverage: {requird: true}", "coverage: {required: maybe}"))
     rc, out, err = run_cli(["validate", str(root)], capsys)
     assert rc == 2 and "regions.test.yaml:5:26" in out and "required" in out
-    spec.write_text(spec.read_text().replace("coverage: {required: maybe}", "covrage: {required: true}"))
+    spec.write_text(spec.read_text().replace("coverage: {required: maybe}", "coverage: true"))
+    rc, out, err = run_cli(["validate", str(root)], capsys)
+    assert rc == 2 and "coverage is a mapping, not True: write coverage: {required: true}" in out
+    spec.write_text(spec.read_text().replace("coverage: true", "covrage: {required: true}"))
     rc, out, err = run_cli(["validate", str(root)], capsys)
     assert "did you mean 'coverage'" in out
 
@@ -222,3 +225,15 @@ def test_shrinking_does_not_apply_to_required_coverage(tmp_path: Path, capsys) -
     m = report["apps"][0]["queries"][0]["minimal_input"]
     assert m["applies"] is False and m["assertion"].startswith("`coverage`")
     assert "required coverage fails on what the inputs lack, not on a record" in m["reason"]
+
+
+def test_uncovered_items_by_line_of_a_sql_file(tmp_path: Path) -> None:
+    """What the SQL view's gutter marks: the items of a run not covered, by line of their file."""
+    from velotui.core.run import RunOptions, SuiteRun
+    from velotui.report.coverage import uncovered_at
+
+    root = _suite(tmp_path, "unreached_arm")
+    report = SuiteRun(root, RunOptions(coverage=True)).execute()
+    marks = uncovered_at(report, root / "unreached_arm" / "tiers.sql")
+    assert {line: [i.id for _, _, i in v] for line, v in marks.items()} == {6: ["C1"], 9: ["C4"], 11: ["C6"]}
+    assert uncovered_at(report, root / "elsewhere.sql") == {}

@@ -155,6 +155,29 @@ class QueryCoverage:
         return text
 
 
+def uncovered_at(report: Any, sql_file: str | Any) -> dict[int, list[tuple[str, str, ItemCoverage]]]:
+    """Every item of a run report not covered in ``sql_file``, by line: (app, query, item) — what the TUI's SQL
+    gutter marks (a file's items from every query that tested one of its statements)."""
+    from pathlib import Path
+
+    def same(a: Any, b: Any) -> bool:
+        try:
+            return Path(a).resolve() == Path(b).resolve()
+        except OSError:
+            return str(a) == str(b)
+
+    out: dict[int, list[tuple[str, str, ItemCoverage]]] = {}
+    for app in getattr(report, "apps", []):
+        for q in app.queries:
+            cov = q.coverage
+            if cov is None or not cov.measured:
+                continue
+            for item in cov.uncovered:
+                if item.line is not None and item.file is not None and same(item.file, sql_file):
+                    out.setdefault(item.line, []).append((app.name, q.name, item))
+    return out
+
+
 def item_line(item: ItemCoverage) -> str:
     """One uncovered item on one line: ``C3 app.sql:8:18  WHEN amount > 1000 THEN 'gold'  never taken``."""
     return f"{item.id} {item.place}  {KIND_LABELS.get(item.kind, item.kind)} `{_one_line(item.sql)}`  {item.gap()}"
@@ -196,4 +219,4 @@ def coverage_dict(cov: QueryCoverage) -> dict[str, Any]:
 
 
 __all__ = ["KIND_LABELS", "ItemCoverage", "OutcomeCount", "QueryCoverage", "coverage_dict", "coverage_lines",
-           "gap_text", "item_line"]
+           "gap_text", "item_line", "uncovered_at"]

@@ -162,6 +162,13 @@ class CoverageSpec(LocatedModel):
                            "coverage items is not covered (and coverage is counted for it, with or without "
                            "--coverage)")
 
+    @model_validator(mode="before")
+    @classmethod
+    def _a_mapping(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            raise ValueError(f"coverage is a mapping, not {data!r}: write coverage: {{required: true}}")
+        return data
+
 
 class QueryTest(LocatedModel):
     name: str = Field(description="the CREATE STREAM/TABLE statement whose sink is captured")
