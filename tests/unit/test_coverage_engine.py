@@ -7,9 +7,9 @@ from __future__ import annotations
 import pytest
 
 from velotui.engine import run_sql
+from velotui.engine.api import EngineOptions
 from velotui.engine.operators.build import build_statement
 from velotui.engine.runtime import plan_for
-from velotui.engine.api import EngineOptions
 from velotui.records import Message
 from velotui.sql import parse_app
 
@@ -125,7 +125,7 @@ def test_an_on_condition_beyond_the_keys_is_a_condition() -> None:
 
 
 def test_standard_null_semantics_count_unknown_as_not_true() -> None:
-    sql = f"""CREATE STREAM out AS SELECT id FROM orders WHERE amount > 1 EMIT CHANGES
+    sql = """CREATE STREAM out AS SELECT id FROM orders WHERE amount > 1 EMIT CHANGES
     WITH ('orders.type'='kafka_source', 'out.type'='kafka_sink', 'sql.null_semantics'='standard');"""
     c = counts(sql, {"orders": [{"id": 1, "amount": None}, {"id": 2, "amount": 5}]})
     assert c["amount > 1"] == {"true": 1, "false": 1}
