@@ -44,6 +44,9 @@ def test_where_conjuncts_case_arms_coalesce_nullif() -> None:
     c = counts(sql, {"orders": rows})
     assert c["amount > 0"] == {"true": 4, "false": 1}
     assert c["status <> 'Z' OR amount > 1000"] == {"true": 3, "false": 1}  # only the 4 that passed amount > 0
+    # the conditions of the OR, each where it is evaluated: the second only when the first is false
+    assert c["status <> 'Z'"] == {"true": 3, "false": 1}
+    assert c["amount > 1000"] == {"true": 0, "false": 1}
     assert c["WHEN amount > 100 THEN 'big'"] == {"taken": 1}
     assert c["WHEN amount > 10 THEN 'mid'"] == {"taken": 1}
     assert c["ELSE 'small'"] == {"taken": 1}
@@ -122,6 +125,14 @@ def test_an_on_condition_beyond_the_keys_is_a_condition() -> None:
     assert c["COALESCE(c.tier, 'none') <> 'banned'"] == {"true": 1, "false": 1}
     # the copied ON condition's call keeps its own argument nodes: its probes still count
     assert c["COALESCE(c.tier, 'none')"] == {"c.tier": 1, "'none'": 1}
+
+
+def test_a_not_of_an_or_lists_its_conditions_once_each() -> None:
+    sql = f"CREATE STREAM out AS SELECT id FROM orders WHERE NOT (a = 1 OR b IS NULL) AND NOT c IS NULL " \
+          f"EMIT CHANGES {WITH}"
+    c = counts(sql, {"orders": [{"id": 1, "a": 1, "b": 1, "c": 1}, {"id": 2, "a": 2, "b": 1, "c": None}]})
+    assert c == {"NOT (a = 1 OR b IS NULL)": {"true": 1, "false": 1}, "a = 1": {"true": 1, "false": 1},
+                 "b IS NULL": {"true": 0, "false": 1}, "NOT c IS NULL": {"true": 0, "false": 1}}
 
 
 def test_standard_null_semantics_count_unknown_as_not_true() -> None:

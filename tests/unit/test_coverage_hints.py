@@ -136,3 +136,10 @@ def test_no_late_record_in_ordered_input(tmp_path: Path) -> None:
     [window] = [v for k, v in h.items() if k.startswith("WINDOW")]
     assert window.startswith("the event times of orders never go back (time_simulation is sequential, without "
                              "jitter_ms): no record can be late; set time_simulation.jitter_ms above 0 ms")
+
+
+def test_a_condition_inside_an_or_that_nothing_reaches(tmp_path: Path) -> None:
+    h = hints(tmp_path, "id", tail="WHERE amount >= 1 OR quantity > 2")
+    assert h["quantity > 2"] == ("no record reached it inside `amount >= 1 OR quantity > 2`: the conditions before "
+                                 "it always decided the result")
+    assert h["amount >= 1"] == "amount is at least 1 (its schema's range: 1 to 100)"

@@ -746,7 +746,11 @@ def _reached_nothing(item: Any, items: list[Any]) -> bool:
 
 def unreached(item: Any, facts: Facts, items: list[Any]) -> str | None:
     """Why no record reached an item at all."""
+    within = item.context.get("within")
+    if within:
+        return f"no record reached it inside `{within}`: the conditions before it always decided the result"
     before = [i for i in items if i.kind == "condition" and i.clause == item.clause and i is not item
+              and not i.context.get("within")
               and (i.line or 0, i.column or 0) < (item.line or 0, item.column or 0) and i.outcomes[0].count == 0]
     if before and item.kind == "condition":
         return f"no record got past `{before[0].sql}` before it (never true)"

@@ -81,6 +81,24 @@ def _conjuncts(node: exp.Expression | None) -> list[exp.Expression]:
     return out
 
 
+def _atoms(node: exp.Expression) -> list[exp.Expression]:
+    """The conditions an AND/OR/NOT tree is made of, left to right, without their parentheses."""
+    out: list[exp.Expression] = []
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        while isinstance(n, exp.Paren) and isinstance(n.this, exp.Expression):
+            n = n.this
+        if isinstance(n, (exp.And, exp.Or)):
+            stack.append(n.expression)
+            stack.append(n.this)
+        elif isinstance(n, exp.Not) and not isinstance(n.this, exp.Is):
+            stack.append(n.this)
+        else:
+            out.append(n)
+    return out
+
+
 class _Walker:
     """Collects the items of one statement in the order they are met; ``items()`` numbers them by place."""
 
@@ -104,8 +122,14 @@ class _Walker:
 
     # -- clauses ---------------------------------------------------------------------------------------
     def conditions(self, predicate: exp.Expression | None, clause: str) -> None:
+        """Each conjunct, and each condition an OR or a NOT of a conjunct is made of (``(a AND b) OR NOT c``:
+        the conjunct, a, b and c), every one counted where it is evaluated."""
         for c in _conjuncts(predicate):
             self.add("condition", clause, _sql(c), position(c), ("true", "false"), c, [(c, "truth")], expression=c)
+            if isinstance(c, (exp.Or, exp.Not)):
+                for part in (a for a in _atoms(c) if a is not c):
+                    self.add("condition", clause, _sql(part), position(part), ("true", "false"), part,
+                             [(part, "truth")], expression=part, within=_sql(c))
 
     def expression(self, node: exp.Expression | None, clause: str, *, skip: tuple[type, ...] = ()) -> None:
         """Every CASE, COALESCE, NULLIF and NULL-skipping call in ``node`` (not inside subqueries, nor inside
