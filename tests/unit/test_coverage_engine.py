@@ -203,3 +203,23 @@ def test_a_record_the_fast_path_cannot_take_is_counted_once(sql: str) -> None:
     c = counts(sql, {"orders": [{"x": "2"}, {"x": None}, {"x": "0"}]})
     assert c["WHEN x > '1' THEN TRUE"] == {"taken": 1}
     assert c["CASE WHEN x > '1' THEN TRUE END"] == {"true": 1, "false": 2}
+
+
+def test_having_items_are_shown_as_written_when_they_name_select_items() -> None:
+    sql = f"""CREATE STREAM out AS SELECT region, COUNT(*) AS n FROM orders GROUP BY region
+    HAVING n > 1 EMIT CHANGES {WITH}"""
+    c = counts(sql, {"orders": [{"region": "EU"}, {"region": "EU"}, {"region": "US"}]})
+    assert c["n > 1"] == {"true": 1, "false": 2}
+    plan = plan_for(parse_app(sql, None), EngineOptions()).statements[0]
+    [having] = [i for i in plan.coverage if i.clause == "HAVING"]
+    assert (having.line, having.column) == (2, 12)
+
+
+def test_a_case_whose_every_branch_is_a_value_never_feeds_a_null() -> None:
+    sql = f"""CREATE STREAM out AS SELECT region, SUM(CASE WHEN amount > 5 THEN 1 ELSE 0 END) AS big,
+      SUM(CASE WHEN amount > 5 THEN 1 END) AS maybe FROM orders GROUP BY region EMIT CHANGES {WITH}"""
+    res = run_sql(sql, {"orders": [{"region": "EU", "amount": 1}]}, coverage=True)
+    by_sql = {i.sql: i for i in res.statements["out"].coverage}
+    assert by_sql["SUM(CASE WHEN amount > 5 THEN 1 ELSE 0 END)"].unreachable == \
+        "its argument can never be NULL: each value it can take is a literal"
+    assert by_sql["SUM(CASE WHEN amount > 5 THEN 1 END)"].unreachable is None  # no ELSE: NULL

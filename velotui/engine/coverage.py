@@ -20,7 +20,7 @@ After the run, ``CoverageProbes.results`` turns the counters into ``CoveredItem`
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -121,15 +121,25 @@ class _Walker:
         return out
 
     # -- clauses ---------------------------------------------------------------------------------------
-    def conditions(self, predicate: exp.Expression | None, clause: str) -> None:
+    def conditions(self, predicate: exp.Expression | None, clause: str, written: exp.Expression | None = None) -> None:
         """Each conjunct, and each condition an OR or a NOT of a conjunct is made of (``(a AND b) OR NOT c``:
-        the conjunct, a, b and c), every one counted where it is evaluated."""
-        for c in _conjuncts(predicate):
-            self.add("condition", clause, _sql(c), position(c), ("true", "false"), c, [(c, "truth")], expression=c)
+        the conjunct, a, b and c), every one counted where it is evaluated. ``written``: the clause as the SQL
+        writes it, when the engine evaluates a rewritten copy (HAVING with select item names): the items
+        show its text and place."""
+        conj = _conjuncts(predicate)
+        shown = _conjuncts(written) if written is not None else conj
+        if len(shown) != len(conj):
+            shown = conj
+        for c, w in zip(conj, shown):
+            self.add("condition", clause, _sql(w), position(w), ("true", "false"), c, [(c, "truth")], expression=w)
             if isinstance(c, (exp.Or, exp.Not)):
-                for part in (a for a in _atoms(c) if a is not c):
-                    self.add("condition", clause, _sql(part), position(part), ("true", "false"), part,
-                             [(part, "truth")], expression=part, within=_sql(c))
+                parts = [a for a in _atoms(c) if a is not c]
+                parts_shown = [a for a in _atoms(w) if a is not w]
+                if len(parts_shown) != len(parts):
+                    parts_shown = parts
+                for part, pw in zip(parts, parts_shown):
+                    self.add("condition", clause, _sql(pw), position(pw), ("true", "false"), part,
+                             [(part, "truth")], expression=pw, within=_sql(w))
 
     def expression(self, node: exp.Expression | None, clause: str, *, skip: tuple[type, ...] = ()) -> None:
         """Every CASE, COALESCE, NULLIF and NULL-skipping call in ``node`` (not inside subqueries, nor inside
@@ -301,7 +311,7 @@ def plan_items(plan: pn.StatementPlan) -> list[CoverageItem]:
                 w.null_input(c)
                 w.expression(c.argument, "SELECT")
             if node.having is not None:
-                w.conditions(node.having, "HAVING")
+                w.conditions(node.having, "HAVING", node._having_written)
                 w.expression(node.having, "HAVING", skip=(exp.AggFunc,))
         elif isinstance(node, pn.Over):
             for c in node.calls:
@@ -416,70 +426,69 @@ class CoverageProbes:
 def _unreachable(it: CoverageItem, plan: pn.StatementPlan | None, schemas: dict[str, dict[str, tuple[str, bool]]]
                  ) -> str | None:
     """Why no input can produce the item's outcomes at all, when the statement's own contract says so: a NULL
-    reaching a call whose every column is a field its source's schema does not let be NULL (such a record is
-    a dead letter, never processed), on a source no outer join pads with NULLs."""
+    reaching a call whose every argument can never be NULL — literals, fields their source's schema does not
+    let be NULL (such a record is a dead letter, never processed) on a source no outer join pads with NULLs,
+    and what is built from them (arithmetic, a CASE whose every branch is such a value, …)."""
     if it.kind != "null_input" or plan is None:
         return None
-    refs = {}
-    for s in plan.sources:
-        refs[s.ref] = s
-        refs[s.name] = s
-    padded = set()
-    for j in plan.root.find(pn.Join):
-        if j.kind in ("left", "full"):
-            padded.add(_ref(j.inputs[1]) if isinstance(j.inputs[1], pn.Source) else None)
-        if j.kind in ("right", "full"):
-            padded.add(_ref(j.inputs[0]) if isinstance(j.inputs[0], pn.Source) else None)
-    fields = []
-    for arg in it.context.get("arguments", []):
-        cols = list(_columns(arg))
-        if not cols or any(not isinstance(c, exp.Column) for c in cols):
-            return None
-        for c in cols:
-            if c.table:
-                src = refs.get(c.table)
-            else:
-                src = plan.sources[0] if len(plan.sources) == 1 else None
-            if src is None or src.origin != "topic" or _ref(src) in padded:
-                return None
-            schema = schemas.get(src.name)
-            if not schema or c.name not in schema or schema[c.name][1]:
-                return None
-            fields.append(f"{src.name}.{c.name}")
-        if _may_make_null(arg):
-            return None
-    if not fields:
+    nulls = _NullFree(plan, schemas)
+    args = it.context.get("arguments", [])
+    if not args or not all(nulls.never_null(a) for a in args):
         return None
-    names = ", ".join(dict.fromkeys(fields))
-    return f"{names} cannot be NULL: the source's schema does not allow it (a NULL there is a dead letter)"
+    if nulls.fields:
+        names = ", ".join(dict.fromkeys(nulls.fields))
+        return f"{names} cannot be NULL: the source's schema does not allow it (a NULL there is a dead letter)"
+    return "its argument can never be NULL: each value it can take is a literal"
 
 
-def _columns(node: exp.Expression) -> Iterator[exp.Expression]:
-    for n in [node, *compiled_descendants(node)]:
-        if isinstance(n, exp.Column):
-            yield n
-        elif isinstance(n, (exp.Subquery, exp.Select, exp.Window)):
-            yield n  # not a plain column: the item stays reachable
+class _NullFree:
+    """Which expressions can never be NULL, under the sources' schemas."""
 
+    def __init__(self, plan: pn.StatementPlan, schemas: dict[str, dict[str, tuple[str, bool]]]) -> None:
+        self.plan, self.schemas = plan, schemas
+        self.refs: dict[str, pn.Source] = {}
+        for s in plan.sources:
+            self.refs[s.ref] = s
+            self.refs[s.name] = s
+        self.padded: set[str] = set()
+        for j in plan.root.find(pn.Join):
+            if j.kind in ("left", "full") and isinstance(j.inputs[1], pn.Source):
+                self.padded.add(_ref(j.inputs[1]))
+            if j.kind in ("right", "full") and isinstance(j.inputs[0], pn.Source):
+                self.padded.add(_ref(j.inputs[0]))
+        self.fields: list[str] = []
 
-def _may_make_null(node: exp.Expression) -> bool:
-    """Whether an expression over non-NULL columns can still be NULL (a CASE without ELSE, NULLIF, a
-    division, a CAST, a function call): only arithmetic on columns and literals is known not to be."""
-    for n in [node, *compiled_descendants(node)]:
-        if not isinstance(n, (exp.Column, exp.Literal, exp.Add, exp.Sub, exp.Mul, exp.Paren, exp.Neg,
-                              exp.Identifier, exp.Boolean, exp.DPipe)):
+    def never_null(self, node: exp.Expression, depth: int = 0) -> bool:
+        if depth > 100:
+            return False
+        while isinstance(node, exp.Paren):
+            node = node.this
+        if isinstance(node, exp.Null):
+            return False
+        if isinstance(node, (exp.Literal, exp.Boolean)):
             return True
-    return False
+        if isinstance(node, exp.Column):
+            return self._column(node)
+        if isinstance(node, (exp.Add, exp.Sub, exp.Mul, exp.Neg, exp.DPipe, exp.Cast)):
+            return all(self.never_null(c, depth + 1) for c in compiled_children(node))
+        if isinstance(node, exp.Case):
+            default = node.args.get("default")
+            values = [b.args.get("true") for b in node.args.get("ifs") or []]
+            return default is not None and all(v is not None and self.never_null(v, depth + 1) for v in
+                                               [*values, default])
+        if call_name(node) in COALESCE_NAMES:
+            return any(self.never_null(a, depth + 1) for a in compiled_children(node))
+        return False
 
-
-def compiled_descendants(node: exp.Expression) -> list[exp.Expression]:
-    out: list[exp.Expression] = []
-    stack = list(compiled_children(node))
-    while stack:
-        n = stack.pop()
-        out.append(n)
-        stack.extend(compiled_children(n))
-    return out
+    def _column(self, c: exp.Column) -> bool:
+        src = self.refs.get(c.table) if c.table else (self.plan.sources[0] if len(self.plan.sources) == 1 else None)
+        if src is None or src.origin != "topic" or _ref(src) in self.padded:
+            return False
+        schema = self.schemas.get(src.name)
+        if not schema or c.name not in schema or schema[c.name][1]:
+            return False
+        self.fields.append(f"{src.name}.{c.name}")
+        return True
 
 
 __all__ = ["CoverageItem", "CoverageProbes", "plan_items"]

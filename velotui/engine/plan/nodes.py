@@ -175,6 +175,7 @@ class Aggregate(PlanNode):
     calls: list[AggregateCall] = field(default_factory=list)
     emit: str = "changes"  # changes | final
     having: exp.Expression | None = None
+    _having_written: exp.Expression | None = field(default=None, repr=False)  # HAVING as the SQL writes it
 
     @property
     def window(self) -> Window | None:

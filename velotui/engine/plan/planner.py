@@ -297,7 +297,7 @@ class Planner:
                              late_records=self._choice(st, props, "late.data.strategy", LATE_STRATEGIES, "drop"))
         final = q.emit == "final" or (q.emit is None and window_kind is not None)
         return pn.Aggregate(group_by=group_by, calls=calls, emit="final" if final else "changes", having=having,
-                            inputs=[node])
+                            _having_written=q.having, inputs=[node])
 
     def _aggregate_call(self, st: Statement, node: exp.Expression, slot: str) -> pn.AggregateCall:
         name = call_name(node) or type(node).__name__.upper()
