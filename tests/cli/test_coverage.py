@@ -237,3 +237,13 @@ def test_uncovered_items_by_line_of_a_sql_file(tmp_path: Path) -> None:
     marks = uncovered_at(report, root / "unreached_arm" / "tiers.sql")
     assert {line: [i.id for _, _, i in v] for line, v in marks.items()} == {6: ["C1"], 9: ["C4"], 11: ["C6"]}
     assert uncovered_at(report, root / "elsewhere.sql") == {}
+
+
+def test_explain_shows_coverage_and_explains_a_required_coverage_offline(tmp_path: Path, capsys) -> None:
+    root = _suite(tmp_path, "required_fail")
+    rc, out, _ = run_cli(["explain", str(root), "--coverage", "--no-ai"], capsys)
+    assert rc == 1
+    assert out.startswith("# Data coverage\n") and "coverage: 3 of 6 items covered (50 %)" in out
+    assert "## Cause" in out and "was never taken: `amount * quantity > 100000` is never true" in out
+    assert "- cover C1, C4, C6: give the sources data that reaches each" in out
+    assert "no rule matched" not in out

@@ -292,6 +292,8 @@ def explain_command(args: argparse.Namespace, argv: list[str]) -> int:
         shrink_failures(run, report, on_progress=None if args.quiet else
                         (lambda message: err.print(message, highlight=False, markup=False)))
     explained = explain_failures(run, use_ai=not args.no_ai, query=args.query)
+    if getattr(args, "coverage", False):
+        _print_coverage_markdown(report, args.query)
     if not explained:
         echo("# Nothing to explain\n\nEvery assertion passed." if report.exit_code == 0 else
               "# Nothing to explain\n\nNo assertion failed; the run had load or engine errors:\n")
@@ -307,6 +309,25 @@ def explain_command(args: argparse.Namespace, argv: list[str]) -> int:
         echo(e.document())
         echo()
     return report.exit_code
+
+
+def _print_coverage_markdown(report: Any, query: str | None) -> None:
+    """``velotui explain --coverage``: each query's data coverage, before the explanations."""
+    from velotui.report.coverage import coverage_lines
+
+    blocks = [(app.name, q) for app in report.apps for q in app.queries if q.coverage is not None
+              and (query is None or q.name == query)]
+    if not blocks:
+        return
+    echo("# Data coverage\n")
+    for app_name, q in blocks:
+        echo(f"## {safe_text(app_name, newlines=False)} / {safe_text(q.name, newlines=False)}\n")
+        lines = coverage_lines(q.coverage)
+        echo(safe_text(lines[0]) + "\n")
+        for line in lines[1:]:
+            text = line.strip()
+            echo(("  " if text.startswith("hint:") else "- ") + safe_text(text))
+        echo()
 
 
 def _install_interrupt(run: Any) -> Any:
