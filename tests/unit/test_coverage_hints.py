@@ -143,3 +143,8 @@ def test_a_condition_inside_an_or_that_nothing_reaches(tmp_path: Path) -> None:
     assert h["quantity > 2"] == ("no record reached it inside `amount >= 1 OR quantity > 2`: the conditions before "
                                  "it always decided the result")
     assert h["amount >= 1"] == "amount is at least 1 (its schema's range: 1 to 100)"
+
+
+def test_two_fields_compared(tmp_path: Path) -> None:
+    h = hints(tmp_path, "id", tail="WHERE quantity <= amount + 10")
+    assert h["quantity <= amount + 10"] == "their difference: quantity max 10 − (amount min 1 + 10) gives at most -1"

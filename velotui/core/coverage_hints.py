@@ -289,12 +289,17 @@ def bound(node: exp.Expression, facts: Facts, observed: bool = False, depth: int
     return None
 
 
+def _group(why: str) -> str:
+    return f"({why})" if any(op in why for op in (" + ", " − ", " × ", " ÷ ")) else why
+
+
 def _combine(node: exp.Expression, a: Bound, b: Bound) -> Bound | None:
     schema = a.schema and b.schema
     if isinstance(node, exp.Add):
         return Bound(a.lo + b.lo, a.hi + b.hi, f"{a.lo_why} + {b.lo_why}", f"{a.hi_why} + {b.hi_why}", schema)
     if isinstance(node, exp.Sub):
-        return Bound(a.lo - b.hi, a.hi - b.lo, f"{a.lo_why} − {b.hi_why}", f"{a.hi_why} − {b.lo_why}", schema)
+        return Bound(a.lo - b.hi, a.hi - b.lo, f"{a.lo_why} − {_group(b.hi_why)}", f"{a.hi_why} − {_group(b.lo_why)}",
+                     schema)
     if isinstance(node, exp.Div) and b.lo <= 0 <= b.hi:
         return None
     sym = "×" if isinstance(node, exp.Mul) else "÷"
@@ -302,7 +307,7 @@ def _combine(node: exp.Expression, a: Bound, b: Bound) -> Bound | None:
     for x, xw in ((a.lo, a.lo_why), (a.hi, a.hi_why)):
         for y, yw in ((b.lo, b.lo_why), (b.hi, b.hi_why)):
             v = x * y if isinstance(node, exp.Mul) else x / y
-            ends.append((v, f"{xw} {sym} {yw}"))
+            ends.append((v, f"{_group(xw)} {sym} {_group(yw)}"))
     lo = min(ends, key=lambda e: e[0])
     hi = max(ends, key=lambda e: e[0])
     return Bound(lo[0], hi[0], lo[1], hi[1], schema)
@@ -398,8 +403,10 @@ def why_impossible(cond: exp.Expression, want: bool, facts: Facts, observed: boo
     lit_ok, lit = _literal(right)
     if not lit_ok:
         lit_ok, lit = _literal(left)
-        if not lit_ok:
-            return None
+        if not lit_ok:  # two expressions: compare their difference with 0
+            diff = bound(exp.Sub(this=left.copy(), expression=right.copy()), facts, observed)
+            reason = None if diff is None else _compare_reason(diff, op, 0.0, want, observed)
+            return None if reason is None else f"their difference: {reason}"
         left, op = right, _FLIP[op]
     if isinstance(lit, str):
         return _text_reason(left, op, lit, want, facts, observed)
