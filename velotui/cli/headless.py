@@ -215,6 +215,17 @@ def run_headless(args: argparse.Namespace, argv: list[str]) -> int:
     return report.exit_code
 
 
+def _quiet_stdout() -> None:
+    import os
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):
+        pass
+
+
 def _write_reports(report: Any, run: Any, args: argparse.Namespace, err: Any) -> list[str]:
     """Every report asked for; one writer failing never stops the others. Returns what was lost."""
     from velotui.report import render_text, to_json, write_junit
@@ -224,6 +235,8 @@ def _write_reports(report: Any, run: Any, args: argparse.Namespace, err: Any) ->
     def attempt(what: str, write: Any) -> None:
         try:
             write()
+        except BrokenPipeError:  # `| head` took what it wanted and left: nothing lost, the verdict stands
+            _quiet_stdout()
         except Exception as e:  # noqa: BLE001 - a disk full, a bug of ours: said, and the others still written
             lost.append(what)
             detail = e.strerror if isinstance(e, OSError) and e.strerror else repr(e)
