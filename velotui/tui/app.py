@@ -760,11 +760,11 @@ class VelotuiApp(App[int]):
 
     async def action_quit(self) -> None:
         if self.screen_stack and self.main(SchemaEditor).dirty:
-            self.ask_unsaved("quit", self._exit)
+            self.ask_unsaved("quit", self._quit_now)
             return
-        self._exit()
+        self._quit_now()
 
-    def _exit(self) -> None:
+    def _quit_now(self) -> None:
         self.stop_background()
         self.exit()
 
