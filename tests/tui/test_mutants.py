@@ -3,22 +3,19 @@ Mutants view fills (scores, counts, every survivor with its diagnosis, diff, lin
 assertion), the SQL gutter marks the exact lines (● the spec does not look, ○ the data cannot tell),
 `enter` jumps to the line, `s` stops a run, and the marks go when the SQL changes or a new run starts.
 
-Real runs on the embedded engine. The tests that need a run to stay half-done hold each mutant at a gate
-(the real ``run_mutant`` runs once the test lets it through), so what they see does not depend on speed.
+Real runs on the embedded engine, in the child process the TUI starts for them. The test that stops a run
+half-way uses 60000 generated orders, so each mutant takes long enough to watch.
 """
 
 from __future__ import annotations
 
 import shutil
-import threading
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from textual.widgets import OptionList
 
 from tests.tui.helpers import SIZE, SMALL, make_app, select_app
-from velotui.core.mutate import runner
 from velotui.tui import themes
 from velotui.tui.app import VelotuiApp
 from velotui.tui.screens.mutants import AppItem, MutantsScreen, MutantsTree, QueryItem, SurvivorItem
@@ -44,31 +41,28 @@ def suite(tmp_path: Path) -> Path:
     return dest
 
 
-class Gate:
-    """Each mutant waits for a permit before the real run_mutant runs it."""
-
-    def __init__(self) -> None:
-        self.permits = threading.Semaphore(0)
-        self.waiting = threading.Event()  # a mutant is at the gate
-
-    def let_through(self, n: int = 1) -> None:
-        for _ in range(n):
-            self.permits.release()
+SLOW_SPEC = """\
+application: big_orders
+queries:
+  - name: big_orders
+    inputs:
+      - source: orders
+        schema: orders
+        records: 60000
+    assertions:
+      - type: record_count
+        greater_than: 0
+"""
 
 
 @pytest.fixture
-def gate(monkeypatch: pytest.MonkeyPatch) -> Iterator[Gate]:
-    g = Gate()
-    real = runner.run_mutant
-
-    def gated(plan, mutant, options):  # type: ignore[no-untyped-def]
-        g.waiting.set()
-        assert g.permits.acquire(timeout=60), "the test never let this mutant through"
-        return real(plan, mutant, options)
-
-    monkeypatch.setattr(runner, "run_mutant", gated)
-    yield g
-    g.let_through(1000)  # whatever is left runs (or is cancelled) so the worker ends
+def slow_suite(suite: Path) -> Path:
+    """The weak app on 60000 generated orders: each mutant takes a while, so a run can be watched and stopped
+    half-way (the mutants run in a child process: nothing in this process can hold them)."""
+    (suite / "apps" / "schemas").mkdir()
+    shutil.copy(FIXTURE.parent / "tui_suite" / "apps" / "schemas" / "orders.schema.yaml", suite / "apps" / "schemas")
+    (suite / "apps" / "big_orders.test.yaml").write_text(SLOW_SPEC)
+    return suite
 
 
 async def _until(pilot, predicate, what: str, tries: int = 600) -> None:  # type: ignore[no-untyped-def]
@@ -204,6 +198,18 @@ async def test_the_gutter_marks_the_exact_lines_with_a_mark_per_kind(suite: Path
         assert drawn[7] == ("●", palette["gutter.mutant-spec"])
         assert drawn[10] == ("●", palette["gutter.mutant-spec"])
         assert {n: g for n, (g, _) in drawn.items() if g != " "} == {6: "○", 7: "●", 10: "●"}
+        # another theme: the marks are drawn in its colours
+        for name in ("light", "high-contrast"):
+            app.set_theme_name(name)
+            await pilot.pause()
+            colours = {}
+            for y in range(view.size.height):
+                strip = view.render_line(y)
+                glyph_seg = next((seg for seg in strip if seg.text in ("●", "○")), None)
+                if glyph_seg is not None:
+                    colours[glyph_seg.text] = glyph_seg.style.color.name
+            theirs = themes.PALETTES[themes.palette_of(name)]
+            assert colours == {"○": theirs["gutter.mutant-data"], "●": theirs["gutter.mutant-spec"]}, name
         # another app's SQL has no marks, and its gutter is the plain one
         select_app(app, "well_tested")
         await pilot.pause()
@@ -261,49 +267,51 @@ async def test_enter_jumps_in_the_narrow_layout_too(suite: Path) -> None:
         assert app.query_one(SqlView).selection.end == (5, 23)
 
 
-async def test_the_run_never_blocks_the_ui_shows_progress_and_s_stops_it(suite: Path, gate: Gate) -> None:
-    app = make_app(suite)
+async def test_the_run_never_blocks_the_ui_shows_progress_and_s_stops_it(slow_suite: Path) -> None:
+    app = make_app(slow_suite)
     async with app.run_test(size=SIZE) as pilot:
         select_app(app, "big_orders")
         await pilot.pause()
         await pilot.press("m")
         session = app.mutation
-        assert session is not None
-        await _until(pilot, gate.waiting.is_set, "the first mutant at the gate")
-        screen = app.screen
-        assert isinstance(screen, MutantsScreen) and session.running
-        # the worker is busy; the UI is not: keys work, the view moves
+        assert session is not None and isinstance(app.screen, MutantsScreen)
+        await _until(pilot, lambda: session.done >= 1, "the first mutant", tries=3000)
+        # the mutants run in another process; the UI is free: keys work while the run goes
         await pilot.press("escape")
         await pilot.pause()
         assert not isinstance(app.screen, MutantsScreen)
         await pilot.press("2")
         await pilot.pause()
         assert app.current_pane == "source"
-        gate.let_through(2)
-        await _until(pilot, lambda: session.done == 2, "two mutants done")
-        assert "mutation testing big_orders: 2/10 mutants, 2 survived so far" in \
-               str(app.query_one("#status-line").render())
+        status = str(app.query_one("#status-line").render())
+        assert status.startswith("mutation testing big_orders: ") and "/10 mutants" in status and "survived so far" in status
         await pilot.press("M")
         await pilot.pause()
         screen = app.screen
         assert isinstance(screen, MutantsScreen)
         screen.rebuild()
+        assert session.running and session.done < session.total, "the run ended before the test could stop it"
         bar = screen.query_one("#mutants-progress")
-        assert bar.display and (bar.progress, bar.total) == (2, 10)
-        assert "2/10 mutants" in str(screen.query_one("#mutants-title").render())
+        assert bar.display and bar.total == 10 and bar.progress == session.done
+        assert f"{session.done}/10 mutants" in str(screen.query_one("#mutants-title").render())
         assert "s Stop" in " ".join(k.key_display + " " + k.description for k in _footer(screen))
         await pilot.press("s")
-        gate.let_through(1000)
+        await _until(pilot, lambda: not session.running, "the run to stop", tries=3000)
         await app.workers.wait_for_complete()
         await pilot.pause()
-        assert session.state == "stopped" and session.report is not None and session.report.cancelled
-        reasons = [m.reason for m in session.report.mutants]
-        assert len(reasons) == 10 and reasons.count("cancelled") == 7  # the one at the gate still ran
+        report = session.report
+        assert session.state == "stopped" and report is not None and report.cancelled
+        ran = [m for m in report.mutants if m.reason != "cancelled"]
+        cancelled = [m for m in report.mutants if m.reason == "cancelled"]
+        assert len(report.mutants) == 10 and len(ran) >= 1 and cancelled  # the rest were never started
+        assert all(m.status == "not_run" for m in cancelled)
         title = str(screen.query_one("#mutants-title").render())
-        assert title.startswith("mutation testing big_orders stopped at 3/10 mutants") and "7 not run" in title
-        assert not screen.query_one("#mutants-progress").display
+        assert title.startswith(f"mutation testing big_orders stopped at {len(ran)}/10 mutants")
+        assert f"{len(cancelled)} not run" in title and not screen.query_one("#mutants-progress").display
+        assert session.process is not None and not session.process.is_alive()  # its process is gone
         # what ran still marks the gutter
-        assert sorted(app.query_one(SqlView).marked_lines) == [7, 10]  # M1, M2, M3 ran
+        lines = {m.line for m in ran if m.survived}
+        assert sorted(app.query_one(SqlView).marked_lines) == sorted(lines)
 
 
 def _footer(screen: MutantsScreen) -> list:  # type: ignore[type-arg]
@@ -336,21 +344,17 @@ async def test_the_marks_go_when_the_sql_changes(suite: Path) -> None:
         assert "its SQL or spec changed since this run" in screen.detail().plain
 
 
-async def test_a_new_run_clears_the_marks_when_it_starts(suite: Path, gate: Gate) -> None:
+async def test_a_new_run_clears_the_marks_when_it_starts(suite: Path) -> None:
     app = make_app(suite)
     async with app.run_test(size=SIZE) as pilot:
-        gate.let_through(1000)
         screen = await _mutate(pilot, app)
         view = app.query_one(SqlView)
         assert sorted(view.marked_lines) == [6, 7, 10]
         first = app.mutation
-        gate.permits = threading.Semaphore(0)  # the next run's mutants wait
-        gate.waiting.clear()
         await pilot.press("m")  # the Mutants view's `m`: the same target again
-        await _until(pilot, gate.waiting.is_set, "the new run's first mutant")
         assert app.mutation is not first and app.screen is screen and screen.session is app.mutation
-        assert view.marked_lines == {}
-        gate.let_through(1000)
+        assert app.mutation.running and app.mutation.done == 0
+        assert view.marked_lines == {}  # gone as the run starts, before any of its mutants finished
         await app.workers.wait_for_complete()
         await pilot.pause()
         assert sorted(view.marked_lines) == [6, 7, 10]
@@ -385,6 +389,22 @@ async def test_a_query_is_mutated_alone_and_the_palette_runs_it_too(suite: Path)
         assert isinstance(screen, MutantsScreen)
         assert app.mutation is not None and app.mutation.label == "well_tested / paid"
         assert app.mutation.query == "paid" and app.mutation.counts()["killed"] == 5
+
+
+async def test_the_mutation_keys_can_be_rebound(suite: Path) -> None:
+    from velotui.tui.keymap import TuiConfig
+
+    app = make_app(suite, config=TuiConfig(keys={"mutate": "f6", "mutants": "f7"}))
+    async with app.run_test(size=SIZE) as pilot:
+        select_app(app, "well_tested")
+        await pilot.press("f7")
+        await pilot.pause()
+        assert any("no mutation run yet: f6 runs mutation testing" in n.message for n in app._notifications)
+        await pilot.press("f6")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert isinstance(app.screen, MutantsScreen) and app.mutation is not None
+        assert app.mutation.state == "done" and app.mutation.label == "well_tested"
 
 
 async def test_an_app_without_a_spec_is_not_mutated(tmp_path: Path) -> None:

@@ -291,6 +291,7 @@ class VelotuiApp(App[int]):
         yield (f"Step mode on the selected app ({key('debug')})", self.action_debug, "velotui debug's commands")
         yield (f"Mutation testing of the selected app, query or folder ({key('mutate')})", self.action_mutate_selected,
                "how good are its tests? survivors in the Mutants view and the SQL gutter")
+        yield ("Mutation testing of every app", self.action_mutate_all, "every app with a spec under the root")
         yield (f"The Mutants view ({key('mutants')})", self.action_mutants, "the last mutation run")
         if self.mutation is not None and self.mutation.running:
             yield ("Stop the mutation run", self.action_stop_mutation, self.mutation.progress_text())
@@ -472,6 +473,9 @@ class VelotuiApp(App[int]):
         else:
             self.mutate(self.root_path, None, "every app")
 
+    def action_mutate_all(self) -> None:
+        self.mutate(self.root_path, None, "every app")
+
     def _apps_under(self, path: Path) -> list[AppFiles]:
         target = Path(resolved(path))
         return [a for a in self.suite.apps if a.spec_path is not None and (
@@ -504,22 +508,25 @@ class VelotuiApp(App[int]):
 
     @work(thread=True, exclusive=True, group="mutate")
     def _mutation_worker(self, session: MutationSession) -> None:
-        """run_mutation in a thread (the UI never blocks); its events come back as MutationUpdate messages."""
-        from velotui.core.mutate import MutationOptions, run_mutation
-        from velotui.errors import VelotuiError
+        """run_mutation in a child process (velotui.core.mutate.background: the UI's interpreter stays free);
+        this thread passes its events on as MutationUpdate messages, and the session's stop flag to it."""
+        from velotui.core.mutate import MutationOptions
+        from velotui.core.mutate.background import Finished, MutationProcess
 
-        options = MutationOptions(seed=self.seed, now_ms=self.now_ms, query=session.query, strict=self.strict,
-                                  stop=session.stop)
+        options = MutationOptions(seed=self.seed, now_ms=self.now_ms, query=session.query, strict=self.strict)
+        process = MutationProcess(session.path, options)
+        session.process = process
         try:
-            report = run_mutation(session.path, options,
-                                  on_event=lambda e: self.post_message(MutationUpdate(session, e)))
-        except VelotuiError as e:
-            self.post_message(MutationUpdate(session, done=True, error=str(e)))
-            return
-        except Exception as e:  # a velotui bug: said, the UI stays usable
-            self.post_message(MutationUpdate(session, done=True, error=f"internal error: {e!r} (a velotui bug)"))
-            return
-        self.post_message(MutationUpdate(session, done=True, report=report))
+            process.start()
+            for item in process.events(stop=session.stop):
+                if isinstance(item, Finished):
+                    self.post_message(MutationUpdate(session, done=True, report=item.report, error=item.error))
+                else:
+                    self.post_message(MutationUpdate(session, item))
+        except Exception as e:  # the process could not start, or its queue broke: said, the UI stays usable
+            self.post_message(MutationUpdate(session, done=True, error=f"mutation testing could not run: {e!r}"))
+        finally:
+            process.close()
 
     def on_mutation_update(self, message: MutationUpdate) -> None:
         session = message.session
@@ -625,9 +632,15 @@ class VelotuiApp(App[int]):
         self._status(f"line {row + 1}: {shown} — {key}: the Mutants view")
 
     def stop_background(self) -> None:
-        """Quitting: a mutation run going stops after the mutant it runs."""
-        if self.mutation is not None:
-            self.mutation.stop.set()
+        """Quitting: a mutation run going stops (its process ends; it is ended after a few seconds)."""
+        session = self.mutation
+        if session is not None:
+            session.stop.set()
+            if session.process is not None:
+                session.process.close(grace_s=3.0)
+
+    def on_unmount(self) -> None:
+        self.stop_background()
 
     def close_cluster(self) -> None:
         """Stop the broker the TUI started, if any (called when the app exits)."""

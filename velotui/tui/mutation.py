@@ -2,7 +2,8 @@
 
 Built from the events of ``velotui.core.mutate.run_mutation`` (``MutationPlanned``, ``MutantFinished``) as
 they arrive, then from its ``MutationReport``; the Mutants view and the SQL gutter read it. The UI thread
-owns it (the worker posts the events); ``stop`` is the one thing the worker reads."""
+owns it (the worker posts the events); ``stop`` is the one thing the worker reads (it passes it on to the
+child process that runs the mutants)."""
 
 from __future__ import annotations
 
@@ -97,6 +98,7 @@ class MutationSession:
     started: float = field(default_factory=time.monotonic)
     finished: float | None = None
     view_cursor: object = None  # what the Mutants view last highlighted (it reopens there)
+    process: Any = None  # velotui.core.mutate.background.MutationProcess, once the worker started it
 
     @property
     def running(self) -> bool:

@@ -12,12 +12,11 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import multiprocessing as mp
-import threading
 import time
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from sqlglot import exp
 
@@ -43,6 +42,12 @@ DEFAULT_SEED = 1
 DEFAULT_NOW_MS = 1_767_225_600_000  # 2026-01-01T00:00:00Z: mutation runs are reproducible without --now
 
 
+class StopFlag(Protocol):
+    """A flag another thread or process sets (a threading.Event, a multiprocessing Event)."""
+
+    def is_set(self) -> bool: ...
+
+
 @dataclass
 class MutationOptions:
     seed: int | None = None  # default: the spec's seed, else DEFAULT_SEED
@@ -57,9 +62,9 @@ class MutationOptions:
     schema_dirs: list[Path] = field(default_factory=list)
     allow_outside: list[Path] = field(default_factory=list)
     argv: list[str] | None = None
-    # set from another thread (the TUI's cancel): no app is planned and no mutant started after it is set;
-    # the mutants left are reported as not run ("cancelled") and the report says it was cancelled
-    stop: threading.Event | None = None
+    # set from another thread or process (the TUI's stop): no app is planned and no mutant started after it
+    # is set; the mutants left are reported as not run ("cancelled") and the report says it was cancelled
+    stop: StopFlag | None = None
 
 
 @dataclass

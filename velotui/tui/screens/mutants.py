@@ -252,7 +252,7 @@ class MutantsScreen(Screen[None]):
         icon = "…" if running else ("✗" if c[SPEC_DOES_NOT_LOOK] else "✓")
         changed = "  (changed since)" if app.changed else ""
         if not app.planned:
-            return f"{icon} {app.name}  no mutants{changed}"
+            return f"- {app.name}  no mutants{changed}"
         return f"{icon} {app.name}  {score_text(app.score)}  {short_counts(c)}{changed}"
 
     # -- the detail -------------------------------------------------------------------------------
