@@ -417,3 +417,28 @@ async def test_an_app_without_a_spec_is_not_mutated(tmp_path: Path) -> None:
         await pilot.pause()
         assert app.mutation is None and not isinstance(app.screen, MutantsScreen)
         assert any("nothing to mutate: no app with a test spec" in n.message for n in app._notifications)
+
+
+async def test_a_mutation_process_that_dies_is_said_and_the_ui_stays_usable(slow_suite: Path) -> None:
+    import os
+    import signal
+
+    app = make_app(slow_suite)
+    async with app.run_test(size=SIZE) as pilot:
+        select_app(app, "big_orders")
+        await pilot.press("m")
+        session = app.mutation
+        assert session is not None
+        await _until(pilot, lambda: session.process is not None and session.process.pid is not None, "its process")
+        os.kill(session.process.pid, signal.SIGKILL)
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert session.state == "failed" and "ended (exit code -9) before its report" in (session.error or "")
+        screen = app.screen
+        assert isinstance(screen, MutantsScreen)
+        assert "mutation testing big_orders failed: the mutation process ended" in \
+               str(screen.query_one("#mutants-title").render())
+        await pilot.press("escape")
+        await pilot.press("m")  # and it runs again
+        await _until(pilot, lambda: app.mutation is not session and app.mutation.done >= 1, "a new run", tries=3000)
+        app.mutation.stop.set()

@@ -253,7 +253,10 @@ class MutantsScreen(Screen[None]):
         changed = "  (changed since)" if app.changed else ""
         if not app.planned:
             return f"- {app.name}  no mutants{changed}"
-        return f"{icon} {app.name}  {score_text(app.score)}  {short_counts(c)}{changed}"
+        if running and not c["mutants"]:
+            return f"… {app.name}  {app.planned} mutants to run"
+        progress = f"  ({c['mutants']}/{app.planned})" if running else ""
+        return f"{icon} {app.name}  {score_text(app.score)}  {short_counts(c)}{progress}{changed}"
 
     # -- the detail -------------------------------------------------------------------------------
     def _cursor_data(self) -> object:
