@@ -131,12 +131,10 @@ def _hint(path: Path) -> str:
 
 def read_header(path: Path) -> GoldenHeader:
     """The header of a golden file (raises SpecError naming file:line when it is not one)."""
-    try:
-        with path.open("rb") as fh:
-            first = fh.readline()
-    except OSError as e:
-        raise SpecError(f"cannot read golden file: {e.strerror}", file=path) from None
-    return _parse_header(path, first)
+    from velotui import files
+
+    data = files.read_bytes(path, what="golden file", max_bytes=files.MAX_DATA_BYTES)  # inside the suite, a file
+    return _parse_header(path, data.split(b"\n", 1)[0])
 
 
 def _parse_header(path: Path, raw: bytes) -> GoldenHeader:
@@ -161,10 +159,9 @@ def _parse_header(path: Path, raw: bytes) -> GoldenHeader:
 def read_golden(path: Path) -> GoldenFile:
     """A golden file, every record re-written in canonical form (a hand edit with other spacing is no diff).
     Raises SpecError naming file, line and column for anything that is not a golden file."""
-    try:
-        raw_lines = path.read_bytes().splitlines()
-    except OSError as e:
-        raise SpecError(f"cannot read golden file: {e.strerror}", file=path) from None
+    from velotui import files
+
+    raw_lines = files.read_bytes(path, what="golden file", max_bytes=files.MAX_DATA_BYTES).splitlines()
     if not raw_lines:
         raise SpecError("golden file is empty", file=path, line=1, hint=_hint(path))
     header = _parse_header(path, raw_lines[0])
@@ -193,8 +190,14 @@ def read_golden(path: Path) -> GoldenFile:
 
 def write_golden(path: Path, header: GoldenHeader, lines: list[str]) -> Path:
     """Write a golden file (parents created; written whole, then moved into place)."""
+    from velotui import files
+
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
+    files.check_inside(path.parent, what="golden folder")  # a symlinked golden folder or file cannot make
+    for p in (path, tmp):  # velotui write outside the suite
+        if p.is_symlink() or p.exists():
+            files.resolve(p, what="golden file")
     tmp.write_text("\n".join([header.to_line(), *lines]) + "\n", encoding="utf-8")
     tmp.replace(path)
     return path

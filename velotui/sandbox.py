@@ -13,16 +13,23 @@ from __future__ import annotations
 
 import ast
 import math
+import re
 import time
 from collections.abc import Callable, Collection, Iterable, Mapping
+from decimal import Decimal
 from typing import Any
 
 from velotui.errors import SandboxError
 
-MAX_SOURCE = 10_000
-MAX_STEPS = 5_000_000
-MAX_RESULT_LEN = 1_000_000
-MAX_POW_EXPONENT = 1_000
+MAX_SOURCE = 10_000  # characters of one expression
+MAX_STEPS = 5_000_000  # comprehension/generator steps of one evaluation
+MAX_RESULT_LEN = 1_000_000  # items (or characters) of any one string, list or other sequence built
+MAX_ALLOCATED = 10_000_000  # items (or characters) built in total by one evaluation
+MAX_INT_BITS = 100_000  # bits of any integer computed (about 30,000 decimal digits)
+MAX_POW_EXPONENT = 1_000  # kept for the docs: the exponent of a power is bounded by MAX_INT_BITS anyway
+MAX_FORMAT_WIDTH = 1_000  # width or precision in a '%' format
+MAX_ROUND_DIGITS = 1_000  # the ndigits of round()
+DEFAULT_SECONDS = 2.0  # wall time of one evaluation (a template, one record's derived field)
 
 
 def _avg(xs: Iterable[Any]) -> float | None:
@@ -42,13 +49,28 @@ def _concat(*parts: Any) -> str:
     return "".join("" if p is None else str(p) for p in parts)
 
 
+def _sum(xs: Iterable[Any], start: Any = 0) -> Any:
+    if not isinstance(start, (int, float, Decimal)) or isinstance(start, bool):
+        raise SandboxError("sum() adds numbers: its start must be a number")
+    return sum((x for x in xs if x is not None), start)
+
+
+def _round(x: Any, ndigits: Any = None) -> Any:
+    if ndigits is not None and isinstance(ndigits, int) and abs(ndigits) > MAX_ROUND_DIGITS:
+        raise SandboxError(f"round() to {ndigits} digits is too many (limit {MAX_ROUND_DIGITS})")
+    return round(x) if ndigits is None else round(x, ndigits)
+
+
 DEFAULT_FUNCTIONS: dict[str, Callable[..., Any]] = {
-    "sum": lambda xs, start=0: sum((x for x in xs if x is not None), start),
-    "count": _count, "avg": _avg, "min": min, "max": max, "len": len, "abs": abs, "round": round,
+    "sum": _sum,
+    "count": _count, "avg": _avg, "min": min, "max": max, "len": len, "abs": abs, "round": _round,
     "floor": math.floor, "ceil": math.ceil, "concat": _concat, "str": str, "int": int, "float": float,
     "bool": bool, "any": any, "all": all, "sorted": sorted, "set": set, "list": list,
     "sqrt": math.sqrt, "zip": zip, "enumerate": enumerate, "reversed": reversed,
 }
+# functions whose result can be much larger than their arguments' top level: their result is measured
+# (and charged to the evaluation's budget) before it is built
+_SIZED = {"str", "concat", "sorted", "set", "list"}
 
 _ALLOWED = (
     ast.Expression, ast.BoolOp, ast.And, ast.Or, ast.UnaryOp, ast.Not, ast.USub, ast.UAdd, ast.BinOp,
@@ -151,8 +173,8 @@ class _Guard(ast.NodeTransformer):
 
     def visit_BinOp(self, node: ast.BinOp) -> ast.AST:
         self.generic_visit(node)
-        if isinstance(node.op, (ast.Pow, ast.Mult, ast.Add)):
-            name = {ast.Pow: "__pow", ast.Mult: "__mul", ast.Add: "__add"}[type(node.op)]
+        if isinstance(node.op, (ast.Pow, ast.Mult, ast.Add, ast.Mod)):
+            name = {ast.Pow: "__pow", ast.Mult: "__mul", ast.Add: "__add", ast.Mod: "__mod"}[type(node.op)]
             return ast.copy_location(ast.Call(func=ast.Name(id=name, ctx=ast.Load()), args=[node.left, node.right],
                                               keywords=[]), node)
         return node
@@ -174,25 +196,164 @@ class _Guard(ast.NodeTransformer):
     visit_DictComp = _guard_comp
 
 
-def _size(v: Any) -> int:
-    return len(v) if isinstance(v, (str, bytes, list, tuple)) else 0
-
-
 class _Budget:
+    """The work one evaluation may do. Every step (a comprehension or generator item) and every value
+    built by ``*``, ``+``, ``**``, ``%`` or a sized function is checked against it *before* the work is
+    done, so no single step can be huge; the time is checked at every step, against the expression's own
+    limit and the query's deadline (velotui.watchdog)."""
+
     def __init__(self, max_seconds: float) -> None:
         self.max_seconds = max_seconds
         self.steps = 0
+        self.allocated = 0
         self.deadline = 0.0
 
     def start(self) -> None:
+        from velotui import watchdog
+
         self.steps = 0
+        self.allocated = 0
         self.deadline = time.monotonic() + self.max_seconds
+        self.query_deadline = watchdog.deadline()
+
+    def _clock(self) -> None:
+        now = time.monotonic()
+        if self.query_deadline is not None and now > self.query_deadline:
+            from velotui import watchdog
+
+            watchdog.check()  # the query's timeout: the whole query stops, not only this expression
+        if now > self.deadline:
+            raise SandboxError(f"expression exceeded its time budget ({self.max_seconds:g} s)",
+                               hint="simplify the expression or assert over fewer records")
 
     def tick(self) -> None:
         self.steps += 1
-        if self.steps > MAX_STEPS or (self.steps % 4096 == 0 and time.monotonic() > self.deadline):
-            raise SandboxError("expression exceeded its time/step budget",
+        if self.steps > MAX_STEPS:
+            raise SandboxError(f"expression exceeded its step budget ({MAX_STEPS:,} steps)",
                                hint="simplify the expression or assert over fewer records")
+        if not self.steps & 0x3F:
+            self._clock()
+
+    def charge(self, items: int) -> None:
+        """Account for a value of ``items`` items about to be built."""
+        if items > MAX_RESULT_LEN:
+            raise SandboxError(f"result too large ({items:,} items, limit {MAX_RESULT_LEN:,})",
+                               hint="build smaller values")
+        self.allocated += items
+        if self.allocated > MAX_ALLOCATED:
+            raise SandboxError(f"expression built more than {MAX_ALLOCATED:,} items in total",
+                               hint="build smaller values, or fewer of them")
+        self._clock()
+
+
+def _is_int(v: Any) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+def _len(v: Any) -> int:
+    return len(v) if isinstance(v, (str, bytes, list, tuple)) else 0
+
+
+def _deep_size(v: Any, limit: int) -> int:
+    """Items (characters of strings, elements of containers, digits of ints) of ``v`` and everything in
+    it, counting shared parts once per use; stops counting past ``limit``."""
+    total = 0
+    stack = [v]
+    while stack:
+        x = stack.pop()
+        if isinstance(x, (str, bytes)):
+            total += len(x) + 2
+        elif isinstance(x, Mapping):
+            total += 2 + len(x)
+            stack.extend(x.keys())
+            stack.extend(x.values())
+        elif isinstance(x, (list, tuple, set, frozenset)):
+            total += 2 + len(x)
+            stack.extend(x)
+        elif _is_int(x):
+            total += x.bit_length() // 3 + 1
+        else:
+            total += 8
+        if total > limit:
+            return total
+    return total
+
+
+def _int_bits(a: int, b: int, op: str) -> None:
+    if a > MAX_INT_BITS or b > MAX_INT_BITS or a + b > MAX_INT_BITS:
+        raise SandboxError(f"integer too large: {op} would have about {a + b:,} bits (limit {MAX_INT_BITS:,})",
+                           hint="integers in expressions are bounded; use float for huge magnitudes")
+
+
+_FORMAT = re.compile(r"%(?:\([^)]*\))?[-#0 +]*(\*|\d+)?(?:\.(\*|\d+))?[hlL]?([diouxXeEfFgGcrsa%])")
+
+
+class _Ops:
+    """The guarded operators and sized functions of one evaluation (bound to its budget)."""
+
+    def __init__(self, budget: _Budget) -> None:
+        self.b = budget
+
+    def pow(self, a: Any, b: Any) -> Any:
+        if _is_int(a) and _is_int(b) and b > 0 and abs(a) > 1:
+            bits = (abs(a).bit_length() - 1) * b + 1
+            if bits > MAX_INT_BITS:
+                raise SandboxError(f"integer too large: {a if a.bit_length() < 64 else 'a huge number'} ** {b} "
+                                   f"has about {bits:,} bits (limit {MAX_INT_BITS:,})",
+                                   hint="integers in expressions are bounded; use float for huge magnitudes")
+        elif isinstance(b, (int, float)) and isinstance(a, Decimal) and abs(b) > MAX_INT_BITS:
+            raise SandboxError(f"exponent {b} is too large")
+        try:
+            return a**b
+        except OverflowError as e:
+            raise SandboxError(f"{e}: {type(a).__name__} ** {type(b).__name__}") from None
+
+    def mul(self, a: Any, b: Any) -> Any:
+        if _is_int(a) and _is_int(b):
+            _int_bits(a.bit_length(), b.bit_length(), "this product")
+        elif _len(a) and _is_int(b):
+            self.b.charge(_len(a) * max(b, 0))
+        elif _len(b) and _is_int(a):
+            self.b.charge(_len(b) * max(a, 0))
+        return a * b
+
+    def add(self, a: Any, b: Any) -> Any:
+        if _len(a) or _len(b):
+            self.b.charge(_len(a) + _len(b))
+        return a + b
+
+    def mod(self, a: Any, b: Any) -> Any:
+        if isinstance(a, str):  # printf-style formatting: widths and the size of what is formatted
+            for m in _FORMAT.finditer(a):
+                for part in (m.group(1), m.group(2)):
+                    if part == "*":
+                        raise SandboxError("'*' widths are not allowed in '%' formats")
+                    if part and int(part) > MAX_FORMAT_WIDTH:
+                        raise SandboxError(f"format width {part} is too large (limit {MAX_FORMAT_WIDTH})")
+            self.b.charge(len(a) + _deep_size(b, MAX_RESULT_LEN) + 16 * a.count("%"))
+        return a % b
+
+    def sized(self, name: str, fn: Callable[..., Any]) -> Callable[..., Any]:
+        budget = self.b
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            if name in ("str", "concat"):
+                remaining = max(0, min(MAX_RESULT_LEN, MAX_ALLOCATED - budget.allocated))
+                need = sum(_deep_size(a, remaining) for a in args)
+                if need > remaining:
+                    raise SandboxError(f"{name}() of this value would be too large (limit {MAX_RESULT_LEN:,} "
+                                       "characters)", hint="format smaller values")
+            elif args and isinstance(args[0], (str, bytes, list, tuple, set, frozenset, dict)):
+                budget.charge(len(args[0]))
+            out = fn(*args, **kwargs)
+            if isinstance(out, (str, list, tuple, set)) and name in ("str", "concat"):
+                budget.charge(len(out))
+            elif isinstance(out, (list, set)) and not (args and isinstance(args[0], (str, bytes, list, tuple, set,
+                                                                                     frozenset, dict))):
+                budget.charge(len(out))  # built from a generator: each item was a step already
+            return out
+
+        return call
 
 
 class Watch:
@@ -220,27 +381,9 @@ def _field(obj: Any, name: str, watch: Watch | None = None) -> Any:
                        f"{type(obj).__name__}")
 
 
-def _pow(a: Any, b: Any) -> Any:
-    if isinstance(b, (int, float)) and abs(b) > MAX_POW_EXPONENT and isinstance(a, (int, float)) and abs(a) > 1:
-        raise SandboxError(f"exponent {b} is too large (limit {MAX_POW_EXPONENT})")
-    return a**b
-
-
-def _mul(a: Any, b: Any) -> Any:
-    if (_size(a) and isinstance(b, int) and _size(a) * b > MAX_RESULT_LEN) or (
-            _size(b) and isinstance(a, int) and _size(b) * a > MAX_RESULT_LEN):
-        raise SandboxError(f"result too large (limit {MAX_RESULT_LEN} items)")
-    return a * b
-
-
-def _add(a: Any, b: Any) -> Any:
-    if _size(a) + _size(b) > MAX_RESULT_LEN:
-        raise SandboxError(f"result too large (limit {MAX_RESULT_LEN} items)")
-    return a + b
-
-
 class CompiledExpression:
-    """An expression checked and compiled once; ``evaluate`` runs it against an environment."""
+    """An expression checked and compiled once; ``evaluate`` runs it against an environment, under a
+    fresh budget each time (one template, one record's derived field)."""
 
     def __init__(self, text: str, code: Any, functions: Mapping[str, Callable[..., Any]], max_seconds: float) -> None:
         self.text = text
@@ -251,6 +394,7 @@ class CompiledExpression:
     def evaluate(self, env: Mapping[str, Any] | None = None, watch: Watch | None = None) -> Any:
         budget = self._budget
         budget.start()
+        ops = _Ops(budget)
 
         def guarded_iter(xs: Any) -> Any:
             n = 0
@@ -265,8 +409,12 @@ class CompiledExpression:
             return _field(obj, name, watch)
 
         scope: dict[str, Any] = {"__builtins__": {}, "__field": field if watch is not None else _field,
-                                 "__pow": _pow, "__mul": _mul, "__add": _add, "__iter": guarded_iter}
+                                 "__pow": ops.pow, "__mul": ops.mul, "__add": ops.add, "__mod": ops.mod,
+                                 "__iter": guarded_iter}
         scope.update(self._functions)
+        for name in _SIZED:
+            if name in scope:
+                scope[name] = ops.sized(name, scope[name])
         if env:
             scope.update(env)
         try:
@@ -275,12 +423,14 @@ class CompiledExpression:
             raise
         except RecursionError:
             raise SandboxError(f"expression {self.text!r} nests too deeply") from None
+        except MemoryError:
+            raise SandboxError(f"expression {self.text!r} ran out of memory") from None
         except Exception as e:
             raise SandboxError(f"{type(e).__name__} evaluating {self.text!r}: {e}") from None
 
 
 def compile_expression(text: str, *, functions: Mapping[str, Callable[..., Any]] | None = None,
-                       names: Collection[str] | None = None, max_seconds: float = 2.0) -> CompiledExpression:
+                       names: Collection[str] | None = None, max_seconds: float = DEFAULT_SECONDS) -> CompiledExpression:
     """Check ``text`` against the whitelist and compile it. ``names`` limits the free names (None: any)."""
     if not isinstance(text, str):
         raise SandboxError(f"expression must be text, got {type(text).__name__}")
@@ -304,3 +454,12 @@ def compile_expression(text: str, *, functions: Mapping[str, Callable[..., Any]]
 def evaluate(text: str, env: Mapping[str, Any] | None = None, **kw: Any) -> Any:
     """Compile and evaluate once (for one-off expressions)."""
     return compile_expression(text, **kw).evaluate(env)
+
+
+def names_used(text: str) -> set[str]:
+    """The free names an expression reads (for ordering derived fields); empty if it does not parse."""
+    try:
+        tree = ast.parse(str(text).strip(), mode="eval")
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return set()
+    return {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}

@@ -7,9 +7,41 @@ import shutil
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+import pytest
+
 from velotui.cli import main
 
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "isolation"
+
+
+@pytest.fixture(autouse=True)
+def _crash_app(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A bug of ours inside the engine, for the app named crash: the other apps must not notice."""
+    from velotui.engine.statement import StatementRunner
+
+    real = StatementRunner.run
+
+    def run(self: StatementRunner) -> object:
+        if self.st.name == "crash_out":
+            raise IsADirectoryError(21, "Is a directory")
+        return real(self)
+
+    monkeypatch.setattr(StatementRunner, "run", run)
+
+
+@pytest.fixture(autouse=True)
+def _crash_app(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A bug of ours inside the engine, for the app named crash: the other apps must not notice."""
+    from velotui.engine.statement import StatementRunner
+
+    real = StatementRunner.run
+
+    def run(self: StatementRunner) -> object:
+        if self.st.name == "crash_out":
+            raise IsADirectoryError(21, "Is a directory")
+        return real(self)
+
+    monkeypatch.setattr(StatementRunner, "run", run)
 
 
 def _run(path: Path, tmp_path: Path, capsys) -> tuple[int, ET.Element, str]:  # type: ignore[no-untyped-def]

@@ -430,3 +430,54 @@ def test_topic_replication_follows_the_config_else_the_broker_default(kafka: Kaf
             bus.create_topic(bus.topic_name("too_many"))
     finally:
         bus.close()
+
+
+def test_broker_dying_mid_query_is_exit_3_within_10_s(tmp_path: Path) -> None:
+    """The broker dies while a query is busy checking (no Kafka call in flight): the run's broker monitor
+    stops the query at once, the queries to come are not run, the report is written, exit 3, in < 10 s."""
+    from tests.cli.helpers import write_suite
+
+    busy = "".join("      - {type: template, expression: 'sum(1 for a in [1] * 2000 for b in [1] * 2000) > 0'}\n"
+                   for _ in range(200))  # ~0.7 s each: minutes of checking
+    suite = write_suite(tmp_path / "suite", {
+        "schemas/rec.schema.yaml": "name: rec\nfields:\n  - {name: id, type: integer, constraints: {range: {min: 1, max: 9}}}\n",
+        "a_first.sql": "CREATE STREAM a_out AS SELECT id FROM rec EMIT CHANGES;\n",
+        "a_first.test.yaml": "application: a_first\nqueries:\n  - name: a_out\n    inputs: [{source: rec, records: 5}]\n"
+                             "    assertions: [{type: record_count, equals: 5}]\n",
+        "b_busy.sql": "CREATE STREAM b_out AS SELECT id FROM rec EMIT CHANGES;\n",
+        "b_busy.test.yaml": "application: b_busy\ndefault_timeout_ms: 600000\nqueries:\n  - name: b_out\n"
+                            "    inputs: [{source: rec, records: 5}]\n    assertions:\n" + busy,
+        "c_later.sql": "CREATE STREAM c_out AS SELECT id FROM rec EMIT CHANGES;\n",
+        "c_later.test.yaml": "application: c_later\nqueries:\n  - name: c_out\n    inputs: [{source: rec, records: 5}]\n"
+                             "    assertions: [{type: record_count, equals: 5}]\n",
+    })
+    broker = LocalBroker()
+    cluster = broker.start()
+    junit = tmp_path / "out.xml"
+    try:
+        proc = subprocess.Popen([sys.executable, "-m", "velotui", "--headless", str(suite), "--kafka", cluster.bootstrap,
+                                 "--junit", str(junit)], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                text=True)
+        assert proc.stderr is not None
+        seen = []
+        while True:
+            line = proc.stderr.readline()
+            seen.append(line)
+            assert line, "".join(seen)
+            if "a_first / a_out" in line:
+                break
+        time.sleep(2.0)  # b_busy is publishing or checking now
+        broker.kill()
+        t0 = time.monotonic()
+        out, err = proc.communicate(timeout=60)
+        took = time.monotonic() - t0
+    finally:
+        broker.stop()
+    print(f"broker killed -> exit {proc.returncode} in {took:.1f} s")
+    assert proc.returncode == 3, out + err
+    assert took < 10, took
+    import xml.etree.ElementTree as ET
+
+    messages = [e.get("message") or "" for e in ET.parse(junit).getroot().iter("error")]
+    assert any("the broker stopped accepting connections mid-run" in m for m in messages), messages
+    assert any(m.startswith("not run: cannot reach Kafka") for m in messages), messages

@@ -442,3 +442,23 @@ async def test_a_mutation_process_that_dies_is_said_and_the_ui_stays_usable(slow
         await pilot.press("m")  # and it runs again
         await _until(pilot, lambda: app.mutation is not session and app.mutation.done >= 1, "a new run", tries=3000)
         app.mutation.stop.set()
+
+
+async def test_hostile_values_in_the_mutants_view_are_shown_escaped(suite: Path) -> None:
+    import json
+
+    data = suite / "apps" / "orders.jsonl"
+    rows = [json.loads(line) for line in data.read_text().splitlines()]
+    for r in rows:
+        r["order_id"] = "\x1b[2J\x1b]0;pwned\x07[/]\u202e" + r["order_id"]
+    data.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    app = make_app(suite)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await _mutate(pilot, app)
+        _cursor_to(screen, SurvivorItem(_key(suite, "big_orders"), "M3"))
+        await pilot.pause()
+        detail = str(screen.query_one("#mutants-detail").render())
+        # the record as JSON escapes the controls itself; the bidi override is escaped on the way to the screen
+        assert "first difference" in detail and "\\u001b[2J\\u001b]0;pwned\\u0007[/]\\u202eo1" in detail, detail
+        texts = [detail, *(label for _, label in _labels(screen)), str(screen.query_one("#mutants-title").render())]
+        assert not any(c in t for t in texts for c in "\x1b\x07\u202e")

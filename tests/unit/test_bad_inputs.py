@@ -46,7 +46,41 @@ EXPECTED = {
                           "add v to GROUP BY, or wrap it: MAX(v)"),
     "data_bad.jsonl": ("2", "invalid JSON on this line: unexpected end of data: line 1 column 9 (char 8)",
                        "JSONL holds one JSON object per line"),
-    "data_bad.csv": ("3", "row has 1 columns, the header has 2", None),
+    "spec_not_utf8.test.yaml": ("1:17", "not UTF-8 text: byte 0xe9 at byte offset 16", "save the file as UTF-8"),
+    "spec_empty.test.yaml": ("1", "the test spec is empty",
+                             "a test spec needs application: and queries: (velotui init APP.sql drafts one)"),
+    "spec_nul.test.yaml": ("3:12", "a NUL byte at byte offset 35: this is not a text file",
+                           "name a text file (UTF-8); a binary file cannot be read here"),
+    "spec_duplicate_key.test.yaml": ("5:5", "duplicate key 'name' (first written at line 3)",
+                                     "remove one of them, or merge their values"),
+    "spec_alias_bomb.test.yaml": ("9:8", "YAML aliases expand this document to 490,329,068 values (limit 100,000); "
+                                  "*h alone stands for 48,427,561", "an alias bomb? write the values out, or nest "
+                                  "fewer aliases"),
+    "spec_deep.test.yaml": ("3:68", "YAML nests more than 64 levels deep",
+                            "flatten the structure; specs and schemas never need this depth"),
+    "schema_not_utf8.schema.yaml": ("3:11", "not UTF-8 text: byte 0xff at byte offset 26", "save the file as UTF-8"),
+    "schema_empty.schema.yaml": ("1", "the data schema is empty",
+                                 "a data schema needs name: and fields: (velotui infer-schema drafts one)"),
+    "schema_derived_cycle.schema.yaml": ("3:5", "derived fields read each other in a cycle: a -> c -> b -> a",
+                                         "one of them must be generated (give it a type and constraints, not "
+                                         "derived)"),
+    "sql_not_utf8.sql": ("2:16", "not UTF-8 text: byte 0xe9 at byte offset 34", "save the file as UTF-8"),
+    "config_not_utf8.yaml": ("2:9", "not UTF-8 text: byte 0x80 at byte offset 22", "save the file as UTF-8"),
+    "config_empty.yaml": ("1", "the config file is empty",
+                          "write its keys (topic: orders, value.format: json, …) or stop naming it"),
+    "data_not_utf8.csv": ("3:6", "not UTF-8 text: byte 0xe9 at byte offset 18", "save the file as UTF-8"),
+    "data_scalars.json": ("2", "item 0 of the array is a number, not an object",
+                          'each record is an object: [{"id": 1}, {"id": 2}]'),
+    "data_empty.jsonl": ("1", "data file is empty", "put the records in it (one JSON object per line, or a CSV "
+                         "header and rows), or give the input records: 0"),
+    "spec_5000_digits.test.yaml": ("3:6", "value 9999999999999999999999999999999999999999… cannot be read: Exceeds "
+                                   "the limit (4300 digits) for integer string conversion: value has 5000 digits",
+                                   "quote it to keep it as text"),
+    "data_5000_digits.jsonl": ("1", "invalid JSON on this line: Exceeds the limit (4300 digits) for integer string "
+                               "conversion: value has 5000 digits: line 1 column 1 (char 0)",
+                               "JSONL holds one JSON object per line"),
+    "data_bad.csv": ("3", "row has 1 columns, the header has 2",
+                     "every row needs one value per header column (an empty cell is NULL)"),
 }
 
 
@@ -56,6 +90,8 @@ def _load(path: Path) -> None:
         load_test_spec(path)
     elif name.endswith(".schema.yaml"):
         load_data_schema(path)
+    elif name.startswith("config_"):
+        load_config_file(path)
     elif name.endswith(".sql"):
         problems = validate(load_app(path))
         if problems:
@@ -88,7 +124,7 @@ def test_config_cycle(monkeypatch: pytest.MonkeyPatch) -> None:
     with pytest.raises(VelotuiError) as e:
         load_config_file(BAD / "config_cycle_a.yaml")
     assert str(e.value).splitlines()[0].endswith(
-        "config_cycle_b.yaml: config 'extends' cycle: config_cycle_a.yaml -> config_cycle_b.yaml -> "
+        "config_cycle_b.yaml:1: config 'extends' cycle: config_cycle_a.yaml -> config_cycle_b.yaml -> "
         "config_cycle_a.yaml")
     assert e.value.hint == "remove one of the extends"
 

@@ -353,11 +353,11 @@ def _load_expected(p: ExpectedOutputParams, base: Path) -> list[dict[str, Any]]:
     if path.suffix in (".yaml", ".yml"):
         from velotui.spec.yaml_source import read_yaml
 
-        data = read_yaml(path).data
+        data = read_yaml(path, what="expected_output file").data
         return list(data or [])
     from velotui.datagen import load_data_file
 
-    return load_data_file(path)
+    return load_data_file(path, what="expected_output file")
 
 
 def _row_matches(actual: dict[str, Any], expected: dict[str, Any], columns: str, tol: float | None) -> bool:

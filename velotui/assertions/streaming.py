@@ -415,20 +415,23 @@ class TableFreshness(Assertion):
 
 
 # -- file sinks ---------------------------------------------------------------------------------
-def _resolve_file(path: str, ctx: AssertionContext) -> Path:
+def _resolve_file(path: str, ctx: AssertionContext, what: str = "file assertion path") -> Path:
+    """A file sink of the app (written into the run's temporary folder), else a file of the suite:
+    either way through the suite's path resolver, so a path outside the suite is refused."""
+    from velotui import files
+
     if path in ctx.sink_files:
-        return ctx.sink_files[path]
+        return files.resolve(ctx.sink_files[path], what=what)
     for written, real in ctx.sink_files.items():
         if Path(written).name == Path(path).name:
-            return real
-    p = Path(path)
-    return p if p.is_absolute() else ctx.base_dir / p
+            return files.resolve(real, what=what)
+    return files.resolve(path, base=ctx.base_dir, what=what)
 
 
 def _read_rows(path: Path, fmt: str | None) -> list[dict[str, Any]]:
     from velotui.datagen import load_data_file
 
-    return load_data_file(path, fmt=fmt)
+    return load_data_file(path, fmt=fmt, what="file", allow_empty=True)
 
 
 class FileExistsParams(Check):
@@ -443,7 +446,7 @@ class FileExists(Assertion):
     Params = FileExistsParams
 
     def check(self, p: FileExistsParams, ctx: AssertionContext) -> Outcome:
-        f = _resolve_file(p.path, ctx)
+        f = _resolve_file(p.path, ctx, "file_exists path")
         if not f.exists():
             return Outcome(False, f"file {p.path} was not written", "exists", "missing")
         size = f.stat().st_size
@@ -467,7 +470,7 @@ class FileRowCount(Assertion):
     Params = FileRowCountParams
 
     def check(self, p: FileRowCountParams, ctx: AssertionContext) -> Outcome:
-        f = _resolve_file(p.path, ctx)
+        f = _resolve_file(p.path, ctx, "file_row_count path")
         if not f.exists():
             return Outcome(False, f"file {p.path} was not written", p.equals, None)
         n = len(_read_rows(f, p.format))
@@ -491,7 +494,7 @@ class FileContains(Assertion):
     Params = FileContainsParams
 
     def check(self, p: FileContainsParams, ctx: AssertionContext) -> Outcome:
-        f = _resolve_file(p.path, ctx)
+        f = _resolve_file(p.path, ctx, "file_contains path")
         if not f.exists():
             return Outcome(False, f"file {p.path} was not written", p.expected_values, None)
         have = {canonical_text(r.get(p.field)) for r in _read_rows(f, p.format)}
@@ -522,7 +525,8 @@ class FileMatches(Assertion):
     def check(self, p: FileMatchesParams, ctx: AssertionContext) -> Outcome:
         from velotui.assertions.base import values_equal
 
-        a_path, e_path = _resolve_file(p.actual_path, ctx), _resolve_file(p.expected_path, ctx)
+        a_path = _resolve_file(p.actual_path, ctx, "file_matches actual_path")
+        e_path = _resolve_file(p.expected_path, ctx, "file_matches expected_path")
         if not a_path.exists():
             return Outcome(False, f"file {p.actual_path} was not written", p.expected_path, None)
         actual, expected = _read_rows(a_path, p.format), _read_rows(e_path, p.format)

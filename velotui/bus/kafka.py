@@ -18,7 +18,7 @@ from typing import Any
 
 from velotui.bus.base import TopicListener
 from velotui.bus.serde import JsonSerde, KeySerde
-from velotui.errors import InfraError
+from velotui.errors import InfraError, SpecError
 from velotui.records import Message
 
 DEFAULT_PATTERN = "test_{run_id}_{base}"
@@ -28,20 +28,82 @@ _LEGAL = re.compile(r"[^A-Za-z0-9._-]")
 
 def topic_name(base: str, run_id: str, naming: Any = None) -> str:
     """The run's name for a logical topic (FORMATS.md §2 topic_naming)."""
+    from velotui.spec.topic_naming import pattern_problem
+
     pattern = getattr(naming, "pattern", None) or DEFAULT_PATTERN
-    branch = getattr(naming, "branch", None) or (os.environ.get(getattr(naming, "branch_from_env", "") or "")
-                                                 if getattr(naming, "branch_from_env", None) else None)
-    user = getattr(naming, "user", None) or (os.environ.get(getattr(naming, "user_from_env", "") or "")
-                                             if getattr(naming, "user_from_env", None) else None)
+    problem = pattern_problem(pattern)  # checked at load already; never str.format over anything else
+    if problem:
+        raise SpecError(f"topic_naming: {problem}")
+    branch = getattr(naming, "branch", None) or _from_env(getattr(naming, "branch_from_env", None), "branch")
+    user = getattr(naming, "user", None) or _from_env(getattr(naming, "user_from_env", None), "user")
     values = {"run_id": run_id, "base": base, "namespace": getattr(naming, "namespace", None) or "",
               "branch": branch or "", "user": user or _user()}
-    name = pattern.format(**values)
+    from velotui.spec.topic_naming import looks_like_secret
+
+    for part in ("base", "namespace", "branch", "user"):  # whatever route a value came by (a ${VAR} in a config)
+        if values[part] and looks_like_secret(str(values[part])):
+            raise SpecError(f"the topic name's {part} looks like a secret; it is not put on the cluster",
+                            hint="name topics with plain words (a ${VAR} in a config may have brought in a key)")
+    name = pattern.format(**{k: str(v) for k, v in values.items()})
     name = _LEGAL.sub("_", name).strip("_") or f"test_{run_id}"
     limit = getattr(naming, "max_topic_length", None) or 249
     if len(name) > limit and getattr(naming, "hash_long_names", True) is not False:
         digest = hashlib.sha1(name.encode()).hexdigest()[:10]
         name = name[: limit - 11] + "_" + digest
     return name[:limit]
+
+
+SLICE_S = 0.25  # every wait on Kafka is cut into slices this long, so a stopped query stops at once
+
+
+def _result(future: Any, timeout_s: float) -> Any:
+    """``future.result(timeout_s)`` waited in slices (velotui.watchdog can stop the query between them)."""
+    import concurrent.futures
+    import time
+
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            return future.result(timeout=min(SLICE_S, max(0.01, deadline - time.monotonic())))
+        except concurrent.futures.TimeoutError:
+            if time.monotonic() >= deadline:
+                raise
+
+
+def _retry_timeouts(call: Any, timeout_s: float) -> Any:
+    """``call(t)`` for a librdkafka call that takes a timeout, in slices until ``timeout_s`` has passed."""
+    import time
+
+    from confluent_kafka import KafkaError, KafkaException
+
+    deadline = time.monotonic() + timeout_s
+    while True:
+        left = deadline - time.monotonic()
+        try:
+            return call(max(0.05, min(1.0, left)))
+        except KafkaException as e:
+            timed_out = e.args and getattr(e.args[0], "code", lambda: None)() in (KafkaError._TIMED_OUT,
+                                                                                  KafkaError._TRANSPORT)
+            if not timed_out or time.monotonic() >= deadline:
+                raise
+
+
+def _from_env(variable: str | None, kind: str) -> str | None:
+    """A user or branch name from one of the variables that hold one; sanitised, never a secret."""
+    from velotui.spec.topic_naming import looks_like_secret, sanitise, variable_problem
+
+    if not variable:
+        return None
+    problem = variable_problem(variable, kind)
+    if problem:
+        raise SpecError(f"topic_naming: {problem}")
+    value = os.environ.get(variable)
+    if not value:
+        return None
+    if looks_like_secret(value):
+        raise SpecError(f"topic_naming: the value of {variable} looks like a secret, not a {kind} name; it is not "
+                        "put in topic names", hint=f"set {variable} to a {kind} name, or write {kind}: in the spec")
+    return sanitise(value)
 
 
 def _user() -> str:
@@ -108,7 +170,7 @@ class KafkaBus:
                                             operation_timeout=self.timeout_s)
         for f in futures.values():
             try:
-                f.result(timeout=self.timeout_s)
+                _result(f, self.timeout_s)
             except KafkaException as e:
                 if e.args and e.args[0].code() == KafkaError.TOPIC_ALREADY_EXISTS:
                     continue
@@ -117,7 +179,34 @@ class KafkaBus:
             except Exception as e:  # noqa: BLE001 - a timeout of the future
                 raise InfraError(f"cannot create topic {name!r} on {self.cluster.bootstrap}: {e!r}",
                                  hint="is the broker still running?") from None
+        self._wait_until_visible(name)
         self._created.append(name)
+
+    def _wait_until_visible(self, name: str, *, gone: bool = False) -> None:
+        """A created topic is used at once (published to, read back): wait until the broker's metadata
+        shows it with a leader for every partition; a deleted one, until the metadata no longer lists it.
+        CreateTopics/DeleteTopics return when the controller has done it, and a broker's metadata cache
+        may lag behind: a capture reading the topic then would see no topic and return nothing, and a
+        deleted topic would still be listed on a shared cluster after the run."""
+        import time
+
+        deadline = time.monotonic() + self.timeout_s
+        while True:
+            try:
+                meta = self._admin.list_topics(timeout=max(0.05, min(1.0, deadline - time.monotonic())))
+                t = meta.topics.get(name)
+                if gone and t is None:
+                    return
+                if not gone and t is not None and t.error is None and t.partitions and all(
+                        p.leader >= 0 and p.error is None for p in t.partitions.values()):
+                    return
+            except Exception:  # noqa: BLE001 - a slice of the wait timed out; the deadline decides
+                pass
+            if time.monotonic() >= deadline:
+                state = "deleted but still shows" if gone else "created but does not show"
+                raise InfraError(f"topic {name!r} was {state} in the metadata of {self.cluster.bootstrap} "
+                                 f"after {self.timeout_s:g} s", hint="is the broker still running?")
+            time.sleep(0.02)
 
     def publish(self, topic: str, messages: Iterable[Message]) -> int:
         if not self._own(topic):
@@ -149,7 +238,13 @@ class KafkaBus:
                     break
                 except BufferError:
                     self._producer.poll(0.1)
-        remaining = self._producer.flush(self.timeout_s)
+        import time
+
+        deadline = time.monotonic() + self.timeout_s
+        while True:  # in slices: a query stopped by its watchdog (or a dead broker) stops at once
+            remaining = self._producer.flush(SLICE_S)
+            if not remaining or time.monotonic() >= deadline:
+                break
         if remaining or errors:
             raise InfraError(f"Kafka did not accept {remaining or len(errors)} record(s) for {topic!r}"
                              + (f": {errors[0]}" if errors else ""), hint="is the broker still running?")
@@ -162,7 +257,7 @@ class KafkaBus:
         from confluent_kafka import Consumer, KafkaError, KafkaException, TopicPartition
 
         try:
-            meta = self._admin.list_topics(topic, timeout=self.timeout_s)
+            meta = _retry_timeouts(lambda t: self._admin.list_topics(topic, timeout=t), self.timeout_s)
         except KafkaException as e:
             raise InfraError(f"cannot read {topic!r} from {self.cluster.bootstrap}: {e}",
                              hint="is the broker still running?") from None
@@ -179,7 +274,8 @@ class KafkaBus:
             ends: dict[int, int] = {}
             assignment = []
             for pid in sorted(tmeta.partitions):
-                lo, hi = consumer.get_watermark_offsets(TopicPartition(topic, pid), timeout=self.timeout_s)
+                lo, hi = _retry_timeouts(lambda t, pid=pid: consumer.get_watermark_offsets(TopicPartition(topic, pid),
+                                                                                         timeout=t), self.timeout_s)
                 if hi > lo:
                     ends[pid] = hi
                     assignment.append(TopicPartition(topic, pid, lo))
@@ -191,7 +287,7 @@ class KafkaBus:
 
             deadline = time.monotonic() + self.timeout_s
             while ends and time.monotonic() < deadline:
-                msg = consumer.poll(0.5)
+                msg = consumer.poll(SLICE_S)
                 if msg is None:
                     continue
                 if msg.error():
@@ -235,7 +331,8 @@ class KafkaBus:
         try:
             futures = self._admin.delete_topics([name], operation_timeout=self.timeout_s)
             for f in futures.values():
-                f.result(timeout=self.timeout_s)
+                _result(f, self.timeout_s)
+            self._wait_until_visible(name, gone=True)
         except Exception:  # noqa: BLE001 - best effort: the topic may be gone with the broker
             pass
         if name in self._created:
@@ -245,6 +342,11 @@ class KafkaBus:
         self._listeners.append(listener)
 
     def close(self) -> None:
-        """Delete every topic this run created."""
+        """Delete every topic this run created (at once nothing, when the broker no longer answers)."""
+        from velotui.infra.cluster import tcp_reachable
+
+        if self._created and not tcp_reachable(self.cluster.bootstrap, timeout_s=1.0):
+            self._created.clear()  # the broker is gone, and its topics with it (or they wait for its return)
+            return
         for name in list(self._created):
             self.delete_topic(name)

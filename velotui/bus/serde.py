@@ -81,8 +81,10 @@ class AvroSerde:
         import fastavro
 
         try:
-            raw = orjson.loads(self.schema_path.read_bytes())
-        except (OSError, orjson.JSONDecodeError) as e:
+            from velotui import files
+
+            raw = orjson.loads(files.read_bytes(self.schema_path, what="Avro schema"))
+        except orjson.JSONDecodeError as e:
             raise SpecError(f"cannot read Avro schema: {e}", file=self.schema_path) from None
         self.schema_text = orjson.dumps(raw).decode()
         self._schema = fastavro.parse_schema(raw)
@@ -143,11 +145,16 @@ class ProtobufSerde:
         if self.schema_path.suffix != ".proto":
             raise SpecError(f"{self.schema_path.name}: a schema registry needs the .proto source, not a "
                             "descriptor set", file=self.schema_path, hint="point protobuf.schema.file at the .proto")
-        return self.schema_path.read_text()
+        from velotui import files
+
+        return files.read_text(self.schema_path, what="Protobuf schema")
 
     def _descriptor_set(self) -> bytes:
+        from velotui import files
+
         if self.schema_path.suffix != ".proto":
-            return self.schema_path.read_bytes()
+            return files.read_bytes(self.schema_path, what="Protobuf descriptor set")
+        files.read_text(self.schema_path, what="Protobuf schema")  # inside the suite, a regular UTF-8 file
         import subprocess
         import sys
         import tempfile

@@ -6,6 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from velotui.cli.console import echo
 from velotui.errors import VelotuiError
 
 
@@ -20,7 +21,7 @@ def infer_schema_command(args: argparse.Namespace) -> int:
         for name, schema in schemas.items():  # every draft must validate before it is written
             parse_data_schema(dump_yaml(schema), f"{name}.schema.yaml")
     except VelotuiError as e:
-        print(f"error: {e}", file=sys.stderr)
+        echo(f"error: {e}", file=sys.stderr)
         return e.exit_code
     if args.ai:
         from velotui.core.authoring_ai import refine_schemas
@@ -28,18 +29,18 @@ def infer_schema_command(args: argparse.Namespace) -> int:
         schemas = refine_schemas(app, schemas, Path(args.path))
     if not args.output:
         for name, schema in schemas.items():
-            print(f"# {name}.schema.yaml\n{dump_yaml(schema)}")
+            echo(f"# {name}.schema.yaml\n{dump_yaml(schema)}")
         return 0
     out = Path(args.output)
     if out.suffix in (".yaml", ".yml") and len(schemas) == 1:
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(dump_yaml(next(iter(schemas.values()))))
-        print(f"wrote {out}")
+        echo(f"wrote {out}")
         return 0
     out.mkdir(parents=True, exist_ok=True)
     for name, schema in schemas.items():
         (out / f"{name}.schema.yaml").write_text(dump_yaml(schema))
-        print(f"wrote {out / (name + '.schema.yaml')}")
+        echo(f"wrote {out / (name + '.schema.yaml')}")
     return 0
 
 
@@ -53,7 +54,7 @@ def init_command(args: argparse.Namespace) -> int:
         spec = init_spec(app, records=args.records)
         parse_test_spec(dump_yaml(spec), "draft.test.yaml")
     except VelotuiError as e:
-        print(f"error: {e}", file=sys.stderr)
+        echo(f"error: {e}", file=sys.stderr)
         return e.exit_code
     if args.ai:
         from velotui.core.authoring_ai import refine_spec
@@ -61,8 +62,8 @@ def init_command(args: argparse.Namespace) -> int:
         spec = refine_spec(app, spec, Path(args.path))
     text = dump_yaml(spec)
     if not args.output:
-        print(text)
+        echo(text)
         return 0
     Path(args.output).write_text(text)
-    print(f"wrote {args.output}")
+    echo(f"wrote {args.output}")
     return 0

@@ -8,6 +8,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from velotui.cli.console import echo
 from velotui.errors import VelotuiError
 
 
@@ -18,19 +19,19 @@ def debug_command(args: argparse.Namespace) -> int:
         session = DebugSession(Path(args.path), spec_path=Path(args.spec) if args.spec else None, query=args.query,
                                seed=args.seed or 1, now_ms=args.now, breakpoints=args.breakpoint or [])
     except VelotuiError as e:
-        print(f"error: {e}", file=sys.stderr)
+        echo(f"error: {e}", file=sys.stderr)
         return e.exit_code
-    print(f"velotui debug: {len(session.statements)} statement(s): {', '.join(session.statements)}")
+    echo(f"velotui debug: {len(session.statements)} statement(s): {', '.join(session.statements)}")
     if session.breakpoints:
-        print(f"breakpoints: {', '.join(sorted(session.breakpoints))}")
-    print(HELP)
+        echo(f"breakpoints: {', '.join(sorted(session.breakpoints))}")
+    echo(HELP)
     lines = args.commands.split(";") if args.commands else None
     while True:
         if lines is not None:
             if not lines:
                 break
             line = lines.pop(0).strip()
-            print(f"(velotui) {line}")
+            echo(f"(velotui) {line}")
         else:
             try:
                 line = input("(velotui) ").strip()
@@ -38,7 +39,7 @@ def debug_command(args: argparse.Namespace) -> int:
                 break
         result = run_command(session, line)
         for out in result.lines:
-            print(out)
+            echo(out)
         if result.quit:
             break
     return 0

@@ -12,11 +12,12 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from rich.console import Console
 from rich.markup import escape
 
+from velotui.cli.console import echo, make_console
 from velotui.core import events as ev
 from velotui.errors import VelotuiError
+from velotui.terminal import safe_text
 
 
 def _run_options(args: argparse.Namespace, argv: list[str]) -> Any:
@@ -25,10 +26,15 @@ def _run_options(args: argparse.Namespace, argv: list[str]) -> Any:
     from velotui.spec.validation import check_record_count
 
     if args.records is not None:
+        if args.records < 0:
+            raise SpecError(f"--records {args.records}: a count of records cannot be negative",
+                            hint="--records 0 runs every query on no input")
         try:
             check_record_count(args.records)
         except ValueError as e:
             raise SpecError(f"--records: {e}") from None
+    if args.timeout is not None and not (0 < args.timeout < float("inf")):
+        raise SpecError(f"--timeout {args.timeout:g}: give a positive number of seconds", hint="e.g. --timeout 60")
 
     inputs: dict[str, Path] = {}
     for item in getattr(args, "inputs", None) or []:
@@ -73,6 +79,8 @@ def _run_options(args: argparse.Namespace, argv: list[str]) -> Any:
     )
 
 
+def _name(text: str) -> str:
+    return escape(safe_text(text, newlines=False))
 def engine_options_of(args: argparse.Namespace) -> dict[str, Any]:
     """--engine, --compare and the velostream options, checked (the TUI takes the same)."""
     from velotui.core.engines import engine_options
@@ -87,7 +95,7 @@ def engine_options_of(args: argparse.Namespace) -> dict[str, Any]:
 class ProgressPrinter:
     """Renders run events as short progress lines on stderr."""
 
-    def __init__(self, console: Console, quiet: bool, debug: bool = False) -> None:
+    def __init__(self, console: Any, quiet: bool, debug: bool = False) -> None:
         self.console = console
         self.quiet = quiet
         self.debug = debug
@@ -107,7 +115,7 @@ class ProgressPrinter:
         elif isinstance(event, ev.QueryFinished):
             style = {"passed": "green", "failed": "red", "error": "red", "skipped": "yellow"}[event.status]
             self.console.print(
-                f"  [{style}]{event.status:<7}[/] {escape(event.app)} / {escape(event.query)}  "
+                f"  [{style}]{event.status:<7}[/] {_name(event.app)} / {_name(event.query)}  "
                 f"{event.records_in} → {event.records_out}  {event.duration_ms:.0f} ms", highlight=False)
         elif isinstance(event, ev.Log) and event.level in ("warning", "error"):
             colour = "yellow" if event.level == "warning" else "red"
@@ -116,23 +124,32 @@ class ProgressPrinter:
 
 def run_headless(args: argparse.Namespace, argv: list[str]) -> int:
     from velotui.core.run import SuiteRun
-    from velotui.report import render_text, to_json, write_junit
 
     path = Path(args.path)
     if not path.exists():
-        print(f"error: {path}: no such file or folder", file=sys.stderr)
+        echo(f"error: {path}: no such file or folder", file=sys.stderr)
         return 2
-    err = Console(stderr=True, highlight=False)
+    err = make_console(stderr=True, highlight=False)
     from velotui.core.discovery import discover
 
     suite = discover(path)
     without_spec = [a.sql_path for a in suite.apps if a.spec_path is None] if not args.spec else []
     if without_spec:
-        names = ", ".join(p.name for p in without_spec[:5]) + (" …" if len(without_spec) > 5 else "")
+        names = escape(", ".join(p.name for p in without_spec[:5]) + (" …" if len(without_spec) > 5 else ""))
         err.print(f"[yellow]note[/] {len(without_spec)} SQL file(s) have no test spec and are not run: {names} "
                   "(`velotui init APP.sql` drafts one)", highlight=False, soft_wrap=True)
-    run = SuiteRun(path, _run_options(args, argv), on_event=ProgressPrinter(err, args.quiet, args.debug))
-    _install_interrupt(run)
+    from velotui.report import check_destination
+
+    try:  # before anything runs: a report that cannot be written is refused now, not lost at the end
+        for flag, value in (("--junit", args.junit), ("--json", args.json)):
+            if value:
+                check_destination(value, flag)
+        options = _run_options(args, argv)
+    except VelotuiError as e:
+        err.print(f"[red]error:[/] {escape(str(e))}", highlight=False)
+        return e.exit_code
+    run = SuiteRun(path, options, on_event=ProgressPrinter(err, args.quiet, args.debug))
+    previous = _install_interrupt(run)
     try:
         report = run.execute()
     except KeyboardInterrupt:
@@ -143,30 +160,15 @@ def run_headless(args: argparse.Namespace, argv: list[str]) -> int:
             raise
         err.print(f"[red]error:[/] {escape(str(e))}", highlight=False, soft_wrap=True)
         return e.exit_code
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGINT, previous)
     if getattr(args, "shrink", False):
         from velotui.core.shrink import shrink_failures
 
         shrink_failures(run, report, on_progress=None if args.quiet else
                         (lambda message: err.print(message, highlight=False, markup=False)))
-    json_bytes = to_json(report)
-    if args.explain:
-        json_bytes = _with_explanations(json_bytes, run, use_ai=not args.no_ai)
-    if args.junit:
-        write_junit(report, Path(args.junit))
-    if args.json:
-        Path(args.json).write_bytes(json_bytes)
-    if args.output == "json":
-        sys.stdout.buffer.write(json_bytes + b"\n")
-        sys.stdout.flush()
-    elif args.output == "junit":
-        import tempfile
-
-        with tempfile.TemporaryDirectory() as d:
-            out = Path(d) / "report.xml"
-            write_junit(report, out)
-            sys.stdout.write(out.read_text())
-    else:
-        render_text(report, Console(highlight=False, soft_wrap=True))
+    lost = _write_reports(report, run, args, err)
     if getattr(args, "update_golden", False):
         _print_golden_updates(report, err)
     if run.cancelled:
@@ -176,18 +178,75 @@ def run_headless(args: argparse.Namespace, argv: list[str]) -> int:
                else f"no app with a test spec under {path}")
         hint = ("-k matches app and query names and file paths (glob characters allowed)" if "-k" in why
                 else "a SQL app needs a sibling NAME.test.yaml (or --spec); `velotui init APP.sql` drafts one")
-        err.print(f"[red]error:[/] nothing ran: {why}\n  hint: {hint}", highlight=False, soft_wrap=True)
+        err.print(f"[red]error:[/] nothing ran: {escape(why)}\n  hint: {hint}", highlight=False, soft_wrap=True)
         return 2
+    if lost and report.exit_code == 0:
+        return 2  # a passing run whose report could not be written must not look green
     return report.exit_code
 
 
-def _print_golden_updates(report: Any, err: Console) -> None:
+def _write_reports(report: Any, run: Any, args: argparse.Namespace, err: Any) -> list[str]:
+    """Every report asked for; one writer failing never stops the others. Returns what was lost."""
+    from velotui.report import render_text, to_json, write_junit
+
+    lost: list[str] = []
+
+    def attempt(what: str, write: Any) -> None:
+        try:
+            write()
+        except Exception as e:  # noqa: BLE001 - a disk full, a bug of ours: said, and the others still written
+            lost.append(what)
+            detail = e.strerror if isinstance(e, OSError) and e.strerror else repr(e)
+            err.print(f"[red]error:[/] the {escape(what)} could not be written: {escape(str(detail))}", highlight=False)
+
+    json_bytes: list[bytes] = []
+
+    def make_json() -> None:
+        data = to_json(report)
+        if args.explain:
+            data = _with_explanations(data, run, use_ai=not args.no_ai)
+        json_bytes.append(data)
+
+    if args.json or args.output == "json":
+        attempt("JSON report", make_json)
+    if args.junit:
+        attempt(f"JUnit report {args.junit}", lambda: write_junit(report, Path(args.junit)))
+    if args.json and json_bytes:
+        attempt(f"JSON report {args.json}", lambda: Path(args.json).write_bytes(json_bytes[0]))
+    if args.output == "json":
+        def stdout_json() -> None:
+            from velotui.report.values import terminal_safe_json
+
+            sys.stdout.buffer.write(terminal_safe_json(json_bytes[0]) + b"\n")
+            sys.stdout.flush()
+
+        if json_bytes:
+            attempt("JSON report on stdout", stdout_json)
+    elif args.output == "junit":
+        def stdout_junit() -> None:
+            import xml.etree.ElementTree as ET
+
+            from velotui.report import junit_tree
+
+            tree = ET.ElementTree(junit_tree(report))
+            ET.indent(tree)
+            sys.stdout.write(ET.tostring(tree.getroot(), encoding="unicode", xml_declaration=True) + "\n")
+            sys.stdout.flush()
+
+        attempt("JUnit report on stdout", stdout_junit)
+    else:
+        attempt("text report", lambda: render_text(report, make_console(soft_wrap=True)))
+    return lost
+
+
+def _print_golden_updates(report: Any, err: Any) -> None:
     """--update-golden: say which golden file each query wrote (created, rewritten with what, unchanged)."""
     written = [(app.name, q.name, a) for app in report.apps for q in app.queries for a in q.assertions
                if a.type == "golden"]
     for app, query, a in written:
         colour = "green" if a.status == "passed" else "red"
-        err.print(f"[{colour}]golden[/] {app} / {query}: {a.message}", highlight=False, markup=True, soft_wrap=True)
+        err.print(f"[{colour}]golden[/] {escape(app)} / {escape(query)}: {escape(a.message)}", highlight=False, markup=True,
+                  soft_wrap=True)
     if not written:
         err.print("[yellow]golden[/] no query ran to completion: no golden file written", highlight=False)
 
@@ -221,9 +280,9 @@ def explain_command(args: argparse.Namespace, argv: list[str]) -> int:
 
     path = Path(args.path)
     if not path.exists():
-        print(f"error: {path}: no such file or folder", file=sys.stderr)
+        echo(f"error: {path}: no such file or folder", file=sys.stderr)
         return 2
-    err = Console(stderr=True, highlight=False)
+    err = make_console(stderr=True, highlight=False)
     run = SuiteRun(path, _run_options(args, argv), on_event=ProgressPrinter(err, True))
     report = run.execute()
     if args.shrink:  # the minimal failing input becomes evidence for the explanation
@@ -233,34 +292,36 @@ def explain_command(args: argparse.Namespace, argv: list[str]) -> int:
                         (lambda message: err.print(message, highlight=False, markup=False)))
     explained = explain_failures(run, use_ai=not args.no_ai, query=args.query)
     if not explained:
-        print("# Nothing to explain\n\nEvery assertion passed." if report.exit_code == 0 else
+        echo("# Nothing to explain\n\nEvery assertion passed." if report.exit_code == 0 else
               "# Nothing to explain\n\nNo assertion failed; the run had load or engine errors:\n")
         if report.exit_code != 0:
             for app in report.apps:
                 if app.error:
-                    print(f"- {app.file}: {app.error}")
+                    echo(f"- {app.file}: {app.error}")
                 for q in app.queries:
                     if q.error:
-                        print(f"- {app.name} / {q.name}: {q.error}")
+                        echo(f"- {app.name} / {q.name}: {q.error}")
         return report.exit_code
     for _app, _q, _result, e in explained:
-        print(e.document())
-        print()
+        echo(e.document())
+        echo()
     return report.exit_code
 
 
-def _install_interrupt(run: Any) -> None:
-    """Ctrl-C: the first one cancels the run cleanly (topics deleted, broker stopped); the second aborts."""
+def _install_interrupt(run: Any) -> Any:
+    """Ctrl-C: the first one cancels the run cleanly (the running query stops within a second whatever it
+    is doing, topics deleted, broker stopped, the partial report written); the second aborts. Returns
+    the handler it replaced (restored when the run is over)."""
     if threading.current_thread() is not threading.main_thread():
-        return
+        return None
 
     def handler(signum: int, frame: Any) -> None:
         if run.cancelled:
             raise KeyboardInterrupt
-        run.cancelled = True
-        print("\ninterrupted: stopping, cleaning up (Ctrl-C again to abort)", file=sys.stderr)
+        run.cancel()
+        echo("\ninterrupted: stopping, cleaning up (Ctrl-C again to abort)", file=sys.stderr)
 
-    signal.signal(signal.SIGINT, handler)
+    return signal.signal(signal.SIGINT, handler)
 
 
 def validate_command(args: argparse.Namespace) -> int:
@@ -268,9 +329,9 @@ def validate_command(args: argparse.Namespace) -> int:
 
     path = Path(args.path)
     if not path.exists():
-        print(f"error: {path}: no such file or folder", file=sys.stderr)
+        echo(f"error: {path}: no such file or folder", file=sys.stderr)
         return 2
-    out = Console(highlight=False, soft_wrap=True)
+    out = make_console(highlight=False, soft_wrap=True)
     result = validate_suite(path, strict=args.strict, spec_override=Path(args.spec) if args.spec else None,
                             extra_schema_dirs=[Path(args.schemas)] if args.schemas else [],
                             allow_outside=[Path(p) for p in args.allow_outside], dialect=args.dialect)

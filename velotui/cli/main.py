@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from velotui.cli.args import SUBCOMMANDS, build_parser, build_subparser
+from velotui.cli.console import echo
 from velotui.errors import VelotuiError
 
 EXIT_INTERRUPTED = 130
@@ -25,17 +26,17 @@ def main(argv: list[str] | None = None) -> int:
             return run_headless(args, argv=["velotui", *argv])
         return _tui(args)
     except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
+        echo("interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
     except VelotuiError as e:
         if debug:
             raise
-        print(f"error: {e}", file=sys.stderr)
+        echo(f"error: {e}", file=sys.stderr)
         return e.exit_code
     except Exception as e:  # a bug of ours: one clear line, the traceback on request
         if debug:
             raise
-        print(f"internal error: {e!r}\n  hint: this is a velotui bug; run again with --debug for the traceback "
+        echo(f"internal error: {e!r}\n  hint: this is a velotui bug; run again with --debug for the traceback "
               "and report it", file=sys.stderr)
         return 1
 
@@ -83,7 +84,7 @@ def _subcommand(name: str, rest: list[str], full_argv: list[str]) -> int:
 
         from velotui.spec import json_schema
 
-        print(json.dumps(json_schema(args.kind), indent=2))
+        echo(json.dumps(json_schema(args.kind), indent=2))
         return 0
     raise AssertionError(name)
 
@@ -92,11 +93,11 @@ def _tui(args: object) -> int:
     try:
         from velotui.tui import run_tui
     except ImportError as e:  # pragma: no cover - the TUI ships with the package
-        print(f"error: the terminal UI is unavailable ({e}); use --headless", file=sys.stderr)
+        echo(f"error: the terminal UI is unavailable ({e}); use --headless", file=sys.stderr)
         return 2
     path = Path(getattr(args, "path", "."))
     if not path.exists():
-        print(f"error: {path}: no such file or folder", file=sys.stderr)
+        echo(f"error: {path}: no such file or folder", file=sys.stderr)
         return 2
     ignored = [flag for flag, on in (("--shrink", getattr(args, "shrink", False)),
                                      ("--input", getattr(args, "inputs", None))) if on]

@@ -7,8 +7,9 @@ import json
 import sys
 from pathlib import Path
 
-from rich.console import Console
+from rich.markup import escape
 
+from velotui.cli.console import make_console
 from velotui.errors import VelotuiError
 
 
@@ -20,12 +21,66 @@ def _duration_s(text: str | None) -> float | None:
     return parse_duration_ms(text) / 1000
 
 
+def _check_arguments(args: argparse.Namespace) -> dict | None:
+    """Every number and file the command line gives, checked before anything runs (exit 2)."""
+    from velotui.errors import SpecError
+    from velotui.spec.validation import check_record_count
+
+    if args.records is not None:
+        if args.records < 1:
+            raise SpecError(f"--records {args.records}: give at least 1 record", hint="e.g. --records 100000")
+        try:
+            check_record_count(args.records)
+        except ValueError as e:
+            raise SpecError(f"--records: {e}") from None
+    if args.rate is not None and not (args.rate > 0 and args.rate != float("inf")):
+        raise SpecError(f"--rate {args.rate:g}: give a positive number of records per second",
+                        hint="leave --rate out to publish as fast as possible")
+    if args.duration is not None:
+        try:
+            seconds = _duration_s(args.duration)
+        except (VelotuiError, ValueError) as e:
+            raise SpecError(f"--duration {args.duration!r}: {getattr(e, 'message', e)}", hint="e.g. 30s, 2m") from None
+        if seconds is None or seconds <= 0:
+            raise SpecError(f"--duration {args.duration!r}: give a positive duration", hint="e.g. 30s, 2m")
+    if args.workers < 1:
+        raise SpecError(f"--workers {args.workers}: give at least 1")
+    if not (0 <= args.tolerance < 100):
+        raise SpecError(f"--tolerance {args.tolerance:g}: give a percentage from 0 to 100")
+    for flag, value in (("--json", args.json), ("--junit", args.junit)):
+        if value:
+            from velotui.report import check_destination
+
+            check_destination(value, flag)
+    if not args.baseline:
+        return None
+    from velotui import files
+
+    text = files.read_text(args.baseline, what="--baseline file")
+    try:
+        data = json.loads(text)
+    except ValueError as e:
+        raise SpecError(f"--baseline {args.baseline} is not JSON: {e}",
+                        hint="give the --json file of an earlier `velotui stress` run") from None
+    stress = data.get("stress") if isinstance(data, dict) else None
+    rate = (stress or {}).get("records_per_s") if isinstance(stress, dict) else None
+    if not isinstance(rate, (int, float)) or isinstance(rate, bool) or rate <= 0:
+        raise SpecError(f"--baseline {args.baseline} is not the JSON of a stress run (no stress.records_per_s)",
+                        hint="give the --json file of an earlier `velotui stress` run")
+    return data
+
+
 def stress_command(args: argparse.Namespace) -> int:
     from velotui.assertions import AssertionResult
     from velotui.core.stress import StressOptions, compare_baseline, run_stress, run_stress_on_kafka
     from velotui.report import AppReport, QueryReport, RunReport, to_json, write_junit
 
-    err = Console(stderr=True, highlight=False, soft_wrap=True)
+    err = make_console(stderr=True, highlight=False)
+    try:
+        baseline = _check_arguments(args)
+    except VelotuiError as e:
+        err.print(f"error: {e}", markup=False)
+        return e.exit_code
     opts = StressOptions(records=args.records, duration_s=_duration_s(args.duration), rate=args.rate,
                          seed=args.seed or 1, query=args.query, spec_path=Path(args.spec) if args.spec else None,
                          kafka=args.kafka or "embedded")
@@ -38,11 +93,11 @@ def stress_command(args: argparse.Namespace) -> int:
         err.print(f"error: {e}", markup=False)
         return e.exit_code
     if args.baseline:
-        ok, msg = compare_baseline(result, json.loads(Path(args.baseline).read_text()), args.tolerance)
+        ok, msg = compare_baseline(result, baseline, args.tolerance)
         slo.append(AssertionResult("baseline", None, "passed" if ok else "failed", msg, "baseline", result.throughput))
     lat = result.latency()
-    out = Console(highlight=False)
-    out.print(f"[bold]stress[/] {result.app} / {result.query}: {result.records:,} records in {result.seconds:.2f} s "
+    out = make_console(highlight=False)
+    out.print(f"[bold]stress[/] {escape(result.app)} / {escape(result.query)}: {result.records:,} records in {result.seconds:.2f} s "
               f"→ {result.throughput:,.0f} records/s (generation {result.generate_seconds:.2f} s, "
               f"{result.batches} batch(es), {result.records_out:,} out)")
     out.print(f"latency p50 {lat['p50']:.1f} ms  p95 {lat['p95']:.1f} ms  p99 {lat['p99']:.1f} ms  "
@@ -51,7 +106,7 @@ def stress_command(args: argparse.Namespace) -> int:
     failed = [r for r in slo if r.status in ("failed", "error")]
     for r in slo:
         colour = "green" if r.status == "passed" else "red"
-        out.print(f"[{colour}]{r.status.upper():<6}[/] {r.type}: {r.message}")
+        out.print(f"[{colour}]{r.status.upper():<6}[/] {escape(r.type)}: {escape(r.message)}")
     status = "failed" if failed else "passed"
     report = RunReport(run_id="stress", seed=args.seed or 1, started_at="", now_ms=0, duration_ms=result.seconds * 1000,
                        reproduce=" ".join(["velotui", "stress", *sys.argv[2:]]), apps=[AppReport(

@@ -6,13 +6,15 @@ import argparse
 import json
 from pathlib import Path
 
+from velotui.cli.console import echo
+
 
 def scaffold_command(args: argparse.Namespace) -> int:
     from velotui.core.toolbox import scaffold
 
     for p in scaffold(Path(args.path)):
-        print(f"created {p}")
-    print(f"next: velotui {args.path}/   (or: velotui --headless {args.path}/)")
+        echo(f"created {p}")
+    echo(f"next: velotui {args.path}/   (or: velotui --headless {args.path}/)")
     return 0
 
 
@@ -20,7 +22,7 @@ def health_command(args: argparse.Namespace) -> int:
     from velotui.core.toolbox import health, health_text
 
     report = health(args.kafka, velostream_bin=getattr(args, "velostream_bin", None))
-    print(json.dumps(report, indent=2) if args.json else health_text(report))
+    echo(json.dumps(report, indent=2) if args.json else health_text(report))
     if "kafka" in report and not report["kafka"]["ok"]:
         return 3
     if getattr(args, "velostream_bin", None) and not report["velostream"]["ok"]:  # the binary asked for is unusable
@@ -52,7 +54,7 @@ def annotate_command(args: argparse.Namespace) -> int:
     schema = load_data_schema(schema_path) if schema_path else None
     out = Path(args.output) if args.output else sql.with_name(sql.stem + ".annotated.sql")
     out.write_text(annotate(sql.read_text(), app.name, schema))
-    print(f"wrote {out}" + (f" (hints from {schema_path})" if schema_path else " (no schema found: @app only)"))
+    echo(f"wrote {out}" + (f" (hints from {schema_path})" if schema_path else " (no schema found: @app only)"))
     return 0
 
 
@@ -66,16 +68,16 @@ def quickstart_command(args: argparse.Namespace) -> int:
     app = load_app(sql)
     problems = validate(app)
     if problems:
-        print(f"error: {problems[0]}")
+        echo(f"error: {problems[0]}")
         return 2
-    print(f"1. {sql}: {len(app.statements)} statement(s) valid")
+    echo(f"1. {sql}: {len(app.statements)} statement(s) valid")
     files = discover(sql).apps[0]
     if files.spec_path is None:
         spec_path = sql.with_suffix("").with_suffix(".test.yaml")
         spec_path.write_text(dump_yaml(init_spec(app)))
-        print(f"2. drafted {spec_path}")
+        echo(f"2. drafted {spec_path}")
     else:
-        print(f"2. spec {files.spec_path}")
+        echo(f"2. spec {files.spec_path}")
     missing = [s.name for s in app.external_sources if s.kind == "kafka" and find_schema(files, s.name) is None]
     if missing and not app.data_hints:
         out = sql.parent / "schemas"
@@ -83,8 +85,8 @@ def quickstart_command(args: argparse.Namespace) -> int:
         for name, schema in infer_schemas(app).items():
             if name in missing:
                 (out / f"{name}.schema.yaml").write_text(dump_yaml(schema))
-                print(f"3. drafted {out / (name + '.schema.yaml')}")
+                echo(f"3. drafted {out / (name + '.schema.yaml')}")
     else:
-        print("3. schemas found" if not missing else "3. schemas from the SQL's @data hints")
-    print("4. running:")
+        echo("3. schemas found" if not missing else "3. schemas from the SQL's @data hints")
+    echo("4. running:")
     return main(["--headless", str(sql), *(["--seed", str(args.seed)] if args.seed is not None else [])])

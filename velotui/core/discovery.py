@@ -42,10 +42,13 @@ def _names_app(spec: Path, sql: Path) -> bool:
     siblings = [p for p in sql.parent.glob("*.sql") if not p.name.endswith(".annotated.sql")]
     if len(siblings) == 1:
         return True
-    try:
-        text = spec.read_text()
-        head = sql.read_text()[:2000]
-    except OSError:
+    from velotui import files
+    from velotui.errors import VelotuiError
+
+    try:  # through the path resolver: a FIFO named *.sql is refused, never waited on
+        text = files.read_text(spec, what="test spec")
+        head = files.read_text(sql, what="SQL file")[:2000]
+    except VelotuiError:
         return False
     for line in text.splitlines():
         if line.startswith("application:"):
@@ -73,9 +76,11 @@ def _upwards(start: Path, root: Path, names: tuple[str, ...]) -> list[Path]:
 
 
 def app_files_for(sql: Path, root: Path | None = None) -> AppFiles:
-    sql = sql.resolve() if not sql.is_absolute() else sql
+    # lexical paths, symlinks not followed: a symlinked SQL file is the app where the link is (its spec
+    # beside the link), and reading it goes through velotui.files, which refuses a link out of the suite
+    sql = Path(os.path.abspath(sql))
     root = (root or sql.parent).resolve()
-    sql_abs = sql.resolve()
+    sql_abs = sql
     return AppFiles(sql_path=sql, spec_path=_spec_for(sql_abs),
                     schema_dirs=_upwards(sql_abs.parent, root, ("schemas", "schema")),
                     data_dirs=_upwards(sql_abs.parent, root, ("data",)))
@@ -86,7 +91,7 @@ def discover(path: str | Path) -> Suite:
     p = Path(path)
     if p.is_file():
         root = p.parent
-        return Suite(root=root, apps=[_relative(app_files_for(p.resolve(), root.resolve()), p)])
+        return Suite(root=root, apps=[_relative(app_files_for(p.absolute(), root.resolve()), p)])
     root = p
     sqls: list[Path] = []
     for f in sorted(root.rglob("*.sql")):
@@ -96,7 +101,7 @@ def discover(path: str | Path) -> Suite:
         if f.name.endswith(".annotated.sql"):
             continue
         sqls.append(f)
-    apps = [_relative(app_files_for(f.resolve(), root.resolve()), f) for f in sqls]
+    apps = [_relative(app_files_for(f.absolute(), root.resolve()), f) for f in sqls]
     return Suite(root=root, apps=apps)
 
 

@@ -177,45 +177,55 @@ class InputBuilder:
                 raise SpecError(f"input {inp.source!r}: from_previous names {prev!r}, which has not run",
                                 file=self.loaded.spec_path, line=getattr(inp, "line", None),
                                 hint="list the query earlier in the spec or add it to dependencies")
-            msgs = [Message(value=dict(m.value) if m.value is not None else None, key=m.key,
-                            headers=dict(m.headers), timestamp=m.timestamp) for m in self.previous[prev]]
+            # a new envelope per consumer (the bus sets topic and offset on it), the record values shared:
+            # captured outputs are held once, however many queries read them (nothing mutates a value)
+            msgs = [Message(value=m.value, key=m.key, headers=m.headers, timestamp=m.timestamp)
+                    for m in self.previous[prev]]
             return PreparedInput(source=inp.source, topic=src.topic or src.name,
                                  records=[m.value for m in msgs if m.value is not None], messages=msgs,
                                  partitions=self._partitions(src), from_previous=True)
         source_type = getattr(inp, "source_type", None)
         if (source_type is not None and getattr(source_type, "type", None) == "file") or src.kind == "file":
-            return self._from_file_source(src, source_type)
+            return self._from_file_source(src, source_type, inp)
         data_file = getattr(inp, "data_file", None)
         if data_file:
-            return self._from_data_file(inp.source, src, (self.loaded.spec_path.parent / data_file).resolve(),
-                                        getattr(inp, "key_field", None), getattr(inp, "file_format", None))
+            return self._from_data_file(inp.source, src, self.loaded.spec_path.parent / data_file,
+                                        getattr(inp, "key_field", None), getattr(inp, "file_format", None),
+                                        named_in=self.loaded.spec_path, line=getattr(inp, "line", None))
         schema_name = getattr(inp, "schema_name", None) or inp.source
         return self._generate(src, inp, schema_name if isinstance(schema_name, str) else inp.source)
 
     def _from_data_file(self, source: str, src: Any, path: Path, key_field: str | None,
-                        fmt: str | None = None) -> PreparedInput:
+                        fmt: str | None = None, *, named_in: Path | None = None, line: int | None = None
+                        ) -> PreparedInput:
         from velotui.datagen import load_data_file
 
         if source in self.files:
             self.files_used.add(source)
-        records, msgs = data_file_messages(load_data_file(path, fmt=fmt), ts_field=self._event_time_field(),
+        records, msgs = data_file_messages(load_data_file(path, fmt=fmt, what="data_file",
+                                                                        named_in=named_in, line=line), ts_field=self._event_time_field(),
                                            key_field=key_field, now_ms=self.now_ms)
         if src.kind == "file":  # the engine reads a file source itself: the file's rows are its records
             return PreparedInput(source=source, topic=None, records=records)
         return PreparedInput(source=source, topic=src.topic or src.name, records=records, messages=msgs,
                              partitions=self._partitions(src))
 
-    def _from_file_source(self, src: Any, source_type: Any = None) -> PreparedInput:
+    def _from_file_source(self, src: Any, source_type: Any = None, inp: Any = None) -> PreparedInput:
+        from velotui import files
         from velotui.datagen import load_data_file
 
-        path_text = getattr(source_type, "path", None) or src.path
+        spec_path = getattr(source_type, "path", None)
+        path_text = spec_path or src.path
         if not path_text:
             return PreparedInput(source=src.name, topic=None, records=[])
-        path = Path(path_text)
-        if not path.is_absolute():
-            path = (self.loaded.sql_path.parent / path).resolve()
+        # relative to the SQL file's folder; an error names the file (and line) that wrote the path
+        named_in = self.loaded.spec_path if spec_path else self.loaded.sql_path
+        what = "source_type path" if spec_path else f"file source {src.name}"
+        path = files.resolve(path_text, base=self.loaded.sql_path.parent, what=what, named_in=named_in,
+                             line=getattr(inp, "line", None) if spec_path else src.line)
         fmt = getattr(source_type, "format", None) or (src.format if src.kind == "file" else None)
-        rows = load_data_file(path, fmt=fmt) if path.exists() else []
+        rows = load_data_file(path, what=what, named_in=named_in, fmt=fmt, line=getattr(inp, "line", None)
+                              if spec_path else src.line) if path.exists() else []
         return PreparedInput(source=src.name, topic=None, records=rows)
 
     def _generate(self, src: Any, inp: Any, schema_name: str) -> PreparedInput:

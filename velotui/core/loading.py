@@ -26,6 +26,7 @@ class LoadedApp:
     warnings: list[Any] = field(default_factory=list)  # velotui.errors.VelotuiWarning (``query`` set: its own)
     extra_schema_dirs: list[Path] = field(default_factory=list)
     flags: dict[str, list[Any]] = field(default_factory=dict)  # statement → velotui.sql.reference.Flag
+    folders: Any = None  # velotui.files.SuiteFolders: where the app's files may be (its run is confined to them)
 
     def app_warnings(self) -> list[Any]:
         """Warnings about the app's files, not about one query."""
@@ -85,13 +86,30 @@ def load_app_under_test(files: AppFiles, *, strict: bool = False, spec_override:
     """Load SQL, spec and every schema an input needs; raise one VelotuiError listing what is wrong.
 
     ``dialect`` (the CLI's --dialect): ``reference`` refuses what the Velostream engine refuses, ``extended``
-    accepts velotui's extensions; None: each statement's ``'sql.dialect'`` (or the spec's ``config:``)."""
-    from velotui.spec import load_data_schema, load_test_spec
-    from velotui.sql import load_app, validate
+    accepts velotui's extensions; None: each statement's ``'sql.dialect'`` (or the spec's ``config:``).
+
+    Every file is read through velotui.files, confined to the suite's folders (``root`` widened to its
+    shared schemas/ and data/, plus ``allow_outside``, a ``--spec`` file's folder and ``--schemas``)."""
+    from velotui import files as suite_files
+    from velotui.core.paths import suite_root
 
     if spec_override is not None:
         files = AppFiles(sql_path=files.sql_path, spec_path=Path(spec_override), schema_dirs=files.schema_dirs,
                          data_dirs=files.data_dirs)
+    allowed = list(allow_outside or [])
+    if spec_override is not None:  # a spec given on the command line: its folder is the user's choice
+        allowed.append(Path(spec_override).resolve().parent)
+    allowed += [Path(d) for d in extra_schema_dirs or []]
+    folders = suite_files.SuiteFolders.of(suite_root(root or files.sql_path.parent, files), allowed)
+    with suite_files.confined_to(folders):
+        return _load(files, strict=strict, extra_schema_dirs=extra_schema_dirs, dialect=dialect, folders=folders)
+
+
+def _load(files: AppFiles, *, strict: bool, extra_schema_dirs: list[Path] | None, dialect: str | None,
+          folders: Any) -> LoadedApp:
+    from velotui.spec import load_data_schema, load_test_spec
+    from velotui.sql import load_app, validate
+
     if files.spec_path is None:
         raise SpecError(f"no test spec for {files.sql_path.name}", file=files.sql_path,
                         hint=f"create {files.sql_path.with_suffix('.test.yaml').name} beside it "
@@ -158,9 +176,10 @@ def load_app_under_test(files: AppFiles, *, strict: bool = False, spec_override:
             loaded.schemas[name] = load_data_schema(path, strict=strict)
             loaded.warnings.extend(getattr(loaded.schemas[name], "warnings", []) or [])
     _load_referenced_schemas(loaded, strict)
-    from velotui.core.paths import PathGuard, check_app_paths, suite_root
+    from velotui.core.paths import PathGuard, check_app_paths
 
-    check_app_paths(loaded, PathGuard(suite_root(root or files.sql_path.parent, files), allow_outside))
+    loaded.folders = folders
+    check_app_paths(loaded, PathGuard(folders.roots[0], list(folders.roots[1:])))
     _check_fields(loaded)
     if strict and loaded.app_warnings():  # --strict: every warning about the app's files is an error
         from velotui.spec.validation import raise_all

@@ -25,7 +25,7 @@ from velotui.core import events as ev
 from velotui.core.discovery import AppFiles, discover
 from velotui.core.engines import ArtifactFolders, EngineChoice
 from velotui.core.inputs import InputBuilder, PreparedInput
-from velotui.errors import InfraError, RunCancelled, RunTimeout, SpecError, VelotuiError
+from velotui.errors import DataError, InfraError, RunCancelled, RunTimeout, SpecError, SqlError, VelotuiError
 from velotui.records import Message
 
 
@@ -99,6 +99,7 @@ class SuiteRun:
         self.artifacts = ArtifactFolders(self.run_id, self.engines.settings.velostream.artifacts)
         self.inputs_used: set[str] = set()  # --input sources some query read
         self.query_records: dict[tuple[str, str], QueryRecord] = {}  # what explain needs, per (app, query)
+        self.watchdog: Any = None  # velotui.watchdog.Watchdog of the query running now
 
     # -- public ---------------------------------------------------------------------------------
     def execute(self) -> Any:
@@ -140,6 +141,14 @@ class SuiteRun:
         )
         self._emit(ev.RunFinished(run_report, run_report.exit_code))
         return run_report
+
+    def cancel(self) -> None:
+        """Stop the run (Ctrl-C, the TUI's stop): the running query stops within a second, whatever it is
+        doing, and the run reports what it has."""
+        self.cancelled = True
+        dog = self.watchdog
+        if dog is not None:
+            dog.cancel()
 
     def note_infra_failure(self) -> None:
         """After an infrastructure error: if the cluster no longer answers, the queries still to come
@@ -194,9 +203,19 @@ class SuiteRun:
             mode = "local"
             self._emit(ev.Log("info", "starting a local Kafka broker for the engine under test "
                               "(--kafka HOST:PORT uses yours)"))
+        from velotui.infra.cluster import BrokerMonitor
+
         self._cluster = self._cluster_stack.enter_context(open_cluster(
             mode, config_file=self.options.kafka_config, keep=self.options.keep_cluster,
             reuse=self.options.reuse_cluster, image=self.options.kafka_image))
+        self._cluster_stack.enter_context(BrokerMonitor(self._cluster, self._cluster_down))
+
+    def _cluster_down(self, message: str) -> None:
+        """From the broker monitor: the query in flight stops now; the ones to come are not run."""
+        self.infra_down = message
+        dog = self.watchdog
+        if dog is not None:
+            dog.cancel("infra", message)
 
     def ensure_cluster(self) -> Any:
         """The run's Kafka cluster, started now (a local broker) when an app's spec asks for an engine that
@@ -264,7 +283,13 @@ class SuiteRun:
         names = tuple(q.name for q in loaded.spec.queries)
         self._emit(ev.AppLoaded(loaded.name, str(app_files.sql_path), names,
                                 warnings=tuple(str(w) for w in loaded.app_warnings())))
-        return _AppRunner(self, loaded).execute()
+        from velotui import files
+
+        for given in self.options.inputs.values():  # --input SOURCE=FILE: the user's own choice of file
+            if loaded.folders is not None:
+                loaded.folders = loaded.folders.with_folder(Path(given))
+        with files.confined_to(loaded.folders):  # every file the run opens stays inside the suite
+            return _AppRunner(self, loaded).execute()
 
     def run_loaded(self, loaded: Any, *, fixed_inputs: dict[str, dict[str, PreparedInput]] | None = None,
                    previous_outputs: dict[str, list[Message]] | None = None,
@@ -276,8 +301,11 @@ class SuiteRun:
         ``fixed_inputs`` (query → source → input) replaces inputs that would be generated or read, so every
         run sees the same data (or the subset being tried); ``previous_outputs`` (query → messages) stands
         in for earlier queries that ``from_previous`` inputs name; ``queries`` runs only those."""
-        return _AppRunner(self, loaded, fixed_inputs=fixed_inputs, previous_outputs=previous_outputs,
-                          only=queries).execute()
+        from velotui import files
+
+        with files.confined_to(loaded.folders):  # every file the run opens stays inside the suite
+            return _AppRunner(self, loaded, fixed_inputs=fixed_inputs, previous_outputs=previous_outputs,
+                              only=queries).execute()
 
 
 @dataclass
@@ -409,8 +437,30 @@ class _AppRunner:
             return QueryReport(name=query.name, status="error", records_in=0, records_out=0, duration_ms=0.0,
                                assertions=[], error=f"not run: {self.run.infra_down}", file=file, line=line,
                                infra_error=True)
+        from velotui.watchdog import Stopped, Watchdog
+
+        dog = Watchdog(self._timeout_s(query), what=f"query {query.name!r}")
+        self.run.watchdog = dog
+        if self.run.cancelled:
+            dog.cancel()
+        elif self.run.infra_down:
+            dog.cancel("infra", self.run.infra_down)
         try:
-            return self._run_query(query)
+            try:
+                with dog:
+                    return self._run_query(query, dog)
+            except Stopped:  # the watchdog stopped the query in the middle of whatever it did
+                _disarm(dog)
+                if dog.reason() == "cancelled":
+                    raise RunCancelled(f"{query.name}: interrupted while {dog.phase}") from None
+                if dog.reason() == "infra":
+                    raise InfraError(f"{query.name}: {dog.cancel_message} (while {dog.phase})",
+                                     hint="is the broker still running? restart it and run again") from None
+                raise RunTimeout(f"{query.name}: timed out after {dog.timeout_s:g} s while {dog.phase}",
+                                 file=file, line=line,
+                                 hint="raise timeout_ms in the spec, or --timeout; or make the query cheaper") from None
+            finally:
+                self.run.watchdog = None
         except VelotuiError as e:
             status = "error"
             if type(e).__name__ == "RunCancelled":
@@ -421,6 +471,7 @@ class _AppRunner:
             return QueryReport(name=query.name, status=status, records_in=0, records_out=0, duration_ms=0.0,
                                assertions=[], error=str(e), file=file, line=line,
                                timed_out=isinstance(e, RunTimeout), infra_error=infra,
+                               invalid_input=isinstance(e, (SpecError, DataError, SqlError)),
                                engine=self._engine_name())
         except Exception as e:  # engine crash: reported, never stops the other queries or apps
             self.run._emit(ev.Log("error", f"{self.loaded.name} / {query.name}: engine crashed: {e!r}",
@@ -435,10 +486,27 @@ class _AppRunner:
         except Exception:  # noqa: BLE001 - only a label
             return "embedded"
 
-    def _run_query(self, query: Any) -> Any:
+    def _timeout_s(self, query: Any) -> float | None:
+        """The query's timeout: --timeout, else its timeout_ms, else the spec's default. It bounds the
+        whole query — generating and publishing its inputs, running, capturing and checking — once per
+        engine it runs on (--compare runs it twice)."""
+        timeout_s = self.run.options.timeout_s
+        if timeout_s is None:
+            timeout_ms = query.timeout_ms or self.spec.default_timeout_ms
+            timeout_s = timeout_ms / 1000 if timeout_ms else None
+        if timeout_s is None:
+            return None
+        try:
+            engines = max(1, len(self.run.engines_for(self.spec)))
+        except Exception:  # noqa: BLE001 - an engine choice error is reported by the query itself
+            engines = 1
+        return timeout_s * engines
+
+    def _run_query(self, query: Any, dog: Any) -> Any:
         from velotui.core.inputs import app_for_query
 
         loaded, run = self.loaded, self.run
+        dog.phase = "generating inputs"
         app = app_for_query(loaded.app, query)  # statements fed by an input read it instead of running upstream
         statement = app.statement(loaded.statement_for(query.name).name)
         engines = run.engines_for(self.spec)
@@ -452,7 +520,7 @@ class _AppRunner:
         source_schemas = _inject_faults(prepared, self.spec.fault_injection, self.seed)
         second_inputs = _copy_inputs(prepared) if len(engines) > 1 else []  # the same inputs for both engines
         first = self._run_on(engines[0], query, app, statement, prepared, source_schemas, primary=True,
-                             compare=len(engines) > 1)
+                             compare=len(engines) > 1, dog=dog)
         record = run.query_records.get((loaded.name, query.name))
         if record is not None and record.query is query:
             record.prepared = as_built
@@ -460,7 +528,7 @@ class _AppRunner:
             return first.report
         try:
             second = self._run_on(engines[1], query, app, statement, second_inputs, source_schemas, primary=False,
-                                  compare=True)
+                                  compare=True, dog=dog)
         except (InfraError, RunCancelled):
             raise
         except VelotuiError as e:  # the first engine's results stand; the second's failure is reported beside
@@ -474,7 +542,8 @@ class _AppRunner:
         return _with_comparison(first, second, app, statement, (engines[0], engines[1]))
 
     def _run_on(self, engine: str, query: Any, app: Any, statement: Any, prepared: list[PreparedInput],
-                source_schemas: dict[str, dict[str, tuple[str, bool]]], *, primary: bool, compare: bool) -> _Outcome:
+                source_schemas: dict[str, dict[str, tuple[str, bool]]], *, primary: bool, compare: bool,
+                dog: Any = None) -> _Outcome:
         """Publish the prepared inputs, run ``engine``, capture, assert: one engine's run of the query.
         Only the primary engine's run feeds later queries (from_previous) and the explain service."""
         from velotui.adapters import EngineJob
@@ -495,7 +564,17 @@ class _AppRunner:
         tmp = tempfile.TemporaryDirectory(prefix="velotui_")
         work_dir = run.artifacts.new(app_name, query.name, engine) if adapter.needs_kafka and engine != "external" \
             else None
+        from velotui import files
+        from velotui.watchdog import Watchdog
+
+        dog = dog if dog is not None else Watchdog(None)  # (a caller without one: phases only)
+        folders = loaded.folders.with_folder(Path(tmp.name)) if loaded.folders else None
+        if folders is not None and work_dir is not None:
+            folders = folders.with_folder(Path(work_dir))
+        confined = files.confined_to(folders)
+        confined.__enter__()
         try:
+            dog.phase = "publishing inputs"
             topic_names: dict[str, str] = {}
             published: dict[str, list[Message]] = {}
             records_in = 0
@@ -551,6 +630,7 @@ class _AppRunner:
             if timeout_s is None:
                 timeout_ms = query.timeout_ms or self.spec.default_timeout_ms
                 timeout_s = timeout_ms / 1000 if timeout_ms else None
+            dog.phase = "running the app" if engine == "embedded" else f"running the app on {engine}"
             proc = psutil.Process()
             rss_before = proc.memory_info().rss
             t0 = time.perf_counter()
@@ -572,6 +652,7 @@ class _AppRunner:
             rss_after = proc.memory_info().rss
             st_result = result.statements.get(statement.name)
             # capture: read the sinks back from the bus (or files), never from engine memory
+            dog.phase = "capturing outputs"
             captured: list[Message] = []
             sink_messages: dict[str, list[Message]] = {}
             for sink in statement.sinks:
@@ -622,6 +703,7 @@ class _AppRunner:
                 strict=run.options.strict,
             )
             results = []
+            dog.phase = "checking assertions"
             for check_list, msgs, what in _check_targets(query, statement, loaded, captured, sink_messages):
                 scope = [a for cl in query.check_lists() if cl.sink == check_list.sink for a in cl.checks]
                 ctx = AssertionContext(records=[m.value for m in msgs if m.value is not None], messages=msgs,
@@ -662,8 +744,37 @@ class _AppRunner:
                 e.hint = f"the engine's files: {work_dir}"
             raise
         finally:
-            tmp.cleanup()
-            bus.close()
+            _hold(dog)  # the cleanup (topics deleted, files removed) is never cut short by the watchdog
+            try:
+                confined.__exit__(None, None, None)
+                tmp.cleanup()
+                bus.close()
+            finally:
+                dog.release()
+
+
+def _hold(dog: Any) -> None:
+    """Hold a query's watchdog for its cleanup, even when a Stopped arrives while doing so."""
+    from velotui.watchdog import Stopped
+
+    while True:
+        try:
+            dog.hold()
+            return
+        except Stopped:
+            continue
+
+
+def _disarm(dog: Any) -> None:
+    """Disarm a query's watchdog, even when its last Stopped arrives while doing so."""
+    from velotui.watchdog import Stopped
+
+    while True:
+        try:
+            dog.disarm()
+            return
+        except Stopped:
+            continue
 
 
 @dataclass

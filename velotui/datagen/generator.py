@@ -115,8 +115,12 @@ class DataGenerator:
         derived = [f for f in fields if f.constraints.derived]
         done = {f.name for f in plain}
         ordered = list(plain)
+        from velotui.spec.schema import derived_dependencies
+
+        names = [f.name for f in fields]
+        deps = {f.name: derived_dependencies(f, names) for f in derived}
         while derived:
-            ready = [f for f in derived if all(d in done for d in f.constraints.derived.depends_on)]
+            ready = [f for f in derived if all(d in done for d in deps[f.name])]
             if not ready:
                 names = ", ".join(f.name for f in derived)
                 raise DataError(f"derived fields depend on each other in a cycle: {names}", **_where(schema, derived[0]))
@@ -322,16 +326,18 @@ class DataGenerator:
     def _reference_values(self, schema: Any, f: Any) -> list[Any]:
         ref = f.constraints.references
         if ref.file:
+            from velotui import files
             from velotui.datagen.files import load_data_file
 
             path = Path(ref.file)
+            named_in = getattr(schema, "path", None)
             if not path.is_absolute():
                 base = self.base_dir or (schema.path.parent if getattr(schema, "path", None) else Path.cwd())
                 cands = [base / path]
                 if getattr(schema, "path", None):
                     cands += [schema.path.parent / path, schema.path.parent.parent / path]
-                path = next((p for p in cands if p.exists()), cands[0])
-            rows = load_data_file(path)
+                path = next((p for p in cands if files.exists_inside(p)), cands[0])
+            rows = load_data_file(path, what="references.file", named_in=named_in, line=getattr(f, "line", None))
             return [r.get(ref.field) for r in rows if r.get(ref.field) is not None]
         target = self.schemas.get(ref.schema_name or "")
         if target is None:

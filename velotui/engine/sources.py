@@ -42,21 +42,27 @@ def _typed(v: str, declared: str | None = None) -> Any:
 
 def read_file_rows(path: Path, fmt: str | None, types: dict[str, str] | None = None,
                    has_headers: bool = True) -> list[dict[str, Any]]:
-    """Rows of a CSV (header row, typed values) or JSONL file source."""
+    """Rows of a CSV (header row, typed values) or JSONL file source (read through velotui.files)."""
+    from velotui import files
+
+    path = files.resolve(path, what="file source")
     if not path.exists():
         raise DataError(f"file source not found: {path}", file=path,
                         hint="file paths in WITH (…) are relative to the SQL file")
     kind = (fmt or path.suffix.lstrip(".") or "csv").lower()
     if kind in ("json", "jsonl", "jsonlines", "ndjson"):  # the reference's name for JSON lines is jsonlines
         rows = []
-        for i, line in enumerate(path.read_bytes().splitlines(), start=1):
+        data = files.read_bytes(path, what="file source", max_bytes=files.MAX_DATA_BYTES, error=DataError)
+        files.decode_text(data, path, error=DataError)
+        for i, line in enumerate(data.splitlines(), start=1):
             if line.strip():
                 try:
                     rows.append(orjson.loads(line))
                 except orjson.JSONDecodeError as e:
                     raise DataError(f"invalid JSON: {e}", file=path, line=i) from None
         return rows
-    text = path.read_text()
+    text = files.decode_text(files.read_bytes(path, what="file source", max_bytes=files.MAX_DATA_BYTES,
+                                              error=DataError), path, error=DataError)
     reader = csv.reader(io.StringIO(text))
     rows = []
     header: list[str] | None = None

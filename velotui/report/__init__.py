@@ -3,7 +3,14 @@
 from __future__ import annotations
 
 from velotui.report.model import AppReport, MinimalInput, QueryReport, RunReport
-from velotui.report.writers import junit_tree, render_text, report_dict, to_json, write_junit
+from velotui.report.writers import (
+           check_destination,
+           junit_tree,
+           render_text,
+           report_dict,
+           to_json,
+           write_junit,
+)
 
-__all__ = ["AppReport", "MinimalInput", "QueryReport", "RunReport", "junit_tree", "render_text", "report_dict",
-           "to_json", "write_junit"]
+__all__ = ["AppReport", "MinimalInput", "QueryReport", "RunReport", "check_destination", "junit_tree", "render_text",
+           "report_dict", "to_json", "write_junit"]

@@ -72,6 +72,7 @@ class QueryReport:
     line: int | None = None
     timed_out: bool = False
     infra_error: bool = False  # Kafka (or another service the run needs) failed under the query
+    invalid_input: bool = False  # a file or value the suite gives could not be used (bad data file lines…)
     engine: str = "embedded"  # the engine that ran it (docs/ENGINES.md)
     engine_log: str | None = None  # the engine's own log, kept as an artifact (velostream)
     engine_error: str | None = None  # the first error line of that log
@@ -139,11 +140,12 @@ class RunReport:
 
     @property
     def exit_code(self) -> int:
-        """0 all passed; 2 an app could not be loaded; 3 the infrastructure failed under a query (or
-        before the run: raised then, before a report exists); 4 a query timed out; 1 anything else."""
-        if any(a.error for a in self.apps):
-            return EXIT_INVALID
+        """0 all passed; 2 an app could not be loaded or a query's input is invalid (docs/CLI.md); 3 the
+        infrastructure failed under a query (or before the run: raised then, before a report exists); 4 a
+        query timed out; 1 anything else."""
         qs = [q for a in self.apps for q in a.queries]
+        if any(a.error for a in self.apps) or any(q.invalid_input for q in qs):
+            return EXIT_INVALID
         if any(q.infra_error for q in qs):
             return EXIT_INFRA
         if any(q.timed_out for q in qs):

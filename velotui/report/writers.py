@@ -13,14 +13,26 @@ from rich.console import Console
 from rich.markup import escape
 
 from velotui.report.model import RunReport
+from velotui.report.values import TEXT_WIDTH, normalise, short
+from velotui.terminal import safe_text
 
 _LABEL = {"passed": ("PASS", "green"), "failed": ("FAIL", "red"), "skipped": ("SKIP", "yellow"),
           "error": ("ERROR", "red")}
 
 
-def _short(v: Any, width: int = 200) -> str:
-    text = orjson.dumps(v, default=str).decode() if isinstance(v, (dict, list)) else str(v)
-    return text if len(text) <= width else text[: width - 1] + "…"
+def _short(v: Any, width: int = TEXT_WIDTH) -> str:
+    """A value for the text report and JUnit: normalised, cut (and the cut said) past ``width``."""
+    return short(v, width)
+
+
+def _t(text: Any) -> str:
+    """User text for a rich console: control/bidi characters shown escaped, markup characters escaped."""
+    return escape(safe_text("" if text is None else text))
+
+
+def _n(text: Any) -> str:
+    """A name (app, query, type, file) on one line."""
+    return escape(safe_text("" if text is None else text, newlines=False))
 
 
 def query_notes(q: Any) -> list[tuple[str, str]]:
@@ -43,7 +55,7 @@ def _print_warnings(q: Any, console: Console, indent: str = "") -> None:
     for kind, text in query_notes(q):
         mark, colour = _NOTE_STYLE[kind]
         label = {"flag": "divergence", "warning": "warning", "assertion": "warning"}[kind]
-        console.print(f"{indent}[{colour}]{mark} {label}[/] {escape(text)}")
+        console.print(f"{indent}[{colour}]{mark} {label}[/] {_t(short(text, 2000))}")
 
 
 def minimal_input_lines(m: Any) -> list[str]:
@@ -78,27 +90,27 @@ def _comparison_line(c: Any) -> str:
     counts = f"{c.counts[0]} records" if c.verdict == "same" else f"{a} {c.counts[0]}, {b} {c.counts[1]} records"
     if c.verdict == "error":
         counts = f"{a} {c.counts[0]} records"
-    return f"compare {escape(a)},{escape(b)}: [{colour}]{escape(c.label)}[/] ({counts})"
+    return f"compare {_t(a)},{_t(b)}: [{colour}]{_t(c.label)}[/] ({counts})"
 
 
 def _print_failed_assertions(q: Any, console: Console, tag: str = "") -> None:
     for a in q.failed_assertions:
         where = f"{a.file}:{a.line}" if a.line else (a.file or "")
-        console.print(f"{tag}[red]✗ {escape(a.type)}[/]" + (f" — {escape(a.description)}" if a.description else "")
-                      + (f"  [dim]{escape(where)}[/]" if where else ""))
-        console.print(f"    {escape(a.message)}")
+        console.print(f"{tag}[red]✗ {_n(a.type)}[/]" + (f" — {_t(a.description)}" if a.description else "")
+                      + (f"  [dim]{_n(where)}[/]" if where else ""))
+        console.print(f"    {_t(short(a.message, 2000))}")
         if a.expected is not None or a.actual is not None:  # an assertion that could not run has neither
-            console.print(f"    expected: {escape(_short(a.expected))}")
-            console.print(f"    actual:   {escape(_short(a.actual))}")
+            console.print(f"    expected: {_t(_short(a.expected))}")
+            console.print(f"    actual:   {_t(_short(a.actual))}")
         if getattr(a, "diff", None) is not None:  # a golden comparison: the row-level diff
             if a.diff.note:
-                console.print(f"    [yellow]note:[/] {escape(a.diff.note)}")
+                console.print(f"    [yellow]note:[/] {_t(a.diff.note)}")
             for line in a.diff.text_lines():
                 colour = {"+": "green", "-": "red"}.get(line[:1], "yellow")
-                console.print(f"    [{colour}]{escape(line)}[/]")
+                console.print(f"    [{colour}]{_t(short(line, 2000))}[/]")
         else:
             for s in a.samples[:5]:
-                console.print(f"      {escape(_short(s))}", style="dim")
+                console.print(f"      {_t(_short(s))}", style="dim")
 
 
 def difference_lines(c: Any) -> list[str]:
@@ -130,23 +142,23 @@ def known_behaviour(q: Any) -> str:
 
 
 def _print_difference(c: Any, console: Console) -> None:
-    console.print(f"[yellow]{escape(c.label)}[/]" if c.verdict == "explained" else f"[red]{escape(c.label)}[/]")
+    console.print(f"[yellow]{_t(c.label)}[/]" if c.verdict == "explained" else f"[red]{_t(c.label)}[/]")
     for line in difference_lines(c):
-        console.print(f"    {escape(line)}", highlight=False)
+        console.print(f"    {_t(line)}", highlight=False)
 
 
 def render_text(report: RunReport, console: Console) -> None:
     """One line per query, then a block per failure, then the summary, seed and reproduce command."""
     for app in report.apps:
         if app.error:
-            console.print(f"[red]ERROR[/] {escape(app.name)}  {escape(app.file)}")
+            console.print(f"[red]ERROR[/] {_n(app.name)}  {_n(app.file)}")
             continue
         for w in app.warnings:
-            console.print(f"      [yellow]⚠ warning[/] {escape(str(w))}")
+            console.print(f"      [yellow]⚠ warning[/] {_t(short(str(w), 2000))}")
         for q in app.queries:
             label, colour = _LABEL[q.status]
-            engine = f"  [dim]on {escape(q.engine)}[/]" if q.engine != "embedded" and q.comparison is None else ""
-            console.print(f"[{colour}]{label:<5}[/] {escape(app.name)} / {escape(q.name)}  "
+            engine = f"  [dim]on {_t(q.engine)}[/]" if q.engine != "embedded" and q.comparison is None else ""
+            console.print(f"[{colour}]{label:<5}[/] {_t(app.name)} / {_t(q.name)}  "
                           f"{q.records_in} → {q.records_out}  {q.duration_ms:.0f} ms{engine}")
             if q.comparison is not None:
                 console.print(f"      {_comparison_line(q.comparison)}", highlight=False)
@@ -155,32 +167,32 @@ def render_text(report: RunReport, console: Console) -> None:
                 notes += [(q.comparison.other.engine, n) for n in q.comparison.other.notes]
             for engine_name, note in notes:
                 tag = f" [{engine_name}]" if q.comparison is not None else ""
-                console.print(f"      [dim]note{escape(tag)}: {escape(note)}[/]", highlight=False)
+                console.print(f"      [dim]note{_t(tag)}: {_t(note)}[/]", highlight=False)
             _print_warnings(q, console, indent="      ")
     failures = [(a, q) for a in report.apps for q in a.queries if q.status in ("failed", "error")]
     broken = [a for a in report.apps if a.error]
     if failures or broken:
         console.print()
     for app in broken:
-        console.rule(f"[red]{escape(app.name)}[/]: could not be loaded", align="left")
-        console.print(escape(app.error or ""))
+        console.rule(f"[red]{_n(app.name)}[/]: could not be loaded", align="left")
+        console.print(_t(app.error or ""))
     for app, q in failures:
-        console.rule(f"[red]{escape(app.name)} / {escape(q.name)}[/]", align="left")
+        console.rule(f"[red]{_n(app.name)} / {_n(q.name)}[/]", align="left")
         if q.error:
-            console.print(f"[red]error:[/] {escape(q.error)}")
+            console.print(f"[red]error:[/] {_t(short(q.error, 4000))}")
         for line in q.strict_failures:
-            console.print(f"[red]✗ --strict[/] {escape(line)}")
+            console.print(f"[red]✗ --strict[/] {_t(line)}")
         engines = [(q, "")]
         if q.comparison is not None and q.comparison.other is not None:
             engines = [(q, f"[{q.engine}] "), (q.comparison.other, f"[{q.comparison.other.engine}] ")]
         for run, tag in engines:
-            _print_failed_assertions(run, console, escape(tag))
+            _print_failed_assertions(run, console, _t(tag))
             if run.engine_error and run.status in ("failed", "error"):
-                console.print(f"{escape(tag)}{escape(run.engine)}'s first error: {escape(run.engine_error)}")
+                console.print(f"{_t(tag)}{_t(run.engine)}'s first error: {_t(run.engine_error)}")
             if run.engine_log and run.status in ("failed", "error"):
-                console.print(f"{escape(tag)}[dim]its log: {escape(run.engine_log)}[/]")
+                console.print(f"{_t(tag)}[dim]its log: {_t(run.engine_log)}[/]")
             if known_behaviour(run) and q.comparison is None:
-                console.print(f"{escape(tag)}[magenta]{escape(known_behaviour(run))}[/]")
+                console.print(f"{_t(tag)}[magenta]{_t(known_behaviour(run))}[/]")
         if q.comparison is not None and q.comparison.verdict in ("explained", "unexplained"):
             _print_difference(q.comparison, console)
         if q.minimal_input is not None:
@@ -198,7 +210,7 @@ def render_text(report: RunReport, console: Console) -> None:
     console.print()
     console.print(tail, highlight=False)
     console.print(f"seed {report.seed} · {report.duration_ms / 1000:.2f} s", highlight=False)
-    console.print(f"reproduce: {escape(report.reproduce)}", highlight=False)
+    console.print(f"reproduce: {_t(report.reproduce)}", highlight=False)
 
 
 def _jsonable(v: Any) -> Any:
@@ -241,6 +253,7 @@ def report_dict(report: RunReport) -> dict[str, Any]:
                 "error": q.error,
                 "timed_out": q.timed_out,
                 "infra_error": q.infra_error,
+                "invalid_input": q.invalid_input,
                 **_engine_dict(q),
                 "warnings": [_warning_dict(w) for w in q.warnings],
                 "flags": [_flag_dict(f) for f in q.flags],
@@ -324,14 +337,19 @@ def _comparison_dict(c: Any) -> dict[str, Any] | None:
 
 
 def to_json(report: RunReport) -> bytes:
-    return orjson.dumps(report_dict(report), default=_jsonable, option=orjson.OPT_INDENT_2)
+    """The JSON report; every value normalised first (velotui.report.values), so it always writes."""
+    return orjson.dumps(normalise(report_dict(report)), default=_jsonable, option=orjson.OPT_INDENT_2)
 
 
-_ILLEGAL_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+# what XML 1.0 cannot hold, and what a person reading the CI page should see escaped (C1, bidi)
+_ILLEGAL_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e"
+                          "\u2066-\u2069\ud800-\udfff\ufffe\uffff]")
 
 
 def _xml_text(text: str) -> str:
-    return _ILLEGAL_XML.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+    text = str(text)
+    return _ILLEGAL_XML.sub(lambda m: f"\\x{ord(m.group()):02x}" if ord(m.group()) < 0x100
+                            else f"\\u{ord(m.group()):04x}", text)
 
 
 def junit_tree(report: RunReport) -> ET.Element:
@@ -346,7 +364,7 @@ def junit_tree(report: RunReport) -> ET.Element:
         ET.SubElement(props, "property", name="reproduce", value=_xml_text(report.reproduce))
         if app.error:
             case = ET.SubElement(suite, "testcase", classname=_xml_text(app.name), name="load", time="0.000")
-            err = ET.SubElement(case, "error", message=_xml_text(app.error.splitlines()[0][:500]), type="LoadError")
+            err = ET.SubElement(case, "error", message=_xml_text(short(app.error.splitlines()[0], 500)), type="LoadError")
             err.text = _xml_text(app.error)
             counts["tests"] += 1
             counts["errors"] += 1
@@ -360,8 +378,9 @@ def junit_tree(report: RunReport) -> ET.Element:
                 ET.SubElement(case, "skipped")
                 counts["skipped"] += 1
             elif q.status == "error":
-                kind = "Timeout" if q.timed_out else ("InfrastructureError" if q.infra_error else "EngineError")
-                err = ET.SubElement(case, "error", message=_xml_text((q.error or "error").splitlines()[0][:500]),
+                kind = "Timeout" if q.timed_out else ("InfrastructureError" if q.infra_error else
+                                                      "InvalidInput" if q.invalid_input else "EngineError")
+                err = ET.SubElement(case, "error", message=_xml_text(short((q.error or "error").splitlines()[0], 500)),
                                     type=kind)
                 err.text = _xml_text(q.error or "")
                 counts["errors"] += 1
@@ -375,10 +394,10 @@ def junit_tree(report: RunReport) -> ET.Element:
                 if q.comparison is not None and q.comparison.verdict == "unexplained":
                     msg = "; ".join(x for x in (msg, f"outputs differ: {q.comparison.label}") if x)
                 kind = "AssertionFailed" if failed else ("StrictWarning" if q.strict_failures else "OutputsDiffer")
-                fail = ET.SubElement(case, "failure", message=_xml_text(msg[:1000]), type=kind)
+                fail = ET.SubElement(case, "failure", message=_xml_text(short(msg, 1000)), type=kind)
                 lines = [f"--strict: {x}" for x in q.strict_failures]
                 for tag, a in failed:
-                    lines.append(f"{tag}{a.type} ({a.file}:{a.line}): {a.message}")
+                    lines.append(f"{tag}{a.type} ({a.file}:{a.line}): {short(a.message, 2000)}")
                     if a.expected is not None or a.actual is not None:
                         lines.append(f"  expected: {_short(a.expected, 500)}")
                         lines.append(f"  actual:   {_short(a.actual, 500)}")
@@ -431,3 +450,32 @@ def write_junit(report: RunReport, path: Path) -> None:
     ET.indent(tree)
     path.parent.mkdir(parents=True, exist_ok=True)
     tree.write(path, encoding="utf-8", xml_declaration=True)
+
+
+def check_destination(path: str | Path, flag: str) -> Path:
+    """A report file named on the command line, checked before the run starts: a missing folder is
+    created; a folder, or a place that cannot be written, is refused (exit 2), so no run ends without
+    the report it was asked for."""
+    import os
+
+    from velotui.errors import VelotuiError
+
+    p = Path(path)
+    hint = f"give {flag} a file path in a folder you can write to"
+    if p.is_dir():
+        raise VelotuiError(f"{flag} {p} is a folder, not a file", hint=f"give a file name, e.g. {p / 'report'}")
+    if p.exists() and not p.is_file():
+        raise VelotuiError(f"{flag} {p} is not a regular file", hint=hint)
+    try:
+        p.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise VelotuiError(f"{flag} {p}: cannot create the folder {p.parent}: {e.strerror}", hint=hint) from None
+    existed = p.exists()
+    try:  # the only sure test (permissions, read-only file systems, quotas): open it for appending
+        with open(p, "ab"):
+            pass
+    except OSError as e:
+        raise VelotuiError(f"{flag} {p} cannot be written: {e.strerror}", hint=hint) from None
+    if not existed:
+        os.unlink(p)
+    return p

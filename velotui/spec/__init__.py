@@ -32,8 +32,16 @@ def _check_assertions(spec: TestSpec, doc: Any, strict: bool) -> list[SpecWarnin
     return warnings
 
 
+def _not_empty(doc: Any, what: str, hint: str) -> None:
+    from velotui.errors import SpecError
+
+    if doc.data is None:
+        raise SpecError(f"the {what} is empty", file=doc.file, line=1, hint=hint)
+
+
 def parse_test_spec(text: str, path: str | Path | None = None, *, strict: bool = False) -> TestSpec:
     doc = parse_yaml(text, path)
+    _not_empty(doc, "test spec", "a test spec needs application: and queries: (velotui init APP.sql drafts one)")
     spec = validate(TestSpec, doc)
     spec._path = Path(path) if path else None
     spec._warnings = check_unknown(spec, doc, strict=strict)
@@ -47,34 +55,34 @@ def parse_test_spec(text: str, path: str | Path | None = None, *, strict: bool =
 
 
 def load_test_spec(path: str | Path, *, strict: bool = False) -> TestSpec:
-    return parse_test_spec(doc_text(path), path, strict=strict)
+    return parse_test_spec(doc_text(path, "test spec"), path, strict=strict)
 
 
 def parse_data_schema(text: str, path: str | Path | None = None, *, strict: bool = False) -> DataSchema:
     doc = parse_yaml(text, path)
+    _not_empty(doc, "data schema", "a data schema needs name: and fields: (velotui infer-schema drafts one)")
     schema = validate(DataSchema, doc)
     schema._path = Path(path) if path else None
-    from velotui.spec.schema import check_derived
+    from velotui.spec.schema import check_derived, check_derived_cycles
 
     names = [f.name for f in schema.fields]
     for f in schema.fields:  # with locations attached: the error points at the field
         if f.constraints.derived is not None:
             check_derived(f, f.constraints.derived.expression, names, path)
+    check_derived_cycles(schema.fields, path)
     schema._warnings = check_unknown(schema, doc, strict=strict)
     return schema
 
 
 def load_data_schema(path: str | Path, *, strict: bool = False) -> DataSchema:
-    return parse_data_schema(doc_text(path), path, strict=strict)
+    return parse_data_schema(doc_text(path, "data schema"), path, strict=strict)
 
 
-def doc_text(path: str | Path) -> str:
-    from velotui.errors import SpecError
+def doc_text(path: str | Path, what: str = "file") -> str:
+    """The UTF-8 text of a spec or schema file, read through the suite's path resolver."""
+    from velotui import files
 
-    try:
-        return Path(path).read_text()
-    except OSError as e:
-        raise SpecError(f"cannot read file: {e.strerror}", file=path) from None
+    return files.read_text(path, what=what)
 
 
 def json_schema(kind: str) -> dict[str, Any]:

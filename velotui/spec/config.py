@@ -45,26 +45,39 @@ def deep_merge(base: dict[str, Any], child: dict[str, Any]) -> dict[str, Any]:
 
 
 def load_config_file(path: str | Path, *, env: dict[str, str] | None = None,
-                     _chain: tuple[Path, ...] = ()) -> dict[str, Any]:
-    """Load a config file with its ``extends`` chain merged (child wins) and variables substituted."""
-    p = Path(path).resolve()
+                     _chain: tuple[Path, ...] = (), _line: int | None = None, _base: Path | None = None) -> dict[str, Any]:
+    """Load a config file with its ``extends`` chain merged (child wins) and variables substituted.
+
+    Every file of the chain is opened through the suite's path resolver (velotui.files): an ``extends``
+    that leaves the suite is refused at the line that names it."""
+    from velotui import files
+
+    where = _chain[-1] if _chain else None
+    what = "config 'extends'" if _chain else "config file"
+    p = files.resolve(path, base=_base, what=what, named_in=where, line=_line)
     if p in _chain:
         names = " -> ".join(x.name for x in (*_chain, p))
-        raise SpecError(f"config 'extends' cycle: {names}", file=_chain[-1], hint="remove one of the extends")
+        raise SpecError(f"config 'extends' cycle: {names}", file=_chain[-1], line=_line,
+                        hint="remove one of the extends")
     if not p.exists():
-        where = _chain[-1] if _chain else None
-        raise SpecError(f"config file not found: {p}", file=where,
+        raise SpecError(f"config file not found: {p}", file=where, line=_line,
                         hint="config paths are relative to the file that names them")
-    doc = read_yaml(p)
-    data = doc.data or {}
+    shown = Path(_base) / path if _base is not None and not Path(path).is_absolute() else Path(path)
+    doc = read_yaml(shown, what=what, named_in=where, line=_line)
+    if doc.data is None:
+        raise SpecError("the config file is empty", file=shown, line=1,
+                        hint="write its keys (topic: orders, value.format: json, …) or stop naming it")
+    data = doc.data
     if not isinstance(data, dict):
         raise doc.error("a config file must be a mapping of keys", ())
     parent = data.pop("extends", None)
     if parent:
         parents = parent if isinstance(parent, list) else [parent]
         merged: dict[str, Any] = {}
-        for item in parents:
-            merged = deep_merge(merged, load_config_file(p.parent / str(item), env=env, _chain=(*_chain, p)))
+        for i, item in enumerate(parents):
+            loc = doc.value_loc(("extends", i)) if isinstance(parent, list) else doc.value_loc(("extends",))
+            merged = deep_merge(merged, load_config_file(str(item), env=env, _chain=(*_chain, p), _base=p.parent,
+                                                         _line=loc[0] if loc else None))
         data = deep_merge(merged, data)
     data = substitute_env(data, env)
     environ = dict(os.environ) if env is None else env

@@ -210,6 +210,42 @@ def check_derived(field: Any, expression: str, names: list[str], path: Any = Non
                         column=field.column, hint=e.hint or "see docs/FORMATS.md (derived)") from None
 
 
+def derived_dependencies(field: Any, names: list[str]) -> list[str]:
+    """The fields a derived field reads: its ``depends_on`` plus the field names its expression uses."""
+    from velotui.sandbox import names_used
+
+    d = field.constraints.derived
+    used = names_used(d.expression) & set(names)
+    return list(dict.fromkeys([*d.depends_on, *sorted(used - {field.name})]))
+
+
+def check_derived_cycles(fields: list[Any], path: Any = None) -> None:
+    """Derived fields that read each other (directly or through others) can never be generated."""
+    from velotui.errors import SpecError
+
+    names = [f.name for f in fields]
+    deps = {f.name: derived_dependencies(f, names) for f in fields if f.constraints.derived}
+    by_name = {f.name: f for f in fields}
+    state: dict[str, int] = {}
+
+    def visit(name: str, chain: list[str]) -> None:
+        if state.get(name) == 2 or name not in deps:
+            return
+        if state.get(name) == 1:
+            cycle = chain[chain.index(name):] + [name]
+            f = by_name[cycle[0]]
+            raise SpecError(f"derived fields read each other in a cycle: {' -> '.join(cycle)}",
+                            file=path or f.file, line=f.line, column=f.column,
+                            hint="one of them must be generated (give it a type and constraints, not derived)")
+        state[name] = 1
+        for d in deps[name]:
+            visit(d, [*chain, name])
+        state[name] = 2
+
+    for f in fields:
+        visit(f.name, [])
+
+
 class DataSchema(DocumentModel):
     name: str = Field(description="schema name (inputs refer to it)")
     description: str | None = None

@@ -20,6 +20,26 @@ class TopicNaming(SpecModel):
     hash_long_names: bool = True
     max_topic_length: int = Field(249, ge=1, le=249)
 
+    @field_validator("pattern")
+    @classmethod
+    def _pattern(cls, v: Any) -> Any:
+        from velotui.spec.topic_naming import pattern_problem
+
+        problem = pattern_problem(v) if isinstance(v, str) else None
+        if problem:
+            raise ValueError(problem)
+        return v
+
+    @field_validator("user_from_env", "branch_from_env")
+    @classmethod
+    def _variable(cls, v: Any, info: Any) -> Any:
+        from velotui.spec.topic_naming import variable_problem
+
+        problem = variable_problem(v, info.field_name.split("_")[0]) if isinstance(v, str) else None
+        if problem:
+            raise ValueError(problem)
+        return v
+
 
 class TimeSimulation(SpecModel):
     start_time: str | int | None = Field(None, description="relative (-3m, -1h, now, +1h) or ISO 8601")

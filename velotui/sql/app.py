@@ -399,10 +399,8 @@ def parse_app(text: str, path: str | Path | None = None) -> App:
 
 
 def load_app(path: str | Path) -> App:
+    from velotui import files
+
     p = Path(path)
-    try:
-        text = p.read_text()
-    except OSError as e:
-        raise SqlError(f"cannot read SQL file: {e.strerror}", file=p) from None
-    return parse_app(text, p)
+    return parse_app(files.read_text(p, what="SQL file", error=SqlError), p)
 

@@ -220,7 +220,9 @@ class VelotuiApp(App[int]):
         return screen.query_one(selector) if expect_type is None else screen.query_one(selector, expect_type)
 
     def _status(self, text: str) -> None:
-        self.main("#status-line", Static).update(text)
+        from velotui.terminal import safe_text
+
+        self.main("#status-line", Static).update(safe_text(text, newlines=False))
 
     def _pane_of(self, widget: Widget | None) -> str | None:
         node: Any = widget
@@ -390,9 +392,19 @@ class VelotuiApp(App[int]):
             self.notify("nothing to run: no app with a test spec selected", severity="warning")
             return
         if self.current_run is not None:
-            self.current_run.cancelled = True  # a new run supersedes the old one
+            self.current_run.cancel()  # a new run supersedes the old one (stops its query at once)
+        self._release_previous_runs()
         self._fresh_results = True
         self._run_worker(runnable, query)
+
+    def _release_previous_runs(self) -> None:
+        """A run's data (inputs, outputs, lineage kept for explain and the records screen) is released
+        when the next run starts: the results pane is reset for it anyway (benchmarks/tui_memory.py)."""
+        for old in self.runs:
+            old.query_records.clear()
+        self.runs.clear()
+        self.captured.clear()
+        self.report = None
 
     @work(thread=True, exclusive=True, group="run")
     def _run_worker(self, apps: list[Any], query: str | None) -> None:
@@ -410,8 +422,7 @@ class VelotuiApp(App[int]):
                                                   strict=self.strict, **self.engine_options),
                                on_event=lambda e: self.post_message(RunEvent(e)))
                 self.current_run = run
-                self.runs.append(run)
-                del self.runs[:-20]  # explain looks back over the recent runs
+                self.runs.append(run)  # explain looks back over the runs of this batch
                 run.execute()
                 if run.cancelled:
                     break
@@ -490,8 +501,10 @@ class VelotuiApp(App[int]):
         if self.mutation is not None and self.mutation.running:
             self.mutation.stop.set()
         digests = {}
+        from velotui.errors import VelotuiError
+
         for a in apps:
-            with contextlib.suppress(OSError):
+            with contextlib.suppress(VelotuiError, OSError):  # unreadable: it cannot be mutated either
                 digests[resolved(a.sql_path)] = text_digest(file_text(a.sql_path))
         session = MutationSession(path=Path(path), label=label, query=query, expected_apps=len(apps), digests=digests)
         self.mutation = session
@@ -535,14 +548,16 @@ class VelotuiApp(App[int]):
         screen = self._mutants_screen()
         if message.done:
             from velotui.report.mutation import MutationReport
+            from velotui.terminal import safe_text
 
             session.finish(message.report if isinstance(message.report, MutationReport) else None, message.error)
             for app in session.apps.values():
                 self._mark_gutter(session, app.file)
             self._status(session.progress_text())
             if screen is None or self.screen is not screen:
-                self.notify(session.progress_text() + (" — M shows the survivors" if session.survivor_count else ""),
-                            severity="error" if session.state == "failed" else "information", timeout=10)
+                self.notify(safe_text(session.progress_text()) + (" — M shows the survivors" if session.survivor_count
+                                                                  else ""),
+                            severity="error" if session.state == "failed" else "information", timeout=10, markup=False)
             if screen is not None:
                 screen.session_changed(now=True)
             return
@@ -587,7 +602,7 @@ class VelotuiApp(App[int]):
         """The Mutants view's `enter`: the survivor's line in the SQL pane (cursor on its column)."""
         files = next((f for f in self.suite.apps if resolved(f.sql_path) == resolved(app.file)), None)
         if files is None:
-            self.notify(f"{app.file} is not in this suite any more", severity="warning")
+            self.notify(f"{app.file} is not in this suite any more", severity="warning", markup=False)
             return
         while self.screen is not self.screen_stack[0]:
             self.pop_screen()

@@ -47,8 +47,8 @@ def test_json_report() -> None:
     assert data["version"] == 1 and data["seed"] == 42
     q = data["apps"][0]["queries"][1]
     assert list(q) == ["name", "status", "records_in", "records_out", "duration_ms", "error", "timed_out", "infra_error",
-                       "engine", "engine_log", "engine_error", "notes", "warnings", "flags", "strict_failures",
-                       "assertions", "comparison"]
+                       "invalid_input", "engine", "engine_log", "engine_error", "notes", "warnings", "flags",
+                       "strict_failures", "assertions", "comparison"]
     assert (q["engine"], q["comparison"]) == ("embedded", None)
     assert q["assertions"][1]["samples"][0]["price"] == -1
     assert data["summary"]["failed"] == 1 and data["exit_code"] == 2

@@ -24,7 +24,6 @@ did not take is an error, never a run against the wrong topics.
 from __future__ import annotations
 
 import re
-import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -75,7 +74,9 @@ def stage_app(app: App, sql_path: Path, statement: str, folder: Path, *, topic_n
               dlq_topic: Callable[[str, str], str] | None = None) -> StagedApp:
     """Write the run folder for ``statement`` (and the statements it reads); ``dlq_topic(statement,
     written)`` gives the run topic for a DLQ topic the app names."""
-    text = sql_path.read_text()
+    from velotui import files
+
+    text = files.read_text(sql_path, what="SQL file")
     base = sql_path.parent
     folder.mkdir(parents=True, exist_ok=True)
     for sub in ("configs", "data", "schemas", "sinks"):
@@ -231,14 +232,16 @@ class _Stager:
         changes[f"{owner}.config_file"] = rel
 
     def _copy(self, written: str, sub: str, owner: str) -> str:
-        src = Path(written)
-        src = src if src.is_absolute() else self.base / src
-        src = src.resolve()
+        from velotui import files
+
+        # through the path resolver: inside the suite, a regular file (a FIFO or a device is refused)
+        src = files.resolve(written, base=self.base, what=f"file {written!r} of {owner}")
         if src in self._copied:
             return self._copied[src]
         rel = f"{sub}/{safe_name(owner)}_{src.name}"
         if src.exists():
-            shutil.copyfile(src, self.staged.folder / rel)
+            (self.staged.folder / rel).write_bytes(files.read_bytes(src, what=f"file of {owner}",
+                                                                    max_bytes=files.MAX_DATA_BYTES))
         self._copied[src] = rel
         return rel
 

@@ -18,6 +18,8 @@ from textual.screen import Screen
 from textual.widgets import Footer, Input, OptionList, RichLog, Static
 from textual.widgets.option_list import Option
 
+from velotui.tui.shown import shown
+
 
 class DebugScreen(Screen[None]):
     BINDINGS = [
@@ -63,9 +65,10 @@ class DebugScreen(Screen[None]):
             self.session = DebugSession(self.sql_path, seed=self.seed, now_ms=self.now_ms,
                                         breakpoints=self.initial_breakpoints)
         except VelotuiError as e:
-            self.log_widget.write(f"error: {e}")
+            self.log_widget.write(shown(f"error: {e}", width=None, one_line=False))
             return
-        self.log_widget.write(f"{len(self.session.statements)} statement(s): {', '.join(self.session.statements)}")
+        self.log_widget.write(shown(f"{len(self.session.statements)} statement(s): {', '.join(self.session.statements)}",
+                                    width=None, one_line=False))
         self.log_widget.write(HELP + "   (keys on the list: s c b r t l h; : for the command line)")
         self._refresh_list()
         self.query_one(OptionList).focus()
@@ -99,10 +102,10 @@ class DebugScreen(Screen[None]):
 
         if self.session is None:
             return
-        self.log_widget.write(f"(velotui) {line}")
+        self.log_widget.write(shown(f"(velotui) {line}", width=None))
         result = run_command(self.session, line)
         for out in result.lines:
-            self.log_widget.write(out)
+            self.log_widget.write(shown(out, width=None, one_line=False))
         self._refresh_list()
         if result.quit:
             self.app.pop_screen()

@@ -14,6 +14,8 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, LoadingIndicator, Markdown, Static
 
+from velotui.tui.shown import shown
+
 HelpRow = tuple[str, str, str]  # (key as written, what it does, action id)
 
 
@@ -139,7 +141,7 @@ class ErrorModal(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="error"):
             yield Static(self.title_text, id="error-title")
-            yield Static(self.message, id="error-message", markup=False)
+            yield Static(shown(self.message, width=None, one_line=False), id="error-message", markup=False)
 
 
 class UnsavedModal(ModalScreen[str]):

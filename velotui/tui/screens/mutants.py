@@ -21,6 +21,7 @@ from textual.widgets import Footer, ProgressBar, Static, Tree
 from textual.widgets.tree import TreeNode
 
 from velotui.report.mutation import DATA_CANNOT_TELL, SPEC_DOES_NOT_LOOK, MutantResult, score_text
+from velotui.terminal import safe_text
 from velotui.tui.mutation import DIAGNOSIS, MARK_OF, MutatedApp, MutationSession, counts_text
 from velotui.tui.widgets.gutter import MARK_KINDS
 
@@ -44,6 +45,11 @@ class SurvivorItem:
     mutant: str  # its id
 
 
+def _safe(text: object) -> str:
+    """Names, SQL, records and messages on one line, with every control and bidi character escaped."""
+    return safe_text(text, newlines=False)
+
+
 def glyph(reason: str) -> str:
     return MARK_KINDS[MARK_OF[reason]].glyph
 
@@ -64,22 +70,22 @@ def survivor_text(app: MutatedApp, m: MutantResult, styles: dict[str, str] | Non
     out = Text()
     out.append(f"{glyph(m.reason)} {m.id} · {m.operator} · {DIAGNOSIS[m.reason]}\n",
                style=f"bold {styles.get(m.reason, '')}".strip())
-    out.append(f"{app.name} / {m.statement}: {m.title}\n")
-    out.append(f"{where(app, m)}  (enter: go to the line)\n\n", style="dim")
+    out.append(_safe(f"{app.name} / {m.statement}: {m.title}") + "\n")
+    out.append(_safe(where(app, m)) + "  (enter: go to the line)\n\n", style="dim")
     for line in m.diff.splitlines():
         style = "red" if line.startswith("-") else "green" if line.startswith("+") else "dim"
-        out.append(line + "\n", style=style)
+        out.append(_safe(line) + "\n", style=style)
     if m.difference is not None:
         out.append("\nfirst difference: ", style="bold")
-        out.append(m.difference.describe() + "\n")
+        out.append(_safe(m.difference.describe()) + "\n")
     if m.hint:
         out.append("\nhint: ", style="bold")
-        out.append(m.hint + "\n")
+        out.append(_safe(m.hint) + "\n")
     if m.suggestion:
         out.append("\nan assertion that kills it (checked: it passes on the original, fails on the mutant):\n",
                    style="bold")
         for line in m.suggestion.splitlines():
-            out.append("  " + line + "\n", style="cyan")
+            out.append("  " + _safe(line) + "\n", style="cyan")
     elif m.reason == DATA_CANNOT_TELL:
         out.append("\nno assertion can kill it on these inputs: better data can (a data_file row on the boundary, "
                    "a wider schema range, more records)\n", style="dim")
@@ -88,10 +94,10 @@ def survivor_text(app: MutatedApp, m: MutantResult, styles: dict[str, str] | Non
 
 def app_text(app: MutatedApp, running: bool) -> Text:
     out = Text()
-    out.append(f"{app.name}", style="bold")
-    out.append(f" · {app.file}\n", style="dim")
+    out.append(_safe(app.name), style="bold")
+    out.append(f" · {_safe(app.file)}\n", style="dim")
     if app.error:
-        out.append(f"\ncannot mutate: {app.error}\n", style="red")
+        out.append(f"\ncannot mutate: {safe_text(app.error)}\n", style="red")
         return out
     c = app.counts
     if app.changed:
@@ -106,7 +112,7 @@ def app_text(app: MutatedApp, running: bool) -> Text:
     out.append(f"{c['mutants']} mutants: {counts_text(c)}" + (f" ({c['refused']} refused)" if c["refused"] else "")
                + "\n")
     for q in app.queries():
-        out.append(f"  {q.name}: {score_text(q.score)} · {short_counts(q.counts)}\n")
+        out.append(f"  {_safe(q.name)}: {score_text(q.score)} · {short_counts(q.counts)}\n")
     out.append(f"\n{glyph(SPEC_DOES_NOT_LOOK)} the spec does not look: the output differs, yet every assertion "
                "passed — an assertion is missing (each survivor suggests one)\n")
     out.append(f"{glyph(DATA_CANNOT_TELL)} the data cannot tell: the output is the same record for record — "
@@ -197,7 +203,7 @@ class MutantsScreen(Screen[None]):
         """Redraw the title, the progress bar and the tree from the session (the cursor stays put)."""
         self._dirty = False
         s = self.session
-        self.query_one("#mutants-title", Static).update(s.progress_text() + ("  (s stops)" if s.running else ""))
+        self.query_one("#mutants-title", Static).update(safe_text(s.progress_text()) + ("  (s stops)" if s.running else ""))
         bar = self.query_one(ProgressBar)
         bar.display = s.running
         if s.state == "planning":
@@ -211,20 +217,20 @@ class MutantsScreen(Screen[None]):
         tree.clear()
         found: TreeNode[object] | None = None
         for key, app in s.apps.items():
-            anode = tree.root.add(self._app_label(app), data=AppItem(key), expand=AppItem(key) not in collapsed)
+            anode = tree.root.add(_safe(self._app_label(app)), data=AppItem(key), expand=AppItem(key) not in collapsed)
             found = anode if keep == AppItem(key) else found
             if app.error:
-                anode.add_leaf(f"cannot mutate: {app.error.splitlines()[0][:200]}", data=AppItem(key))
+                anode.add_leaf(_safe(f"cannot mutate: {app.error.splitlines()[0][:200]}"), data=AppItem(key))
                 continue
             for q in app.queries():
                 item = QueryItem(key, q.name)
-                qnode = anode.add(f"{q.name}  {score_text(q.score)}  {short_counts(q.counts)}", data=item,
+                qnode = anode.add(_safe(f"{q.name}  {score_text(q.score)}  {short_counts(q.counts)}"), data=item,
                                   expand=item not in collapsed)
                 found = qnode if keep == item else found
                 for m in [m for m in app.survivors if m.statement == q.name]:
                     label = Text()
                     label.append(glyph(m.reason), style=f"bold {styles.get(m.reason, '')}".strip())
-                    label.append(f" {m.id} {m.line or '?'}:{m.column or '?'} {m.title}")
+                    label.append(_safe(f" {m.id} {m.line or '?'}:{m.column or '?'} {m.title}"))
                     leaf = qnode.add_leaf(label, data=SurvivorItem(key, m.id))
                     found = leaf if keep == SurvivorItem(key, m.id) else found
         tree.root.expand()

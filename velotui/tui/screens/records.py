@@ -14,6 +14,7 @@ from textual.screen import ModalScreen, Screen
 from textual.widgets import DataTable, Footer, Input, Static
 
 from velotui.records import Message
+from velotui.tui.shown import shown
 
 
 def _text(v: object) -> str:
@@ -96,7 +97,7 @@ class RecordDetail(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="detail"):
-            yield Static(record_json(self.message), id="detail-json", markup=False)
+            yield Static(shown(record_json(self.message), width=None, one_line=False), id="detail-json", markup=False)
 
     def action_copy(self) -> None:
         text = record_json(self.message)
@@ -143,8 +144,8 @@ class RecordsScreen(Screen[None]):
         table.add_columns("offset", "p", "key", "timestamp", *cols)
         for m in self.shown:  # DataTable renders only the visible rows
             v = m.value or {}
-            table.add_row(str(m.offset), str(m.partition), _text(m.key), str(m.timestamp),
-                          *[_text(v.get(c)) for c in cols])
+            table.add_row(str(m.offset), str(m.partition), shown(_text(m.key)), str(m.timestamp),
+                          *[shown(_text(v.get(c))) for c in cols])
         self.query_one("#records-title", Static).update(
             f"{self.title_text} — {len(self.shown):,} of {plural(len(self.messages), 'record')}")
 

@@ -56,8 +56,11 @@ def text_digest(text: str) -> str:
 
 
 def file_text(path: Path) -> str:
-    """A file's text as the views show it (undecodable bytes replaced)."""
-    return path.read_text(encoding="utf-8", errors="replace")
+    """A file's text as the views show it: through the path resolver (velotui.files; a FIFO or a device is
+    refused, never waited on); a VelotuiError when it cannot be read as UTF-8 text."""
+    from velotui import files
+
+    return files.read_text(path, what="file")
 
 
 def _key(path: Path) -> str:

@@ -12,6 +12,9 @@ from rich.text import Text
 from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
+from velotui.report.values import short
+from velotui.tui.shown import shown
+
 ICONS = {"passed": "✓", "failed": "✗", "error": "!", "warning": "⚠", "skipped": "-", "running": "…", "flag": "⚑"}
 FAILED = ("failed", "error")
 
@@ -80,14 +83,15 @@ class ResultsTree(Tree[object]):
 
     def _app(self, app: str) -> TreeNode[object]:
         if app not in self._apps:
-            self._apps[app] = self.root.add(f"… {app}", data=AppRow(app), expand=True)
+            self._apps[app] = self.root.add(shown(f"… {app}"), data=AppRow(app), expand=True)
             self.root.expand()
         return self._apps[app]
 
     def _query(self, app: str, file: str, query: str) -> TreeNode[object]:
         key = (app, query)
         if key not in self._queries:
-            self._queries[key] = self._app(app).add(f"… {query}", data=QueryLeaf(app, file, query), expand=False)
+            self._queries[key] = self._app(app).add(shown(f"… {query}"), data=QueryLeaf(app, file, query),
+                                                    expand=False)
         return self._queries[key]
 
     def app_loaded(self, app: str, file: str, error: str | None, warnings: tuple[str, ...] = ()) -> None:
@@ -95,10 +99,10 @@ class ResultsTree(Tree[object]):
         for w in warnings:
             node.add_leaf(f"{ICONS['warning']} {w}"[:300])
         if error:
-            node.set_label(f"! {app}")
-            node.add_leaf(error.splitlines()[0] if error else "")
+            node.set_label(shown(f"! {app}"))
+            node.add_leaf(shown(error.splitlines()[0] if error else ""))
             for extra in error.splitlines()[1:6]:
-                node.add_leaf(extra)
+                node.add_leaf(shown(extra))
 
     def assertion(self, app: str, file: str, query: str, result: Any) -> None:
         qnode = self._query(app, file, query)
@@ -108,35 +112,37 @@ class ResultsTree(Tree[object]):
             qdata.results.append(leaf)
         label = _label(result)
         if result.status in FAILED:
-            anode = qnode.add(label, data=leaf, expand=True)
+            anode = qnode.add(shown(label), data=leaf, expand=True)
             if getattr(result, "diff", None) is not None:
                 for line in result.diff.text_lines(limit=3):
-                    anode.add_leaf(f"  {line:.160}", data=leaf)
+                    anode.add_leaf(shown(f"  {short(line, 160)}", width=None), data=leaf)
                 anode.add_leaf("  enter: the diff · a: approve it", data=leaf)
             else:
                 if result.expected is not None or result.actual is not None:
-                    anode.add_leaf(f"expected {result.expected!s:.80}, got {result.actual!s:.80}", data=leaf)
+                    anode.add_leaf(shown(f"expected {short(str(result.expected), 80)}, got "
+                                         f"{short(str(result.actual), 80)}", width=None), data=leaf)
                 if result.message:
-                    anode.add_leaf(str(result.message)[:200], data=leaf)
+                    anode.add_leaf(shown(result.message), data=leaf)
                 where = f"{result.file}:{result.line}" if getattr(result, "line", None) else str(result.file or "")
                 if where:
-                    anode.add_leaf(where, data=leaf)
+                    anode.add_leaf(shown(where), data=leaf)
                 for s in (result.samples or [])[:5]:
-                    anode.add_leaf(f"  {s!s:.160}", data=leaf)
+                    anode.add_leaf(shown(f"  {short(str(s), 160)}", width=None), data=leaf)
             self.failures.append(leaf)
             qnode.expand()
             self._leaves[id(leaf)] = anode
         else:
-            self._leaves[id(leaf)] = qnode.add_leaf(label, data=leaf)
+            self._leaves[id(leaf)] = qnode.add_leaf(shown(label), data=leaf)
 
     def query_finished(self, app: str, file: str, query: str, status: str, records_in: int, records_out: int,
                        duration_ms: float, error: str | None = None, warnings: tuple[str, ...] = (),
                        flags: tuple[str, ...] = ()) -> None:
         qnode = self._query(app, file, query)
         marks = f"  {ICONS['flag']}{len(flags)}" if flags else ""
-        qnode.set_label(f"{ICONS.get(status, '?')} {query}  {records_in}→{records_out}  {duration_ms:.0f} ms{marks}")
+        qnode.set_label(shown(f"{ICONS.get(status, '?')} {query}  {records_in}→{records_out}  {duration_ms:.0f} ms"
+                              f"{marks}"))
         if error:
-            qnode.add_leaf(error.splitlines()[0])
+            qnode.add_leaf(shown(error.splitlines()[0]))
             qnode.expand()
         for f in flags:  # where the reference engine computes something else
             qnode.add_leaf(f"{ICONS['flag']} {f}"[:300])
@@ -146,7 +152,7 @@ class ResultsTree(Tree[object]):
             qnode.expand()
 
     def app_finished(self, app: str, status: str) -> None:
-        self._app(app).set_label(f"{ICONS.get(status, '?')} {app}")
+        self._app(app).set_label(shown(f"{ICONS.get(status, '?')} {app}"))
 
     def on_focus(self) -> None:
         """Arriving without a cursor (after a run): the cursor goes to the first failure."""
@@ -207,14 +213,14 @@ class ResultsTree(Tree[object]):
         leaf.approved = True
         node = self._leaves.get(id(leaf))
         if node is not None:
-            node.set_label(f"✓ golden — approved: {message}")
+            node.set_label(shown(f"✓ golden — approved: {message}"))
             node.remove_children()
         qnode = self._queries.get((leaf.app, leaf.query))
         if qnode is not None and isinstance(qnode.data, QueryLeaf):
             if not any(r.failed for r in qnode.data.results):
                 label = str(qnode.label)
                 if label.startswith("✗"):
-                    qnode.set_label("✓" + label[1:])
+                    qnode.set_label(shown("✓" + label[1:]))
 
     def search(self, needle: str) -> tuple[int, int]:
         """Move the cursor to the next line whose label contains ``needle`` (case-insensitive), expanding

@@ -20,6 +20,7 @@ from textual.widgets.text_area import Selection
 
 from velotui.core.discovery import AppFiles
 from velotui.tui.keymap import widget_binding
+from velotui.tui.shown import shown
 from velotui.tui.widgets.gutter import Gutter, GutterMark, file_text, glyphs, lanes_of, text_digest
 
 
@@ -40,10 +41,12 @@ class SearchableText(TextArea):
 
     def show_file(self, path: Path) -> None:
         self.path = path
-        try:
+        from velotui.errors import VelotuiError
+
+        try:  # through the path resolver: a FIFO or a device is refused, never waited on
             self.load_text(file_text(path))
-        except OSError as e:
-            self.load_text(f"-- cannot read {path}: {e}")
+        except VelotuiError as e:
+            self.load_text(f"-- cannot read {path}: {e.message}")
 
     # -- gutter marks ---------------------------------------------------------------------------------
     def load_text(self, text: str) -> None:
@@ -249,11 +252,14 @@ class SchemaEditor(Vertical):
         if select.value != str(path):
             with self.prevent(Select.Changed):
                 select.value = str(path)
-        try:
-            self._replace_text(path.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError) as e:
+        from velotui import files
+        from velotui.errors import VelotuiError
+
+        try:  # through the path resolver: a FIFO or a device is refused, never waited on
+            self._replace_text(files.read_text(path, what="data schema"))
+        except VelotuiError as e:
             self._replace_text("")
-            self._status(f"cannot read {path}: {e}", ok=False)
+            self._status(f"cannot read {path}: {e.message}", ok=False)
             self._mark_unsaved(False)
             return
         self._mark_unsaved(False)
@@ -311,13 +317,13 @@ class SchemaEditor(Vertical):
         if not data.records:
             return
         cols = list(data.records[0])
-        table.add_columns(*cols)
+        table.add_columns(*[shown(c) for c in cols])
         for r in data.records:
-            table.add_row(*[str(r.get(c)) for c in cols])
+            table.add_row(*[shown(r.get(c)) for c in cols])
 
     def _status(self, text: str, *, ok: bool) -> None:
         status = self.query_one("#schema-status", Static)
-        status.update(text)
+        status.update(shown(text, width=None, one_line=False))
         status.set_class(not ok, "error")
 
     def save(self) -> str:

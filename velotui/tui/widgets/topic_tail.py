@@ -5,19 +5,17 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Iterable
 
-import orjson
-from rich.text import Text
 from textual.widgets import RichLog
 
 from velotui.records import Message
+from velotui.report.values import short
+from velotui.terminal import safe_text
+from velotui.tui.shown import shown
 
 
 def _compact(value: object, width: int = 120) -> str:
-    try:
-        text = orjson.dumps(value, default=str).decode()
-    except TypeError:
-        text = str(value)
-    return text if len(text) <= width else text[: width - 1] + "…"
+    """One record on one line: normalised JSON (velotui.report.values), cut past ``width`` with the cut said."""
+    return short(value, width)
 
 
 def matches(filter_text: str, line: str) -> bool:
@@ -77,8 +75,8 @@ class TopicTail(RichLog):
     def _write(self, topic: str, m: Message) -> None:
         line = self._line(topic, m)
         if matches(self.filter_text, line):
-            text = Text(line)
-            text.stylize("bold cyan", 0, len(topic))
+            text = shown(line, width=2000)
+            text.stylize("bold cyan", 0, len(safe_text(topic, newlines=False)))
             self.write(text)
 
     def _cap_note(self) -> str:

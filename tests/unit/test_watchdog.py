@@ -1,0 +1,83 @@
+"""The watchdog stops a query's thread whatever Python code it runs, and leaves nothing behind."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+
+from velotui.watchdog import GRACE_S, Stopped, Watchdog
+
+
+def _spin() -> None:
+    n = 0
+    while True:  # checks nothing
+        n += 1
+
+
+def _swallow() -> None:
+    while True:
+        try:
+            _spin()
+        except Exception:  # noqa: BLE001 - code that swallows every ordinary error cannot swallow Stopped
+            pass
+
+
+@pytest.mark.parametrize("work", [_spin, _swallow])
+def test_stops_at_the_deadline(work) -> None:  # type: ignore[no-untyped-def]
+    t0 = time.monotonic()
+    with pytest.raises(Stopped), Watchdog(0.2) as dog:
+        work()
+    assert dog.reason() == "timeout"
+    assert time.monotonic() - t0 < 0.2 + GRACE_S + 2.0
+
+
+def test_cancel_stops_another_thread() -> None:
+    dogs: list[Watchdog] = []
+    stopped: list[float] = []
+
+    def worker() -> None:
+        dog = Watchdog(None)
+        dogs.append(dog)
+        try:
+            with dog:
+                _spin()
+        except Stopped:
+            stopped.append(time.monotonic())
+
+    th = threading.Thread(target=worker)
+    th.start()
+    while not dogs:
+        time.sleep(0.01)
+    t0 = time.monotonic()
+    dogs[0].cancel("infra", "the broker died")
+    th.join(5)
+    assert stopped and stopped[0] - t0 < 1.0 + GRACE_S
+    assert dogs[0].reason() == "infra" and dogs[0].cancel_message == "the broker died"
+
+
+def test_nothing_is_left_behind_after_disarm() -> None:
+    for _ in range(100):  # deadlines that pass just as the work ends
+        with Watchdog(0.001):
+            time.sleep(0.002)
+    time.sleep(GRACE_S + 0.5)  # a stray Stopped would be raised here
+    assert threading.active_count() < 5
+
+
+def test_cleanup_under_hold_is_never_cut_short() -> None:
+    done: list[str] = []
+    with pytest.raises(Stopped), Watchdog(0.05) as dog:
+        try:
+            _spin()
+        finally:
+            dog.hold()
+            try:
+                time.sleep(GRACE_S + 0.7)  # the deadline and a refire pass meanwhile
+                n = 0
+                for _ in range(2_000_000):  # pure Python work the watchdog could interrupt
+                    n += 1
+                done.append("cleanup")
+            finally:
+                dog.release()
+    assert done == ["cleanup"]
