@@ -34,12 +34,12 @@ from velotui.tui.keymap import (
     load_config,
 )
 from velotui.tui.messages import MutationUpdate, RunEvent
-from velotui.tui.mutation import DIAGNOSIS, MutatedApp, MutationSession, resolved
+from velotui.tui.mutation import MutatedApp, MutationSession, resolved
 from velotui.tui.screens.modals import ErrorModal, HelpRow, HelpScreen, MarkdownModal, UnsavedModal
 from velotui.tui.screens.records import RecordsScreen, exports_folder, plural
 from velotui.tui.widgets.apps_tree import AppNode, AppsTree, QueryNode
-from velotui.tui.widgets.results_tree import AssertionLeaf, QueryLeaf, ResultsTree
 from velotui.tui.widgets.gutter import file_text, text_digest
+from velotui.tui.widgets.results_tree import AssertionLeaf, QueryLeaf, ResultsTree
 from velotui.tui.widgets.source_pane import SchemaEditor, SearchableText, SourcePane, SqlView
 from velotui.tui.widgets.stress_gauge import StressGauge
 from velotui.tui.widgets.topic_tail import TopicTail
