@@ -4,7 +4,8 @@ A mutation run is a minute of pure-Python work; in a thread of the UI's process 
 interpreter lock and make every key wait. Here it runs in a *spawned* child (a clean interpreter: nothing
 of the parent's threads or terminal is inherited), its events come back one by one through a queue, and a
 stop flag the parent sets makes it finish the mutant it runs and report the rest as not run. The child's
-stdout and stderr go to /dev/null: nothing it prints can reach the parent's screen.
+stdout and stderr go to /dev/null (nothing it prints can reach the parent's screen), and it runs at a lower
+priority (``NICENESS``): where the cores are busy, the UI's keys come first.
 
     proc = MutationProcess(path, options)
     proc.start()
@@ -31,6 +32,9 @@ from velotui.core.mutate.runner import MutationOptions, StopFlag
 from velotui.report.mutation import MutationReport
 
 
+NICENESS = 10  # the child's priority below its parent's (os.nice): on a busy machine the UI gets the CPU first
+
+
 @dataclass(frozen=True)
 class Finished:
     """The last item of a run: its report, or why there is none."""
@@ -43,6 +47,8 @@ def _child(path: str, options: MutationOptions, out: Any, stop: Any) -> None:
     devnull = os.open(os.devnull, os.O_RDWR)
     for fd in (0, 1, 2):
         os.dup2(devnull, fd)
+    with contextlib.suppress(OSError, AttributeError):  # background work: the UI it serves comes first
+        os.nice(NICENESS)
     from velotui.core.mutate import run_mutation
     from velotui.errors import VelotuiError
 
