@@ -462,3 +462,34 @@ async def test_hostile_values_in_the_mutants_view_are_shown_escaped(suite: Path)
         assert "first difference" in detail and "\\u001b[2J\\u001b]0;pwned\\u0007[/]\\u202eo1" in detail, detail
         texts = [detail, *(label for _, label in _labels(screen)), str(screen.query_one("#mutants-title").render())]
         assert not any(c in t for t in texts for c in "\x1b\x07\u202e")
+
+
+async def test_the_marks_go_when_e_edits_the_sql(suite: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    editor = tmp_path / "editor.sh"  # an $EDITOR that adds a line at the top of the file it is given
+    editor.write_text('#!/bin/sh\nfor f; do :; done\nprintf -- "-- edited\\n" | cat - "$f" > "$f.new" && mv "$f.new" "$f"\n')
+    editor.chmod(0o755)
+    monkeypatch.setenv("VISUAL", str(editor))
+    app = make_app(suite)
+    async with app.run_test(size=SIZE) as pilot:
+        await _mutate(pilot, app)
+        await pilot.press("escape")
+        await pilot.pause()
+        view = app.query_one(SqlView)
+        assert sorted(view.marked_lines) == [6, 7, 10]
+        await pilot.press("e")
+        await pilot.pause()
+        assert view.text.startswith("-- edited\n") and view.marked_lines == {}
+        assert app.mutation is not None and app.mutation.app_for(suite / "apps" / "big_orders.sql").changed
+
+
+async def test_quitting_during_a_run_ends_its_process(slow_suite: Path) -> None:
+    app = make_app(slow_suite)
+    async with app.run_test(size=SIZE) as pilot:
+        select_app(app, "big_orders")
+        await pilot.press("m")
+        session = app.mutation
+        assert session is not None
+        await _until(pilot, lambda: session.done >= 1, "the first mutant", tries=3000)
+        assert session.running and session.process is not None and session.process.is_alive()
+        await pilot.press("ctrl+q")
+    assert not session.process.is_alive()
