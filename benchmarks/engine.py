@@ -1,23 +1,33 @@
-"""Engine throughput vs a plain hand-written Python loop doing the same work on the same data.
+"""Engine throughput vs a plain hand-written Python comprehension doing the same work on the same data.
 
-    python benchmarks/engine.py [--records N] [--repeat R]
+    python benchmarks/engine.py [--records N] [--repeat R] [--cases a,b] [--gc paused|on] [--json]
 
-Prints one JSON line per case: {"case", "records", "records_per_s", "loop_records_per_s", "ratio"}.
-Records are published to an in-memory bus before timing; the engine time covers reading the topic,
-running the statement and publishing the output; the loop reads the same list and builds the same
-output dicts. Best of R runs each.
+Prints, per case, the engine's rate, the hand-written comprehension's rate and their ratio side by side
+(``--json``: one JSON line per case instead: {"case", "records", "records_per_s", "loop_records_per_s",
+"ratio"}). Records are published to an in-memory bus before timing; the engine time covers planning,
+reading the topic, running the statement (NULL rules, row errors and dead letters included) and
+publishing the output to its sink topic; the comprehension reads the same list of dicts and builds the
+same output dicts. Times are this process's CPU time (time.process_time), so other work on the machine
+does not count; the two alternate R times and the best of each counts, so a machine whose speed drifts
+during the run moves both alike.
+
+Python's cyclic garbage collector: as ``timeit`` does, both timed parts run with it off (``--gc paused``,
+the default; the engine pauses it during a run anyway), after a full collection outside the timing, so
+neither pays for collections the other's objects cause. ``--gc on`` runs both with it on (and the engine
+told not to pause it): the figure for code that cannot pause it (docs/PERFORMANCE.md has both).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import gc
 import json
 import random
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
 
 from velotui.bus import MemoryBus
 from velotui.engine import EngineOptions, run_app
@@ -103,45 +113,60 @@ LOOPS: dict[str, Callable[[list[dict], dict], list]] = {
 }
 
 
-def best(fn: Callable[[], object], repeat: int) -> float:
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return min(times)
+@contextlib.contextmanager
+def _collector(paused: bool) -> Iterator[None]:
+    """A full collection first (untimed); then the collector off (paused) or on for the timed part."""
+    gc.collect()
+    if paused:
+        gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+
+
+def _options(base: Path, pause_gc: bool) -> EngineOptions:
+    extra = {"pause_gc": pause_gc} if "pause_gc" in EngineOptions.__dataclass_fields__ else {}  # older engines
+    return EngineOptions(base_dir=base, **extra)
 
 
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--records", type=int, default=200_000)
-    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--repeat", type=int, default=5)
     ap.add_argument("--cases", default=",".join(CASES))
+    ap.add_argument("--gc", choices=("paused", "on"), default="paused")
+    ap.add_argument("--json", action="store_true", help="one JSON line per case")
     args = ap.parse_args()
     rows = make_records(args.records)
     tiers = {f"C{i:03d}": ["GOLD", "SILVER", "BRONZE"][i % 3] for i in range(50)}
+    if not args.json:
+        print(f"{'case':<20} {'engine rec/s':>14} {'comprehension rec/s':>20} {'ratio':>7}", flush=True)
     with tempfile.TemporaryDirectory() as tmp:
         base = Path(tmp)
         (base / "customers.csv").write_text("customer_id,tier\n" + "".join(f"{k},{v}\n" for k, v in tiers.items()))
         for name in args.cases.split(","):
             app = parse_app(CASES[name], base / f"{name}.sql")
-
-            def engine_run(app: Any = app) -> None:
+            engine_s = loop_s = float("inf")
+            paused = args.gc == "paused"
+            for _ in range(args.repeat):
                 bus = MemoryBus()
                 bus.publish("trades", [Message(value=r, timestamp=r["ts"]) for r in rows])
-                t0 = time.perf_counter()
-                run_app(app, bus, EngineOptions(base_dir=base))
-                engine_run.elapsed = time.perf_counter() - t0  # type: ignore[attr-defined]
-
-            samples = []
-            for _ in range(args.repeat):
-                engine_run()
-                samples.append(engine_run.elapsed)  # type: ignore[attr-defined]
-            engine_s = min(samples)
-            loop_s = best(lambda name=name: LOOPS[name](rows, tiers), args.repeat)
+                with _collector(paused):
+                    t0 = time.process_time()
+                    run_app(app, bus, _options(base, paused))
+                    engine_s = min(engine_s, time.process_time() - t0)
+                del bus
+                with _collector(paused):
+                    t0 = time.process_time()
+                    LOOPS[name](rows, tiers)
+                    loop_s = min(loop_s, time.process_time() - t0)
             eng, loop = args.records / engine_s, args.records / loop_s
-            print(json.dumps({"case": name, "records": args.records, "records_per_s": round(eng),
-                              "loop_records_per_s": round(loop), "ratio": round(eng / loop, 3)}), flush=True)
+            if args.json:
+                print(json.dumps({"case": name, "records": args.records, "records_per_s": round(eng),
+                                  "loop_records_per_s": round(loop), "ratio": round(eng / loop, 3)}), flush=True)
+            else:
+                print(f"{name:<20} {eng:>14,.0f} {loop:>20,.0f} {eng / loop:>7.3f}", flush=True)
 
 
 if __name__ == "__main__":

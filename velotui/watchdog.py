@@ -16,6 +16,8 @@ from __future__ import annotations
 import ctypes
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any
 
@@ -53,6 +55,37 @@ def deadline() -> float | None:
     """The monotonic time the current query must stop by (None: no limit)."""
     dog = _CURRENT.get()
     return dog.deadline if dog is not None else None
+
+
+@contextmanager
+def held() -> Iterator[None]:
+    """Hold the current query's watchdog for a cleanup that must run whole (an engine's process group
+    stopped, files removed); a no-op outside a query. Bounded by the cleanup itself."""
+    dog = _CURRENT.get()
+    if dog is None:
+        yield
+        return
+    while True:
+        try:
+            dog.hold()
+            break
+        except Stopped:  # arrived just before the hold: the hold withdraws any further one
+            continue
+    try:
+        yield
+    finally:
+        dog.release()
+
+
+def deadline_for(timeout_s: float | None) -> float | None:
+    """The monotonic time an engine must stop by: ``timeout_s`` from now, but never after the armed
+    query's deadline (one clock for the whole query: the engine's own, more precise message then comes
+    before the watchdog's grace is up). None: no limit."""
+    own = time.monotonic() + timeout_s if timeout_s else None
+    armed = deadline()
+    if armed is None or own is None:
+        return armed if own is None else own
+    return min(own, armed)
 
 
 class Watchdog:

@@ -1,5 +1,5 @@
 -- @app: casting_demo
--- @description: CAST between numbers, text and decimals; a bad CAST is a row error, not a crash.
+-- @description: CAST between numbers, text and decimals; a record whose CAST fails is not emitted: it goes to the dead letters (as the reference engine does).
 CREATE STREAM casting_output AS
 SELECT id,
        raw_value,

@@ -72,18 +72,18 @@ def test_a_bomb_beside_a_healthy_app(tmp_path: Path, capsys, bomb: dict[str, str
 
 def test_the_watchdog_stops_a_loop_that_never_checks(tmp_path: Path, capsys, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     """A runaway inside the engine that checks no deadline at all (a bug of ours) is still stopped."""
-    from velotui.engine.statement import StatementRunner
+    from velotui.engine.driver import StatementRun
 
-    real = StatementRunner.run
+    real = StatementRun.run
 
-    def spin(self: StatementRunner) -> object:
-        if self.st.name == "spin_out":
+    def spin(self: StatementRun) -> object:
+        if self.plan.name == "spin_out":
             n = 0
             while True:  # never looks at the clock
                 n += 1
         return real(self)
 
-    monkeypatch.setattr(StatementRunner, "run", spin)
+    monkeypatch.setattr(StatementRun, "run", spin)
     suite = write_suite(tmp_path / "suite", {
         **HEALTHY, "spin.sql": "CREATE STREAM spin_out AS SELECT id FROM rec EMIT CHANGES;\n",
         "spin.test.yaml": "application: spin\nqueries:\n  - name: spin_out\n    timeout_ms: 700\n"

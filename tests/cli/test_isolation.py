@@ -17,31 +17,16 @@ FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "isolation"
 @pytest.fixture(autouse=True)
 def _crash_app(monkeypatch: pytest.MonkeyPatch) -> None:
     """A bug of ours inside the engine, for the app named crash: the other apps must not notice."""
-    from velotui.engine.statement import StatementRunner
+    from velotui.engine.driver import StatementRun
 
-    real = StatementRunner.run
+    real = StatementRun.run
 
-    def run(self: StatementRunner) -> object:
-        if self.st.name == "crash_out":
+    def run(self: StatementRun) -> object:
+        if self.plan.name == "crash_out":
             raise IsADirectoryError(21, "Is a directory")
         return real(self)
 
-    monkeypatch.setattr(StatementRunner, "run", run)
-
-
-@pytest.fixture(autouse=True)
-def _crash_app(monkeypatch: pytest.MonkeyPatch) -> None:
-    """A bug of ours inside the engine, for the app named crash: the other apps must not notice."""
-    from velotui.engine.statement import StatementRunner
-
-    real = StatementRunner.run
-
-    def run(self: StatementRunner) -> object:
-        if self.st.name == "crash_out":
-            raise IsADirectoryError(21, "Is a directory")
-        return real(self)
-
-    monkeypatch.setattr(StatementRunner, "run", run)
+    monkeypatch.setattr(StatementRun, "run", run)
 
 
 def _run(path: Path, tmp_path: Path, capsys) -> tuple[int, ET.Element, str]:  # type: ignore[no-untyped-def]

@@ -39,3 +39,31 @@ def test_c83_100k_stateless_bounded_memory(tmp_path: Path) -> None:
     # outputs are retained (they are the result); beyond them the engine keeps no per-record state:
     # well under 1 KiB per record in all
     assert peak < 100_000 * 1024
+
+
+def _run_file_sink(tmp_path: Path, fmt: str, append: str, values: list[int]) -> None:
+    sql = (f"CREATE STREAM o AS SELECT id, v FROM s WITH ('o.type' = 'file_sink', 'o.path' = 'out/o.{fmt}', "
+           f"'o.format' = '{fmt}', 'o.append' = '{append}');")
+    app = parse_app(sql, tmp_path / "q.sql")
+    bus = MemoryBus()
+    bus.publish("s", [Message(value={"id": i, "v": v}) for i, v in enumerate(values)])
+    run_app(app, bus, EngineOptions(base_dir=tmp_path))
+
+
+def test_c76_csv_file_sink_appends_when_asked(tmp_path: Path) -> None:
+    _run_file_sink(tmp_path, "csv", "true", [10, 20])
+    _run_file_sink(tmp_path, "csv", "true", [30])
+    assert (tmp_path / "out" / "o.csv").read_text() == "id,v\n0,10\n1,20\n0,30\n"  # one header, rows added
+
+
+def test_c76_csv_file_sink_replaces_without_append(tmp_path: Path) -> None:
+    _run_file_sink(tmp_path, "csv", "false", [10, 20])
+    _run_file_sink(tmp_path, "csv", "false", [30])
+    assert (tmp_path / "out" / "o.csv").read_text() == "id,v\n0,30\n"
+
+
+def test_c76_jsonl_file_sink_appends_when_asked(tmp_path: Path) -> None:
+    _run_file_sink(tmp_path, "jsonl", "true", [1])
+    _run_file_sink(tmp_path, "jsonl", "true", [2])
+    lines = (tmp_path / "out" / "o.jsonl").read_bytes().splitlines()
+    assert [orjson.loads(x) for x in lines] == [{"id": 0, "v": 1}, {"id": 0, "v": 2}]

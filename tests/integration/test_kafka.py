@@ -432,6 +432,38 @@ def test_topic_replication_follows_the_config_else_the_broker_default(kafka: Kaf
         bus.close()
 
 
+def test_a_pipeline_reads_its_intermediate_topic_back_from_kafka(kafka: KafkaCluster) -> None:
+    """Statement 2 reads statement 1's sink topic on the broker (not engine memory): the intermediate
+    topic is real, holds statement 1's records, and what statement 2 sees went through Kafka (a DECIMAL
+    comes back as the JSON number the topic holds)."""
+    from decimal import Decimal
+
+    from velotui.engine import EngineOptions, run_app
+    from velotui.sql import parse_app
+
+    app = parse_app("CREATE STREAM paid AS SELECT id, CAST(amount AS DECIMAL) AS amount FROM orders "
+                    "WHERE status = 'PAID';\n"
+                    "CREATE STREAM big AS SELECT id, amount FROM paid WHERE amount > 10;")
+    bus = KafkaBus(kafka, run_id="pipe1")
+    try:
+        names = {n: bus.topic_name(n) for n in ("orders", "paid", "big")}
+        for t in names.values():
+            bus.create_topic(t)
+        bus.publish(names["orders"], [Message(value={"id": i, "amount": a, "status": s}, timestamp=1000 + i)
+                                      for i, (a, s) in enumerate([(5, "PAID"), (20, "PAID"), (30, "NEW")])])
+        result = run_app(app, bus, EngineOptions(topic_names=names))
+        assert [m.value for m in result.statements["paid"].outputs] == [{"id": 0, "amount": Decimal(5)},
+                                                                        {"id": 1, "amount": Decimal(20)}]
+        on_broker = bus.read_all(names["paid"])
+        assert sorted(m.value["id"] for m in on_broker) == [0, 1]
+        big = result.statements["big"].outputs
+        assert [m.value for m in big] == [{"id": 1, "amount": 20}]
+        assert type(big[0].value["amount"]) is float  # read back from the topic's JSON, not handed over in memory
+        assert [m.value for m in bus.read_all(names["big"])] == [{"id": 1, "amount": 20}]
+    finally:
+        bus.close()
+
+
 def test_broker_dying_mid_query_is_exit_3_within_10_s(tmp_path: Path) -> None:
     """The broker dies while a query is busy checking (no Kafka call in flight): the run's broker monitor
     stops the query at once, the queries to come are not run, the report is written, exit 3, in < 10 s."""

@@ -7,10 +7,11 @@ from pathlib import Path
 
 import pytest
 
+from velotui.core.loading import sql_problems
 from velotui.datagen import load_data_file
 from velotui.errors import VelotuiError
 from velotui.spec import load_config_file, load_data_schema, load_test_spec
-from velotui.sql import load_app, validate
+from velotui.sql import load_app
 
 BAD = Path("tests/fixtures/bad")
 ROOT = Path(__file__).resolve().parents[2]
@@ -92,8 +93,8 @@ def _load(path: Path) -> None:
         load_data_schema(path)
     elif name.startswith("config_"):
         load_config_file(path)
-    elif name.endswith(".sql"):
-        problems = validate(load_app(path))
+    elif name.endswith(".sql"):  # what `velotui validate` checks: the SQL's shape, then the engine's plan
+        problems = sql_problems(load_app(path))
         if problems:
             raise problems[0]
     else:

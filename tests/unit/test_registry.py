@@ -151,3 +151,44 @@ def test_key_formats_from_a_config(tmp_path: Path) -> None:
     assert registry_client({"url": "mock://unit-keys"}).get_subjects() == ["t-key"]
     with pytest.raises(SpecError, match="key.avro.schema.file"):
         key_serde_for({"key.format": "avro"}, tmp_path)
+
+
+def _wire_indexes(body: bytes) -> tuple[list[int], bytes]:
+    """The message-index list of the wire format (zigzag varints: a count, then each index)."""
+    def varint(pos: int) -> tuple[int, int]:
+        shift = result = 0
+        while True:
+            b = body[pos]
+            pos += 1
+            result |= (b & 0x7F) << shift
+            if not b & 0x80:
+                return (result >> 1) ^ -(result & 1), pos
+            shift += 7
+
+    count, pos = varint(0)
+    out = []
+    for _ in range(count):
+        i, pos = varint(pos)
+        out.append(i)
+    return (out or [0]), body[pos:]
+
+
+@pytest.mark.parametrize(("message", "indexes"), [("Trade", [0]), ("Quote", [1]), ("Book", [2]),
+                                                  ("Book.Level", [2, 0]), ("demo.Book.Level.Tick", [2, 0, 1])])
+def test_protobuf_framing_uses_the_configured_messages_index(tmp_path: Path, message: str, indexes: list[int]) -> None:
+    """The index list names the configured message, not always the file's first one (a registry-aware
+    consumer would read a Quote as a Trade)."""
+    (tmp_path / "t.proto").write_text(
+        'syntax = "proto3";\npackage demo;\n'
+        'message Trade { string symbol = 1; }\n'
+        'message Quote { string symbol = 1; double bid = 2; }\n'
+        'message Book {\n  message Level {\n    message Pad { int32 x = 1; }\n    message Tick { int64 n = 1; }\n'
+        '    double price = 1;\n  }\n  repeated Level levels = 1;\n}\n')
+    serde = serde_for({"value.format": "protobuf", "protobuf.schema.file": "t.proto", "protobuf.message": message,
+                       "schema.registry.url": f"mock://unit-idx-{len(indexes)}-{indexes[-1]}"}, tmp_path).for_topic("t")
+    value = {"symbol": "X"} if message == "Trade" else {"symbol": "X", "bid": 1.5} if message == "Quote" else \
+        {"levels": []} if message == "Book" else {"price": 2.5} if message == "Book.Level" else {"n": 7}
+    data = serde.encode(value)
+    got, payload = _wire_indexes(data[5:])
+    assert got == indexes
+    assert serde.decode(data) == serde.inner.decode(payload)

@@ -81,3 +81,51 @@ def test_cleanup_under_hold_is_never_cut_short() -> None:
             finally:
                 dog.release()
     assert done == ["cleanup"]
+
+
+def test_an_engine_deadline_never_outlives_the_query() -> None:
+    from velotui.watchdog import deadline_for
+
+    assert deadline_for(None) is None
+    t = time.monotonic()
+    assert t + 5 <= (deadline_for(5) or 0) <= time.monotonic() + 5
+    with Watchdog(1.0) as dog:
+        time.sleep(0.05)
+        assert deadline_for(5) == dog.deadline  # setup used part of the query's time: the query's clock wins
+        assert (deadline_for(0.2) or 0) < (dog.deadline or 0)  # a shorter engine budget (one of --compare's two)
+        assert deadline_for(None) == dog.deadline
+
+
+def test_held_cleanup_runs_whole_past_the_deadline() -> None:
+    from velotui.watchdog import held
+
+    done: list[str] = []
+    with pytest.raises(Stopped), Watchdog(0.1):
+        try:
+            raise RuntimeError("the engine's own error")
+        finally:
+            with held():
+                time.sleep(0.1 + GRACE_S + 0.3)  # past the deadline and its grace: never cut short
+                done.append("cleanup")
+            _spin()
+    assert done == ["cleanup"]
+
+
+def test_the_engines_own_timeout_message_survives_a_late_stop(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """When the engine noticed the timeout itself (with what it had read) and the watchdog's Stopped
+    arrives during its cleanup, the query reports the engine's words."""
+    from velotui.core.run import _engine_error_under
+    from velotui.errors import RunTimeout
+
+    try:
+        try:
+            raise RunTimeout("velo-sql was not done within 4 s: orders: read 0 of 400")
+        finally:
+            raise Stopped("timeout")
+    except Stopped as s:
+        found = _engine_error_under(s)
+    assert isinstance(found, RunTimeout) and "read 0 of 400" in str(found)
+    try:
+        raise Stopped("timeout")
+    except Stopped as s:
+        assert _engine_error_under(s) is None

@@ -18,6 +18,9 @@ from velotui.assertions.base import (
     validate_assertion,
     values_equal,
 )
+from velotui.spec import checks as _checks
+
+_checks.register(validate_assertion, lambda: sorted(ASSERTION_TYPES))  # spec validation reads the types here
 
 __all__ = ["ASSERTION_TYPES", "Assertion", "AssertionContext", "AssertionResult", "canonical_text", "compare",
            "evaluate", "expects_no_records", "fields_read_by", "render", "validate_assertion", "values_equal"]

@@ -208,8 +208,17 @@ def compare(actual: Any, op: str, expected: Any, tolerance: float | None = None)
         if actual is None:
             return False
         text, pat = canonical_text(actual), canonical_text(expected)
-        return {"contains": pat in text, "starts_with": text.startswith(pat), "ends_with": text.endswith(pat),
-                "matches": re.search(pat, text) is not None}[op]
+        if op == "contains":  # literal text: only `matches` is a regular expression
+            return pat in text
+        if op == "starts_with":
+            return text.startswith(pat)
+        if op == "ends_with":
+            return text.endswith(pat)
+        try:
+            return re.search(pat, text) is not None
+        except re.error as e:
+            raise SpecError(f"matches {pat!r}: not a regular expression ({e})",
+                            hint="escape the special characters, or use contains for literal text") from None
     na, nb = as_number(actual), as_number(expected)
     if na is None or nb is None:
         if actual is None:

@@ -27,7 +27,8 @@ def registry_client(conf: dict[str, str]) -> Any:
 
 class RegistrySerde:
     """The Confluent wire format: magic byte 0, the schema id (4 bytes, big endian), for Protobuf the
-    message-index list (one 0: the file's first message, or the one ``protobuf.message`` names), then
+    message-index list (where the message ``protobuf.message`` names — else the file's first — is declared
+    in the .proto: ``index_list``), then
     the Avro or Protobuf payload. Encoding registers the local schema under ``{topic}-value``; decoding
     looks the writer's schema up by id, so a sink written by another producer decodes without a local
     schema file (Avro), and an Avro writer schema is resolved against the local one (schema evolution)."""
@@ -75,7 +76,9 @@ class RegistrySerde:
         if body is None:
             return None
         head = _MAGIC + self._schema_id().to_bytes(4, "big")
-        return head + (b"\x00" if self.fmt == "protobuf" else b"") + body
+        if self.fmt == "protobuf":
+            head += index_list(getattr(self.inner, "message_indexes", [0]))
+        return head + body
 
     def decode(self, data: bytes | None) -> Any:
         if data is None:
@@ -106,6 +109,27 @@ class RegistrySerde:
             schema = self._client().get_schema(sid)
             self._writers[sid] = fastavro.parse_schema(orjson.loads(schema.schema_str))
         return self._writers[sid]
+
+
+def _varint(n: int) -> bytes:
+    zz = (n << 1) ^ (n >> 63)  # zigzag
+    out = bytearray()
+    while True:
+        b = zz & 0x7F
+        zz >>= 7
+        if zz:
+            out.append(b | 0x80)
+        else:
+            out.append(b)
+            return bytes(out)
+
+
+def index_list(indexes: list[int]) -> bytes:
+    """The Protobuf message-index list of the wire format: [0] (the file's first message) as the single byte
+    0, any other as its count then each index, zigzag varints."""
+    if indexes == [0]:
+        return b"\x00"
+    return _varint(len(indexes)) + b"".join(_varint(i) for i in indexes)
 
 
 def _zigzag_varint(data: bytes, pos: int) -> tuple[int, int]:

@@ -33,13 +33,17 @@ class JsonSerde:
     def encode(self, value: Any) -> bytes | None:
         if value is None:
             return None
-        return orjson.dumps(value, default=_default)
+        from velotui.datafiles import json_bytes
+
+        return json_bytes(value)  # DECIMAL as a number, integers beyond 64 bits exact
 
     def decode(self, data: bytes | None) -> Any:
         if data is None:
             return None
+        from velotui.datafiles import json_loads
+
         try:
-            return orjson.loads(data)
+            return json_loads(data)  # integers beyond 64 bits stay exact
         except orjson.JSONDecodeError:
             return None
 
@@ -133,12 +137,19 @@ class ProtobufSerde:
         target = fds.file[-1]
         full = self.message or (f"{target.package}.{target.message_type[0].name}" if target.package
                                 else target.message_type[0].name)
-        if "." not in full and target.package:
-            full = f"{target.package}.{full}"
-        try:
-            self._cls = message_factory.GetMessageClass(pool.FindMessageTypeByName(full))
-        except KeyError:
-            raise SpecError(f"no message {full!r} in {self.schema_path}", file=self.schema_path) from None
+        names = [full] + ([f"{target.package}.{full}"] if target.package and not full.startswith(target.package + ".")
+                          else [])  # a name with or without the package (Book.Level or demo.Book.Level)
+        desc = None
+        for name in names:
+            try:
+                desc = pool.FindMessageTypeByName(name)
+                break
+            except KeyError:
+                continue
+        if desc is None:
+            raise SpecError(f"no message {full!r} in {self.schema_path}", file=self.schema_path)
+        self._cls = message_factory.GetMessageClass(desc)
+        self.message_indexes = message_indexes(desc)
 
     @property
     def schema_text(self) -> str:
@@ -197,6 +208,19 @@ class ProtobufSerde:
         except Exception:  # noqa: BLE001 - any decode failure is a dead letter, never a crash
             return None
         return _message_to_dict(msg)
+
+
+def message_indexes(desc: Any) -> list[int]:
+    """Where a message is declared in its .proto file, as the Confluent wire format's index list: its
+    position among the file's top-level messages, then among each enclosing message's nested types
+    (``Book.Level`` declared first inside the third message is [2, 0])."""
+    path: list[int] = []
+    while desc.containing_type is not None:
+        parent = desc.containing_type
+        path.append(list(parent.nested_types).index(desc))
+        desc = parent
+    path.append(list(desc.file.message_types_by_name.values()).index(desc))
+    return path[::-1]
 
 
 def _message_to_dict(msg: Any) -> dict[str, Any]:

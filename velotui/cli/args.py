@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-SUBCOMMANDS = ("run", "validate", "schema-json", "explain", "debug", "stress", "infer-schema", "init",
+SUBCOMMANDS = ("run", "validate", "schema-json", "explain", "explain-plan", "debug", "stress", "infer-schema", "init",
                "scaffold", "health", "annotate", "quickstart", "mutate")
 
 
@@ -116,6 +116,15 @@ def build_subparser(name: str) -> argparse.ArgumentParser:
                                     description="Run the tests and explain every failed assertion (Markdown).")
         p.add_argument("path", help="folder of SQL apps, or one .sql file")
         _add_run_options(p)
+        return p
+    if name == "explain-plan":
+        p = argparse.ArgumentParser(prog="velotui explain-plan",
+                                    description="Print the plan the engine runs for each statement of an app.")
+        p.add_argument("path", help="the .sql file")
+        p.add_argument("--json", action="store_true", help="the plan as JSON (one object per statement)")
+        p.add_argument("--spec", metavar="SPEC", help="the spec whose config: overrides apply (default: X.test.yaml)")
+        p.add_argument("--dialect", choices=("reference", "extended"), help="as for run and validate")
+        p.add_argument("--debug", action="store_true")
         return p
     if name == "debug":
         p = argparse.ArgumentParser(prog="velotui debug",

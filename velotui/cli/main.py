@@ -71,6 +71,10 @@ def _subcommand(name: str, rest: list[str], full_argv: list[str]) -> int:
         from velotui.cli.headless import explain_command
 
         return explain_command(args, argv=["velotui", *full_argv])
+    if name == "explain-plan":
+        from velotui.cli.plan import explain_plan_command
+
+        return explain_plan_command(args)
     if name == "validate":
         from velotui.cli.headless import validate_command
 
@@ -82,6 +86,7 @@ def _subcommand(name: str, rest: list[str], full_argv: list[str]) -> int:
     if name == "schema-json":
         import json
 
+        import velotui.assertions  # noqa: F401  (the assertion types the spec's JSON Schema lists)
         from velotui.spec import json_schema
 
         echo(json.dumps(json_schema(args.kind), indent=2))

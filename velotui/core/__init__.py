@@ -5,6 +5,7 @@ Front doors (velotui.cli, velotui.tui) call these services and render the events
 
 from __future__ import annotations
 
+import velotui.assertions  # noqa: F401  (registers the assertion types that test-spec validation reads)
 from velotui.core.run import RunOptions, SuiteRun
 from velotui.core.validation import ValidationResult, validate_suite
 

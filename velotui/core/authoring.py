@@ -361,7 +361,7 @@ def _py_predicate(node: exp.Expression, var: str = "r") -> str | None:
 
 def init_spec(app: App, schemas: dict[str, str] | None = None, records: int = 100) -> dict[str, Any]:
     """A test spec (YAML-ready dict) with one query per statement and assertions fitted to its shape."""
-    from velotui.engine.expr import find_aggregates
+    from velotui.sql.analysis import find_aggregates
 
     queries = []
     for st in app.statements:
@@ -405,14 +405,16 @@ def init_spec(app: App, schemas: dict[str, str] | None = None, records: int = 10
             else:
                 asserts.append({"type": "record_count", "expression": f"<= {{{{inputs.{main}.count}}}}"})
         elif has_agg and q.window is not None and main:
+            from velotui.engine import window_for
+
+            kind = window_for(q.window)  # what the kind is (fixed size, aligned, a record in one window)
             ws = [i.name for i in q.items if isinstance(i.expr, exp.Column) and i.expr.name.lower() == "_window_start"]
             we = [i.name for i in q.items if isinstance(i.expr, exp.Column) and i.expr.name.lower() == "_window_end"]
-            if ws and we and q.window.kind != "session":
+            if ws and we and not kind.merging:
                 asserts.append({"type": "window_boundary", "window_start_field": ws[0], "window_end_field": we[0],
-                                "window_size_ms": q.window.size_ms,
-                                "verify_alignment": q.window.kind == "tumbling"})
+                                "window_size_ms": q.window.size_ms, "verify_alignment": kind.aligned})
             counts = [i.name for i in q.items if isinstance(i.expr, exp.Count) and isinstance(i.expr.this, exp.Star)]
-            if counts and q.window.kind in ("tumbling", "session") and q.where is None and q.having is None:
+            if counts and kind.one_per_record and q.where is None and q.having is None:
                 asserts.append({"type": "template", "description": "windows never count more than the inputs",
                                 "expression": f"sum(r.{counts[0]} for r in records) <= inputs.{main}.count"})
         elif has_over and main:

@@ -11,8 +11,7 @@ from velotui.bus import MemoryBus
 from velotui.core.discovery import discover
 from velotui.core.inputs import InputBuilder
 from velotui.core.loading import load_app_under_test
-from velotui.engine import EngineOptions
-from velotui.engine.runtime import Stepper
+from velotui.engine import EngineOptions, Stepper
 from velotui.errors import SpecError
 
 

@@ -191,24 +191,31 @@ class InputBuilder:
         if data_file:
             return self._from_data_file(inp.source, src, self.loaded.spec_path.parent / data_file,
                                         getattr(inp, "key_field", None), getattr(inp, "file_format", None),
-                                        named_in=self.loaded.spec_path, line=getattr(inp, "line", None))
+                                        getattr(inp, "schema_name", None), named_in=self.loaded.spec_path,
+                                        line=getattr(inp, "line", None))
         schema_name = getattr(inp, "schema_name", None) or inp.source
         return self._generate(src, inp, schema_name if isinstance(schema_name, str) else inp.source)
 
     def _from_data_file(self, source: str, src: Any, path: Path, key_field: str | None,
-                        fmt: str | None = None, *, named_in: Path | None = None, line: int | None = None
-                        ) -> PreparedInput:
+                        fmt: str | None = None, schema_name: Any = None, *, named_in: Path | None = None,
+                        line: int | None = None) -> PreparedInput:
+        """A data file's records; with the input's schema (named, or the source's) a CSV cell reads as its
+        field's type and the engine checks each record against the schema (a record that does not fit is
+        a dead letter)."""
         from velotui.datagen import load_data_file
 
         if source in self.files:
             self.files_used.add(source)
-        records, msgs = data_file_messages(load_data_file(path, fmt=fmt, what="data_file",
-                                                                        named_in=named_in, line=line), ts_field=self._event_time_field(),
-                                           key_field=key_field, now_ms=self.now_ms)
+        name = schema_name if isinstance(schema_name, str) else source
+        schema = self.loaded.schemas.get(name)
+        types = {f.name: f.kind for f in schema.fields} if schema is not None else None
+        records, msgs = data_file_messages(load_data_file(path, fmt=fmt, types=types, what="data_file",
+                                                          named_in=named_in, line=line),
+                                           ts_field=self._event_time_field(), key_field=key_field, now_ms=self.now_ms)
         if src.kind == "file":  # the engine reads a file source itself: the file's rows are its records
             return PreparedInput(source=source, topic=None, records=records)
         return PreparedInput(source=source, topic=src.topic or src.name, records=records, messages=msgs,
-                             partitions=self._partitions(src))
+                             partitions=self._partitions(src), schema=schema)
 
     def _from_file_source(self, src: Any, source_type: Any = None, inp: Any = None) -> PreparedInput:
         from velotui import files

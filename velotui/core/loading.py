@@ -108,7 +108,7 @@ def load_app_under_test(files: AppFiles, *, strict: bool = False, spec_override:
 def _load(files: AppFiles, *, strict: bool, extra_schema_dirs: list[Path] | None, dialect: str | None,
           folders: Any) -> LoadedApp:
     from velotui.spec import load_data_schema, load_test_spec
-    from velotui.sql import load_app, validate
+    from velotui.sql import load_app
 
     if files.spec_path is None:
         raise SpecError(f"no test spec for {files.sql_path.name}", file=files.sql_path,
@@ -117,12 +117,10 @@ def _load(files: AppFiles, *, strict: bool, extra_schema_dirs: list[Path] | None
     spec = load_test_spec(files.spec_path, strict=strict)
     app = load_app(files.sql_path)
     from velotui.sql.reference import flags as divergence_flags
-    from velotui.sql.reference import refusals
 
     overrides = {str(k): str(v) for k, v in (spec.config or {}).items()}
-    problems = [*(validate(app) or []), *refusals(app, dialect=dialect, overrides=overrides)]
+    problems = sql_problems(app, overrides, dialect)
     if problems:
-        problems.sort(key=lambda e: (e.line or 0, e.column or 0))
         raise problems[0] if len(problems) == 1 else SqlProblems(problems)
     from velotui.errors import VelotuiWarning
     from velotui.sql.validate import property_problems
@@ -143,7 +141,13 @@ def _load(files: AppFiles, *, strict: bool, extra_schema_dirs: list[Path] | None
                 query=query.name))
         _check_query_against_app(loaded, query, st)
         for inp in query.inputs:
-            if getattr(inp, "from_previous", None) or getattr(inp, "data_file", None):
+            if getattr(inp, "from_previous", None):
+                continue
+            if getattr(inp, "data_file", None):  # a data file is checked against its schema when there is one
+                name = getattr(inp, "schema_name", None) or inp.source
+                path = loaded.schema_path(name) if isinstance(name, str) and name not in loaded.schemas else None
+                if path is not None:
+                    loaded.schemas[name] = load_data_schema(path, strict=strict)
                 continue
             source_type = getattr(inp, "source_type", None)
             if source_type is not None and getattr(source_type, "type", None) == "file":
@@ -186,6 +190,21 @@ def _load(files: AppFiles, *, strict: bool, extra_schema_dirs: list[Path] | None
 
         raise_all([w.as_error() for w in loaded.app_warnings()])
     return loaded
+
+
+def sql_problems(app: Any, overrides: dict[str, str] | None = None, dialect: str | None = None) -> list[Any]:
+    """What is wrong with an app's SQL, in the order it appears: its shape (velotui.sql), what the reference
+    dialect refuses (velotui.sql.reference), then what the engine refuses when it plans each statement
+    (functions and their arguments, window kinds and sizes, WITH settings: velotui.engine.plan_problems)."""
+    from velotui.engine import plan_problems
+    from velotui.sql import validate
+    from velotui.sql.reference import refusals
+
+    problems: list[Any] = [*(validate(app) or []), *refusals(app, dialect=dialect, overrides=overrides)]
+    if not problems:
+        problems = list(plan_problems(app, overrides))
+    problems.sort(key=lambda e: (e.line or 0, e.column or 0))
+    return problems
 
 
 def _reference_format_warnings(app: Any, dialect: str | None, overrides: dict[str, str]) -> list[Any]:

@@ -449,8 +449,11 @@ class _AppRunner:
             try:
                 with dog:
                     return self._run_query(query, dog)
-            except Stopped:  # the watchdog stopped the query in the middle of whatever it did
+            except Stopped as stopped:  # the watchdog stopped the query in the middle of whatever it did
                 _disarm(dog)
+                earlier = _engine_error_under(stopped)
+                if earlier is not None:  # the engine had already said why, more precisely: its words stand
+                    raise earlier from None
                 if dog.reason() == "cancelled":
                     raise RunCancelled(f"{query.name}: interrupted while {dog.phase}") from None
                 if dog.reason() == "infra":
@@ -517,7 +520,8 @@ class _AppRunner:
         run.inputs_used.update(builder.files_used)
         # what the spec asked for, before faults are injected (which may touch the messages themselves)
         as_built = [p.fresh() for p in prepared] if self.spec.fault_injection else list(prepared)
-        source_schemas = _inject_faults(prepared, self.spec.fault_injection, self.seed)
+        _inject_faults(prepared, self.spec.fault_injection, self.seed)
+        source_schemas = _source_schemas(prepared)  # the engine dead-letters records that do not fit
         second_inputs = _copy_inputs(prepared) if len(engines) > 1 else []  # the same inputs for both engines
         first = self._run_on(engines[0], query, app, statement, prepared, source_schemas, primary=True,
                              compare=len(engines) > 1, dog=dog)
@@ -753,6 +757,19 @@ class _AppRunner:
                 dog.release()
 
 
+def _engine_error_under(stopped: BaseException) -> VelotuiError | None:
+    """The VelotuiError (a timeout the engine noticed itself, with what it had read) being handled when
+    the watchdog's Stopped arrived, if any."""
+    seen: set[int] = set()
+    e = stopped.__context__
+    while e is not None and id(e) not in seen:
+        if isinstance(e, VelotuiError):
+            return e
+        seen.add(id(e))
+        e = e.__context__
+    return None
+
+
 def _hold(dog: Any) -> None:
     """Hold a query's watchdog for its cleanup, even when a Stopped arrives while doing so."""
     from velotui.watchdog import Stopped
@@ -851,20 +868,29 @@ def _checks_metrics(query: Any) -> bool:
     return any(str(a.type).startswith("metric_") for a in checks)
 
 
-def _inject_faults(prepared: list[PreparedInput], faults: Any, seed: int) -> dict[str, dict[str, tuple[str, bool]]]:
-    """Apply the spec's fault_injection to generated inputs; return the schemas the engine checks on decode."""
+def _inject_faults(prepared: list[PreparedInput], faults: Any, seed: int) -> None:
+    """Apply the spec's fault_injection to generated inputs."""
     from velotui.core.faults import inject
 
-    schemas: dict[str, dict[str, tuple[str, bool]]] = {}
     if faults is None:
-        return schemas
+        return
     for p in prepared:
         if p.topic is None or p.schema is None:
             continue
         fields = [f for f in p.schema.fields if not f.constraints.derived]
         p.messages, _ = inject(p.messages, faults, seed=seed, source=p.source,
                                required_fields=[f.name for f in fields if not f.nullable])
-        schemas[p.source] = {f.name: (f.kind, f.nullable) for f in fields}
+
+
+def _source_schemas(prepared: list[PreparedInput]) -> dict[str, dict[str, tuple[str, bool]]]:
+    """Per input whose data schema is known (generated, or a data file with a schema): each field's kind and
+    whether it may be NULL. The engine sends a record that does not fit to the query's dead letters."""
+    schemas: dict[str, dict[str, tuple[str, bool]]] = {}
+    for p in prepared:
+        if p.topic is None or p.schema is None:
+            continue
+        schemas[p.source] = {f.name: (f.kind, bool(f.nullable or f.null_probability))
+                             for f in p.schema.fields if not f.constraints.derived}
     return schemas
 
 

@@ -35,7 +35,7 @@ class StressOptions:
 
 def _stateless(statement: Any) -> bool:
     q = statement.query
-    from velotui.engine.expr import find_aggregates
+    from velotui.sql.analysis import find_aggregates
 
     return (not q.joins and q.window is None and not q.group_by and not q.distinct and not q.order_by
             and q.limit is None and not any(find_aggregates(i.expr) or i.expr.find(exp.Window) for i in q.items))

@@ -52,13 +52,14 @@ def validate_suite(path: Path, *, strict: bool = False, spec_override: Path | No
         if app_files.spec_path is None and spec_override is None:
             try:  # a SQL file without a spec is still checked as SQL
                 from velotui import files
+                from velotui.core.loading import sql_problems
                 from velotui.core.paths import suite_root
-                from velotui.sql import load_app, validate
-                from velotui.sql.reference import flags, refusals
+                from velotui.sql import load_app
+                from velotui.sql.reference import flags
 
                 with files.confined_to(files.SuiteFolders.of(suite_root(suite.root, app_files), allow_outside)):
                     app = load_app(app_files.sql_path)
-                problems = [*(validate(app) or []), *refusals(app, dialect=dialect)]
+                    problems = sql_problems(app, dialect=dialect)
                 if problems:
                     problems.sort(key=lambda e: (e.line or 0, e.column or 0))
                     item.error, item.more_errors = problems[0], problems[1:]

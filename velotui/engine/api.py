@@ -31,6 +31,9 @@ class EngineOptions:
     # per source name: {field: (kind, nullable)}; when given, records are checked on decode and those with a
     # missing field, a wrong type, an unexpected NULL or an overflowing number go to the dead-letter list
     source_schemas: dict[str, dict[str, tuple[str, bool]]] = field(default_factory=dict)
+    keep_outputs: bool = True  # keep every output in StatementResult.outputs (they are on the sinks anyway)
+    pause_gc: bool = True  # pause the cyclic garbage collector while the engine runs (see runtime.gc_paused)
+    fuse: bool = True  # generated fused functions for projections and GROUP BY (False: the general operators)
 
 
 @dataclass

@@ -1,119 +1,97 @@
-"""Run an app on a bus: every statement in order, outputs to sinks (``-- @metric`` values are computed by
-the harness from the outputs: velotui.core.metrics)."""
+"""Run an app on a bus: plan it, run the statements asked for (and those they read) in order with the
+driver (``-- @metric`` values are computed by the harness from the outputs: velotui.core.metrics). Also
+``run_sql`` (SQL text and inputs in, results out: the conformance suite's entry) and ``Stepper`` (one
+statement at a time, for step mode)."""
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import tempfile
-import time
-from collections.abc import Mapping, Sequence
+import threading
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-import orjson
-
 from velotui.bus.memory import MemoryBus
 from velotui.engine.api import EngineOptions, EngineResult, StatementResult
-from velotui.engine.statement import EngineContext, StatementRunner
+from velotui.engine.driver import StatementRun
+from velotui.engine.plan.nodes import AppPlan, StatementPlan
+from velotui.engine.plan.planner import Planner
 from velotui.records import Message
-from velotui.sql.model import App, Statement
+from velotui.sql.model import App
+from velotui.watchdog import deadline_for
+
+_gc_lock = threading.Lock()
+_gc_holders = 0
+_gc_restore = False
 
 
-def _needed(app: App, wanted: list[str] | None) -> list[Statement]:
+@contextlib.contextmanager
+def gc_paused(pause: bool = True) -> Iterator[None]:
+    """Pause the cyclic garbage collector while the engine's hot loops run (they allocate many short-lived
+    dicts and build no reference cycles; collections of the input's live objects would otherwise halve the
+    throughput: docs/PERFORMANCE.md). Counted across threads: the first run to enter pauses it, the last to
+    leave restores what it was, so concurrent runs (the TUI's) never leave it off."""
+    global _gc_holders, _gc_restore
+    if not pause:
+        yield
+        return
+    with _gc_lock:
+        if _gc_holders == 0:
+            _gc_restore = gc.isenabled()
+            gc.disable()
+        _gc_holders += 1
+    try:
+        yield
+    finally:
+        with _gc_lock:
+            _gc_holders -= 1
+            if _gc_holders == 0 and _gc_restore:
+                gc.enable()
+
+
+def _needed(plan: AppPlan, wanted: list[str] | None) -> list[StatementPlan]:
     if not wanted:
-        return list(app.statements)
-    by_name = {s.name: s for s in app.statements}
+        return list(plan.statements)
     keep: set[str] = set()
 
     def visit(name: str) -> None:
-        if name in keep or name not in by_name:
+        st = plan.statement(name)
+        if name in keep or st is None:
             return
         keep.add(name)
-        st = by_name[name]
-        for src in st.sources:
-            if src.kind == "stream":
-                visit(src.name)
-        if st.query.select is not None:  # subqueries over CREATE TABLE outputs
-            from sqlglot import exp
-
-            for t in st.query.select.find_all(exp.Table):
-                visit(t.name)
+        for up in st.upstream:
+            visit(up)
 
     for w in wanted:
         visit(w)
-    return [s for s in app.statements if s.name in keep]
+    return [s for s in plan.statements if s.name in keep]
 
 
-def _json_default(v: Any) -> Any:
-    from decimal import Decimal
-
-    if isinstance(v, Decimal):
-        return float(v)
-    return str(v)
+def _schema_kinds(options: EngineOptions) -> dict[str, dict[str, str]]:
+    return {src: {f: kind for f, (kind, _) in fields.items()} for src, fields in options.source_schemas.items()}
 
 
-def _write_file_sink(path: Path, fmt: str, messages: list[Message], append: bool) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    mode = "ab" if append else "wb"
-    if fmt == "csv":
-        import csv
-        import io
-
-        cols: list[str] = []
-        for m in messages:
-            for k in (m.value or {}):
-                if k not in cols:
-                    cols.append(k)
-        buf = io.StringIO()
-        w = csv.writer(buf)
-        w.writerow(cols)
-        for m in messages:
-            w.writerow(["" if (m.value or {}).get(c) is None else (m.value or {}).get(c) for c in cols])
-        path.write_text(buf.getvalue())
-        return
-    with path.open(mode) as fh:
-        for m in messages:
-            fh.write(orjson.dumps(m.value, default=_json_default) + b"\n")
+def plan_for(app: App, options: EngineOptions) -> AppPlan:
+    return Planner(app, options.properties, _schema_kinds(options)).plan_app()
 
 
 def run_app(app: App, bus: Any, options: EngineOptions) -> EngineResult:
-    """Run every statement (or ``options.statements`` and what they depend on) over ``bus``."""
-    deadline = time.monotonic() + options.timeout_s if options.timeout_s else None
-    ctx = EngineContext(bus=bus, options=options, deadline=deadline)
+    """Run every statement (or ``options.statements`` and what they read) over ``bus``."""
+    deadline = deadline_for(options.timeout_s)
+    plan = plan_for(app, options)
     result = EngineResult()
-    # the engine's hot loops allocate many short-lived dicts and build no reference cycles: the cyclic
-    # garbage collector only slows them down (by half on 100k records), so it pauses during the run
-    gc_was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        _run_statements(app, bus, options, ctx, result)
-    finally:
-        if gc_was_enabled:
-            gc.enable()
+    with gc_paused(options.pause_gc):
+        for st in _needed(plan, options.statements):
+            result.statements[st.name] = StatementRun(st, bus, options, deadline).run()
     return result
-
-
-def _run_statements(app: App, bus: Any, options: EngineOptions, ctx: EngineContext, result: EngineResult) -> None:
-    for st in _needed(app, options.statements):
-        runner = StatementRunner(app, st, ctx)
-        res = runner.run()
-        ctx.results[st.name] = res
-        result.statements[st.name] = res
-        for sink in st.sinks:
-            if sink.kind == "kafka":
-                topic = options.topic_names.get(sink.topic or st.name, sink.topic or st.name)
-                bus.create_topic(topic)
-                bus.publish(topic, res.outputs)  # the bus sets topic, partition and offset on them
-            elif sink.path:
-                real = options.file_paths.get(sink.path)
-                path = Path(real) if real else (options.base_dir or Path.cwd()) / sink.path
-                append = str(sink.config.get("append", "false")).lower() == "true"
-                _write_file_sink(path, sink.format, res.outputs, append)
 
 
 def run_sql(sql: str, inputs: Mapping[str, Sequence[Message | dict]], *, now_ms: int = 0,
             files: Mapping[str, str] | None = None, properties: Mapping[str, str] | None = None) -> EngineResult:
     """Parse ``sql``, publish ``inputs`` (by source name) to a memory bus, run, return the result."""
+    from velotui.errors import SqlError
     from velotui.sql import parse_app, validate
 
     with tempfile.TemporaryDirectory(prefix="velotui_sql_") as tmp:
@@ -128,13 +106,13 @@ def run_sql(sql: str, inputs: Mapping[str, Sequence[Message | dict]], *, now_ms:
         problems = validate(app)
         if problems:
             raise problems[0]
+        options = EngineOptions(now_ms=now_ms, base_dir=base, properties=dict(properties or {}))
+        plan_for(app, options)  # refuses before anything is published
         bus = MemoryBus()
         external = {s.name: s for s in app.external_sources}
         for name, records in inputs.items():
             src = external.get(name)
             if src is None:
-                from velotui.errors import SqlError
-
                 raise SqlError(f"input {name!r} is not a source of the SQL (sources: {', '.join(external)})")
             if src.kind == "file":
                 continue
@@ -144,7 +122,7 @@ def run_sql(sql: str, inputs: Mapping[str, Sequence[Message | dict]], *, now_ms:
             for m in msgs:
                 m.partition = m.partition or 0
             _publish_keep_partitions(bus, topic, msgs)
-        return run_app(app, bus, EngineOptions(now_ms=now_ms, base_dir=base, properties=dict(properties or {})))
+        return run_app(app, bus, options)
 
 
 def _publish_keep_partitions(bus: MemoryBus, topic: str, msgs: list[Message]) -> None:
@@ -159,42 +137,40 @@ def _publish_keep_partitions(bus: MemoryBus, topic: str, msgs: list[Message]) ->
 
 
 class Stepper:
-    """Runs an app's statements one at a time over a bus (step mode): ``step()`` runs the next one and
-    publishes its outputs, so the following statement reads them; ``rerun_from(name)`` starts again there."""
+    """Runs an app's statements one at a time over a bus (step mode): ``step()`` runs the next one, whose
+    outputs go to its sink topics, where the following statement reads them; ``rerun_from(name)`` starts
+    again there (the sink topics of the statements run again are emptied first)."""
 
     def __init__(self, app: App, bus: Any, options: EngineOptions) -> None:
         self.app = app
         self.bus = bus
         self.options = options
-        self.ctx = EngineContext(bus=bus, options=options)
+        self.plan = plan_for(app, options)
         self.position = 0
 
     @property
     def done(self) -> bool:
-        return self.position >= len(self.app.statements)
+        return self.position >= len(self.plan.statements)
 
     @property
-    def next_statement(self) -> Statement | None:
+    def next_statement(self) -> Any:
         return None if self.done else self.app.statements[self.position]
 
     def step(self) -> StatementResult:
-        st = self.app.statements[self.position]
-        res = StatementRunner(self.app, st, self.ctx).run()
-        self.ctx.results[st.name] = res
-        for sink in st.sinks:
-            if sink.kind == "kafka":
-                topic = self.options.topic_names.get(sink.topic or st.name, sink.topic or st.name)
+        st = self.plan.statements[self.position]
+        for t in st.root.targets:
+            if t.kind == "topic":
+                logical = t.topic or st.name
+                topic = self.options.topic_names.get(logical, logical)
                 self.bus.delete_topic(topic)
                 self.bus.create_topic(topic)
-                self.bus.publish(topic, [Message(value=m.value, key=m.key, headers=dict(m.headers),
-                                                 timestamp=m.timestamp) for m in res.outputs])
+        with gc_paused(self.options.pause_gc):
+            res = StatementRun(st, self.bus, self.options).run()
         self.position += 1
         return res
 
     def rerun_from(self, name: str) -> None:
-        names = [s.name for s in self.app.statements]
+        names = [s.name for s in self.plan.statements]
         if name not in names:
             raise KeyError(name)
         self.position = names.index(name)
-        for later in names[self.position:]:
-            self.ctx.results.pop(later, None)

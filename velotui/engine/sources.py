@@ -1,81 +1,18 @@
-"""Reading a statement's inputs: topics (bounded), files, earlier statements; event time; merging."""
+"""Checking what a statement reads from a topic: records that do not decode, and records whose fields
+do not fit the source's schema, go to the dead letters (with the field and the value)."""
 
 from __future__ import annotations
 
-import csv
-import heapq
-import io
-from collections.abc import Iterator
-from decimal import Decimal, InvalidOperation
-from pathlib import Path
+from decimal import Decimal
+from operator import attrgetter
 from typing import Any
 
 import orjson
 
 from velotui.engine.api import DeadLetter
-from velotui.errors import DataError
 from velotui.records import Message
 
-
-def _typed(v: str, declared: str | None = None) -> Any:
-    if v == "":
-        return None
-    if declared:
-        t = declared.lower()
-        try:
-            if t in ("integer", "int", "bigint", "long"):
-                return int(v)
-            if t in ("float", "double"):
-                return float(v)
-            if t.startswith("decimal"):
-                return Decimal(v)
-            if t in ("boolean", "bool"):
-                return v.strip().lower() in ("true", "1", "yes")
-            if t in ("string", "varchar", "text"):
-                return v
-        except (ValueError, InvalidOperation):
-            return v
-    from velotui.datagen.files import parse_scalar
-
-    return parse_scalar(v)
-
-
-def read_file_rows(path: Path, fmt: str | None, types: dict[str, str] | None = None,
-                   has_headers: bool = True) -> list[dict[str, Any]]:
-    """Rows of a CSV (header row, typed values) or JSONL file source (read through velotui.files)."""
-    from velotui import files
-
-    path = files.resolve(path, what="file source")
-    if not path.exists():
-        raise DataError(f"file source not found: {path}", file=path,
-                        hint="file paths in WITH (…) are relative to the SQL file")
-    kind = (fmt or path.suffix.lstrip(".") or "csv").lower()
-    if kind in ("json", "jsonl", "jsonlines", "ndjson"):  # the reference's name for JSON lines is jsonlines
-        rows = []
-        data = files.read_bytes(path, what="file source", max_bytes=files.MAX_DATA_BYTES, error=DataError)
-        files.decode_text(data, path, error=DataError)
-        for i, line in enumerate(data.splitlines(), start=1):
-            if line.strip():
-                try:
-                    rows.append(orjson.loads(line))
-                except orjson.JSONDecodeError as e:
-                    raise DataError(f"invalid JSON: {e}", file=path, line=i) from None
-        return rows
-    text = files.decode_text(files.read_bytes(path, what="file source", max_bytes=files.MAX_DATA_BYTES,
-                                              error=DataError), path, error=DataError)
-    reader = csv.reader(io.StringIO(text))
-    rows = []
-    header: list[str] | None = None
-    for row in reader:
-        if not row:
-            continue
-        if header is None:
-            if has_headers:
-                header = [h.strip() for h in row]
-                continue
-            header = [f"column{i + 1}" for i in range(len(row))]
-        rows.append({h: _typed(v, (types or {}).get(h)) for h, v in zip(header, row)})
-    return rows
+_VALUE = attrgetter("value")
 
 
 def _classify(raw: bytes) -> str:
@@ -96,7 +33,7 @@ def _classify(raw: bytes) -> str:
 def decode(messages: list[Message], statement: str, source: str,
            dead: list[DeadLetter]) -> list[Message]:
     """Keep messages whose value is a record; the others go to the dead-letter list."""
-    if all(type(m.value) is dict for m in messages):
+    if set(map(type, map(_VALUE, messages))) <= {dict}:  # the common case, at C speed
         return messages
     out = []
     for m in messages:
@@ -115,69 +52,76 @@ def decode(messages: list[Message], statement: str, source: str,
     return out
 
 
-def _keyed(msgs: list[Message], si: int, p: int) -> Iterator[tuple[Any, ...]]:
-    for i, m in enumerate(msgs):
-        yield (m.event_time if m.event_time is not None else m.timestamp, si, p, m.offset, i, m)
-
-
-def merge_by_event_time(streams: list[list[Message]]) -> Iterator[tuple[int, Message]]:
-    """Bounded sources consumed in event-time order: a k-way merge of every (source, partition) sequence
-    by the event time of its next record; ties by source order, then partition, then offset. Order within
-    one partition is kept, so out-of-order records stay out of order (and can be late)."""
-    if len(streams) == 1 and len({m.partition for m in streams[0]}) <= 1:  # one sequence: its own order
-        for m in streams[0]:
-            yield 0, m
-        return
-    seqs: list[Iterator[tuple[Any, ...]]] = []
-    for si, msgs in enumerate(streams):
-        parts: dict[int, list[Message]] = {}
-        for m in msgs:
-            parts.setdefault(m.partition, []).append(m)
-        for p, plist in sorted(parts.items()):
-            seqs.append(_keyed(plist, si, p))
-    if len(seqs) == 1:
-        for item in seqs[0]:
-            yield item[1], item[5]
-        return
-    for item in heapq.merge(*seqs, key=lambda x: x[:5]):
-        yield item[1], item[5]
-
-
 INT64 = 2**63 - 1
+_TYPE_OK = {  # a schema field's kind -> the Python types its values may have
+    "integer": "type(v) is int", "timestamp": "type(v) is int",
+    "float": "type(v) in _NUMBERS", "decimal": "type(v) in _NUMBERS",
+    "boolean": "type(v) is bool",
+}
+_NUMBERS = (int, float, Decimal)
 
 
 def _kind_ok(v: Any, kind: str) -> bool:
     if kind in ("integer", "timestamp"):
-        return isinstance(v, int) and not isinstance(v, bool)
+        return type(v) is int
     if kind in ("float", "decimal"):
-        return isinstance(v, (int, float, Decimal)) and not isinstance(v, bool)
+        return type(v) in _NUMBERS
     if kind == "boolean":
-        return isinstance(v, bool)
-    return isinstance(v, str)
+        return type(v) is bool
+    return type(v) is str
+
+
+def _shown(v: Any) -> str:
+    text = repr(v)
+    return text if len(text) <= 60 else text[:57] + "…"
+
+
+def _problem(v: dict, fields: dict[str, tuple[str, bool]]) -> tuple[str, str] | None:
+    """Why a record does not fit its schema (the first field that does not), with the field and value."""
+    for name, (kind, nullable) in fields.items():
+        if name not in v:
+            return "missing_field", f"field {name!r} is missing"
+        x = v[name]
+        if x is None:
+            if not nullable:
+                return "unexpected_null", f"field {name!r} is NULL but not nullable"
+        elif not _kind_ok(x, kind):
+            got = {dict: "an object", list: "an array", str: "text", bool: "a boolean"}.get(type(x), type(x).__name__)
+            return "wrong_type", f"field {name!r} should be {kind}, got {got}: {_shown(x)}"
+        elif type(x) is int and abs(x) > INT64 and kind in ("integer", "timestamp"):
+            return "overflow", f"field {name!r} does not fit 64 bits: {_shown(x)}"
+    return None
+
+
+def _checker(fields: dict[str, tuple[str, bool]]) -> Any:
+    """One generated test per schema: True when a record fits (the common case, without building messages)."""
+    parts = []
+    for i, (name, (kind, nullable)) in enumerate(fields.items()):
+        ok = _TYPE_OK.get(kind, "type(v) is str").replace("v", f"_v{i}")
+        if kind in ("integer", "timestamp"):
+            ok = f"({ok} and -{INT64} <= _v{i} <= {INT64})"
+        none = f"_v{i} is None or " if nullable else ""
+        parts.append(f"((_v{i} := r.get({name!r}, _MISSING)) is not _MISSING and ({none}{ok}))")
+    src = "def fits(r):\n    return " + (" and ".join(parts) or "True") + "\n"
+    ns: dict[str, Any] = {"_MISSING": object(), "_NUMBERS": _NUMBERS}
+    exec(compile(src, "<velotui schema check>", "exec"), ns)  # noqa: S102 - generated from field names (repr)
+    return ns["fits"]
 
 
 def check_schema(messages: list[Message], fields: dict[str, tuple[str, bool]], statement: str, source: str,
                  dead: list[DeadLetter]) -> list[Message]:
-    """Keep records that match their schema; dead-letter the others with the reason's error type."""
+    """Keep records that fit their source's schema; the others go to the dead letters with the field and the
+    value that does not fit (a string in an INTEGER field, an object where text belongs, a missing field, a
+    NULL in a field that is not nullable, an integer beyond 64 bits)."""
+    fits = _checker(fields)
+    if all(fits(m.value) for m in messages):
+        return messages
     out = []
     for m in messages:
-        v = m.value or {}
-        problem = None
-        for name, (kind, nullable) in fields.items():
-            if name not in v:
-                problem = ("missing_field", f"field {name!r} is missing")
-            elif v[name] is None:
-                if not nullable:
-                    problem = ("unexpected_null", f"field {name!r} is NULL but not nullable")
-            elif isinstance(v[name], int) and not isinstance(v[name], bool) and abs(v[name]) > INT64:
-                problem = ("overflow", f"field {name!r} does not fit 64 bits")
-            elif not _kind_ok(v[name], kind):
-                problem = ("wrong_type", f"field {name!r} should be {kind}, got {type(v[name]).__name__}")
-            if problem:
-                break
-        if problem is None:
+        if fits(m.value):
             out.append(m)
-        else:
-            dead.append(DeadLetter(statement=statement, error_type=problem[0], message=problem[1], source=source,
-                                   offset=m.offset, record=m.value))
+            continue
+        problem = _problem(m.value or {}, fields) or ("wrong_type", "the record does not fit its schema")
+        dead.append(DeadLetter(statement=statement, error_type=problem[0], message=problem[1], source=source,
+                               offset=m.offset, record=m.value))
     return out

@@ -15,8 +15,8 @@ from velotui.spec.yaml_source import parse_yaml, read_yaml  # noqa: F401 - part 
 def _check_assertions(spec: TestSpec, doc: Any, strict: bool) -> list[SpecWarning]:
     """Every check of every list the spec holds: its type, keys and parameters (velotui.assertions knows
     each type's parameters). Errors are raised together; unknown far keys come back as warnings."""
-    from velotui.assertions import validate_assertion
     from velotui.errors import SpecError
+    from velotui.spec.checks import validate_check
     from velotui.spec.validation import raise_all
 
     errors: list[SpecError] = []
@@ -25,7 +25,7 @@ def _check_assertions(spec: TestSpec, doc: Any, strict: bool) -> list[SpecWarnin
         for cl in q.check_lists():
             for a in cl.checks:
                 try:
-                    warnings += validate_assertion(a, doc, strict=strict)
+                    warnings += validate_check(a, doc, strict=strict)
                 except SpecError as e:
                     errors.append(e)
     raise_all(errors)
@@ -94,14 +94,11 @@ def json_schema(kind: str) -> dict[str, Any]:
     out["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     out["title"] = {"spec": "velotui test spec (*.test.yaml)", "schema": "velotui data schema (*.schema.yaml)"}[kind]
     if kind == "spec":
-        try:
-            from velotui.assertions import ASSERTION_TYPES
+        from velotui.spec.checks import assertion_types
 
-            defs = out.get("$defs", {})
-            if "AssertionSpec" in defs:
-                defs["AssertionSpec"]["properties"]["type"]["enum"] = sorted(ASSERTION_TYPES)
-        except ImportError:  # pragma: no cover
-            pass
+        defs = out.get("$defs", {})
+        if "AssertionSpec" in defs:
+            defs["AssertionSpec"]["properties"]["type"]["enum"] = assertion_types()
     return out
 
 

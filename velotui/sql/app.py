@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,7 @@ from velotui.sql.model import (
     SinkRef,
     SourceRef,
     Statement,
+    WindowArgument,
     WindowSpec,
 )
 
@@ -43,7 +45,15 @@ def _file_format(kind: str, name: str, given: Any, path: Any, where: Path | None
                    hint=f"set '{name}.format' to one of csv, tsv, jsonl (also jsonlines, ndjson, json: JSON lines)")
     return fmt
 TABLE_SOURCE_TYPES = {"kafka_table", "table", "compacted_topic"}
+MAX_SQL_NESTING = 64  # parentheses, CASE … END and NOT/minus chains, nested (the parser recurses per level)
 _ANNOTATION = re.compile(r"^\s*--\s*@([A-Za-z_][\w.\-]*)\s*:?\s*(.*?)\s*$")
+
+
+# sqlglot's parser recurses about twenty frames per nesting level: allow MAX_SQL_NESTING levels (set once,
+# when the module loads; the limit is only ever raised, never lowered under another thread's feet)
+_RECURSION_NEEDED = 40 * MAX_SQL_NESTING + 2000
+if sys.getrecursionlimit() < _RECURSION_NEEDED:
+    sys.setrecursionlimit(_RECURSION_NEEDED)
 
 
 def _err(message: str, path: Path | None, line: int | None = None, col: int | None = None,
@@ -145,6 +155,7 @@ class _Builder:
         dialect = Velostream()
         try:
             tokens = dialect.tokenize(self.text)
+            self._check_nesting(tokens)
             trees = [t for t in dialect.parser().parse(tokens, self.text) if t is not None]
         except ParseError as e:
             info = e.errors[0] if e.errors else {}
@@ -156,6 +167,9 @@ class _Builder:
                        hint="check the statement near this place against docs/SQL.md") from None
         except TokenError as e:
             raise _err(f"cannot read the SQL: {e}", self.path, hint="an unterminated string or comment?") from None
+        except RecursionError:  # a shape the nesting check does not count: still a message, never a crash
+            raise _err(f"the SQL nests too deeply to parse (at most {MAX_SQL_NESTING} levels)", self.path,
+                       hint="simplify the expression, or compute part of it in an earlier statement") from None
         starts = _statement_lines(tokens)
         notes = _annotations(self.text)
         app_name = next((v for _, k, v in notes if k == "app"), None) or (self.path.stem if self.path else "app")
@@ -186,6 +200,29 @@ class _Builder:
         if not app.statements:
             raise _err("no statements: the file holds no CREATE STREAM/TABLE … AS SELECT", self.path, 1, 1)
         return app
+
+    def _check_nesting(self, tokens: list[Any]) -> None:
+        """Parentheses, CASE … END and chains of NOT / unary minus nest the parse; past MAX_SQL_NESTING
+        levels the statement is refused where the limit is crossed (the parser recurses per level)."""
+        depth = 0
+        prefix_run = 0
+        opened: list[Any] = []
+        for tok in tokens:
+            tt = tok.token_type
+            if tt in (TokenType.L_PAREN, TokenType.CASE):
+                depth += 1
+                opened.append(tok)
+            elif tt in (TokenType.R_PAREN, TokenType.END) and opened:
+                depth -= 1
+                opened.pop()
+            elif tt == TokenType.SEMICOLON:
+                depth, opened = 0, []
+            prefix_run = prefix_run + 1 if tt in (TokenType.NOT, TokenType.DASH, TokenType.PLUS, TokenType.TILDE) \
+                else 0
+            if depth + prefix_run > MAX_SQL_NESTING:
+                raise _err(f"the SQL nests more than {MAX_SQL_NESTING} levels deep here", self.path, tok.line,
+                           max(1, tok.col - len(tok.text) + 1),
+                           hint="simplify the expression, or compute part of it in an earlier statement")
 
     def _metrics(self, notes: list[tuple[int, str, str]], statement: str) -> list[MetricDecl]:
         out: list[MetricDecl] = []
@@ -352,10 +389,10 @@ class _Builder:
         window = None
         sw = select.args.get("stream_window")
         if isinstance(sw, StreamWindow):
-            window = WindowSpec(kind=sw.args["kind"], size_ms=sw.args.get("size_ms"),
-                                advance_ms=sw.args.get("advance_ms"), gap_ms=sw.args.get("gap_ms"),
-                                time_column=sw.args.get("time_column"),
-                                partition_column=sw.args.get("partition_column"))
+            window = WindowSpec(kind=sw.args["kind"], arguments=[
+                WindowArgument(kind=k, value=v) for k, v in zip(sw.args.get("kinds") or [],
+                                                                sw.args.get("arguments") or [])],
+                line=sw.meta.get("line"), column=sw.meta.get("col"))
         emit = select.args.get("emit")
         order = []
         if select.args.get("order"):

@@ -8,6 +8,7 @@ like ``1m``, and ``"…"`` as a string literal.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from sqlglot import exp
@@ -17,6 +18,9 @@ from sqlglot.generator import Generator
 from sqlglot.parser import Parser
 from sqlglot.tokens import Token, Tokenizer, TokenType
 
+from velotui.sql.analysis import ARGS_META, NAME_META
+
+MAX_DURATION_MS = 100 * 365 * 86_400_000  # a duration in SQL (window size, gap, lateness) of at most 100 years
 DURATION_UNITS_MS = {
     "us": 0.001, "ms": 1, "s": 1000, "sec": 1000, "second": 1000, "seconds": 1000, "m": 60_000, "min": 60_000,
     "minute": 60_000, "minutes": 60_000, "h": 3_600_000, "hour": 3_600_000, "hours": 3_600_000,
@@ -26,10 +30,10 @@ DURATION_UNITS_MS = {
 
 
 class StreamWindow(exp.Expression):
-    """``WINDOW TUMBLING|SLIDING|SESSION (…)``: kind plus sizes in ms and optional columns."""
+    """``WINDOW KIND(…)``: the kind as written (lower case) and its arguments in order: durations in ms
+    (``kinds`` says ``duration``) and column names (``column``)."""
 
-    arg_types = {"kind": True, "size_ms": False, "advance_ms": False, "gap_ms": False, "time_column": False,
-                 "partition_column": False}
+    arg_types = {"kind": True, "arguments": False, "kinds": False}
 
 
 class Emit(exp.Expression):
@@ -58,6 +62,27 @@ class VelostreamTokenizer(Tokenizer):
     QUOTES = ["'", '"']  # both are string literals; there are no quoted identifiers
     IDENTIFIERS = ["`"]
     KEYWORDS = {**Tokenizer.KEYWORDS}
+
+
+def _keeping_the_call(name: str, builder: Any) -> Any:
+    """A sqlglot function builder that records the call as written (name and every argument, extra ones
+    included) and never fails on a wrong argument count: the engine's function registry checks calls, with
+    one message for every function (``SPLIT_PART takes 3 arguments …``), at planning."""
+
+    def build(args: list[Any], dialect: Any = None) -> Any:
+        try:
+            node = builder(args) if dialect is None else builder(args, dialect=dialect)
+        except TypeError:
+            if dialect is None:
+                raise  # sqlglot calls again with the dialect (builders that need it)
+            node = exp.Anonymous(this=name, expressions=list(args))
+        except Exception:  # noqa: BLE001 - sqlglot could not build its node from these arguments
+            node = exp.Anonymous(this=name, expressions=list(args))
+        node.meta[NAME_META] = name
+        node.meta[ARGS_META] = list(args)
+        return node
+
+    return build
 
 
 def node_position(node: exp.Expression | None) -> tuple[int | None, int | None]:
@@ -103,6 +128,7 @@ def _prefix_not(self: Parser) -> exp.Expression:
 
 
 class VelostreamParser(Parser):
+    FUNCTIONS = {name: _keeping_the_call(name, builder) for name, builder in Parser.FUNCTIONS.items()}
     UNARY_PARSERS = {**Parser.UNARY_PARSERS, TokenType.NOT: _prefix_not, TokenType.DASH: _unary_minus}
 
     def _parse_case(self) -> Any:
@@ -197,6 +223,27 @@ class VelostreamParser(Parser):
             return None
         return super()._parse_table_alias(alias_tokens)
 
+    def validate_expression(self, expression: Any, args: list | None = None) -> Any:
+        meta = expression.meta if isinstance(expression, exp.Expression) else {}
+        if ARGS_META in meta or (isinstance(expression, exp.Func) and args is not None):
+            meta.setdefault(ARGS_META, list(args or []))
+            return expression  # a call: its arguments are checked by the engine's function registry
+        if (isinstance(expression, exp.Func) and not isinstance(expression, (exp.Cast, exp.Case, exp.Extract))
+                and expression.error_messages()):
+            # a call with its own syntax (TRIM(), POSITION(x)) missing an argument: the registry says which
+            meta[ARGS_META] = [v for v in expression.args.values() if isinstance(v, exp.Expression)]
+            return expression
+        return super().validate_expression(expression, args)
+
+    def _parse_function_call(self, functions: Any = None, anonymous: bool = False, optional_parens: bool = True,
+                             any_token: bool = False) -> Any:
+        token = self._curr
+        result = super()._parse_function_call(functions, anonymous, optional_parens, any_token)
+        call = result.this if isinstance(result, exp.Window) else result
+        if token is not None and isinstance(call, exp.Func) and not isinstance(call, exp.Anonymous):
+            call.meta.setdefault(NAME_META, token.text.upper())  # calls with their own syntax (POSITION(a IN b))
+        return result
+
     def _parse_table_hints(self) -> Any:
         return None  # `FROM s WITH (…)` is the statement's property list, never a table hint
 
@@ -224,47 +271,37 @@ class VelostreamParser(Parser):
 
     # -- WINDOW TUMBLING | SLIDING | SESSION (…) ------------------------------------------------------
     def _parse_stream_window_modifier(self) -> tuple[str, Any]:
-        kind = self._next.text.upper() if self._next else ""
-        if kind not in ("TUMBLING", "SLIDING", "SESSION", "HOPPING"):
+        """``WINDOW KIND(arg, …)``: any kind name followed by ``(`` is a streaming window; its arguments are
+        durations and columns, read here; what they mean (and which kinds exist) is the engine's
+        (velotui/engine/windows/). ``WINDOW w AS (…)`` stays the standard named window."""
+        word, nxt = self._next, self._index + 2 < len(self._tokens) and self._tokens[self._index + 2]
+        if word is None or not nxt or nxt.token_type != TokenType.L_PAREN or word.token_type == TokenType.ALIAS:
             return Parser.QUERY_MODIFIER_PARSERS[TokenType.WINDOW](self)
         token = self._curr
         self._advance(2)
-        kind = "sliding" if kind == "HOPPING" else kind.lower()
-        if not self._match(TokenType.L_PAREN):
-            self.raise_error(f"expected ( after {kind.upper()}")
+        kind = word.text.lower()
+        self._match(TokenType.L_PAREN)
         args: list[tuple[str, Any]] = []
-        while True:
-            args.append(self._parse_window_arg())
-            if self._match(TokenType.COMMA):
-                continue
-            if not self._match(TokenType.R_PAREN):
-                self.raise_error(f"expected , or ) in WINDOW {kind.upper()}(…)")
-            break
-        durations = [v for t, v in args if t == "duration"]
-        columns = [v for t, v in args if t == "column"]
-        time_col = columns[0] if columns and args[0][0] == "column" else None
-        part_col = columns[-1] if kind == "session" and len(columns) >= (2 if time_col else 1) and \
-            args[-1][0] == "column" else None
-        node = _located(StreamWindow(kind=kind, time_column=time_col, partition_column=part_col), token)
-        if kind == "tumbling":
-            if len(durations) != 1:
-                self.raise_error("TUMBLING takes (size) or (time_column, size)")
-            node.set("size_ms", durations[0])
-        elif kind == "sliding":
-            if len(durations) != 2:
-                self.raise_error("SLIDING takes (size, advance) or (time_column, size, advance)")
-            node.set("size_ms", durations[0])
-            node.set("advance_ms", durations[1])
-        else:
-            if len(durations) != 1:
-                self.raise_error("SESSION takes (gap) or (time_column, gap[, partition_column])")
-            node.set("gap_ms", durations[0])
+        if not self._match(TokenType.R_PAREN):
+            while True:
+                args.append(self._parse_window_arg())
+                if self._match(TokenType.COMMA):
+                    continue
+                if not self._match(TokenType.R_PAREN):
+                    self.raise_error(f"expected , or ) in WINDOW {kind.upper()}(…)")
+                break
+        node = _located(StreamWindow(kind=kind, arguments=[v for _, v in args], kinds=[t for t, _ in args]), token)
+        node.meta["line"], node.meta["col"] = word.line, word.col - len(word.text) + 1
         return "stream_window", node
 
     def _parse_window_arg(self) -> tuple[str, Any]:
         tok = self._curr
         if tok is None:
             self.raise_error("unexpected end of WINDOW clause")
+        if tok.token_type == TokenType.DASH and self._next is not None and self._next.token_type == TokenType.NUMBER:
+            self._advance()
+            kind, value = self._parse_window_arg()
+            return kind, -value
         if tok.token_type == TokenType.INTERVAL:
             return "duration", self._parse_interval_ms()
         if tok.token_type == TokenType.NUMBER:
@@ -285,7 +322,7 @@ class VelostreamParser(Parser):
                 self._curr.text.lower() in DURATION_UNITS_MS and self._curr.start == num.end + 1:
             unit = self._curr.text.lower()
             self._advance()
-        return int(float(num.text) * DURATION_UNITS_MS[unit])
+        return duration_text_ms(f"{num.text}{unit}", self, num)
 
     def _parse_interval_ms(self) -> int:
         self._advance()  # INTERVAL
@@ -390,14 +427,20 @@ def duration_text_ms(text: str, parser: Any = None, token: Token | None = None) 
     """``'5' MINUTE``, ``5m``, ``30 seconds``, ``500ms`` → milliseconds."""
     import re
 
-    m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([A-Za-z]*)\s*", text)
+    m = re.fullmatch(r"\s*(-?\d+(?:\.\d+)?)\s*([A-Za-z]*)\s*", text)
     if not m or (m.group(2) and m.group(2).lower() not in DURATION_UNITS_MS):
         if parser is not None:
-            parser.raise_error(f"invalid duration {text!r}: use 500ms, 30s, 1m, 1h, 1d or INTERVAL '5' MINUTE",
+            parser.raise_error(f"invalid duration {text[:40]!r}: use 500ms, 30s, 1m, 1h, 1d or INTERVAL '5' MINUTE",
                                token)
         raise ValueError(text)
     unit = (m.group(2) or "s").lower()
-    return int(float(m.group(1)) * DURATION_UNITS_MS[unit])
+    value = float(m.group(1)) * DURATION_UNITS_MS[unit] if len(m.group(1)) <= 30 else math.inf
+    if not math.isfinite(value) or abs(value) > MAX_DURATION_MS:
+        if parser is not None:
+            parser.raise_error(f"duration {text[:40]!r} is out of range (at most {MAX_DURATION_MS // 86_400_000} "
+                               "days)", token)
+        raise ValueError(text)
+    return int(value)
 
 
 def duration_sql(ms: int) -> str:
@@ -410,12 +453,8 @@ def duration_sql(ms: int) -> str:
 
 def _stream_window_sql(gen: Any, e: StreamWindow) -> str:
     kind = e.args["kind"].upper()
-    parts = [e.args["time_column"]] if e.args.get("time_column") else []
-    for k in ("size_ms", "advance_ms", "gap_ms"):
-        if e.args.get(k) is not None:
-            parts.append(duration_sql(int(e.args[k])))
-    if e.args.get("partition_column"):
-        parts.append(e.args["partition_column"])
+    parts = [duration_sql(int(v)) if k == "duration" else str(v) for k, v in zip(e.args.get("kinds") or [],
+                                                                                  e.args.get("arguments") or [])]
     return f"WINDOW {kind}({', '.join(parts)})"
 
 
@@ -458,6 +497,9 @@ class VelostreamGenerator(Generator):
         Emit: lambda self, e: f"EMIT {e.this.upper()}",
         StreamWindow: _stream_window_sql,
         VeloWindow: _velo_window_sql,
+        exp.StrPosition: lambda self, e: f"POSITION({self.sql(e, 'substr')} IN {self.sql(e, 'this')})"
+        if e.args.get("position") is None else f"POSITION({self.sql(e, 'substr')}, {self.sql(e, 'this')}, "
+        f"{self.sql(e, 'position')})",
         CreateStream: _create_stream_sql,
     }
 

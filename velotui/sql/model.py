@@ -53,15 +53,42 @@ class SinkRef:
 
 
 @dataclass
-class WindowSpec:
-    """``WINDOW TUMBLING|SLIDING|SESSION (...)``."""
+class WindowArgument:
+    """One argument of ``WINDOW KIND(…)``: a duration (ms) or a column name."""
 
-    kind: Literal["tumbling", "sliding", "session"]
-    size_ms: int | None = None  # tumbling, sliding
-    advance_ms: int | None = None  # sliding
-    gap_ms: int | None = None  # session
-    time_column: str | None = None  # a leading time column overrides the event time
-    partition_column: str | None = None  # SESSION(time_col, gap, partition_col)
+    kind: Literal["duration", "column"]
+    value: int | str
+
+
+@dataclass
+class WindowSpec:
+    """``WINDOW KIND(…)`` as written: the kind's name (lower case) and its arguments. What they mean —
+    which kinds exist, which arguments each takes, their bounds — is the engine's (velotui/engine/windows/,
+    one module per kind), checked when the statement is planned."""
+
+    kind: str  # "tumbling", "sliding", "session", … as written (lower case)
+    arguments: list[WindowArgument] = field(default_factory=list)
+    line: int | None = None
+    column: int | None = None
+
+    @property
+    def durations(self) -> list[int]:
+        return [int(a.value) for a in self.arguments if a.kind == "duration"]
+
+    @property
+    def columns(self) -> list[str]:
+        return [str(a.value) for a in self.arguments if a.kind == "column"]
+
+    @property
+    def time_column(self) -> str | None:
+        """A leading column: the event time of the window, instead of the statement's (§1)."""
+        first = self.arguments[0] if self.arguments else None
+        return str(first.value) if first is not None and first.kind == "column" else None
+
+    @property
+    def size_ms(self) -> int | None:
+        """The first duration (a tumbling or sliding window's size, a session's gap)."""
+        return self.durations[0] if self.durations else None
 
 
 @dataclass

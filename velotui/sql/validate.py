@@ -1,10 +1,14 @@
-"""Validation of an app model: what the engine refuses, with line and column (SQL_SEMANTICS.md §10)."""
+"""Validation of an app model's shape, with line and column (SQL_SEMANTICS.md §10): EMIT FINAL without a
+window, aggregates mixed with ungrouped columns, window functions in WHERE, subqueries over streams, joins
+without an equality. What depends on the engine's catalogues (functions, window kinds, sizes) is checked
+when the engine plans the app (``velotui.engine.plan_problems``)."""
 
 from __future__ import annotations
 
 from sqlglot import exp
 
 from velotui.errors import SqlError
+from velotui.sql.analysis import find_aggregates, is_aggregate
 from velotui.sql.dialect import node_position
 from velotui.sql.model import App, Statement
 
@@ -18,8 +22,6 @@ def _pos(node: exp.Expression | None, st: Statement) -> tuple[int, int | None]:
 
 def _grouped_ok(node: exp.Expression, group_sqls: set[str], group_cols: set[str]) -> bool:
     """True when ``node`` only uses grouped columns, aggregates, window bounds and literals."""
-    from velotui.engine.expr import is_aggregate
-
     if is_aggregate(node) or node.sql() in group_sqls:
         return True
     if isinstance(node, exp.Column):
@@ -30,8 +32,8 @@ def _grouped_ok(node: exp.Expression, group_sqls: set[str], group_cols: set[str]
 
 
 def validate_statement(st: Statement, app: App) -> list[SqlError]:
-    from velotui.engine.expr import find_aggregates
-
+    """The statement's shape: what no engine could run (calls, windows and sizes are checked when the
+    engine plans the statement: velotui/engine/plan/)."""
     errors: list[SqlError] = []
     q = st.query
     file = app.path
@@ -91,21 +93,6 @@ def validate_statement(st: Statement, app: App) -> list[SqlError]:
             err(f"JOIN {j.source.name} needs ON a.k = b.k", q.select)
         elif not any(isinstance(n, exp.EQ) for n in j.on.find_all(exp.EQ)):
             err(f"JOIN {j.source.name} needs an equality in ON (a.k = b.k)", j.on)
-    from velotui.engine.expr import AGGREGATE_FUNCTIONS, WINDOW_FUNCTIONS
-    from velotui.engine.expr.runtime import SCALAR_NAMES
-
-    known = SCALAR_NAMES | AGGREGATE_FUNCTIONS | WINDOW_FUNCTIONS
-    for fn in (q.select.find_all(exp.Anonymous) if q.select is not None else []):
-        name = str(fn.name).upper()
-        if name not in known:
-            import difflib
-
-            close = difflib.get_close_matches(name, sorted(known), n=1, cutoff=0.75)
-            err(f"unknown function {name}", fn, hint=(f"did you mean {close[0]}? " if close else "")
-                + "see docs/SQL.md for the function catalogue")
-    if q.window is not None and q.window.kind == "sliding":
-        if not q.window.advance_ms or q.window.advance_ms <= 0 or (q.window.size_ms or 0) <= 0:
-            err("SLIDING needs a positive size and advance", q.select)
     return errors
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+import velotui.assertions  # noqa: F401  (registers the assertion types spec validation reads)
 from velotui.errors import SpecError
 from velotui.spec import parse_data_schema, parse_test_spec
 from velotui.spec.validation import edit_distance, near_key

@@ -8,6 +8,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
+import velotui.assertions  # noqa: F401  (registers the assertion types spec validation reads)
 from velotui.errors import SpecError
 from velotui.spec import (
     json_schema,

@@ -24,6 +24,7 @@ from velotui.adapters.velostream.process import EngineProcess, GroupCpu
 from velotui.adapters.velostream.staging import StagedApp, stage_app
 from velotui.engine.api import DeadLetter, EngineResult, MetricSample, StatementResult
 from velotui.errors import EngineError, InfraError, RunCancelled, RunTimeout, VelotuiError
+from velotui.watchdog import deadline_for, held
 
 TICK_S = 0.1
 
@@ -109,11 +110,12 @@ class VelostreamAdapter:
 
                 metrics = samples_for(metric_decls, parse_prometheus(scrape(port)))
         finally:
-            t_stop = time.perf_counter()
-            proc.stop(self.settings.stop_grace_s)
-            timings["stop"] = time.perf_counter() - t_stop
-            watch.close()
-            log.finish()
+            with held():  # the group is stopped whole, even when the query's time is up meanwhile
+                t_stop = time.perf_counter()
+                proc.stop(self.settings.stop_grace_s)
+                timings["stop"] = time.perf_counter() - t_stop
+                watch.close()
+                log.finish()
         statements = {name: StatementResult(name=name) for name in staged.statements}
         for reader in staged.readers:
             statements[reader.statement].records_in += log.consumed_from(reader.source, reader.index)
@@ -135,7 +137,7 @@ class VelostreamAdapter:
 
     def _wait(self, job: EngineJob, proc: EngineProcess, log: EngineLog, watcher: DoneWatcher,
               log_path: Path) -> DoneState:
-        deadline = time.monotonic() + job.timeout_s if job.timeout_s else None
+        deadline = deadline_for(job.timeout_s)
         while True:
             log.poll()
             if job.should_stop():

@@ -54,7 +54,7 @@ def closing_records(app: App, deployed: list[str], published: dict[str, list[Mes
             continue
         w = st.query.window
         assert w is not None
-        span = (w.size_ms or 0) + (w.gap_ms or 0)
+        span = max(w.durations or [0])  # the window's size (a session's gap): the largest duration
         margin = 2 * span + parse_duration(props.get("window.allowed_lateness")) \
             + parse_duration(props.get("watermark.max_out_of_orderness")) + 1000
         for src in st.sources:

@@ -253,6 +253,29 @@ def _number_text(value: Decimal, written: str) -> str:
     return text if "." in text else text + ".0"
 
 
+def _durations(node: StreamWindow) -> list[int]:
+    """Positions (in the node's arguments) of a ``WINDOW KIND(…)``'s durations, in order."""
+    return [i for i, k in enumerate(node.args.get("kinds") or []) if k == "duration"]
+
+
+def _with_argument(node: StreamWindow, position: int, value: int | None, kind: str | None = None) -> StreamWindow:
+    """A copy of the window with argument ``position`` set to ``value`` (None: removed), its kind renamed."""
+    new = node.copy()
+    args, kinds = list(new.args.get("arguments") or []), list(new.args.get("kinds") or [])
+    if value is None:
+        del args[position], kinds[position]
+    elif position == len(args):
+        args.append(value)
+        kinds.append("duration")
+    else:
+        args[position] = value
+    new.set("arguments", args)
+    new.set("kinds", kinds)
+    if kind is not None:
+        new.set("kind", kind)
+    return new
+
+
 @operator
 class WindowSize(MutationOperator):
     name = "window-size"
@@ -260,16 +283,16 @@ class WindowSize(MutationOperator):
     cannot_tell = "the inputs fall into windows that come out the same with either size"
 
     def changes(self, node: exp.Expression, ctx: MutationContext) -> Iterator[Change]:
-        if not isinstance(node, StreamWindow):
+        if not isinstance(node, StreamWindow) or not _durations(node):
             return
-        key = "gap_ms" if node.args["kind"] == "session" else "size_ms"
-        size = int(node.args.get(key) or 0)
-        advance = int(node.args.get("advance_ms") or 0)
+        where = _durations(node)
+        args = node.args["arguments"]
+        size = int(args[where[0]])  # a tumbling or sliding window's size, a session's gap
+        advance = int(args[where[1]]) if node.args["kind"] in ("sliding", "hopping") and len(where) > 1 else 0
         for new_size in (size * 2, size // 2):
             if new_size < 1 or new_size == size or (advance and new_size < advance):
                 continue
-            new = node.copy()
-            new.set(key, new_size)
+            new = _with_argument(node, where[0], new_size)
             yield Change(new, node, sql(node), sql(new))
 
 
@@ -280,14 +303,16 @@ class SlidingAdvance(MutationOperator):
     cannot_tell = "the inputs fall into windows that come out the same with either advance"
 
     def changes(self, node: exp.Expression, ctx: MutationContext) -> Iterator[Change]:
-        if not isinstance(node, StreamWindow) or node.args["kind"] != "sliding":
+        if not isinstance(node, StreamWindow) or node.args["kind"] not in ("sliding", "hopping"):
             return
-        size, advance = int(node.args["size_ms"]), int(node.args["advance_ms"])
+        where = _durations(node)
+        if len(where) < 2:
+            return
+        size, advance = int(node.args["arguments"][where[0]]), int(node.args["arguments"][where[1]])
         for new_advance in (min(size, advance * 2), advance // 2):
             if new_advance < 1 or new_advance == advance:
                 continue
-            new = node.copy()
-            new.set("advance_ms", new_advance)
+            new = _with_argument(node, where[1], new_advance)
             yield Change(new, node, sql(node), sql(new))
 
 
@@ -300,16 +325,18 @@ class WindowKind(MutationOperator):
     def changes(self, node: exp.Expression, ctx: MutationContext) -> Iterator[Change]:
         if not isinstance(node, StreamWindow) or node.args["kind"] not in ("tumbling", "sliding"):
             return
-        new = node.copy()
-        size = int(node.args["size_ms"])
+        where = _durations(node)
+        if not where:
+            return
+        size = int(node.args["arguments"][where[0]])
         if node.args["kind"] == "tumbling":
             if size < 2:
                 return
-            new.set("kind", "sliding")
-            new.set("advance_ms", size // 2)
+            new = _with_argument(node, where[0] + 1, size // 2, kind="sliding")
+        elif len(where) > 1:
+            new = _with_argument(node, where[1], None, kind="tumbling")
         else:
-            new.set("kind", "tumbling")
-            new.set("advance_ms", None)
+            return
         yield Change(new, node, sql(node), sql(new))
 
 

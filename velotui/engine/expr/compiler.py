@@ -1,16 +1,25 @@
 """Compile sqlglot expressions to Python source, once per query.
 
-Each expression becomes Python expression text over two locals: ``r`` (the row dict) and ``m`` (the
-velotui.records.Message it came from). A projection (WHERE + select items) becomes one generated
-function. Two versions are generated: a *fast* one using plain Python operators, and a *safe* one using
-NULL-aware helpers that never raise; the fast one runs first and any exception (a NULL in arithmetic,
-a string compared with a number, a division by zero) re-runs that row on the safe one. Results are the
-same; the fast path only makes the common case quick.
+Each expression becomes Python expression text over three locals: ``r`` (the row dict), ``m`` (the
+velotui.records.Message it came from) and ``t`` (its event time, ms). A projection (WHERE + select items)
+becomes one generated function. Two versions are generated: a *fast* one using plain Python operators,
+and a *safe* one using NULL-aware helpers that never raise; the fast one runs first and any exception (a
+NULL in arithmetic, a missing field, a string compared with a number, a division by zero) re-runs that row
+on the safe one. Results are the same; the fast path only makes the common case quick. The fast path
+never applies a Python operator whose meaning differs from SQL's: ``+`` and ``*`` run directly only on
+operands that are numbers (statically, or checked with ``type(x) in _NUM``), so ``'3' * 2`` takes the
+safe path and follows the string rule of values.py.
+
+Every call is checked against the function registry here (arity, literal argument types), every literal
+against its type's bounds, and expression depth is bounded: the planner compiles each expression once, so
+each of these refusals is a SqlError with line and column at planning, never a row error.
 """
 
 from __future__ import annotations
 
+import difflib
 import itertools
+import math
 import re
 from collections.abc import Callable, Mapping
 from decimal import Decimal, InvalidOperation
@@ -18,101 +27,77 @@ from typing import Any
 
 from sqlglot import exp
 
-from velotui.engine.expr import runtime as rt
+from velotui.engine.expr import values as vals
+from velotui.engine.expr.aggregates import AGGREGATES, WINDOW_FUNCTIONS
+from velotui.engine.expr.errors import DropRecord, RowErrors
+from velotui.engine.expr.functions import EXTRACT_PARTS, FUNCTIONS, Env, Function, extract, set_header
 from velotui.errors import SqlError
-from velotui.records import Message
+from velotui.sql.analysis import call_args, call_name, is_aggregate
+from velotui.sql.dialect import node_position
 
-AGGREGATE_FUNCTIONS = frozenset({"COUNT", "SUM", "AVG", "MIN", "MAX", "STDDEV", "STDDEV_SAMP", "STDDEV_POP",
-                                 "VARIANCE", "VAR_SAMP", "VAR_POP", "COUNT_DISTINCT", "FIRST_VALUE", "LAST_VALUE"})
-WINDOW_FUNCTIONS = frozenset({"LAG", "LEAD", "ROW_NUMBER", "RANK", "DENSE_RANK"})
-SYSTEM_META = {"_timestamp": "m.timestamp", "_event_time": "m.event_time", "_partition": "m.partition",
+SYSTEM_META = {"_timestamp": "m.timestamp", "_event_time": "t", "_partition": "m.partition",
                "_offset": "m.offset", "_key": "m.key"}
-_AGG_CLASSES: tuple[type, ...] = (exp.Count, exp.Sum, exp.Avg, exp.Min, exp.Max, exp.Stddev, exp.StddevSamp,
-                                  exp.StddevPop, exp.Variance, exp.VariancePop, exp.FirstValue, exp.LastValue)
-_FAST_ERRORS = (TypeError, ValueError, AttributeError, ArithmeticError, InvalidOperation, KeyError, IndexError)
-
-# sqlglot function classes -> (catalogue name, argument keys in call order)
-_FUNCS: dict[type, tuple[str, tuple[str, ...]]] = {
-    exp.Upper: ("UPPER", ("this",)), exp.Lower: ("LOWER", ("this",)), exp.Length: ("LENGTH", ("this",)),
-    exp.Substring: ("SUBSTRING", ("this", "start", "length")),
-    exp.Replace: ("REPLACE", ("this", "expression", "replacement")),
-    exp.SplitPart: ("SPLIT_PART", ("this", "delimiter", "part_index")),
-    exp.RegexpReplace: ("REGEXP_REPLACE", ("this", "expression", "replacement")),
-    exp.Left: ("LEFT", ("this", "expression")), exp.Right: ("RIGHT", ("this", "expression")),
-    exp.StrPosition: ("POSITION", ("substr", "this")),
-    exp.Abs: ("ABS", ("this",)), exp.Round: ("ROUND", ("this", "decimals")), exp.Floor: ("FLOOR", ("this",)),
-    exp.Ceil: ("CEIL", ("this",)), exp.Sqrt: ("SQRT", ("this",)), exp.Pow: ("POWER", ("this", "expression")),
-    exp.Ln: ("LN", ("this",)), exp.Exp: ("EXP", ("this",)), exp.Sign: ("SIGN", ("this",)),
-    exp.CurrentTimestamp: ("CURRENT_TIMESTAMP", ()), exp.Timestamp: ("TIMESTAMP", ()),
-    exp.DateTrunc: ("DATE_TRUNC", ("unit", "this")),
-}
+FAST_ERRORS = (TypeError, ValueError, AttributeError, ArithmeticError, InvalidOperation, KeyError, IndexError)
+MAX_EXPR_DEPTH = 120  # nesting of one expression (AND/OR chains and CASE branches count once)
+MAX_DECIMAL_DIGITS = 38  # a DECIMAL literal's digits (as DECIMAL(38, s))
+INT64 = (-(2**63), 2**63 - 1)
+NUMERIC = frozenset({"integer", "float", "number"})  # static types a Python +, -, * runs on directly
+RowFn = Callable[[dict, Any, Any], Any]
 
 
-def is_aggregate(node: exp.Expression) -> bool:
-    if isinstance(node, exp.Window):
-        return False
-    if isinstance(node, _AGG_CLASSES):
-        return True
-    return isinstance(node, exp.Anonymous) and str(node.name).upper() in AGGREGATE_FUNCTIONS
+def position(node: exp.Expression | None) -> tuple[int | None, int | None]:
+    """Line and column where a node starts in the SQL text (velotui.sql's rule, one for every message)."""
+    return node_position(node)
 
 
-def find_aggregates(node: exp.Expression) -> list[exp.Expression]:
-    """Aggregate calls in ``node``, outermost first, not looking inside OVER (…) windows or subqueries."""
-    out: list[exp.Expression] = []
-
-    def walk(n: exp.Expression) -> None:
-        if isinstance(n, (exp.Window, exp.Subquery, exp.Select)):
-            return
-        if is_aggregate(n):
-            out.append(n)
-            return
+def expression_depth(node: exp.Expression) -> tuple[int, exp.Expression]:
+    """(depth, deepest node) of an expression, without recursion; AND/OR chains and the branches of a
+    CASE count as one level (they are generated flat)."""
+    best, deepest = 0, node
+    stack: list[tuple[exp.Expression, int]] = [(node, 1)]
+    while stack:
+        n, d = stack.pop()
+        if d > best:
+            best, deepest = d, n
         for child in n.iter_expressions():
-            walk(child)
-
-    walk(node)
-    return out
-
-
-def _pos(node: exp.Expression) -> tuple[int | None, int | None]:
-    for n in node.walk():
-        meta = getattr(n, "meta", None) or {}
-        if "line" in meta:
-            return meta.get("line"), meta.get("col")
-    return None, None
+            same_chain = isinstance(n, (exp.And, exp.Or)) and type(child) is type(n)
+            stack.append((child, d if same_chain or isinstance(n, exp.If) else d + 1))
+    return best, deepest
 
 
 class ExpressionCompiler:
     """Compiles expressions of one query. See the module docstring for the generated code's shape."""
 
     def __init__(self, resolve_column: Callable[[str | None, str], str], *, now_ms: int = 0,
-                 null_semantics: str = "reference", on_row_error: Callable[[str, str], None] | None = None,
+                 null_semantics: str = "reference",
                  special: Mapping[type, Callable[[exp.Expression, ExpressionCompiler], str]] | None = None,
-                 file: str | None = None, errors: rt.RowErrors | None = None) -> None:
+                 file: str | None = None, errors: RowErrors | None = None,
+                 column_types: Mapping[str, str] | None = None) -> None:
         self.resolve_column = resolve_column
         self.now_ms = now_ms
         self.standard = str(null_semantics).lower() == "standard"
-        self.errors = errors if errors is not None else rt.RowErrors(on_row_error)
-        self._immediate = errors is None and on_row_error is not None
+        self.errors = errors if errors is not None else RowErrors()
         self.special = dict(special or {})
         self.file = file
+        self.column_types = dict(column_types or {})
         self._ids = itertools.count()
-        self.namespace: dict[str, Any] = {"Decimal": Decimal, "_truth": rt.truth, "_concat": rt.concat_op,
-                                          "_eq": rt.eq, "_ne": rt.ne, "_lt": rt.lt, "_le": rt.le, "_gt": rt.gt,
-                                          "_ge": rt.ge, "_eq3": rt.eq3, "_ne3": rt.ne3, "_lt3": rt.lt3,
-                                          "_le3": rt.le3, "_gt3": rt.gt3, "_ge3": rt.ge3, "_and3": rt.and3,
-                                          "_or3": rt.or3, "_not3": rt.not3, "_text": rt.to_text}
-        for k, f in rt.make_arith(self.errors).items():
-            self.namespace[f"_{k}"] = f
-        for k, f in rt.functions(self.errors, now_ms).items():
-            self.namespace[f"_fn_{k}"] = f
-        self.namespace["_set_header"] = _set_header
-        self.namespace["_coalesce"] = _coalesce
-        self.namespace["_nullif"] = lambda a, b: None if rt.eq(a, b) and a is not None else a
-        self.namespace["_in"] = _in_ref
-        self.namespace["_in3"] = _in_std
-        self.namespace["_extract"] = rt._extract
-        self.namespace["_trim"] = rt._trim
         self._safe = False
+        self._types: dict[int, str] = {}
+        env = Env(self.errors, now_ms)
+        self.namespace: dict[str, Any] = {
+            "Decimal": Decimal, "_truth": vals.truth, "_concat": vals.concat_op, "_eq": vals.eq, "_ne": vals.ne,
+            "_lt": vals.lt, "_le": vals.le, "_gt": vals.gt, "_ge": vals.ge, "_eq3": vals.eq3, "_ne3": vals.ne3,
+            "_lt3": vals.lt3, "_le3": vals.le3, "_gt3": vals.gt3, "_ge3": vals.ge3, "_and3": vals.and3,
+            "_or3": vals.or3, "_not3": vals.not3, "_text": vals.to_text, "_in": vals.in_list,
+            "_in3": vals.in_list3, "_extract": extract, "_set_header": set_header, "_NUM": frozenset({int, float}),
+            "_FAST_ERRORS": FAST_ERRORS, "_Drop": DropRecord, "_elog": self.errors.entries, "_errs": self.errors,
+        }
+        for k, f in vals.make_arith(self.errors).items():
+            self.namespace[f"_{k}"] = f
+        self.namespace.update(_fail=vals.fail, _fdiv=vals.fast_div, _fmod=vals.fast_mod, _fneg=vals.fast_neg,
+                              _fadd=vals.fast_add, _fsub=vals.fast_sub, _fmul=vals.fast_mul, _ohdr=None)
+        self._env = env
+        self._bound: set[tuple[str, str]] = set()
 
     # -- public ---------------------------------------------------------------------------------
     def const(self, value: Any) -> str:
@@ -126,126 +111,218 @@ class ExpressionCompiler:
     def to_source(self, node: exp.Expression) -> str:
         return self._src(node)
 
-    def compile(self, node: exp.Expression) -> Callable[[dict, Message], Any]:
-        return self._lambda(lambda: self._src(node))
+    def check(self, node: exp.Expression) -> None:
+        """Refuse what this expression cannot compute (unknown functions, wrong arity, bad literals, too
+        deep), with line and column; generates the source without running it."""
+        self._check_depth(node)
+        self._safe = False
+        self._src(node)
+        self._safe = True
+        self._src(node)
+        self._safe = False
 
-    def compile_predicate(self, node: exp.Expression) -> Callable[[dict, Message], bool]:
-        return self._lambda(lambda: self._pred(node))
+    def compile(self, node: exp.Expression) -> RowFn:
+        self._check_depth(node)
+        return self._function(lambda: f"    return {self._src(node)}")
 
-    def compile_projection(self, items: list[tuple[str, exp.Expression]], where: exp.Expression | None = None, *,
-                           star: bool = False) -> Callable[[dict, Message], dict | None]:
-        def body() -> str:
+    def compile_predicate(self, node: exp.Expression) -> RowFn:
+        self._check_depth(node)
+        return self._function(lambda: f"    return {self._pred(node)}")
+
+    def projection_body(self, items: list[tuple[str, exp.Expression]], where: exp.Expression | None, *,
+                        star: bool) -> Callable[[], list[str]]:
+        """A body maker: lines that ``return None`` when WHERE fails, else set ``o`` to the output row."""
+        for _, e in items:
+            self._check_depth(e)
+        if where is not None:
+            self._check_depth(where)
+
+        def body() -> list[str]:
             lines = []
             if where is not None:
-                lines.append(f"    if not ({self._pred(where)}): return None")
+                lines.append(f"if not ({self._pred(where)}): return None")
+            fields = ", ".join(f"{name!r}: {self._src(e)}" for name, e in items)
             if star:
-                fields = ", ".join(f"{name!r}: {self._src(e)}" for name, e in items)
-                lines.append(f"    return {{**r, {fields}}}" if items else "    return dict(r)")
+                lines.append(f"o = {{**r, {fields}}}" if items else "o = dict(r)")
             else:
-                fields = ", ".join(f"{name!r}: {self._src(e)}" for name, e in items)
-                lines.append(f"    return {{{fields}}}")
-            return "\n".join(lines)
+                lines.append(f"o = {{{fields}}}")
+            return lines
 
-        return self._function(body)
+        return body
 
-    # -- code generation --------------------------------------------------------------------------
-    def _lambda(self, make: Callable[[], str]) -> Callable[[dict, Message], Any]:
-        return self._function(lambda: f"    return {make()}")
+    def compile_projection(self, items: list[tuple[str, exp.Expression]], where: exp.Expression | None = None, *,
+                           star: bool = False) -> RowFn:
+        make = self.projection_body(items, where, star=star)
+        return self._function(lambda: "\n".join(f"    {line}" for line in make()) + "\n    return o")
 
-    def _function(self, make_body: Callable[[], str]) -> Callable[[dict, Message], Any]:
+    def fast_and_safe(self, make_body: Callable[[], list[str]], params: str = "r, m, t") -> tuple[list[str], str, bool]:
+        """(the fast body's lines, the name of the generated safe function ``(params)``, whether the fast
+        body calls a helper that may record a row error). Used by operators that generate their own loop."""
         self._safe = False
         fast = make_body()
         self._safe = True
         safe = make_body()
         self._safe = False
         n = next(self._ids)
-        # the fast body is inlined in the entry function (one call per row), the safe one is its fallback.
-        # Field reads go through a local `_g = r.get`; the error-log mark is taken only when the fast body
-        # calls a helper that may log a row error (plain operators raise instead, and the row is re-run).
-        logs = re.search(r"(?<![\w.])_(?!g\()[a-z]\w*\(", fast) is not None
-        prologue = "    _g = r.get\n" + ("    mark = len(_elog)\n" if logs else "")
-        src = (f"def _safe{n}(r, m):\n{safe}\n"
-               f"def _run{n}(r, m):\n{prologue}    try:\n"
-               + "\n".join("    " + line for line in fast.splitlines())
-               + "\n    except _FAST_ERRORS:\n" + ("        del _elog[mark:]\n" if logs else "")
-               + f"        try:\n            return _safe{n}(r, m)\n"
-               f"        except Exception as e:\n"
-               f"            _elog.append(('expression_error', repr(e), None))\n            return None\n")
-        ns = self.namespace
-        ns["_FAST_ERRORS"] = _FAST_ERRORS
-        ns["_elog"] = self.errors.entries
+        src = f"def _safe{n}({params}):\n" + "\n".join(f"    {line}" for line in safe) + "\n    return o\n"
+        self.exec(src)
+        text = "\n".join(fast)
+        logs = _LOGS.search(text) is not None
+        return fast, f"_safe{n}", logs
+
+    def exec(self, src: str) -> None:
+        self._bind_functions(src)
         code = compile(src, f"<velotui query {self.file or ''}>", "exec")
-        exec(code, ns)  # noqa: S102 - source generated from a parsed SQL AST, not from user text
-        fn = ns[f"_run{n}"]
-        if self._immediate:  # a standalone compiler reports each row's errors as soon as the row is done
-            inner, errors = fn, self.errors
+        exec(code, self.namespace)  # noqa: S102 - source generated from a parsed SQL AST, not from user text
 
-            def fn(r: dict, m: Message) -> Any:
-                try:
-                    return inner(r, m)
-                finally:
-                    errors.flush()
+    # -- code generation --------------------------------------------------------------------------
+    def _check_depth(self, node: exp.Expression) -> None:
+        depth, deepest = expression_depth(node)
+        if depth > MAX_EXPR_DEPTH:
+            line, col = position(deepest)
+            raise SqlError(f"expression nested {depth} levels deep (at most {MAX_EXPR_DEPTH})", file=self.file,
+                           line=line, column=col, hint="simplify it, or compute part of it in an earlier statement")
 
+    def _bind_functions(self, src: str) -> None:
+        for kind, name in set(re.findall(r"_(fn|ff)_(\w+)\(", src)) - self._bound:
+            fn = FUNCTIONS[name]
+            self.namespace[f"_{kind}_{name}"] = fn.bind(self._env, fast=kind == "ff")
+            self._bound.add((kind, name))
+
+    def _function(self, make_body: Callable[[], str]) -> RowFn:
+        self._safe = False
+        fast = make_body()
+        self._safe = True
+        safe = make_body()
+        self._safe = False
+        n = next(self._ids)
+        # the fast body is inlined in the entry function (one call per row), the safe one is its fallback;
+        # the error-log mark is taken only when the fast body calls a helper that may log a row error
+        logs = _LOGS.search(fast) is not None
+        src = (f"def _safe{n}(r, m, t):\n{safe}\n"
+               f"def _run{n}(r, m, t=None):\n" + ("    mark = len(_elog)\n" if logs else "") + "    try:\n"
+               + "\n".join("    " + line for line in fast.splitlines())
+               + "\n    except _Drop:\n        raise\n    except _FAST_ERRORS:\n"
+               + ("        del _elog[mark:]\n" if logs else "")
+               + f"        try:\n            return _safe{n}(r, m, t)\n"
+               f"        except _Drop:\n            raise\n"
+               f"        except Exception as e:\n"
+               f"            _elog.append(('expression_error', repr(e), _errs.context))\n            return None\n")
+        self.exec(src)
+        fn = self.namespace[f"_run{n}"]
         fn.__velotui_source__ = src  # type: ignore[attr-defined]
         return fn  # type: ignore[no-any-return]
 
+    def _error(self, node: exp.Expression, message: str, hint: str | None = None) -> SqlError:
+        line, col = position(node)
+        return SqlError(message, file=self.file, line=line, column=col, hint=hint)
+
     def _unsupported(self, node: exp.Expression, what: str | None = None) -> SqlError:
-        line, col = _pos(node)
-        name = what or node.sql()
-        return SqlError(f"unsupported: {name}", file=self.file, line=line, column=col,
-                        hint="see docs/SQL.md for what velotui supports")
+        return self._error(node, f"unsupported: {what or node.sql()}", "see docs/SQL.md for what velotui supports")
 
     def _pred(self, node: exp.Expression) -> str:
         """Source of a boolean test (WHERE, HAVING, CASE WHEN): only TRUE passes."""
         src = self._src(node)
         if isinstance(node, (exp.EQ, exp.NEQ, exp.GT, exp.GTE, exp.LT, exp.LTE, exp.Is, exp.Like, exp.Between,
-                             exp.In, exp.Exists)) and not self.standard:
-            return src
-        if isinstance(node, (exp.And, exp.Or, exp.Not)) and not self.standard:
+                             exp.In, exp.Exists, exp.And, exp.Or, exp.Not, exp.Boolean)) and not self.standard:
             return src
         if isinstance(node, exp.Paren):
             return self._pred(node.this)
         return f"_truth({src})"
 
     def _src(self, node: exp.Expression) -> str:
+        if node is None:  # sqlglot left a part of a construct empty (a mangled CASE, an operator without a side)
+            raise SqlError("an expression is incomplete here: a part of it is missing", file=self.file,
+                           hint="check the statement against docs/SQL.md")
         for cls, handler in self.special.items():
             if isinstance(node, cls):
                 return handler(node, self)
         method = getattr(self, f"_c_{type(node).__name__}", None)
-        if method is not None:
+        if method is not None and not (_is_plain_call(node) and type(node).__name__ not in _SYNTAX_NODES):
             return method(node)
-        spec = _FUNCS.get(type(node))
-        if spec is not None:
-            name, keys = spec
-            args = [node.args.get(k) for k in keys]
-            while args and args[-1] is None:
-                args.pop()
-            return f"_fn_{name}({', '.join(self._src(a) if a is not None else 'None' for a in args)})"
-        if isinstance(node, exp.Window) or (isinstance(node, exp.Func) and
-                                            type(node).__name__.upper() in ("LAG", "LEAD", "ROWNUMBER", "RANK",
-                                                                            "DENSERANK")):
-            raise self._unsupported(node, f"window function {node.sql()} here")
-        if is_aggregate(node):
-            raise self._unsupported(node, f"aggregate {node.sql()} here (aggregates need GROUP BY or a window)")
+        name = call_name(node)
+        if name is not None:
+            return self._call(node, name)
+        if isinstance(node, exp.Window):
+            raise self._error(node, f"window function {node.this.sql()} is not allowed here",
+                              "window functions (OVER) go in the SELECT list")
         raise self._unsupported(node)
 
-    # leaves
+    # -- static types (for the fast path and for checking calls) ---------------------------------------
+    def static_type(self, node: exp.Expression) -> str:
+        t = self._types.get(id(node))
+        if t is None:
+            t = self._types[id(node)] = self._infer(node)
+        return t
+
+    def _infer(self, node: exp.Expression) -> str:
+        if isinstance(node, exp.Literal):
+            if node.is_string:
+                return "string"
+            text = str(node.this)
+            return "float" if "e" in text.lower() else "decimal" if "." in text else "integer"
+        if isinstance(node, exp.Null):
+            return "null"
+        if isinstance(node, exp.Boolean):
+            return "boolean"
+        if isinstance(node, exp.Paren):
+            return self.static_type(node.this)
+        if isinstance(node, exp.Neg):
+            return self.static_type(node.this) if self.static_type(node.this) in NUMERIC | {"decimal"} else "any"
+        if isinstance(node, (exp.Add, exp.Sub, exp.Mul)):
+            a, b = self.static_type(node.this), self.static_type(node.expression)
+            if a == b == "integer":
+                return "integer"
+            if a in NUMERIC and b in NUMERIC:
+                return "float" if "float" in (a, b) else "number"
+            return "any"
+        if isinstance(node, (exp.EQ, exp.NEQ, exp.GT, exp.GTE, exp.LT, exp.LTE, exp.Is, exp.Like, exp.ILike,
+                             exp.Between, exp.In, exp.Exists, exp.And, exp.Or, exp.Not)):
+            return "boolean"
+        if isinstance(node, exp.DPipe):
+            return "string"
+        if isinstance(node, exp.Column) and not node.table:
+            return self.column_types.get(node.name, "any")
+        if isinstance(node, exp.Cast):
+            kind = vals.cast_kind(_cast_target(node)[0])
+            return {"INTEGER": "integer", "FLOAT": "float", "DECIMAL": "decimal", "STRING": "string",
+                    "BOOLEAN": "boolean", "TIMESTAMP": "integer", "DATE": "string"}.get(kind or "", "any")
+        name = call_name(node)
+        fn = FUNCTIONS.get(name or "")
+        if fn is not None and fn.result in ("integer", "float", "string", "boolean"):
+            return fn.result
+        return "any"
+
+    # -- leaves ------------------------------------------------------------------------------------
     def _c_Column(self, node: exp.Column) -> str:
         name = node.name
+        if isinstance(node.this, exp.Star):
+            raise self._error(node, f"{node.sql()} is only allowed as a select item", "list the columns instead")
         if not node.table and name.lower() in SYSTEM_META:
             return SYSTEM_META[name.lower()]
         key = self.resolve_column(node.table or None, name)
-        return f"{self._getter}({key!r})"
+        return f"r.get({key!r})" if self._safe else f"r[{key!r}]"
 
     def _c_Literal(self, node: exp.Literal) -> str:
         text = str(node.this)
         if node.is_string:
             return repr(text)
         low = text.lower()
+        digits = len(re.sub(r"[^0-9]", "", low.split("e")[0]).lstrip("0"))
         if "e" in low:
-            return repr(float(text))
+            v = float(text) if digits <= 400 else math.inf
+            if not math.isfinite(v):
+                raise self._error(node, f"the FLOAT literal {_short(text)} is out of range",
+                                  "a FLOAT holds about 1.8e308 at most")
+            return repr(v)
         if "." in text:
+            if digits > MAX_DECIMAL_DIGITS:
+                raise self._error(node, f"the DECIMAL literal {_short(text)} has {digits} digits "
+                                  f"(at most {MAX_DECIMAL_DIGITS})", "round it, or write it as a FLOAT (1.5e40)")
             return self.const(Decimal(text))
+        if digits > 19 or not INT64[0] <= int(text) <= INT64[1]:
+            raise self._error(node, f"the INTEGER literal {_short(text)} does not fit 64 bits",
+                              "INTEGER is 64-bit (at most 9223372036854775807); write a DECIMAL (add .0) or a FLOAT")
         return repr(int(text))
 
     def _c_Boolean(self, node: exp.Boolean) -> str:
@@ -261,22 +338,41 @@ class ExpressionCompiler:
         return f"({self._src(node.this)})"
 
     def _c_Identifier(self, node: exp.Identifier) -> str:
-        return f"{self._getter}({self.resolve_column(None, node.name)!r})"
+        key = self.resolve_column(None, node.name)
+        return f"r.get({key!r})" if self._safe else f"r[{key!r}]"
 
     def _c_Var(self, node: exp.Var) -> str:
-        return f"{self._getter}({self.resolve_column(None, node.name)!r})"
+        return self._c_Identifier(node)  # type: ignore[arg-type]
 
-    @property
-    def _getter(self) -> str:
-        """How a field is read: the fast body binds ``_g = r.get`` once per row."""
-        return "r.get" if self._safe else "_g"
+    def _c_Star(self, node: exp.Star) -> str:
+        raise self._error(node, "* is only allowed as a select item or in COUNT(*)")
 
-    # arithmetic
+    # -- arithmetic ---------------------------------------------------------------------------------
     def _binop(self, node: exp.Expression, op: str, helper: str) -> str:
+        """The safe body calls the helper (the rules of values.py, row errors included). The fast body never
+        records a row error: it computes what Python computes the same way as SQL, and anything else
+        raises (``_fail``, ``_fdiv``, …) so that the row is re-run on the safe body."""
         a, b = self._src(node.this), self._src(node.expression)
-        if self._safe or helper in ("_div", "_mod"):
+        if self._safe:
             return f"{helper}({a}, {b})"
-        return f"({a} {op} {b})"
+        if helper in ("_div", "_mod"):
+            return f"_f{helper[1:]}({a}, {b})"
+        ta, tb = self.static_type(node.this), self.static_type(node.expression)
+        if ta in NUMERIC and tb in NUMERIC:
+            return f"({a} {op} {b})"
+        fast = f"_f{helper[1:]}"
+        if ta == "decimal" or tb == "decimal":
+            return f"{fast}({a}, {b})"
+        x = a if ta in NUMERIC else None
+        y = b if tb in NUMERIC else None
+        guards = []  # joined with & (not `and`): both operands are evaluated, once, left to right
+        if x is None:
+            x = self.temp()
+            guards.append(f"(type({x} := {a}) in _NUM)")
+        if y is None:
+            y = self.temp()
+            guards.append(f"(type({y} := {b}) in _NUM)")
+        return f"({x} {op} {y} if {' & '.join(guards)} else {fast}({x}, {y}))"
 
     def _c_Add(self, node: exp.Add) -> str:
         return self._binop(node, "+", "_add")
@@ -291,7 +387,9 @@ class ExpressionCompiler:
         return self._binop(node, "/", "_div")
 
     def _c_IntDiv(self, node: exp.Expression) -> str:
-        return f"_fn_FLOOR(_div({self._src(node.this)}, {self._src(node.expression)}))"
+        if self._safe:
+            return f"_fn_FLOOR(_div({self._src(node.this)}, {self._src(node.expression)}))"
+        return f"_ff_FLOOR(_fdiv({self._src(node.this)}, {self._src(node.expression)}))"
 
     def _c_Mod(self, node: exp.Mod) -> str:
         return self._binop(node, "%", "_mod")
@@ -300,21 +398,21 @@ class ExpressionCompiler:
         inner = node.this
         if isinstance(inner, exp.Literal) and not inner.is_string:
             return f"(-{self._src(inner)})"
-        return f"_neg({self._src(inner)})"
+        return f"_neg({self._src(inner)})" if self._safe else f"_fneg({self._src(inner)})"
 
     def _c_DPipe(self, node: exp.DPipe) -> str:
         return f"_concat({self._src(node.this)}, {self._src(node.expression)})"
 
-    # comparisons and logic
+    # -- comparisons and logic ------------------------------------------------------------------------
     def _cmp(self, node: exp.Expression, op: str, helper: str) -> str:
         a, b = self._src(node.this), self._src(node.expression)
         if self.standard:
             return f"_{helper}3({a}, {b})"
-        if not self._safe and op in ("<", "<=", ">", ">=") and isinstance(node.expression, exp.Literal) \
-                and not node.expression.is_string:
+        lit = node.expression
+        if not self._safe and op in ("<", "<=", ">", ">=") and isinstance(lit, exp.Literal) and not lit.is_string:
             t = self.temp()
             return f"(({t} := {a}) is not None and {t} {op} {b})"
-        if not self._safe and op == "==" and isinstance(node.expression, exp.Literal) and node.expression.is_string:
+        if not self._safe and op == "==" and isinstance(lit, exp.Literal) and lit.is_string:
             return f"({a} == {b})"
         return f"_{helper}({a}, {b})"
 
@@ -336,15 +434,34 @@ class ExpressionCompiler:
     def _c_LTE(self, node: exp.LTE) -> str:
         return self._cmp(node, "<=", "le")
 
+    def _chain(self, node: exp.Expression) -> list[exp.Expression]:
+        out, stack = [], [node]
+        while stack:
+            n = stack.pop()
+            if type(n) is type(node):
+                stack.append(n.expression)
+                stack.append(n.this)
+            else:
+                out.append(n)
+        return out
+
     def _c_And(self, node: exp.And) -> str:
+        parts = self._chain(node)
         if self.standard:
-            return f"_and3({self._src(node.this)}, {self._src(node.expression)})"
-        return f"({self._pred(node.this)} and {self._pred(node.expression)})"
+            out = self._src(parts[0])
+            for p in parts[1:]:
+                out = f"_and3({out}, {self._src(p)})"
+            return out
+        return "(" + " and ".join(self._pred(p) for p in parts) + ")"
 
     def _c_Or(self, node: exp.Or) -> str:
+        parts = self._chain(node)
         if self.standard:
-            return f"_or3({self._src(node.this)}, {self._src(node.expression)})"
-        return f"({self._pred(node.this)} or {self._pred(node.expression)})"
+            out = self._src(parts[0])
+            for p in parts[1:]:
+                out = f"_or3({out}, {self._src(p)})"
+            return out
+        return "(" + " or ".join(self._pred(p) for p in parts) + ")"
 
     def _c_Not(self, node: exp.Not) -> str:
         inner = node.this
@@ -383,161 +500,196 @@ class ExpressionCompiler:
         return f"{helper}({self._src(node.this)}, {values})"
 
     def _c_Like(self, node: exp.Like) -> str:
+        return self._like(node, ignore_case=False)
+
+    def _c_ILike(self, node: exp.Expression) -> str:
+        return self._like(node, ignore_case=True)
+
+    def _like(self, node: exp.Expression, *, ignore_case: bool) -> str:
         if node.args.get("negate"):
             positive = node.copy()
             positive.set("negate", None)
-            inner = self._c_Like(positive)
+            inner = self._like(positive, ignore_case=ignore_case)
             return f"_not3({inner})" if self.standard else f"(not {inner})"
         pattern = node.expression
-        if isinstance(pattern, exp.Literal) and pattern.is_string:
-            rx = self.const(rt.like_regex(str(pattern.this)))
-            t = self.temp()
-            none = "None" if self.standard else "False"
-            return f"({none} if ({t} := {self._src(node.this)}) is None else {rx}.fullmatch(_text({t})) is not None)"
-        self.namespace["_like_dyn"] = lambda x, p: (None if self.standard else False) if x is None or p is None \
-            else rt.like_regex(rt.to_text(p)).fullmatch(rt.to_text(x)) is not None
-        return f"_like_dyn({self._src(node.this)}, {self._src(pattern)})"
-
-    def _c_ILike(self, node: exp.Expression) -> str:
-        import re
-
-        pattern = node.expression
-        if not (isinstance(pattern, exp.Literal) and pattern.is_string):
-            raise self._unsupported(node, "ILIKE with a non-literal pattern")
-        rx = self.const(re.compile(rt.like_regex(str(pattern.this)).pattern, re.DOTALL | re.IGNORECASE))
+        none = "None" if self.standard else "False"
         t = self.temp()
-        return f"(False if ({t} := {self._src(node.this)}) is None else {rx}.fullmatch(_text({t})) is not None)"
+        if isinstance(pattern, exp.Literal) and pattern.is_string:
+            rx = self.const(vals.like_regex(str(pattern.this), ignore_case=ignore_case))
+            return f"({none} if ({t} := {self._src(node.this)}) is None else {rx}.fullmatch(_text({t})) is not None)"
+        dyn = self.const(lambda x, p: (None if self.standard else False) if x is None or p is None
+                         else vals.like_regex(vals.to_text(p), ignore_case=ignore_case).fullmatch(vals.to_text(x))
+                         is not None)
+        return f"{dyn}({self._src(node.this)}, {self._src(pattern)})"
 
     def _c_Case(self, node: exp.Case) -> str:
         default = self._src(node.args["default"]) if node.args.get("default") is not None else "None"
         subject = node.this
-        t = self.temp() if subject is not None else None
-        out = default
         ifs = list(node.args.get("ifs") or [])
-        for i, branch in reversed(list(enumerate(ifs))):
-            then = self._src(branch.args["true"])
-            cond_node = branch.this
-            if subject is not None:
-                left = f"({t} := {self._src(subject)})" if i == 0 else t
-                cond = f"_eq({left}, {self._src(cond_node)})"
-            else:
-                cond = self._pred(cond_node)
-            out = f"({then} if {cond} else {out})"
         if subject is not None and not ifs:
             return default
-        return out
+        t = self.temp() if subject is not None else None
+        parts = []
+        for i, branch in enumerate(ifs):
+            if branch.args.get("true") is None or branch.this is None:
+                raise self._error(node, "CASE: a WHEN needs a condition and a THEN value",
+                                  "write CASE WHEN condition THEN value … [ELSE value] END")
+            then = self._src(branch.args["true"])
+            if subject is not None:
+                left = f"({t} := {self._src(subject)})" if i == 0 else t
+                cond = f"_eq({left}, {self._src(branch.this)})"
+            else:
+                cond = self._pred(branch.this)
+            parts.append(f"{then} if {cond} else")
+        return "(" + " ".join(parts) + f" {default})"
 
     def _c_If(self, node: exp.If) -> str:
         false = self._src(node.args["false"]) if node.args.get("false") is not None else "None"
         return f"({self._src(node.args['true'])} if {self._pred(node.this)} else {false})"
 
     def _c_Cast(self, node: exp.Cast) -> str:
-        to = node.args["to"]
-        tname = to.this.value if hasattr(to.this, "value") else str(to.this)
-        tname = str(tname).upper()
-        params = [int(p.this.this) if isinstance(p.this, exp.Literal) else None for p in to.expressions
-                  if isinstance(p, exp.DataTypeParam)]
-        precision = params[0] if params else None
-        scale = params[1] if len(params) > 1 else (0 if params and tname in ("DECIMAL", "NUMERIC") else None)
-        aliases = {"BIGDECIMAL": "DECIMAL", "DOUBLE": "DOUBLE", "TEXT": "STRING", "INT": "INT", "DATETIME": "TIMESTAMP",
-                   "TIMESTAMPTZ": "TIMESTAMP", "TIMESTAMPLTZ": "TIMESTAMP", "VARCHAR": "VARCHAR", "CHAR": "CHAR",
-                   "NVARCHAR": "VARCHAR", "BIGINT": "BIGINT"}
-        tname = aliases.get(tname, tname)
+        target, scale, text = _cast_target(node)
         try:
-            fn = rt.make_cast(tname, precision, scale, self.errors)
+            fn = vals.make_cast(target, scale)
         except ValueError:
-            raise self._unsupported(node, f"CAST to {to.sql()}") from None
-        return f"{self.const(fn)}({self._src(node.this)})"
+            raise self._error(node, f"cannot CAST to {text}",
+                              "CAST targets: INTEGER, BIGINT, FLOAT, DOUBLE, DECIMAL, STRING, VARCHAR, BOOLEAN, "
+                              "TIMESTAMP, DATE") from None
+        inner = node.this
+        if isinstance(inner, exp.Literal) and not self._safe:
+            try:  # a literal that can never convert is a mistake in the SQL, not in the data
+                fn(_literal_value(inner))
+            except DropRecord as e:
+                raise self._error(node, e.message, "a CAST of a literal must be able to succeed") from None
+        return f"{self.const(fn)}({self._src(inner)})"
 
     def _c_TryCast(self, node: exp.Expression) -> str:
         return self._c_Cast(node)  # type: ignore[arg-type]
 
-    def _c_Coalesce(self, node: exp.Coalesce) -> str:
-        args = [node.this, *node.expressions]
-        return f"_coalesce({', '.join(self._src(a) for a in args)})"
-
-    def _c_Nullif(self, node: exp.Nullif) -> str:
-        return f"_nullif({self._src(node.this)}, {self._src(node.expression)})"
-
-    def _c_Greatest(self, node: exp.Greatest) -> str:
-        return f"_fn_GREATEST({', '.join(self._src(a) for a in [node.this, *node.expressions])})"
-
-    def _c_Least(self, node: exp.Least) -> str:
-        return f"_fn_LEAST({', '.join(self._src(a) for a in [node.this, *node.expressions])})"
-
-    def _c_Concat(self, node: exp.Concat) -> str:
-        return f"_fn_CONCAT({', '.join(self._src(a) for a in node.expressions)})"
-
     def _c_Trim(self, node: exp.Trim) -> str:
         where = str(node.args.get("position") or "BOTH").upper()
+        name = {"BOTH": "TRIM", "LEADING": "LTRIM", "TRAILING": "RTRIM"}.get(where, "TRIM")
         chars = node.args.get("expression")
-        return f"_trim({self._src(node.this)}, {self._src(chars) if chars is not None else 'None'}, {where!r})"
-
-    def _c_Log(self, node: exp.Log) -> str:
-        base, value = node.this, node.expression
-        if value is None:
-            return f"_fn_LN({self._src(base)})"
-        if isinstance(base, exp.Literal) and str(base.this) == "10":
-            return f"_fn_LOG10({self._src(value)})"
-        return f"_div(_fn_LN({self._src(value)}), _fn_LN({self._src(base)}))"
+        args = [node.this] + ([chars] if chars is not None else [])
+        return self._emit_call(FUNCTIONS[name], node, args)
 
     def _c_Extract(self, node: exp.Extract) -> str:
-        part = node.this.name if isinstance(node.this, (exp.Var, exp.Column, exp.Identifier)) else str(node.this)
+        part_node = node.this
+        part = part_node.name if isinstance(part_node, (exp.Var, exp.Column, exp.Identifier)) else str(part_node)
+        if part.upper() not in EXTRACT_PARTS:
+            raise self._error(node, f"EXTRACT({part} FROM …): {part} is not a date part",
+                              "use one of " + ", ".join(EXTRACT_PARTS))
         return f"_extract({part.upper()!r}, {self._src(node.expression)})"
 
-    def _c_JSONExtract(self, node: exp.Expression) -> str:
-        path = node.expression
-        text = path.sql() if not isinstance(path, exp.Literal) else str(path.this)
-        if isinstance(path, exp.JSONPath):
-            text = "$" + "".join(f".{p.this}" if isinstance(p, exp.JSONPathKey) else
-                                 f"[{p.this}]" if isinstance(p, exp.JSONPathSubscript) else ""
-                                 for p in path.expressions if not isinstance(p, exp.JSONPathRoot))
-        return f"_fn_JSON_VALUE({self._src(node.this)}, {text!r})"
+    def _c_Window(self, node: exp.Window) -> str:
+        raise self._error(node, f"window function {node.this.sql()} is not allowed here",
+                          "window functions (OVER) go in the SELECT list")
 
-    def _c_Anonymous(self, node: exp.Anonymous) -> str:
-        name = str(node.name).upper()
-        args = list(node.expressions)
-        if name in ("HEADER",):
-            return f"m.headers.get(_text({self._src(args[0])}))"
-        if name == "HEADER_KEYS":
-            return "','.join(m.headers)"
-        if name == "HAS_HEADER":
-            return f"(_text({self._src(args[0])}) in m.headers)"
-        if name == "SET_HEADER":
-            return f"_set_header(m, {self._src(args[0])}, {self._src(args[1])})"
-        if name == "IFNULL":
-            return f"_coalesce({', '.join(self._src(a) for a in args)})"
-        if name in ("MOD",):
-            return f"_mod({self._src(args[0])}, {self._src(args[1])})"
-        if name in AGGREGATE_FUNCTIONS or name in WINDOW_FUNCTIONS:
-            raise self._unsupported(node, f"{name}(…) here")
-        if f"_fn_{name}" in self.namespace:
-            return f"_fn_{name}({', '.join(self._src(a) for a in args)})"
-        line, col = _pos(node)
-        raise SqlError(f"unknown function {name}", file=self.file, line=line, column=col,
-                       hint="see docs/SQL.md for the function catalogue")
+    # -- calls -------------------------------------------------------------------------------------------
+    def _call(self, node: exp.Expression, name: str) -> str:
+        if name in AGGREGATES or is_aggregate(node):
+            raise self._error(node, f"aggregate {name}(…) is not allowed here",
+                              "aggregates need GROUP BY or a window, and are not allowed in WHERE (use HAVING)")
+        if name in WINDOW_FUNCTIONS:
+            raise self._error(node, f"{name}(…) needs OVER (…)", f"write {WINDOW_FUNCTIONS[name].signature} OVER "
+                              "(PARTITION BY … ORDER BY …)")
+        fn = FUNCTIONS.get(name)
+        if fn is None:
+            known = sorted(set(FUNCTIONS) | set(AGGREGATES) | set(WINDOW_FUNCTIONS))
+            close = difflib.get_close_matches(name, known, n=1, cutoff=0.75)
+            raise self._error(node, f"unknown function {name}", (f"did you mean {close[0]}? " if close else "")
+                              + "see docs/SQL.md for the function catalogue")
+        args = call_args(node)
+        if args is None:  # a call with its own syntax (POSITION(a IN b), SUBSTRING(s FROM 1 FOR 2))
+            keys = _SPECIAL_ARGS.get(type(node), tuple(type(node).arg_types))
+            args = [node.args[k] for k in keys if isinstance(node.args.get(k), exp.Expression)]
+        return self._emit_call(fn, node, args)
+
+    def _emit_call(self, fn: Function, node: exp.Expression, args: list[exp.Expression]) -> str:
+        problem = fn.arity_problem(len(args))
+        if problem:
+            raise self._error(node, problem, f"write {fn.signature()}")
+        for i, a in enumerate(args):
+            self._check_argument(fn, i, a, node)
+        srcs = [self._src(a) for a in args]
+        if fn.inline is not None:
+            return fn.inline(srcs, not self._safe)
+        return f"_{'fn' if self._safe else 'ff'}_{fn.name}({', '.join(srcs)})"
+
+    def _check_argument(self, fn: Function, i: int, arg: exp.Expression, call: exp.Expression) -> None:
+        p = fn.param(i)
+        value: Any = None
+        literal = isinstance(arg, (exp.Literal, exp.Boolean)) or (isinstance(arg, exp.Neg) and
+                                                                  isinstance(arg.this, exp.Literal))
+        if literal:
+            value = _literal_value(arg)
+        st = self.static_type(arg)
+        bad = None
+        if p.type in ("number", "integer"):
+            if st == "boolean":
+                bad = "a BOOLEAN"
+            elif literal and isinstance(value, str) and vals.number_from_text(value) is None:
+                bad = f"the text {value!r}"
+            elif p.type == "integer" and literal and isinstance(value, (float, Decimal)) and value != int(value):
+                bad = f"{value}, which is not a whole number"
+        elif p.type == "timestamp" and literal and isinstance(value, str) and vals.parse_timestamp(value) is None:
+            bad = f"the text {value!r}, which is not a time"
+        elif p.type == "boolean" and literal and not isinstance(value, bool):
+            bad = f"{value!r}"
+        if bad:
+            kind = {"number": "a number", "integer": "an integer", "timestamp": "a timestamp",
+                    "boolean": "a boolean"}.get(p.type, p.type)
+            raise self._error(arg, f"{fn.name}: argument {i + 1} ({p.name}) must be {kind}, not {bad}",
+                              f"write {fn.signature()}")
+        if literal and p.check is not None and value is not None:
+            problem = p.check(value)
+            if problem:
+                raise self._error(arg, f"{fn.name}: {problem}", f"write {fn.signature()}")
 
 
-def _set_header(m: Message, key: Any, value: Any) -> Any:
-    if key is not None:
-        m.headers[str(key)] = rt.to_text(value) if value is not None else ""
-    return value
+_SYNTAX_NODES = {"Cast", "TryCast", "Case", "Extract", "Window", "Column", "Literal"}
+_SPECIAL_ARGS: dict[type, tuple[str, ...]] = {exp.StrPosition: ("substr", "this", "position", "occurrence"),
+                                              exp.Substring: ("this", "start", "length")}
+# calls in a fast body that may record a row error: the safe helpers and functions (the fast body uses
+# neither unless a subquery's own expressions run), and the subqueries' functions
+_LOGS = re.compile(r"(?<![\w.])(_fn_\w+|_add|_sub|_mul|_div|_mod|_neg|_sub(in|exists|scalar)\d+)\(")
 
 
-def _coalesce(*args: Any) -> Any:
-    for a in args:
-        if a is not None:
-            return a
-    return None
+def _is_plain_call(node: exp.Expression) -> bool:
+    meta = node._meta or {}
+    from velotui.sql.analysis import ARGS_META
+
+    return ARGS_META in meta or isinstance(node, exp.Anonymous)
 
 
-def _in_ref(x: Any, values: tuple[Any, ...]) -> bool:
-    return any(rt.eq(x, v) for v in values)
+def _short(text: str) -> str:
+    return text if len(text) <= 30 else f"{text[:12]}…{text[-6:]} ({len(text)} characters)"
 
 
-def _in_std(x: Any, values: tuple[Any, ...]) -> bool | None:
-    if x is None:
-        return None
-    if any(v is not None and rt.eq(x, v) for v in values):
-        return True
-    return None if any(v is None for v in values) else False
+def _literal_value(node: exp.Expression) -> Any:
+    if isinstance(node, exp.Boolean):
+        return bool(node.this)
+    if isinstance(node, exp.Neg):
+        v = _literal_value(node.this)
+        return -v if isinstance(v, (int, float, Decimal)) else v
+    text = str(node.this)
+    if node.is_string:  # type: ignore[attr-defined]
+        return text
+    if "e" in text.lower():
+        return float(text) if len(text) < 400 else math.inf
+    if "." in text:
+        return Decimal(text) if len(text) < 400 else Decimal(0)
+    return int(text) if len(text) < 400 else 0
+
+
+def _cast_target(node: exp.Cast) -> tuple[str, int | None, str]:
+    """(target type name, DECIMAL scale or None, the target as written)."""
+    to = node.args["to"]
+    tname = str(to.this.value if hasattr(to.this, "value") else to.this).upper()
+    params = [int(p.this.this) if isinstance(p.this, exp.Literal) else None for p in to.expressions
+              if isinstance(p, exp.DataTypeParam)]
+    scale = params[1] if len(params) > 1 else (0 if params and tname in ("DECIMAL", "NUMERIC") else None)
+    return tname, scale, to.sql()
+
+
+__all__ = ["FAST_ERRORS", "MAX_EXPR_DEPTH", "ExpressionCompiler", "RowFn", "expression_depth", "position"]

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from pathlib import Path
 
 import orjson
@@ -38,22 +36,14 @@ def filter_messages(messages: list[Message], text: str) -> list[Message]:
 
 
 def export_messages(messages: list[Message], path: Path) -> Path:
-    """Write records as JSONL (``.jsonl``/``.json``) or CSV (``.csv``)."""
+    """Write records as JSON lines (``.jsonl``/``.json``: each message's envelope) or CSV (``.csv``: the
+    values, one column per field), through the reader and writer every part of velotui shares."""
+    from velotui.datafiles import json_bytes, write_rows
+
     if path.suffix == ".csv":
-        cols: list[str] = []
-        for m in messages:
-            for k in (m.value or {}):
-                if k not in cols:
-                    cols.append(k)
-        buf = io.StringIO()
-        w = csv.writer(buf)
-        w.writerow(cols)
-        for m in messages:
-            w.writerow([_text((m.value or {}).get(c)) if (m.value or {}).get(c) is not None else ""
-                        for c in cols])
-        path.write_text(buf.getvalue())
+        write_rows(path, (m.value for m in messages), "csv")
     else:
-        path.write_bytes(b"".join(orjson.dumps(m.envelope(), default=str) + b"\n" for m in messages))
+        path.write_bytes(b"".join(json_bytes(m.envelope()) + b"\n" for m in messages))
     return path
 
 

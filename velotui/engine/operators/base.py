@@ -1,0 +1,94 @@
+"""What every operator shares: the batch it is pushed, the run it belongs to, and the push interface.
+
+Operators are push-based: ``push(batch)`` hands an operator the next records in processing order,
+``finish()`` says the input has ended (a final watermark: every window closes, every LEAD and outer row is
+emitted). An operator keeps its state in explicit attributes and pushes what it produces to its
+``downstream`` operator; the last one (output.py) turns rows into messages for the sinks.
+
+A batch is four parallel lists: the rows (``dict``), the messages they came from (their envelope: key,
+headers, timestamp, offset), the event times (ms) and, when lineage is recorded, the index of each
+record in the statement's input.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from velotui.engine.api import DeadLetter
+from velotui.engine.expr.errors import DropRecord, RowErrors
+from velotui.records import Message
+
+
+class OutputMessage(Message):
+    """A message the engine emits: value, key, headers and timestamp (its event time); partition, offset
+    and topic are set when a sink publishes it. A Message in every way; its constructor takes the four
+    values an output has (a fifth of a stateless query's time went to building messages)."""
+
+    __slots__ = ()
+
+    def __init__(self, value: dict | None, key: Any, headers: dict[str, str], timestamp: int) -> None:  # noqa: D107
+        self.value = value
+        self.key = key
+        self.headers = headers
+        self.timestamp = timestamp
+        self.partition = 0
+        self.offset = -1
+        self.topic = ""
+        self.raw = None
+        self.event_time = timestamp
+
+
+@dataclass
+class Batch:
+    rows: list[dict]
+    metas: list[Message]
+    times: list[int]
+    idxs: list[int] | None = None
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+
+@dataclass
+class RunState:
+    """One statement's run: where row errors, dead letters and counters go."""
+
+    statement: str
+    errors: RowErrors = field(default_factory=RowErrors)
+    dead_letters: list[DeadLetter] = field(default_factory=list)
+    late_records: int = 0
+    lineage: bool = False
+    check: Callable[[], None] = lambda: None  # raises on timeout or Ctrl-C
+
+    def dead_letter(self, kind: str, message: str, m: Message | None, record: Any = None) -> None:
+        self.dead_letters.append(DeadLetter(statement=self.statement, error_type=kind, message=message,
+                                            source=m.topic if m is not None else None,
+                                            offset=m.offset if m is not None else None,
+                                            record=record if record is not None else (m.value if m is not None
+                                                                                      else None)))
+
+    def dropped(self, e: DropRecord, m: Message | None) -> None:
+        """A record that is not emitted at all (a failed CAST): its one dead letter is that error; row
+        errors its other expressions recorded before are withdrawn with it."""
+        entries = self.errors.entries
+        while entries and entries[-1][2] is m:
+            entries.pop()
+        self.dead_letter(e.kind, e.message, m)
+
+
+class Operator:
+    """Base of the operators: ``push`` batches, ``finish`` at end of input."""
+
+    downstream: Operator | None = None
+
+    def push(self, batch: Batch) -> None:
+        raise NotImplementedError
+
+    def finish(self) -> None:
+        if self.downstream is not None:
+            self.downstream.finish()
+
+
+__all__ = ["Batch", "Operator", "OutputMessage", "RunState"]

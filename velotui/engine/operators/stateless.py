@@ -1,0 +1,96 @@
+"""Projections fused into one generated function (SQL_SEMANTICS.md §4 S1, and the output of joins,
+window functions and aggregates when nothing else shapes it).
+
+When a statement's output needs no DISTINCT, ORDER BY, LIMIT, message key, SET_HEADER or lineage, its
+WHERE (or HAVING), select items and output messages are one generated Python function per statement that
+loops over a pushed batch, with no call per record beyond what the expressions need. A stateless statement
+(filter and project over one source) is only this operator. The NULL rules and dead letters are those of
+every other path: a record whose fast path raises (a NULL in arithmetic, a missing field, a type mismatch)
+is re-run on the NULL-safe version of the same expressions, and a failed CAST sends the record to the dead
+letters.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from sqlglot import exp
+
+from velotui.engine.expr.compiler import ExpressionCompiler
+from velotui.engine.operators.base import Batch, Operator, OutputMessage, RunState
+from velotui.engine.operators.output import Emit
+from velotui.records import Message
+
+
+class FusedProjection(Operator):
+    """``headers``: ``share`` (the input message's headers: one output per input record) or ``none``
+    (aggregate rows); ``drop``: internal fields a ``*`` projection must not output (window-function slots)."""
+
+    def __init__(self, run: RunState, emit: Emit, compiler: ExpressionCompiler,
+                 items: list[tuple[str, exp.Expression]], where: exp.Expression | None, star: bool,
+                 headers: str = "share", drop: list[str] | None = None) -> None:
+        self.run = run
+        self.emit = emit
+        body = compiler.projection_body(items, where, star=star)
+        fast, safe, logs = compiler.fast_and_safe(body)
+        fast = [line.replace("return None", "continue") for line in fast]
+        compiler.namespace["_dropped"] = run.dropped
+        pre = "        _errs.context = m\n        mark = len(_elog)\n" if logs else ""
+        undo = "            del _elog[mark:]\n" if logs else ""
+        pops = "".join(f"        o.pop({d!r}, None)\n" for d in (drop or []))
+        hdrs = "m.headers" if headers == "share" else "{}"
+        body = (pre +
+                "        try:\n" + "".join(f"            {line}\n" for line in fast) +
+                "        except _Drop as e:\n"
+                "            _dropped(e, m)\n"
+                "            continue\n"
+                "        except _FAST:\n" + undo +
+                "            _errs.context = m\n"
+                "            try:\n"
+                f"                o = {safe}(r, m, t)\n"
+                "            except _Drop as e:\n"
+                "                _dropped(e, m)\n"
+                "                continue\n"
+                "            except Exception as e:\n"
+                "                _elog.append(('expression_error', repr(e), m))\n"
+                "                continue\n"
+                "            if o is None:\n"
+                "                continue\n" + pops +
+                f"        out_append(_M(o, None, {hdrs}, t))\n")
+        args = "out_append, _M=_OutputMessage, _Drop=_Drop, _FAST=_FAST_ERRORS, type=type, _NUM=_NUM"
+        src = (f"def _fused(rows, metas, times, {args}):\n"
+               "    for r, m, t in zip(rows, metas, times):\n" + body +
+               # straight from a source: the rows are the messages' values; the times, when the source has
+               # no event-time field, their timestamps
+               f"def _fused_messages(metas, times, {args}):\n"
+               "    if times is None:\n"
+               "        for m in metas:\n"
+               "            r = m.value\n"
+               "            t = m.timestamp\n" + body.replace("\n        ", "\n            ").replace(
+                   "        ", "            ", 1) +
+               "    else:\n"
+               "        for m, t in zip(metas, times):\n"
+               "            r = m.value\n" + body.replace("\n        ", "\n            ").replace(
+                   "        ", "            ", 1))
+        compiler.namespace["_OutputMessage"] = OutputMessage
+        compiler.exec(src)
+        self._fused: Callable[..., Any] = compiler.namespace["_fused"]
+        self._fused_messages: Callable[..., Any] = compiler.namespace["_fused_messages"]
+        self.source = src
+
+    def push_messages(self, msgs: list[Message], times: list[int] | None) -> None:
+        """Records straight from a source (no joins before this operator)."""
+        out: list[Message] = []
+        self._fused_messages(msgs, times, out.append)
+        if out:
+            self.emit(out, None)
+
+    def push(self, batch: Batch) -> None:
+        out: list[Message] = []
+        self._fused(batch.rows, batch.metas, batch.times, out.append)
+        if out:
+            self.emit(out, None)
+
+
+__all__ = ["FusedProjection"]
