@@ -493,3 +493,15 @@ async def test_quitting_during_a_run_ends_its_process(slow_suite: Path) -> None:
         assert session.running and session.process is not None and session.process.is_alive()
         await pilot.press("ctrl+q")
     assert not session.process.is_alive()
+
+
+def test_a_row_none_of_whose_mutants_ran_says_only_that() -> None:
+    """A stopped run's untouched query shows '3 not run', not a score of nothing and zero counts."""
+    from velotui.report.mutation import DATA_CANNOT_TELL, SPEC_DOES_NOT_LOOK
+    from velotui.tui.screens.mutants import summary
+
+    none_ran = {"mutants": 3, "killed": 0, SPEC_DOES_NOT_LOOK: 0, DATA_CANNOT_TELL: 0, "not_run": 3}
+    assert summary(none_ran, None) == "3 not run"
+    some_ran = {"mutants": 3, "killed": 2, SPEC_DOES_NOT_LOOK: 0, DATA_CANNOT_TELL: 0, "not_run": 1}
+    text = summary(some_ran, 1.0)
+    assert "2 killed" in text and "1 not run" in text and text != "1 not run"

@@ -31,7 +31,6 @@ from velotui.core import events as ev
 from velotui.core.mutate.runner import MutationOptions, StopFlag
 from velotui.report.mutation import MutationReport
 
-
 NICENESS = 10  # the child's priority below its parent's (os.nice): on a busy machine the UI gets the CPU first
 
 

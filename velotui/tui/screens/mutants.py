@@ -60,6 +60,13 @@ def short_counts(counts: dict[str, int]) -> str:
     return text + (f" · {counts['not_run']} not run" if counts["not_run"] else "")
 
 
+def summary(counts: dict[str, int], score: float | None) -> str:
+    """A row's numbers: the score and the counts; only the count when none of its mutants ran."""
+    if counts["mutants"] and counts["not_run"] == counts["mutants"]:
+        return f"{counts['not_run']} not run"
+    return f"{score_text(score)}  {short_counts(counts)}"
+
+
 def where(app: MutatedApp, m: MutantResult) -> str:
     return f"{app.file}:{m.line}:{m.column}" if m.line else app.file
 
@@ -224,7 +231,7 @@ class MutantsScreen(Screen[None]):
                 continue
             for q in app.queries():
                 item = QueryItem(key, q.name)
-                qnode = anode.add(_safe(f"{q.name}  {score_text(q.score)}  {short_counts(q.counts)}"), data=item,
+                qnode = anode.add(_safe(f"{q.name}  {summary(q.counts, q.score)}"), data=item,
                                   expand=item not in collapsed)
                 found = qnode if keep == item else found
                 for m in [m for m in app.survivors if m.statement == q.name]:
@@ -262,7 +269,9 @@ class MutantsScreen(Screen[None]):
         if running and not c["mutants"]:
             return f"… {app.name}  {app.planned} mutants to run"
         progress = f"  ({c['mutants']}/{app.planned})" if running else ""
-        return f"{icon} {app.name}  {score_text(app.score)}  {short_counts(c)}{progress}{changed}"
+        if c["not_run"] == c["mutants"]:
+            icon = "-"
+        return f"{icon} {app.name}  {summary(c, app.score)}{progress}{changed}"
 
     # -- the detail -------------------------------------------------------------------------------
     def _cursor_data(self) -> object:
