@@ -15,7 +15,7 @@ import ast
 import math
 import re
 import time
-from collections.abc import Callable, Collection, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -394,7 +394,6 @@ class CompiledExpression:
     def evaluate(self, env: Mapping[str, Any] | None = None, watch: Watch | None = None) -> Any:
         budget = self._budget
         budget.start()
-        ops = _Ops(budget)
 
         def guarded_iter(xs: Any) -> Any:
             n = 0
@@ -405,6 +404,32 @@ class CompiledExpression:
             if watch is not None:
                 watch.iterated.append((xs, n))
 
+        scope = self._scope(_Ops(budget), guarded_iter, watch)
+        if env:
+            scope.update(env)
+        return self._run(scope)
+
+    def evaluate_rows(self, columns: Mapping[str, Sequence[Any]], count: int) -> Iterator[Any]:
+        """The value for each of ``count`` rows, each name of ``columns`` bound to its value in that row.
+        The scope is built once for all rows (expressions cannot assign, so no row sees another's
+        names); each row has its own budget, as with ``evaluate``."""
+        budget = self._budget
+
+        def guarded_iter(xs: Any) -> Any:
+            for x in xs:
+                budget.tick()
+                yield x
+
+        scope = self._scope(_Ops(budget), guarded_iter, None)
+        names = list(columns)
+        cols = [columns[k] for k in names]
+        for i in range(count):
+            for k, col in zip(names, cols):
+                scope[k] = col[i]
+            budget.start()
+            yield self._run(scope)
+
+    def _scope(self, ops: _Ops, guarded_iter: Callable[[Any], Any], watch: Watch | None) -> dict[str, Any]:
         def field(obj: Any, name: str) -> Any:
             return _field(obj, name, watch)
 
@@ -415,8 +440,9 @@ class CompiledExpression:
         for name in _SIZED:
             if name in scope:
                 scope[name] = ops.sized(name, scope[name])
-        if env:
-            scope.update(env)
+        return scope
+
+    def _run(self, scope: dict[str, Any]) -> Any:
         try:
             return eval(self._code, scope)
         except SandboxError:

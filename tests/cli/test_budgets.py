@@ -88,7 +88,7 @@ def test_the_watchdog_stops_a_loop_that_never_checks(tmp_path: Path, capsys, mon
         **HEALTHY, "spin.sql": "CREATE STREAM spin_out AS SELECT id FROM rec EMIT CHANGES;\n",
         "spin.test.yaml": "application: spin\nqueries:\n  - name: spin_out\n    timeout_ms: 700\n"
                           "    inputs: [{source: rec, records: 3}]\n    assertions: [{type: record_count, equals: 3}]\n"})
-    rc, report, took = _report(tmp_path, suite, capsys)
+    rc, report, took = _report(tmp_path, suite, capsys, "-j", "1")  # the patched engine is this process's
     qs = _queries(report)
     assert qs["healthy_out"]["status"] == "passed"
     assert qs["spin_out"]["timed_out"] is True

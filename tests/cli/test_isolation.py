@@ -31,7 +31,7 @@ def _crash_app(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def _run(path: Path, tmp_path: Path, capsys) -> tuple[int, ET.Element, str]:  # type: ignore[no-untyped-def]
     junit = tmp_path / "out.xml"
-    rc = main(["--headless", str(path), "--seed", "1", "--junit", str(junit)])
+    rc = main(["--headless", str(path), "--seed", "1", "--junit", str(junit), "-j", "1"])  # the crash is patched in here
     out = capsys.readouterr()
     return rc, ET.parse(junit).getroot(), out.out + out.err
 

@@ -113,6 +113,10 @@ def _user() -> str:
         return "user"
 
 
+class _Retry(Exception):
+    """A cluster request to ask again (another broker may answer it)."""
+
+
 class KafkaBus:
     def __init__(self, cluster: Any, *, run_id: str | None = None, topic_naming: Any = None,
                  timeout_s: float = 30.0) -> None:
@@ -125,7 +129,9 @@ class KafkaBus:
         self.timeout_s = timeout_s
         self.prefix = topic_name("", self.run_id, topic_naming).rstrip("_")
         self._admin = AdminClient(cluster.config())
-        self._producer = Producer(cluster.config(**{"linger.ms": 5, "enable.idempotence": False,
+        # idempotent: a record whose acknowledgement was lost with a broker (and is sent again) is
+        # written once, so counts stay exact when a broker of a cluster goes away mid-run
+        self._producer = Producer(cluster.config(**{"linger.ms": 5, "enable.idempotence": True,
                                                      "message.timeout.ms": int(timeout_s * 1000)}))
         self._created: list[str] = []
         self._listeners: list[TopicListener] = []
@@ -154,7 +160,7 @@ class KafkaBus:
     # -- Bus protocol ------------------------------------------------------------------------------
     def create_topic(self, name: str, partitions: int = 1) -> None:
         from confluent_kafka import KafkaError, KafkaException
-        from confluent_kafka.admin import NewTopic
+        from confluent_kafka.admin import AdminClient, NewTopic
 
         if name in self._created:
             return
@@ -166,21 +172,39 @@ class KafkaBus:
         # replication: the config's topic.replication_factor, else the broker's default.replication.factor
         # (-1), so a cluster whose min.insync.replicas is 2 gets topics it accepts writes to
         rf = int(self.replication.get(name, -1))
-        futures = self._admin.create_topics([NewTopic(name, max(1, partitions), rf, config=dict(TOPIC_CONFIG))],
-                                            operation_timeout=self.timeout_s)
-        for f in futures.values():
+        # on a cluster of several brokers a request that went to a broker that just died times out while
+        # the others answer: ask again, through a new admin client (fresh metadata), until the timeout
+        attempts = 3 if self._several_brokers() else 1
+        for attempt in range(1, attempts + 1):
+            futures = self._admin.create_topics(
+                [NewTopic(name, max(1, partitions), rf, config=dict(TOPIC_CONFIG))],
+                operation_timeout=self.timeout_s / attempts)
             try:
-                _result(f, self.timeout_s)
-            except KafkaException as e:
-                if e.args and e.args[0].code() == KafkaError.TOPIC_ALREADY_EXISTS:
-                    continue
-                raise InfraError(f"cannot create topic {name!r} on {self.cluster.bootstrap}: {e}",
-                                 hint="is the broker still running?") from None
-            except Exception as e:  # noqa: BLE001 - a timeout of the future
-                raise InfraError(f"cannot create topic {name!r} on {self.cluster.bootstrap}: {e!r}",
-                                 hint="is the broker still running?") from None
+                for f in futures.values():
+                    try:
+                        _result(f, self.timeout_s / attempts)
+                    except KafkaException as e:
+                        if e.args and e.args[0].code() == KafkaError.TOPIC_ALREADY_EXISTS:
+                            continue
+                        if attempt < attempts and e.args and e.args[0].retriable():
+                            raise _Retry from None
+                        raise InfraError(f"cannot create topic {name!r} on {self.cluster.bootstrap}: {e}",
+                                         hint="is the broker still running?") from None
+                    except (InfraError, _Retry):
+                        raise
+                    except Exception as e:  # noqa: BLE001 - a timeout of the future
+                        if attempt < attempts:
+                            raise _Retry from None
+                        raise InfraError(f"cannot create topic {name!r} on {self.cluster.bootstrap}: {e!r}",
+                                         hint="is the broker still running?") from None
+                break
+            except _Retry:
+                self._admin = AdminClient(self.cluster.config())
         self._wait_until_visible(name)
         self._created.append(name)
+
+    def _several_brokers(self) -> bool:
+        return int(getattr(self.cluster, "brokers", 1) or 1) > 1 or "," in str(self.cluster.bootstrap)
 
     def _wait_until_visible(self, name: str, *, gone: bool = False) -> None:
         """A created topic is used at once (published to, read back): wait until the broker's metadata

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 SUBCOMMANDS = ("run", "validate", "schema-json", "explain", "explain-plan", "debug", "stress", "infer-schema", "init",
-               "scaffold", "health", "annotate", "quickstart", "mutate")
+               "scaffold", "health", "annotate", "quickstart", "merge-reports", "mutate")
 
 
 def _add_run_options(p: argparse.ArgumentParser) -> None:
@@ -32,6 +32,9 @@ def _add_run_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--use-testcontainers", action="store_true", help="same as --kafka testcontainers")
     p.add_argument("--kafka-image", metavar="IMAGE",
                    help="the Kafka image for testcontainers (default apache/kafka:4.1.0, or $VELOTUI_KAFKA_IMAGE)")
+    p.add_argument("--brokers", type=_jobs, default=1, metavar="N",
+                   help="with --kafka local: a cluster of N brokers (KRaft; topics replicated to min(N, 3), "
+                   "writes acknowledged by all but one)")
     p.add_argument("--keep-containers", action="store_true", help="leave the broker running at exit")
     p.add_argument("--reuse-containers", action="store_true", help="reuse a broker started by an earlier run")
     p.add_argument("--timeout", type=float, metavar="SECONDS", help="per-query timeout (overrides specs)")
@@ -43,6 +46,16 @@ def _add_run_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--deploy", metavar="COMMAND",
                    help="external engine: a command with {sql} {bootstrap} {topics} {run_id} {statement}; it runs "
                    "the app over the published inputs and exits when done")
+    p.add_argument("-j", "--jobs", type=_jobs, default=None, metavar="N",
+                   help="headless: run apps in N worker processes (default: the number of cores); the report "
+                   "is the same as with -j 1")
+    p.add_argument("--shard", metavar="K/N", help="run only shard K of N of the apps (CI matrices; "
+                   "merge the shards' reports with `velotui merge-reports`)")
+    p.add_argument("--timings", metavar="REPORT",
+                   help="with --shard: balance the shards by the app durations in this JSON or JUnit report "
+                   "of an earlier run")
+
+
     p.add_argument("--compare", metavar="A,B",
                    help="run every query on both engines (e.g. embedded,velostream) with the same inputs and diff "
                    "their outputs record by record")
@@ -70,6 +83,17 @@ def _add_run_options(p: argparse.ArgumentParser) -> None:
                    help="add an explanation of every failed assertion to the JSON report")
     p.add_argument("--no-ai", action="store_true",
                    help="never call the Anthropic API; explanations come from the offline explainer")
+
+
+def _jobs(text: str) -> int:
+    """A count of processes (-j) or brokers (--brokers): a whole number, 1 or more."""
+    try:
+        n = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more, got {n}")
+    return n
 
 
 def _add_dialect(p: argparse.ArgumentParser) -> None:
@@ -152,6 +176,8 @@ def build_subparser(name: str) -> argparse.ArgumentParser:
         p.add_argument("--kafka", default=None, metavar="MODE", help="local or HOST:PORT: stress a real cluster")
         p.add_argument("--workers", type=int, default=1, metavar="N",
                        help="with --kafka: N producer processes publish the load")
+        p.add_argument("--brokers", type=_jobs, default=1, metavar="N",
+                       help="with --kafka local: start a cluster of N brokers (topics replicated to 3 of them)")
         p.add_argument("--json", metavar="FILE")
         p.add_argument("--junit", metavar="FILE")
         p.add_argument("--baseline", metavar="FILE", help="a --json file of an earlier stress run to compare with")
@@ -196,6 +222,14 @@ def build_subparser(name: str) -> argparse.ArgumentParser:
                                     "schemas, run - in one command.")
         p.add_argument("path", help="the .sql file")
         p.add_argument("--seed", type=int)
+        return p
+    if name == "merge-reports":
+        p = argparse.ArgumentParser(prog="velotui merge-reports",
+                                    description="Merge the JSON and JUnit reports of --shard runs into one "
+                                    "report, as an unsharded run would have written it.")
+        p.add_argument("reports", nargs="+", metavar="REPORT", help="the shards' .json and/or .xml reports")
+        p.add_argument("--json", metavar="FILE", help="write the merged JSON report (from the .json inputs)")
+        p.add_argument("--junit", metavar="FILE", help="write the merged JUnit XML report (from the .xml inputs)")
         return p
     if name == "mutate":
         p = argparse.ArgumentParser(prog="velotui mutate",

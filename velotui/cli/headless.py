@@ -20,7 +20,7 @@ from velotui.errors import VelotuiError
 from velotui.terminal import safe_text
 
 
-def _run_options(args: argparse.Namespace, argv: list[str]) -> Any:
+def _run_options(args: argparse.Namespace, argv: list[str], explain_needed: bool = False) -> Any:
     from velotui.core.run import RunOptions
     from velotui.errors import SpecError
     from velotui.spec.validation import check_record_count
@@ -53,7 +53,30 @@ def _run_options(args: argparse.Namespace, argv: list[str]) -> Any:
         kafka = "embedded"
         if os.environ.get("VELOTUI_KAFKA"):
             kafka = os.environ["VELOTUI_KAFKA"]
+    shard = None
+    if getattr(args, "shard", None):
+        from velotui.core.sharding import parse_shard
+
+        shard = parse_shard(args.shard)
+    timings = Path(args.timings) if getattr(args, "timings", None) else None
+    if timings is not None and shard is None:
+        raise SpecError("--timings balances shards: it needs --shard K/N")
+    jobs = getattr(args, "jobs", None)
+    if jobs is None:
+        from velotui.core.parallel import default_jobs
+
+        jobs = default_jobs()
+    if getattr(args, "explain", False) or explain_needed:
+        jobs = 1  # explanations read each query's inputs and outputs, which stay in the process that ran it
+    brokers = getattr(args, "brokers", 1) or 1
+    if brokers != 1 and kafka != "local":
+        raise SpecError(f"--brokers {brokers} needs --kafka local (velotui starts the cluster's brokers itself)",
+                        hint=f"add --kafka local; --kafka {kafka} " + ("runs in memory" if kafka == "embedded"
+                                                                       else "is a cluster velotui does not start"))
     return RunOptions(
+        jobs=jobs,
+        shard=shard,
+        timings=timings,
         seed=args.seed,
         now_ms=args.now,
         pattern=args.pattern,
@@ -65,6 +88,7 @@ def _run_options(args: argparse.Namespace, argv: list[str]) -> Any:
         schema_dirs=[Path(args.schemas)] if args.schemas else [],
         kafka=kafka,
         kafka_config=Path(args.kafka_config) if args.kafka_config else None,
+        brokers=brokers,
         keep_cluster=args.keep_containers,
         kafka_image=args.kafka_image,
         reuse_cluster=args.reuse_containers,
@@ -173,6 +197,12 @@ def run_headless(args: argparse.Namespace, argv: list[str]) -> int:
         _print_golden_updates(report, err)
     if run.cancelled:
         return 130
+    if not report.apps and args.shard and len(suite.apps) > len(without_spec):
+        # the suite has apps, none of them in this shard: the merged report (merge-reports) says whether
+        # anything ran at all, and fails when nothing did
+        err.print(f"[yellow]note[/] shard {args.shard} holds none of the suite's apps; nothing to run here",
+                  highlight=False, soft_wrap=True)
+        return 0
     if not report.apps:  # a CI job pointed at the wrong folder, or a -k that matches nothing, must not pass
         why = (f"-k {args.pattern!r} matched no app or query" if args.pattern and len(suite.apps) > len(without_spec)
                else f"no app with a test spec under {path}")
@@ -283,7 +313,7 @@ def explain_command(args: argparse.Namespace, argv: list[str]) -> int:
         echo(f"error: {path}: no such file or folder", file=sys.stderr)
         return 2
     err = make_console(stderr=True, highlight=False)
-    run = SuiteRun(path, _run_options(args, argv), on_event=ProgressPrinter(err, True))
+    run = SuiteRun(path, _run_options(args, argv, explain_needed=True), on_event=ProgressPrinter(err, True))
     report = run.execute()
     if args.shrink:  # the minimal failing input becomes evidence for the explanation
         from velotui.core.shrink import shrink_failures

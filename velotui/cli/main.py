@@ -79,6 +79,10 @@ def _subcommand(name: str, rest: list[str], full_argv: list[str]) -> int:
         from velotui.cli.headless import validate_command
 
         return validate_command(args)
+    if name == "merge-reports":
+        from velotui.cli.merge import merge_reports_command
+
+        return merge_reports_command(args)
     if name == "mutate":
         from velotui.cli.quality import mutate_command
 

@@ -76,6 +76,10 @@ def stress_command(args: argparse.Namespace) -> int:
     from velotui.report import AppReport, QueryReport, RunReport, to_json, write_junit
 
     err = make_console(stderr=True, highlight=False)
+    if args.brokers != 1 and (args.kafka or "embedded") != "local":
+        err.print(f"error: --brokers {args.brokers} needs --kafka local (velotui starts the cluster's brokers "
+                  "itself)", markup=False)
+        return 2
     try:
         baseline = _check_arguments(args)
     except VelotuiError as e:
@@ -83,7 +87,7 @@ def stress_command(args: argparse.Namespace) -> int:
         return e.exit_code
     opts = StressOptions(records=args.records, duration_s=_duration_s(args.duration), rate=args.rate,
                          seed=args.seed or 1, query=args.query, spec_path=Path(args.spec) if args.spec else None,
-                         kafka=args.kafka or "embedded")
+                         kafka=args.kafka or "embedded", brokers=args.brokers)
     try:
         if opts.kafka != "embedded":
             result, slo, loaded = run_stress_on_kafka(Path(args.path), opts, workers=max(1, args.workers))

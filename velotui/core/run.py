@@ -25,6 +25,7 @@ from velotui.core import events as ev
 from velotui.core.discovery import AppFiles, discover
 from velotui.core.engines import ArtifactFolders, EngineChoice
 from velotui.core.inputs import InputBuilder, PreparedInput
+from velotui.core.parallel import RunIdentity
 from velotui.errors import DataError, InfraError, RunCancelled, RunTimeout, SpecError, SqlError, VelotuiError
 from velotui.records import Message
 
@@ -44,6 +45,7 @@ class RunOptions:
     schema_dirs: list[Path] = field(default_factory=list)  # velo-test: --schemas
     kafka: str = "embedded"
     kafka_config: Path | None = None
+    brokers: int = 1  # --kafka local: the nodes of the cluster velotui starts
     keep_cluster: bool = False
     kafka_image: str | None = None  # testcontainers: the image (default apache/kafka)
     reuse_cluster: bool = False
@@ -52,6 +54,9 @@ class RunOptions:
     allow_outside: list[Path] = field(default_factory=list)  # folders outside the suite that paths may name
     engine: str | None = None  # embedded | external | velostream; None: the spec's `engine:`, the config's, embedded
     deploy: str | None = None  # external: 'COMMAND {sql} {bootstrap} {topics} {run_id}'; exits when done
+    jobs: int = 1  # apps run in this many worker processes (velotui.core.parallel); the report is the same
+    shard: tuple[int, int] | None = None  # (K, N): run only shard K of N of the apps (velotui.core.sharding)
+    timings: Path | None = None  # a timing file of an earlier run: shards balanced by its durations
     inputs: dict[str, Path] = field(default_factory=dict)  # --input SOURCE=FILE: this data instead of the spec's
     lineage: bool = True  # record which inputs made each output (explain); mutation runs do without
     compare: list[str] | None = None  # --compare A,B: every query on both engines, outputs diffed
@@ -82,17 +87,26 @@ class SuiteRun:
     """One run of a folder (or one SQL file): call ``execute()`` once; events go to ``on_event``."""
 
     def __init__(self, path: str | Path, options: RunOptions | None = None,
-                 on_event: Callable[[ev.Event], None] | None = None) -> None:
+                 on_event: Callable[[ev.Event], None] | None = None, identity: RunIdentity | None = None) -> None:
         self.path = Path(path)
         self.options = options or RunOptions()
         self._emit = on_event or (lambda e: None)
-        self.run_id = secrets.token_hex(4)
-        self.seed = self.options.seed if self.options.seed is not None else secrets.randbelow(2**31)
-        self.now_ms = self.options.now_ms if self.options.now_ms is not None else _now_ms()
-        self.wall_start_ms = _now_ms()
-        self.cancelled = False
+        if identity is None:  # a new run; a worker of a parallel run gets its parent's
+            identity = RunIdentity(
+                run_id=secrets.token_hex(4),
+                seed=self.options.seed if self.options.seed is not None else secrets.randbelow(2**31),
+                now_ms=self.options.now_ms if self.options.now_ms is not None else _now_ms(),
+                wall_start_ms=_now_ms())
+        self.identity = identity
+        self.run_id = identity.run_id
+        self.seed = identity.seed
+        self.now_ms = identity.now_ms
+        self.wall_start_ms = identity.wall_start_ms
+        self._cancelled = False
+        self.cancel_event: Any = None  # a parallel run's shared cancel (multiprocessing.Event)
         self.infra_down: str | None = None  # set when the cluster stops answering: later queries don't run
         self._cluster: Any = None
+        self._app_index = 0
         self._cluster_stack: Any = None  # where a broker started for an engine that needs Kafka is kept
         self._bus_seq = 0
         self.engines = EngineChoice(self.options)
@@ -101,29 +115,53 @@ class SuiteRun:
         self.query_records: dict[tuple[str, str], QueryRecord] = {}  # what explain needs, per (app, query)
         self.watchdog: Any = None  # velotui.watchdog.Watchdog of the query running now
 
+    @property
+    def cancelled(self) -> bool:
+        if not self._cancelled and self.cancel_event is not None and self.cancel_event.is_set():
+            self._cancelled = True
+        return self._cancelled
+
+    @cancelled.setter
+    def cancelled(self, value: bool) -> None:
+        self._cancelled = value
+
     # -- public ---------------------------------------------------------------------------------
     def execute(self) -> Any:
         from velotui.report import AppReport, RunReport
 
         started = time.perf_counter()
         started_at = datetime.now(UTC).isoformat(timespec="seconds")
+        if self.options.jobs > 1:
+            from velotui.core.parallel import prepare
+
+            prepare(kafka=(self.options.kafka or "embedded") != "embedded")  # workers get ready meanwhile
         suite = discover(self.path)
         apps = [a for a in suite.apps if a.spec_path is not None or self.options.spec_path is not None]
+        if self.options.shard is not None:
+            from velotui.core.sharding import load_timings, shard_apps
+
+            k, n = self.options.shard
+            timings = load_timings(self.options.timings) if self.options.timings else None
+            apps = shard_apps(apps, suite.root, k, n, timings)
         # with -k, an app whose path does not match may still have a query that does: decided once loaded
         reports: list[AppReport] = []
         with self._cluster_scope():  # the run starts once its Kafka (if any) is ready
             self._emit(ev.RunStarted(self.run_id, self.seed, self.now_ms, tuple(str(a.sql_path) for a in apps)))
-            for app_files in apps:
-                if self.cancelled:
-                    break
-                report = self._run_app(app_files, suite.root)
-                if report is None:  # -k matched none of its queries
-                    continue
-                reports.append(report)
-                if self.options.fail_fast and any(q.status in ("failed", "error") for q in report.queries):
-                    break
-                if self.options.fail_fast and report.error:
-                    break
+            # --input is checked against what every query read: those stay in one process
+            if self.options.jobs > 1 and len(apps) > 1 and not self.options.inputs:
+                from velotui.core.parallel import run_in_workers
+
+                reports = run_in_workers(self, apps, suite.root, self.options.jobs)
+            else:
+                for index, app_files in enumerate(apps):
+                    if self.cancelled:
+                        break
+                    report = self._run_app(app_files, suite.root, index)
+                    if report is None:  # -k matched none of its queries
+                        continue
+                    reports.append(report)
+                    if self.options.fail_fast and self._stops_run(report):
+                        break
         unused = sorted(set(self.options.inputs) - self.inputs_used)
         if unused and not self.cancelled and reports:
             sources = sorted({s.name for r in self.query_records.values() for s in r.loaded.app.external_sources})
@@ -141,6 +179,11 @@ class SuiteRun:
         )
         self._emit(ev.RunFinished(run_report, run_report.exit_code))
         return run_report
+
+    @staticmethod
+    def _stops_run(report: Any) -> bool:
+        """With --fail-fast, the run stops after this app."""
+        return bool(report.error) or any(q.status in ("failed", "error") for q in report.queries)
 
     def cancel(self) -> None:
         """Stop the run (Ctrl-C, the TUI's stop): the running query stops within a second, whatever it is
@@ -170,10 +213,10 @@ class SuiteRun:
             if skip:
                 skip = False
                 continue
-            if a in ("--seed", "--now"):
+            if a in ("--seed", "--now", "-j", "--jobs"):  # -j changes nothing in the results
                 skip = True
                 continue
-            if a.startswith(("--seed=", "--now=")):
+            if a.startswith(("--seed=", "--now=", "--jobs=")) or (a.startswith("-j") and a[2:].isdigit()):
                 continue
             cleaned.append(a)
         return " ".join([*cleaned, "--seed", str(self.seed), "--now", str(self.now_ms)])
@@ -207,7 +250,7 @@ class SuiteRun:
 
         self._cluster = self._cluster_stack.enter_context(open_cluster(
             mode, config_file=self.options.kafka_config, keep=self.options.keep_cluster,
-            reuse=self.options.reuse_cluster, image=self.options.kafka_image))
+            reuse=self.options.reuse_cluster, image=self.options.kafka_image, brokers=self.options.brokers))
         self._cluster_stack.enter_context(BrokerMonitor(self._cluster, self._cluster_down))
 
     def _cluster_down(self, message: str) -> None:
@@ -240,9 +283,11 @@ class SuiteRun:
         from velotui.bus.kafka import KafkaBus
 
         # every query gets its own topics: a deleted topic may linger a moment on a real broker, and two
-        # apps reading the same source must never see each other's records
+        # apps reading the same source must never see each other's records; the app's place in the run
+        # is in the name, so apps that run at the same time in worker processes (-j) never share one
         self._bus_seq += 1
-        return KafkaBus(self._cluster, run_id=f"{self.run_id}q{self._bus_seq}", topic_naming=topic_naming)
+        return KafkaBus(self._cluster, run_id=f"{self.run_id}a{self._app_index}q{self._bus_seq}",
+                        topic_naming=topic_naming)
 
     def _topic_name(self, bus: Any, base: str) -> str:
         namer = getattr(bus, "topic_name", None)
@@ -261,7 +306,16 @@ class SuiteRun:
             key_serde = key_serde_for(config, base_dir) if config_get(config, "key.format") else None
             bus.set_serde(topic, serde_for(config, base_dir), key_serde)
 
-    def _run_app(self, app_files: AppFiles, root: Path) -> Any:
+    def _run_app(self, app_files: AppFiles, root: Path, index: int = 0) -> Any:
+        """Load and run one app (``index``: its place in the run, which names its topics)."""
+        self._app_index, self._bus_seq = index, 0
+        started = time.perf_counter()
+        report = self._load_and_run_app(app_files, root)
+        if report is not None:
+            report.duration_ms = (time.perf_counter() - started) * 1000  # what shards are balanced by
+        return report
+
+    def _load_and_run_app(self, app_files: AppFiles, root: Path) -> Any:
         from velotui.core.loading import load_app_under_test
         from velotui.report import AppReport
 

@@ -31,6 +31,7 @@ class StressOptions:
     query: str | None = None
     spec_path: Path | None = None
     kafka: str = "embedded"
+    brokers: int = 1  # with kafka local: the nodes of the cluster velotui starts
 
 
 def _stateless(statement: Any) -> bool:
@@ -232,7 +233,7 @@ def run_stress_on_kafka(sql_path: Path, options: StressOptions, workers: int = 1
         raise SpecError("stress on Kafka needs a statement that reads one Kafka source")
     total = stress_plan(loaded, options)[0] or options.records or 100_000
     now = int(time.time() * 1000)
-    with open_cluster(options.kafka) as cluster, MemorySampler() as mem:
+    with open_cluster(options.kafka, brokers=options.brokers) as cluster, MemorySampler() as mem:
         bus = KafkaBus(cluster, run_id=f"stress{int(time.time())}")
         try:
             src_topic = bus.topic_name(sources[0].topic or sources[0].name)

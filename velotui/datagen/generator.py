@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import gc
 import math
-import uuid
 import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from decimal import Decimal
+from functools import lru_cache
+from itertools import accumulate
 from pathlib import Path
 from typing import Any
 
@@ -63,6 +64,18 @@ class DataGenerator:
     # -- public ---------------------------------------------------------------------------------
     def generate(self, schema: Any, count: int, *, time_simulation: Any = None,
                  null_probability: float | None = None) -> GeneratedData:
+        # a million records are a million dicts and no reference cycle: the cyclic garbage collector
+        # would only scan them again and again (a third of the time), so it pauses, as in the engine
+        gc_was_enabled = gc.isenabled()
+        gc.disable()
+        try:
+            return self._generate(schema, count, time_simulation, null_probability)
+        finally:
+            if gc_was_enabled:
+                gc.enable()
+
+    def _generate(self, schema: Any, count: int, time_simulation: Any,
+                  null_probability: float | None) -> GeneratedData:
         if isinstance(schema, str):
             if schema not in self.schemas:
                 raise DataError(f"unknown schema {schema!r}", hint="known: " + ", ".join(sorted(self.schemas)))
@@ -72,13 +85,21 @@ class DataGenerator:
             raise DataError("record count must be >= 0")
         times = self._event_times(schema, count, time_simulation)
         columns: dict[str, list[Any]] = {}
+        arrays: dict[str, np.ndarray] = {}  # numeric columns without NULLs, for derived fields
         for f in self._ordered_fields(schema):
             try:
-                values = self._column(schema, f, count, times, time_simulation is not None, columns)
+                values = self._column(schema, f, count, times, time_simulation is not None, columns, arrays)
+                if isinstance(values, np.ndarray):
+                    arrays[f.name] = values
+                    values = values.tolist()
                 p = self._null_probability(f, null_probability)
                 if p > 0 and count:
                     mask = self._rng(schema.name, f.name, "nulls").random(count) < p
-                    values = [None if m else v for v, m in zip(values, mask)]
+                    nulls = np.flatnonzero(mask).tolist()
+                    if nulls:
+                        arrays.pop(f.name, None)
+                        for i in nulls:
+                            values[i] = None
                 columns[f.name] = values
             except VelotuiError as e:
                 if e.file is None:
@@ -88,15 +109,16 @@ class DataGenerator:
                     e.args = (e.message,)
                 raise
         names = [f.name for f in schema.fields]
-        cols = [columns[n] for n in names]
-        records = [dict(zip(names, row)) for row in zip(*cols)] if names else [{} for _ in range(count)]
+        records = _record_builder(tuple(names))(*[columns[n] for n in names]) if names else \
+            [{} for _ in range(count)]
         if time_simulation is None:
             ts_field = next((f.name for f in schema.fields if f.kind == "timestamp"), None)
             if ts_field is not None:
-                times = [v if isinstance(v, int) else self.now_ms for v in columns[ts_field]]
+                col = columns[ts_field]
+                times = [v if isinstance(v, int) else self.now_ms for v in col] if None in col else list(col)
         ts = getattr(time_simulation, "events_per_second", None)
-        return GeneratedData(records=records, timestamps_ms=[int(t) for t in times], events_per_second=ts,
-                             batch_size=int(getattr(time_simulation, "batch_size", 1) or 1))
+        return GeneratedData(records=records, timestamps_ms=times if isinstance(times, list) else times.tolist(),
+                             events_per_second=ts, batch_size=int(getattr(time_simulation, "batch_size", 1) or 1))
 
     # -- helpers --------------------------------------------------------------------------------
     def _rng(self, *parts: str) -> np.random.Generator:
@@ -130,9 +152,9 @@ class DataGenerator:
                 derived.remove(f)
         return ordered
 
-    def _event_times(self, schema: Any, count: int, sim: Any) -> list[int]:
+    def _event_times(self, schema: Any, count: int, sim: Any) -> np.ndarray:
         if sim is None:
-            return [self.now_ms] * count
+            return np.full(count, self.now_ms, dtype=np.int64)
         end = resolve_time(sim.end_time, self.now_ms, default=self.now_ms)
         start = resolve_time(sim.start_time, self.now_ms, default=end - 3_600_000)
         if start > end:
@@ -140,7 +162,7 @@ class DataGenerator:
         rng = self._rng(schema.name, "__event_time__")
         span = end - start
         if count == 0:
-            return []
+            return np.zeros(0, dtype=np.int64)
         if sim.sequential:
             offsets = np.arange(count, dtype=np.float64) * (span / count)
         else:
@@ -152,15 +174,17 @@ class DataGenerator:
         jitter = int(getattr(sim, "jitter_ms", 0) or 0)
         if jitter:
             times = times + rng.integers(-jitter, jitter + 1, size=count)
-        return [int(t) for t in times]
+        return times.astype(np.int64)
 
-    def _column(self, schema: Any, f: Any, n: int, times: list[int], simulated: bool,
-                done: dict[str, list[Any]]) -> list[Any]:
+    def _column(self, schema: Any, f: Any, n: int, times: np.ndarray, simulated: bool,
+                done: dict[str, list[Any]], arrays: dict[str, np.ndarray]) -> list[Any] | np.ndarray:
+        """One field's values for ``n`` records: a numpy array for numbers (kept for derived fields),
+        else a list. Every kind is drawn for the whole column at once."""
         c = f.constraints
         kind = f.kind
         rng = self._rng(schema.name, f.name)
         if c.derived:
-            return self._derived(schema, f, n, done, rng)
+            return self._derived(schema, f, n, done, arrays, rng)
         if c.references:
             return self._references(schema, f, n, rng)
         if c.enum_values:
@@ -170,11 +194,11 @@ class DataGenerator:
                 w = np.asarray(c.enum_values.weights, dtype=np.float64)
                 p = w / w.sum()
             idx = rng.choice(len(values), size=n, p=p)
-            return [_coerce(values[i], kind, f) for i in idx]
+            return _pick([_coerce(v, kind, f) for v in values], idx)
         if kind in ("integer", "float", "decimal"):
             return self._numbers(schema, f, n, rng, done)
         if kind == "boolean":
-            return [bool(x) for x in rng.random(n) < 0.5]
+            return rng.random(n) < 0.5
         if kind == "timestamp":
             rng_spec = c.timestamp_range or c.timestamp_epoch_ms
             if rng_spec is not None:
@@ -182,21 +206,19 @@ class DataGenerator:
                 hi = resolve_time(rng_spec.end, self.now_ms, default=self.now_ms)
                 if lo > hi:
                     raise DataError(f"timestamp range start is after its end ({rng_spec.start} > {rng_spec.end})")
-                vals = rng.integers(lo, hi + 1, size=n)
-                return [int(v) for v in vals]
-            return list(times) if simulated else [self.now_ms] * n
+                return rng.integers(lo, hi + 1, size=n)
+            return times.copy() if simulated else np.full(n, self.now_ms, dtype=np.int64)
         if kind == "date":
             rng_spec = c.timestamp_range
             lo = resolve_time(rng_spec.start, self.now_ms) if rng_spec else self.now_ms - 365 * 86_400_000
             hi = resolve_time(rng_spec.end, self.now_ms, default=self.now_ms) if rng_spec else self.now_ms
-            vals = rng.integers(lo, hi + 1, size=n)
-            return [datetime.fromtimestamp(int(v) / 1000, tz=UTC).date().isoformat() for v in vals]
+            return _iso_dates(rng.integers(lo, hi + 1, size=n))
         if kind == "uuid":
-            raw = rng.bytes(16 * n)
-            return [str(uuid.UUID(bytes=raw[i * 16:(i + 1) * 16], version=4)) for i in range(n)]
+            return _uuids(rng.bytes(16 * n), n)
         return self._strings(schema, f, n, rng)
 
-    def _numbers(self, schema: Any, f: Any, n: int, rng: np.random.Generator, done: dict[str, list[Any]]) -> list[Any]:
+    def _numbers(self, schema: Any, f: Any, n: int, rng: np.random.Generator,
+                 done: dict[str, list[Any]]) -> list[Any] | np.ndarray:
         c = f.constraints
         kind = f.kind
         lo, hi = (c.range.min, c.range.max) if c.range else ((0.0, 1000.0) if kind != "integer" else (0, 1000))
@@ -226,31 +248,62 @@ class DataGenerator:
         high = np.inf if rw and rw.allow_above_max else hi
         vals = np.clip(vals, low, high)
         if kind == "integer":
-            return [int(v) for v in np.round(vals)]
+            rounded = np.round(vals)
+            if n and not (np.all(np.isfinite(rounded)) and float(np.max(np.abs(rounded))) < 2**62):
+                return [int(v) for v in rounded]  # beyond int64: Python integers (or Python's own error)
+            return rounded.astype(np.int64)
         if kind == "decimal":
-            q = Decimal(1).scaleb(-f.precision)
-            return [Decimal(repr(float(v))).quantize(q) for v in np.round(vals, f.precision)]
-        return [float(v) for v in np.round(vals, 4)]
+            return _decimals(vals, f.precision)
+        return np.round(vals, 4)
 
     def _random_walk(self, f: Any, n: int, rng: np.random.Generator, lo: float, hi: float,
                      done: dict[str, list[Any]]) -> np.ndarray:
+        """Each group's level moves by a random factor per record, kept inside the range unless allowed
+        out: a running product per group (the clamp makes each step depend on the previous one)."""
         rw = f.constraints.distribution.random_walk
         drift, vol = (rw.drift, rw.volatility) if rw else (0.0, 0.01)
         steps = 1.0 + drift + vol * rng.standard_normal(n)
         groups = done.get(rw.group_by) if rw and rw.group_by else None
-        out = np.empty(n)
-        level: dict[Any, float] = {}
+        low = None if (rw is not None and rw.allow_below_min) else lo
+        high = None if (rw is not None and rw.allow_above_max) else hi
         start = (lo + hi) / 2
-        for i in range(n):
-            g = groups[i] if groups is not None else None
-            prev = level.get(g, start)
-            cur = prev * steps[i]
-            if rw is None or not rw.allow_below_min:
-                cur = max(cur, lo)
-            if rw is None or not rw.allow_above_max:
-                cur = min(cur, hi)
-            level[g] = cur
-            out[i] = cur
+
+        def step(prev: float, s: float) -> float:
+            cur = prev * s
+            if low is not None:
+                cur = max(cur, low)
+            if high is not None:
+                cur = min(cur, high)
+            return cur
+
+        if groups is None:
+            return np.fromiter(accumulate(steps.tolist(), step, initial=start), dtype=np.float64, count=n + 1)[1:]
+        index = {g: i for i, g in enumerate(dict.fromkeys(groups))}  # group value -> number, first seen first
+        codes = np.fromiter(map(index.__getitem__, groups), dtype=np.int64, count=n)
+        order = np.argsort(codes, kind="stable")  # each group's records together, in record order
+        sizes = np.bincount(codes, minlength=len(index))
+        starts = np.cumsum(sizes) - sizes
+        walked = np.empty(n)
+        in_order = steps[order]
+        if len(index) <= int(sizes.max(initial=0)):  # few long walks: one running product each
+            for a, size in zip(starts.tolist(), sizes.tolist()):
+                walked[a:a + size] = list(accumulate(in_order[a:a + size].tolist(), step, initial=start))[1:]
+        else:  # many short walks: step k of every walk at once (the same products and clamps)
+            by_size = np.argsort(-sizes, kind="stable")
+            sizes_desc, starts_desc = sizes[by_size], starts[by_size]
+            level = np.full(len(index), float(start))
+            for k in range(int(sizes_desc[0])):
+                m = int(np.searchsorted(-sizes_desc, -k, side="left"))  # walks longer than k
+                rows = starts_desc[:m] + k
+                cur = level[:m] * in_order[rows]
+                if low is not None:
+                    cur = np.maximum(cur, low)
+                if high is not None:
+                    cur = np.minimum(cur, high)
+                level[:m] = cur
+                walked[rows] = cur
+        out = np.empty(n)
+        out[order] = walked
         return out
 
     def _strings(self, schema: Any, f: Any, n: int, rng: np.random.Generator) -> list[Any]:
@@ -262,20 +315,15 @@ class DataGenerator:
             letters = np.array(list("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"))
             lens = rng.integers(lo, hi + 1, size=n)
             chars = letters[rng.integers(0, len(letters), size=int(lens.sum()) or 1)]
-            out, pos = [], 0
-            for ln in lens:
-                out.append("".join(chars[pos:pos + ln]))
-                pos += ln
-            return out
+            return _cut(chars, lens)
         provider = _FAKER_FIELDS.get(f.name.lower()) or next(
             (v for k, v in _FAKER_FIELDS.items() if f.name.lower().endswith("_" + k)), None)
         if provider:
             pool = self._faker_pool(schema.name, f.name, provider)
-            idx = rng.integers(0, len(pool), size=n)
-            return [pool[i] for i in idx]
+            return _pick(pool, rng.integers(0, len(pool), size=n))
         letters = np.array(list("abcdefghijklmnopqrstuvwxyz"))
         codes = letters[rng.integers(0, 26, size=(n, 8))]
-        return ["".join(row) for row in codes]
+        return np.ascontiguousarray(codes).view("<U8").reshape(n).tolist()
 
     def _faker_pool(self, schema: str, field: str, provider: str) -> list[str]:
         from faker import Faker
@@ -287,7 +335,11 @@ class DataGenerator:
         method = getattr(fk, provider)
         return [str(method()) for _ in range(_FAKER_POOL)]
 
-    def _derived(self, schema: Any, f: Any, n: int, done: dict[str, list[Any]], rng: np.random.Generator) -> list[Any]:
+    def _derived(self, schema: Any, f: Any, n: int, done: dict[str, list[Any]], arrays: dict[str, np.ndarray],
+                 rng: np.random.Generator) -> list[Any]:
+        """A numeric expression over numeric columns runs once over the whole columns (numpy, with
+        Python's exact values: velotui.datagen.derived); anything else runs row by row in the sandbox."""
+        from velotui.datagen.derived import coerce_column, evaluate_columns
         from velotui.sandbox import DEFAULT_FUNCTIONS, compile_expression
 
         d = f.constraints.derived
@@ -301,12 +353,17 @@ class DataGenerator:
             expr = compile_expression(d.expression, functions=funcs, names=set(done))
         except VelotuiError as e:
             raise DataError(f"derived expression: {e.message}", hint=e.hint) from None
+        if n and all(k in arrays for k in deps if k in done):
+            computed = evaluate_columns(d.expression, {k: arrays[k] for k in deps if k in arrays}, n)
+            if computed is not None:
+                values = coerce_column(computed, f.kind)
+                return values if values is not None else [_coerce(v, f.kind, f) for v in computed.tolist()]
         cols = {k: done[k] for k in deps if k in done}
         out = []
+        rows = expr.evaluate_rows(cols, n)
         for i in range(n):
-            env = {k: v[i] for k, v in cols.items()}
             try:
-                v = expr.evaluate(env)
+                v = next(rows)
             except VelotuiError as e:
                 raise DataError(f"derived expression {d.expression!r} failed on record {i}: {e.message}") from None
             out.append(_coerce(v, f.kind, f) if v is not None else None)
@@ -320,8 +377,7 @@ class DataGenerator:
         pool = self._reference_cache[key]
         if not pool:
             raise DataError(f"references {ref.schema_name or ref.file}.{ref.field} has no values")
-        idx = rng.integers(0, len(pool), size=n)
-        return [pool[i] for i in idx]
+        return _pick(pool, rng.integers(0, len(pool), size=n))
 
     def _reference_values(self, schema: Any, f: Any) -> list[Any]:
         ref = f.constraints.references
@@ -367,3 +423,87 @@ def _coerce(v: Any, kind: str, f: Any) -> Any:
     except (ValueError, ArithmeticError):
         raise DataError(f"value {v!r} is not a valid {kind}") from None
     return v
+
+
+@lru_cache(maxsize=64)
+def _record_builder(names: tuple[str, ...]) -> Any:
+    """A function that zips columns into records: one dict display per row, compiled once per field list
+    (the names go in as string literals, so any field name is safe)."""
+    args = [f"c{i}" for i in range(len(names))]
+    vals = [f"v{i}" for i in range(len(names))]
+    body = ", ".join(f"{name!r}: {v}" for name, v in zip(names, vals))
+    src = (f"def build({', '.join(args)}):\n"
+           f"    return [{{{body}}} for {', '.join(vals)}, in zip({', '.join(args)})]\n")
+    scope: dict[str, Any] = {"__builtins__": {"zip": zip}}
+    exec(compile(src, "<records>", "exec"), scope)
+    return scope["build"]
+
+
+def _pick(pool: list[Any], idx: np.ndarray) -> list[Any]:
+    """``pool[i]`` for every index, in one numpy take."""
+    arr = np.empty(len(pool), dtype=object)
+    arr[:] = pool
+    return arr[idx].tolist()
+
+
+def _uuids(raw: bytes, n: int) -> list[str]:
+    """Version-4 UUID text for each 16 bytes of ``raw`` (what ``str(uuid.UUID(bytes=b, version=4))``
+    gives), built as one byte matrix."""
+    if n == 0:
+        return []
+    b = np.frombuffer(raw, dtype=np.uint8).reshape(n, 16).copy()
+    b[:, 6] = (b[:, 6] & 0x0F) | 0x40  # version 4
+    b[:, 8] = (b[:, 8] & 0x3F) | 0x80  # RFC 4122 variant
+    hexed = np.frombuffer(b.tobytes().hex().encode("ascii"), dtype=np.uint8).reshape(n, 32)
+    text = np.full((n, 36), ord("-"), dtype=np.uint8)
+    text[:, 0:8], text[:, 9:13], text[:, 14:18] = hexed[:, 0:8], hexed[:, 8:12], hexed[:, 12:16]
+    text[:, 19:23], text[:, 24:36] = hexed[:, 16:20], hexed[:, 20:32]
+    flat = text.tobytes().decode("ascii")
+    return [flat[i:i + 36] for i in range(0, 36 * n, 36)]
+
+
+def _cut(chars: np.ndarray, lens: np.ndarray) -> list[str]:
+    """Consecutive slices of ``chars`` (one character each) of the given lengths, as strings: a block of
+    rows at a time as a character matrix, each row's unused tail blanked."""
+    n = len(lens)
+    hi = int(lens.max()) if n else 0
+    if hi == 0:
+        return [""] * n
+    starts = np.cumsum(lens) - lens
+    cols = np.arange(hi)[None, :]
+    out: list[str] = []
+    block = max(1, 4_000_000 // hi)
+    for b in range(0, n, block):
+        ln, st = lens[b:b + block], starts[b:b + block]
+        mat = chars[np.minimum(st[:, None] + cols, len(chars) - 1)]
+        mat[cols >= ln[:, None]] = ""
+        out.extend(np.ascontiguousarray(mat).view(f"<U{hi}").reshape(len(ln)).tolist())
+    return out
+
+
+_DAY_MS = 86_400_000
+
+
+def _iso_dates(ms: np.ndarray) -> list[str]:
+    """``YYYY-MM-DD`` (UTC) of epoch milliseconds, through numpy's calendar."""
+    days = np.floor_divide(ms, _DAY_MS)
+    text = days.astype("datetime64[D]").astype("<U10")
+    if len(ms) and not (-719162 <= int(days.min()) and int(days.max()) <= 2932896):  # outside 0001..9999
+        from datetime import UTC, datetime
+
+        return [datetime.fromtimestamp(int(v) / 1000, tz=UTC).date().isoformat() for v in ms]
+    return text.tolist()
+
+
+def _decimals(vals: np.ndarray, precision: int) -> list[Decimal]:
+    """Values rounded to ``precision`` places as Decimals: the integer count of units times 10^-p (the
+    exact decimal that ``repr(np.round(v, p))`` quantized would give, without a string per value)."""
+    q = Decimal(1).scaleb(-precision)
+    if 0 <= precision <= 15:
+        units = np.rint(vals * (10.0 ** precision))
+        if not len(units) or (np.all(np.isfinite(units)) and float(np.max(np.abs(units))) < 1e15):
+            out = list(map(q.__mul__, map(Decimal, units.astype(np.int64).tolist())))
+            for i in np.flatnonzero((units == 0) & np.signbit(units)).tolist():
+                out[i] = q.copy_negate() * 0  # -0.00, as the text "-0.0" quantizes
+            return out
+    return [Decimal(repr(float(v))).quantize(q) for v in np.round(vals, precision)]

@@ -30,7 +30,7 @@ _CATEGORIES = {
 
 
 class PatternGenerator:
-    """Compiles a regex once; ``generate(rng)`` gives one matching string."""
+    """Compiles a regex once; ``generate_many(rng, n)`` gives ``n`` matching strings, a column at a time."""
 
     def __init__(self, pattern: str) -> None:
         try:
@@ -39,65 +39,79 @@ class PatternGenerator:
         except re.error as e:
             raise DataError(f"invalid pattern {pattern!r}: {e}") from None
         self.pattern = pattern
-        self.segments = self._flatten(self.tree)
 
     def _single(self, op: Any, av: Any) -> list[str] | None:
+        """The characters one position can hold, when the node is one character."""
         if op is sre_c.LITERAL:
             return [chr(av)]
         if op is sre_c.IN:
             return self._choices_in(av)
         if op is sre_c.ANY:
             return list(_PRINTABLE)
+        if op is sre_c.NOT_LITERAL:
+            return [c for c in _PRINTABLE if c != chr(av)]
         return None
 
-    def _flatten(self, tree: Any) -> list[tuple[np.ndarray, int, int]] | None:
-        """The pattern as (choices, min, max) character runs, when it has no alternation: the fast path."""
-        out: list[tuple[np.ndarray, int, int]] = []
-        for op, av in tree:
-            single = self._single(op, av)
-            if single is not None:
-                out.append((np.array(single), 1, 1))
-            elif op in (sre_c.MAX_REPEAT, sre_c.MIN_REPEAT):
-                lo, hi, sub = av
-                hi = min(hi, lo + MAX_REPEAT) if hi is not sre_c.MAXREPEAT else lo + MAX_REPEAT
-                items = list(sub)
-                if len(items) != 1:
-                    return None
-                inner = self._single(*items[0])
-                if inner is None:
-                    return None
-                out.append((np.array(inner), lo, hi))
-            elif op is sre_c.SUBPATTERN:
-                inner_runs = self._flatten(av[-1])
-                if inner_runs is None:
-                    return None
-                out.extend(inner_runs)
-            elif op is sre_c.AT:
-                continue
-            else:
-                return None
-        return out
-
     def generate_many(self, rng: np.random.Generator, n: int) -> list[str]:
-        """``n`` matching strings; vectorized when the pattern is a sequence of character runs."""
-        if self.segments is None:
-            return [self.generate(rng) for _ in range(n)]
+        """``n`` matching strings. Every node of the parse tree is drawn for all rows at once: a run of
+        characters as one matrix of draws, an alternation as one draw of branches and then each branch
+        for its rows, a repeated group as its copies with the unused ones blanked."""
         if n == 0:
             return []
-        result: np.ndarray | None = None
-        for choices, lo, hi in self.segments:
-            if hi == 0:
-                continue
-            chars = choices[rng.integers(0, len(choices), size=(n, hi))]
-            if lo != hi:
-                lens = rng.integers(lo, hi + 1, size=n)
-                chars[np.arange(hi)[None, :] >= lens[:, None]] = ""
-            col = np.ascontiguousarray(chars).view(f"<U{hi}").reshape(n)
-            result = col if result is None else np.char.add(result, col)
-        return [""] * n if result is None else result.tolist()
+        return self._column(self.tree, rng, n).tolist()
 
     def generate(self, rng: np.random.Generator) -> str:
-        return "".join(self._emit(self.tree, rng))
+        return self.generate_many(rng, 1)[0]
+
+    def _column(self, tree: Any, rng: np.random.Generator, n: int) -> np.ndarray:
+        pieces = [self._node(op, av, rng, n) for op, av in tree]  # in order: the draws are the stream
+        return _concat([p for p in pieces if p is not None], n)
+
+    def _node(self, op: Any, av: Any, rng: np.random.Generator, n: int) -> np.ndarray | None:
+        single = self._single(op, av)
+        if single is not None:
+            return _run(np.array(single), 1, 1, rng, n)
+        if op in _REPEATS:
+            lo, hi, sub = av
+            hi = min(hi, lo + MAX_REPEAT) if hi is not sre_c.MAXREPEAT else lo + MAX_REPEAT
+            items = list(sub)
+            inner = self._single(*items[0]) if len(items) == 1 else None
+            if inner is not None:
+                return _run(np.array(inner), lo, hi, rng, n)
+            return self._repeat(sub, lo, hi, rng, n)
+        if op is sre_c.SUBPATTERN:
+            return self._column(av[-1], rng, n)
+        if op is _ATOMIC:
+            return self._column(av, rng, n)
+        if op is sre_c.BRANCH:
+            branches = av[1]
+            which = rng.integers(0, len(branches), size=n)
+            parts = []
+            for b, branch in enumerate(branches):
+                rows = np.flatnonzero(which == b)
+                parts.append((rows, self._column(branch, rng, len(rows)) if len(rows) else None))
+            width = max((p.dtype.itemsize // 4 for _, p in parts if p is not None), default=1)
+            out = np.full(n, "", dtype=f"<U{max(width, 1)}")
+            for rows, p in parts:
+                if p is not None:
+                    out[rows] = p
+            return out
+        if op is sre_c.AT:
+            return None
+        raise DataError(f"pattern {self.pattern!r} uses {op}, which generation does not support",
+                        hint="use literals, classes, groups, alternation and repeats")
+
+    def _repeat(self, sub: Any, lo: int, hi: int, rng: np.random.Generator, n: int) -> np.ndarray | None:
+        if hi == 0:
+            return None
+        counts = rng.integers(lo, hi + 1, size=n) if lo != hi else None
+        pieces = []
+        for k in range(hi):
+            piece = self._column(sub, rng, n)
+            if counts is not None:
+                piece[counts <= k] = ""
+            pieces.append(piece)
+        return _concat(pieces, n)
 
     def _choices_in(self, items: list[Any]) -> list[str]:
         chars: list[str] = []
@@ -116,35 +130,29 @@ class PatternGenerator:
             chars = [c for c in _PRINTABLE if c not in set(chars)]
         return chars or _PRINTABLE
 
-    def _emit(self, tree: Any, rng: np.random.Generator) -> list[str]:
-        out: list[str] = []
-        for op, av in tree:
-            if op is sre_c.LITERAL:
-                out.append(chr(av))
-            elif op is sre_c.NOT_LITERAL:
-                choices = [c for c in _PRINTABLE if c != chr(av)]
-                out.append(choices[int(rng.integers(len(choices)))])
-            elif op is sre_c.ANY:
-                out.append(_PRINTABLE[int(rng.integers(len(_PRINTABLE)))])
-            elif op is sre_c.IN:
-                choices = self._choices_in(av)
-                out.append(choices[int(rng.integers(len(choices)))])
-            elif op in (sre_c.MAX_REPEAT, sre_c.MIN_REPEAT, getattr(sre_c, "POSSESSIVE_REPEAT", None)):
-                lo, hi, sub = av
-                hi = min(hi, lo + MAX_REPEAT) if hi is not sre_c.MAXREPEAT else lo + MAX_REPEAT
-                n = int(rng.integers(lo, hi + 1))
-                for _ in range(n):
-                    out.extend(self._emit(sub, rng))
-            elif op is sre_c.SUBPATTERN:
-                out.extend(self._emit(av[-1], rng))
-            elif op is sre_c.BRANCH:
-                branches = av[1]
-                out.extend(self._emit(branches[int(rng.integers(len(branches)))], rng))
-            elif op in (sre_c.AT,):
-                continue
-            elif op is getattr(sre_c, "ATOMIC_GROUP", None):
-                out.extend(self._emit(av, rng))
-            else:
-                raise DataError(f"pattern {self.pattern!r} uses {op}, which generation does not support",
-                                hint="use literals, classes, groups, alternation and repeats")
-        return out
+
+_REPEATS = tuple(x for x in (sre_c.MAX_REPEAT, sre_c.MIN_REPEAT, getattr(sre_c, "POSSESSIVE_REPEAT", None)) if x is not None)
+_ATOMIC = getattr(sre_c, "ATOMIC_GROUP", None)
+
+
+def _concat(pieces: list[np.ndarray], n: int) -> np.ndarray:
+    """Row-wise concatenation of string columns, pairwise so that long sequences stay linear-log."""
+    if not pieces:
+        return np.full(n, "", dtype="<U1")
+    while len(pieces) > 1:
+        pieces = [np.char.add(pieces[i], pieces[i + 1]) if i + 1 < len(pieces) else pieces[i]
+                  for i in range(0, len(pieces), 2)]
+    return pieces[0]
+
+
+def _run(choices: np.ndarray, lo: int, hi: int, rng: np.random.Generator, n: int) -> np.ndarray | None:
+    """``n`` runs of ``lo``..``hi`` characters drawn from ``choices``: one matrix of draws, then each
+    row's unused tail blanked, viewed as one fixed-width string per row."""
+    if hi == 0:
+        return None
+    chars = choices[rng.integers(0, len(choices), size=(n, hi))] if len(choices) > 1 else \
+        np.full((n, hi), choices[0])  # one choice draws nothing from the stream
+    if lo != hi:
+        lens = rng.integers(lo, hi + 1, size=n)
+        chars[np.arange(hi)[None, :] >= lens[:, None]] = ""
+    return np.ascontiguousarray(chars, dtype="<U1").view(f"<U{hi}").reshape(n)

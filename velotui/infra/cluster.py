@@ -21,6 +21,7 @@ class KafkaCluster:
     bootstrap: str
     client_config: dict[str, str] = field(default_factory=dict)
     mode: str = "external"  # local | external | testcontainers
+    brokers: int = 1  # nodes of a cluster velotui started (--kafka local --brokers N); 1 otherwise
 
     def config(self, **extra: Any) -> dict[str, Any]:
         """Client configuration for confluent-kafka: bootstrap servers plus the user's extra properties.
@@ -114,9 +115,12 @@ def check_reachable(cluster: KafkaCluster, timeout_s: float = 5.0) -> None:
 
 @contextmanager
 def open_cluster(mode: str, *, config_file: Path | None = None, keep: bool = False,
-                 reuse: bool = False, image: str | None = None) -> Iterator[KafkaCluster | None]:
-    """``embedded`` (None), ``local``, ``testcontainers``, or ``HOST:PORT[,…]``."""
+                 reuse: bool = False, image: str | None = None, brokers: int = 1) -> Iterator[KafkaCluster | None]:
+    """``embedded`` (None), ``local`` (``brokers`` nodes), ``testcontainers``, or ``HOST:PORT[,…]``."""
     mode = (mode or "embedded").strip()
+    if brokers != 1 and mode != "local":
+        raise InfraError(f"--brokers {brokers} needs --kafka local (velotui starts the cluster's nodes itself)",
+                         hint="use --kafka local --brokers 3, or point --kafka at your own cluster")
     extra: dict[str, str] = {}
     if config_file is not None:
         from velotui.spec.config import load_config_file
@@ -130,7 +134,7 @@ def open_cluster(mode: str, *, config_file: Path | None = None, keep: bool = Fal
         if mode == "local":
             from velotui.infra.local import LocalBroker
 
-            broker: Any = LocalBroker(reuse=reuse, keep=keep)
+            broker: Any = LocalBroker(reuse=reuse, keep=keep, brokers=brokers)
         else:
             from velotui.infra.containers import ContainerBroker
 

@@ -99,6 +99,7 @@ class AppReport:
     file: str
     error: str | None = None  # the app could not be loaded (invalid spec, SQL or schema)
     queries: list[QueryReport] = field(default_factory=list)
+    duration_ms: float = 0.0  # wall time of the whole app: load, generate, publish, run, capture, assert
     warnings: list[Any] = field(default_factory=list)  # velotui.errors.VelotuiWarning about the app's files
 
     @property

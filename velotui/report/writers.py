@@ -243,6 +243,7 @@ def report_dict(report: RunReport) -> dict[str, Any]:
             "file": a.file,
             "status": a.status,
             "error": a.error,
+            "duration_ms": round(a.duration_ms, 3),
             "warnings": [_warning_dict(w) for w in a.warnings],
             "queries": [{
                 "name": q.name,

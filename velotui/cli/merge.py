@@ -1,0 +1,78 @@
+"""``velotui merge-reports SHARD...``: the reports of ``--shard K/N`` runs as one run's report."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import orjson
+
+from velotui.errors import SpecError
+
+
+def _read(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as e:
+        raise SpecError(f"{path}: cannot read it ({e.strerror})") from None
+
+
+def merge_reports_command(args: argparse.Namespace) -> int:
+    """Exit code: the merged run's (0 all passed, 1 a failure, ...); 2 when the inputs do not fit together
+    or when no app ran in any shard (a matrix pointed at the wrong folder must not pass)."""
+    from velotui.report.merge import merge_json, merge_junit
+    from velotui.report.writers import _jsonable
+
+    json_docs, json_names, xml_roots, xml_names = [], [], [], []
+    for name in args.reports:
+        path = Path(name)
+        data = _read(path)
+        if data.lstrip().startswith(b"<"):
+            try:
+                xml_roots.append(ET.fromstring(data))
+            except ET.ParseError as e:
+                raise SpecError(f"{path}: not valid XML ({e})", file=path) from None
+            xml_names.append(name)
+        else:
+            try:
+                json_docs.append(orjson.loads(data))
+            except orjson.JSONDecodeError as e:
+                raise SpecError(f"{path}: neither a JSON nor a JUnit XML report ({e})", file=path,
+                                hint="merge the files that --json and --junit wrote") from None
+            json_names.append(name)
+    if args.json and not json_docs:
+        raise SpecError("--json: no JSON report among the inputs", hint="pass the shards' --json files")
+    if args.junit and not xml_roots:
+        raise SpecError("--junit: no JUnit XML report among the inputs", hint="pass the shards' --junit files")
+    if not args.json and not args.junit:
+        raise SpecError("nothing to write: give --json FILE and/or --junit FILE")
+    exit_code = 0
+    apps = 0
+    if json_docs:
+        merged = merge_json(json_docs, json_names)
+        exit_code = int(merged.get("exit_code", 0))
+        apps = len(merged["apps"])
+        if args.json:
+            out = Path(args.json)
+            out.parent.mkdir(parents=True, exist_ok=True)
+            out.write_bytes(orjson.dumps(merged, default=_jsonable, option=orjson.OPT_INDENT_2))
+    if xml_roots:
+        root = merge_junit(xml_roots, xml_names)
+        if not json_docs:
+            exit_code = 1 if int(root.get("failures", 0)) or int(root.get("errors", 0)) else 0
+            apps = len(root.findall("testsuite"))
+        if args.junit:
+            tree = ET.ElementTree(root)
+            ET.indent(tree)
+            out = Path(args.junit)
+            out.parent.mkdir(parents=True, exist_ok=True)
+            tree.write(out, encoding="utf-8", xml_declaration=True)
+    n = len(json_docs) or len(xml_roots)
+    if apps == 0:
+        print(f"error: nothing ran: the {n} report(s) hold no app\n  hint: check the folder the shards were "
+              "given; every shard of a suite with apps runs some of them together", file=sys.stderr)
+        return 2
+    print(f"merged {n} report(s): {apps} app(s), exit code {exit_code}", file=sys.stderr)
+    return exit_code
