@@ -55,6 +55,8 @@ ACTIONS: list[Action] = [
     Action("stress", "s", "stress", "Stress", True, "Run"),
     Action("debug", "d", "debug", "Step mode", False, "Run"),
     Action("compare", "C", "compare", "Compare view", False, "Run"),
+    Action("mutate", "m", "mutate_selected", "Mutation testing", False, "Run"),
+    Action("mutants", "M", "mutants", "Mutants view", False, "Run"),
     Action("export", "ctrl+e", "export", "Export report", False, "Files"),
     Action("palette", "ctrl+p", "command_palette", "Palette", False),
     Action("help", "question_mark", "help", "Keys", True),

@@ -16,7 +16,7 @@ import time
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from sqlglot import exp
 
@@ -42,6 +42,12 @@ DEFAULT_SEED = 1
 DEFAULT_NOW_MS = 1_767_225_600_000  # 2026-01-01T00:00:00Z: mutation runs are reproducible without --now
 
 
+class StopFlag(Protocol):
+    """A flag another thread or process sets (a threading.Event, a multiprocessing Event)."""
+
+    def is_set(self) -> bool: ...
+
+
 @dataclass
 class MutationOptions:
     seed: int | None = None  # default: the spec's seed, else DEFAULT_SEED
@@ -56,6 +62,9 @@ class MutationOptions:
     schema_dirs: list[Path] = field(default_factory=list)
     allow_outside: list[Path] = field(default_factory=list)
     argv: list[str] | None = None
+    # set from another thread or process (the TUI's stop): no app is planned and no mutant started after it
+    # is set; the mutants left are reported as not run ("cancelled") and the report says it was cancelled
+    stop: StopFlag | None = None
 
 
 @dataclass
@@ -95,6 +104,8 @@ def run_mutation(path: str | Path, options: MutationOptions | None = None,
     apps = [a for a in suite.apps if a.spec_path is not None or options.spec_path is not None]
     plans: list[AppPlan] = []
     for files in apps:
+        if _stopped(options):
+            break
         plan = plan_app(files, suite.root, options)
         if plan is None:
             continue
@@ -113,6 +124,7 @@ def run_mutation(path: str | Path, options: MutationOptions | None = None,
         seed=seed, now_ms=now_ms, started_at=started_at, duration_ms=(time.perf_counter() - started) * 1000,
         reproduce=_reproduce(options, path, seed, now_ms), jobs=max(1, options.jobs), budget_s=options.budget_s,
         budget_exhausted=any(r.status == NOT_RUN and r.reason == "budget" for r in results.values()),
+        cancelled=_stopped(options),
         operators=list(options.operators or OPERATORS), apps=[p.report for p in plans])
 
 
@@ -394,11 +406,16 @@ def _safely(plan: AppPlan, j: int, options: MutationOptions) -> MutantResult:
                         detail=detail)
 
 
-def _not_run(plan: AppPlan, j: int, budget: float | None) -> MutantResult:
+def _stopped(options: MutationOptions) -> bool:
+    return options.stop is not None and options.stop.is_set()
+
+
+def _not_run(plan: AppPlan, j: int, budget: float | None, reason: str = "budget") -> MutantResult:
     m = plan.mutants[j]
+    detail = ("the run was cancelled before it ran" if reason == "cancelled" else
+              f"the budget of {budget:g} s was used up before it ran" if budget else "not run")
     return MutantResult(id=m.id, statement=m.statement, operator=m.operator, title=m.title, line=m.line,
-                        column=m.column, diff=m.diff, status=NOT_RUN, reason="budget",
-                        detail=f"the budget of {budget:g} s was used up before it ran" if budget else "not run")
+                        column=m.column, diff=m.diff, status=NOT_RUN, reason=reason, detail=detail)
 
 
 def _execute(plans: list[AppPlan], tasks: list[tuple[int, int]], options: MutationOptions, deadline: float | None,
@@ -415,6 +432,9 @@ def _execute(plans: list[AppPlan], tasks: list[tuple[int, int]], options: Mutati
     fork = "fork" in mp.get_all_start_methods()
     if jobs == 1 or len(tasks) < 2 or not fork:
         for task in tasks:
+            if _stopped(options):
+                finished(task, _not_run(plans[task[0]], task[1], options.budget_s, "cancelled"))
+                continue
             if deadline is not None and time.perf_counter() > deadline:
                 finished(task, _not_run(plans[task[0]], task[1], options.budget_s))
                 continue
@@ -429,17 +449,21 @@ def _execute(plans: list[AppPlan], tasks: list[tuple[int, int]], options: Mutati
             try:
                 while pending:
                     timeout = None if deadline is None else max(0.0, deadline - time.perf_counter())
+                    if options.stop is not None:  # look at the stop flag a few times a second
+                        timeout = 0.2 if timeout is None else min(timeout, 0.2)
                     done, pending = cf.wait(pending, timeout=timeout, return_when=cf.FIRST_COMPLETED)
                     for f in done:
                         if f.cancelled():
                             continue
                         finished(futures[f], f.result())
-                    if deadline is not None and time.perf_counter() > deadline:
+                    stopped = _stopped(options)
+                    if stopped or (deadline is not None and time.perf_counter() > deadline):
                         for f in list(pending):
                             if f.cancel():
                                 pending.discard(f)
                                 task = futures[f]
-                                finished(task, _not_run(plans[task[0]], task[1], options.budget_s))
+                                finished(task, _not_run(plans[task[0]], task[1], options.budget_s,
+                                                        "cancelled" if stopped else "budget"))
             except BaseException:
                 for f in pending:
                     f.cancel()
