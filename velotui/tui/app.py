@@ -132,6 +132,7 @@ class VelotuiApp(App[int]):
         self._progress_total = 0
         self._progress_done = 0
         self._fresh_results = True
+        self._coverage_digests: dict[str, str] = {}  # file -> the text its last run read (coverage marks)
         self.current_pane = "apps"
         self._width: int | None = None  # the terminal's width as of the last resize
         self._search_target = "tail"
@@ -285,6 +286,8 @@ class VelotuiApp(App[int]):
 
         yield (f"Run the selected app or query ({key('run')})", self.action_run_selected, "the Apps cursor's")
         yield (f"Run all apps ({key('run_all')})", self.action_run_all, "everything under the root")
+        yield (f"Run the selection with data coverage ({key('coverage')})", self.action_run_coverage,
+               "the SQL gutter marks what its inputs did not cover")
         yield (f"Explain the failure under the cursor ({key('explain')})", self.action_explain,
                "a query or app row: its first failure")
         yield (f"Open the failure under the cursor ({key('zoom')})", self.action_zoom, "the detail view")
@@ -371,22 +374,27 @@ class VelotuiApp(App[int]):
         self.set_theme_name(names[(i + 1) % len(names)])
 
     # -- runs -----------------------------------------------------------------------------------
-    def action_run_selected(self) -> None:
+    def action_run_selected(self, coverage: bool = False) -> None:
         tree = self.main(AppsTree)
         app = tree.selected_app()
         if app is not None:
-            self.run_apps([app.files], tree.selected_query())
+            self.run_apps([app.files], tree.selected_query(), coverage=coverage)
             return
         folder = tree.selected_folder()
         if folder is not None:
-            self.run_apps([f for f in tree.app_files() if f.sql_path.is_relative_to(folder)], None)
+            self.run_apps([f for f in tree.app_files() if f.sql_path.is_relative_to(folder)], None, coverage=coverage)
         else:
-            self.action_run_all()
+            self.run_apps(self.main(AppsTree).app_files(), None, coverage=coverage)
+
+    def action_run_coverage(self) -> None:
+        """`v`: run the selection counting data coverage (as --coverage): the SQL gutter marks (◇) each item
+        of the SQL its inputs did not cover, and the status line says which and why on its line."""
+        self.action_run_selected(coverage=True)
 
     def action_run_all(self) -> None:
         self.run_apps(self.main(AppsTree).app_files(), None)
 
-    def run_apps(self, apps: list[Any], query: str | None) -> None:
+    def run_apps(self, apps: list[Any], query: str | None, coverage: bool = False) -> None:
         runnable = [a for a in apps if a.spec_path is not None]
         if not runnable:
             self.notify("nothing to run: no app with a test spec selected", severity="warning")
@@ -395,7 +403,8 @@ class VelotuiApp(App[int]):
             self.current_run.cancel()  # a new run supersedes the old one (stops its query at once)
         self._release_previous_runs()
         self._fresh_results = True
-        self._run_worker(runnable, query)
+        self.main(SqlView).clear_marks("coverage")  # a new run: the last one's coverage marks go
+        self._run_worker(runnable, query, coverage)
 
     def _release_previous_runs(self) -> None:
         """A run's data (inputs, outputs, lineage kept for explain and the records screen) is released
@@ -407,19 +416,24 @@ class VelotuiApp(App[int]):
         self.report = None
 
     @work(thread=True, exclusive=True, group="run")
-    def _run_worker(self, apps: list[Any], query: str | None) -> None:
+    def _run_worker(self, apps: list[Any], query: str | None, coverage: bool = False) -> None:
         """Runs in a thread: the UI never blocks. A whole-suite selection is one run of the root."""
         from velotui.core.run import RunOptions, SuiteRun
 
         everything = [a for a in self.suite.apps if a.spec_path is not None]
         targets = [self.root_path] if len(apps) == len(everything) and len(apps) > 1 else [a.sql_path for a in apps]
         self.running = True
+        digests: dict[str, str] = {}
+        for a in apps:  # the text each app's run reads: its coverage marks belong to that text only
+            with contextlib.suppress(Exception):
+                digests[resolved(a.sql_path)] = text_digest(file_text(a.sql_path))
+        self._coverage_digests = digests
         try:
             kafka = self._kafka_for_runs()
             for target in targets:
                 run = SuiteRun(target, RunOptions(query=query, seed=self.seed, now_ms=self.now_ms, kafka=kafka,
                                                   kafka_config=self.kafka_config, dialect=self.dialect,
-                                                  strict=self.strict, **self.engine_options),
+                                                  strict=self.strict, coverage=coverage, **self.engine_options),
                                on_event=lambda e: self.post_message(RunEvent(e)))
                 self.current_run = run
                 self.runs.append(run)  # explain looks back over the runs of this batch
@@ -568,6 +582,16 @@ class VelotuiApp(App[int]):
         if screen is not None:
             screen.session_changed()
 
+    def _mark_coverage(self, report: Any) -> None:
+        """The SQL view's coverage marks of every file whose coverage the run counted (◇ per item not covered)."""
+        from velotui.tui.coverage import coverage_marks, measured_files
+
+        view = self.main(SqlView)
+        for file in measured_files(report):
+            digest = self._coverage_digests.get(resolved(file))
+            if digest is not None:
+                view.set_marks("coverage", Path(file), digest, coverage_marks(report, file))
+
     def _mark_gutter(self, session: MutationSession, file: str) -> None:
         """The SQL view's marks for one file: its survivors, on the text the run mutated."""
         digest = session.digests.get(resolved(file))
@@ -643,8 +667,12 @@ class VelotuiApp(App[int]):
                 by_kind.setdefault(m.kind, []).append(m.ref or m.note)
             shown = " · ".join(f"{MARK_KINDS[k].glyph} {', '.join(refs)}: {MARK_KINDS[k].short}"
                                for k, refs in by_kind.items())
-        key = key_label(self.config.keys.get("mutants", "M"))
-        self._status(f"line {row + 1}: {shown} — {key}: the Mutants view")
+        tails = []
+        if any(MARK_KINDS[m.kind].lane == "mutants" for m in marks):
+            tails.append(f"{key_label(self.config.keys.get('mutants', 'M'))}: the Mutants view")
+        if any(MARK_KINDS[m.kind].lane == "coverage" for m in marks):
+            tails.append(f"{key_label(self.config.keys.get('coverage', 'v'))}: run with coverage again")
+        self._status(f"line {row + 1}: {shown} — {' · '.join(tails)}")
 
     def stop_background(self) -> None:
         """Quitting: a mutation run going stops (its process ends; it is ended after a few seconds)."""
@@ -703,6 +731,7 @@ class VelotuiApp(App[int]):
             self._app_files[e.app] = e.file
         elif isinstance(e, ev.RunFinished):
             self.report = e.report
+            self._mark_coverage(e.report)
             for app in e.report.apps:
                 status = "error" if app.error else (
                     "failed" if any(q.status in ("failed", "error") for q in app.queries) else "passed")

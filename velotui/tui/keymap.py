@@ -57,6 +57,7 @@ ACTIONS: list[Action] = [
     Action("compare", "C", "compare", "Compare view", False, "Run"),
     Action("mutate", "m", "mutate_selected", "Mutation testing", False, "Run"),
     Action("mutants", "M", "mutants", "Mutants view", False, "Run"),
+    Action("coverage", "v", "run_coverage", "Run with coverage", False, "Run"),
     Action("export", "ctrl+e", "export", "Export report", False, "Files"),
     Action("palette", "ctrl+p", "command_palette", "Palette", False),
     Action("help", "question_mark", "help", "Keys", True),

@@ -4,8 +4,8 @@ A *mark kind* is one row of ``MARK_KINDS``: its glyph, the *lane* (gutter column
 priority within the lane (the highest one on a line is drawn; the others are still listed on that line),
 and the palette colour of every theme (velotui.tui.themes, ``gutter.<kind>``; the theme contrast test holds
 each one to WCAG AA against the editor's background and cursor line). Surviving mutants use the
-``mutants`` lane; data coverage (uncovered SQL items by line) will add its kinds in a ``coverage`` lane:
-one more row here and one colour per palette.
+``mutants`` lane; data coverage (the items of the SQL the last run's inputs did not cover, by line) uses
+the ``coverage`` lane: one row here and one colour per palette for each kind.
 
 Marks come in *sets*, one per (group, file), and each set carries the digest of the text it was computed
 on: a view shows a set only while it shows that very text, so an edited SQL file never shows marks on
@@ -33,6 +33,8 @@ class MarkKind:
 MARK_KINDS: dict[str, MarkKind] = {k.id: k for k in [
     MarkKind("mutant-spec", "●", "mutants", 2, "a surviving mutant: the spec does not look", "the spec does not look"),
     MarkKind("mutant-data", "○", "mutants", 1, "a surviving mutant: the data cannot tell", "the data cannot tell"),
+    MarkKind("coverage-gap", "◇", "coverage", 1, "a coverage item the last run's inputs did not cover",
+             "not covered"),
 ]}
 LANES = ["mutants", "coverage"]  # left to right; a lane takes a column only when it has a mark
 
