@@ -898,6 +898,8 @@ def _with_comparison(first: _Outcome, second: _Outcome, app: Any, statement: Any
                                      engines=engines, ordered=bool(statement.query.order_by), flags=flags)
     comparison.other = other
     report.comparison = comparison
+    if report.coverage is None and other.coverage is not None:  # counted on the embedded side, whichever it is
+        report.coverage = other.coverage
     rank = {"passed": 0, "skipped": 0, "failed": 1, "error": 2}
     status = max(report.status, other.status, key=lambda x: rank.get(x, 0))
     if comparison.verdict == "unexplained" and rank[status] < 1:
