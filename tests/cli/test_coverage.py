@@ -247,3 +247,21 @@ def test_explain_shows_coverage_and_explains_a_required_coverage_offline(tmp_pat
     assert "## Cause" in out and "was never taken: `amount * quantity > 100000` is never true" in out
     assert "- cover C1, C4, C6: give the sources data that reaches each" in out
     assert "no rule matched" not in out
+
+
+def test_under_compare_coverage_is_the_embedded_sides(tmp_path: Path, monkeypatch) -> None:
+    """--compare OTHER,embedded: the other engine counts nothing, the embedded run's coverage is the query's."""
+    from velotui.adapters.embedded import EmbeddedAdapter
+    from velotui.core.run import RunOptions, SuiteRun
+
+    class Other(EmbeddedAdapter):
+        name = "other"
+
+    monkeypatch.setattr(SuiteRun, "engines_for", lambda self, spec: ["other", "embedded"])
+    monkeypatch.setattr(SuiteRun, "adapter", lambda self, name: Other() if name == "other" else EmbeddedAdapter())
+    root = _suite(tmp_path, "unreached_arm")
+    report = SuiteRun(root, RunOptions(coverage=True)).execute()
+    [query] = report.apps[0].queries
+    assert query.comparison is not None and query.comparison.verdict == "same"
+    assert query.coverage is not None and query.coverage.measured
+    assert [i.id for i in query.coverage.uncovered] == ["C1", "C4", "C6"]
