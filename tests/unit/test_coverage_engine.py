@@ -58,7 +58,7 @@ def test_where_conjuncts_case_arms_coalesce_nullif() -> None:
 def test_items_have_their_place_and_ids_follow_the_sql() -> None:
     sql = "CREATE STREAM out AS SELECT\n  CASE WHEN a > 1 THEN 'x' ELSE 'y' END AS t\nFROM orders\nWHERE b = 2\n" \
           f"EMIT CHANGES {WITH}"
-    plan = plan_for(parse_app(sql, None), EngineOptions()).statements[0]
+    plan = plan_for(parse_app(sql, None), EngineOptions(coverage=True)).statements[0]
     assert [(i.id, i.kind, i.line, i.column, i.sql) for i in plan.coverage] == [
         ("C1", "case_arm", 2, 13, "WHEN a > 1 THEN 'x'"),
         ("C2", "case_else", 2, 33, "ELSE 'y'"),
@@ -173,8 +173,9 @@ def test_without_coverage_nothing_is_counted_and_no_probe_is_generated() -> None
       COALESCE(note, 'x') AS n FROM orders WHERE amount > 0 EMIT CHANGES {WITH}"""
     res = run_sql(sql, {"orders": [{"amount": 5, "note": None}]})
     assert res.statements["out"].coverage is None
-    plan = plan_for(parse_app(sql, None), EngineOptions()).statements[0]
-    assert len(plan.coverage) == 4  # the items are on the plan; nothing counts them
+    assert plan_for(parse_app(sql, None), EngineOptions()).statements[0].coverage == []  # a normal run lists none
+    plan = plan_for(parse_app(sql, None), EngineOptions(coverage=True)).statements[0]
+    assert len(plan.coverage) == 4  # a run that counts lists them; built without counters, nothing counts them
     for fuse in (True, False):
         pipeline = build_statement(plan, fuse=fuse)
         sources = [getattr(op, "source", "") for op in _operators(pipeline)]
@@ -210,7 +211,7 @@ def test_having_items_are_shown_as_written_when_they_name_select_items() -> None
     HAVING n > 1 EMIT CHANGES {WITH}"""
     c = counts(sql, {"orders": [{"region": "EU"}, {"region": "EU"}, {"region": "US"}]})
     assert c["n > 1"] == {"true": 1, "false": 2}
-    plan = plan_for(parse_app(sql, None), EngineOptions()).statements[0]
+    plan = plan_for(parse_app(sql, None), EngineOptions(coverage=True)).statements[0]
     [having] = [i for i in plan.coverage if i.clause == "HAVING"]
     assert (having.line, having.column) == (2, 12)
 

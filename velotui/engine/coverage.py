@@ -1,13 +1,14 @@
 """Data coverage: which parts of a statement's SQL its inputs exercised (docs/QUALITY.md, "Data coverage").
 
-The planner lists a statement's **coverage items** on its plan (``StatementPlan.coverage``): each WHERE,
+For a run that counts coverage, the planner lists a statement's **coverage items** on its plan
+(``StatementPlan.coverage``; ``Planner(coverage=True)``, from ``EngineOptions.coverage``): each WHERE,
 HAVING and ON conjunct (seen true, seen false), each CASE arm and ELSE (taken), each COALESCE (which
 argument gave the value) and NULLIF (equal, different), each join (matched, and unmatched per stream side),
 each window (records on time, late), each NULL-sensitive call (an aggregate's argument, CONCAT, GREATEST,
 LEAST: a NULL reached it) and each GROUP BY key (more than one value). An item knows its kind, its place
 (line:column), its SQL text and its outcomes.
 
-Counting happens only when a run asks for it (``EngineOptions.coverage``): the operator builder then gives
+Counting happens only then: the operator builder gives
 every expression compiler of the statement a ``CoverageProbes``, whose ``by_node`` says which sqlglot
 nodes carry which probe, and the compiler wraps each such node's generated code in a probe call that
 counts and returns the value (``_cv_truth(3, …)``); joins and windows count matches and late records in

@@ -74,7 +74,7 @@ def _schema_kinds(options: EngineOptions) -> dict[str, dict[str, str]]:
 
 
 def plan_for(app: App, options: EngineOptions) -> AppPlan:
-    return Planner(app, options.properties, _schema_kinds(options)).plan_app()
+    return Planner(app, options.properties, _schema_kinds(options), coverage=options.coverage).plan_app()
 
 
 def run_app(app: App, bus: Any, options: EngineOptions) -> EngineResult:

@@ -280,7 +280,8 @@ class StatementPlan:
     null_semantics: str = "reference"
     properties: dict[str, str] = field(default_factory=dict, repr=False)
     subquery_tables: list[Source] = field(default_factory=list)  # tables read by IN/EXISTS/scalar subqueries
-    # what data coverage watches (velotui/engine/coverage.py: CoverageItem), in the order of the SQL
+    # what data coverage watches (velotui/engine/coverage.py: CoverageItem), in the order of the SQL; listed
+    # when the plan is made for a run that counts coverage (Planner(coverage=True))
     coverage: list[Any] = field(default_factory=list, repr=False)
 
     @property

@@ -36,8 +36,9 @@ class Planner:
     """Plans the statements of one app (``properties``: the spec's ``config:`` overrides of WITH keys)."""
 
     def __init__(self, app: App, properties: Mapping[str, Any] | None = None,
-                 source_schemas: Mapping[str, Mapping[str, str]] | None = None) -> None:
+                 source_schemas: Mapping[str, Mapping[str, str]] | None = None, *, coverage: bool = False) -> None:
         self.app = app
+        self.coverage = coverage  # list each statement's coverage items on its plan (a run that counts them)
         self.file = str(app.path) if app.path else None
         self.overrides = {k: str(v) for k, v in (properties or {}).items()}
         self.source_schemas = {k: dict(v) for k, v in (source_schemas or {}).items()}
@@ -109,9 +110,10 @@ class Planner:
             build_statement(plan, dry=True, fuse=False)
         except SqlError as e:
             raise self._located(st, e) from None
-        from velotui.engine.coverage import plan_items
+        if self.coverage:
+            from velotui.engine.coverage import plan_items
 
-        plan.coverage = plan_items(plan)
+            plan.coverage = plan_items(plan)
         return plan
 
     def _located(self, st: Statement, e: SqlError) -> SqlError:
