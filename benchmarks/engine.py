@@ -1,6 +1,6 @@
 """Engine throughput vs a plain hand-written Python comprehension doing the same work on the same data.
 
-    python benchmarks/engine.py [--records N] [--repeat R] [--cases a,b] [--gc paused|on] [--json]
+    python benchmarks/engine.py [--records N] [--repeat R] [--cases a,b] [--gc paused|on] [--coverage] [--json]
 
 Prints, per case, the engine's rate, the hand-written comprehension's rate and their ratio side by side
 (``--json``: one JSON line per case instead: {"case", "records", "records_per_s", "loop_records_per_s",
@@ -15,6 +15,9 @@ Python's cyclic garbage collector: as ``timeit`` does, both timed parts run with
 the default; the engine pauses it during a run anyway), after a full collection outside the timing, so
 neither pays for collections the other's objects cause. ``--gc on`` runs both with it on (and the engine
 told not to pause it): the figure for code that cannot pause it (docs/PERFORMANCE.md has both).
+
+``--coverage`` runs the engine counting data coverage (EngineOptions.coverage: what ``--coverage`` costs a
+run); without it the engine runs as every normal run does.
 """
 
 from __future__ import annotations
@@ -125,8 +128,11 @@ def _collector(paused: bool) -> Iterator[None]:
         gc.enable()
 
 
-def _options(base: Path, pause_gc: bool) -> EngineOptions:
-    extra = {"pause_gc": pause_gc} if "pause_gc" in EngineOptions.__dataclass_fields__ else {}  # older engines
+def _options(base: Path, pause_gc: bool, coverage: bool = False) -> EngineOptions:
+    fields = EngineOptions.__dataclass_fields__
+    extra: dict = {"pause_gc": pause_gc} if "pause_gc" in fields else {}  # older engines
+    if coverage:
+        extra["coverage"] = True
     return EngineOptions(base_dir=base, **extra)
 
 
@@ -136,6 +142,7 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=5)
     ap.add_argument("--cases", default=",".join(CASES))
     ap.add_argument("--gc", choices=("paused", "on"), default="paused")
+    ap.add_argument("--coverage", action="store_true", help="the engine counts data coverage")
     ap.add_argument("--json", action="store_true", help="one JSON line per case")
     args = ap.parse_args()
     rows = make_records(args.records)
@@ -154,7 +161,7 @@ def main() -> None:
                 bus.publish("trades", [Message(value=r, timestamp=r["ts"]) for r in rows])
                 with _collector(paused):
                     t0 = time.process_time()
-                    run_app(app, bus, _options(base, paused))
+                    run_app(app, bus, _options(base, paused, args.coverage))
                     engine_s = min(engine_s, time.process_time() - t0)
                 del bus
                 with _collector(paused):

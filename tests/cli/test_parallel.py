@@ -126,3 +126,37 @@ def test_cancel_stops_every_worker(tmp_path: Path) -> None:
     assert not t.is_alive()
     workers = _workers(psutil.Process())
     assert all(not p.is_running() or p.status() == psutil.STATUS_ZOMBIE for p in workers)
+
+
+def test_ctrl_c_while_the_workers_start_leaves_nothing_behind(tmp_path: Path) -> None:
+    """Ctrl-C as a -j 2 run starts, while the fork server still imports what the workers need (seconds
+    on a busy machine): the run exits 130 at once, and no process of it outlives it holding its output
+    open (a CI log or `| tee` would wait for it), and no traceback of a half-born worker is printed."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    apps = {"schemas/rec.schema.yaml": "name: rec\nfields:\n  - {name: id, type: integer}\n"}
+    for n in "abcd":
+        apps[f"{n}.sql"] = f"CREATE STREAM {n}_out AS SELECT id FROM rec EMIT CHANGES;\n"
+        apps[f"{n}.test.yaml"] = (f"application: {n}\nqueries:\n  - name: {n}_out\n    inputs: [{{source: rec, records: 5}}]\n"
+                                  "    assertions: [{type: record_count, equals: 5}]\n")
+    suite = write_suite(tmp_path / "suite", apps)
+    proc = subprocess.Popen([sys.executable, "-m", "velotui", "--headless", str(suite), "-j", "2"],
+                            cwd=Path(__file__).resolve().parents[2], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+    assert proc.stderr is not None
+    lines = []
+    while "velotui run" not in (line := proc.stderr.readline()):
+        lines.append(line)
+        assert line, "".join(lines)
+    family = psutil.Process(proc.pid).children(recursive=True)  # the fork server (and its tracker)
+    proc.send_signal(signal.SIGINT)
+    proc.wait(timeout=60)  # the run itself has exited (its output is a few lines: the pipes never fill)
+    time.sleep(0.1)
+    left = [p.pid for p in family if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
+    out, err = proc.communicate(timeout=60)  # returns once every holder of the pipes has exited
+    assert proc.returncode == 130, out + err
+    assert left == [], "processes of the run outlived it"
+    assert "Traceback" not in err, err

@@ -149,3 +149,45 @@ def test_failure_detail(snap_compare, size) -> None:  # type: ignore[no-untyped-
 def test_golden_diff(snap_compare, size) -> None:  # type: ignore[no-untyped-def]
     app = VelotuiApp(GOLDEN_SUITE, config=TuiConfig(), now_ms=1_700_000_000_000)
     assert snap_compare(app, terminal_size=size, run_before=_open_failure("orders_round", "golden"))
+
+
+MUTANTS_SUITE = Path("tests/fixtures/tui_mutants")
+
+
+def _mutants_view(survivor: str | None = "M3", jump: bool = False):  # type: ignore[no-untyped-def]
+    """`m` on the weak-spec app; the cursor on one survivor (its detail shows); `enter` on it with ``jump``."""
+    async def run_before(pilot) -> None:  # type: ignore[no-untyped-def]
+        from velotui.tui.screens.mutants import MutantsTree, SurvivorItem
+
+        await _no_blink(pilot)
+        _select(pilot.app, "big_orders")
+        await pilot.pause()
+        await pilot.press("m")
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+        tree = pilot.app.screen.query_one(MutantsTree)
+        for line in range(tree.last_line + 1):
+            node = tree.get_node_at_line(line)
+            if node is not None and isinstance(node.data, SurvivorItem) and node.data.mutant == survivor:
+                tree.cursor_line = line
+        await pilot.pause()
+        if jump:
+            await pilot.press("enter")
+            await pilot.pause()
+            pilot.app.query_one("#stress").display = False
+            pilot.app.query_one("#tail").styles.width = "1fr"
+        await pilot.wait_for_scheduled_animations()
+        await pilot.pause()
+
+    return run_before
+
+
+@pytest.mark.parametrize("size", [SIZE, (80, 24)], ids=["120x40", "80x24"])
+def test_mutants_view(snap_compare, size) -> None:  # type: ignore[no-untyped-def]
+    app = VelotuiApp(MUTANTS_SUITE, config=TuiConfig(), seed=5, now_ms=1_700_000_000_000)
+    assert snap_compare(app, terminal_size=size, run_before=_mutants_view())
+
+
+def test_sql_gutter_marks(snap_compare) -> None:  # type: ignore[no-untyped-def]
+    app = VelotuiApp(MUTANTS_SUITE, config=TuiConfig(), seed=5, now_ms=1_700_000_000_000)
+    assert snap_compare(app, terminal_size=SIZE, run_before=_mutants_view("M2", jump=True))

@@ -54,6 +54,7 @@ class EngineJob:
     lineage: bool = False
     slow_processing: bool = False
     deploy: str | None = None  # external engine: the deploy command
+    coverage: bool = False  # embedded engine: count the statement's coverage items (StatementResult.coverage)
 
 
 @dataclass

@@ -43,4 +43,4 @@ class EmbeddedAdapter:
             base_dir=job.sql_path.parent, properties=dict(job.properties), statements=[job.statement],
             timeout_s=job.timeout_s, lineage=job.lineage, source_schemas=job.source_schemas,
             schema_checked=set(job.schema_checked),
-            should_stop=job.should_stop, slow_processing=job.slow_processing)
+            should_stop=job.should_stop, slow_processing=job.slow_processing, coverage=job.coverage)

@@ -229,15 +229,32 @@ def _join_findings(ctx: FailureContext) -> list[Finding]:
     return findings
 
 
+def _coverage_findings(ctx: FailureContext) -> list[Finding]:
+    """A required data coverage that failed: each item the inputs did not cover, why (its hint), and the fix."""
+    items = [s for s in list(getattr(ctx.result, "samples", None) or []) if isinstance(s, dict) and "item" in s]
+    findings = []
+    for i, s in enumerate(items):
+        why = f": {s['hint']}" if s.get("hint") else ""
+        fix = "" if i else (f"cover {', '.join(x['item'] for x in items)}: give the sources data that reaches each "
+                            "(a wider schema range or enum_values, a null_probability, data_file records); a part no "
+                            "real input can reach is dead SQL: remove it")
+        findings.append(Finding(
+            f"{s['item']} `{s.get('sql', '')}` ({s.get('where', '')}) was {s.get('gap', 'not covered')}{why}.", fix))
+    return findings
+
+
 def explain_offline(ctx: FailureContext) -> str:
     """Markdown: the most specific cause found, the fix, then the evidence summary."""
-    findings = _join_findings(ctx) + _window_findings(ctx) + _filter_findings(ctx)
     r = ctx.result
+    if r.type == "coverage":
+        findings = _coverage_findings(ctx)
+    else:
+        findings = _join_findings(ctx) + _window_findings(ctx) + _filter_findings(ctx)
     lines = [f"# Why `{r.type}` failed in {ctx.app} / {ctx.query}", "",
              "_Offline explanation (rule-based; no AI was used)._", ""]
     if findings:
         lines += ["## Cause", ""] + [f"- {f.cause}" for f in findings] + ["", "## Fix", ""]
-        lines += [f"- {f.fix}" for f in findings]
+        lines += [f"- {f.fix}" for f in findings if f.fix]
     else:
         lines += ["## What happened", "",
                   f"- expected `{r.expected}`, got `{r.actual}`: {r.message}",

@@ -79,6 +79,10 @@ def _add_run_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--shrink", action="store_true",
                    help="for each failed query, find a smallest input that fails the same assertion the same way; "
                    "write it beside the spec as X.<query>.min.jsonl with the command that reproduces the failure")
+    p.add_argument("--coverage", action="store_true",
+                   help="data coverage: for each query, which WHERE/HAVING conditions its inputs saw true and false, "
+                   "which CASE arms they took, joins matched and unmatched, late records, … with a hint for each "
+                   "item not covered (text under the query, JSON counts per item, JUnit system-out)")
     p.add_argument("--explain", action="store_true",
                    help="add an explanation of every failed assertion to the JSON report")
     p.add_argument("--whole-inputs", action="store_true",

@@ -17,6 +17,12 @@ class SafeConsole(Console):
     def print(self, *objects: Any, **kwargs: Any) -> None:  # type: ignore[override]
         super().print(*(safe_text(o) if isinstance(o, str) else o for o in objects), **kwargs)
 
+    def on_broken_pipe(self) -> None:
+        """The reader went away (``| head``): rich would exit 1 at once; velotui's front door stops
+        quietly with its own exit code (141, velotui.cli.main)."""
+        self.quiet = True
+        raise BrokenPipeError(32, "the reader of standard output went away")
+
     def rule(self, title: Any = "", **kwargs: Any) -> None:  # type: ignore[override]
         super().rule(safe_text(title, newlines=False) if isinstance(title, str) else title, **kwargs)
 

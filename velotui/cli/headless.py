@@ -100,6 +100,7 @@ def _run_options(args: argparse.Namespace, argv: list[str], explain_needed: bool
         **engine_options_of(args),
         dialect=getattr(args, "dialect", None),
         update_golden=getattr(args, "update_golden", False),
+        coverage=getattr(args, "coverage", False),
         # explanations show the records behind a failure: they are held then
         by_blocks=not (getattr(args, "whole_inputs", False) or getattr(args, "explain", False) or explain_needed),
     )
@@ -217,6 +218,17 @@ def run_headless(args: argparse.Namespace, argv: list[str]) -> int:
     return report.exit_code
 
 
+def _quiet_stdout() -> None:
+    import os
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):
+        pass
+
+
 def _write_reports(report: Any, run: Any, args: argparse.Namespace, err: Any) -> list[str]:
     """Every report asked for; one writer failing never stops the others. Returns what was lost."""
     from velotui.report import render_text, to_json, write_junit
@@ -226,6 +238,8 @@ def _write_reports(report: Any, run: Any, args: argparse.Namespace, err: Any) ->
     def attempt(what: str, write: Any) -> None:
         try:
             write()
+        except BrokenPipeError:  # `| head` took what it wanted and left: nothing lost, the verdict stands
+            _quiet_stdout()
         except Exception as e:  # noqa: BLE001 - a disk full, a bug of ours: said, and the others still written
             lost.append(what)
             detail = e.strerror if isinstance(e, OSError) and e.strerror else repr(e)
@@ -323,6 +337,8 @@ def explain_command(args: argparse.Namespace, argv: list[str]) -> int:
         shrink_failures(run, report, on_progress=None if args.quiet else
                         (lambda message: err.print(message, highlight=False, markup=False)))
     explained = explain_failures(run, use_ai=not args.no_ai, query=args.query)
+    if getattr(args, "coverage", False):
+        _print_coverage_markdown(report, args.query)
     if not explained:
         echo("# Nothing to explain\n\nEvery assertion passed." if report.exit_code == 0 else
               "# Nothing to explain\n\nNo assertion failed; the run had load or engine errors:\n")
@@ -338,6 +354,25 @@ def explain_command(args: argparse.Namespace, argv: list[str]) -> int:
         echo(e.document())
         echo()
     return report.exit_code
+
+
+def _print_coverage_markdown(report: Any, query: str | None) -> None:
+    """``velotui explain --coverage``: each query's data coverage, before the explanations."""
+    from velotui.report.coverage import coverage_lines
+
+    blocks = [(app.name, q) for app in report.apps for q in app.queries if q.coverage is not None
+              and (query is None or q.name == query)]
+    if not blocks:
+        return
+    echo("# Data coverage\n")
+    for app_name, q in blocks:
+        echo(f"## {safe_text(app_name, newlines=False)} / {safe_text(q.name, newlines=False)}\n")
+        lines = coverage_lines(q.coverage)
+        echo(safe_text(lines[0]) + "\n")
+        for line in lines[1:]:
+            text = line.strip()
+            echo(("  " if text.startswith("hint:") else "- ") + safe_text(text))
+        echo()
 
 
 def _install_interrupt(run: Any) -> Any:

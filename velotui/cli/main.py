@@ -1,8 +1,10 @@
 """``velotui`` entry point. Exit codes: 0 passed, 1 an assertion failed, 2 invalid input,
-3 infrastructure unavailable, 4 timeout, 130 interrupted."""
+3 infrastructure unavailable, 4 timeout, 130 interrupted, 141 the reader of standard output went away
+(``velotui explain … | head``: the rest is not printed, as with any Unix tool)."""
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -11,6 +13,7 @@ from velotui.cli.console import echo
 from velotui.errors import VelotuiError
 
 EXIT_INTERRUPTED = 130
+EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, what a shell shows for a tool stopped by a closed pipe
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -28,6 +31,9 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         echo("interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
+    except BrokenPipeError:  # `| head` closed standard output: stop quietly, never an internal error
+        _silence_stdout()
+        return EXIT_BROKEN_PIPE
     except VelotuiError as e:
         if debug:
             raise
@@ -39,6 +45,16 @@ def main(argv: list[str] | None = None) -> int:
         echo(f"internal error: {e!r}\n  hint: this is a velotui bug; run again with --debug for the traceback "
               "and report it", file=sys.stderr)
         return 1
+
+
+def _silence_stdout() -> None:
+    """Point standard output at /dev/null so that the interpreter's final flush cannot fail again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):  # no real file descriptor (captured output): nothing left to flush to
+        pass
 
 
 def _subcommand(name: str, rest: list[str], full_argv: list[str]) -> int:

@@ -14,9 +14,11 @@ through one shared event; an app whose worker dies is reported as an error, and 
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
 import signal
+import threading
 import traceback
 from contextlib import ExitStack
 from dataclasses import dataclass
@@ -101,8 +103,7 @@ def run_in_workers(run: Any, apps: list[Any], root: Path, jobs: int) -> list[Any
     stop_after: int | None = None  # --fail-fast: the first stopping app, in run order
     workers: list[_Worker] = []
     try:
-        for _ in range(min(jobs, len(apps))):
-            workers.append(_Worker.start(ctx, spec, cancel))
+        workers.extend(_start_workers(ctx, spec, cancel, min(jobs, len(apps)), run))
         while True:
             for w in workers:  # hand out work in run order to every idle worker
                 if w.idle and w.alive:
@@ -139,7 +140,9 @@ def run_in_workers(run: Any, apps: list[Any], root: Path, jobs: int) -> list[Any
     finally:
         run.cancel_event = None
         for w in workers:
-            w.close()
+            w.close(hurry=run.cancelled)
+        if run.cancelled:
+            _stop_fork_server()
     ordered = [reports[i] for i in sorted(reports)]
     out: list[Any] = []
     for r in ordered:
@@ -149,6 +152,48 @@ def run_in_workers(run: Any, apps: list[Any], root: Path, jobs: int) -> list[Any
         if run.options.fail_fast and run._stops_run(r):
             break
     return out
+
+
+def _stop_fork_server() -> None:
+    """After Ctrl-C: a fork server still importing (a busy machine) would outlive the run by seconds and
+    hold its standard output and error open, so that a pipe (CI's log, ``| tee``) waits for it; stop it
+    now. The next run that needs one starts a new one (multiprocessing sees that it died)."""
+    from multiprocessing import forkserver
+
+    pid = getattr(getattr(forkserver, "_forkserver", None), "_forkserver_pid", None)
+    if pid:
+        with contextlib.suppress(OSError):
+            os.kill(pid, signal.SIGKILL)
+
+
+def _start_workers(ctx: Any, spec: _WorkerSpec, cancel: Any, n: int, run: Any) -> list[_Worker]:
+    """Start ``n`` workers; Ctrl-C meanwhile returns at once with those started so far. The first start
+    waits for the fork server's imports (a second or two; much longer on a busy machine), which Ctrl-C
+    must not wait for: a worker that comes up after that is closed by the thread that started it."""
+    lock = threading.Lock()
+    started: list[_Worker] = []
+    abandoned = threading.Event()
+
+    def boot() -> None:
+        for _ in range(n):
+            if abandoned.is_set():
+                return
+            w = _Worker.start(ctx, spec, cancel)
+            with lock:
+                if abandoned.is_set():
+                    w.close(hurry=True)
+                    return
+                started.append(w)
+
+    thread = threading.Thread(target=boot, name="velotui-worker-start", daemon=True)
+    thread.start()
+    while thread.is_alive():
+        thread.join(0.05)
+        if run.cancelled:
+            break
+    with lock:
+        abandoned.set()
+        return list(started)
 
 
 def _note_infra(run: Any, report: Any) -> None:
@@ -212,10 +257,12 @@ class _Worker:
             except OSError:
                 pass
 
-    def close(self) -> None:
+    def close(self, hurry: bool = False) -> None:
         """Stop the process: at once when it is still running an app (Ctrl-C twice, an error in the
-        parent); SIGTERM lets its query clean up its topics."""
-        if self.process.is_alive() and not self.finished:
+        parent), or when the run was cancelled and it holds no app (a worker still starting on a busy
+        machine would otherwise keep Ctrl-C waiting until it has booted); SIGTERM lets its query clean
+        up its topics."""
+        if self.process.is_alive() and (not self.finished or (hurry and self.current is None)):
             self.process.terminate()
         self.process.join(timeout=15)
         if self.process.is_alive():

@@ -68,6 +68,7 @@ class RunOptions:
     engine_settings: Any = None  # velotui.adapters.settings.EngineSettings (default: the config file's)
     dialect: str | None = None  # reference | extended (None: each statement's 'sql.dialect', else reference)
     update_golden: bool = False  # write each query's captured output to its golden file (velotui.golden)
+    coverage: bool = False  # --coverage: count every query's coverage items (report.coverage), embedded engine
     # a query over a generated input bigger than one block runs block by block, holding one block at a time
     # (velotui.core.streamed); False (--whole-inputs): every input is made and held whole
     by_blocks: bool = True
@@ -725,6 +726,12 @@ class _AppRunner:
             proc = psutil.Process()
             rss_before = proc.memory_info().rss
             t0 = time.perf_counter()
+            from velotui.core.coverage import wanted
+
+            cov_spec = wanted(self.spec, query)
+            cov_required = bool(cov_spec is not None and cov_spec.required)
+            # coverage is counted by the embedded engine; under --compare only there
+            measure = (run.options.coverage or cov_required) and (engine == "embedded" or not compare)
             job = EngineJob(
                 app=app, sql_path=loaded.sql_path, statement=statement.name, bus=bus, cluster=run._cluster,
                 topic_names=topic_names, file_paths=file_paths, published=published,
@@ -738,7 +745,7 @@ class _AppRunner:
                 lineage=run.options.lineage and records_in <= LINEAGE_MAX_INPUTS,
                 slow_processing=bool(self.spec.fault_injection and self.spec.fault_injection.slow_processing
                                      and self.spec.fault_injection.slow_processing.enabled),
-                deploy=run.options.deploy)
+                deploy=run.options.deploy, coverage=measure and engine == "embedded")
             deferred = [p for p in prepared if p.deferred is not None and p.topic is not None]
             stream = self._open_stream(adapter, job, deferred) if deferred else None
             if stream is None:  # run whole after all (the engine cannot take this statement block by block)
@@ -844,6 +851,22 @@ class _AppRunner:
             if golden_result is not None:
                 results.append(golden_result)
                 run._emit(ev.AssertionEvaluated(app_name, label, golden_result))
+            coverage = None
+            if measure:
+                from velotui.core.coverage import coverage_assertion, not_measured, query_coverage
+
+                if engine == "embedded":
+                    coverage = query_coverage(
+                        statement, st_result.coverage if st_result else None, file=str(loaded.sql_path),
+                        inputs=prepared, input_specs={i.source: i for i in query.inputs},
+                        times={p.source: [m.timestamp for m in p.messages] for p in prepared}, required=cov_required,
+                        app=app)
+                else:
+                    coverage = not_measured(statement.name, str(loaded.sql_path), engine, cov_required)
+                if cov_required:
+                    cov_result = coverage_assertion(coverage, cov_spec)
+                    results.append(cov_result)
+                    run._emit(ev.AssertionEvaluated(app_name, label, cov_result))
             record = QueryRecord(
                 loaded=loaded, query=query, statement=statement,
                 inputs={p.source: p.records for p in prepared},
@@ -858,7 +881,7 @@ class _AppRunner:
                                  records_out=streamed.checks.records_out if streamed else len(captured), duration_ms=duration_ms, assertions=results,
                                  error=None, file=str(loaded.spec_path), line=getattr(query, "line", None),
                                  warnings=query_warnings, engine=engine, engine_error=engine_run.first_error,
-                                 notes=list(engine_run.notes))
+                                 notes=list(engine_run.notes), coverage=coverage)
             if run.artifacts.keep(work_dir, passed=not failed):
                 report.engine_log = str(engine_run.log_file) if engine_run.log_file else str(work_dir)
             work_dir = None
@@ -941,6 +964,8 @@ def _with_comparison(first: _Outcome, second: _Outcome, app: Any, statement: Any
                                      engines=engines, ordered=bool(statement.query.order_by), flags=flags)
     comparison.other = other
     report.comparison = comparison
+    if report.coverage is None and other.coverage is not None:  # counted on the embedded side, whichever it is
+        report.coverage = other.coverage
     rank = {"passed": 0, "skipped": 0, "failed": 1, "error": 2}
     status = max(report.status, other.status, key=lambda x: rank.get(x, 0))
     if comparison.verdict == "unexplained" and rank[status] < 1:

@@ -100,6 +100,9 @@ def shrink_query(run: Any, rec: Any, *, budget_s: float = BUDGET_S, max_tests: i
     if result.type == "golden":
         return _does_not_apply(result, "a golden file is a recorded output, a constant: its row-level diff already "
                                "shows the records that changed")
+    if result.type == "coverage":
+        return _does_not_apply(result, "required coverage fails on what the inputs lack, not on a record: fewer "
+                               "records cover less (each item's hint says what input would cover it)")
     if spec is not None and _constant(spec):
         return _does_not_apply(result, f"a constant expectation ({result.type} {_params_text(spec)}): shrinking "
                                "would only find the empty input")

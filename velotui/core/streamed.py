@@ -42,6 +42,11 @@ def why_whole(run: Any, loaded: Any, query: Any, statement: Any, engines: list[s
         return "the app's -- @metric values are computed from its whole output"
     if opts.update_golden:
         return "--update-golden writes the whole output"
+    from velotui.core.coverage import wanted
+
+    coverage = wanted(spec, query)
+    if opts.coverage or (coverage is not None and coverage.required):
+        return "its data coverage is counted (the hints read the inputs)"
     from velotui.core import golden
 
     if golden.target_for(loaded, query.name).path.exists():

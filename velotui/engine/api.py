@@ -37,6 +37,7 @@ class EngineOptions:
     keep_outputs: bool = True  # keep every output in StatementResult.outputs (they are on the sinks anyway)
     pause_gc: bool = True  # pause the cyclic garbage collector while the engine runs (see runtime.gc_paused)
     fuse: bool = True  # generated fused functions for projections and GROUP BY (False: the general operators)
+    coverage: bool = False  # count each statement's coverage items (StatementResult.coverage; costs speed)
 
 
 class StreamRefused(Exception):
@@ -56,6 +57,44 @@ class DeadLetter:
 
 
 @dataclass
+class CoverageOutcome:
+    """One outcome of a coverage item (``true``, ``taken``, ``matched``, …) and how often the inputs produced
+    it; covered once ``count`` reaches ``needed`` (a GROUP BY key needs 2 distinct values)."""
+
+    name: str
+    count: int
+    needed: int = 1
+
+    @property
+    def covered(self) -> bool:
+        return self.count >= self.needed
+
+
+@dataclass
+class CoveredItem:
+    """A coverage item of a statement after a run (velotui/engine/coverage.py): what it is, where, and the
+    counts of its outcomes. ``expression`` is the sqlglot node a hint reads (the condition, the argument, the
+    key); ``context`` holds what the kind adds (a CASE arm's earlier conditions, a join's keys and sources,
+    a window's lateness). ``unreachable`` says why no input can produce it under the statement's own contract
+    (a NULL into fields the source's schema does not let be NULL): such an item is not counted."""
+
+    id: str
+    kind: str
+    clause: str
+    sql: str
+    line: int | None
+    column: int | None
+    outcomes: list[CoverageOutcome]
+    expression: Any = None
+    context: dict[str, Any] = field(default_factory=dict)
+    unreachable: str | None = None
+
+    @property
+    def missing(self) -> list[CoverageOutcome]:
+        return [o for o in self.outcomes if not o.covered]
+
+
+@dataclass
 class StatementResult:
     name: str
     records_in: int = 0
@@ -66,6 +105,7 @@ class StatementResult:
     dead_letters: list[DeadLetter] = field(default_factory=list)
     outputs: list[Message] = field(default_factory=list)  # what the statement emitted, in order
     lineage: list[list[int]] | None = None  # per output: indexes of contributing input records (opt.)
+    coverage: list[CoveredItem] | None = None  # EngineOptions.coverage: every coverage item with its counts
 
 
 @dataclass

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from velotui.engine.api import DeadLetter, EngineOptions, StatementResult
+from velotui.engine.coverage import CoverageProbes
 from velotui.engine.operators.base import Batch, RunState
 from velotui.engine.operators.build import Pipeline, build_statement
 from velotui.engine.plan.nodes import Source, StatementPlan
@@ -110,8 +111,9 @@ class StatementRun:
         self.on_output = on_output
         self.outputs: list[Message] = []
         self.lineage: list[list[int]] = []
+        self.coverage = CoverageProbes(plan.coverage) if options.coverage else None
         self.pipeline: Pipeline = build_statement(plan, run=self.state, emit=self._emit, now_ms=options.now_ms,
-                                                  fuse=options.fuse)
+                                                  fuse=options.fuse, coverage=self.coverage)
         self._index = 0  # records pushed so far: the lineage index of the next one
         self._t0 = time.perf_counter()
 
@@ -268,6 +270,8 @@ class StatementRun:
         res.duration_ms = (time.perf_counter() - self._t0) * 1000
         res.outputs = self.outputs
         res.lineage = self.lineage if self.lineage and len(self.lineage) == len(self.outputs) else None
+        if self.coverage is not None:
+            res.coverage = self.coverage.results(self.options.source_schemas, self.plan)
         return res
 
 

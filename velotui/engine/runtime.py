@@ -53,7 +53,7 @@ def _schema_kinds(options: EngineOptions) -> dict[str, dict[str, str]]:
 
 
 def plan_for(app: App, options: EngineOptions) -> AppPlan:
-    return Planner(app, options.properties, _schema_kinds(options)).plan_app()
+    return Planner(app, options.properties, _schema_kinds(options), coverage=options.coverage).plan_app()
 
 
 def run_app(app: App, bus: Any, options: EngineOptions) -> EngineResult:
@@ -119,8 +119,10 @@ class StatementStream:
 
 
 def run_sql(sql: str, inputs: Mapping[str, Sequence[Message | dict]], *, now_ms: int = 0,
-            files: Mapping[str, str] | None = None, properties: Mapping[str, str] | None = None) -> EngineResult:
-    """Parse ``sql``, publish ``inputs`` (by source name) to a memory bus, run, return the result."""
+            files: Mapping[str, str] | None = None, properties: Mapping[str, str] | None = None,
+            coverage: bool = False, fuse: bool = True) -> EngineResult:
+    """Parse ``sql``, publish ``inputs`` (by source name) to a memory bus, run, return the result
+    (``coverage``: with each statement's coverage counts; ``fuse``: as EngineOptions.fuse)."""
     from velotui.errors import SqlError
     from velotui.sql import parse_app, validate
 
@@ -136,7 +138,8 @@ def run_sql(sql: str, inputs: Mapping[str, Sequence[Message | dict]], *, now_ms:
         problems = validate(app)
         if problems:
             raise problems[0]
-        options = EngineOptions(now_ms=now_ms, base_dir=base, properties=dict(properties or {}))
+        options = EngineOptions(now_ms=now_ms, base_dir=base, properties=dict(properties or {}), coverage=coverage,
+                                fuse=fuse)
         plan_for(app, options)  # refuses before anything is published
         bus = MemoryBus()
         external = {s.name: s for s in app.external_sources}

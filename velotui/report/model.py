@@ -82,6 +82,7 @@ class QueryReport:
     flags: list[Any] = field(default_factory=list)  # velotui.sql.reference.Flag: where the reference differs
     strict_failures: list[str] = field(default_factory=list)  # --strict: the warnings and flags that failed it
     minimal_input: MinimalInput | None = None  # --shrink
+    coverage: Any = None  # --coverage: velotui.report.coverage.QueryCoverage
 
     @property
     def open_flags(self) -> list[Any]:

@@ -64,7 +64,7 @@ class MutantResult:
     diff: str  # the statement, original vs mutant
     status: str  # killed | survived | not_run
     # killed: assertion | refused | timeout; survived: spec_does_not_look | data_cannot_tell;
-    # not_run: budget | engine_error | internal_error (velotui bugs, never counted as kills)
+    # not_run: budget | cancelled | engine_error | internal_error (velotui bugs, never counted as kills)
     reason: str
     detail: str = ""  # what killed it, or why it was not run
     killed_by: list[str] = field(default_factory=list)  # the failed assertions ("query: type at file:line")
@@ -126,6 +126,7 @@ class MutationReport:
     jobs: int = 1
     budget_s: float | None = None
     budget_exhausted: bool = False
+    cancelled: bool = False  # stopped before the end (the TUI's cancel): the mutants left are not run
     operators: list[str] = field(default_factory=list)
     apps: list[AppMutation] = field(default_factory=list)
 
@@ -232,7 +233,8 @@ def render_mutation_text(report: MutationReport, console: Console) -> None:
                 for line in m.suggestion.splitlines():
                     console.print(f"      {escape(line)}", style="cyan", highlight=False)
     not_run = [m for m in report.mutants if m.status == NOT_RUN]
-    broken = [(a, m) for a in report.apps for m in a.mutants if m.status == NOT_RUN and m.reason != "budget"]
+    broken = [(a, m) for a in report.apps for m in a.mutants
+              if m.status == NOT_RUN and m.reason not in ("budget", "cancelled")]
     if broken:
         console.print()
         console.rule(f"[red]mutants velotui could not run[/] ({len(broken)})", align="left")
@@ -245,6 +247,7 @@ def render_mutation_text(report: MutationReport, console: Console) -> None:
                   f"{c[SPEC_DOES_NOT_LOOK]} the spec does not look, {c[DATA_CANNOT_TELL]} the data cannot tell"
                   + (f", {len(not_run)} not run" if not_run else "")
                   + (f" (budget of {report.budget_s:g} s used up)" if report.budget_exhausted else "")
+                  + (" (cancelled)" if report.cancelled else "")
                   + f" · {c['mutants']} mutants", highlight=False)
     console.print(f"seed {report.seed} · {report.duration_ms / 1000:.2f} s · -j {report.jobs}", highlight=False)
     console.print(f"reproduce: {escape(report.reproduce)}", highlight=False)
@@ -275,6 +278,7 @@ def mutation_dict(report: MutationReport) -> dict[str, Any]:
         "jobs": report.jobs,
         "budget_s": report.budget_s,
         "budget_exhausted": report.budget_exhausted,
+        "cancelled": report.cancelled,
         "operators": report.operators,
         "reproduce": report.reproduce,
         "apps": [{

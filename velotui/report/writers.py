@@ -84,6 +84,19 @@ def _print_minimal_input(m: Any, console: Console) -> None:
         console.print(("    [cyan]" if i == 0 else "    [dim]") + escape(line) + "[/]")
 
 
+def _print_coverage(cov: Any, console: Console) -> None:
+    """The query's data coverage under its line: the summary, then each uncovered item and its hint."""
+    from velotui.report.coverage import coverage_lines
+
+    lines = coverage_lines(cov)
+    full = cov.measured and not cov.uncovered
+    colour = "green" if full else ("yellow" if cov.measured else "dim")
+    console.print(f"      [{colour}]{_t(lines[0])}[/]", highlight=False)
+    for line in lines[1:]:
+        style = "dim" if line.lstrip().startswith("hint:") else "yellow"
+        console.print(f"      [{style}]{_t(line)}[/]", highlight=False)
+
+
 def _comparison_line(c: Any) -> str:
     a, b = c.engines
     colour = {"same": "green", "explained": "yellow", "unexplained": "red", "error": "red"}[c.verdict]
@@ -169,6 +182,8 @@ def render_text(report: RunReport, console: Console) -> None:
                 tag = f" [{engine_name}]" if q.comparison is not None else ""
                 console.print(f"      [dim]note{_t(tag)}: {_t(note)}[/]", highlight=False)
             _print_warnings(q, console, indent="      ")
+            if q.coverage is not None:
+                _print_coverage(q.coverage, console)
     failures = [(a, q) for a in report.apps for q in a.queries if q.status in ("failed", "error")]
     broken = [a for a in report.apps if a.error]
     if failures or broken:
@@ -229,6 +244,12 @@ def _minimal_input_dict(m: Any) -> dict[str, Any]:
             "tests": m.tests, "duration_ms": round(m.duration_ms, 3), "stopped_early": m.stopped_early}
 
 
+def _coverage_dict(cov: Any) -> dict[str, Any]:
+    from velotui.report.coverage import coverage_dict
+
+    return coverage_dict(cov)
+
+
 def report_dict(report: RunReport) -> dict[str, Any]:
     return {
         "version": 1,
@@ -260,6 +281,7 @@ def report_dict(report: RunReport) -> dict[str, Any]:
                 "flags": [_flag_dict(f) for f in q.flags],
                 "strict_failures": list(q.strict_failures),
                 **({} if q.minimal_input is None else {"minimal_input": _minimal_input_dict(q.minimal_input)}),
+                **({} if q.coverage is None else {"coverage": _coverage_dict(q.coverage)}),
                 "assertions": _assertions(q),
                 "comparison": _comparison_dict(q.comparison),
             } for q in a.queries],
@@ -422,6 +444,10 @@ def junit_tree(report: RunReport) -> ET.Element:
                 if q.engine_log:
                     out_lines.append(f"engine log: {q.engine_log}")
             out_lines += [f"note: {n}" for n in q.notes]
+            if q.coverage is not None:
+                from velotui.report.coverage import coverage_lines
+
+                out_lines += coverage_lines(q.coverage)
             if q.comparison is not None:
                 c = q.comparison
                 out_lines.append(f"compare {','.join(c.engines)}: {c.label} "

@@ -155,6 +155,21 @@ class ExpectedOutput(SpecModel):
     key_fields: list[str] = Field(default_factory=list)
 
 
+class CoverageSpec(LocatedModel):
+    """``coverage:`` of an app or of one query (the query's wins): what data coverage the run asks for."""
+
+    required: bool = Field(False, description="true: a `coverage` assertion fails the query while any of its "
+                           "coverage items is not covered (and coverage is counted for it, with or without "
+                           "--coverage)")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _a_mapping(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            raise ValueError(f"coverage is a mapping, not {data!r}: write coverage: {{required: true}}")
+        return data
+
+
 class QueryTest(LocatedModel):
     name: str = Field(description="the CREATE STREAM/TABLE statement whose sink is captured")
     description: str | None = None
@@ -172,6 +187,7 @@ class QueryTest(LocatedModel):
     accepted_divergences: list[str] = Field(
         default_factory=list, description="divergence ids (D1 … D19) this query knowingly depends on: still "
         "shown, never an error under --strict")
+    coverage: CoverageSpec | None = Field(None, description="data coverage for this query (overrides the app's)")
 
     @property
     def all_assertions(self) -> list[AssertionSpec]:
@@ -335,6 +351,8 @@ class TestSpec(DocumentModel):
     fault_injection: FaultInjection | None = None
     debug: dict[str, Any] | None = None
     stress_test: StressDefaults | None = None
+    coverage: CoverageSpec | None = Field(None, description="data coverage for every query of the app "
+                                          "(`required: true`: each must cover every item)")
     queries: list[QueryTest] = Field(description="one entry per output stream/table under test")
 
     @field_validator("config", mode="before")

@@ -31,6 +31,17 @@ def _grouped_ok(node: exp.Expression, group_sqls: set[str], group_cols: set[str]
     return all(_grouped_ok(c, group_sqls, group_cols) for c in node.iter_expressions())
 
 
+def _ancestors(node: exp.Expression, top: exp.Expression) -> list[exp.Expression]:
+    out = []
+    p = node.parent
+    while p is not None:
+        out.append(p)
+        if p is top:
+            break
+        p = p.parent
+    return out
+
+
 def validate_statement(st: Statement, app: App) -> list[SqlError]:
     """The statement's shape: what no engine could run (calls, windows and sizes are checked when the
     engine plans the statement: velotui/engine/plan/)."""
@@ -70,6 +81,15 @@ def validate_statement(st: Statement, app: App) -> list[SqlError]:
                     hint=f"add {bad.sql()} to GROUP BY, or wrap it: MAX({bad.sql()})")
     if q.having is not None and not has_agg:
         err("HAVING needs GROUP BY or aggregates", q.having)
+    elif q.having is not None:  # HAVING sees what the grouped row has: its keys, aggregates and select names
+        group_sqls = {g.sql() for g in q.group_by}
+        names = {g.name for g in q.group_by if isinstance(g, exp.Column)} | {i.name for i in q.items}
+        if not _grouped_ok(q.having, group_sqls, names):
+            bad = next((c for c in q.having.find_all(exp.Column) if c.name not in names
+                        and not any(is_aggregate(a) for a in _ancestors(c, q.having))), q.having)
+            err(f"HAVING uses {bad.sql()}, which is neither in GROUP BY nor inside an aggregate", bad,
+                hint=f"add {bad.sql()} to GROUP BY, move the condition to WHERE, or aggregate it: "
+                     f"MAX({bad.sql()}) > …")
     for sub in q.select.find_all(exp.Select) if q.select is not None else []:
         if sub is q.select:
             continue

@@ -25,6 +25,7 @@ def run_tui(args: Any) -> int:
     try:
         app.run()
     finally:
+        app.stop_background()
         app.close_cluster()
     return app.return_code or 0
 

@@ -33,12 +33,14 @@ from velotui.tui.keymap import (
     key_label,
     load_config,
 )
-from velotui.tui.messages import RunEvent
+from velotui.tui.messages import MutationUpdate, RunEvent
+from velotui.tui.mutation import MutatedApp, MutationSession, resolved
 from velotui.tui.screens.modals import ErrorModal, HelpRow, HelpScreen, MarkdownModal, UnsavedModal
 from velotui.tui.screens.records import RecordsScreen, exports_folder, plural
 from velotui.tui.widgets.apps_tree import AppNode, AppsTree, QueryNode
+from velotui.tui.widgets.gutter import file_text, text_digest
 from velotui.tui.widgets.results_tree import AssertionLeaf, QueryLeaf, ResultsTree
-from velotui.tui.widgets.source_pane import SchemaEditor, SearchableText, SourcePane
+from velotui.tui.widgets.source_pane import SchemaEditor, SearchableText, SourcePane, SqlView
 from velotui.tui.widgets.stress_gauge import StressGauge
 from velotui.tui.widgets.topic_tail import TopicTail
 
@@ -123,12 +125,14 @@ class VelotuiApp(App[int]):
         self.current_run: Any = None
         self.runs: list[Any] = []
         self.last_stress: Any = None
+        self.mutation: MutationSession | None = None  # the last mutation run (`m`), its survivors
         self.running = False
         self._mtimes: dict[Path, float] = {}
         self._app_files: dict[str, str] = {}  # app name -> SQL file
         self._progress_total = 0
         self._progress_done = 0
         self._fresh_results = True
+        self._coverage_digests: dict[str, str] = {}  # file -> the text its last run read (coverage marks)
         self.current_pane = "apps"
         self._width: int | None = None  # the terminal's width as of the last resize
         self._search_target = "tail"
@@ -217,7 +221,9 @@ class VelotuiApp(App[int]):
         return screen.query_one(selector) if expect_type is None else screen.query_one(selector, expect_type)
 
     def _status(self, text: str) -> None:
-        self.main("#status-line", Static).update(text)
+        from velotui.terminal import safe_text
+
+        self.main("#status-line", Static).update(safe_text(text, newlines=False))
 
     def _pane_of(self, widget: Widget | None) -> str | None:
         node: Any = widget
@@ -280,12 +286,20 @@ class VelotuiApp(App[int]):
 
         yield (f"Run the selected app or query ({key('run')})", self.action_run_selected, "the Apps cursor's")
         yield (f"Run all apps ({key('run_all')})", self.action_run_all, "everything under the root")
+        yield (f"Run the selection with data coverage ({key('coverage')})", self.action_run_coverage,
+               "the SQL gutter marks what its inputs did not cover")
         yield (f"Explain the failure under the cursor ({key('explain')})", self.action_explain,
                "a query or app row: its first failure")
         yield (f"Open the failure under the cursor ({key('zoom')})", self.action_zoom, "the detail view")
         yield ("Open records of the selected query (enter)", self.action_open_selection, "the Records screen")
         yield (f"Stress the selected app ({key('stress')})", self.action_stress, "drives the Stress pane")
         yield (f"Step mode on the selected app ({key('debug')})", self.action_debug, "velotui debug's commands")
+        yield (f"Mutation testing of the selected app, query or folder ({key('mutate')})", self.action_mutate_selected,
+               "how good are its tests? survivors in the Mutants view and the SQL gutter")
+        yield ("Mutation testing of every app", self.action_mutate_all, "every app with a spec under the root")
+        yield (f"The Mutants view ({key('mutants')})", self.action_mutants, "the last mutation run")
+        if self.mutation is not None and self.mutation.running:
+            yield ("Stop the mutation run", self.action_stop_mutation, self.mutation.progress_text())
         yield (f"Approve every golden diff of the run ({key('approve_all')})", self.action_approve_all,
                "rewrites their golden files")
         yield (f"Approve the golden output of the selected query ({key('approve')})", self.action_approve,
@@ -306,6 +320,9 @@ class VelotuiApp(App[int]):
         tree = self.main(AppsTree)
         for files in tree.app_files():
             yield (f"Run app: {files.sql_path.stem}", partial(self.run_apps, [files], None), f"run {files.sql_path}")
+            if files.spec_path is not None:
+                yield (f"Mutate app: {files.sql_path.stem}",
+                       partial(self.mutate, files.sql_path, None, files.sql_path.stem), "mutation testing")
             for q in tree.query_names(str(files.sql_path)):
                 yield (f"Run query: {files.sql_path.stem} / {q}", partial(self.run_apps, [files], q), "run query")
         for topic in self.captured:
@@ -357,22 +374,27 @@ class VelotuiApp(App[int]):
         self.set_theme_name(names[(i + 1) % len(names)])
 
     # -- runs -----------------------------------------------------------------------------------
-    def action_run_selected(self) -> None:
+    def action_run_selected(self, coverage: bool = False) -> None:
         tree = self.main(AppsTree)
         app = tree.selected_app()
         if app is not None:
-            self.run_apps([app.files], tree.selected_query())
+            self.run_apps([app.files], tree.selected_query(), coverage=coverage)
             return
         folder = tree.selected_folder()
         if folder is not None:
-            self.run_apps([f for f in tree.app_files() if f.sql_path.is_relative_to(folder)], None)
+            self.run_apps([f for f in tree.app_files() if f.sql_path.is_relative_to(folder)], None, coverage=coverage)
         else:
-            self.action_run_all()
+            self.run_apps(self.main(AppsTree).app_files(), None, coverage=coverage)
+
+    def action_run_coverage(self) -> None:
+        """`v`: run the selection counting data coverage (as --coverage): the SQL gutter marks (◇) each item
+        of the SQL its inputs did not cover, and the status line says which and why on its line."""
+        self.action_run_selected(coverage=True)
 
     def action_run_all(self) -> None:
         self.run_apps(self.main(AppsTree).app_files(), None)
 
-    def run_apps(self, apps: list[Any], query: str | None) -> None:
+    def run_apps(self, apps: list[Any], query: str | None, coverage: bool = False) -> None:
         runnable = [a for a in apps if a.spec_path is not None]
         if not runnable:
             self.notify("nothing to run: no app with a test spec selected", severity="warning")
@@ -381,7 +403,8 @@ class VelotuiApp(App[int]):
             self.current_run.cancel()  # a new run supersedes the old one (stops its query at once)
         self._release_previous_runs()
         self._fresh_results = True
-        self._run_worker(runnable, query)
+        self.main(SqlView).clear_marks("coverage")  # a new run: the last one's coverage marks go
+        self._run_worker(runnable, query, coverage)
 
     def _release_previous_runs(self) -> None:
         """A run's data (inputs, outputs, lineage kept for explain and the records screen) is released
@@ -393,19 +416,25 @@ class VelotuiApp(App[int]):
         self.report = None
 
     @work(thread=True, exclusive=True, group="run")
-    def _run_worker(self, apps: list[Any], query: str | None) -> None:
+    def _run_worker(self, apps: list[Any], query: str | None, coverage: bool = False) -> None:
         """Runs in a thread: the UI never blocks. A whole-suite selection is one run of the root."""
         from velotui.core.run import RunOptions, SuiteRun
 
         everything = [a for a in self.suite.apps if a.spec_path is not None]
         targets = [self.root_path] if len(apps) == len(everything) and len(apps) > 1 else [a.sql_path for a in apps]
         self.running = True
+        digests: dict[str, str] = {}
+        for a in apps:  # the text each app's run reads: its coverage marks belong to that text only
+            with contextlib.suppress(Exception):
+                digests[resolved(a.sql_path)] = text_digest(file_text(a.sql_path))
+        self._coverage_digests = digests
         try:
             kafka = self._kafka_for_runs()
             for target in targets:
                 run = SuiteRun(target, RunOptions(query=query, seed=self.seed, now_ms=self.now_ms, kafka=kafka,
                                                   kafka_config=self.kafka_config, dialect=self.dialect,
-                                                  strict=self.strict, by_blocks=False,  # records to browse
+                                                  strict=self.strict, coverage=coverage,
+                                                  by_blocks=False,  # records to browse
                                                   **self.engine_options),
                                on_event=lambda e: self.post_message(RunEvent(e)))
                 self.current_run = run
@@ -455,6 +484,209 @@ class VelotuiApp(App[int]):
             return
         self.push_screen(CompareScreen(self.report))
 
+    # -- mutation testing -----------------------------------------------------------------------
+    def action_mutate_selected(self) -> None:
+        """`m`: mutation testing of the Apps cursor's app (its query: that query's statement), folder, or
+        everything; the Mutants view follows it."""
+        tree = self.main(AppsTree)
+        app = tree.selected_app()
+        if app is not None:
+            q = tree.selected_query()
+            self.mutate(app.files.sql_path, q, f"{app.name} / {q}" if q else app.name)
+            return
+        folder = tree.selected_folder()
+        if folder is not None:
+            self.mutate(folder, None, f"{folder.name}/")
+        else:
+            self.mutate(self.root_path, None, "every app")
+
+    def action_mutate_all(self) -> None:
+        self.mutate(self.root_path, None, "every app")
+
+    def _apps_under(self, path: Path) -> list[AppFiles]:
+        target = Path(resolved(path))
+        return [a for a in self.suite.apps if a.spec_path is not None and (
+            Path(resolved(a.sql_path)) == target or (target.is_dir() and Path(resolved(a.sql_path)).is_relative_to(target)))]
+
+    def mutate(self, path: Path, query: str | None, label: str) -> None:
+        """Start a mutation run of ``path`` in a worker (a run going is stopped: the new one supersedes it)."""
+        apps = self._apps_under(path)
+        if not apps:
+            self.notify("nothing to mutate: no app with a test spec selected", severity="warning")
+            return
+        if self.mutation is not None and self.mutation.running:
+            self.mutation.stop.set()
+        digests = {}
+        from velotui.errors import VelotuiError
+
+        for a in apps:
+            with contextlib.suppress(VelotuiError, OSError):  # unreadable: it cannot be mutated either
+                digests[resolved(a.sql_path)] = text_digest(file_text(a.sql_path))
+        session = MutationSession(path=Path(path), label=label, query=query, expected_apps=len(apps), digests=digests)
+        self.mutation = session
+        self.main(SqlView).clear_marks("mutants")  # a new run: the last one's marks go
+        self._status(session.progress_text())
+        from velotui.tui.screens.mutants import MutantsScreen
+
+        screen = self._mutants_screen()
+        if screen is not None:
+            screen.show_session(session)
+        else:
+            self.push_screen(MutantsScreen(session))
+        self._mutation_worker(session)
+
+    @work(thread=True, exclusive=True, group="mutate")
+    def _mutation_worker(self, session: MutationSession) -> None:
+        """run_mutation in a child process (velotui.core.mutate.background: the UI's interpreter stays free);
+        this thread passes its events on as MutationUpdate messages, and the session's stop flag to it."""
+        from velotui.core.mutate import MutationOptions
+        from velotui.core.mutate.background import Finished, MutationProcess
+
+        options = MutationOptions(seed=self.seed, now_ms=self.now_ms, query=session.query, strict=self.strict)
+        process = MutationProcess(session.path, options)
+        session.process = process
+        try:
+            process.start()
+            for item in process.events(stop=session.stop):
+                if isinstance(item, Finished):
+                    self.post_message(MutationUpdate(session, done=True, report=item.report, error=item.error))
+                else:
+                    self.post_message(MutationUpdate(session, item))
+        except Exception as e:  # the process could not start, or its queue broke: said, the UI stays usable
+            self.post_message(MutationUpdate(session, done=True, error=f"mutation testing could not run: {e!r}"))
+        finally:
+            process.close()
+
+    def on_mutation_update(self, message: MutationUpdate) -> None:
+        session = message.session
+        if session is not self.mutation or not isinstance(session, MutationSession):
+            return  # a superseded run's last words
+        screen = self._mutants_screen()
+        if message.done:
+            from velotui.report.mutation import MutationReport
+            from velotui.terminal import safe_text
+
+            session.finish(message.report if isinstance(message.report, MutationReport) else None, message.error)
+            for app in session.apps.values():
+                self._mark_gutter(session, app.file)
+            self._status(session.progress_text())
+            if screen is None or self.screen is not screen:
+                self.notify(safe_text(session.progress_text()) + (" — M shows the survivors" if session.survivor_count
+                                                                  else ""),
+                            severity="error" if session.state == "failed" else "information", timeout=10, markup=False)
+            if screen is not None:
+                screen.session_changed(now=True)
+            return
+        result = session.apply(message.event)
+        if result is not None and result.survived:
+            self._mark_gutter(session, getattr(message.event, "file", ""))
+        self._status(session.progress_text())
+        if screen is not None:
+            screen.session_changed()
+
+    def _mark_coverage(self, report: Any) -> None:
+        """The SQL view's coverage marks of every file whose coverage the run counted (◇ per item not covered)."""
+        from velotui.tui.coverage import coverage_marks, measured_files
+
+        view = self.main(SqlView)
+        for file in measured_files(report):
+            digest = self._coverage_digests.get(resolved(file))
+            if digest is not None:
+                view.set_marks("coverage", Path(file), digest, coverage_marks(report, file))
+
+    def _mark_gutter(self, session: MutationSession, file: str) -> None:
+        """The SQL view's marks for one file: its survivors, on the text the run mutated."""
+        digest = session.digests.get(resolved(file))
+        if digest is not None:
+            self.main(SqlView).set_marks("mutants", Path(file), digest, session.marks(file))
+
+    def _mutants_screen(self) -> Any:
+        from velotui.tui.screens.mutants import MutantsScreen
+
+        return next((s for s in self.screen_stack if isinstance(s, MutantsScreen)), None)
+
+    def action_mutants(self) -> None:
+        """`M`: the Mutants view of the last mutation run."""
+        from velotui.tui.screens.mutants import MutantsScreen
+
+        if self.mutation is None:
+            self.notify(f"no mutation run yet: {key_label(self.config.keys.get('mutate', 'm'))} runs mutation "
+                        "testing on the selected app (or folder, or everything)", severity="warning")
+            return
+        if self._mutants_screen() is None:
+            self.push_screen(MutantsScreen(self.mutation))
+
+    def action_stop_mutation(self) -> None:
+        session = self.mutation
+        if session is None or not session.running:
+            self.notify("no mutation run is going", severity="warning")
+            return
+        session.stop.set()
+        self._status(f"stopping the mutation run of {session.label} after the mutant that runs now…")
+
+    def jump_to_mutant(self, app: MutatedApp, mutant: Any) -> None:
+        """The Mutants view's `enter`: the survivor's line in the SQL pane (cursor on its column)."""
+        files = next((f for f in self.suite.apps if resolved(f.sql_path) == resolved(app.file)), None)
+        if files is None:
+            self.notify(f"{app.file} is not in this suite any more", severity="warning", markup=False)
+            return
+        while self.screen is not self.screen_stack[0]:
+            self.pop_screen()
+
+        def go() -> None:
+            self.main(AppsTree).select_file(str(files.sql_path))
+            source = self.main(SourcePane)
+            source.show_app(files)
+            source.active = "tab-sql"
+            self.current_pane = "source"
+            self._apply_layout()
+            view = self.main(SqlView)
+            view.go_to(mutant.line or 1, mutant.column)
+            view.focus()
+            self._line_status(view, (mutant.line or 1) - 1)
+
+        if self.main(SchemaEditor).dirty and self.main(SourcePane).files != files:
+            self.ask_unsaved(f"open {files.sql_path.name}", go)
+            return
+        go()
+
+    def on_text_area_selection_changed(self, event: TextArea.SelectionChanged) -> None:
+        if isinstance(event.text_area, SqlView) and event.text_area.has_focus:
+            self._line_status(event.text_area, event.selection.end[0])
+
+    def _line_status(self, view: SqlView, row: int) -> None:
+        """The status line says what the gutter marks on the cursor's line are."""
+        from velotui.tui.widgets.gutter import MARK_KINDS
+
+        marks = view.marks_at(row + 1)
+        if not marks:
+            return
+        if len(marks) == 1:
+            shown = f"{MARK_KINDS[marks[0].kind].glyph} {marks[0].note}"
+        else:
+            by_kind: dict[str, list[str]] = {}
+            for m in marks:
+                by_kind.setdefault(m.kind, []).append(m.ref or m.note)
+            shown = " · ".join(f"{MARK_KINDS[k].glyph} {', '.join(refs)}: {MARK_KINDS[k].short}"
+                               for k, refs in by_kind.items())
+        tails = []
+        if any(MARK_KINDS[m.kind].lane == "mutants" for m in marks):
+            tails.append(f"{key_label(self.config.keys.get('mutants', 'M'))}: the Mutants view")
+        if any(MARK_KINDS[m.kind].lane == "coverage" for m in marks):
+            tails.append(f"{key_label(self.config.keys.get('coverage', 'v'))}: run with coverage again")
+        self._status(f"line {row + 1}: {shown} — {' · '.join(tails)}")
+
+    def stop_background(self) -> None:
+        """Quitting: a mutation run going stops (its process ends; it is ended after a few seconds)."""
+        session = self.mutation
+        if session is not None:
+            session.stop.set()
+            if session.process is not None:
+                session.process.close(grace_s=3.0)
+
+    def on_unmount(self) -> None:
+        self.stop_background()
+
     def close_cluster(self) -> None:
         """Stop the broker the TUI started, if any (called when the app exits)."""
         with self._cluster_lock:
@@ -501,6 +733,7 @@ class VelotuiApp(App[int]):
             self._app_files[e.app] = e.file
         elif isinstance(e, ev.RunFinished):
             self.report = e.report
+            self._mark_coverage(e.report)
             for app in e.report.apps:
                 status = "error" if app.error else (
                     "failed" if any(q.status in ("failed", "error") for q in app.queries) else "passed")
@@ -586,8 +819,12 @@ class VelotuiApp(App[int]):
 
     async def action_quit(self) -> None:
         if self.screen_stack and self.main(SchemaEditor).dirty:
-            self.ask_unsaved("quit", self.exit)
+            self.ask_unsaved("quit", self._quit_now)
             return
+        self._quit_now()
+
+    def _quit_now(self) -> None:
+        self.stop_background()
         self.exit()
 
     # -- opening things -------------------------------------------------------------------------
@@ -1059,11 +1296,28 @@ class VelotuiApp(App[int]):
             self._mtimes[p] = m
         for app_file in dict.fromkeys(changed):
             tree.mark_stale(app_file)
+            self._app_changed(app_file)
             if self.watch_files:
                 files = [f for f in tree.app_files() if str(f.sql_path) == app_file]
                 self.run_apps(files, None)
             else:
                 self.notify(f"{Path(app_file).name} changed — press r to re-run")
+
+
+    def _app_changed(self, app_file: str) -> None:
+        """An app's SQL or spec changed on disk: the views show it as it is now, and the last mutation run's
+        survivors of that app are out of date (their gutter marks go; the Mutants view says so)."""
+        source = self.main(SourcePane)
+        if source.files is not None and str(source.files.sql_path) == app_file:
+            source.reload_views()
+        session = self.mutation
+        app = session.app_for(app_file) if session is not None else None
+        if app is not None and not app.changed:
+            app.changed = True
+            self.main(SqlView).clear_marks("mutants", Path(app_file))
+            screen = self._mutants_screen()
+            if screen is not None:
+                screen.session_changed(now=True)
 
 
 _PLUS_LINE = {"vi", "vim", "nvim", "view", "nano", "emacs", "emacsclient", "micro", "kak", "joe", "mg", "ne", "hx",

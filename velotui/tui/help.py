@@ -88,10 +88,12 @@ def _screen_sections() -> list[tuple[str, type[Widget]]]:
     from velotui.tui.screens.debug import DebugScreen
     from velotui.tui.screens.failure import FailureScreen
     from velotui.tui.screens.modals import MarkdownModal, UnsavedModal
+    from velotui.tui.screens.mutants import MutantsScreen
     from velotui.tui.screens.records import RecordDetail, RecordsScreen
 
     return [("Failure detail", FailureScreen), ("Records screen", RecordsScreen), ("Record detail", RecordDetail),
-            ("Explanation", MarkdownModal), ("Step mode", DebugScreen), ("Unsaved changes", UnsavedModal)]
+            ("Explanation", MarkdownModal), ("Step mode", DebugScreen), ("Mutants view", MutantsScreen),
+            ("Unsaved changes", UnsavedModal)]
 
 
 def _global_sections(app: Any) -> list[tuple[str, list[HelpRow]]]:

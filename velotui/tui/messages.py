@@ -13,3 +13,17 @@ class RunEvent(TMessage):
     def __init__(self, event: Event) -> None:
         super().__init__()
         self.event = event
+
+
+class MutationUpdate(TMessage):
+    """An event of a mutation run (``event``), or its end (``done``: the report, or ``error``), posted from the
+    mutation worker thread; ``session`` says which run it belongs to (a superseded run's are ignored)."""
+
+    def __init__(self, session: object, event: Event | None = None, *, done: bool = False, report: object = None,
+                 error: str | None = None) -> None:
+        super().__init__()
+        self.session = session
+        self.event = event
+        self.done = done
+        self.report = report
+        self.error = error

@@ -4,7 +4,7 @@ dark */``) and adds velotui's own rules on top.
 
 The syntax palettes are defined here with explicit colours so that their contrast against the editor's
 background (and its cursor line) can be computed: tests/tui/test_themes.py holds every highlighted token
-of SQL and YAML to WCAG AA (4.5:1) in every theme."""
+of SQL and YAML, and every kind of gutter mark (``gutter.<kind>``), to WCAG AA (4.5:1) in every theme."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from textual.widgets import TextArea
 from textual.widgets.text_area import TextAreaTheme
 
 from velotui.errors import VelotuiError
+from velotui.tui.widgets.gutter import MARK_KINDS
 
 _SOURCE_KEY = "velotui-theme"
 
@@ -76,15 +77,21 @@ PALETTES: dict[str, dict[str, str]] = {
     "dark": {"background": "#1e1e1e", "cursor_line": "#2a2a2a", "selection": "#264f78", "text": "#e0e0e0",
              "gutter": "#9da5b4", "keyword": "#c792ea", "string": "#e6a07a", "number": "#b5cea8",
              "comment": "#8fb573", "function": "#e2d98e", "type": "#4ec9b0", "constant": "#7fd1b9",
-             "field": "#9cdcfe", "operator": "#d4d4d4", "error": "#ff7b72"},
+             "field": "#9cdcfe", "operator": "#d4d4d4", "error": "#ff7b72",
+             "gutter.mutant-spec": "#ff7b72", "gutter.mutant-data": "#e5c07b",
+             "gutter.coverage-gap": "#56b6c2"},
     "light": {"background": "#f7f7f7", "cursor_line": "#e8e8e8", "selection": "#c8c8fa", "text": "#1f1f1f",
               "gutter": "#5c5c5c", "keyword": "#a3123a", "string": "#0b4f8a", "number": "#8a3a00",
               "comment": "#4f6b2d", "function": "#5b2fa6", "type": "#00666b", "constant": "#7a3e9d",
-              "field": "#1f4d9e", "operator": "#333333", "error": "#b00020"},
+              "field": "#1f4d9e", "operator": "#333333", "error": "#b00020",
+              "gutter.mutant-spec": "#b00020", "gutter.mutant-data": "#7a4b00",
+              "gutter.coverage-gap": "#005f87"},
     "high-contrast": {"background": "#000000", "cursor_line": "#1c1c1c", "selection": "#0050a0",
                       "text": "#ffffff", "gutter": "#d0d0d0", "keyword": "#ffd700", "string": "#7cfc00",
                       "number": "#00ffff", "comment": "#e0e0e0", "function": "#ffffff", "type": "#87cefa",
-                      "constant": "#ff9cf0", "field": "#ffffff", "operator": "#ffffff", "error": "#ff8a8a"},
+                      "constant": "#ff9cf0", "field": "#ffffff", "operator": "#ffffff", "error": "#ff8a8a",
+                      "gutter.mutant-spec": "#ff8a8a", "gutter.mutant-data": "#ffd700",
+                      "gutter.coverage-gap": "#00ffff"},
 }
 
 
@@ -94,6 +101,8 @@ def syntax_theme(palette: str) -> TextAreaTheme:
     for group, names in _GROUPS.items():
         for name in names:
             styles[name] = Style(color=p[group], bold=group == "keyword", italic=group == "comment")
+    for kind in MARK_KINDS:  # the gutter's marks (velotui.tui.widgets.gutter): every kind has a colour here
+        styles[f"gutter.{kind}"] = Style(color=p[f"gutter.{kind}"], bold=True)
     return TextAreaTheme(
         name=f"velotui-{palette}",
         base_style=Style(color=p["text"], bgcolor=p["background"]),

@@ -16,7 +16,7 @@ import time
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from sqlglot import exp
 
@@ -42,6 +42,12 @@ DEFAULT_SEED = 1
 DEFAULT_NOW_MS = 1_767_225_600_000  # 2026-01-01T00:00:00Z: mutation runs are reproducible without --now
 
 
+class StopFlag(Protocol):
+    """A flag another thread or process sets (a threading.Event, a multiprocessing Event)."""
+
+    def is_set(self) -> bool: ...
+
+
 @dataclass
 class MutationOptions:
     seed: int | None = None  # default: the spec's seed, else DEFAULT_SEED
@@ -56,6 +62,9 @@ class MutationOptions:
     schema_dirs: list[Path] = field(default_factory=list)
     allow_outside: list[Path] = field(default_factory=list)
     argv: list[str] | None = None
+    # set from another thread or process (the TUI's stop): no app is planned and no mutant started after it
+    # is set; the mutants left are reported as not run ("cancelled") and the report says it was cancelled
+    stop: StopFlag | None = None
 
 
 @dataclass
@@ -71,6 +80,7 @@ class AppPlan:
     mutants: list[Mutant] = field(default_factory=list)
     affected: dict[str, list[str]] = field(default_factory=dict)  # statement -> queries to run, in order
     timeout_s: float = 30.0
+    coverage: dict[str, Any] = field(default_factory=dict)  # statement -> the baseline's QueryCoverage
 
 
 def run_mutation(path: str | Path, options: MutationOptions | None = None,
@@ -94,6 +104,8 @@ def run_mutation(path: str | Path, options: MutationOptions | None = None,
     apps = [a for a in suite.apps if a.spec_path is not None or options.spec_path is not None]
     plans: list[AppPlan] = []
     for files in apps:
+        if _stopped(options):
+            break
         plan = plan_app(files, suite.root, options)
         if plan is None:
             continue
@@ -112,17 +124,19 @@ def run_mutation(path: str | Path, options: MutationOptions | None = None,
         seed=seed, now_ms=now_ms, started_at=started_at, duration_ms=(time.perf_counter() - started) * 1000,
         reproduce=_reproduce(options, path, seed, now_ms), jobs=max(1, options.jobs), budget_s=options.budget_s,
         budget_exhausted=any(r.status == NOT_RUN and r.reason == "budget" for r in results.values()),
+        cancelled=_stopped(options),
         operators=list(options.operators or OPERATORS), apps=[p.report for p in plans])
 
 
 # -- planning ------------------------------------------------------------------------------------------
 def _new_run(loaded_path: Path, options: MutationOptions, run_seed: int, *, timeout_s: float | None = None,
-             fail_fast: bool = False) -> Any:
+             fail_fast: bool = False, coverage: bool = False) -> Any:
     from velotui.core.run import RunOptions, SuiteRun
 
     run = SuiteRun(loaded_path, RunOptions(
         seed=options.seed, now_ms=options.now_ms if options.now_ms is not None else DEFAULT_NOW_MS,
         strict=options.strict, timeout_s=timeout_s, lineage=False, fail_fast=fail_fast, engine="embedded",
+        coverage=coverage,
         by_blocks=False))  # survivors are diagnosed from the baseline's records: every record is held
     run.seed = run_seed  # a spec without a seed gets the same one every time, not a random one
     return run
@@ -156,7 +170,7 @@ def plan_app(files: AppFiles, root: Path, options: MutationOptions) -> AppPlan |
     plan.run_seed = options.seed if options.seed is not None else (
         loaded.spec.seed if loaded.spec.seed is not None else DEFAULT_SEED)
     t0 = time.perf_counter()
-    run = _new_run(loaded.sql_path, options, plan.run_seed)
+    run = _new_run(loaded.sql_path, options, plan.run_seed, coverage=True)  # coverage names what data cannot tell
     baseline = run.run_loaded(loaded)
     elapsed = time.perf_counter() - t0
     broken = [q for q in baseline.queries if q.status in ("failed", "error")]
@@ -169,6 +183,7 @@ def plan_app(files: AppFiles, root: Path, options: MutationOptions) -> AppPlan |
                                            "first, then mutation testing can tell how good they are"), "failing"
         return plan
     plan.baseline = {q: rec for (app, q), rec in run.query_records.items() if app == loaded.name}
+    plan.coverage = {q.coverage.statement: q.coverage for q in baseline.queries if q.coverage is not None}
     plan.fixed_inputs = {q: {p.source: p for p in rec.prepared if not p.from_previous}
                          for q, rec in plan.baseline.items()}
     plan.timeout_s = max(5.0, 20 * elapsed)
@@ -315,6 +330,10 @@ def run_mutant(plan: AppPlan, mutant: Mutant, options: MutationOptions) -> Mutan
             for source, rows in plan.baseline[q].inputs.items():
                 inputs.setdefault(source, rows)
         result.hint = data_hint(mutant, operator, inputs)
+        item = uncovered_item_of(mutant, plan.coverage.get(mutant.statement))
+        if item is not None:
+            result.hint += f"; data coverage: {item.id} `{' '.join(item.sql.split())}` {item.gap()}" + \
+                (f" ({item.hint})" if item.hint else "")
         return result
     result.reason = SPEC_DOES_NOT_LOOK
     result.difference = diff
@@ -324,6 +343,33 @@ def run_mutant(plan: AppPlan, mutant: Mutant, options: MutationOptions) -> Mutan
     result.suggestion = suggest_assertion(diff, plan.baseline[diff.query], records[diff.query],
                                           lambda rec: _context(rec, loaded), loaded.statement_for(diff.query))
     return result
+
+
+_ITEM_KINDS_OF = {"join-kind": ("join",), "join-key": ("join",), "window-size": ("window",),
+                  "window-advance": ("window",), "window-kind": ("window",), "emit": ("window",),
+                  "group-key": ("group_by",), "coalesce": ("coalesce",)}
+
+
+def uncovered_item_of(mutant: Mutant, coverage: Any) -> Any:
+    """The coverage item behind a mutant the data cannot tell, when the baseline left it uncovered: the
+    innermost item at the mutant's place whose SQL holds the changed text (or holds it within), else the
+    item of the construct the operator changes (the join for a join's kind, the window for its size)."""
+    if coverage is None or mutant.line is None:
+        return None
+    before = " ".join(mutant.before.split())
+    candidates = []
+    for item in coverage.uncovered:
+        text = " ".join(item.sql.split())
+        if item.line == mutant.line and (before in text or text in before):
+            candidates.append(item)
+    at = [i for i in candidates if (i.column or 0) <= (mutant.column or 0)]
+    if at or candidates:
+        return max(at, key=lambda i: i.column or 0) if at else min(candidates, key=lambda i: i.column or 0)
+    kinds = _ITEM_KINDS_OF.get(mutant.operator, ())
+    same = [i for i in coverage.uncovered if i.kind in kinds]
+    if same:
+        return min(same, key=lambda i: abs((i.line or 0) - mutant.line))
+    return None
 
 
 def _context(rec: Any, loaded: Any) -> Any:
@@ -361,11 +407,16 @@ def _safely(plan: AppPlan, j: int, options: MutationOptions) -> MutantResult:
                         detail=detail)
 
 
-def _not_run(plan: AppPlan, j: int, budget: float | None) -> MutantResult:
+def _stopped(options: MutationOptions) -> bool:
+    return options.stop is not None and options.stop.is_set()
+
+
+def _not_run(plan: AppPlan, j: int, budget: float | None, reason: str = "budget") -> MutantResult:
     m = plan.mutants[j]
+    detail = ("the run was cancelled before it ran" if reason == "cancelled" else
+              f"the budget of {budget:g} s was used up before it ran" if budget else "not run")
     return MutantResult(id=m.id, statement=m.statement, operator=m.operator, title=m.title, line=m.line,
-                        column=m.column, diff=m.diff, status=NOT_RUN, reason="budget",
-                        detail=f"the budget of {budget:g} s was used up before it ran" if budget else "not run")
+                        column=m.column, diff=m.diff, status=NOT_RUN, reason=reason, detail=detail)
 
 
 def _execute(plans: list[AppPlan], tasks: list[tuple[int, int]], options: MutationOptions, deadline: float | None,
@@ -382,6 +433,9 @@ def _execute(plans: list[AppPlan], tasks: list[tuple[int, int]], options: Mutati
     fork = "fork" in mp.get_all_start_methods()
     if jobs == 1 or len(tasks) < 2 or not fork:
         for task in tasks:
+            if _stopped(options):
+                finished(task, _not_run(plans[task[0]], task[1], options.budget_s, "cancelled"))
+                continue
             if deadline is not None and time.perf_counter() > deadline:
                 finished(task, _not_run(plans[task[0]], task[1], options.budget_s))
                 continue
@@ -396,17 +450,21 @@ def _execute(plans: list[AppPlan], tasks: list[tuple[int, int]], options: Mutati
             try:
                 while pending:
                     timeout = None if deadline is None else max(0.0, deadline - time.perf_counter())
+                    if options.stop is not None:  # look at the stop flag a few times a second
+                        timeout = 0.2 if timeout is None else min(timeout, 0.2)
                     done, pending = cf.wait(pending, timeout=timeout, return_when=cf.FIRST_COMPLETED)
                     for f in done:
                         if f.cancelled():
                             continue
                         finished(futures[f], f.result())
-                    if deadline is not None and time.perf_counter() > deadline:
+                    stopped = _stopped(options)
+                    if stopped or (deadline is not None and time.perf_counter() > deadline):
                         for f in list(pending):
                             if f.cancel():
                                 pending.discard(f)
                                 task = futures[f]
-                                finished(task, _not_run(plans[task[0]], task[1], options.budget_s))
+                                finished(task, _not_run(plans[task[0]], task[1], options.budget_s,
+                                                        "cancelled" if stopped else "budget"))
             except BaseException:
                 for f in pending:
                     f.cancel()

@@ -72,7 +72,7 @@ class ExpressionCompiler:
                  null_semantics: str = "reference",
                  special: Mapping[type, Callable[[exp.Expression, ExpressionCompiler], str]] | None = None,
                  file: str | None = None, errors: RowErrors | None = None,
-                 column_types: Mapping[str, str] | None = None) -> None:
+                 column_types: Mapping[str, str] | None = None, coverage: Any = None) -> None:
         self.resolve_column = resolve_column
         self.now_ms = now_ms
         self.standard = str(null_semantics).lower() == "standard"
@@ -98,6 +98,14 @@ class ExpressionCompiler:
                               _fadd=vals.fast_add, _fsub=vals.fast_sub, _fmul=vals.fast_mul, _ohdr=None)
         self._env = env
         self._bound: set[tuple[str, str]] = set()
+        # data coverage (velotui/engine/coverage.py): probes wrap the nodes they watch; the fast body is then
+        # the safe one, so that no record is counted twice by a fast body that fails and its re-run
+        self._probes: dict[int, list[tuple[str, int]]] | None = None
+        self._fast_is_safe = False
+        if coverage is not None:
+            self._probes = coverage.by_node
+            self._fast_is_safe = True
+            self.namespace.update(coverage.namespace())
 
     # -- public ---------------------------------------------------------------------------------
     def const(self, value: Any) -> str:
@@ -115,7 +123,7 @@ class ExpressionCompiler:
         """Refuse what this expression cannot compute (unknown functions, wrong arity, bad literals, too
         deep), with line and column; generates the source without running it."""
         self._check_depth(node)
-        self._safe = False
+        self._safe = self._fast_is_safe
         self._src(node)
         self._safe = True
         self._src(node)
@@ -158,7 +166,7 @@ class ExpressionCompiler:
     def fast_and_safe(self, make_body: Callable[[], list[str]], params: str = "r, m, t") -> tuple[list[str], str, bool]:
         """(the fast body's lines, the name of the generated safe function ``(params)``, whether the fast
         body calls a helper that may record a row error). Used by operators that generate their own loop."""
-        self._safe = False
+        self._safe = self._fast_is_safe
         fast = make_body()
         self._safe = True
         safe = make_body()
@@ -190,7 +198,7 @@ class ExpressionCompiler:
             self._bound.add((kind, name))
 
     def _function(self, make_body: Callable[[], str]) -> RowFn:
-        self._safe = False
+        self._safe = self._fast_is_safe
         fast = make_body()
         self._safe = True
         safe = make_body()
@@ -231,6 +239,17 @@ class ExpressionCompiler:
         return f"_truth({src})"
 
     def _src(self, node: exp.Expression) -> str:
+        if self._probes is not None and node is not None:
+            roles = self._probes.get(id(node))
+            if roles:
+                src = self._src_plain(node)
+                for role, slot in roles:
+                    if role in _VALUE_PROBES:
+                        src = f"_cv_{role}({slot}, {src})"
+                return src
+        return self._src_plain(node)
+
+    def _src_plain(self, node: exp.Expression) -> str:
         if node is None:  # sqlglot left a part of a construct empty (a mangled CASE, an operator without a side)
             raise SqlError("an expression is incomplete here: a part of it is missing", file=self.file,
                            hint="check the statement against docs/SQL.md")
@@ -599,11 +618,7 @@ class ExpressionCompiler:
             close = difflib.get_close_matches(name, known, n=1, cutoff=0.75)
             raise self._error(node, f"unknown function {name}", (f"did you mean {close[0]}? " if close else "")
                               + "see docs/SQL.md for the function catalogue")
-        args = call_args(node)
-        if args is None:  # a call with its own syntax (POSITION(a IN b), SUBSTRING(s FROM 1 FOR 2))
-            keys = _SPECIAL_ARGS.get(type(node), tuple(type(node).arg_types))
-            args = [node.args[k] for k in keys if isinstance(node.args.get(k), exp.Expression)]
-        return self._emit_call(fn, node, args)
+        return self._emit_call(fn, node, call_operands(node))
 
     def _emit_call(self, fn: Function, node: exp.Expression, args: list[exp.Expression]) -> str:
         problem = fn.arity_problem(len(args))
@@ -612,6 +627,10 @@ class ExpressionCompiler:
         for i, a in enumerate(args):
             self._check_argument(fn, i, a, node)
         srcs = [self._src(a) for a in args]
+        if self._probes is not None:  # COALESCE and NULLIF under coverage: the probe computes and counts
+            for role, slot in self._probes.get(id(node), ()):
+                if role in ("coalesce", "nullif"):
+                    return f"_cv_{role}({slot}, {', '.join(srcs)})"
         if fn.inline is not None:
             return fn.inline(srcs, not self._safe)
         return f"_{'fn' if self._safe else 'ff'}_{fn.name}({', '.join(srcs)})"
@@ -655,6 +674,35 @@ _SPECIAL_ARGS: dict[type, tuple[str, ...]] = {exp.StrPosition: ("substr", "this"
 _LOGS = re.compile(r"(?<![\w.])(_fn_\w+|_add|_sub|_mul|_div|_mod|_neg|_sub(in|exists|scalar)\d+)\(")
 
 
+_VALUE_PROBES = ("truth", "hit", "null", "distinct")  # probes that wrap a value (velotui/engine/coverage.py)
+
+
+def call_operands(node: exp.Expression) -> list[exp.Expression]:
+    """The arguments of a call as the compiler compiles them: as written, or, for a call with its own syntax
+    (POSITION(a IN b), SUBSTRING(s FROM 1 FOR 2)), its parts in the order of the function's parameters."""
+    args = call_args(node)
+    if args is None:
+        keys = _SPECIAL_ARGS.get(type(node), tuple(type(node).arg_types))
+        args = [node.args[k] for k in keys if isinstance(node.args.get(k), exp.Expression)]
+    return args
+
+
+def compiled_children(node: exp.Expression) -> list[exp.Expression]:
+    """The sub-expressions the compiler compiles for ``node``, the very node objects (a copied call keeps its
+    arguments as written apart from its tree's children): coverage places its probes on these."""
+    if isinstance(node, exp.Case):
+        out = [node.this] if node.this is not None else []
+        for branch in node.args.get("ifs") or []:
+            out += [x for x in (branch.this, branch.args.get("true")) if x is not None]
+        default = node.args.get("default")
+        return out + ([default] if default is not None else [])
+    name = type(node).__name__
+    if (not hasattr(ExpressionCompiler, f"_c_{name}") or (_is_plain_call(node) and name not in _SYNTAX_NODES)) \
+            and call_name(node) is not None:
+        return call_operands(node)
+    return list(node.iter_expressions())
+
+
 def _is_plain_call(node: exp.Expression) -> bool:
     meta = node._meta or {}
     from velotui.sql.analysis import ARGS_META
@@ -692,4 +740,5 @@ def _cast_target(node: exp.Cast) -> tuple[str, int | None, str]:
     return tname, scale, to.sql()
 
 
-__all__ = ["FAST_ERRORS", "MAX_EXPR_DEPTH", "ExpressionCompiler", "RowFn", "expression_depth", "position"]
+__all__ = ["FAST_ERRORS", "MAX_EXPR_DEPTH", "ExpressionCompiler", "RowFn", "call_operands", "compiled_children",
+           "expression_depth", "position"]

@@ -45,8 +45,10 @@ class GroupAggregate(Operator):
 
     def __init__(self, run: RunState, *, makers: list[Callable[[], Acc]], slots: list[str], args: RowFn,
                  group_key: RowFn | None, where: RowFn | None, window: WindowKind | None, final: bool,
-                 watermark: Watermark, allowed_lateness_ms: int, late_strategy: str, keyed: bool) -> None:
+                 watermark: Watermark, allowed_lateness_ms: int, late_strategy: str, keyed: bool,
+                 coverage: tuple[list[int], int] | None = None) -> None:
         self.run = run
+        self.coverage = coverage  # (hits, slot): records on time for a window at slot, late at slot + 1
         self.makers = makers
         self.slots = slots
         self.args = args
@@ -170,6 +172,7 @@ class GroupAggregate(Operator):
         lineage = self.lineage
         all_groups = self.groups
         where, group_key, args = self.where, self.group_key, self.args
+        hits, on_time = self.coverage if self.coverage is not None else (None, 0)
         for i, (r, m, t) in enumerate(zip(batch.rows, batch.metas, batch.times)):
             errors.context = m
             try:
@@ -187,6 +190,8 @@ class GroupAggregate(Operator):
                 if wm_before >= we + lateness:
                     self._late(r, m, f"late for window [{wkey[0]}, {we})")
                     continue
+                if hits is not None:
+                    hits[on_time] += 1
                 groups = all_groups.get(wkey)
                 if groups is None:
                     groups = self._window(wkey)
@@ -259,6 +264,8 @@ class GroupAggregate(Operator):
 
     def _late(self, r: dict, m: Message, why: str) -> None:
         self.run.late_records += 1
+        if self.coverage is not None:
+            self.coverage[0][self.coverage[1] + 1] += 1
         if self.late_strategy == "dead_letter":
             self.run.dead_letter("late_record", why, m, record=r)
 
@@ -312,6 +319,8 @@ class GroupAggregate(Operator):
         if touching and all(w.late(w.end(s[0], s[1]), wm, self.lateness) for s in touching):
             self._late(r, m, f"late for session [{touching[0][0]}, {w.end(touching[0][0], touching[0][1])})")
             return
+        if self.coverage is not None:
+            self.coverage[0][self.coverage[1]] += 1
         # merge every touching session (a late record can bridge two) into one
         start = min([t, *[s[0] for s in touching]])
         last = max([t, *[s[1] for s in touching]])

@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlglot import exp
 
+from velotui.engine.coverage import CoverageProbes
 from velotui.engine.expr.aggregates import AGGREGATES
 from velotui.engine.expr.compiler import ExpressionCompiler, position
 from velotui.engine.operators.aggregate import GroupAggregate
@@ -72,19 +73,23 @@ def _noop_emit(msgs: list[Any], lineage: Any) -> None:
 
 
 def build_statement(plan: pn.StatementPlan, *, dry: bool = False, run: RunState | None = None,
-                    emit: Emit | None = None, now_ms: int = 0, fuse: bool = True) -> Pipeline:
+                    emit: Emit | None = None, now_ms: int = 0, fuse: bool = True,
+                    coverage: CoverageProbes | None = None) -> Pipeline:
     """Wire ``plan``'s operators. ``dry``: the planner's check (the same build, nothing runs it);
-    ``fuse``: generated fused functions where the shape allows (False: the general operators only)."""
-    return _Builder(plan, run or RunState(plan.name), emit or _noop_emit, now_ms, fuse).build()
+    ``fuse``: generated fused functions where the shape allows (False: the general operators only);
+    ``coverage``: the counters of the plan's coverage items (None: nothing counts, nothing costs)."""
+    return _Builder(plan, run or RunState(plan.name), emit or _noop_emit, now_ms, fuse, coverage).build()
 
 
 class _Builder:
-    def __init__(self, plan: pn.StatementPlan, run: RunState, emit: Emit, now_ms: int, fuse: bool) -> None:
+    def __init__(self, plan: pn.StatementPlan, run: RunState, emit: Emit, now_ms: int, fuse: bool,
+                 coverage: CoverageProbes | None = None) -> None:
         self.plan = plan
         self.run = run
         self.emit = emit
         self.now_ms = now_ms
         self.fuse = fuse
+        self.coverage = coverage
         self.file = plan.file
         self.sources = plan.sources
         self.tables = {t.name: SubqueryTable(t.name) for t in plan.subquery_tables}
@@ -123,7 +128,14 @@ class _Builder:
         types = dict(self.sources[0].schema) if len(self.sources) == 1 else {}
         return ExpressionCompiler(resolve, now_ms=self.now_ms, null_semantics=self.plan.null_semantics,
                                   special={**handlers, **(special or {})}, file=self.file, errors=self.run.errors,
-                                  column_types={k: _static(v) for k, v in types.items()})
+                                  column_types={k: _static(v) for k, v in types.items()}, coverage=self.coverage)
+
+    def _counters(self, node: pn.PlanNode) -> tuple[list[int], int] | None:
+        """(the hits list, the first counter) of a Join's or Window's coverage item, when coverage counts."""
+        if self.coverage is None:
+            return None
+        slot = self.coverage.slot_of(node)
+        return None if slot is None else (self.coverage.hits, slot)
 
     # -- the chain ---------------------------------------------------------------------------------
     def build(self) -> Pipeline:
@@ -253,7 +265,8 @@ class _Builder:
                               group_key=group_key, where=pred, window=kind, final=agg.emit == "final", watermark=wm,
                               allowed_lateness_ms=window.allowed_lateness_ms if window else 0,
                               late_strategy=window.late_records if window else "drop",
-                              keyed=self.plan.root.key == "group")
+                              keyed=self.plan.root.key == "group",
+                              coverage=self._counters(window) if window is not None else None)
 
     def _over(self, over: pn.Over, where: exp.Expression | None) -> WindowFunctions:
         comp = self.compiler()
@@ -274,7 +287,8 @@ class _Builder:
             assert isinstance(left, pn.Source) and isinstance(right, pn.Source)
             ss = StreamStreamJoin(self.run, node.kind, (left.ref, right.ref),
                                   ([comp.compile(k.left) for k in node.keys], [comp.compile(k.right) for k in node.keys]),
-                                  cond, node.retention_ms or 0, node.lower_ms, node.upper_ms)
+                                  cond, node.retention_ms or 0, node.lower_ms, node.upper_ms,
+                                  coverage=self._counters(node))
             ss.downstream = downstream
             pipeline.streams.append(StreamEntry(left, lambda b: ss.push_side(0, b)))
             pipeline.streams.append(StreamEntry(right, lambda b: ss.push_side(1, b)))
@@ -288,7 +302,8 @@ class _Builder:
         stream_keys = [comp.compile(k.right if node.table_side == "left" else k.left) for k in node.keys]  # JoinKey: inputs order
         driving = isinstance(stream, pn.Source)  # the driving stream: the lookup makes its rows joined rows
         lookup = TableLookup(self.run, table.ref, table_keys, stream_keys, cond, node.preserved,
-                             driver=stream.ref if driving else None)  # type: ignore[union-attr]
+                             driver=stream.ref if driving else None,  # type: ignore[union-attr]
+                             coverage=self._counters(node))
         lookup.downstream = downstream
         pipeline.tables.append(TableEntry(table, lookup.load))
         if driving:

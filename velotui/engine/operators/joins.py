@@ -75,8 +75,10 @@ class TableLookup(Operator):
     stage then makes them joined rows itself, as ``DriverRow`` would)."""
 
     def __init__(self, run: RunState, alias: str, table_key: list[RowFn], stream_key: list[RowFn],
-                 condition: RowFn | None, preserved: bool, driver: str | None = None) -> None:
+                 condition: RowFn | None, preserved: bool, driver: str | None = None,
+                 coverage: tuple[list[int], int] | None = None) -> None:
         self.run = run
+        self.coverage = coverage  # (hits, slot): stream records matched at slot, unmatched at slot + 1
         self.alias = alias
         self.table_key = table_key
         self.stream_key = stream_key
@@ -112,6 +114,7 @@ class TableLookup(Operator):
         index, condition, alias, errors = self.index, self.condition, self.alias, self.run.errors
         one = self.stream_key[0] if len(self.stream_key) == 1 else None
         qualify = self.driver.qualify if self.driver is not None else None
+        hits, slot = self.coverage if self.coverage is not None else (None, 0)
         for i, (row, m, t) in enumerate(zip(batch.rows, batch.metas, batch.times)):
             errors.context = m
             try:
@@ -140,6 +143,8 @@ class TableLookup(Operator):
             except DropRecord as e:
                 self.run.dropped(e, m)
                 continue
+            if hits is not None:
+                hits[slot if matched else slot + 1] += 1
             if not matched and self.preserved:
                 out = dict(row)
                 for f in self.fields:
@@ -161,9 +166,12 @@ class StreamStreamJoin(Operator):
     order through ``push_side``."""
 
     def __init__(self, run: RunState, kind: str, refs: tuple[str, str], keys: tuple[list[RowFn], list[RowFn]],
-                 condition: RowFn | None, retention_ms: int, lower_ms: int | None, upper_ms: int | None) -> None:
+                 condition: RowFn | None, retention_ms: int, lower_ms: int | None, upper_ms: int | None,
+                 coverage: tuple[list[int], int] | None = None) -> None:
         self.run = run
         self.kind = kind
+        # (hits, slot): pairs matched at slot, records of side 0 / 1 that never matched at slot + 1 / slot + 2
+        self.coverage = coverage
         self.refs = refs
         self.keys = keys
         self.condition = condition
@@ -241,12 +249,19 @@ class StreamStreamJoin(Operator):
                 cand[3] = True
                 entry[3] = True
                 self._send(joined, m, t, idx)
+                if self.coverage is not None:
+                    self.coverage[0][self.coverage[1]] += 1
             self.buffers[side].setdefault(key, []).append(entry)
         elif self._outer(side):
+            self._unmatched(side)
             self._emit_outer(side, entry)
             return
         heapq.heappush(self.expiry, (t + self.retention, entry[4], side, entry))
         self._expire(t)
+
+    def _unmatched(self, side: int) -> None:
+        if self.coverage is not None:
+            self.coverage[0][self.coverage[1] + 1 + side] += 1
 
     def _outer(self, side: int) -> bool:
         return self.kind == "full" or (self.kind == "left" and side == 0) or (self.kind == "right" and side == 1)
@@ -267,16 +282,20 @@ class StreamStreamJoin(Operator):
                     bucket.remove(entry)
                 except ValueError:
                     pass
-            if not entry[3] and self._outer(side):
-                self._emit_outer(side, entry)
+            if not entry[3]:
+                self._unmatched(side)
+                if self._outer(side):
+                    self._emit_outer(side, entry)
 
     def finish(self) -> None:
         self._out = Batch([], [], [], [] if self.run.lineage else None)
         rest = sorted(self.expiry, key=lambda x: (x[0], x[1]))
         self.expiry = []
         for _, _, side, entry in rest:
-            if not entry[3] and self._outer(side):
-                self._emit_outer(side, entry)
+            if not entry[3]:
+                self._unmatched(side)
+                if self._outer(side):
+                    self._emit_outer(side, entry)
         self._flush()
         super().finish()
 

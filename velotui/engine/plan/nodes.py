@@ -175,6 +175,7 @@ class Aggregate(PlanNode):
     calls: list[AggregateCall] = field(default_factory=list)
     emit: str = "changes"  # changes | final
     having: exp.Expression | None = None
+    _having_written: exp.Expression | None = field(default=None, repr=False)  # HAVING as the SQL writes it
 
     @property
     def window(self) -> Window | None:
@@ -279,6 +280,9 @@ class StatementPlan:
     null_semantics: str = "reference"
     properties: dict[str, str] = field(default_factory=dict, repr=False)
     subquery_tables: list[Source] = field(default_factory=list)  # tables read by IN/EXISTS/scalar subqueries
+    # what data coverage watches (velotui/engine/coverage.py: CoverageItem), in the order of the SQL; listed
+    # when the plan is made for a run that counts coverage (Planner(coverage=True))
+    coverage: list[Any] = field(default_factory=list, repr=False)
 
     @property
     def sources(self) -> list[Source]:

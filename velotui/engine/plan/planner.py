@@ -36,8 +36,9 @@ class Planner:
     """Plans the statements of one app (``properties``: the spec's ``config:`` overrides of WITH keys)."""
 
     def __init__(self, app: App, properties: Mapping[str, Any] | None = None,
-                 source_schemas: Mapping[str, Mapping[str, str]] | None = None) -> None:
+                 source_schemas: Mapping[str, Mapping[str, str]] | None = None, *, coverage: bool = False) -> None:
         self.app = app
+        self.coverage = coverage  # list each statement's coverage items on its plan (a run that counts them)
         self.file = str(app.path) if app.path else None
         self.overrides = {k: str(v) for k, v in (properties or {}).items()}
         self.source_schemas = {k: dict(v) for k, v in (source_schemas or {}).items()}
@@ -74,11 +75,12 @@ class Planner:
             node = pn.Filter(predicate=q.where, inputs=[node], line=position(q.where)[0])
         has_over = any(i.expr.find(exp.Window) is not None for i in q.items)
         agg_nodes = [a for i in q.items for a in find_aggregates(i.expr)]
-        if q.having is not None:
-            agg_nodes += find_aggregates(q.having)
+        having = having_with_aliases(q)
+        if having is not None:
+            agg_nodes += find_aggregates(having)
         items = [pn.ProjectItem(i.name, i.expr, i.primary_key) for i in q.items]
         if agg_nodes or q.group_by:
-            node = self._aggregate(st, props, q, node, agg_nodes, window_kind)
+            node = self._aggregate(st, props, q, node, agg_nodes, window_kind, having)
             node = pn.Project(items=items, star=False, inputs=[node])
         elif has_over:
             node = pn.Over(calls=self._over_calls(st, q), inputs=[node])
@@ -108,6 +110,10 @@ class Planner:
             build_statement(plan, dry=True, fuse=False)
         except SqlError as e:
             raise self._located(st, e) from None
+        if self.coverage:
+            from velotui.engine.coverage import plan_items
+
+            plan.coverage = plan_items(plan)
         return plan
 
     def _located(self, st: Statement, e: SqlError) -> SqlError:
@@ -268,7 +274,7 @@ class Planner:
 
     # -- aggregation --------------------------------------------------------------------------------
     def _aggregate(self, st: Statement, props: dict[str, str], q: Any, node: pn.PlanNode,
-                   agg_nodes: list[exp.Expression], window_kind: Any) -> pn.Aggregate:
+                   agg_nodes: list[exp.Expression], window_kind: Any, having: exp.Expression | None) -> pn.Aggregate:
         calls: list[pn.AggregateCall] = []
         seen: dict[str, pn.AggregateCall] = {}
         for a in agg_nodes:
@@ -292,8 +298,8 @@ class Planner:
                              allowed_lateness_ms=self.duration(st, props, "window.allowed_lateness", 0) or 0,
                              late_records=self._choice(st, props, "late.data.strategy", LATE_STRATEGIES, "drop"))
         final = q.emit == "final" or (q.emit is None and window_kind is not None)
-        return pn.Aggregate(group_by=group_by, calls=calls, emit="final" if final else "changes", having=q.having,
-                            inputs=[node])
+        return pn.Aggregate(group_by=group_by, calls=calls, emit="final" if final else "changes", having=having,
+                            _having_written=q.having, inputs=[node])
 
     def _aggregate_call(self, st: Statement, node: exp.Expression, slot: str) -> pn.AggregateCall:
         name = call_name(node) or type(node).__name__.upper()
@@ -482,3 +488,22 @@ def plan_problems(app: App, properties: Mapping[str, Any] | None = None) -> list
 Resolver = Callable[[str | None, str], str]
 
 __all__ = ["Planner", "plan_app", "plan_problems"]
+
+
+def having_with_aliases(q: Any) -> exp.Expression | None:
+    """HAVING as the engine evaluates it: a name of a select item (``HAVING c > 1`` for ``COUNT(*) AS c``)
+    stands for that item's expression (as MySQL, ClickHouse and DuckDB read it); a grouped
+    column keeps its own meaning."""
+    if q.having is None:
+        return None
+    grouped = {g.name for g in q.group_by if isinstance(g, exp.Column)}
+    by_name = {i.name: i.expr for i in q.items if i.name not in grouped}
+    if not by_name:
+        return q.having
+
+    def swap(node: exp.Expression) -> exp.Expression:
+        if isinstance(node, exp.Column) and not node.table and node.name in by_name:
+            return by_name[node.name].copy()
+        return node
+
+    return q.having.copy().transform(swap)

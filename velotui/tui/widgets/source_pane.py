@@ -9,36 +9,107 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from rich.segment import Segment
+from rich.style import Style
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.message import Message
+from textual.strip import Strip
 from textual.widgets import DataTable, Select, Static, TabbedContent, TabPane, TextArea
 from textual.widgets.text_area import Selection
 
 from velotui.core.discovery import AppFiles
 from velotui.tui.keymap import widget_binding
 from velotui.tui.shown import shown
+from velotui.tui.widgets.gutter import Gutter, GutterMark, file_text, glyphs, lanes_of, text_digest
 
 
 class SearchableText(TextArea):
-    """A read-only, highlighted file view that `/` searches (`n` for the next match)."""
+    """A read-only, highlighted file view that `/` searches (`n` for the next match). Its gutter shows the
+    line numbers and the marks of velotui.tui.widgets.gutter (surviving mutants, …) for the text shown."""
 
     BINDINGS = [widget_binding("next_match")]
 
     def __init__(self, language: str, **kwargs: object) -> None:
+        self.gutter_marks = Gutter()
+        self._digest = ""
+        self._shown: dict[int, list[GutterMark]] = {}  # line -> the marks drawn for the text shown
+        self._lanes: list[str] = []
         super().__init__("", language=language, read_only=True, show_line_numbers=True, **kwargs)  # type: ignore[arg-type]
         self.path: Path | None = None
         self.last_search = ""
 
     def show_file(self, path: Path) -> None:
         self.path = path
-        from velotui import files
         from velotui.errors import VelotuiError
 
         try:  # through the path resolver: a FIFO or a device is refused, never waited on
-            self.load_text(files.read_text(path, what="file"))
+            self.load_text(file_text(path))
         except VelotuiError as e:
             self.load_text(f"-- cannot read {path}: {e.message}")
+
+    # -- gutter marks ---------------------------------------------------------------------------------
+    def load_text(self, text: str) -> None:
+        self._digest = text_digest(text)
+        self._update_marks(redraw=False)  # before the text is wrapped: the gutter's width depends on them
+        super().load_text(text)
+
+    def set_marks(self, group: str, path: Path, digest: str, marks: list[GutterMark]) -> None:
+        """Marks of ``group`` for ``path`` as it was when they were computed (``digest`` of its text)."""
+        self.gutter_marks.set(group, path, digest, marks)
+        self._update_marks()
+
+    def clear_marks(self, group: str, path: Path | None = None) -> None:
+        self.gutter_marks.clear(group, path)
+        self._update_marks()
+
+    def marks_at(self, line: int) -> list[GutterMark]:
+        """The marks drawn on a (1-based) line of the text shown."""
+        return list(self._shown.get(line, []))
+
+    @property
+    def marked_lines(self) -> dict[int, list[GutterMark]]:
+        return {line: list(marks) for line, marks in sorted(self._shown.items())}
+
+    def _update_marks(self, redraw: bool = True) -> None:
+        shown = self.gutter_marks.shown(getattr(self, "path", None), self._digest)
+        if shown == self._shown:
+            return
+        self._shown, self._lanes = shown, lanes_of(shown)
+        if redraw:
+            self._line_cache.clear()
+            self._rewrap_and_refresh_virtual_size()
+            self.refresh()
+
+    @property
+    def gutter_width(self) -> int:
+        base = super().gutter_width
+        return base + len(self._lanes) if base and self._lanes else base
+
+    def _render_line(self, y: int) -> Strip:
+        strip = super()._render_line(y)
+        if not self._lanes or not self.show_line_numbers:
+            return strip
+        info = self.wrapped_document._offset_to_line_info
+        offset = y + self.scroll_offset.y
+        if offset >= len(info) or info[offset] is None:
+            return strip
+        line_index, section = info[offset]
+        theme = self._theme
+        width = self.gutter_width
+        digits = width - 2 - len(self._lanes)
+        on_cursor = self.selection.end[0] == line_index and self.highlight_cursor_line and self._has_cursor
+        base = (theme.base_style if theme and theme.base_style else None) or Style()
+        gutter_style = (theme.cursor_line_gutter_style if on_cursor else theme.gutter_style) if theme else None
+        plain = base + (gutter_style or Style())
+        number = str(line_index + self.line_number_start) if section == 0 else ""
+        segments = [Segment(f"{number:>{digits}} ", plain)]
+        kinds = glyphs(self._shown.get(line_index + 1, []), self._lanes) if section == 0 else [None] * len(self._lanes)
+        for kind in kinds:
+            mark = theme.syntax_styles.get(f"gutter.{kind.id}") if theme and kind else None
+            segments.append(Segment(kind.glyph if kind else " ", plain + mark if mark else plain))
+        segments.append(Segment(" ", plain))
+        return Strip.join([Strip(segments, cell_length=width), strip.crop(width)])
 
     def find(self, needle: str) -> tuple[int, int]:
         """Select the next match of ``needle`` (case-insensitive) after the cursor, wrapping around; returns
@@ -71,6 +142,23 @@ class SearchableText(TextArea):
             return
         n, total = self.find(self.last_search)
         self.notify(f"match {n} of {total}: {self.last_search!r}" if total else f"no match for {self.last_search!r}")
+
+    def go_to(self, line: int, column: int | None = None) -> None:
+        """The cursor on a (1-based) line and column, the line in the middle of the view."""
+        row = max(0, min(line - 1, self.document.line_count - 1))
+        col = max(0, min((column or 1) - 1, len(self.document.get_line(row))))
+        self.selection = Selection((row, col), (row, col))
+        self.scroll_cursor_visible(center=True)
+
+    def reload(self) -> None:
+        """Read the file again (it changed on disk); the cursor stays on its line where it can."""
+        if self.path is None:
+            return
+        row, col = self.selection.end
+        self.show_file(self.path)
+        row = min(row, self.document.line_count - 1)
+        here = (row, min(col, len(self.document.get_line(row))))
+        self.selection = Selection(here, here)
 
     def go_to_line(self, line: int) -> None:
         row = max(0, min(line - 1, self.document.line_count - 1))
@@ -306,6 +394,11 @@ class SourcePane(Vertical):
         else:
             self.query_one(SpecView).load_text("# this app has no test spec (velotui init APP.sql drafts one)")
         self.editor.set_schemas(_schemas_of(files))
+
+    def reload_views(self) -> None:
+        """The SQL and Spec tabs read their files again (one changed on disk)."""
+        for view in (self.query_one(SqlView), self.query_one(SpecView)):
+            view.reload()
 
     def show_spec_line(self, path: Path, line: int | None) -> None:
         view = self.query_one(SpecView)
