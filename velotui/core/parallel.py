@@ -173,12 +173,18 @@ def _start_workers(ctx: Any, spec: _WorkerSpec, cancel: Any, n: int, run: Any) -
     lock = threading.Lock()
     started: list[_Worker] = []
     abandoned = threading.Event()
+    failed: list[BaseException] = []
 
     def boot() -> None:
         for _ in range(n):
             if abandoned.is_set():
                 return
-            w = _Worker.start(ctx, spec, cancel)
+            try:
+                w = _Worker.start(ctx, spec, cancel)
+            except (EOFError, OSError) as e:  # the fork server died under the start: Ctrl-C stopped it, or
+                if not (abandoned.is_set() or run.cancelled):  # it crashed (then the run says so)
+                    failed.append(e)
+                return
             with lock:
                 if abandoned.is_set():
                     w.close(hurry=True)
@@ -193,6 +199,8 @@ def _start_workers(ctx: Any, spec: _WorkerSpec, cancel: Any, n: int, run: Any) -
             break
     with lock:
         abandoned.set()
+        if failed and not started and not run.cancelled:
+            raise failed[0]
         return list(started)
 
 
