@@ -160,3 +160,38 @@ def test_ctrl_c_while_the_workers_start_leaves_nothing_behind(tmp_path: Path) ->
     assert proc.returncode == 130, out + err
     assert left == [], "processes of the run outlived it"
     assert "Traceback" not in err, err
+
+
+def test_the_biggest_app_is_handed_out_first_and_the_report_keeps_run_order(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    """Workers take the apps biggest first (the records their specs generate), so the last to finish are
+    small ones; the report is in run order all the same."""
+    from velotui.core.discovery import discover
+    from velotui.core.parallel import dispatch_order
+
+    suite = _suite(tmp_path, failing={"a1"})
+    last = suite / "apps" / "e5.test.yaml"
+    last.write_text(last.read_text().replace("records: 50", "records: 5000").replace("equals: 50", "equals: 5000"))
+    apps = [a for a in discover(suite).apps if a.spec_path is not None]
+    assert [apps[i].sql_path.stem for i in dispatch_order(apps, RunOptions())] == ["e5", "a1", "b2", "c3", "d4"]
+    assert dispatch_order(apps, RunOptions(fail_fast=True)) == [0, 1, 2, 3, 4]  # nothing after a stop starts
+    rc1, j1, x1, _ = _run(tmp_path, "j1", [str(suite), "-j", "1"], capsys)
+    rc2, j2, x2, _ = _run(tmp_path, "j2", [str(suite), "-j", "2"], capsys)
+    assert rc1 == rc2 == 1 and [a["name"] for a in j2["apps"]] == ["a1", "b2", "c3", "d4", "e5"]
+    assert comparable_report(j2) == comparable_report(j1) and comparable_junit(x2) == comparable_junit(x1)
+
+
+@pytest.mark.parametrize("target, started", [("apps", True), ("apps/a1.sql", False)])
+def test_a_folder_starts_the_fork_server_at_once_and_one_file_none(tmp_path: Path, target: str,
+                                                                    started: bool) -> None:
+    """-j 2 on a folder starts the workers' fork server before the command's own imports (they import side
+    by side); one SQL file is one app, run in the process itself: no fork server at all."""
+    import subprocess
+    import sys
+
+    suite = _suite(tmp_path, failing=set())
+    code = ("import sys, multiprocessing.forkserver as fs\n"
+            "from velotui.cli.main import main\n"
+            f"rc = main(['--headless', {str(suite / target)!r}, '-j', '2', '-q'])\n"
+            "print(rc, bool(getattr(fs._forkserver, '_forkserver_pid', None)))\n")
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert out.stdout.splitlines()[-1].split() == ["0", str(started)], out.stdout + out.stderr

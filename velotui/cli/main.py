@@ -24,6 +24,7 @@ def main(argv: list[str] | None = None) -> int:
             return _subcommand(argv[0], argv[1:], full_argv=argv)
         args = build_parser().parse_args(argv)
         if args.headless:
+            _start_fork_server_early(args)
             from velotui.cli.headless import run_headless
 
             return run_headless(args, argv=["velotui", *argv])
@@ -45,6 +46,28 @@ def main(argv: list[str] | None = None) -> int:
         echo(f"internal error: {e!r}\n  hint: this is a velotui bug; run again with --debug for the traceback "
               "and report it", file=sys.stderr)
         return 1
+
+
+def _start_fork_server_early(args: object) -> None:
+    """A run of a folder with -j N (N > 1, the default on a machine of several cores) starts the workers'
+    fork server before importing anything else: its imports and this process's run side by side (a second
+    of CPU each), so the workers are ready when the run has found its apps. A run of one SQL file, or one
+    that stays in one process (--explain, --input), needs no workers."""
+    jobs = getattr(args, "jobs", None)
+    if jobs is None:
+        try:
+            jobs = len(os.sched_getaffinity(0))
+        except AttributeError:  # pragma: no cover - macOS, Windows
+            jobs = os.cpu_count() or 1
+    if jobs <= 1 or getattr(args, "explain", False) or getattr(args, "inputs", None):
+        return
+    if not Path(getattr(args, "path", ".")).is_dir():
+        return
+    kafka = (getattr(args, "kafka", None) or ("testcontainers" if getattr(args, "use_testcontainers", False)
+                                              else os.environ.get("VELOTUI_KAFKA", "embedded"))) != "embedded"
+    from velotui.forkserver import start
+
+    start(kafka=kafka)
 
 
 def _silence_stdout() -> None:

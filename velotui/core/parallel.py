@@ -14,9 +14,8 @@ through one shared event; an app whose worker dies is reported as an error, and 
 
 from __future__ import annotations
 
-import contextlib
-import multiprocessing
 import os
+import re
 import signal
 import threading
 import traceback
@@ -27,6 +26,9 @@ from pathlib import Path
 from typing import Any
 
 from velotui.core import events as ev
+from velotui.forkserver import context
+from velotui.forkserver import start as start_fork_server
+from velotui.forkserver import stop as stop_fork_server
 
 TAIL_SAMPLE = 200  # RecordCaptured events cross the pipe with their last records only (the tail's view)
 
@@ -59,33 +61,14 @@ def default_jobs() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-# what a worker needs, imported once in the fork server so that every worker starts with it in memory
-_PRELOAD = ["velotui.core.parallel", "velotui.core.run", "velotui.core.loading", "velotui.core.inputs",
-            "velotui.engine", "velotui.datagen", "velotui.assertions", "velotui.report", "velotui.sql",
-            "velotui.spec"]
-
-
 def _context(kafka: bool = False) -> Any:
-    """Workers fork from a fork server: a fresh interpreter that imports what a worker needs once and
-    then forks one child per worker in milliseconds. Forking the run's own process instead is not safe:
-    it may hold threads that multiprocessing cannot see (librdkafka's, a test runner's), whose locks a
-    child would inherit held. Where there is no fork server (Windows), workers are spawned."""
-    methods = multiprocessing.get_all_start_methods()
-    if "forkserver" not in methods:
-        return multiprocessing.get_context("spawn")
-    ctx = multiprocessing.get_context("forkserver")
-    ctx.set_forkserver_preload(_PRELOAD + (["velotui.bus.kafka"] if kafka else []))
-    return ctx
+    return context(kafka)
 
 
 def prepare(kafka: bool = False) -> None:
-    """Start the fork server now (it imports in the background) so that the workers are ready by the
-    time the run has discovered its apps and started its cluster."""
-    ctx = _context(kafka)
-    if ctx.get_start_method() == "forkserver":
-        from multiprocessing import forkserver
-
-        forkserver.ensure_running()
+    """Start the fork server now (velotui.forkserver; a no-op when the command line started it already) so
+    that the workers are ready by the time the run has discovered its apps and started its cluster."""
+    start_fork_server(kafka)
 
 
 def run_in_workers(run: Any, apps: list[Any], root: Path, jobs: int) -> list[Any]:
@@ -99,16 +82,17 @@ def run_in_workers(run: Any, apps: list[Any], root: Path, jobs: int) -> list[Any
     cancel = ctx.Event()
     run.cancel_event = cancel
     reports: dict[int, Any] = {}
-    next_app = 0
+    order = dispatch_order(apps, run.options)
+    next_app = 0  # the place in ``order`` of the next app to hand out
     stop_after: int | None = None  # --fail-fast: the first stopping app, in run order
     workers: list[_Worker] = []
     try:
         workers.extend(_start_workers(ctx, spec, cancel, min(jobs, len(apps)), run))
         while True:
-            for w in workers:  # hand out work in run order to every idle worker
+            for w in workers:  # hand out the next app to every idle worker
                 if w.idle and w.alive:
-                    idx = next_app if not run.cancelled and (stop_after is None or next_app < stop_after) else None
-                    if idx is not None and idx < len(apps):
+                    idx = order[next_app] if next_app < len(order) else None
+                    if idx is not None and not run.cancelled and (stop_after is None or idx < stop_after):
                         if w.give(idx, run.infra_down):
                             next_app += 1
                     else:
@@ -135,7 +119,7 @@ def run_in_workers(run: Any, apps: list[Any], root: Path, jobs: int) -> list[Any
                         reports[idx] = AppReport(
                             name=apps[idx].sql_path.stem, file=str(apps[idx].sql_path), queries=[],
                             error=f"the worker process running this app died (exit code {w.process.exitcode})")
-                    if not w.finished and next_app < len(apps) and not run.cancelled:  # a new one takes over
+                    if not w.finished and next_app < len(order) and not run.cancelled:  # a new one takes over
                         workers.append(_Worker.start(ctx, spec, cancel))
     finally:
         run.cancel_event = None
@@ -155,15 +139,7 @@ def run_in_workers(run: Any, apps: list[Any], root: Path, jobs: int) -> list[Any
 
 
 def _stop_fork_server() -> None:
-    """After Ctrl-C: a fork server still importing (a busy machine) would outlive the run by seconds and
-    hold its standard output and error open, so that a pipe (CI's log, ``| tee``) waits for it; stop it
-    now. The next run that needs one starts a new one (multiprocessing sees that it died)."""
-    from multiprocessing import forkserver
-
-    pid = getattr(getattr(forkserver, "_forkserver", None), "_forkserver_pid", None)
-    if pid:
-        with contextlib.suppress(OSError):
-            os.kill(pid, signal.SIGKILL)
+    stop_fork_server()
 
 
 def _start_workers(ctx: Any, spec: _WorkerSpec, cancel: Any, n: int, run: Any) -> list[_Worker]:
@@ -202,6 +178,29 @@ def _start_workers(ctx: Any, spec: _WorkerSpec, cancel: Any, n: int, run: Any) -
         if failed and not started and not run.cancelled:
             raise failed[0]
         return list(started)
+
+
+_RECORDS = re.compile(rb"^\s*(?:-\s*)?(?:records|record_count|default_records)\s*:\s*(\d+)", re.M)
+
+
+def dispatch_order(apps: list[Any], options: Any) -> list[int]:
+    """The order the workers take the apps in: the biggest first (the records their specs generate, read off
+    the spec's text), so that the last ones to finish are small and the workers end together; ties, and
+    every app under --fail-fast (no app after the first one that stops is started), in run order. The
+    report is in run order whatever the order of work."""
+    if options.fail_fast:
+        return list(range(len(apps)))
+
+    def size(i: int) -> int:
+        path = apps[i].spec_path or options.spec_path
+        try:
+            text = path.read_bytes()[:1_000_000] if path is not None else b""
+        except OSError:
+            text = b""
+        return sum(min(int(n), 10**9) for n in _RECORDS.findall(text)) + 100 * text.count(b"- name:")
+
+    sizes = {i: size(i) for i in range(len(apps))}
+    return sorted(range(len(apps)), key=lambda i: (-sizes[i], i))
 
 
 def _note_infra(run: Any, report: Any) -> None:

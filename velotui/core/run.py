@@ -136,7 +136,7 @@ class SuiteRun:
 
         started = time.perf_counter()
         started_at = datetime.now(UTC).isoformat(timespec="seconds")
-        if self.options.jobs > 1:
+        if self.options.jobs > 1 and self.path.is_dir():  # one SQL file is one app: no workers
             from velotui.core.parallel import prepare
 
             prepare(kafka=(self.options.kafka or "embedded") != "embedded")  # workers get ready meanwhile

@@ -1,0 +1,50 @@
+"""The fork server that ``-j N`` workers fork from (velotui.core.parallel runs the workers).
+
+A fork server is a fresh interpreter that imports what a worker needs once, then forks one child per
+worker in milliseconds. Its imports take a second of CPU or so, so the command line starts it first thing,
+before its own imports (``start``): the two import side by side and the workers are ready when the run has
+found its apps. This module imports nothing of velotui, so starting the server costs the caller nothing.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import multiprocessing
+import os
+import signal
+from typing import Any
+
+# what a worker needs, imported once in the fork server so that every worker starts with it in memory
+PRELOAD = ["velotui.core.parallel", "velotui.core.run", "velotui.core.loading", "velotui.core.inputs",
+           "velotui.engine", "velotui.datagen", "velotui.assertions", "velotui.report", "velotui.sql",
+           "velotui.spec"]
+
+
+def context(kafka: bool = False) -> Any:
+    """The multiprocessing context of the workers. Forking the run's own process instead is not safe: it
+    may hold threads that multiprocessing cannot see (librdkafka's, a test runner's), whose locks a child
+    would inherit held. Where there is no fork server (Windows), workers are spawned."""
+    if "forkserver" not in multiprocessing.get_all_start_methods():
+        return multiprocessing.get_context("spawn")
+    ctx = multiprocessing.get_context("forkserver")
+    ctx.set_forkserver_preload(PRELOAD + (["velotui.bus.kafka"] if kafka else []))
+    return ctx
+
+
+def start(kafka: bool = False) -> None:
+    """Start the fork server now (it imports in the background); a no-op when it runs already."""
+    if context(kafka).get_start_method() == "forkserver":
+        from multiprocessing import forkserver
+
+        forkserver.ensure_running()
+
+
+def stop() -> None:
+    """Stop the fork server at once (after Ctrl-C: one still importing on a busy machine would outlive the
+    run by seconds and hold its standard output and error open). The next start makes a new one."""
+    from multiprocessing import forkserver
+
+    pid = getattr(getattr(forkserver, "_forkserver", None), "_forkserver_pid", None)
+    if pid:
+        with contextlib.suppress(OSError):
+            os.kill(pid, signal.SIGKILL)
