@@ -166,6 +166,12 @@ def test_the_collector_pause_sits_below_everything() -> None:
     assert "velotui.gcpause" in graph() and graph()["velotui.gcpause"] == []
 
 
+def test_the_fork_server_starter_imports_nothing_of_velotui() -> None:
+    """The command line starts the workers' fork server before its own imports: that costs nothing only
+    while velotui.forkserver imports nothing of velotui (its preload list is names, imported in the server)."""
+    assert "velotui.forkserver" in graph() and graph()["velotui.forkserver"] == []
+
+
 def test_only_the_tui_imports_textual() -> None:
     bad = []
     for p in PKG.rglob("*.py"):
