@@ -19,8 +19,9 @@ ROOT = Path(__file__).resolve().parents[2]
 EXPECTED = {
     "spec_missing_queries.test.yaml": ("1:1", "missing required key 'queries'", "add 'queries:' here"),
     "spec_too_many_records.test.yaml": ("6:18", "'records': at most 10,000,000 records are generated for one "
-                                        "input (they are held in memory), not 20,000,000; for load tests use "
-                                        "velotui stress, which streams batches (got 20000000)", None),
+                                        "input (a query that needs every record at once holds them in memory), "
+                                        "not 20,000,000; for load tests use velotui stress, which streams "
+                                        "batches (got 20000000)", None),
     "spec_wrong_type.test.yaml": ("2:18", "'default_records': input should be a valid integer, unable to parse "
                                           "string as an integer (got 'lots')", None),
     "spec_unknown_assertion.test.yaml": ("6:15", "unknown assertion type 'record_cnt'; did you mean "

@@ -295,12 +295,13 @@ def as_path(p: str | Path) -> Path:
     return p if isinstance(p, Path) else Path(p)
 
 
-MAX_RECORDS = 10_000_000  # records generated for one input, all held in memory
+MAX_RECORDS = 10_000_000  # records generated for one input (held in memory when a query needs them all at once)
 
 
 def check_record_count(v: Any) -> Any:
-    """A generated-record count a run can hold in memory (a field validator for counts of records)."""
+    """A generated-record count a run can make (a field validator for counts of records)."""
     if isinstance(v, int) and v > MAX_RECORDS:
-        raise ValueError(f"at most {MAX_RECORDS:,} records are generated for one input (they are held in "
-                         f"memory), not {v:,}; for load tests use velotui stress, which streams batches")
+        raise ValueError(f"at most {MAX_RECORDS:,} records are generated for one input (a query that needs "
+                         f"every record at once holds them in memory), not {v:,}; for load tests use velotui "
+                         "stress, which streams batches")
     return v
