@@ -1,3 +1,3 @@
-from velotui.cli import main
+from velotui.cli import entry
 
-raise SystemExit(main())
+entry()

@@ -129,3 +129,15 @@ def test_the_engines_own_timeout_message_survives_a_late_stop(tmp_path) -> None:
         raise Stopped("timeout")
     except Stopped as s:
         assert _engine_error_under(s) is None
+
+
+def test_a_query_stopped_by_ctrl_c_says_what_it_was_doing_whoever_noticed() -> None:
+    """The watchdog, the engine's own check between batches and the velostream adapter each notice Ctrl-C;
+    the report says the same thing in each case: which query and what it was doing."""
+    from velotui.core.run import _interrupted
+
+    assert _interrupted("out", "running the app", "out: interrupted") == "out: interrupted while running the app"
+    assert (_interrupted("out", "running the app on velostream", "interrupted: velo-sql was stopped")
+            == "out: interrupted while running the app on velostream (velo-sql was stopped)")
+    assert _interrupted("out", "checking assertions", "out: interrupted while generating inputs") == \
+        "out: interrupted while generating inputs"

@@ -533,6 +533,7 @@ class _AppRunner:
             status = "error"
             if type(e).__name__ == "RunCancelled":
                 self.run.cancelled = True
+                e = RunCancelled(_interrupted(query.name, dog.phase, str(e)))
             infra = isinstance(e, InfraError)
             if infra:
                 self.run.note_infra_failure()
@@ -898,6 +899,15 @@ class _AppRunner:
                 bus.close()
             finally:
                 dog.release()
+
+
+def _interrupted(query: str, phase: str, message: str) -> str:
+    """What a query stopped by Ctrl-C says, whoever noticed first (its watchdog, the engine's own check, an
+    adapter): which query, what it was doing, and the detail the one who noticed gave."""
+    if "interrupted while" in message:
+        return message
+    detail = message.removeprefix(f"{query}:").strip().removeprefix("interrupted").strip(" :")
+    return f"{query}: interrupted while {phase}" + (f" ({detail})" if detail else "")
 
 
 def _engine_error_under(stopped: BaseException) -> VelotuiError | None:
