@@ -474,13 +474,16 @@ def validate_assertion(spec: Any, doc: Any = None, *, strict: bool = False) -> l
 def _located_param_errors(spec: Any, cls: type[Assertion], doc: Any, path: tuple[Any, ...]) -> list[SpecError]:
     """The parameter errors of an assertion, each where it is written; a required key that is missing
     while a key one edit from it is there is reported as that typo."""
-    from velotui.spec.validation import typo_for_missing
+    from velotui.spec.validation import model_keys, typo_for_missing
 
     try:
         cls.Params.model_validate(spec.params)
         return []
     except ValidationError as e:
         out = []
+        known = set(model_keys(cls.Params)) | set(OWN_KEYS)
+        unknown = [str(k) for k in spec.params if k not in known]
+        missing = [err for err in e.errors() if err["type"] == "missing" and len(err["loc"]) == 1]
         for err in e.errors():
             if isinstance(err.get("input"), str) and "{{" in err["input"]:
                 continue  # a template value is checked once rendered
@@ -490,6 +493,16 @@ def _located_param_errors(spec: Any, cls: type[Assertion], doc: Any, path: tuple
             if typo is not None:
                 out.append(SpecError(f"{spec.type}: {typo.message}", file=spec.file, line=typo.line,
                                      column=typo.column, hint=typo.hint))
+                continue
+            if err["type"] == "missing" and len(missing) == 1 and len(unknown) == 1 and len(loc) == 1:
+                # one key missing, one key nobody knows: the second is most likely the first under another
+                # name (`metric:` for `name:`), whatever their spelling
+                where = doc.key_locations.get((*path, unknown[0])) if doc is not None else None
+                line, column = where or (spec.line, spec.column)
+                out.append(SpecError(f"{spec.type}: missing required key '{name}'; is '{unknown[0]}' meant as "
+                                     f"'{name}'? ('{unknown[0]}' is no key of {spec.type})", file=spec.file,
+                                     line=line, column=column,
+                                     hint=f"rename '{unknown[0]}' to '{name}' (see docs/ASSERTIONS.md#{spec.type})"))
                 continue
             where = None
             if doc is not None:

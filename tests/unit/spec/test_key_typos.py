@@ -82,6 +82,21 @@ def test_a_far_key_stays_a_warning_at_every_level() -> None:
     assert [w.query for w in spec.warnings] == [None, "q", "q", "q"]
 
 
+def test_a_required_key_written_under_another_name_is_named() -> None:
+    """`metric:` for `name:` is too far for "did you mean", but one key missing beside one key nobody knows
+    says which key was meant: the error names both, at the unknown key."""
+    e = _error(HEAD + "    metric_assertions:\n      - type: metric_counter\n        metric: records_total\n"
+               "        operator: equals\n        value: 1\n")
+    assert (e.line, e.column) == (9, 9), str(e)
+    assert e.message.splitlines()[0] == ("metric_counter: missing required key 'name'; is 'metric' meant as 'name'? "
+                                         "('metric' is no key of metric_counter)")
+    assert e.hint is not None and e.hint.startswith("rename 'metric' to 'name'")
+    # two unknown keys, or two missing ones: no guess, the plain message
+    e = _error(HEAD + "    metric_assertions:\n      - type: metric_counter\n        metric: records_total\n"
+               "        counter: x\n        operator: equals\n        value: 1\n")
+    assert "is 'metric' meant" not in e.message and "'name'" in e.message
+
+
 def test_strict_makes_far_keys_errors_too() -> None:
     with pytest.raises(SpecError) as e:
         parse_test_spec(HEAD + "    assertions:\n      - type: record_count\n        equals: 1\n"
