@@ -44,7 +44,51 @@ def stop() -> None:
     run by seconds and hold its standard output and error open). The next start makes a new one."""
     from multiprocessing import forkserver
 
-    pid = getattr(getattr(forkserver, "_forkserver", None), "_forkserver_pid", None)
-    if pid:
-        with contextlib.suppress(OSError):
-            os.kill(pid, signal.SIGKILL)
+    server = getattr(forkserver, "_forkserver", None)
+    pid = getattr(server, "_forkserver_pid", None)
+    if not pid:
+        return
+    with contextlib.suppress(OSError):
+        os.kill(pid, signal.SIGKILL)
+    _reap(pid)
+    # forgotten as multiprocessing forgets a server it finds dead, so that the next start makes a new one
+    with contextlib.suppress(OSError, TypeError):
+        os.close(server._forkserver_alive_fd)
+    server._forkserver_pid = server._forkserver_address = server._forkserver_alive_fd = None
+
+
+def stop_all() -> None:
+    """The process is ending: stop the fork server and then multiprocessing's resource tracker (whose pipe
+    the fork server held), each waited for, so that none of them outlives the process. Left alone, each
+    tears down only once this process has gone, and a reader of the output pipe (CI's log) waits for
+    that, since both hold standard error."""
+    import sys
+
+    if "multiprocessing.forkserver" not in sys.modules:
+        return
+    stop()
+    from multiprocessing import resource_tracker
+
+    tracker = resource_tracker._resource_tracker
+    fd, pid = getattr(tracker, "_fd", None), getattr(tracker, "_pid", None)
+    if fd is None or not pid:
+        return
+    with contextlib.suppress(OSError):
+        os.close(fd)  # its end of file: the tracker cleans up what is left registered and exits
+    tracker._fd = tracker._pid = None
+    _reap(pid)
+
+
+def _reap(pid: int, timeout_s: float = 2.0) -> None:
+    """Wait (at most ``timeout_s``) for a child that has been told to end; none is left a zombie."""
+    import time
+
+    end = time.monotonic() + timeout_s
+    while True:
+        try:
+            done, _ = os.waitpid(pid, os.WNOHANG)
+        except ChildProcessError:  # not ours, or reaped already
+            return
+        if done or time.monotonic() > end:
+            return
+        time.sleep(0.002)

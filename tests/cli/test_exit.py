@@ -52,20 +52,23 @@ def test_the_installed_command_and_python_m_use_it() -> None:
     assert "entry()" in (ROOT / "velotui" / "__main__.py").read_text()
 
 
-def _ours(mark: str) -> list[psutil.Process]:
+def _ours(mark: str) -> list[str]:
+    """The command lines of the live processes started with ``mark`` in their environment (a zombie has
+    ended: it holds no pipe and no memory)."""
     found = []
     for p in psutil.process_iter():
         try:
             if p.environ().get("VELOTUI_TEST_MARK") == mark and p.status() != psutil.STATUS_ZOMBIE:
-                found.append(p)
+                found.append(" ".join(p.cmdline()))
         except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
             pass
     return found
 
 
 def test_a_parallel_run_leaves_no_process_behind_when_it_exits(tmp_path: Path) -> None:
-    """The workers' fork server is stopped with the run: a reader of the output pipe (CI's log) gets its
-    end of file when velotui exits, not once the fork server has torn its imports down afterwards."""
+    """The workers' fork server and multiprocessing's resource tracker end with the command (each waited
+    for): a reader of the output pipe (CI's log) gets its end of file when velotui exits, not once the fork
+    server has torn its imports down afterwards."""
     mark = uuid.uuid4().hex
     env = {**os.environ, "VELOTUI_TEST_MARK": mark}
     report = tmp_path / "r.json"
@@ -76,5 +79,20 @@ def test_a_parallel_run_leaves_no_process_behind_when_it_exits(tmp_path: Path) -
     left = _ours(mark)  # read at once: before this change the fork server was still tearing down here
     out, err = proc.communicate(timeout=5)
     assert proc.returncode == 0, err.decode()
-    assert left == [], [p.cmdline() for p in left]
+    assert left == []
     assert json.loads(report.read_text())["summary"]["failed"] == 0
+
+
+def test_a_run_in_process_keeps_its_fork_server_for_the_next_one(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    """main() called as a function (the TUI, the tests) does not stop the fork server: the next -j run
+    forks its workers from the same, already imported one."""
+    from multiprocessing import forkserver
+
+    from tests.cli.helpers import run_cli
+
+    pids = []
+    for _ in range(2):
+        rc, _out, _err = run_cli(["--headless", "demo/tier1_basic", "-j", "2", "-q", "--seed", "1"], capsys)
+        assert rc == 0
+        pids.append(forkserver._forkserver._forkserver_pid)
+    assert pids[0] is not None and pids[0] == pids[1]

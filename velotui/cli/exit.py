@@ -2,9 +2,11 @@
 
 An interpreter that has imported what a run needs (sqlglot, numpy, pydantic, rich: ~580 modules) spends
 a quarter of a second at exit freeing them one by one, after every report is written and every service
-stopped, and a pipe's reader (CI's log, ``| tee``) waits for that too. So the console script flushes
-the standard streams, runs every exit handler (atexit: the velostream processes, temporary folders,
-multiprocessing's children, logging), and then leaves with ``os._exit``. A process with a thread still
+stopped, and a pipe's reader (CI's log, ``| tee``) waits for that too, and then for the -j workers' fork
+server to do the same. So the console script flushes the standard streams, stops the fork server and
+multiprocessing's resource tracker (velotui.forkserver.stop_all), runs every exit handler (atexit: the
+velostream processes, temporary folders, multiprocessing's children, logging), and then leaves with
+``os._exit``. A process with a thread still
 running that is not a daemon (a TUI worker) leaves the normal way, which waits for it; ``main()`` called
 as a function (the tests) never exits at all.
 """
@@ -34,6 +36,9 @@ def leave(code: int | None) -> None:
             stream.flush()
         except (OSError, ValueError):  # a closed pipe or stream: nothing more can reach it
             pass
+    from velotui.forkserver import stop_all
+
+    stop_all()  # the -j workers' fork server and multiprocessing's resource tracker end with the process
     atexit._run_exitfuncs()
     for stream in (sys.stdout, sys.stderr):
         try:

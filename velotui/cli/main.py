@@ -27,10 +27,7 @@ def main(argv: list[str] | None = None) -> int:
             _start_fork_server_early(args)
             from velotui.cli.headless import run_headless
 
-            try:
-                return run_headless(args, argv=["velotui", *argv])
-            finally:
-                _stop_fork_server()
+            return run_headless(args, argv=["velotui", *argv])
         return _tui(args)
     except KeyboardInterrupt:
         echo("interrupted", file=sys.stderr)
@@ -71,16 +68,6 @@ def _start_fork_server_early(args: object) -> None:
     from velotui.forkserver import start
 
     start(kafka=kafka)
-
-
-def _stop_fork_server() -> None:
-    """A headless run is over: its workers have ended and the fork server they came from is not needed
-    again. Stopped now, it is gone at once; left alone, it would tear down its imports only once this
-    process has exited, and a reader of the output pipe (CI's log) would wait for that as well."""
-    if "multiprocessing.forkserver" in sys.modules:
-        from velotui.forkserver import stop
-
-        stop()
 
 
 def _silence_stdout() -> None:
