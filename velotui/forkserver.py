@@ -12,6 +12,8 @@ import contextlib
 import multiprocessing
 import os
 import signal
+import sys
+import time
 from typing import Any
 
 # what a worker needs, imported once in the fork server so that every worker starts with it in memory
@@ -62,8 +64,6 @@ def stop_all() -> None:
     the fork server held), each waited for, so that none of them outlives the process. Left alone, each
     tears down only once this process has gone, and a reader of the output pipe (CI's log) waits for
     that, since both hold standard error."""
-    import sys
-
     if "multiprocessing.forkserver" not in sys.modules:
         return
     stop()
@@ -81,8 +81,6 @@ def stop_all() -> None:
 
 def _reap(pid: int, timeout_s: float = 2.0) -> None:
     """Wait (at most ``timeout_s``) for a child that has been told to end; none is left a zombie."""
-    import time
-
     end = time.monotonic() + timeout_s
     while True:
         try:

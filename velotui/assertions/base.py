@@ -405,7 +405,7 @@ def validate_assertion(spec: Any, doc: Any = None, *, strict: bool = False) -> l
     another unknown key a warning, an error under ``strict``), its parameters' values and, for a template,
     its expression. Raise one SpecError listing every problem (file:line:column of each); return the
     warnings. ``doc`` (the spec's YamlDocument) gives each key's exact place."""
-    from velotui.spec.validation import judge_key, model_keys, raise_all, unknown_keys
+    from velotui.spec.validation import judge_key, raise_all, unknown_keys
 
     path = tuple(getattr(spec, "doc_path", ()) or ())
 
@@ -430,7 +430,7 @@ def validate_assertion(spec: Any, doc: Any = None, *, strict: bool = False) -> l
                         hint="known types: " + ", ".join(sorted(ASSERTION_TYPES)))
     errors: list[SpecError] = []
     warnings: list[Any] = []
-    known = sorted(set(model_keys(cls.Params)) | set(OWN_KEYS))
+    known = _known_keys(cls)
     typo_keys = set()
     for key in spec.params:
         if key in known:
@@ -471,17 +471,24 @@ def validate_assertion(spec: Any, doc: Any = None, *, strict: bool = False) -> l
     return warnings
 
 
+def _known_keys(cls: type[Assertion]) -> list[str]:
+    """Every key an assertion of ``cls`` takes: its parameters' and the ones every assertion takes."""
+    from velotui.spec.validation import model_keys
+
+    return sorted(set(model_keys(cls.Params)) | set(OWN_KEYS))
+
+
 def _located_param_errors(spec: Any, cls: type[Assertion], doc: Any, path: tuple[Any, ...]) -> list[SpecError]:
     """The parameter errors of an assertion, each where it is written; a required key that is missing
     while a key one edit from it is there is reported as that typo."""
-    from velotui.spec.validation import model_keys, typo_for_missing
+    from velotui.spec.validation import typo_for_missing
 
     try:
         cls.Params.model_validate(spec.params)
         return []
     except ValidationError as e:
         out = []
-        known = set(model_keys(cls.Params)) | set(OWN_KEYS)
+        known = _known_keys(cls)
         unknown = [str(k) for k in spec.params if k not in known]
         missing = [err for err in e.errors() if err["type"] == "missing" and len(err["loc"]) == 1]
         for err in e.errors():

@@ -520,7 +520,7 @@ class _AppRunner:
                 if earlier is not None:  # the engine had already said why, more precisely: its words stand
                     raise earlier from None
                 if dog.reason() == "cancelled":
-                    raise RunCancelled(f"{query.name}: interrupted while {dog.phase}") from None
+                    raise RunCancelled(_interrupted(query.name, dog.phase, "")) from None
                 if dog.reason() == "infra":
                     raise InfraError(f"{query.name}: {dog.cancel_message} (while {dog.phase})",
                                      hint="is the broker still running? restart it and run again") from None
