@@ -481,7 +481,7 @@ def _known_keys(cls: type[Assertion]) -> list[str]:
 def _located_param_errors(spec: Any, cls: type[Assertion], doc: Any, path: tuple[Any, ...]) -> list[SpecError]:
     """The parameter errors of an assertion, each where it is written; a required key that is missing
     while a key one edit from it is there is reported as that typo."""
-    from velotui.spec.validation import typo_for_missing
+    from velotui.spec.validation import renamed_key, typo_for_missing
 
     try:
         cls.Params.model_validate(spec.params)
@@ -501,15 +501,15 @@ def _located_param_errors(spec: Any, cls: type[Assertion], doc: Any, path: tuple
                 out.append(SpecError(f"{spec.type}: {typo.message}", file=spec.file, line=typo.line,
                                      column=typo.column, hint=typo.hint))
                 continue
-            if err["type"] == "missing" and len(missing) == 1 and len(unknown) == 1 and len(loc) == 1:
-                # one key missing, one key nobody knows: the second is most likely the first under another
-                # name (`metric:` for `name:`), whatever their spelling
-                where = doc.key_locations.get((*path, unknown[0])) if doc is not None else None
-                line, column = where or (spec.line, spec.column)
-                out.append(SpecError(f"{spec.type}: missing required key '{name}'; is '{unknown[0]}' meant as "
-                                     f"'{name}'? ('{unknown[0]}' is no key of {spec.type})", file=spec.file,
-                                     line=line, column=column,
-                                     hint=f"rename '{unknown[0]}' to '{name}' (see docs/ASSERTIONS.md#{spec.type})"))
+            renamed = renamed_key(name, len(missing), [str(k) for k in spec.params], known,
+                                  doc.key_locations.get((*path, unknown[0])) if doc is not None and unknown else None,
+                                  spec.file, context=spec.type,
+                                  see=f"docs/ASSERTIONS.md#{spec.type}") if err["type"] == "missing" else None
+            if renamed is not None and len(loc) == 1:
+                if renamed.line is None:
+                    renamed = SpecError(renamed.message, file=spec.file, line=spec.line, column=spec.column,
+                                        hint=renamed.hint)
+                out.append(renamed)
                 continue
             where = None
             if doc is not None:

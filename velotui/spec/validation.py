@@ -155,6 +155,48 @@ def typo_for_missing(doc: YamlDocument, path: PathT) -> SpecError | None:
     return None
 
 
+def renamed_key(name: str, missing_here: int, keys: list[str], known: list[str] | set[str],
+                where: tuple[int, int] | None, file: str | None, context: str = "",
+                see: str | None = None) -> SpecError | None:
+    """A required key ``name`` is missing from a mapping that has exactly one key nobody knows, and it is the
+    only key missing there: that key is most likely ``name`` under another name (`metric:` for `name:`,
+    `from:` for `source:`), whatever its spelling. The error names both, at the unknown key."""
+    unknown = [k for k in keys if k not in known]
+    if missing_here != 1 or len(unknown) != 1:
+        return None
+    other = unknown[0]
+    prefix = f"{context}: " if context else ""
+    line, column = where or (None, None)
+    return SpecError(f"{prefix}missing required key '{name}'; is '{other}' meant as '{name}'? ('{other}' is no "
+                     f"key{' of ' + context if context else ' here'})", file=file, line=line, column=column,
+                     hint=f"rename '{other}' to '{name}'" + (f" (see {see})" if see else ""))
+
+
+def _model_at(model: type[BaseModel], path: PathT) -> type[BaseModel] | None:
+    """The model that validates the mapping at ``path`` inside ``model`` (None where a union makes it
+    ambiguous)."""
+    import typing
+
+    current: Any = model
+    for part in path:
+        if isinstance(part, int):
+            args = [a for a in typing.get_args(current) if a is not type(None)]
+            current = args[0] if len(args) == 1 else None
+        elif isinstance(current, type) and issubclass(current, BaseModel):
+            field = next((f for n, f in current.model_fields.items() if part in (n, f.alias)), None)
+            current = field.annotation if field is not None else None
+        else:
+            return None
+        while current is not None and not (isinstance(current, type) and issubclass(current, BaseModel)):
+            args = [a for a in typing.get_args(current) if a is not type(None)]
+            if typing.get_origin(current) in (list, tuple) or len(args) != 1:
+                break
+            current = args[0]  # Optional[X] -> X
+        if current is None:
+            return None
+    return current if isinstance(current, type) and issubclass(current, BaseModel) else None
+
+
 def _loc_path(loc: tuple[Any, ...]) -> PathT:
     # pydantic locations may contain union branch tags and function-after names: drop those
     out = []
@@ -163,6 +205,25 @@ def _loc_path(loc: tuple[Any, ...]) -> PathT:
                                      and "[" not in part):
             out.append(part)
     return tuple(out)
+
+
+def _renamed_in_doc(model: type[BaseModel], doc: YamlDocument, base: PathT, path: PathT,
+                    errors: list[Any]) -> SpecError | None:
+    node: Any = doc.data
+    for part in path[:-1]:
+        try:
+            node = node[part]
+        except (KeyError, IndexError, TypeError):
+            return None
+    sub = _model_at(model, path[len(base):-1])
+    if not isinstance(node, dict) or sub is None or getattr(sub, "__accepts_any_keys__", False):
+        return None
+    here = sum(1 for x in errors if x["type"] == "missing" and (*base, *_loc_path(x["loc"]))[:-1] == path[:-1])
+    keys = [str(k) for k in node]
+    known = model_keys(sub)
+    unknown = [k for k in keys if k not in known]
+    where = doc.key_locations.get((*path[:-1], unknown[0])) if len(unknown) == 1 else None
+    return renamed_key(str(path[-1]), here, keys, known, where, str(doc.file) if doc.file else None)
 
 
 def validate(model: type[M], doc: YamlDocument, *, base: PathT = (), data: Any = None) -> M:
@@ -185,6 +246,11 @@ def validate(model: type[M], doc: YamlDocument, *, base: PathT = (), data: Any =
             if typo is not None:  # `input:` written for `inputs:` reads as both; say the typo
                 first = first or typo
                 problems.append(str(typo))
+                continue
+            renamed = _renamed_in_doc(model, doc, base, path, e.errors()) if err["type"] == "missing" else None
+            if renamed is not None:
+                first = first or renamed
+                problems.append(str(renamed))
                 continue
             if err["type"] == "missing":
                 # point at the mapping that lacks the key

@@ -97,6 +97,14 @@ def test_a_required_key_written_under_another_name_is_named() -> None:
     assert "is 'metric' meant" not in e.message and "'name'" in e.message
 
 
+def test_the_same_rule_holds_at_every_level_of_the_spec() -> None:
+    e = _error("application: a\nqueries:\n  - name: q\n    inputs:\n      - from: s\n        records: 5\n")
+    assert (e.line, e.column) == (5, 9), str(e)
+    assert e.message.splitlines()[0] == "missing required key 'source'; is 'from' meant as 'source'? ('from' is no key here)"
+    e = _error("application: a\nqueries:\n  - title: q\n    inputs: []\n")
+    assert e.message.splitlines()[0].startswith("missing required key 'name'; is 'title' meant as 'name'?")
+
+
 def test_strict_makes_far_keys_errors_too() -> None:
     with pytest.raises(SpecError) as e:
         parse_test_spec(HEAD + "    assertions:\n      - type: record_count\n        equals: 1\n"
