@@ -19,7 +19,7 @@ from __future__ import annotations
 import heapq
 import time
 from collections.abc import Callable, Iterator
-from operator import attrgetter, methodcaller
+from operator import methodcaller
 from pathlib import Path
 from typing import Any
 
@@ -33,8 +33,6 @@ from velotui.engine.timekeeping import event_time_reader
 from velotui.errors import RunCancelled, RunTimeout
 from velotui.records import Message
 
-_PARTITION = attrgetter("partition")
-_VALUE = attrgetter("value")
 CHUNK = 4096  # records per push (the deadline and Ctrl-C are checked between pushes)
 SINK_CHUNK = 50_000  # messages per publish to a sink topic
 
@@ -196,7 +194,7 @@ class StatementRun:
         fmt = (et.format or "").strip()
         if fmt in ("", "epoch_millis"):  # the common case: every record's field holds epoch milliseconds
             try:
-                raw = list(map(methodcaller("get", et.field), map(_VALUE, msgs)))
+                raw = list(map(methodcaller("get", et.field), [m.value for m in msgs]))
             except AttributeError:  # a message without a record
                 raw = None
             if raw is not None and set(map(type, raw)) <= {int}:
@@ -304,7 +302,7 @@ def merged_runs(inputs: list[list[Message]], times: list[list[int] | None]
     partition is kept, so out-of-order records stay out of order (and can be late). Yields runs of
     consecutive records of one source."""
     nonempty = [si for si, msgs in enumerate(inputs) if msgs]
-    if len(nonempty) == 1 and len(set(map(_PARTITION, inputs[nonempty[0]]))) == 1:  # one sequence: its order
+    if len(nonempty) == 1 and len({m.partition for m in inputs[nonempty[0]]}) == 1:  # one sequence: its order
         si = nonempty[0]
         yield si, inputs[si], times[si]
         return

@@ -3,15 +3,12 @@ do not fit the source's schema, go to the dead letters (with the field and the v
 
 from __future__ import annotations
 
-from operator import attrgetter
 from typing import Any
 
 import orjson
 
 from velotui.engine.api import DeadLetter
 from velotui.records import FIELD_TYPES, INT64_MAX, Message
-
-_VALUE = attrgetter("value")
 
 
 def _classify(raw: bytes) -> str:
@@ -32,7 +29,8 @@ def _classify(raw: bytes) -> str:
 def decode(messages: list[Message], statement: str, source: str,
            dead: list[DeadLetter]) -> list[Message]:
     """Keep messages whose value is a record; the others go to the dead-letter list."""
-    if set(map(type, map(_VALUE, messages))) <= {dict}:  # the common case, at C speed
+    # the common case, at C speed (a comprehension reads a slot faster than attrgetter does)
+    if set(map(type, [m.value for m in messages])) <= {dict}:
         return messages
     out = []
     for m in messages:
