@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from decimal import Decimal
+from itertools import repeat
 from typing import Any
 
 Value = Any
@@ -42,6 +43,22 @@ class Message:
             "headers": dict(self.headers),
             "value": self.value,
         }
+
+
+def messages_of(values: list[Row], headers: list[dict[str, str]], timestamps: list[int],
+                keys: list[Value] | None = None) -> list[Message]:
+    """``Message(value, key, headers, timestamp)`` for parallel lists, made in bulk: the same objects,
+    without a call to the dataclass's ``__init__`` per message (``object.__new__`` and nine slot stores
+    cost about a third of it). No keys: every key is None."""
+    new, cls = object.__new__, Message
+    out: list[Message] = []
+    append = out.append
+    for v, k, h, t in zip(values, keys if keys is not None else repeat(None), headers, timestamps):
+        m = new(cls)
+        m.value = v; m.key = k; m.headers = h; m.timestamp = t  # noqa: E702
+        m.partition = 0; m.offset = -1; m.topic = ""; m.raw = None; m.event_time = None  # noqa: E702
+        append(m)
+    return out
 
 
 INT64_MAX = 2**63 - 1

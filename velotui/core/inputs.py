@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from velotui.errors import SpecError
-from velotui.records import Message
+from velotui.records import Message, messages_of
 
 EVENT_TIME_HEADER = "_EVENT_TIME"
 
@@ -91,9 +91,8 @@ def generated_messages(records: list[dict], timestamps: list[int], key_field: st
     header. Messages with the same timestamp share one headers dict (headers are never changed in place:
     whoever adds one makes a new dict), so a million records at the run's "now" make one."""
     headers = _EventTimeHeaders()
-    if key_field:
-        return [Message(r, r.get(key_field), headers[ts], ts) for r, ts in zip(records, timestamps)]
-    return [Message(r, None, headers[ts], ts) for r, ts in zip(records, timestamps)]
+    keys = [r.get(key_field) for r in records] if key_field else None
+    return messages_of(records, list(map(headers.__getitem__, timestamps)), timestamps, keys)
 
 
 ENVELOPE_KEYS = ("$ts", "$key")  # data file records may carry their message timestamp and key
