@@ -20,14 +20,7 @@ from sqlglot import exp
 from velotui.engine.expr.aggregates import AGGREGATES, Acc, NotANumber, _add, _number
 from velotui.engine.expr.compiler import ExpressionCompiler
 from velotui.engine.expr.values import key_of
-from velotui.engine.operators.base import (
-    OUTPUT_MESSAGE_ARGS,
-    OUTPUT_MESSAGE_NAMES,
-    Batch,
-    Operator,
-    RunState,
-    output_message_code,
-)
+from velotui.engine.operators.base import Batch, InlineOutput, Operator, RunState
 from velotui.engine.operators.output import Emit
 from velotui.engine.plan.nodes import AggregateCall
 from velotui.records import Message
@@ -137,7 +130,7 @@ class FusedGroupBy(Operator):
                             "    _not_a_number(e, m)"]
         ns.update(_Decimal=Decimal, _NotANumber=NotANumber, _sum_add=self._sum_add, _not_a_number=self._not_a_number,
                   _new_state=self._new_state, _key_of=key_of, _groups=self.groups, _dropped=run.dropped,
-                  **OUTPUT_MESSAGE_NAMES)
+                  **InlineOutput.NAMES)
         pre = "        _errs.context = m\n        mark = len(_elog)\n" if (logs_in or logs_out) else ""
         undo = "            del _elog[mark:]\n" if (logs_in or logs_out) else ""
         ind = "        "
@@ -167,8 +160,8 @@ class FusedGroupBy(Operator):
             f"{ind}    except Exception as e:\n{ind}        _elog.append(('expression_error', repr(e), m))\n"
             f"{ind}        continue\n"
             f"{ind}    if o is None:\n{ind}        continue\n"
-            + output_message_code(ind, "o", "{}", "t"))
-        args_sig = f"out_append, {OUTPUT_MESSAGE_ARGS}, _Drop=_Drop, _FAST=_FAST_ERRORS, type=type, _NUM=_NUM"
+            + InlineOutput.code(ind, "o", "{}", "t"))
+        args_sig = f"out_append, {InlineOutput.ARGS}, _Drop=_Drop, _FAST=_FAST_ERRORS, type=type, _NUM=_NUM"
         src = (f"def _grouped(rows, metas, times, {args_sig}):\n"
                "    for r, m, t in zip(rows, metas, times):\n" + body +
                f"def _grouped_messages(metas, times, {args_sig}):\n"

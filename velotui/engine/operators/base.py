@@ -40,19 +40,21 @@ class OutputMessage(Message):
         self.event_time = timestamp
 
 
-def output_message_code(indent: str, value: str, headers: str, time: str, append: str = "out_append") -> str:
+class InlineOutput:
     """Generated code that makes an ``OutputMessage`` inline and appends it: the same object the constructor
-    makes, without its call (a Python ``__init__`` per output was a quarter of a fused filter+project's
-    instructions; ``object.__new__`` and nine slot stores cost a third of that). The generated function
-    takes ``_M=OutputMessage`` and ``_new=object.__new__`` (``OUTPUT_MESSAGE_ARGS``)."""
-    return (f"{indent}om = _new(_M)\n"
-            f"{indent}om.value = {value}; om.key = None; om.headers = {headers}; om.timestamp = {time}\n"
-            f"{indent}om.partition = 0; om.offset = -1; om.topic = ''; om.raw = None; om.event_time = {time}\n"
-            f"{indent}{append}(om)\n")
+    makes, without its call (a Python ``__init__`` per output was the biggest single cost of a fused
+    filter+project after the dict work; ``object.__new__`` and nine slot stores cost a third of it). The
+    generated function takes the parameters ``ARGS`` from the namespace ``NAMES``."""
 
+    ARGS = "_M=_OutputMessage, _new=_object_new"
+    NAMES: dict[str, Any] = {"_OutputMessage": OutputMessage, "_object_new": object.__new__}
 
-OUTPUT_MESSAGE_ARGS = "_M=_OutputMessage, _new=_object_new"
-OUTPUT_MESSAGE_NAMES = {"_OutputMessage": OutputMessage, "_object_new": object.__new__}
+    @staticmethod
+    def code(indent: str, value: str, headers: str, time: str, append: str = "out_append") -> str:
+        return (f"{indent}om = _new(_M)\n"
+                f"{indent}om.value = {value}; om.key = None; om.headers = {headers}; om.timestamp = {time}\n"
+                f"{indent}om.partition = 0; om.offset = -1; om.topic = ''; om.raw = None; om.event_time = {time}\n"
+                f"{indent}{append}(om)\n")
 
 
 @dataclass
@@ -106,5 +108,4 @@ class Operator:
             self.downstream.finish()
 
 
-__all__ = ["OUTPUT_MESSAGE_ARGS", "OUTPUT_MESSAGE_NAMES", "Batch", "Operator", "OutputMessage", "RunState",
-           "output_message_code"]
+__all__ = ["Batch", "InlineOutput", "Operator", "OutputMessage", "RunState"]

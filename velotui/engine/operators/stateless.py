@@ -18,14 +18,7 @@ from typing import Any
 from sqlglot import exp
 
 from velotui.engine.expr.compiler import ExpressionCompiler
-from velotui.engine.operators.base import (
-    OUTPUT_MESSAGE_ARGS,
-    OUTPUT_MESSAGE_NAMES,
-    Batch,
-    Operator,
-    RunState,
-    output_message_code,
-)
+from velotui.engine.operators.base import Batch, InlineOutput, Operator, RunState
 from velotui.engine.operators.output import Emit
 from velotui.records import Message
 
@@ -64,8 +57,8 @@ class FusedProjection(Operator):
                 "                continue\n"
                 "            if o is None:\n"
                 "                continue\n" + pops +
-                output_message_code("        ", "o", hdrs, "t"))
-        args = f"out_append, {OUTPUT_MESSAGE_ARGS}, _Drop=_Drop, _FAST=_FAST_ERRORS, type=type, _NUM=_NUM"
+                InlineOutput.code("        ", "o", hdrs, "t"))
+        args = f"out_append, {InlineOutput.ARGS}, _Drop=_Drop, _FAST=_FAST_ERRORS, type=type, _NUM=_NUM"
         src = (f"def _fused(rows, metas, times, {args}):\n"
                "    for r, m, t in zip(rows, metas, times):\n" + body +
                # straight from a source: the rows are the messages' values; the times, when the source has
@@ -80,7 +73,7 @@ class FusedProjection(Operator):
                "        for m, t in zip(metas, times):\n"
                "            r = m.value\n" + body.replace("\n        ", "\n            ").replace(
                    "        ", "            ", 1))
-        compiler.namespace.update(OUTPUT_MESSAGE_NAMES)
+        compiler.namespace.update(InlineOutput.NAMES)
         compiler.exec(src)
         self._fused: Callable[..., Any] = compiler.namespace["_fused"]
         self._fused_messages: Callable[..., Any] = compiler.namespace["_fused_messages"]
