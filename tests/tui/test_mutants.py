@@ -3,8 +3,9 @@ Mutants view fills (scores, counts, every survivor with its diagnosis, diff, lin
 assertion), the SQL gutter marks the exact lines (● the spec does not look, ○ the data cannot tell),
 `enter` jumps to the line, `s` stops a run, and the marks go when the SQL changes or a new run starts.
 
-Real runs on the embedded engine, in the child process the TUI starts for them. The test that stops a run
-half-way uses 60000 generated orders, so each mutant takes long enough to watch.
+Real runs on the embedded engine, in the child process the TUI starts for them. The tests that watch a run
+while it goes hold every record for a few milliseconds (fault injection's slow_processing), so each mutant
+takes a known least time, however fast the engine is.
 """
 
 from __future__ import annotations
@@ -41,28 +42,45 @@ def suite(tmp_path: Path) -> Path:
     return dest
 
 
-SLOW_SPEC = """\
+def _slow_spec(records: int, delay_ms: int) -> str:
+    """The weak spec on generated orders, every record held ``delay_ms`` by the engine (fault injection's
+    slow_processing): each run of the app takes at least ``records * delay_ms`` however fast the machine."""
+    return f"""\
 application: big_orders
 queries:
   - name: big_orders
     inputs:
       - source: orders
         schema: orders
-        records: 60000
+        records: {records}
     assertions:
       - type: record_count
         greater_than: 0
+fault_injection:
+  slow_processing: {{enabled: true, rate: 1.0, min_delay_ms: {delay_ms}, max_delay_ms: {delay_ms}}}
 """
+
+
+def _slowed(suite: Path, records: int, delay_ms: int) -> Path:
+    (suite / "apps" / "schemas").mkdir(exist_ok=True)
+    shutil.copy(FIXTURE.parent / "tui_suite" / "apps" / "schemas" / "orders.schema.yaml", suite / "apps" / "schemas")
+    (suite / "apps" / "big_orders.test.yaml").write_text(_slow_spec(records, delay_ms))
+    return suite
 
 
 @pytest.fixture
 def slow_suite(suite: Path) -> Path:
-    """The weak app on 60000 generated orders: each mutant takes a while, so a run can be watched and stopped
-    half-way (the mutants run in a child process: nothing in this process can hold them)."""
-    (suite / "apps" / "schemas").mkdir()
-    shutil.copy(FIXTURE.parent / "tui_suite" / "apps" / "schemas" / "orders.schema.yaml", suite / "apps" / "schemas")
-    (suite / "apps" / "big_orders.test.yaml").write_text(SLOW_SPEC)
-    return suite
+    """The weak app with every mutant taking at least half a second (20 records held 25 ms each), so a run
+    can be watched and stopped half-way (the mutants run in a child process: nothing in this process can
+    hold them). A floor in time, not a number of records: a faster engine does not end the run first."""
+    return _slowed(suite, 20, 25)
+
+
+@pytest.fixture
+def paced_suite(suite: Path) -> Path:
+    """The weak app with every mutant taking at least 0.2 s (20 records held 10 ms each): a new run cannot
+    finish a mutant before the test looks at its start."""
+    return _slowed(suite, 20, 10)
 
 
 async def _until(pilot, predicate, what: str, tries: int = 600) -> None:  # type: ignore[no-untyped-def]
@@ -344,20 +362,22 @@ async def test_the_marks_go_when_the_sql_changes(suite: Path) -> None:
         assert "its SQL or spec changed since this run" in screen.detail().plain
 
 
-async def test_a_new_run_clears_the_marks_when_it_starts(suite: Path) -> None:
-    app = make_app(suite)
+async def test_a_new_run_clears_the_marks_when_it_starts(paced_suite: Path) -> None:
+    app = make_app(paced_suite)
     async with app.run_test(size=SIZE) as pilot:
         screen = await _mutate(pilot, app)
         view = app.query_one(SqlView)
-        assert sorted(view.marked_lines) == [6, 7, 10]
+        marks = sorted(view.marked_lines)
+        assert marks and set(marks) <= {6, 7, 10}  # survivors of the weak spec, on generated orders
         first = app.mutation
         await pilot.press("m")  # the Mutants view's `m`: the same target again
         assert app.mutation is not first and app.screen is screen and screen.session is app.mutation
         assert app.mutation.running and app.mutation.done == 0
         assert view.marked_lines == {}  # gone as the run starts, before any of its mutants finished
+        await _until(pilot, lambda: not app.mutation.running, "the new run to end", tries=3000)
         await app.workers.wait_for_complete()
         await pilot.pause()
-        assert sorted(view.marked_lines) == [6, 7, 10]
+        assert sorted(view.marked_lines) == marks
 
 
 async def test_a_query_is_mutated_alone_and_the_palette_runs_it_too(suite: Path) -> None:
