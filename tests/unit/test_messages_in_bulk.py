@@ -42,7 +42,7 @@ def test_fused_outputs_are_the_output_messages_the_constructor_makes(tmp_path) -
         assert outs, sql
         for m in outs:
             assert type(m) is OutputMessage
-            ref = OutputMessage(m.value, m.key, m.headers, m.timestamp)
+            ref = OutputMessage.of(m.value, m.key, m.headers, m.timestamp)
             ref.partition, ref.offset, ref.topic = m.partition, m.offset, m.topic
             assert _all_fields(m) == _all_fields(ref), sql
         assert [m.offset for m in outs] == list(range(len(outs)))

@@ -23,35 +23,40 @@ from velotui.records import Message
 
 class OutputMessage(Message):
     """A message the engine emits: value, key, headers and timestamp (its event time); partition, offset
-    and topic are set when a sink publishes it. A Message in every way; its constructor takes the four
-    values an output has (a fifth of a stateless query's time went to building messages)."""
+    and topic are set when a sink publishes it. A Message in every way, made by ``OutputMessage.of(value,
+    key, headers, timestamp)`` or inline by generated code (``InlineOutput``). ``OutputMessage()`` makes a
+    blank one in C (``object.__init__``, no Python call: a Python ``__init__`` per output was the biggest
+    single cost of a fused filter + project after the dict work); its fields are set right after."""
 
     __slots__ = ()
+    __init__ = object.__init__  # type: ignore[assignment]
 
-    def __init__(self, value: dict | None, key: Any, headers: dict[str, str], timestamp: int) -> None:  # noqa: D107
-        self.value = value
-        self.key = key
-        self.headers = headers
-        self.timestamp = timestamp
-        self.partition = 0
-        self.offset = -1
-        self.topic = ""
-        self.raw = None
-        self.event_time = timestamp
+    @classmethod
+    def of(cls, value: dict | None, key: Any, headers: dict[str, str], timestamp: int) -> OutputMessage:
+        m = cls()
+        m.value = value
+        m.key = key
+        m.headers = headers
+        m.timestamp = timestamp
+        m.partition = 0
+        m.offset = -1
+        m.topic = ""
+        m.raw = None
+        m.event_time = timestamp
+        return m
 
 
 class InlineOutput:
-    """Generated code that makes an ``OutputMessage`` inline and appends it: the same object the constructor
-    makes, without its call (a Python ``__init__`` per output was the biggest single cost of a fused
-    filter+project after the dict work; ``object.__new__`` and nine slot stores cost a third of it). The
-    generated function takes the parameters ``ARGS`` from the namespace ``NAMES``."""
+    """Generated code that makes an ``OutputMessage`` inline and appends it: what ``OutputMessage.of``
+    makes, without a call per output (the blank made in C, then nine slot stores). The generated function
+    takes the parameters ``ARGS`` from the namespace ``NAMES``."""
 
-    ARGS = "_M=_OutputMessage, _new=_object_new"
-    NAMES: dict[str, Any] = {"_OutputMessage": OutputMessage, "_object_new": object.__new__}
+    ARGS = "_M=_OutputMessage"
+    NAMES: dict[str, Any] = {"_OutputMessage": OutputMessage}
 
     @staticmethod
     def code(indent: str, value: str, headers: str, time: str, append: str = "out_append") -> str:
-        return (f"{indent}om = _new(_M)\n"
+        return (f"{indent}om = _M()\n"
                 f"{indent}om.value = {value}; om.key = None; om.headers = {headers}; om.timestamp = {time}\n"
                 f"{indent}om.partition = 0; om.offset = -1; om.topic = ''; om.raw = None; om.event_time = {time}\n"
                 f"{indent}{append}(om)\n")

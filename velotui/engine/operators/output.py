@@ -105,7 +105,7 @@ class Output(Operator):
             else:
                 headers = dict(hdrs) if hdrs else {}
             ts = int(t)
-            msg = OutputMessage(out, key, headers, ts)
+            msg = OutputMessage.of(out, key, headers, ts)
             lin = batch.idxs[i] if batch.idxs is not None else None  # type: ignore[index]
             if sort is not None:
                 self.held.append((msg, sort, lin))
