@@ -49,17 +49,17 @@ class OutputMessage(Message):
 class InlineOutput:
     """Generated code that makes an ``OutputMessage`` inline and appends it: what ``OutputMessage.of``
     makes, without a call per output (the blank made in C, then nine slot stores). The generated function
-    takes the parameters ``ARGS`` from the namespace ``NAMES``."""
+    takes ``out_append`` and the parameters ``ARGS`` from the namespace ``NAMES``."""
 
     ARGS = "_M=_OutputMessage"
     NAMES: dict[str, Any] = {"_OutputMessage": OutputMessage}
 
     @staticmethod
-    def code(indent: str, value: str, headers: str, time: str, append: str = "out_append") -> str:
+    def code(indent: str, value: str, headers: str, time: str) -> str:
         return (f"{indent}om = _M()\n"
                 f"{indent}om.value = {value}; om.key = None; om.headers = {headers}; om.timestamp = {time}\n"
                 f"{indent}om.partition = 0; om.offset = -1; om.topic = ''; om.raw = None; om.event_time = {time}\n"
-                f"{indent}{append}(om)\n")
+                f"{indent}out_append(om)\n")
 
 
 @dataclass
