@@ -363,14 +363,20 @@ class Watch:
 
     def __init__(self) -> None:
         self.iterated: list[tuple[Any, int]] = []  # (sequence, items) for each loop that ran to its end
-        self.reads: list[tuple[Any, str, bool]] = []  # (mapping, field, present)
+        self.hits: dict[str, list[Any]] = {}  # field -> the mappings it was read from that have it
+        self.misses: dict[str, list[Any]] = {}  # field -> the mappings it was read from that lack it
 
     def field(self, obj: Any, name: str, present: bool) -> None:
-        self.reads.append((obj, name, present))
+        reads = self.hits if present else self.misses
+        found = reads.get(name)
+        if found is None:
+            reads[name] = [obj]
+        else:
+            found.append(obj)
 
 
 def _field(obj: Any, name: str, watch: Watch | None = None) -> Any:
-    if isinstance(obj, Mapping):
+    if type(obj) is dict or isinstance(obj, Mapping):  # a record (a dict) without the ABC check's cost
         if watch is not None:
             watch.field(obj, name, name in obj)
         return obj.get(name)

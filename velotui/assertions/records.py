@@ -6,6 +6,7 @@ import difflib
 import statistics
 from collections import Counter
 from functools import reduce
+from itertools import chain
 from operator import add
 from pathlib import Path
 from typing import Any, Literal
@@ -369,7 +370,10 @@ class TemplateAssertion(Assertion):
 
 def _template_checked_nothing(watch: Any, ctx: AssertionContext) -> tuple[str | None, bool]:
     """A true template checked nothing when it looped over a record list that was empty, or read a field
-    that none of the records it read it from has (a typo reads as NULL)."""
+    that none of the records it read it from has (a typo reads as NULL).
+
+    Only a field that some read did not find can be such a field, so the records are looked at only for
+    those (a template that found every field it read costs nothing here, however many records it read)."""
     lists: dict[int, tuple[str, list[dict[str, Any]]]] = {id(ctx.records): ("records", ctx.records)}
     for kind, data in (("inputs", ctx.inputs), ("outputs", ctx.outputs)):
         for name, rows in data.items():
@@ -377,20 +381,22 @@ def _template_checked_nothing(watch: Any, ctx: AssertionContext) -> tuple[str | 
     for xs, n in watch.iterated:
         if n == 0 and id(xs) in lists:
             return f"the expression loops over {lists[id(xs)][0]}, which is empty", True
+    if not watch.misses:
+        return None, False
     records = {id(r) for _, rows in lists.values() for r in rows}
-    present: dict[str, bool] = {}
-    seen_fields: set[str] = set()
-    for obj, name, found in watch.reads:
-        if id(obj) in records:
-            present[name] = present.get(name, False) or found
-            if len(seen_fields) < 200:
-                seen_fields.update(str(k) for k in obj)
-    for name, found in present.items():
-        if not found:
-            close = difflib.get_close_matches(name, sorted(seen_fields), n=1)
-            return (f"field {name!r} is in none of the records the expression reads it from"
-                    + (f"; did you mean {close[0]!r}?" if close else "")
-                    + f" (fields: {', '.join(sorted(seen_fields))})"), False
+    for name, missed in watch.misses.items():
+        read_from = [obj for obj in missed if id(obj) in records]
+        if not read_from or any(id(obj) in records for obj in watch.hits.get(name, ())):
+            continue  # not read from a record, or found in one
+        seen_fields: set[str] = set()
+        for obj in chain(read_from, (o for found in watch.hits.values() for o in found if id(o) in records)):
+            if len(seen_fields) >= 200:
+                break
+            seen_fields.update(str(k) for k in obj)
+        close = difflib.get_close_matches(name, sorted(seen_fields), n=1)
+        return (f"field {name!r} is in none of the records the expression reads it from"
+                + (f"; did you mean {close[0]!r}?" if close else "")
+                + f" (fields: {', '.join(sorted(seen_fields))})"), False
     return None, False
 
 

@@ -133,6 +133,24 @@ def test_templates_that_read_a_field_no_record_has_checked_nothing(tmp_path: Pat
     assert evaluate(spec("template", expression="all(r.v > 0 for r in records)"), ctx(tmp_path)).status == "passed"
 
 
+def test_a_template_field_some_records_have_is_checked(tmp_path: Path) -> None:
+    """Only a field that no record it is read from has is "nothing checked": one that some records lack (an
+    optional field) is checked where it is, and a field read from a record's nested object or from the
+    template's own values is not a record field at all."""
+    recs = [{"id": 1, "v": 5}, {"id": 2}, {"id": 3, "v": 7, "meta": {"src": "a"}}]
+    c = ctx(tmp_path, records=recs, messages=[], outputs={"q": recs})
+    assert evaluate(spec("template", expression="all(r.v is None or r.v > 0 for r in records)"), c).status == \
+        "passed"
+    assert evaluate(spec("template", expression="all(r.meta is None or r.meta.nope is None for r in records)"),
+                    c).status == "passed"  # 'meta' is in a record; 'nope' is read from a nested object only
+    r = evaluate(spec("template", expression="all((r.vv or 0) + (r.idd or 0) >= 0 for r in records)"), c)
+    assert r.message == ("nothing checked: field 'vv' is in none of the records the expression reads it from; did "
+                         "you mean 'v'? (fields: id, meta, v)")  # the first of two typos, the fields of every record
+    r = evaluate(spec("template", expression="all(r.v > 0 for r in records if r.v is not None) and "
+                                             "records[0].vv is None"), c)
+    assert r.message.startswith("nothing checked: field 'vv' is in none of the records")  # read from one record
+
+
 def test_inputs_with_no_records_checked_nothing(tmp_path: Path) -> None:
     c = ctx(tmp_path, inputs={"src": []}, records_in=0)
     r = evaluate(spec("join_coverage", left_source="src", min_match_rate=0.5), c)
