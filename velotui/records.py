@@ -61,6 +61,41 @@ def messages_of(values: list[Row], headers: list[dict[str, str]], timestamps: li
     return out
 
 
+@dataclass(slots=True)
+class RecordColumns:
+    """Records held as columns, one list per field (``names``), with each record's message envelope: what
+    generation makes, and what the engine's stateless operators read as it is, with no dict and no message
+    per record (velotui.engine.operators.stateless). ``record``/``message`` make one record or message
+    (for an error that names it); ``messages`` makes them all, as ``messages_of`` would."""
+
+    names: list[str]
+    columns: list[list[Value]]
+    timestamps: list[int]
+    headers: list[dict[str, str]]
+    keys: list[Value] | None = None
+
+    def __len__(self) -> int:
+        return len(self.timestamps)
+
+    def record(self, i: int) -> Row:
+        return dict(zip(self.names, [c[i] for c in self.columns]))
+
+    def message(self, i: int, topic: str, offset: int) -> Message:
+        """Record ``i`` as the message a topic would hold at ``offset`` (partition 0)."""
+        return Message(self.record(i), self.keys[i] if self.keys is not None else None, self.headers[i],
+                       self.timestamps[i], 0, offset, topic)
+
+    def messages(self, records: list[Row], topic: str = "", first_offset: int = -1) -> list[Message]:
+        """Every record (``records``: the rows of these columns, made by whoever holds them) as a message;
+        with a topic, the offsets it would give them from ``first_offset`` on (partition 0)."""
+        out = messages_of(records, self.headers, self.timestamps, self.keys)
+        if topic:
+            for i, m in enumerate(out, start=first_offset):
+                m.topic = topic
+                m.offset = i
+        return out
+
+
 INT64_MAX = 2**63 - 1
 # a schema field's kind -> the Python types its values may have (any other kind: text)
 FIELD_TYPES: dict[str, tuple[type, ...]] = {

@@ -111,6 +111,11 @@ class MemoryBus:
     def delete_topic(self, name: str) -> None:
         self._topics.pop(name, None)
 
+    @property
+    def watched(self) -> bool:
+        """Someone listens to what is published (the topic tail): then every record must be published."""
+        return bool(self._listeners)
+
     def add_listener(self, listener: TopicListener) -> None:
         self._listeners.append(listener)
 

@@ -6,13 +6,13 @@ generation from ``schema``.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from velotui.errors import SpecError
-from velotui.records import Message, messages_of
+from velotui.records import Message, RecordColumns, messages_of
 
 EVENT_TIME_HEADER = "_EVENT_TIME"
 
@@ -76,6 +76,22 @@ class Deferred:
         for data in self.generator.blocks(self.schema, self.count, time_simulation=self.time_simulation,
                                           null_probability=self.null_probability):
             yield generated_messages(data.records, data.timestamps_ms, self.key_field), data.fits_schema
+
+
+    def column_blocks(self) -> Iterator[tuple[RecordColumns, Callable[[], list[dict]], bool]]:
+        """The blocks of ``blocks()`` as columns: (the block's records as columns with their envelopes,
+        a function that makes its rows when asked, every record fits the schema). No dict and no message
+        is made per record unless asked for."""
+        for data in self.generator.blocks(self.schema, self.count, time_simulation=self.time_simulation,
+                                          null_probability=self.null_probability):
+            headers = _EventTimeHeaders()  # per block, as generated_messages makes them: bounded memory
+            keys = None
+            if self.key_field:
+                keys = data.columns[data.names.index(self.key_field)] if self.key_field in data.names else \
+                    [None] * data.count
+            block = RecordColumns(data.names, data.columns, data.timestamps_ms,
+                                  list(map(headers.__getitem__, data.timestamps_ms)), keys)
+            yield block, (lambda data=data: data.records), data.fits_schema  # type: ignore[misc]
 
 
 class _EventTimeHeaders(dict):  # type: ignore[type-arg]

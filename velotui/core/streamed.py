@@ -119,7 +119,21 @@ def run_blocks(stream: Any, deferred_input: Any, bus: Any, source_topic: str, si
     engine_s = 0.0
     published = 0
     keeps_values = bool(getattr(bus, "keeps_values", False))
-    for k, (messages, fits) in enumerate(deferred_input.deferred.blocks(), start=1):
+    as_columns = keeps_values and not getattr(bus, "watched", True) and hasattr(stream, "advance_columns")
+    if as_columns:
+        # nobody else reads the source topic: each block goes to the engine as it was generated, in columns
+        # (the engine reads them as they are when the statement allows, else as the messages the topic would
+        # hold: velotui.engine.StatementStream.advance_columns), with no publish and no drain in between
+        for k, (block, records, fits) in enumerate(deferred_input.deferred.column_blocks(), start=1):
+            set_phase(f"running the app on block {k} of {n_blocks} of {deferred_input.source!r}")
+            emit(ev.Progress(app_name, "publish", published, total))
+            published += len(block)
+            t0 = time.perf_counter()
+            stream.advance_columns(block, records, schema_checked=fits)
+            engine_s += time.perf_counter() - t0
+            del block, records
+            checks.add(bus.drain(sink_topic))
+    for k, (messages, fits) in enumerate(deferred_input.deferred.blocks() if not as_columns else (), start=1):
         set_phase(f"running the app on block {k} of {n_blocks} of {deferred_input.source!r}")
         emit(ev.Progress(app_name, "publish", published, total))
         published += bus.publish(source_topic, messages)

@@ -34,13 +34,31 @@ _FAKER_FIELDS = {
 
 @dataclass
 class GeneratedData:
-    records: list[dict[str, Any]]
+    """Generated records: as columns (``names`` in the schema's field order, ``columns`` one list per name)
+    and, made from them when first asked for, as ``records`` (one dict per record)."""
+
     timestamps_ms: list[int]  # the message timestamps (event times)
     events_per_second: float | None = None  # publish-rate hint from time_simulation
     batch_size: int = 1
     # every record fits the schema's field kinds (NULLs only where allowed, integers within 64 bits), checked
     # column by column as they were made: the engine need not check each record again
     fits_schema: bool = False
+    names: list[str] = field(default_factory=list)
+    columns: list[list[Any]] = field(default_factory=list)
+    count: int = 0
+    _records: list[dict[str, Any]] | None = field(default=None, repr=False)
+
+    @classmethod
+    def of_records(cls, records: list[dict[str, Any]], timestamps_ms: list[int], **kw: Any) -> GeneratedData:
+        return cls(timestamps_ms=timestamps_ms, count=len(records), _records=records, **kw)
+
+    @property
+    def records(self) -> list[dict[str, Any]]:
+        if self._records is None:
+            with paused():  # many dicts and no cycle: see blocks()
+                self._records = _record_builder(tuple(self.names))(*self.columns) if self.names else \
+                    [{} for _ in range(self.count)]
+        return self._records
 
 
 GENERATION_BLOCK = 65_536
@@ -100,8 +118,8 @@ class DataGenerator:
                 records.extend(part.records)
                 times.extend(part.timestamps_ms)
         first = parts[0]
-        return GeneratedData(records=records, timestamps_ms=times, events_per_second=first.events_per_second,
-                             batch_size=first.batch_size, fits_schema=all(p.fits_schema for p in parts))
+        return GeneratedData.of_records(records, times, events_per_second=first.events_per_second,
+                                        batch_size=first.batch_size, fits_schema=all(p.fits_schema for p in parts))
 
     def blocks(self, schema: Any, count: int, *, time_simulation: Any = None,
                null_probability: float | None = None) -> Iterator[GeneratedData]:
@@ -157,17 +175,15 @@ class DataGenerator:
                     e.args = (e.message,)
                 raise
         names = [f.name for f in schema.fields]
-        records = _record_builder(tuple(names))(*[columns[n] for n in names]) if names else \
-            [{} for _ in range(count)]
         if time_simulation is None:
             ts_field = next((f.name for f in schema.fields if f.kind == "timestamp"), None)
             if ts_field is not None:
                 col = columns[ts_field]
                 times = [v if isinstance(v, int) else self.now_ms for v in col] if None in col else list(col)
         ts = getattr(time_simulation, "events_per_second", None)
-        return GeneratedData(records=records, timestamps_ms=times if isinstance(times, list) else times.tolist(),
+        return GeneratedData(timestamps_ms=times if isinstance(times, list) else times.tolist(),
                              events_per_second=ts, batch_size=int(getattr(time_simulation, "batch_size", 1) or 1),
-                             fits_schema=fits)
+                             fits_schema=fits, names=names, columns=[columns[n] for n in names], count=count)
 
     # -- helpers --------------------------------------------------------------------------------
     def _rng(self, *parts: str) -> np.random.Generator:

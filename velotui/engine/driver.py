@@ -31,7 +31,7 @@ from velotui.engine.plan.nodes import Source, StatementPlan
 from velotui.engine.sources import check_schema, decode
 from velotui.engine.timekeeping import event_time_reader
 from velotui.errors import RunCancelled, RunTimeout
-from velotui.records import Message
+from velotui.records import Message, RecordColumns
 
 CHUNK = 4096  # records per push (the deadline and Ctrl-C are checked between pushes)
 SINK_CHUNK = 50_000  # messages per publish to a sink topic
@@ -253,6 +253,30 @@ class StatementRun:
         self.result.records_in += len(msgs)
         self._push(source_index, msgs, self.times_of(src, msgs))
 
+    def push_columns(self, source_index: int, block: RecordColumns, topic: str, first_offset: int) -> bool:
+        """Push records held as columns (already in processing order, known to fit the source's schema) —
+        the streaming entry for generated records — when the statement's first operator reads columns as
+        they are (a fused projection over the fields of ``block``): no dict and no message per record; the
+        outputs, dead letters and row errors are those of the same records pushed as the messages ``topic``
+        would hold from ``first_offset`` on. False (nothing done) when it does not."""
+        entry = self.pipeline.streams[source_index]
+        if entry.columns_for is None or self.options.slow_processing or self.state.lineage:
+            return False
+        times = column_times(entry.source, block)
+        push = entry.columns_for(block.names) if times is not None else None
+        if push is None or times is None:
+            return False
+        n = len(block)
+        self.result.records_in += n
+
+        def message(i: int) -> Message:
+            return block.message(i, topic, first_offset + i)
+
+        for start in range(0, n, CHUNK):
+            self._check()
+            push(block, start, min(n, start + CHUNK), times, message)
+        return True
+
     def finish(self) -> StatementResult:
         self.pipeline.finish()
         self.sinks.close()
@@ -271,6 +295,19 @@ class StatementRun:
         if self.coverage is not None:
             res.coverage = self.coverage.results(self.options.source_schemas, self.plan)
         return res
+
+
+def column_times(src: Source, block: RecordColumns) -> list[int] | None:
+    """Each record's event time, as ``StatementRun.times_of`` reads it, for records held as columns: the
+    message timestamps, or the event-time field's column when every value is an integer of epoch
+    milliseconds; None for any other case (those records go as messages)."""
+    et = src.event_time
+    if not et.field:
+        return block.timestamps
+    if (et.format or "").strip() not in ("", "epoch_millis") or et.field not in block.names:
+        return None
+    col = block.columns[block.names.index(et.field)]
+    return col if set(map(type, col)) <= {int} else None
 
 
 def kind_of(declared: str) -> str:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import tempfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -18,7 +18,7 @@ from velotui.engine.driver import StatementRun
 from velotui.engine.plan.nodes import AppPlan, StatementPlan
 from velotui.engine.plan.planner import Planner
 from velotui.gcpause import paused
-from velotui.records import Message
+from velotui.records import Message, RecordColumns
 from velotui.sql.model import App
 from velotui.watchdog import deadline_for
 
@@ -100,6 +100,7 @@ class StatementStream:
         self.topic = self.run.topic_of(self.entry)
         if bus.partitions(self.topic) > 1:
             raise StreamRefused(f"topic {self.topic!r} has several partitions (their records merge by event time)")
+        self._offset = 0  # the source topic's next offset, for blocks run as columns
         with paused(options.pause_gc):
             self.run.load_tables()
 
@@ -110,6 +111,23 @@ class StatementStream:
             msgs = self.run.checked(self.entry, self.bus.drain(self.topic), schema_checked=schema_checked)
             if msgs:
                 self.run.push(0, msgs)
+            self.run.sinks.flush()
+
+    def advance_columns(self, block: RecordColumns, records: Callable[[], list[dict]], *,
+                        schema_checked: bool = False) -> None:
+        """Run the next block of generated records held as columns, without the bus: read as columns by the
+        statement when it can (``StatementRun.push_columns``), else as the messages the source's topic
+        would hold (``records()`` makes the rows), checked and pushed as ``advance`` does. Either way the
+        records have the offsets the topic would give them, so the outputs, dead letters and row errors are
+        those of publishing the block and calling ``advance``. For a run whose source topic nobody else reads
+        (the harness's streamed runs, velotui.core.streamed)."""
+        first, self._offset = self._offset, self._offset + len(block)
+        with paused(self.options.pause_gc):
+            if not (schema_checked and self.run.push_columns(0, block, self.topic, first)):
+                msgs = self.run.checked(self.entry, block.messages(records(), self.topic, first),
+                                        schema_checked=schema_checked)
+                if msgs:
+                    self.run.push(0, msgs)
             self.run.sinks.flush()
 
     def finish(self) -> EngineResult:

@@ -21,7 +21,7 @@ import difflib
 import itertools
 import math
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -102,6 +102,7 @@ class ExpressionCompiler:
         # the safe one, so that no record is counted twice by a fast body that fails and its re-run
         self._probes: dict[int, list[tuple[str, int]]] | None = None
         self._fast_is_safe = False
+        self._columns: dict[str, str] | None = None  # in a column body: field -> its local ("" until read)
         if coverage is not None:
             self._probes = coverage.by_node
             self._fast_is_safe = True
@@ -150,7 +151,10 @@ class ExpressionCompiler:
             if where is not None:
                 lines.append(f"if not ({self._pred(where)}): return None")
             fields = ", ".join(f"{name!r}: {self._src(e)}" for name, e in items)
-            if star:
+            if star and self._columns is not None:  # a column body: the record's fields are the columns
+                every = ", ".join(f"{name!r}: {self._field(name)}" for name in list(self._columns))
+                lines.append(f"o = {{{every}, {fields}}}" if items else f"o = {{{every}}}")
+            elif star:
                 lines.append(f"o = {{**r, {fields}}}" if items else "o = dict(r)")
             else:
                 lines.append(f"o = {{{fields}}}")
@@ -177,6 +181,28 @@ class ExpressionCompiler:
         text = "\n".join(fast)
         logs = _LOGS.search(text) is not None
         return fast, f"_safe{n}", logs
+
+    def column_body(self, make_body: Callable[[], list[str]], names: Sequence[str]
+                    ) -> tuple[list[str], list[str]] | None:
+        """The fast body of ``make_body`` over records held as columns (velotui.records.RecordColumns): each
+        field it reads is a local of its own (``_v0``, ``_v1``… in the order of the fields returned), not an
+        item of a record dict. None when the body needs more than the fields of ``names``: the record or
+        its message as a whole (a field that is no column, ``_offset``), or a function that records row errors
+        (those name the record they belong to), or coverage probes. A ``*`` is every column."""
+        if self._probes is not None:
+            return None
+        self._columns = {n: "" for n in names}
+        self._safe = False
+        try:
+            lines = make_body()
+            used = [n for n, var in self._columns.items() if var]
+            used.sort(key=lambda n: int(self._columns[n][2:]))
+        finally:
+            self._columns = None
+        text = "\n".join(lines)
+        if _LOGS.search(text) is not None or _names_in(text) & {"r", "m"}:
+            return None
+        return lines, used
 
     def exec(self, src: str) -> None:
         self._bind_functions(src)
@@ -320,6 +346,15 @@ class ExpressionCompiler:
         if not node.table and name.lower() in SYSTEM_META:
             return SYSTEM_META[name.lower()]
         key = self.resolve_column(node.table or None, name)
+        return self._field(key)
+
+    def _field(self, key: str) -> str:
+        """A record field's value: an item of the record ``r``, or in a column body (``column_body``) the local
+        that holds the field's column value."""
+        if self._columns is not None and key in self._columns:
+            var = self._columns[key] or f"_v{sum(1 for v in self._columns.values() if v)}"
+            self._columns[key] = var
+            return var
         return f"r.get({key!r})" if self._safe else f"r[{key!r}]"
 
     def _c_Literal(self, node: exp.Literal) -> str:
@@ -357,8 +392,7 @@ class ExpressionCompiler:
         return f"({self._src(node.this)})"
 
     def _c_Identifier(self, node: exp.Identifier) -> str:
-        key = self.resolve_column(None, node.name)
-        return f"r.get({key!r})" if self._safe else f"r[{key!r}]"
+        return self._field(self.resolve_column(None, node.name))
 
     def _c_Var(self, node: exp.Var) -> str:
         return self._c_Identifier(node)  # type: ignore[arg-type]
@@ -671,6 +705,14 @@ _SPECIAL_ARGS: dict[type, tuple[str, ...]] = {exp.StrPosition: ("substr", "this"
                                               exp.Substring: ("this", "start", "length")}
 # calls in a fast body that may record a row error: the safe helpers and functions (the fast body uses
 # neither unless a subquery's own expressions run), and the subqueries' functions
+def _names_in(code: str) -> set[str]:
+    """The names (identifiers) Python code uses, strings and comments apart."""
+    import io
+    import tokenize
+
+    return {t.string for t in tokenize.generate_tokens(io.StringIO(code).readline) if t.type == tokenize.NAME}
+
+
 _LOGS = re.compile(r"(?<![\w.])(_fn_\w+|_add|_sub|_mul|_div|_mod|_neg|_sub(in|exists|scalar)\d+)\(")
 
 

@@ -41,6 +41,7 @@ class StreamEntry:
     source: pn.Source
     push: Callable[[Batch], None]
     push_messages: Callable[[list[Any], list[int] | None], None] | None = None
+    columns_for: Callable[[list[str]], Callable[..., None] | None] | None = None  # records held as columns
 
 
 @dataclass
@@ -277,7 +278,8 @@ class _Builder:
     def _inputs(self, node: pn.PlanNode, downstream: Operator, pipeline: Pipeline) -> Operator:
         """Wire the sources and joins below ``downstream``; return the operator that starts the chain."""
         if isinstance(node, pn.Source):
-            pipeline.streams.append(StreamEntry(node, downstream.push, getattr(downstream, "push_messages", None)))
+            pipeline.streams.append(StreamEntry(node, downstream.push, getattr(downstream, "push_messages", None),
+                                                getattr(downstream, "columns_for", None)))
             return downstream
         assert isinstance(node, pn.Join)
         comp = self.compiler()

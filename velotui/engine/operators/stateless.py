@@ -20,7 +20,7 @@ from sqlglot import exp
 from velotui.engine.expr.compiler import ExpressionCompiler
 from velotui.engine.operators.base import Batch, InlineOutput, Operator, RunState
 from velotui.engine.operators.output import Emit
-from velotui.records import Message
+from velotui.records import Message, RecordColumns
 
 
 class FusedProjection(Operator):
@@ -34,6 +34,8 @@ class FusedProjection(Operator):
         self.emit = emit
         body = compiler.projection_body(items, where, star=star)
         fast, safe, logs = compiler.fast_and_safe(body)
+        self._columns_src = (compiler, body, safe) if headers == "share" and not drop else None
+        self._column_fns: dict[tuple[str, ...], Callable[..., None] | None] = {}
         fast = [line.replace("return None", "continue") for line in fast]
         compiler.namespace["_dropped"] = run.dropped
         pre = "        _errs.context = m\n        mark = len(_elog)\n" if logs else ""
@@ -85,6 +87,63 @@ class FusedProjection(Operator):
         self._fused_messages(msgs, times, out.append)
         if out:
             self.emit(out, None)
+
+    def columns_for(self, names: list[str]) -> Callable[..., None] | None:
+        """A push of records held as columns of these fields (velotui.records.RecordColumns), with no dict or
+        message per record: ``push(block, start, end, times, message)`` runs records ``start:end`` of the
+        block, ``times`` their event times, ``message(i)`` making record ``i``'s message when an error names
+        it. None when the statement needs more than the columns (compiler.column_body says when)."""
+        key = tuple(names)
+        if key not in self._column_fns:
+            self._column_fns[key] = self._column_push(names)
+        return self._column_fns[key]
+
+    def _column_push(self, names: list[str]) -> Callable[..., None] | None:
+        if self._columns_src is None:
+            return None
+        compiler, make_body, safe = self._columns_src
+        made = compiler.column_body(make_body, names)
+        if made is None:
+            return None
+        lines, used = made
+        target = ", ".join([f"_v{i}" for i in range(len(used))] + ["t", "h"])
+        args = f"out_append, {InlineOutput.ARGS}, _Drop=_Drop, _FAST=_FAST_ERRORS, type=type, _NUM=_NUM"
+        src = (f"def _fused_columns(used, times, hdrs, start, _msg, {args}):\n"
+               f"    for _i, ({target},) in enumerate(zip(*used, times, hdrs), start):\n"
+               "        try:\n" + "".join(f"            {line.replace('return None', 'continue')}\n" for line in lines) +
+               "        except _Drop as e:\n"
+               "            _dropped(e, _msg(_i))\n"
+               "            continue\n"
+               "        except _FAST:\n"
+               "            m = _msg(_i)\n"
+               "            _errs.context = m\n"
+               "            try:\n"
+               f"                o = {safe}(m.value, m, t)\n"
+               "            except _Drop as e:\n"
+               "                _dropped(e, m)\n"
+               "                continue\n"
+               "            except Exception as e:\n"
+               "                _elog.append(('expression_error', repr(e), m))\n"
+               "                continue\n"
+               "            if o is None:\n"
+               "                continue\n" +
+               InlineOutput.code("        ", "o", "h", "t"))
+        compiler.exec(src)
+        fused = compiler.namespace["_fused_columns"]
+        index = {n: i for i, n in enumerate(names)}
+        picks = [index[n] for n in used]
+        self.source += src
+
+        def push(block: RecordColumns, start: int, end: int, times: list[int], message: Callable[[int], Message]
+                 ) -> None:
+            out: list[Message] = []
+            cols = block.columns
+            fused([cols[k][start:end] for k in picks], times[start:end], block.headers[start:end], start, message,
+                  out.append)
+            if out:
+                self.emit(out, None)
+
+        return push
 
     def push(self, batch: Batch) -> None:
         out: list[Message] = []
