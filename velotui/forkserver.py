@@ -1,9 +1,11 @@
-"""The fork server that ``-j N`` workers fork from (velotui.core.parallel runs the workers).
+"""Where ``-j N`` workers come from (velotui.core.parallel runs them).
 
-A fork server is a fresh interpreter that imports what a worker needs once, then forks one child per
-worker in milliseconds. Its imports take a second of CPU or so, so the command line starts it first thing,
-before its own imports (``start``): the two import side by side and the workers are ready when the run has
-found its apps. This module imports nothing of velotui, so starting the server costs the caller nothing.
+Workers are forked from the run's own process when that is safe (one thread, no Kafka: ``can_fork``), with
+everything it has imported already: in milliseconds, with nothing more to import. Otherwise they fork from a
+fork server: a fresh interpreter that imports what a worker needs once, then forks one child per worker.
+Its imports take a second of CPU or so, so the command line starts it first thing, before its own imports
+(``start``): the two import side by side and the workers are ready when the run has found its apps. This
+module imports nothing of velotui, so starting the server costs the caller nothing.
 """
 
 from __future__ import annotations
@@ -22,10 +24,25 @@ PRELOAD = ["velotui.core.parallel", "velotui.core.run", "velotui.core.loading", 
            "velotui.spec"]
 
 
+def can_fork(kafka: bool = False) -> bool:
+    """Whether the workers can be forked from this process itself, with everything it has imported (no
+    server to start and wait for): only while it runs one thread, since a child inherits every lock
+    another thread may hold at the fork (librdkafka's threads, a BLAS pool's, a test runner's or the TUI's;
+    Linux counts them all, native ones included, in /proc/self/task), and never for a run on Kafka (its
+    clients start threads of their own)."""
+    if kafka or sys.platform != "linux" or "fork" not in multiprocessing.get_all_start_methods():
+        return False
+    try:
+        return len(os.listdir("/proc/self/task")) == 1
+    except OSError:
+        return False
+
+
 def context(kafka: bool = False) -> Any:
-    """The multiprocessing context of the workers. Forking the run's own process instead is not safe: it
-    may hold threads that multiprocessing cannot see (librdkafka's, a test runner's), whose locks a child
-    would inherit held. Where there is no fork server (Windows), workers are spawned."""
+    """The multiprocessing context of the workers: this process forked (``can_fork``), else children of the
+    fork server, which holds no thread. Where there is no fork server (Windows), workers are spawned."""
+    if can_fork(kafka):
+        return multiprocessing.get_context("fork")
     if "forkserver" not in multiprocessing.get_all_start_methods():
         return multiprocessing.get_context("spawn")
     ctx = multiprocessing.get_context("forkserver")
@@ -34,7 +51,8 @@ def context(kafka: bool = False) -> Any:
 
 
 def start(kafka: bool = False) -> None:
-    """Start the fork server now (it imports in the background); a no-op when it runs already."""
+    """Start the fork server now (it imports in the background); a no-op when it runs already, or when the
+    workers will be forked from this process (``can_fork``)."""
     if context(kafka).get_start_method() == "forkserver":
         from multiprocessing import forkserver
 

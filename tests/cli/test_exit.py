@@ -86,13 +86,19 @@ def test_a_parallel_run_leaves_no_process_behind_when_it_exits(tmp_path: Path) -
 def test_a_run_in_process_keeps_its_fork_server_for_the_next_one(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
     """main() called as a function (the TUI, the tests) does not stop the fork server: the next -j run
     forks its workers from the same, already imported one."""
+    import threading
     from multiprocessing import forkserver
 
     from tests.cli.helpers import run_cli
 
+    held = threading.Event()  # a process with a second thread (as the TUI's) never forks itself: a fork server
+    threading.Thread(target=held.wait, daemon=True).start()
     pids = []
-    for _ in range(2):
-        rc, _out, _err = run_cli(["--headless", "demo/tier1_basic", "-j", "2", "-q", "--seed", "1"], capsys)
-        assert rc == 0
-        pids.append(forkserver._forkserver._forkserver_pid)
+    try:
+        for _ in range(2):
+            rc, _out, _err = run_cli(["--headless", "demo/tier1_basic", "-j", "2", "-q", "--seed", "1"], capsys)
+            assert rc == 0
+            pids.append(forkserver._forkserver._forkserver_pid)
+    finally:
+        held.set()
     assert pids[0] is not None and pids[0] == pids[1]

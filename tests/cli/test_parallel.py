@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import multiprocessing
 import threading
 from pathlib import Path
 
@@ -77,9 +78,10 @@ def test_jobs_must_be_a_positive_number(capsys) -> None:  # type: ignore[no-unty
 
 
 def _workers(me: psutil.Process) -> list[psutil.Process]:
-    """This process's worker processes: the children of its multiprocessing fork server."""
+    """This process's worker processes: forked from it, or children of its multiprocessing fork server."""
     servers = [c for c in me.children() if "forkserver" in " ".join(c.cmdline())]
-    return [p for s in servers for p in s.children()]
+    named = [psutil.Process(p.pid) for p in multiprocessing.active_children() if p.name == "velotui-worker"]
+    return named + [p for s in servers for p in s.children() if p.pid not in {w.pid for w in named}]
 
 
 def test_a_worker_that_dies_fails_its_app_only(tmp_path: Path) -> None:
@@ -180,18 +182,27 @@ def test_the_biggest_app_is_handed_out_first_and_the_report_keeps_run_order(tmp_
     assert comparable_report(j2) == comparable_report(j1) and comparable_junit(x2) == comparable_junit(x1)
 
 
-@pytest.mark.parametrize("target, started", [("apps", True), ("apps/a1.sql", False)])
-def test_a_folder_starts_the_fork_server_at_once_and_one_file_none(tmp_path: Path, target: str,
-                                                                    started: bool) -> None:
-    """-j 2 on a folder starts the workers' fork server before the command's own imports (they import side
-    by side); one SQL file is one app, run in the process itself: no fork server at all."""
+@pytest.mark.parametrize("target, threads, server", [("apps", 1, False), ("apps", 2, True), ("apps/a1.sql", 2, False)])
+def test_workers_fork_from_the_run_itself_or_from_a_fork_server_started_at_once(
+        tmp_path: Path, target: str, threads: int, server: bool) -> None:
+    """-j 2 on a folder forks its workers from the command's own process while it runs one thread (no
+    server to start: they have what it has imported); a process with another thread (the TUI, a test
+    runner, a library's pool) never forks itself, and starts the workers' fork server before its own
+    imports (they import side by side). One SQL file is one app, run in the process itself: no workers."""
     import subprocess
     import sys
 
     suite = _suite(tmp_path, failing=set())
-    code = ("import sys, multiprocessing.forkserver as fs\n"
+    code = ("import sys, threading, multiprocessing.forkserver as fs\n"
+            f"if {threads} > 1:\n"
+            "    threading.Thread(target=threading.Event().wait, daemon=True).start()\n"
+            "import velotui.core.parallel as p\n"
+            "made = []\n"
+            "start = p._Worker.start.__func__\n"
+            "p._Worker.start = classmethod(lambda cls, ctx, *a: made.append(ctx.get_start_method()) or start(cls, ctx, *a))\n"
             "from velotui.cli.main import main\n"
             f"rc = main(['--headless', {str(suite / target)!r}, '-j', '2', '-q'])\n"
-            "print(rc, bool(getattr(fs._forkserver, '_forkserver_pid', None)))\n")
+            "print(rc, bool(getattr(fs._forkserver, '_forkserver_pid', None)), ','.join(made) or '-')\n")
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
-    assert out.stdout.splitlines()[-1].split() == ["0", str(started)], out.stdout + out.stderr
+    workers = "-" if target.endswith(".sql") else ("forkserver,forkserver" if server else "fork,fork")
+    assert out.stdout.splitlines()[-1].split() == ["0", str(server), workers], out.stdout + out.stderr
