@@ -74,3 +74,69 @@ def test_the_fused_paths_are_the_ones_measured() -> None:
         assert build_statement(plan).fused, sql
         assert not build_statement(plan, fuse=False).fused, sql
     assert Decimal  # (decimals are among the generated values)
+
+
+# -- messages whose value is no record: the fused operators that read a source's messages straight check each
+# value themselves (no pass over every message first); what they make of it must be what decoding first makes
+
+NOT_RECORDS = [Message(value=None, raw=b'{"a": 1'), Message(value=None, raw=b"\xff\xfe"), Message(value=None, raw=b""),
+               Message(value=None, raw=b"[1, 2]"), Message(value=None), Message(value=[1, 2]), Message(value="text"),
+               Message(value=7)]
+message = st.one_of(record.map(lambda r: Message(value=r)), st.sampled_from(range(len(NOT_RECORDS))))
+UNDECODED_QUERIES = [QUERIES[0], QUERIES[1], QUERIES[4], "CREATE STREAM o AS SELECT 1 AS one FROM s;",
+                     "CREATE STREAM o AS SELECT * FROM s;"]
+
+
+def _run_messages(sql: str, picks: list[Any], fuse: bool, event_time: bool, schema: bool) -> tuple[Any, ...]:
+    from collections import OrderedDict
+
+    with_ = " WITH ('event.time.field' = 'a')" if event_time else ""
+    app = parse_app(sql.rstrip(";") + with_ + ";")
+    bus = MemoryBus()
+    msgs = []
+    for i, p in enumerate(picks):
+        if isinstance(p, int):
+            proto = NOT_RECORDS[p]
+            m = Message(value=proto.value, raw=proto.raw)
+        else:
+            m = p if i % 5 else Message(value=OrderedDict(p.value))  # a dict subclass is a record too
+        m.timestamp = 1000 + i
+        msgs.append(m)
+    bus.publish("s", msgs)
+    fields = {"k": ("string", True), "a": ("integer", True), "b": ("float", True)} if schema else {}
+    opts = EngineOptions(fuse=fuse, source_schemas={"s": fields} if schema else {})
+    res = run_app(app, bus, opts).statements["o"]
+    outs = [(dict(m.value), m.key, m.timestamp) for m in res.outputs]
+    dead = [(d.error_type, d.message, d.offset, d.source, repr(d.record)) for d in res.dead_letters]  # in order
+    return outs, dead, res.row_errors, res.records_in
+
+
+@pytest.mark.parametrize("sql", UNDECODED_QUERIES)
+@pytest.mark.parametrize("event_time", [False, True])
+@pytest.mark.parametrize("schema", [False, True])
+@SETTINGS
+@given(picks=st.lists(message, max_size=20))
+def test_messages_that_are_no_records_go_where_decoding_sends_them(sql: str, event_time: bool, schema: bool,
+                                                                   picks: list[Any]) -> None:
+    fused = _run_messages(sql, picks, True, event_time, schema)
+    general = _run_messages(sql, picks, False, event_time, schema)
+    assert _same(fused, general), f"\nfused:   {fused}\ngeneral: {general}"
+    undecodable = sum(1 for p in picks if isinstance(p, int))
+    assert sum(1 for d in fused[1] if d[0] in ("empty_record", "invalid_encoding", "truncated", "invalid_json",
+                                               "wrong_type") and "offset" in d[1] and "field" not in d[1]) \
+        >= undecodable  # every one of them is a dead letter
+
+
+def test_a_fused_statement_reads_its_messages_with_no_pass_over_them_first(monkeypatch: pytest.MonkeyPatch) -> None:
+    """(else the test above would compare decoding first with itself)"""
+    import velotui.engine.driver as driver
+
+    def no_pass(*args: Any) -> Any:
+        raise AssertionError("decoded in a pass of its own")
+
+    monkeypatch.setattr(driver, "decode", no_pass)
+    for sql in (QUERIES[0], QUERIES[4]):
+        bus = MemoryBus()
+        bus.publish("s", [Message(value={"k": "x", "a": 2, "b": 3}), Message(value=None, raw=b"{")])
+        res = run_app(parse_app(sql), bus, EngineOptions()).statements["o"]
+        assert [d.error_type for d in res.dead_letters] == ["truncated"] and res.records_in == 1

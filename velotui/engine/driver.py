@@ -19,6 +19,7 @@ from __future__ import annotations
 import heapq
 import time
 from collections.abc import Callable, Iterator
+from functools import partial
 from operator import methodcaller
 from pathlib import Path
 from typing import Any
@@ -28,7 +29,7 @@ from velotui.engine.coverage import CoverageProbes
 from velotui.engine.operators.base import Batch, RunState
 from velotui.engine.operators.build import Pipeline, build_statement
 from velotui.engine.plan.nodes import Source, StatementPlan
-from velotui.engine.sources import check_schema, decode
+from velotui.engine.sources import check_schema, decode, undecodable
 from velotui.engine.timekeeping import event_time_reader
 from velotui.errors import RunCancelled, RunTimeout
 from velotui.records import Message, RecordColumns
@@ -136,12 +137,33 @@ class StatementRun:
                              file=self.plan.file, line=self.plan.line,
                              hint="raise timeout_ms in the spec, or --timeout")
 
-    def read(self, src: Source) -> list[Message]:
-        """Every record of a source now: its topic (decoded, schema-checked) or its file."""
+    def read(self, src: Source, *, checked: bool = True) -> list[Message]:
+        """Every record of a source now: its topic (decoded, schema-checked) or its file. ``checked=False``:
+        the messages as the topic holds them, for an operator that checks them itself (``_decodes_itself``)."""
         if src.path is not None and src.origin in ("file", "statement"):
             return self._read_file(src)
+        if not checked:
+            return self.bus.read_all(self.topic_of(src))
         return self.checked(src, self.bus.read_all(self.topic_of(src)),
                             schema_checked=src.name in self.options.schema_checked)
+
+    def _decodes_itself(self, entries: list[Any]) -> bool:
+        """Whether the one stream source of the statement is read straight by its first operator, which then
+        tells a message whose value is no record itself (``_undecoded``: the dead letter ``decode`` makes)
+        in the loop it runs anyway, instead of a pass over every message first: only when no schema check
+        has to see the records first, and nothing reads the records before the operator does."""
+        if len(entries) != 1 or entries[0].push_messages is None or self.pipeline.declare_fields:
+            return False
+        src = entries[0].source
+        if self.options.slow_processing or self.state.lineage:
+            return False
+        return not (src.origin == "topic" and self.options.source_schemas.get(src.name)
+                    and src.name not in self.options.schema_checked)
+
+    def _undecoded(self, src: Source, m: Message) -> None:
+        """A message of a stream source whose value is no record: a dead letter, and no record in."""
+        self.result.dead_letters.append(undecodable(m, self.plan.name, src.name))
+        self.result.records_in -= 1
 
     def topic_of(self, src: Source) -> str:
         logical = src.topic or src.name
@@ -201,8 +223,8 @@ class StatementRun:
                 return raw
         reader = event_time_reader(et.field, et.format)
         out = []
-        for m in msgs:
-            t = reader(m.value, m.timestamp)
+        for m in msgs:  # (a value that is no record, not decoded yet: its timestamp; it goes to the dead letters)
+            t = reader(m.value, m.timestamp) if isinstance(m.value, dict) else None
             out.append(int(t) if t is not None else m.timestamp)
         return out
 
@@ -210,7 +232,8 @@ class StatementRun:
         """The bounded run: tables, then every stream record in event-time order, then the end of input."""
         self.load_tables()
         entries = self.pipeline.streams
-        inputs = [self.read(e.source) for e in entries]
+        checked = not self._decodes_itself(entries)
+        inputs = [self.read(e.source, checked=checked) for e in entries]
         for side, declare in self.pipeline.declare_fields:
             declare(list({k for m in inputs[side] for k in (m.value or {})}))
         self.result.records_in = sum(len(x) for x in inputs)
@@ -223,12 +246,13 @@ class StatementRun:
         entry = self.pipeline.streams[si]
         slow = self.options.slow_processing
         straight = entry.push_messages if not slow and not self.state.lineage else None
+        undecoded = partial(self._undecoded, entry.source)
         for start in range(0, len(msgs), CHUNK):
             self._check()
             part = msgs[start:start + CHUNK]
             ts = times[start:start + CHUNK] if times is not None else None
             if straight is not None:
-                straight(part, ts)
+                straight(part, ts, undecoded)
                 continue
             if ts is None:
                 ts = [m.timestamp for m in part]
@@ -339,7 +363,10 @@ def merged_runs(inputs: list[list[Message]], times: list[list[int] | None]
     partition is kept, so out-of-order records stay out of order (and can be late). Yields runs of
     consecutive records of one source."""
     nonempty = [si for si, msgs in enumerate(inputs) if msgs]
-    if len(nonempty) == 1 and len({m.partition for m in inputs[nonempty[0]]}) == 1:  # one sequence: its order
+    # one sequence: its order. A source's records are as the bus reads a topic (``Bus.read_all``: partition
+    # by partition, in order) or a file (one partition), so they are all of one partition when the first
+    # and the last are: no pass over them
+    if len(nonempty) == 1 and inputs[nonempty[0]][0].partition == inputs[nonempty[0]][-1].partition:
         si = nonempty[0]
         yield si, inputs[si], times[si]
         return

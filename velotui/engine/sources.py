@@ -8,6 +8,7 @@ from typing import Any
 import orjson
 
 from velotui.engine.api import DeadLetter
+from velotui.engine.expr.compiler import compiled
 from velotui.records import FIELD_TYPES, INT64_MAX, Message
 
 
@@ -34,19 +35,25 @@ def decode(messages: list[Message], statement: str, source: str,
         return messages
     out = []
     for m in messages:
-        v = m.value
-        if isinstance(v, dict):
+        if isinstance(m.value, dict):
             out.append(m)
-            continue
-        if v is None and m.raw is not None:
-            kind, msg = _classify(m.raw), f"cannot decode the value at offset {m.offset}"
-        elif v is None:
-            kind, msg = "empty_record", f"empty value at offset {m.offset}"
         else:
-            kind, msg = "wrong_type", f"value at offset {m.offset} is a {type(v).__name__}, not a record"
-        dead.append(DeadLetter(statement=statement, error_type=kind, message=msg, source=source, offset=m.offset,
-                               record=v if v is not None else (m.raw.decode(errors="replace") if m.raw else None)))
+            dead.append(undecodable(m, statement, source))
     return out
+
+
+def undecodable(m: Message, statement: str, source: str) -> DeadLetter:
+    """The dead letter of a message whose value is no record (``decode``; a fused operator that reads a
+    source's messages straight checks each value itself, and sends the others here)."""
+    v = m.value
+    if v is None and m.raw is not None:
+        kind, msg = _classify(m.raw), f"cannot decode the value at offset {m.offset}"
+    elif v is None:
+        kind, msg = "empty_record", f"empty value at offset {m.offset}"
+    else:
+        kind, msg = "wrong_type", f"value at offset {m.offset} is a {type(v).__name__}, not a record"
+    return DeadLetter(statement=statement, error_type=kind, message=msg, source=source, offset=m.offset,
+                      record=v if v is not None else (m.raw.decode(errors="replace") if m.raw else None))
 
 
 INT64 = INT64_MAX
@@ -92,7 +99,7 @@ def _checker(fields: dict[str, tuple[str, bool]]) -> Any:
         parts.append(f"((_v{i} := r.get({name!r}, _MISSING)) is not _MISSING and ({none}{ok}))")
     src = "def fits(r):\n    return " + (" and ".join(parts) or "True") + "\n"
     ns: dict[str, Any] = {"_MISSING": object(), "_NUMBERS": _NUMBERS}
-    exec(compile(src, "<velotui schema check>", "exec"), ns)  # noqa: S102 - generated from field names (repr)
+    exec(compiled(src, "<velotui schema check>"), ns)  # noqa: S102 - generated from field names (repr)
     return ns["fits"]
 
 

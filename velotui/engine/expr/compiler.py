@@ -18,11 +18,13 @@ each of these refusals is a SqlError with line and column at planning, never a r
 from __future__ import annotations
 
 import difflib
+import functools
 import itertools
 import math
 import re
 from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal, InvalidOperation
+from types import CodeType
 from typing import Any
 
 from sqlglot import exp
@@ -34,6 +36,14 @@ from velotui.engine.expr.functions import EXTRACT_PARTS, FUNCTIONS, Env, Functio
 from velotui.errors import SqlError
 from velotui.sql.analysis import call_args, call_name, is_aggregate
 from velotui.sql.dialect import node_position
+
+@functools.lru_cache(maxsize=256)
+def compiled(src: str, filename: str) -> CodeType:
+    """Generated source as a code object, compiled once per process (a query run again — the TUI's re-run,
+    stress, shrinking, the benchmarks — costs no second compile; the same text is the same code, and the
+    namespace it is run in is the query's own)."""
+    return compile(src, filename, "exec")
+
 
 SYSTEM_META = {"_timestamp": "m.timestamp", "_event_time": "t", "_partition": "m.partition",
                "_offset": "m.offset", "_key": "m.key"}
@@ -206,7 +216,7 @@ class ExpressionCompiler:
 
     def exec(self, src: str) -> None:
         self._bind_functions(src)
-        code = compile(src, f"<velotui query {self.file or ''}>", "exec")
+        code = compiled(src, f"<velotui query {self.file or ''}>")
         exec(code, self.namespace)  # noqa: S102 - source generated from a parsed SQL AST, not from user text
 
     # -- code generation --------------------------------------------------------------------------

@@ -164,13 +164,17 @@ class FusedGroupBy(Operator):
         args_sig = f"out_append, {InlineOutput.ARGS}, _Drop=_Drop, _FAST=_FAST_ERRORS, type=type, _NUM=_NUM"
         src = (f"def _grouped(rows, metas, times, {args_sig}):\n"
                "    for r, m, t in zip(rows, metas, times):\n" + body +
-               f"def _grouped_messages(metas, times, {args_sig}):\n"
+               f"def _grouped_messages(metas, times, _undecoded, {args_sig}):\n"
                "    for m in metas:\n"
-               "        r = m.value\n"
-               "        t = m.timestamp\n" + body)
+               "        r = m.value\n" + InlineOutput.record_check("        ") +
+               "        t = m.timestamp\n" + body +
+               f"def _grouped_messages_timed(metas, times, _undecoded, {args_sig}):\n"
+               "    for m, t in zip(metas, times):\n"
+               "        r = m.value\n" + InlineOutput.record_check("        ") + body)
         compiler.exec(src)
         self._grouped = ns["_grouped"]
         self._grouped_messages = ns["_grouped_messages"]
+        self._grouped_messages_timed = ns["_grouped_messages_timed"]
         self._has_times = False
         self.source = src
 
@@ -207,12 +211,14 @@ class FusedGroupBy(Operator):
         if out:
             self.emit(out, None)
 
-    def push_messages(self, msgs: list[Message], times: list[int] | None) -> None:
+    def push_messages(self, msgs: list[Message], times: list[int] | None,
+                      undecoded: Callable[[Message], None]) -> None:
+        """Messages straight from a source; one whose value is no record goes to ``undecoded``."""
         out: list[Message] = []
         if times is None:
-            self._grouped_messages(msgs, None, out.append)
+            self._grouped_messages(msgs, None, undecoded, out.append)
         else:
-            self._grouped([m.value for m in msgs], msgs, times, out.append)
+            self._grouped_messages_timed(msgs, times, undecoded, out.append)
         if out:
             self.emit(out, None)
 

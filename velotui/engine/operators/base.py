@@ -52,7 +52,16 @@ class InlineOutput:
     takes ``out_append`` and the parameters ``ARGS`` from the namespace ``NAMES``."""
 
     ARGS = "_M=_OutputMessage"
+
     NAMES: dict[str, Any] = {"_OutputMessage": OutputMessage}
+
+    @staticmethod
+    def record_check(indent: str) -> str:
+        """The first lines of a loop over a source's messages, after ``r = m.value``: a value that is no
+        record (the test of sources.decode) goes to ``_undecoded`` and makes no output."""
+        return (f"{indent}if type(r) is not dict and not isinstance(r, dict):\n"
+                f"{indent}    _undecoded(m)\n"
+                f"{indent}    continue\n")
 
     @staticmethod
     def code(indent: str, value: str, headers: str, time: str) -> str:

@@ -35,12 +35,13 @@ from velotui.sql.analysis import call_name, is_aggregate
 
 @dataclass
 class StreamEntry:
-    """Where a stream source's records go: ``push(batch)``; ``push_messages(messages, times or None)`` when
-    the first operator takes them straight (a fused projection: no rows list to build)."""
+    """Where a stream source's records go: ``push(batch)``; ``push_messages(messages, times or None,
+    undecoded)`` when the first operator takes them straight (a fused projection or GROUP BY: no rows list to
+    build), checking each message's value itself (one that is no record goes to ``undecoded``)."""
 
     source: pn.Source
     push: Callable[[Batch], None]
-    push_messages: Callable[[list[Any], list[int] | None], None] | None = None
+    push_messages: Callable[[list[Any], list[int] | None, Callable[[Any], None]], None] | None = None
     columns_for: Callable[[list[str]], Callable[..., None] | None] | None = None  # records held as columns
 
 

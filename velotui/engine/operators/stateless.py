@@ -65,26 +65,28 @@ class FusedProjection(Operator):
                "    for r, m, t in zip(rows, metas, times):\n" + body +
                # straight from a source: the rows are the messages' values; the times, when the source has
                # no event-time field, their timestamps
-               f"def _fused_messages(metas, times, {args}):\n"
+               f"def _fused_messages(metas, times, _undecoded, {args}):\n"
                "    if times is None:\n"
                "        for m in metas:\n"
-               "            r = m.value\n"
+               "            r = m.value\n" + InlineOutput.record_check("            ") +
                "            t = m.timestamp\n" + body.replace("\n        ", "\n            ").replace(
                    "        ", "            ", 1) +
                "    else:\n"
                "        for m, t in zip(metas, times):\n"
-               "            r = m.value\n" + body.replace("\n        ", "\n            ").replace(
-                   "        ", "            ", 1))
+               "            r = m.value\n" + InlineOutput.record_check("            ") +
+               body.replace("\n        ", "\n            ").replace("        ", "            ", 1))
         compiler.namespace.update(InlineOutput.NAMES)
         compiler.exec(src)
         self._fused: Callable[..., Any] = compiler.namespace["_fused"]
         self._fused_messages: Callable[..., Any] = compiler.namespace["_fused_messages"]
         self.source = src
 
-    def push_messages(self, msgs: list[Message], times: list[int] | None) -> None:
-        """Records straight from a source (no joins before this operator)."""
+    def push_messages(self, msgs: list[Message], times: list[int] | None,
+                      undecoded: Callable[[Message], None]) -> None:
+        """Messages straight from a source (no joins before this operator); one whose value is no record goes
+        to ``undecoded`` (the driver's dead letters), as ``sources.decode`` would have sent it."""
         out: list[Message] = []
-        self._fused_messages(msgs, times, out.append)
+        self._fused_messages(msgs, times, undecoded, out.append)
         if out:
             self.emit(out, None)
 
