@@ -24,6 +24,7 @@ from operator import methodcaller
 from pathlib import Path
 from typing import Any
 
+from velotui.bus.memory import MemoryBus
 from velotui.engine.api import DeadLetter, EngineOptions, StatementResult
 from velotui.engine.coverage import CoverageProbes
 from velotui.engine.operators.base import Batch, RunState
@@ -55,6 +56,18 @@ class SinkWriter:
                 self.files.append((real_path(t.path, options), t.format, t.append))
         self._pending: list[Message] = []
         self._file_started = [False] * len(self.files)
+        # the memory bus takes outputs stamped with their first topic sink's name and offsets as they are
+        self._stamped = bool(self.topics) and isinstance(bus, MemoryBus)
+
+    def stamp(self) -> tuple[str, int, int]:
+        """Where the outputs made now land (RunState.stamp): (first topic sink, the offset the next of them
+        gets there, 1) on the memory bus, whose topic takes them as they are; ('', -1, 0) elsewhere."""
+        if self._stamped:
+            topic = self.topics[0]
+            base = self.bus.next_offset(topic)
+            if base is not None:
+                return topic, base + len(self._pending), 1
+        return "", -1, 0
 
     def write(self, msgs: list[Message]) -> None:
         if self.topics:
@@ -72,6 +85,9 @@ class SinkWriter:
         if not pending:
             return
         for i, topic in enumerate(self.topics):  # a second topic gets its own copies (the bus owns offsets)
+            if i == 0 and self._stamped:
+                self.bus.append_stamped(topic, pending)
+                continue
             batch = pending if i == 0 else [Message(m.value, m.key, dict(m.headers), m.timestamp, 0, -1, "", None,
                                                     m.event_time) for m in pending]
             self.bus.publish(topic, batch)
@@ -107,6 +123,7 @@ class StatementRun:
         self.result = StatementResult(name=plan.name)
         self.state = RunState(plan.name, lineage=options.lineage, check=self._check)
         self.sinks = SinkWriter(plan, bus, options)
+        self.state.stamp = self.sinks.stamp
         self.on_output = on_output
         self.outputs: list[Message] = []
         self.lineage: list[list[int]] = []

@@ -213,7 +213,7 @@ class FusedGroupBy(Operator):
 
     def push(self, batch: Batch) -> None:
         out: list[Message] = []
-        self._grouped(batch.rows, batch.metas, batch.times, out.append)
+        self._grouped(batch.rows, batch.metas, batch.times, out.append, *self.run.stamp())
         if out:
             self.emit(out, None)
 
@@ -222,9 +222,9 @@ class FusedGroupBy(Operator):
         """Messages straight from a source; one whose value is no record goes to ``undecoded``."""
         out: list[Message] = []
         if times is None:
-            self._grouped_messages(msgs, None, undecoded, out.append)
+            self._grouped_messages(msgs, None, undecoded, out.append, *self.run.stamp())
         else:
-            self._grouped_messages_timed(msgs, times, undecoded, out.append)
+            self._grouped_messages_timed(msgs, times, undecoded, out.append, *self.run.stamp())
         if out:
             self.emit(out, None)
 

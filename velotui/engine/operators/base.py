@@ -53,10 +53,14 @@ CHECK = "            #record check#\n"
 
 class InlineOutput:
     """Generated code that makes an ``OutputMessage`` inline and appends it: what ``OutputMessage.of``
-    makes, without a call per output (the blank made in C, then nine slot stores). The generated function
-    takes ``out_append`` and the parameters ``ARGS`` from the namespace ``NAMES``."""
+    makes, without a call per output (the blank made in C, then nine slot stores), with the topic and the
+    offset it will have on its sink topic when one topic of the memory bus takes the outputs as they are
+    (``RunState.stamp``: then publishing them stamps nothing). The generated function takes ``out_append``
+    and the parameters ``ARGS`` (names from the namespace ``NAMES``)."""
 
-    ARGS = "_M=_OutputMessage"
+    # after out_append: where the outputs land (RunState.stamp: the sink topic, the offset of the first, 1),
+    # or ('', -1, 0) when no one topic of the memory bus gets them as they are
+    ARGS = "_topic, _o, _step, _M=_OutputMessage"
 
     NAMES: dict[str, Any] = {"_OutputMessage": OutputMessage}
 
@@ -72,7 +76,8 @@ class InlineOutput:
     def code(indent: str, value: str, headers: str, time: str) -> str:
         return (f"{indent}om = _M()\n"
                 f"{indent}om.value = {value}; om.key = None; om.headers = {headers}; om.timestamp = {time}\n"
-                f"{indent}om.partition = 0; om.offset = -1; om.topic = ''; om.raw = None; om.event_time = {time}\n"
+                f"{indent}om.partition = 0; om.offset = _o; om.topic = _topic; om.raw = None; om.event_time = {time}\n"
+                f"{indent}_o += _step\n"
                 f"{indent}out_append(om)\n")
 
 
@@ -97,6 +102,8 @@ class RunState:
     late_records: int = 0
     lineage: bool = False
     check: Callable[[], None] = lambda: None  # raises on timeout or Ctrl-C
+    # where the outputs made now land: (topic, offset of the next, 1), or ('', -1, 0) (driver.SinkWriter.stamp)
+    stamp: Callable[[], tuple[str, int, int]] = lambda: ("", -1, 0)
 
     def dead_letter(self, kind: str, message: str, m: Message | None, record: Any = None) -> None:
         self.dead_letters.append(DeadLetter(statement=self.statement, error_type=kind, message=message,

@@ -93,7 +93,7 @@ class FusedProjection(Operator):
         """Messages straight from a source (no joins before this operator); one whose value is no record goes
         to ``undecoded`` (the driver's dead letters), as ``sources.decode`` would have sent it."""
         out: list[Message] = []
-        self._fused_messages(msgs, times, undecoded, out.append)
+        self._fused_messages(msgs, times, undecoded, out.append, *self.run.stamp())
         if out:
             self.emit(out, None)
 
@@ -148,7 +148,7 @@ class FusedProjection(Operator):
             out: list[Message] = []
             cols = block.columns
             fused([cols[k][start:end] for k in picks], times[start:end], block.headers[start:end], start, message,
-                  out.append)
+                  out.append, *self.run.stamp())
             if out:
                 self.emit(out, None)
 
@@ -156,7 +156,7 @@ class FusedProjection(Operator):
 
     def push(self, batch: Batch) -> None:
         out: list[Message] = []
-        self._fused(batch.rows, batch.metas, batch.times, out.append)
+        self._fused(batch.rows, batch.metas, batch.times, out.append, *self.run.stamp())
         if out:
             self.emit(out, None)
 
