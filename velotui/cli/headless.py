@@ -74,6 +74,7 @@ def _run_options(args: argparse.Namespace, argv: list[str], explain_needed: bool
                         hint=f"add --kafka local; --kafka {kafka} " + ("runs in memory" if kafka == "embedded"
                                                                        else "is a cluster velotui does not start"))
     return RunOptions(
+        record_events=False,  # headless shows no records (ProgressPrinter): no RecordCaptured to make
         jobs=jobs,
         shard=shard,
         timings=timings,

@@ -72,6 +72,9 @@ class RunOptions:
     # a query over a generated input bigger than one block runs block by block, holding one block at a time
     # (velotui.core.streamed); False (--whole-inputs): every input is made and held whole
     by_blocks: bool = True
+    # RecordCaptured events (the records each query published and captured: the TUI's topic tail); a headless
+    # run, which shows no records, makes none (nor does a -j worker send them to the command)
+    record_events: bool = True
 
 
 LINEAGE_MAX_INPUTS = 20_000  # the engine records which inputs made each output (for explain) up to this size
@@ -671,7 +674,7 @@ class _AppRunner:
                 run._emit(ev.Progress(app_name, "publish", 0, len(p.messages)))
                 n = bus.publish(real, p.messages)
                 run._emit(ev.RecordsPublished(app_name, p.source, real, n))
-                if p.messages:
+                if p.messages and run.options.record_events:
                     run._emit(ev.RecordCaptured(app_name, real, tuple(p.messages)))
                 published[p.source] = p.messages
 
@@ -784,7 +787,7 @@ class _AppRunner:
             for sink in statement.sinks if streamed is None else ():
                 if sink.kind == "kafka":
                     msgs = bus.read_all(sink_topics[sink.name])
-                    if msgs:
+                    if msgs and run.options.record_events:
                         run._emit(ev.RecordCaptured(app_name, sink_topics[sink.name], tuple(msgs)))
                 elif sink.path:
                     landed = engine_run.file_sinks.get(sink.path) or Path(file_paths[sink.path])
