@@ -3,7 +3,9 @@ general operators give, on any records: the same outputs, NULL rules, row errors
 
 from __future__ import annotations
 
+from collections import UserDict
 from decimal import Decimal
+from types import MappingProxyType
 from typing import Any
 
 import pytest
@@ -81,7 +83,7 @@ def test_the_fused_paths_are_the_ones_measured() -> None:
 
 NOT_RECORDS = [Message(value=None, raw=b'{"a": 1'), Message(value=None, raw=b"\xff\xfe"), Message(value=None, raw=b""),
                Message(value=None, raw=b"[1, 2]"), Message(value=None), Message(value=[1, 2]), Message(value="text"),
-               Message(value=7)]
+               Message(value=7), Message(value=UserDict({"a": 1})), Message(value=MappingProxyType({"a": 1}))]
 message = st.one_of(record.map(lambda r: Message(value=r)), st.sampled_from(range(len(NOT_RECORDS))))
 UNDECODED_QUERIES = [QUERIES[0], QUERIES[1], QUERIES[4], "CREATE STREAM o AS SELECT 1 AS one FROM s;",
                      "CREATE STREAM o AS SELECT * FROM s;"]
@@ -140,3 +142,24 @@ def test_a_fused_statement_reads_its_messages_with_no_pass_over_them_first(monke
         bus.publish("s", [Message(value={"k": "x", "a": 2, "b": 3}), Message(value=None, raw=b"{")])
         res = run_app(parse_app(sql), bus, EngineOptions()).statements["o"]
         assert [d.error_type for d in res.dead_letters] == ["truncated"] and res.records_in == 1
+
+
+@pytest.mark.parametrize("sql", [QUERIES[0], QUERIES[4], "CREATE STREAM o AS SELECT * FROM s;"])
+@pytest.mark.parametrize("event_time", [False, True])
+def test_non_records_take_no_part_in_the_merge_of_partitions(sql: str, event_time: bool) -> None:
+    """A topic of several partitions merges by event time; a message that is no record is no part of it (its
+    partition's next record is not held back by it), and the dead letters come partition by partition."""
+    got = []
+    for fuse in (True, False):
+        with_ = " WITH ('event.time.field' = 'a')" if event_time else ""
+        bus = MemoryBus()
+        bus.create_topic("s", partitions=2)
+        bus.publish("s", [Message(value=None, raw=b'{"a": 9', timestamp=9000, partition=0),
+                          Message(value={"k": "x", "a": 1, "b": 1}, timestamp=1, partition=0),
+                          Message(value="text", timestamp=5, partition=1),
+                          Message(value={"k": "y", "a": 5, "b": 2}, timestamp=50, partition=1)])
+        res = run_app(parse_app(sql.rstrip(";") + with_ + ";"), bus, EngineOptions(fuse=fuse)).statements["o"]
+        got.append(([m.value for m in res.outputs], [(d.error_type, d.offset, d.message) for d in res.dead_letters],
+                    res.records_in, res.late_records))
+    assert _same(got[0], got[1]), f"\nfused:   {got[0]}\ngeneral: {got[1]}"
+    assert [d[0] for d in got[0][1][:2]] == ["truncated", "wrong_type"]

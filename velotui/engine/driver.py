@@ -57,7 +57,7 @@ class SinkWriter:
         self._pending: list[Message] = []
         self._file_started = [False] * len(self.files)
         # the memory bus takes outputs stamped with their first topic sink's name and offsets as they are
-        self._stamped = bool(self.topics) and isinstance(bus, MemoryBus)
+        self._stamped = bool(self.topics) and type(bus) is MemoryBus  # (a subclass may publish its own way)
 
     def stamp(self) -> tuple[str, int, int]:
         """Where the outputs made now land (RunState.stamp): (first topic sink, the offset the next of them
@@ -135,6 +135,8 @@ class StatementRun:
 
     # -- outputs ---------------------------------------------------------------------------------
     def _emit(self, msgs: list[Message], lineage: list[list[int]] | None) -> None:
+        """Outputs as they are made (``on_output`` sees them so: a fused operator's carry the topic and offsets
+        of their first topic sink already, the others get theirs when the sinks flush)."""
         if self.options.keep_outputs:
             self.outputs.extend(msgs)
             if lineage is not None:
@@ -168,7 +170,8 @@ class StatementRun:
         """Whether the one stream source of the statement is read straight by its first operator, which then
         tells a message whose value is no record itself (``_undecoded``: the dead letter ``decode`` makes)
         in the loop it runs anyway, instead of a pass over every message first: only when no schema check
-        has to see the records first, and nothing reads the records before the operator does."""
+        has to see the records first, and nothing reads the records before the operator does (and, once
+        read, only when they are one partition's: ``run``)."""
         if len(entries) != 1 or entries[0].push_messages is None or self.pipeline.declare_fields:
             return False
         src = entries[0].source
@@ -251,6 +254,10 @@ class StatementRun:
         entries = self.pipeline.streams
         checked = not self._decodes_itself(entries)
         inputs = [self.read(e.source, checked=checked) for e in entries]
+        if not checked and inputs[0] and inputs[0][0].partition != inputs[0][-1].partition:
+            # several partitions merge by event time: a non-record must not take part in it
+            inputs = [self.checked(e.source, msgs, schema_checked=e.source.name in self.options.schema_checked)
+                      for e, msgs in zip(entries, inputs)]
         for side, declare in self.pipeline.declare_fields:
             declare(list({k for m in inputs[side] for k in (m.value or {})}))
         self.result.records_in = sum(len(x) for x in inputs)

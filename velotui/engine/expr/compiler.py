@@ -17,7 +17,6 @@ each of these refusals is a SqlError with line and column at planning, never a r
 
 from __future__ import annotations
 
-import ast
 import difflib
 import functools
 import itertools
@@ -45,65 +44,6 @@ def compiled(src: str, filename: str) -> CodeType:
     stress, shrinking, the benchmarks — costs no second compile; the same text is the same code, and the
     namespace it is run in is the query's own)."""
     return compile(src, filename, "exec")
-
-
-def reads_record_first(lines: Sequence[str]) -> bool:
-    """Whether the first thing generated fast-body ``lines`` do that can fail is reading a field of ``r``
-    (``r['price']``): then a value that is no record (None, a list, text, a number: what a topic may hold)
-    always raises there, before anything else happens, and a loop over messages can leave telling
-    non-records to its ``except`` path instead of testing every value first. Walks the first statement in
-    Python's order of evaluation; anything it does not know is no (so the loop tests every value)."""
-    try:
-        tree = ast.parse("\n".join(line for line in lines if line.strip()) or "pass")
-    except SyntaxError:
-        return False
-    first = tree.body[0] if tree.body else None
-    if isinstance(first, ast.If):
-        return _first_effect(first.test) is True
-    if isinstance(first, ast.Assign):
-        return _first_effect(first.value) is True
-    return False
-
-
-def _first_effect(node: ast.AST) -> bool | None:
-    """True: the first operation that can fail under ``node`` is ``r[<constant>]``; False: it is another;
-    None: ``node`` does nothing that can fail (a constant, a local)."""
-    if isinstance(node, (ast.Constant, ast.Name)):
-        return None
-    if isinstance(node, ast.Subscript):
-        if isinstance(node.value, ast.Name) and node.value.id == "r" and isinstance(node.slice, ast.Constant):
-            return True
-        return _in_order([node.value, node.slice])
-    if isinstance(node, ast.NamedExpr):
-        return _first_effect(node.value)
-    if isinstance(node, ast.UnaryOp):
-        return _in_order([node.operand])
-    if isinstance(node, ast.BinOp):
-        return _in_order([node.left, node.right])
-    if isinstance(node, ast.Compare):
-        return _in_order([node.left, *node.comparators])
-    if isinstance(node, ast.BoolOp):  # the first operand is always evaluated; the others maybe not
-        return _in_order([node.values[0]])
-    if isinstance(node, ast.IfExp):
-        return _in_order([node.test])
-    if isinstance(node, ast.Call) and not node.keywords:
-        return _in_order([node.func, *node.args])
-    if isinstance(node, (ast.Tuple, ast.List)):
-        return _in_order(node.elts)
-    if isinstance(node, ast.Dict) and None not in node.keys:
-        return _in_order([x for kv in zip(node.keys, node.values) for x in kv])  # type: ignore[misc]
-    return False
-
-
-def _in_order(nodes: Sequence[ast.AST | None]) -> bool:
-    """The first effect of evaluating ``nodes`` in order, then the operation over them (itself an effect)."""
-    for n in nodes:
-        if n is None:
-            continue
-        got = _first_effect(n)
-        if got is not None:
-            return got
-    return False
 
 
 SYSTEM_META = {"_timestamp": "m.timestamp", "_event_time": "t", "_partition": "m.partition",

@@ -18,9 +18,9 @@ from typing import Any
 from sqlglot import exp
 
 from velotui.engine.expr.aggregates import AGGREGATES, Acc, NotANumber, _add, _number
-from velotui.engine.expr.compiler import ExpressionCompiler, reads_record_first
+from velotui.engine.expr.compiler import ExpressionCompiler
 from velotui.engine.expr.values import key_of
-from velotui.engine.operators.base import CHECK, Batch, InlineOutput, Operator, RunState
+from velotui.engine.operators.base import Batch, InlineOutput, Operator, RunState
 from velotui.engine.operators.output import Emit
 from velotui.engine.plan.nodes import AggregateCall
 from velotui.records import Message
@@ -136,9 +136,9 @@ class FusedGroupBy(Operator):
         ind = "        "
         body = (
             pre +
-            f"{ind}try:\n" + "".join(f"{ind}    {x}\n" for x in fast_in) +
+            f"{ind}try:\n" + "#fast in#" +
             f"{ind}except _Drop as e:\n{ind}    _dropped(e, m)\n{ind}    continue\n"
-            f"{ind}except _FAST:\n" + undo + CHECK +
+            f"{ind}except _FAST:\n" + undo +
             f"{ind}    _errs.context = m\n"
             f"{ind}    try:\n{ind}        _got = {safe_in}(r, m, t)\n"
             f"{ind}    except _Drop as e:\n{ind}        _dropped(e, m)\n{ind}        continue\n"
@@ -162,12 +162,10 @@ class FusedGroupBy(Operator):
             f"{ind}    if o is None:\n{ind}        continue\n"
             + InlineOutput.code(ind, "o", "{}", "t"))
         args_sig = f"out_append, {InlineOutput.ARGS}, _Drop=_Drop, _FAST=_FAST_ERRORS, type=type, _NUM=_NUM"
-        # a loop over a source's messages tells a value that is no record itself: on its except path when the
-        # fast body's first act is to read a field of it (which then raises), else before that body
-        check_first = not reads_record_first(fast_in)
-        msgs_body = body.replace(CHECK, "" if check_first else InlineOutput.record_check(ind + "    "))
-        msgs_check = InlineOutput.record_check(ind) if check_first else ""
-        body = body.replace(CHECK, "")
+        body = body.replace("#fast in#", "".join(f"{ind}    {x}\n" for x in fast_in))
+        # a loop over a source's messages tells a value that is no record itself, before the fast body (which
+        # a mapping of another kind would pass)
+        msgs_check, msgs_body = InlineOutput.record_check(ind), body
         src = (f"def _grouped(rows, metas, times, {args_sig}):\n"
                "    for r, m, t in zip(rows, metas, times):\n" + body +
                f"def _grouped_messages(metas, times, _undecoded, {args_sig}):\n"

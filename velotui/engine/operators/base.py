@@ -46,11 +46,6 @@ class OutputMessage(Message):
         return m
 
 
-# where a fused loop's except path (at its indent) tells a message whose value is no record, in its loop over
-# messages (InlineOutput.record_check); taken out of its loop over rows, which were decoded before
-CHECK = "            #record check#\n"
-
-
 class InlineOutput:
     """Generated code that makes an ``OutputMessage`` inline and appends it: what ``OutputMessage.of``
     makes, without a call per output (the blank made in C, then nine slot stores), with the topic and the

@@ -17,8 +17,8 @@ from typing import Any
 
 from sqlglot import exp
 
-from velotui.engine.expr.compiler import ExpressionCompiler, reads_record_first
-from velotui.engine.operators.base import CHECK, Batch, InlineOutput, Operator, RunState
+from velotui.engine.expr.compiler import ExpressionCompiler
+from velotui.engine.operators.base import Batch, InlineOutput, Operator, RunState
 from velotui.engine.operators.output import Emit
 from velotui.records import Message, RecordColumns
 
@@ -47,7 +47,7 @@ class FusedProjection(Operator):
                 "        except _Drop as e:\n"
                 "            _dropped(e, m)\n"
                 "            continue\n"
-                "        except _FAST:\n" + undo + CHECK +
+                "        except _FAST:\n" + undo +
                 "            _errs.context = m\n"
                 "            try:\n"
                 f"                o = {safe}(r, m, t)\n"
@@ -60,13 +60,9 @@ class FusedProjection(Operator):
                 "            if o is None:\n"
                 "                continue\n" + pops +
                 InlineOutput.code("        ", "o", hdrs, "t"))
-        # a loop over a source's messages tells a value that is no record itself: on its except path when the
-        # fast body's first act is to read a field of it (which then raises), else before that body
-        check_first = not reads_record_first(fast)
-        batch_body = body.replace(CHECK, "")
-        msgs_body = body.replace(CHECK, "" if check_first else InlineOutput.record_check("            "))
-        msgs_check = InlineOutput.record_check("            ") if check_first else ""
-        body = batch_body
+        # a loop over a source's messages tells a value that is no record itself, before the fast body (which
+        # a mapping of another kind would pass)
+        msgs_check = InlineOutput.record_check("            ")
         args = f"out_append, {InlineOutput.ARGS}, _Drop=_Drop, _FAST=_FAST_ERRORS, type=type, _NUM=_NUM"
         src = (f"def _fused(rows, metas, times, {args}):\n"
                "    for r, m, t in zip(rows, metas, times):\n" + body +
@@ -76,12 +72,12 @@ class FusedProjection(Operator):
                "    if times is None:\n"
                "        for m in metas:\n"
                "            r = m.value\n" + msgs_check +
-               "            t = m.timestamp\n" + msgs_body.replace("\n        ", "\n            ").replace(
+               "            t = m.timestamp\n" + body.replace("\n        ", "\n            ").replace(
                    "        ", "            ", 1) +
                "    else:\n"
                "        for m, t in zip(metas, times):\n"
                "            r = m.value\n" + msgs_check +
-               msgs_body.replace("\n        ", "\n            ").replace("        ", "            ", 1))
+               body.replace("\n        ", "\n            ").replace("        ", "            ", 1))
         compiler.namespace.update(InlineOutput.NAMES)
         compiler.exec(src)
         self._fused: Callable[..., Any] = compiler.namespace["_fused"]
