@@ -136,7 +136,7 @@ class FusedGroupBy(Operator):
         ind = "        "
         body = (
             pre +
-            f"{ind}try:\n" + "#fast in#" +
+            f"{ind}try:\n" + "".join(f"{ind}    {x}\n" for x in fast_in) +
             f"{ind}except _Drop as e:\n{ind}    _dropped(e, m)\n{ind}    continue\n"
             f"{ind}except _FAST:\n" + undo +
             f"{ind}    _errs.context = m\n"
@@ -162,19 +162,18 @@ class FusedGroupBy(Operator):
             f"{ind}    if o is None:\n{ind}        continue\n"
             + InlineOutput.code(ind, "o", "{}", "t"))
         args_sig = f"out_append, {InlineOutput.ARGS}, _Drop=_Drop, _FAST=_FAST_ERRORS, type=type, _NUM=_NUM"
-        body = body.replace("#fast in#", "".join(f"{ind}    {x}\n" for x in fast_in))
         # a loop over a source's messages tells a value that is no record itself, before the fast body (which
         # a mapping of another kind would pass)
-        msgs_check, msgs_body = InlineOutput.record_check(ind), body
+        check = InlineOutput.record_check(ind)
         src = (f"def _grouped(rows, metas, times, {args_sig}):\n"
                "    for r, m, t in zip(rows, metas, times):\n" + body +
                f"def _grouped_messages(metas, times, _undecoded, {args_sig}):\n"
                "    for m in metas:\n"
-               "        r = m.value\n" + msgs_check +
-               "        t = m.timestamp\n" + msgs_body +
+               "        r = m.value\n" + check +
+               "        t = m.timestamp\n" + body +
                f"def _grouped_messages_timed(metas, times, _undecoded, {args_sig}):\n"
                "    for m, t in zip(metas, times):\n"
-               "        r = m.value\n" + msgs_check + msgs_body)
+               "        r = m.value\n" + check + body)
         compiler.exec(src)
         self._grouped = ns["_grouped"]
         self._grouped_messages = ns["_grouped_messages"]

@@ -62,7 +62,7 @@ class FusedProjection(Operator):
                 InlineOutput.code("        ", "o", hdrs, "t"))
         # a loop over a source's messages tells a value that is no record itself, before the fast body (which
         # a mapping of another kind would pass)
-        msgs_check = InlineOutput.record_check("            ")
+        check = InlineOutput.record_check("            ")
         args = f"out_append, {InlineOutput.ARGS}, _Drop=_Drop, _FAST=_FAST_ERRORS, type=type, _NUM=_NUM"
         src = (f"def _fused(rows, metas, times, {args}):\n"
                "    for r, m, t in zip(rows, metas, times):\n" + body +
@@ -71,12 +71,12 @@ class FusedProjection(Operator):
                f"def _fused_messages(metas, times, _undecoded, {args}):\n"
                "    if times is None:\n"
                "        for m in metas:\n"
-               "            r = m.value\n" + msgs_check +
+               "            r = m.value\n" + check +
                "            t = m.timestamp\n" + body.replace("\n        ", "\n            ").replace(
                    "        ", "            ", 1) +
                "    else:\n"
                "        for m, t in zip(metas, times):\n"
-               "            r = m.value\n" + msgs_check +
+               "            r = m.value\n" + check +
                body.replace("\n        ", "\n            ").replace("        ", "            ", 1))
         compiler.namespace.update(InlineOutput.NAMES)
         compiler.exec(src)
