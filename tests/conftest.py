@@ -2,7 +2,8 @@
 
 A service the tests start is stopped by the tests: the Docker engine that scripts/docker-engine starts
 for the container tests (where none was running) is stopped when the whole session ends, in the
-controller process (xdist workers share the engine, so none of them may stop it on its own).
+controller process (xdist workers share the engine, so none of them may stop it on its own), and only by
+the session it was started for (another session running on the machine at the same time leaves it alone).
 """
 
 from __future__ import annotations
@@ -19,22 +20,28 @@ import pytest
 os.environ.setdefault("VELO_SQL_PYTHON", sys.executable)
 
 DOCKERD_PID = Path("/tmp/velotui-dockerd.pid")  # written by scripts/docker-engine when it starts dockerd
-_started_before = pytest.StashKey[bool]()  # was a dockerd of ours already running when the session began
+DOCKERD_OWNER = Path("/tmp/velotui-dockerd.owner")  # and the test session it started it for
+# this session: made by the controller (a pytest run inside a test is a session of its own), inherited by its
+# xdist workers and the scripts they run; two sessions on one machine each stop only the dockerd started for them
+if "PYTEST_XDIST_WORKER" not in os.environ:
+    os.environ["VELOTUI_TEST_SESSION"] = f"{os.getpid()}-{time.time_ns()}"
+SESSION = os.environ.get("VELOTUI_TEST_SESSION", "")
 
 
 def _is_controller(config: pytest.Config) -> bool:
     return not hasattr(config, "workerinput")
 
 
-def pytest_sessionstart(session: pytest.Session) -> None:
-    if _is_controller(session.config):
-        session.config.stash[_started_before] = DOCKERD_PID.exists()
-
-
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    if not _is_controller(session.config) or session.config.stash.get(_started_before, True):
+    if not _is_controller(session.config):
         return
-    stop_dockerd_started_by_tests()
+    try:
+        owner = DOCKERD_OWNER.read_text().strip()
+    except OSError:
+        return  # no dockerd was started for a test session (or one that was is stopped)
+    if owner == SESSION:
+        stop_dockerd_started_by_tests()
+        DOCKERD_OWNER.unlink(missing_ok=True)
 
 
 def stop_dockerd_started_by_tests(timeout_s: float = 20.0) -> None:
