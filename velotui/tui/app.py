@@ -557,7 +557,13 @@ class VelotuiApp(App[int]):
         finally:
             process.close()
 
+    def _screens_gone(self) -> bool:
+        """The app is going (its screens are gone): a background run's late messages have nothing to update."""
+        return not self.screen_stack
+
     def on_mutation_update(self, message: MutationUpdate) -> None:
+        if self._screens_gone():
+            return
         session = message.session
         if session is not self.mutation or not isinstance(session, MutationSession):
             return  # a superseded run's last words
@@ -694,6 +700,8 @@ class VelotuiApp(App[int]):
             self._cluster_bootstrap = None
 
     def on_run_event(self, message: RunEvent) -> None:
+        if self._screens_gone():
+            return
         e = message.event
         results = self.main(ResultsTree)
         tree = self.main(AppsTree)
