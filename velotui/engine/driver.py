@@ -156,22 +156,39 @@ class StatementRun:
                              file=self.plan.file, line=self.plan.line,
                              hint="raise timeout_ms in the spec, or --timeout")
 
-    def read(self, src: Source, *, checked: bool = True) -> list[Message]:
-        """Every record of a source now: its topic (decoded, schema-checked) or its file. ``checked=False``:
-        the messages as the topic holds them, for an operator that checks them itself (``_decodes_itself``)."""
-        if src.path is not None and src.origin in ("file", "statement"):
+    def read(self, src: Source) -> list[Message]:
+        """Every record of a source now: its topic (decoded, schema-checked) or its file."""
+        if self._is_file(src):
             return self._read_file(src)
-        if not checked:
-            return self.bus.read_all(self.topic_of(src))
-        return self.checked(src, self.bus.read_all(self.topic_of(src)),
-                            schema_checked=src.name in self.options.schema_checked)
+        return self._checked_read(src, self.bus.read_all(self.topic_of(src)))
+
+    @staticmethod
+    def _is_file(src: Source) -> bool:
+        return src.path is not None and src.origin in ("file", "statement")
+
+    def _checked_read(self, src: Source, msgs: list[Message]) -> list[Message]:
+        return self.checked(src, msgs, schema_checked=src.name in self.options.schema_checked)
+
+    def _stream_inputs(self, entries: list[Any]) -> list[list[Message]]:
+        """Every stream source's records now (``read``); the one source of an operator that tells non-records
+        itself (``_decodes_itself``) as its topic holds them, when they are one partition's (records of
+        several merge by event time, where a non-record must take no part: those are checked first)."""
+        if not self._decodes_itself(entries):
+            return [self.read(e.source) for e in entries]
+        src = entries[0].source
+        if self._is_file(src):
+            return [self._read_file(src)]
+        msgs = self.bus.read_all(self.topic_of(src))
+        if msgs and msgs[0].partition != msgs[-1].partition:
+            msgs = self._checked_read(src, msgs)
+        return [msgs]
 
     def _decodes_itself(self, entries: list[Any]) -> bool:
         """Whether the one stream source of the statement is read straight by its first operator, which then
         tells a message whose value is no record itself (``_undecoded``: the dead letter ``decode`` makes)
         in the loop it runs anyway, instead of a pass over every message first: only when no schema check
         has to see the records first, and nothing reads the records before the operator does (and, once
-        read, only when they are one partition's: ``run``)."""
+        read, only when they are one partition's: ``_stream_inputs``)."""
         if len(entries) != 1 or entries[0].push_messages is None or self.pipeline.declare_fields:
             return False
         src = entries[0].source
@@ -252,12 +269,7 @@ class StatementRun:
         """The bounded run: tables, then every stream record in event-time order, then the end of input."""
         self.load_tables()
         entries = self.pipeline.streams
-        checked = not self._decodes_itself(entries)
-        inputs = [self.read(e.source, checked=checked) for e in entries]
-        if not checked and inputs[0] and inputs[0][0].partition != inputs[0][-1].partition:
-            # several partitions merge by event time: a non-record must not take part in it
-            inputs = [self.checked(e.source, msgs, schema_checked=e.source.name in self.options.schema_checked)
-                      for e, msgs in zip(entries, inputs)]
+        inputs = self._stream_inputs(entries)
         for side, declare in self.pipeline.declare_fields:
             declare(list({k for m in inputs[side] for k in (m.value or {})}))
         self.result.records_in = sum(len(x) for x in inputs)
