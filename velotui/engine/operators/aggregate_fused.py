@@ -161,7 +161,7 @@ class FusedGroupBy(Operator):
             f"{ind}        continue\n"
             f"{ind}    if o is None:\n{ind}        continue\n"
             + InlineOutput.code(ind, "o", "{}", "t"))
-        args_sig = f"out_append, {InlineOutput.ARGS}, _Drop=_Drop, _FAST=_FAST_ERRORS, type=type, _NUM=_NUM"
+        args_sig = f"out_append, {InlineOutput.ARGS}, _Drop=_Drop, _FAST=_FAST_ERRORS, type=type, float=float, int=int"
         # a loop over a source's messages tells a value that is no record itself, before the fast body (which
         # a mapping of another kind would pass)
         check = InlineOutput.record_check(ind)

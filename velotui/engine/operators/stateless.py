@@ -63,7 +63,7 @@ class FusedProjection(Operator):
         # a loop over a source's messages tells a value that is no record itself, before the fast body (which
         # a mapping of another kind would pass)
         check = InlineOutput.record_check("            ")
-        args = f"out_append, {InlineOutput.ARGS}, _Drop=_Drop, _FAST=_FAST_ERRORS, type=type, _NUM=_NUM"
+        args = f"out_append, {InlineOutput.ARGS}, _Drop=_Drop, _FAST=_FAST_ERRORS, type=type, float=float, int=int"
         src = (f"def _fused(rows, metas, times, {args}):\n"
                "    for r, m, t in zip(rows, metas, times):\n" + body +
                # straight from a source: the rows are the messages' values; the times, when the source has
@@ -112,7 +112,7 @@ class FusedProjection(Operator):
             return None
         lines, used = made
         target = ", ".join([f"_v{i}" for i in range(len(used))] + ["t", "h"])
-        args = f"out_append, {InlineOutput.ARGS}, _Drop=_Drop, _FAST=_FAST_ERRORS, type=type, _NUM=_NUM"
+        args = f"out_append, {InlineOutput.ARGS}, _Drop=_Drop, _FAST=_FAST_ERRORS, type=type, float=float, int=int"
         src = (f"def _fused_columns(used, times, hdrs, start, _msg, {args}):\n"
                f"    for _i, ({target},) in enumerate(zip(*used, times, hdrs), start):\n"
                "        try:\n" + "".join(f"            {line.replace('return None', 'continue')}\n" for line in lines) +
