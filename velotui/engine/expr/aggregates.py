@@ -37,11 +37,38 @@ def _number(v: Any) -> Any:
 
 
 def _add(a: Any, b: Any) -> Any:
-    if type(a) is Decimal and type(b) is float:
-        return a + Decimal(repr(b))
-    if type(b) is Decimal and type(a) is float:
-        return Decimal(repr(a)) + b
-    return a + b
+    """``a + b`` of two numbers, as an aggregate accumulates them: never raises. A sum beyond what a float holds
+    (an integer too big for a float added to a float) is an infinity, and an undefined one (a DECIMAL infinity
+    added to its opposite) is NaN, as the sum of two floats is (IEEE 754): a value never stops the query."""
+    try:
+        if type(a) is Decimal and type(b) is float:
+            return a + Decimal(repr(b))
+        if type(b) is Decimal and type(a) is float:
+            return Decimal(repr(a)) + b
+        return a + b
+    except OverflowError:  # an int that no float holds, met by a float
+        return _as_float(a) + _as_float(b)
+    except ArithmeticError:  # decimal.InvalidOperation: Infinity + -Infinity
+        return Decimal("NaN")
+
+
+def _as_float(v: Any) -> float:
+    """``float(v)`` without an OverflowError: an int too big for a float is an infinity of its sign."""
+    try:
+        return float(v)
+    except OverflowError:
+        return math.inf if v > 0 else -math.inf
+
+
+def _quotient(total: Any, n: int) -> Any:
+    """AVG's ``total / n``, never raising: an integer total too big for a float is averaged exactly as a DECIMAL
+    first (``int / int`` is a float), then given as the float it is (an infinity if it is one)."""
+    try:
+        return total / n
+    except OverflowError:
+        return _as_float(Decimal(total) / n)
+    except ArithmeticError:  # decimal.InvalidOperation
+        return Decimal("NaN")
 
 
 class Acc:
@@ -107,11 +134,14 @@ class Sum(Acc):
             if self.n:
                 total = self.total
                 if type(total) is not Decimal:
-                    self.total = total + v
+                    try:
+                        self.total = total + v
+                    except OverflowError:
+                        self.total = _add(total, v)
                     self.n += 1
                     return
             else:
-                self.total = v
+                self.total = 0 + v  # as the fused GROUP BY sums from 0: SUM(-0.0) is 0.0 on every path
                 self.n = 1
                 return
         if v is None:
@@ -128,7 +158,7 @@ class Sum(Acc):
         except NotANumber:
             return
         self.n -= 1
-        self.total = self.total - v if self.n else 0
+        self.total = _add(self.total, -v) if self.n else 0
 
     def value(self) -> Any:
         return self.total if self.n else 0
@@ -145,7 +175,7 @@ class Avg(Sum):
     def value(self) -> Any:
         if not self.n:
             return None
-        return self.total / self.n
+        return _quotient(self.total, self.n)
 
 
 class Min(Acc):
@@ -166,7 +196,7 @@ class Min(Acc):
             return
         try:
             better = v > self.best if self.is_max else v < self.best
-        except TypeError:  # mixed types compare by their text
+        except (TypeError, ArithmeticError):  # mixed types (and a DECIMAL NaN) compare by their text
             better = str(v) > str(self.best) if self.is_max else str(v) < str(self.best)
         if better:
             self.best = v
@@ -206,7 +236,7 @@ class Variance(Acc):
     def add(self, v: Any) -> None:
         if v is None:
             return
-        x = float(_number(v))
+        x = _as_float(_number(v))
         self.n += 1
         d = x - self.mean
         self.mean += d / self.n
@@ -216,7 +246,7 @@ class Variance(Acc):
         if v is None:
             return
         try:
-            x = float(_number(v))
+            x = _as_float(_number(v))
         except NotANumber:
             return
         if self.n <= 1:

@@ -23,7 +23,7 @@ import itertools
 import math
 import re
 from collections.abc import Callable, Mapping, Sequence
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from types import CodeType
 from typing import Any
 
@@ -48,7 +48,11 @@ def compiled(src: str, filename: str) -> CodeType:
 
 SYSTEM_META = {"_timestamp": "m.timestamp", "_event_time": "t", "_partition": "m.partition",
                "_offset": "m.offset", "_key": "m.key"}
-FAST_ERRORS = (TypeError, ValueError, AttributeError, ArithmeticError, InvalidOperation, KeyError, IndexError)
+# what makes the fast body hand a row to the safe body: any error (a NULL, a missing field, a wrong type, and
+# one nobody foresaw: the safe body then records it as the row's expression error, and the query goes on).
+# Not a BaseException: a watchdog's Stopped, Ctrl-C and SystemExit pass through. _Drop (a failed CAST) is
+# caught before it, everywhere.
+FAST_ERRORS = (Exception,)
 MAX_EXPR_DEPTH = 120  # nesting of one expression (AND/OR chains and CASE branches count once)
 MAX_DECIMAL_DIGITS = 38  # a DECIMAL literal's digits (as DECIMAL(38, s))
 INT64 = (-(2**63), 2**63 - 1)
@@ -120,6 +124,17 @@ class ExpressionCompiler:
             self.namespace.update(coverage.namespace())
 
     # -- public ---------------------------------------------------------------------------------
+    def provide(self, **names: Any) -> None:
+        """Give the generated code names of an operator's own (its helpers, its state). A name the namespace
+        holds already for something else is refused: the safe body's ``_add`` is SQL's addition, and an
+        operator's ``_add`` of its own would silently change what every expression computes (a placeholder
+        None, as ``_ohdr``'s, may be filled)."""
+        for name, value in names.items():
+            old = self.namespace.get(name)
+            if old is not None and old is not value and old != value:
+                raise RuntimeError(f"generated code: {name!r} names something else already")
+        self.namespace.update(names)
+
     def const(self, value: Any) -> str:
         name = f"_k{next(self._ids)}"
         self.namespace[name] = value

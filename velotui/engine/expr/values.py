@@ -304,7 +304,7 @@ def make_arith(errors: RowErrors) -> dict[str, Callable[..., Any]]:
                 return p % q
             r = abs(p) % abs(q)  # exact at any size, with the sign of the dividend (as SQL)
             return -r if p < 0 else r
-        except (ArithmeticError, InvalidOperation) as e:
+        except (ArithmeticError, InvalidOperation, ValueError) as e:  # ValueError: math.fmod of an infinity
             errors("arithmetic", f"cannot take {to_text(a)} modulo {to_text(b)}: {e}")
             return None
 

@@ -39,6 +39,9 @@ class GroupState:
         self.fns: list[tuple[Callable, Callable, str]] = []  # (add, value, slot): the unwindowed fast path
 
 
+FILTERED = object()  # GroupAggregate._inputs: WHERE filtered the record out
+
+
 class GroupAggregate(Operator):
     """``makers``/``slots``: one accumulator constructor and output slot per aggregate call; ``args(r, m, t)``
     the tuple of their arguments; ``group_key(r, m, t)`` the tuple of GROUP BY values; ``where`` the WHERE."""
@@ -113,15 +116,20 @@ class GroupAggregate(Operator):
             self._push_windowed(batch)
         self._flush()
 
-    def _inputs(self, r: dict, m: Message, t: int) -> tuple[Any, tuple] | None:
-        """(group key, aggregate arguments) of a record, None when WHERE filters it out or it is dropped."""
+    def _inputs(self, r: dict, m: Message, t: int) -> tuple[Any, tuple] | object | None:
+        """(group key, aggregate arguments) of a record; ``FILTERED`` when WHERE filters it out (it still moves
+        event time); None when it takes no part: it is dropped (a failed CAST: its dead letter), or its key or
+        arguments could not be computed (a compiled function gives None then, its row error recorded)."""
         try:
             if self.where is not None and not self.where(r, m, t):
-                return None
-            return self.group_key(r, m, t), self.args(r, m, t)
+                return FILTERED
+            gkey, vals = self.group_key(r, m, t), self.args(r, m, t)
         except DropRecord as e:
             self.run.dropped(e, m)
             return None
+        if gkey is None or vals is None:
+            return None
+        return gkey, vals
 
     def _push_unwindowed(self, batch: Batch) -> None:
         errors = self.run.errors
@@ -129,7 +137,7 @@ class GroupAggregate(Operator):
         for i, (r, m, t) in enumerate(zip(batch.rows, batch.metas, batch.times)):
             errors.context = m
             got = self._inputs(r, m, t)
-            if got is not None:
+            if type(got) is tuple:
                 self._unwindowed_update(got[0], got[1], r, m, t, idxs[i][0] if idxs is not None else 0)
 
     def _unwindowed_update(self, gkey: tuple, vals: tuple, r: dict, m: Message, t: int, index: int) -> None:
@@ -171,19 +179,15 @@ class GroupAggregate(Operator):
         final = self.final
         lineage = self.lineage
         all_groups = self.groups
-        where, group_key, args = self.where, self.group_key, self.args
         hits, on_time = self.coverage if self.coverage is not None else (None, 0)
         for i, (r, m, t) in enumerate(zip(batch.rows, batch.metas, batch.times)):
             errors.context = m
-            try:
-                if where is not None and not where(r, m, t):
+            got = self._inputs(r, m, t)
+            if type(got) is not tuple:
+                if got is FILTERED:
                     self._advance(t)  # filtered records still move event time
-                    continue
-                gkey = group_key(r, m, t)
-                vals = args(r, m, t)
-            except DropRecord as e:
-                self.run.dropped(e, m)
                 continue
+            gkey, vals = got
             wm_before = wm.value
             for wkey in assign(t):
                 we = wkey[1]
@@ -245,15 +249,12 @@ class GroupAggregate(Operator):
         idxs = batch.idxs
         for i, (r, m, t) in enumerate(zip(batch.rows, batch.metas, batch.times)):
             errors.context = m
-            try:
-                if self.where is not None and not self.where(r, m, t):
+            got = self._inputs(r, m, t)
+            if type(got) is not tuple:
+                if got is FILTERED:
                     self._advance(t)
-                    continue
-                gkey = self.group_key(r, m, t)
-                vals = self.args(r, m, t)
-            except DropRecord as e:
-                self.run.dropped(e, m)
                 continue
+            gkey, vals = got
             try:
                 hash(gkey)
             except TypeError:

@@ -17,7 +17,7 @@ from typing import Any
 
 from sqlglot import exp
 
-from velotui.engine.expr.aggregates import AGGREGATES, Acc, NotANumber, _add, _number
+from velotui.engine.expr.aggregates import AGGREGATES, Acc, NotANumber, _add, _number, _quotient
 from velotui.engine.expr.compiler import ExpressionCompiler
 from velotui.engine.expr.values import key_of
 from velotui.engine.operators.base import Batch, InlineOutput, Operator, RunState
@@ -58,12 +58,15 @@ class FusedGroupBy(Operator):
                 init.append(None)
         self._init, self._makers = init, makers
         value_src: dict[str, str] = {}
+        safe_src: dict[str, str] = {}  # where the safe body computes otherwise: AVG never raising (_quotient)
         for c, i in layout:
             kind = self._kind(c)
             value_src[c.call.sql()] = {  # type: ignore[union-attr]
                 "COUNT": f"_st[{i}]", "COUNT*": f"_st[{i}]", "SUM": f"_st[{i + 1}]",
                 "AVG": f"(_st[{i + 1}] / _st[{i}] if _st[{i}] else None)", "MIN": f"_st[{i}]", "MAX": f"_st[{i}]",
             }.get(kind, f"_st[{i}].value()")
+            if kind == "AVG":
+                safe_src[c.call.sql()] = f"(_quotient(_st[{i + 1}], _st[{i}]) if _st[{i}] else None)"  # type: ignore[union-attr]
 
         # the inputs of a record: key and arguments (fast body, and a safe function for the fallback)
         key_expr = (group_by[0] if len(group_by) == 1 else exp.Tuple(expressions=list(group_by))) if group_by \
@@ -93,7 +96,7 @@ class FusedGroupBy(Operator):
         def agg_value(node: exp.Expression, comp: ExpressionCompiler) -> str:
             text = node.sql()
             if is_aggregate(node) and text in value_src:
-                return value_src[text]
+                return safe_src.get(text, value_src[text]) if comp._safe else value_src[text]
             from velotui.sql.analysis import call_name
 
             return comp._call(node, call_name(node) or "")
@@ -113,8 +116,11 @@ class FusedGroupBy(Operator):
             elif kind in ("SUM", "AVG"):
                 updates += [f"if {a} is not None:",
                             f"    if (type({a}) is int or type({a}) is float) and type(_st[{i + 1}]) is not _Decimal:",
+                            "        try:",
+                            f"            _st[{i + 1}] += {a}",
+                            "        except OverflowError:  # an int no float holds, met by a float: aggregates._add's rule",
+                            f"            _st[{i + 1}] = _acc_add(_st[{i + 1}], {a})",
                             f"        _st[{i}] += 1",
-                            f"        _st[{i + 1}] += {a}",
                             "    else:",
                             f"        _sum_add(_st, {i}, {a}, m)"]
             elif kind in ("MIN", "MAX"):
@@ -123,14 +129,14 @@ class FusedGroupBy(Operator):
                             f"    _b = _st[{i}]",
                             "    try:",
                             f"        if _b is None or {a} {op} _b: _st[{i}] = {a}",
-                            "    except TypeError:",
+                            "    except (TypeError, ArithmeticError):  # mixed types, a DECIMAL NaN: by their text",
                             f"        if str({a}) {op} str(_b): _st[{i}] = {a}"]
             else:
                 updates += ["try:", f"    _st[{i}].add({a})", "except _NotANumber as e:",
                             "    _not_a_number(e, m)"]
-        ns.update(_Decimal=Decimal, _NotANumber=NotANumber, _sum_add=self._sum_add, _not_a_number=self._not_a_number,
-                  _new_state=self._new_state, _key_of=key_of, _groups=self.groups, _dropped=run.dropped,
-                  **InlineOutput.NAMES)
+        compiler.provide(_Decimal=Decimal, _NotANumber=NotANumber, _acc_add=_add, _quotient=_quotient,
+                         _sum_add=self._sum_add, _not_a_number=self._not_a_number, _new_state=self._new_state,
+                         _key_of=key_of, _groups=self.groups, _dropped=run.dropped, **InlineOutput.NAMES)
         pre = "        _errs.context = m\n        mark = len(_elog)\n" if (logs_in or logs_out) else ""
         undo = "            del _elog[mark:]\n" if (logs_in or logs_out) else ""
         ind = "        "

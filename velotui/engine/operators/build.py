@@ -225,7 +225,7 @@ class _Builder:
                                    drop=slots if project.star else None)
         if sets_headers:
             set_headers = {}
-            comp.namespace["_ohdr"] = set_headers
+            comp.provide(_ohdr=set_headers)
         proj = comp.compile_projection(items, having if having is not None else where, star=project.star)
         if slots and project.star:
             inner = proj

@@ -37,7 +37,7 @@ class FusedProjection(Operator):
         self._columns_src = (compiler, body, safe) if headers == "share" and not drop else None
         self._column_fns: dict[tuple[str, ...], Callable[..., None] | None] = {}
         fast = [line.replace("return None", "continue") for line in fast]
-        compiler.namespace["_dropped"] = run.dropped
+        compiler.provide(_dropped=run.dropped)
         pre = "        _errs.context = m\n        mark = len(_elog)\n" if logs else ""
         undo = "            del _elog[mark:]\n" if logs else ""
         pops = "".join(f"        o.pop({d!r}, None)\n" for d in (drop or []))
@@ -78,7 +78,7 @@ class FusedProjection(Operator):
                "        for m, t in zip(metas, times):\n"
                "            r = m.value\n" + check +
                body.replace("\n        ", "\n            ").replace("        ", "            ", 1))
-        compiler.namespace.update(InlineOutput.NAMES)
+        compiler.provide(**InlineOutput.NAMES)
         compiler.exec(src)
         self._fused: Callable[..., Any] = compiler.namespace["_fused"]
         self._fused_messages: Callable[..., Any] = compiler.namespace["_fused_messages"]
