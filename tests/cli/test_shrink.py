@@ -257,6 +257,19 @@ def test_input_names_a_source_and_a_file(tmp_path: Path, capsys) -> None:  # typ
     assert rc == 2 and "no such file nope.jsonl" in err
 
 
+def test_an_input_file_with_a_broken_line_is_reported_at_that_line(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    """The query that read the file reports its line; the run used to end instead with "no query of this run
+    reads a source named 'orders'" (the file was not counted as read when a line of it was refused) and no
+    report at all."""
+    app = _copy("one_bad_record", tmp_path)
+    broken = tmp_path / "broken.jsonl"
+    broken.write_text('{"order_id": "x", "customer_id": "C1", "price": 10, "discount_pct": 5}\n{not json\n')
+    rc, out, err = run_cli(["--headless", str(app), "--input", f"orders={broken}", "--output", "json", "-q"], capsys)
+    assert "no query of this run reads" not in err
+    [q] = json.loads(out)["apps"][0]["queries"]
+    assert q["status"] == "error" and f"{broken}:2: invalid JSON" in q["error"]
+
+
 def test_a_golden_file_is_a_constant_so_shrinking_does_not_apply(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
     app = _copy("one_bad_record", tmp_path)
     spec = app / "net_prices.test.yaml"

@@ -600,11 +600,13 @@ class _AppRunner:
 
         # a big generated input is made block by block as the run asks for it, when the query allows
         by_blocks = why_whole(run, loaded, query, statement, engines) is None
-        prepared: list[PreparedInput] = builder.prepare(query, statement, defer=by_blocks)
-        if not by_blocks:
-            for p in prepared:
-                p.materialize()  # an input reused from an earlier run that was made block by block
-        run.inputs_used.update(builder.files_used)
+        try:
+            prepared: list[PreparedInput] = builder.prepare(query, statement, defer=by_blocks)
+            if not by_blocks:
+                for p in prepared:
+                    p.materialize()  # an input reused from an earlier run that was made block by block
+        finally:  # a --input file this query read counts as read even when a line of it is refused
+            run.inputs_used.update(builder.files_used)
         # what the spec asked for, before faults are injected (which may touch the messages themselves)
         as_built = [p.fresh() for p in prepared] if self.spec.fault_injection else list(prepared)
         _inject_faults(prepared, self.spec.fault_injection, self.seed)
