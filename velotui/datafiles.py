@@ -90,7 +90,8 @@ def typed_cell(text: str, declared: str | None) -> Any:
         if t in _FLOAT:
             return float(text)
         if t.startswith("decimal") or t == "numeric":
-            return Decimal(text.strip())
+            d = Decimal(text.strip())
+            return d if d.is_finite() else text  # 'NaN', 'Infinity': no DECIMAL, as CAST has it
         if t in ("boolean", "bool"):
             low = text.strip().lower()
             return True if low in ("true", "1", "yes") else False if low in ("false", "0", "no") else text

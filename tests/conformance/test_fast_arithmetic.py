@@ -74,7 +74,7 @@ def test_every_pair_of_odd_operands_computes_as_the_safe_rules(expr: str) -> Non
 # the rest of the fast body (comparisons, logic, functions, CASE, CAST) against the safe body, on the same odd
 # values but numpy's (a numpy number compared with a string gives numpy's False, which no decoded record holds)
 OTHER = ["a > b", "a = b", "a < 2", "a >= 1.5", "a <> b", "a BETWEEN 1 AND 3", "a IN (1, 2)", "a = 'x'",
-         "a > 'b'", "a = TRUE", "NOT a", "a AND b", "a OR b", "a IS NULL", "COALESCE(a, b)", "a || b", "ABS(a)",
+         "a > 'b'", "a = '3'", "a = 'true'", "a = '2.5'", "a = TRUE", "NOT a", "a AND b", "a OR b", "a IS NULL", "COALESCE(a, b)", "a || b", "ABS(a)",
          "ROUND(a, 1)", "CASE WHEN a > 1 THEN 'big' ELSE 'small' END", "a + b > 2", "CAST(a AS STRING)",
          "CAST(a AS INTEGER)", "CAST(a AS FLOAT)", "UPPER(a)", "LENGTH(a)", "a LIKE 'x%'"]
 

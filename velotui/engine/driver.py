@@ -27,6 +27,7 @@ from typing import Any
 from velotui.bus.memory import MemoryBus
 from velotui.engine.api import DeadLetter, EngineOptions, StatementResult
 from velotui.engine.coverage import CoverageProbes
+from velotui.engine.expr.values import key_of
 from velotui.engine.operators.base import Batch, RunState
 from velotui.engine.operators.build import Pipeline, build_statement
 from velotui.engine.plan.nodes import Source, StatementPlan
@@ -387,8 +388,8 @@ def table_state(msgs: list[Message], keyed: bool) -> list[dict]:
         return [m.value for m in msgs if m.value is not None]
     state: dict[Any, dict] = {}
     for m in msgs:
-        if m.value is not None:
-            state[m.key if m.key is not None else id(m)] = m.value
+        if m.value is not None:  # a key holding an array or a map is a key as GROUP BY's (values.key_of)
+            state[key_of(m.key) if m.key is not None else id(m)] = m.value
     return list(state.values())
 
 

@@ -26,7 +26,7 @@ def event_time_reader(field: str | None, fmt: str | None):  # type: ignore[no-un
     """A function (value dict, message timestamp) -> event time in ms (None when unreadable)."""
     fmt = (fmt or "").strip()
 
-    def convert(v: Any) -> int | None:
+    def read(v: Any) -> int | None:
         if v is None or isinstance(v, bool):
             return None
         if isinstance(v, (int, float, Decimal)):
@@ -38,6 +38,14 @@ def event_time_reader(field: str | None, fmt: str | None):  # type: ignore[no-un
             return int(text) * (1000 if fmt == "epoch_seconds" else 1)
         custom = fmt if fmt and fmt not in ("iso8601", "epoch_millis", "epoch_seconds") else None
         return iso_to_ms(text, custom)
+
+    def convert(v: Any) -> int | None:
+        """The event time of a field's value, None when it has none: also NaN, an infinity, and digits ``int``
+        refuses ('²', 5000 of them)."""
+        try:
+            return read(v)
+        except (ValueError, OverflowError, ArithmeticError, TypeError):
+            return None
 
     if not field:
         return lambda value, ts: ts

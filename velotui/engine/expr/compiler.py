@@ -499,7 +499,10 @@ class ExpressionCompiler:
             t = self.temp()
             return f"(({t} := {a}) is not None and {t} {op} {b})"
         if not self._safe and op == "==" and isinstance(lit, exp.Literal) and lit.is_string:
-            return f"({a} == {b})"
+            # text against text is Python's ==; anything else against text follows the rules of _eq (text that
+            # reads as a number compares as a number, 'true' as a boolean)
+            t = self.temp()
+            return f"(({t} := {a}) == {b} if type({t}) is str else _eq({t}, {b}))"
         return f"_{helper}({a}, {b})"
 
     def _c_EQ(self, node: exp.EQ) -> str:

@@ -234,12 +234,22 @@ def key_of(v: Any) -> Any:
     if t is Decimal:
         if v.is_finite() and v == v.to_integral_value():
             return int(v)
-        return v
+        return Decimal("NaN") if v.is_snan() else v  # a signaling NaN cannot be hashed: a NaN as any other
     if isinstance(v, (list, tuple)):
         return tuple(key_of(x) for x in v)
     if isinstance(v, dict):
         return tuple(sorted((str(k), key_of(x)) for k, x in v.items()))
     return v
+
+
+def less(a: Any, b: Any) -> bool:
+    """``a < b`` where values are put in order (ORDER BY, RANK, DENSE_RANK): values of types Python cannot
+    order against each other (a number and a text, an array and a map, a DECIMAL NaN) compare by their text.
+    Never raises."""
+    try:
+        return bool(a < b)
+    except (TypeError, ArithmeticError):  # ArithmeticError: decimal.InvalidOperation (a DECIMAL NaN)
+        return str(a) < str(b)
 
 
 # -- arithmetic ----------------------------------------------------------------------------------

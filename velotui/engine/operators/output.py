@@ -9,7 +9,7 @@ from collections.abc import Callable
 from typing import Any
 
 from velotui.engine.expr.errors import DropRecord
-from velotui.engine.expr.values import key_of, to_text
+from velotui.engine.expr.values import key_of, less, to_text
 from velotui.engine.operators.base import Batch, Operator, OutputMessage, RunState
 from velotui.records import Message
 
@@ -42,11 +42,7 @@ class SortKey:
         return False
 
 
-def _less(a: Any, b: Any) -> bool:
-    try:
-        return bool(a < b)
-    except TypeError:
-        return str(a) < str(b)
+_less = less  # values.less: mixed types by their text, never raising
 
 
 class Output(Operator):

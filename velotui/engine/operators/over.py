@@ -13,7 +13,7 @@ from typing import Any
 
 from velotui.engine.expr.aggregates import AGGREGATES, Acc, NotANumber
 from velotui.engine.expr.errors import DropRecord
-from velotui.engine.expr.values import key_of
+from velotui.engine.expr.values import key_of, less
 from velotui.engine.operators.base import Batch, Operator, RunState
 from velotui.engine.plan.nodes import OverCall
 from velotui.engine.timekeeping import NEG_INF
@@ -134,7 +134,7 @@ class WindowFunctions(Operator):
                 if spec.kind == "RANK":
                     better = sum(1 for v in prev if _before(v, ov, desc))
                 else:
-                    better = len({v for v in prev if _before(v, ov, desc)})
+                    better = len({key_of(v) for v in prev if _before(v, ov, desc)})  # arrays, maps: as keys
                 out[spec.slot] = better + 1
                 prev.append(ov)
             elif spec.kind == "LAG":
@@ -201,10 +201,8 @@ class WindowFunctions(Operator):
 
 
 def _before(v: Any, ov: Any, desc: bool) -> bool:
-    try:
-        return bool(v > ov) if desc else bool(v < ov)
-    except TypeError:
-        return str(v) > str(ov) if desc else str(v) < str(ov)
+    """Whether ``v`` comes before ``ov`` in the window's order (values.less: never raising)."""
+    return less(ov, v) if desc else less(v, ov)
 
 
 __all__ = ["OverSpec", "WindowFunctions"]
