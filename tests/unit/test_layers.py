@@ -23,7 +23,8 @@ NEVER_ENGINE = {"velotui.sql", "velotui.bus", "velotui.datagen", "velotui.assert
 ENGINE_MAY_IMPORT = {"velotui.engine", "velotui.sql", "velotui.bus", "velotui.spec", "velotui.records",
                      "velotui.errors", "velotui.datafiles", "velotui.timefmt",
                      "velotui.watchdog",  # imports nothing of velotui: the query's one clock
-                     "velotui.gcpause"}  # imports nothing of velotui: the collector's one pause
+                     "velotui.gcpause",  # imports nothing of velotui: the collector's one pause
+                     "velotui.numbers"}  # imports nothing of velotui: adding numbers without an exception
 
 
 def module_name(path: Path) -> str:
@@ -164,6 +165,10 @@ def test_the_watchdog_sits_below_everything() -> None:
 
 def test_the_collector_pause_sits_below_everything() -> None:
     assert "velotui.gcpause" in graph() and graph()["velotui.gcpause"] == []
+
+
+def test_the_number_rules_sit_below_everything() -> None:
+    assert "velotui.numbers" in graph() and graph()["velotui.numbers"] == []
 
 
 def test_the_fork_server_starter_imports_nothing_of_velotui() -> None:

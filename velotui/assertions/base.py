@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import difflib
 import math
+import operator
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
+from fractions import Fraction
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -241,17 +243,54 @@ def register(cls: type[Assertion]) -> type[Assertion]:
 
 
 # -- comparison rules (FORMATS.md §4) -------------------------------------------------------------
-def as_number(v: Any) -> float | None:
+Number = int | float | Decimal
+
+
+def as_number(v: Any) -> Number | None:
+    """A value as the number it is, exactly (an INTEGER stays an int at any size, a DECIMAL a Decimal: two
+    ids that differ by 1 beyond 2**53 are two numbers); text that reads as one, as that number; else None."""
     if isinstance(v, bool) or v is None:
         return None
     if isinstance(v, (int, float, Decimal)):
-        return float(v)
+        return v
     if isinstance(v, str):
+        text = v.strip()
         try:
-            return float(v.strip())
+            return int(text) if len(text) <= 4300 else float(text)
+        except ValueError:
+            pass
+        try:
+            return float(text)
         except ValueError:
             return None
     return None
+
+
+def as_float(v: Any) -> float | None:
+    """``as_number`` as a float, for statistics (means, percentiles): an integer too big for a float is an
+    infinity of its sign, never an OverflowError."""
+    n = as_number(v)
+    if n is None or type(n) is float:
+        return n
+    try:
+        return float(n)
+    except OverflowError:
+        return math.inf if n > 0 else -math.inf
+
+
+def _close(a: Number, b: Number, tolerance: float) -> bool:
+    """``|a - b| <= tolerance``, exactly (an int, a float and a Decimal as the numbers they are: no float
+    rounding makes two different integers equal); a NaN is close to nothing, an infinity only to itself."""
+    if a == b:
+        return True
+    for x in (a, b):
+        if (type(x) is float and not math.isfinite(x)) or (type(x) is Decimal and not x.is_finite()):
+            return False
+    if type(a) is float and type(b) is float:
+        return abs(a - b) <= tolerance
+    if type(a) is int and type(b) is int:
+        return abs(a - b) <= tolerance
+    return abs(Fraction(a) - Fraction(b)) <= tolerance
 
 
 def canonical_text(v: Any) -> str:
@@ -276,7 +315,7 @@ def canonical_text(v: Any) -> str:
 def values_equal(a: Any, b: Any, tolerance: float | None = None) -> bool:
     na, nb = as_number(a), as_number(b)
     if na is not None and nb is not None and not (isinstance(a, str) and isinstance(b, str)):
-        return abs(na - nb) <= (EPSILON if tolerance is None else tolerance)
+        return _close(na, nb, EPSILON if tolerance is None else tolerance)
     if isinstance(a, str) and isinstance(b, str):
         return a == b
     return canonical_text(a) == canonical_text(b)
@@ -303,21 +342,26 @@ def compare(actual: Any, op: str, expected: Any, tolerance: float | None = None)
         except re.error as e:
             raise SpecError(f"matches {pat!r}: not a regular expression ({e})",
                             hint="escape the special characters, or use contains for literal text") from None
+    test = _ORDER_OPS.get(op)
+    if test is None:
+        raise SpecError(f"unknown operator {op!r}",
+                        hint="use equals, not_equals, greater_than, less_than, greater_than_or_equals, "
+                        "less_than_or_equals, contains, starts_with, ends_with or matches")
     na, nb = as_number(actual), as_number(expected)
     if na is None or nb is None:
         if actual is None:
             return False
-        a, b = canonical_text(actual), canonical_text(expected)
-    else:
-        a, b = na, nb  # type: ignore[assignment]
-    ops = {"greater_than": a > b, "gt": a > b, "less_than": a < b, "lt": a < b,
-           "greater_than_or_equals": a >= b, "greater_than_or_equal": a >= b, "gte": a >= b,
-           "less_than_or_equals": a <= b, "less_than_or_equal": a <= b, "lte": a <= b}
-    if op not in ops:
-        raise SpecError(f"unknown operator {op!r}",
-                        hint="use equals, not_equals, greater_than, less_than, greater_than_or_equals, "
-                        "less_than_or_equals, contains, starts_with, ends_with or matches")
-    return ops[op]
+        return test(canonical_text(actual), canonical_text(expected))
+    try:
+        return test(na, nb)  # the numbers as they are: exact
+    except ArithmeticError:  # decimal.InvalidOperation: a DECIMAL NaN is in no order
+        return False
+
+
+_ORDER_OPS: dict[str, Any] = {
+    "greater_than": operator.gt, "gt": operator.gt, "less_than": operator.lt, "lt": operator.lt,
+    "greater_than_or_equals": operator.ge, "greater_than_or_equal": operator.ge, "gte": operator.ge,
+    "less_than_or_equals": operator.le, "less_than_or_equal": operator.le, "lte": operator.le}
 
 
 # -- templates ---------------------------------------------------------------------------------
@@ -609,6 +653,10 @@ def evaluate(spec: Any, ctx: AssertionContext, tally: Tally | None = None) -> As
     except ValidationError as e:
         return AssertionResult(spec.type, description, "error", f"after templates: {e.errors()[0]['msg']}",
                                file=spec.file, line=spec.line)
+    except Exception as e:  # a bug of ours in one assertion: its own error, every other result stands
+        return AssertionResult(spec.type, description, "error",
+                               f"internal error while checking: {e!r} (a velotui bug: run with --debug and report "
+                               "it)", file=spec.file, line=spec.line)
     status = "passed" if out.ok else ("warning" if spec.severity == "warning" else "failed")
     return AssertionResult(spec.type, description, status, out.message, _jsonable(out.expected),
                            _jsonable(out.actual), [_jsonable(s) for s in out.samples], spec.file, spec.line)

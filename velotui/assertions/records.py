@@ -7,7 +7,6 @@ import statistics
 from collections import Counter
 from functools import reduce
 from itertools import chain
-from operator import add
 from pathlib import Path
 from typing import Any, Literal
 
@@ -22,6 +21,7 @@ from velotui.assertions.base import (
     NothingChecked,
     Outcome,
     Tally,
+    as_float,
     as_number,
     canonical_text,
     compare,
@@ -31,6 +31,8 @@ from velotui.assertions.base import (
     values_equal,
 )
 from velotui.errors import SpecError
+from velotui.numbers import add as add_numbers
+from velotui.numbers import quotient
 from velotui.records import Message
 
 
@@ -307,7 +309,7 @@ class _AggregateTally(Tally):
     def __init__(self, p: AggregateParams) -> None:
         self.p = p
         self.values = self.nums = 0
-        self.total = 0.0
+        self.total: Any = 0  # exact: an int at any size, a Decimal, or a float once a float comes
         self.low: float | None = None
         self.high: float | None = None
 
@@ -321,7 +323,7 @@ class _AggregateTally(Tally):
         nums = [x for x in map(as_number, values) if x is not None]
         if nums:
             self.nums += len(nums)
-            self.total = reduce(add, nums, self.total)
+            self.total = reduce(add_numbers, nums, self.total)
             lo, hi = min(nums), max(nums)
             self.low = lo if self.low is None else min(self.low, lo)
             self.high = hi if self.high is None else max(self.high, hi)
@@ -336,7 +338,8 @@ class _AggregateTally(Tally):
         elif not self.nums:
             got = 0.0 if fn == "SUM" else None
         else:
-            got = {"SUM": self.total, "AVG": self.total / self.nums, "MIN": self.low, "MAX": self.high}[fn]
+            got = {"SUM": self.total, "AVG": quotient(self.total, self.nums), "MIN": self.low,
+                   "MAX": self.high}[fn]
         ok = got is not None and values_equal(got, p.expected, p.tolerance)
         what = f"{fn}({p.field or '*'})"
         return Outcome(ok, f"{what} = {got if got is None else round(got, 6)}, expected {p.expected:g}"
@@ -406,6 +409,17 @@ class NoDuplicatesParams(Check):
     max_duplicate_percent: float = 0.0
 
 
+def _whole_record(r: dict[str, Any]) -> bytes:
+    """A record as one comparable value: its JSON with sorted keys (an integer beyond 64 bits, which orjson
+    cannot write, by the standard library: exact)."""
+    try:
+        return orjson.dumps(r, default=str, option=orjson.OPT_SORT_KEYS)
+    except TypeError:
+        import json
+
+        return json.dumps(r, default=str, sort_keys=True, separators=(",", ":")).encode()
+
+
 @register
 class NoDuplicates(Assertion):
     type = "no_duplicates"
@@ -417,9 +431,9 @@ class NoDuplicates(Assertion):
         if p.key_fields:
             keys = [tuple(canonical_text(r.get(k)) for k in p.key_fields) for r in ctx.records]
         else:
-            keys = [orjson.dumps(r, default=str, option=orjson.OPT_SORT_KEYS) for r in ctx.records]
+            keys = [_whole_record(r) for r in ctx.records]
         if p.allow_updates and p.key_fields:
-            whole = [orjson.dumps(r, default=str, option=orjson.OPT_SORT_KEYS) for r in ctx.records]
+            whole = [_whole_record(r) for r in ctx.records]
             counts = Counter(whole)
             dupes = [r for r, w in zip(ctx.records, whole) if counts[w] > 1]
         else:
@@ -459,7 +473,11 @@ class Ordering(Assertion):
             v = v if v is not None else canonical_text(r[p.field])
             if key in last:
                 prev = last[key]
-                ok = (v > prev if not desc else v < prev) or (p.allow_equal and v == prev)
+                try:
+                    ok = (v > prev if not desc else v < prev) or (p.allow_equal and v == prev)
+                except (TypeError, ArithmeticError):  # a number after a text (or a DECIMAL NaN): by their text
+                    a, b = canonical_text(v), canonical_text(prev)
+                    ok = (a > b if not desc else a < b) or (p.allow_equal and a == b)
                 if not ok:
                     bad.append(r)
             last[key] = v
@@ -557,7 +575,7 @@ class DistributionCheck(Assertion):
     Params = DistributionParams
 
     def check(self, p: DistributionParams, ctx: AssertionContext) -> Outcome:
-        vals = [as_number(v) for _, v in field_values(ctx.records, p.field)]
+        vals = [as_float(v) for _, v in field_values(ctx.records, p.field)]
         vals = [v for v in vals if v is not None]
         if len(vals) < p.min_records:
             return Outcome(False, f"only {len(vals)} values of {p.field}, need {p.min_records}", p.min_records,
@@ -600,7 +618,10 @@ def percentile(sorted_vals: list[float], q: float) -> float:
     k = (len(sorted_vals) - 1) * q
     lo = int(k)
     hi = min(lo + 1, len(sorted_vals) - 1)
-    return sorted_vals[lo] + (sorted_vals[hi] - sorted_vals[lo]) * (k - lo)
+    a, b = sorted_vals[lo], sorted_vals[hi]
+    if k == lo or a == b:  # on a value (an infinity too: inf - inf would make NaN of it)
+        return a
+    return a + (b - a) * (k - lo)
 
 
 @register
@@ -611,7 +632,7 @@ class Percentile(Assertion):
     Params = PercentileParams
 
     def check(self, p: PercentileParams, ctx: AssertionContext) -> Outcome:
-        vals = sorted(v for v in (as_number(x) for _, x in field_values(ctx.records, p.field)) if v is not None)
+        vals = sorted(v for v in (as_float(x) for _, x in field_values(ctx.records, p.field)) if v is not None)
         if len(vals) < p.min_records:
             return Outcome(False, f"only {len(vals)} values, need {p.min_records}", p.min_records, len(vals))
         qs = {"p50": 0.5, "p75": 0.75, "p90": 0.9, "p95": 0.95, "p99": 0.99, "p999": 0.999}

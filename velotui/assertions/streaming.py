@@ -17,7 +17,7 @@ from velotui.assertions.base import (
     NothingChecked,
     Outcome,
     Tally,
-    as_number,
+    as_float,
     canonical_text,
     compare,
     missing_field,
@@ -28,7 +28,7 @@ from velotui.errors import SpecError
 
 
 def _timestamp_ms(v: Any) -> float | None:
-    n = as_number(v)
+    n = as_float(v)
     if n is not None:
         return n
     if isinstance(v, str):

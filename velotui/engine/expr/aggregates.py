@@ -17,6 +17,9 @@ from decimal import Decimal
 from typing import Any
 
 from velotui.engine.expr.values import key_of, number_from_text
+from velotui.numbers import add as _add
+from velotui.numbers import quotient as _quotient
+from velotui.numbers import to_float as _as_float
 
 
 class NotANumber(Exception):  # noqa: N818 - a signal to the operator (a row error), not a failure
@@ -34,41 +37,6 @@ def _number(v: Any) -> Any:
         if n is not None:
             return n
     raise NotANumber(v)
-
-
-def _add(a: Any, b: Any) -> Any:
-    """``a + b`` of two numbers, as an aggregate accumulates them: never raises. A sum beyond what a float holds
-    (an integer too big for a float added to a float) is an infinity, and an undefined one (a DECIMAL infinity
-    added to its opposite) is NaN, as the sum of two floats is (IEEE 754): a value never stops the query."""
-    try:
-        if type(a) is Decimal and type(b) is float:
-            return a + Decimal(repr(b))
-        if type(b) is Decimal and type(a) is float:
-            return Decimal(repr(a)) + b
-        return a + b
-    except OverflowError:  # an int that no float holds, met by a float
-        return _as_float(a) + _as_float(b)
-    except ArithmeticError:  # decimal.InvalidOperation: Infinity + -Infinity
-        return Decimal("NaN")
-
-
-def _as_float(v: Any) -> float:
-    """``float(v)`` without an OverflowError: an int too big for a float is an infinity of its sign."""
-    try:
-        return float(v)
-    except OverflowError:
-        return math.inf if v > 0 else -math.inf
-
-
-def _quotient(total: Any, n: int) -> Any:
-    """AVG's ``total / n``, never raising: an integer total too big for a float is averaged exactly as a DECIMAL
-    first (``int / int`` is a float), then given as the float it is (an infinity if it is one)."""
-    try:
-        return total / n
-    except OverflowError:
-        return _as_float(Decimal(total) / n)
-    except ArithmeticError:  # decimal.InvalidOperation
-        return Decimal("NaN")
 
 
 class Acc:
