@@ -14,7 +14,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 
 from velotui.errors import SandboxError, SpecError, VelotuiError
 from velotui.records import Message
@@ -76,9 +76,22 @@ class AssertionResult:
 
 
 class Check(BaseModel):
-    """Parameters of one assertion type (subclassed per type). Unknown keys are reported by validation."""
+    """Parameters of one assertion type (subclassed per type). Unknown keys are reported by validation.
+
+    ``criteria``: the parameters that say what to check (bounds, fields, rules); a type that lists them is
+    refused at load when none is given, since it would check nothing and pass (``schema_contains`` with no
+    field, ``percentile`` with no bound)."""
 
     model_config = ConfigDict(extra="allow", populate_by_name=True, arbitrary_types_allowed=True)
+    criteria: ClassVar[tuple[str, ...]] = ()
+
+    @model_validator(mode="after")
+    def _checks_something(self) -> Check:
+        names = type(self).criteria
+        if names and all(getattr(self, n, None) in (None, [], {}, "") for n in names):
+            given = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " or " + names[-1]
+            raise ValueError(f"this checks nothing: give {given}")
+        return self
 
 
 class Outcome:
@@ -125,6 +138,7 @@ class RecordsSeen:
     def __init__(self, names: Iterable[str] = ()) -> None:
         self.count = 0
         self.absent_so_far: set[str] = set(names)
+        self.null_so_far: set[str] = set(self.absent_so_far)  # absent, or NULL in every record that has it
         self.first_fields: set[str] = set()
 
     def add(self, records: list[dict[str, Any]]) -> None:
@@ -135,7 +149,18 @@ class RecordsSeen:
         for name in list(self.absent_so_far):
             if any(isinstance(r, dict) and name in r for r in records):
                 self.absent_so_far.discard(name)
+        for name in list(self.null_so_far):
+            if any(isinstance(r, dict) and r.get(name) is not None for r in records):
+                self.null_so_far.discard(name)
         self.count += len(records)
+
+    def only_null(self, name: str, what: str, param: str = "") -> NothingChecked | None:
+        """``name`` is NULL in every record that has it (a check that skips NULLs looked at no value)."""
+        if name not in self.null_so_far or name in self.absent_so_far:
+            return None
+        label = f"{param}: " if param and param not in ("field", "fields") else ""
+        return NothingChecked(f"{label}field {name!r} is NULL in every one of the {self.count} {what}: no value "
+                              "to check")
 
     def absent(self, name: str, what: str, param: str = "") -> NothingChecked | None:
         """``name`` is in none of the records: the reason (with did-you-mean), else None."""
@@ -197,6 +222,7 @@ class Assertion:
     Params: ClassVar[type[Check]] = Check
     reads_records: ClassVar[bool] = False
     record_fields: ClassVar[tuple[str, ...]] = ()
+    skips_nulls: ClassVar[bool] = False  # its check passes over NULL values: a field NULL in every record checked nothing
     decides_while_checking: ClassVar[bool] = False  # its check returns Outcome(nothing_checked=…) itself
 
     def fields_read(self, p: Any) -> list[tuple[str, str]]:
@@ -217,6 +243,8 @@ class Assertion:
             return NothingChecked(f"there are no {ctx.output_label} to check", empty=True)
         for param, name in self.fields_read(p):
             why = seen.absent(name, ctx.output_label, param)
+            if why is None and self.skips_nulls:
+                why = seen.only_null(name, ctx.output_label, param)
             if why is not None:
                 return why
         return None

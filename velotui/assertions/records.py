@@ -108,11 +108,15 @@ class FieldsParams(Check):
     key_field: str | None = None
 
 
+class SchemaParams(FieldsParams):
+    criteria = ("fields", "key_field")  # no_nulls without fields looks at every field; schema_contains at none
+
+
 @register
 class SchemaContains(Assertion):
     type = "schema_contains"
     reads_records = True  # a missing field is its own failure; no records at all is nothing checked
-    Params = FieldsParams
+    Params = SchemaParams
 
     def tally(self, p: FieldsParams) -> Tally:
         return _SchemaTally(p)
@@ -244,6 +248,7 @@ class FieldValuesParams(Check):
 @register
 class FieldValues(Assertion):
     type = "field_values"
+    skips_nulls = True
     reads_records = True
     record_fields = ("field",)
     Params = FieldValuesParams
@@ -289,6 +294,7 @@ class AggregateParams(Check):
 @register
 class AggregateCheck(Assertion):
     type = "aggregate_check"
+    skips_nulls = True
     reads_records = True
     record_fields = ("field",)
 
@@ -456,6 +462,7 @@ class OrderingParams(Check):
 @register
 class Ordering(Assertion):
     type = "ordering"
+    skips_nulls = True
     reads_records = True
     record_fields = ("field", "partition_by")
     Params = OrderingParams
@@ -557,6 +564,7 @@ class ExpectedOutput(Assertion):
 
 
 class DistributionParams(Check):
+    criteria = ('mean', 'std_dev', 'min_value', 'max_value')
     field: str
     distribution_type: Literal["normal", "uniform", "exponential", "custom"] = "normal"
     mean: float | None = None
@@ -570,6 +578,7 @@ class DistributionParams(Check):
 @register
 class DistributionCheck(Assertion):
     type = "distribution"
+    skips_nulls = True
     reads_records = True
     record_fields = ("field",)
     Params = DistributionParams
@@ -601,6 +610,7 @@ class DistributionCheck(Assertion):
 
 
 class PercentileParams(Check):
+    criteria = ('p50', 'p75', 'p90', 'p95', 'p99', 'p999')
     field: str
     p50: float | None = None
     p75: float | None = None
@@ -627,6 +637,7 @@ def percentile(sorted_vals: list[float], q: float) -> float:
 @register
 class Percentile(Assertion):
     type = "percentile"
+    skips_nulls = True
     reads_records = True
     record_fields = ("field",)
     Params = PercentileParams
@@ -667,6 +678,8 @@ class ReferentialIntegrity(Check):
 
 
 class DataQualityParams(Check):
+    criteria = ('no_nulls_in', 'no_empty_strings_in', 'numeric_ranges', 'string_patterns',
+                'referential_integrity')
     no_nulls_in: list[str] = Field(default_factory=list)
     no_empty_strings_in: list[str] = Field(default_factory=list)
     numeric_ranges: list[NumericRange] = Field(default_factory=list)
@@ -685,6 +698,18 @@ class DataQuality(Assertion):
         for param in ("numeric_ranges", "string_patterns", "referential_integrity"):
             out += [(param, rule.field) for rule in getattr(p, param)]
         return out
+
+    def nothing_checked(self, p: DataQualityParams, ctx: AssertionContext) -> NothingChecked | None:
+        """As every type's, and a range or pattern over a field NULL in every record checked no value
+        (NULLs are for ``no_nulls_in`` to find)."""
+        why = super().nothing_checked(p, ctx)
+        if why is None:
+            seen = self.records_seen(p, ctx)
+            for param in ("numeric_ranges", "string_patterns"):
+                for rule in getattr(p, param):
+                    why = why or seen.only_null(rule.field, ctx.output_label, param)
+        return why
+
     Params = DataQualityParams
 
     def check(self, p: DataQualityParams, ctx: AssertionContext) -> Outcome:

@@ -211,6 +211,7 @@ class Completeness(Assertion):
 
 
 class ExecutionTimeParams(Check):
+    criteria = ('max_ms', 'min_ms')
     max_ms: float | None = None
     min_ms: float | None = None
 
@@ -288,6 +289,7 @@ class Throughput(Assertion):
 
 
 class LatencyParams(Check):
+    criteria = ('max_latency_ms', 'avg_latency_ms', 'p50_latency_ms', 'p95_latency_ms', 'p99_latency_ms')
     timestamp_field: str | None = None
     max_latency_ms: float | None = None
     avg_latency_ms: float | None = None

@@ -180,3 +180,45 @@ def test_the_context_names_the_sink_whose_records_were_missing(tmp_path: Path) -
     c = AssertionContext(records=[], output_label="records of sink 'audit'", base_dir=tmp_path)
     r = evaluate(spec("no_nulls", fields=["id"]), c)
     assert r.message == "nothing checked: there are no records of sink 'audit' to check"
+
+
+@pytest.mark.parametrize(("type_", "params", "needs"), [
+    ("schema_contains", {"fields": []}, "fields or key_field"),
+    ("percentile", {"field": "v"}, "p50, p75, p90, p95, p99 or p999"),
+    ("latency", {"timestamp_field": "ts"}, "max_latency_ms"),
+    ("execution_time", {}, "max_ms or min_ms"),
+    ("data_quality", {"min_quality_score": 0.5}, "no_nulls_in"),
+    ("distribution", {"field": "v", "distribution_type": "custom"}, "mean, std_dev, min_value or max_value"),
+])
+def test_a_check_given_nothing_to_check_is_refused_at_load(tmp_path: Path, type_: str, params: dict[str, Any],
+                                                           needs: str) -> None:
+    """No bound, no field, no rule: it would pass on anything. Refused where the spec is loaded (``velotui
+    validate`` says so, with the line), never a green."""
+    from velotui.assertions.base import _params_model
+
+    with pytest.raises(Exception) as e:
+        _params_model(spec(type_, **params))
+    assert "this checks nothing: give" in str(e.value) and needs in str(e.value)
+
+
+@pytest.mark.parametrize(("type_", "params"), [
+    ("aggregate_check", {"function": "SUM", "field": "n", "expected": 0}),
+    ("ordering", {"field": "n"}),
+    ("field_values", {"field": "n", "operator": "not_equals", "value": 3}),
+    ("percentile", {"field": "n", "p50": 10}),
+    ("distribution", {"field": "n", "max_value": 10, "min_records": 1}),
+    ("data_quality", {"numeric_ranges": [{"field": "n", "min": 0, "max": 1}]}),
+])
+def test_a_field_null_in_every_record_checked_nothing(tmp_path: Path, type_: str, params: dict[str, Any]) -> None:
+    """Checks that pass over NULLs looked at no value: SUM(n) = 0 of no value is no verdict."""
+    recs = [{"id": 1, "n": None}, {"id": 2, "n": None}]
+    r = evaluate(spec(type_, **params), ctx(tmp_path, records=recs, messages=[]))
+    assert r.status == "failed" and "nothing checked" in r.message and "NULL in every one of the 2" in r.message
+    # one value is enough to check
+    r = evaluate(spec(type_, **params), ctx(tmp_path, records=[*recs, {"id": 3, "n": 0}], messages=[]))
+    assert "nothing checked" not in r.message
+
+
+def test_no_nulls_still_finds_the_nulls_of_a_field_null_everywhere(tmp_path: Path) -> None:
+    r = evaluate(spec("no_nulls", fields=["n"]), ctx(tmp_path, records=[{"n": None}, {"n": None}], messages=[]))
+    assert r.status == "failed" and "2 records have NULL in n" in r.message
