@@ -386,6 +386,21 @@ def compare(actual: Any, op: str, expected: Any, tolerance: float | None = None)
         return False
 
 
+_EQUALITY_OPS = ("equals", "eq", "==", "not_equals", "ne", "!=")
+_TEXT_OPS = ("contains", "starts_with", "ends_with", "matches")
+
+
+def known_operator(op: str | None) -> str | None:
+    """``op`` when it is an operator of ``compare``; else a ValueError with a did-you-mean (at load: a
+    misspelt operator is a mistake in the spec, never a check that fails for another reason at run time)."""
+    if op is None or op in _EQUALITY_OPS or op in _TEXT_OPS or op in _ORDER_OPS:
+        return op
+    known = [*_EQUALITY_OPS[::3], *_EQUALITY_OPS[3::3], *_TEXT_OPS, *_ORDER_OPS]
+    close = difflib.get_close_matches(str(op), known, n=1)
+    raise ValueError(f"unknown operator {op!r}" + (f"; did you mean {close[0]!r}?" if close else
+                                                    f" (use {', '.join(dict.fromkeys(known))})"))
+
+
 _ORDER_OPS: dict[str, Any] = {
     "greater_than": operator.gt, "gt": operator.gt, "less_than": operator.lt, "lt": operator.lt,
     "greater_than_or_equals": operator.ge, "greater_than_or_equal": operator.ge, "gte": operator.ge,

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import orjson
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from velotui.assertions.base import (
     MAX_SAMPLES,
@@ -26,6 +26,7 @@ from velotui.assertions.base import (
     canonical_text,
     compare,
     field_values,
+    known_operator,
     register,
     template_env,
     values_equal,
@@ -243,6 +244,11 @@ class FieldValuesParams(Check):
     field: str
     operator: str = "equals"
     value: Any = None
+
+    @field_validator("operator")
+    @classmethod
+    def _known_operator(cls, v: str | None) -> str | None:
+        return known_operator(v)
 
 
 @register

@@ -7,7 +7,7 @@ import time
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from velotui.assertions.base import (
     AfterTheRun,
@@ -20,6 +20,7 @@ from velotui.assertions.base import (
     as_float,
     canonical_text,
     compare,
+    known_operator,
     missing_field,
     register,
 )
@@ -588,6 +589,11 @@ class MetricParams(Check):
     operator: str | None = None
     value: float | None = None
     between: list[float] | None = None
+
+    @field_validator("operator")
+    @classmethod
+    def _known_operator(cls, v: str | None) -> str | None:
+        return known_operator(v)
 
 
 def _metric_value(p: MetricParams, ctx: AssertionContext, kind: str | None) -> tuple[list[Any], float | None]:

@@ -222,3 +222,17 @@ def test_a_field_null_in_every_record_checked_nothing(tmp_path: Path, type_: str
 def test_no_nulls_still_finds_the_nulls_of_a_field_null_everywhere(tmp_path: Path) -> None:
     r = evaluate(spec("no_nulls", fields=["n"]), ctx(tmp_path, records=[{"n": None}, {"n": None}], messages=[]))
     assert r.status == "failed" and "2 records have NULL in n" in r.message
+
+
+@pytest.mark.parametrize(("type_", "params", "hint"), [
+    ("field_values", {"field": "v", "operator": "greter_than", "value": 1}, "did you mean 'greater_than'?"),
+    ("field_values", {"field": "v", "operator": "equal", "value": 1}, "did you mean 'equals'?"),
+    ("metric_counter", {"name": "out_total", "operator": "equls", "value": 3}, "did you mean 'equals'?"),
+])
+def test_a_misspelt_operator_is_refused_at_load_with_did_you_mean(type_: str, params: dict[str, Any], hint: str
+                                                                 ) -> None:
+    from velotui.assertions.base import _params_model
+
+    with pytest.raises(Exception) as e:
+        _params_model(spec(type_, **params))
+    assert "unknown operator" in str(e.value) and hint in str(e.value)
