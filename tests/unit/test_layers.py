@@ -24,7 +24,8 @@ ENGINE_MAY_IMPORT = {"velotui.engine", "velotui.sql", "velotui.bus", "velotui.sp
                      "velotui.errors", "velotui.datafiles", "velotui.timefmt",
                      "velotui.watchdog",  # imports nothing of velotui: the query's one clock
                      "velotui.gcpause",  # imports nothing of velotui: the collector's one pause
-                     "velotui.numbers"}  # imports nothing of velotui: adding numbers without an exception
+                     "velotui.numbers",  # imports nothing of velotui: adding numbers without an exception
+                     "velotui.patterns"}  # imports nothing of velotui: users' regular expressions, under a budget
 
 
 def module_name(path: Path) -> str:
@@ -169,6 +170,10 @@ def test_the_collector_pause_sits_below_everything() -> None:
 
 def test_the_number_rules_sit_below_everything() -> None:
     assert "velotui.numbers" in graph() and graph()["velotui.numbers"] == []
+
+
+def test_the_users_patterns_sit_below_everything() -> None:
+    assert "velotui.patterns" in graph() and graph()["velotui.patterns"] == []
 
 
 def test_the_fork_server_starter_imports_nothing_of_velotui() -> None:

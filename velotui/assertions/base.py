@@ -16,6 +16,7 @@ from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 
+import velotui.patterns as patterns
 from velotui.errors import SandboxError, SpecError, VelotuiError
 from velotui.records import Message
 
@@ -366,10 +367,12 @@ def compare(actual: Any, op: str, expected: Any, tolerance: float | None = None)
         if op == "ends_with":
             return text.endswith(pat)
         try:
-            return re.search(pat, text) is not None
+            return patterns.search(pat, text)
         except re.error as e:
             raise SpecError(f"matches {pat!r}: not a regular expression ({e})",
                             hint="escape the special characters, or use contains for literal text") from None
+        except patterns.PatternTooSlow as e:
+            raise SandboxError(f"matches: {e}") from None
     test = _ORDER_OPS.get(op)
     if test is None:
         raise SpecError(f"unknown operator {op!r}",

@@ -31,9 +31,11 @@ from velotui.assertions.base import (
     template_env,
     values_equal,
 )
-from velotui.errors import SpecError
+from velotui.errors import SandboxError, SpecError
 from velotui.numbers import add as add_numbers
 from velotui.numbers import quotient
+from velotui.patterns import PatternTooSlow
+from velotui.patterns import fullmatch as fullmatch_pattern
 from velotui.records import Message
 
 
@@ -694,6 +696,13 @@ class DataQualityParams(Check):
     min_quality_score: float = 1.0
 
 
+def _fullmatch(pattern: str, text: str) -> bool:
+    try:
+        return fullmatch_pattern(pattern, text)
+    except PatternTooSlow as e:
+        raise SandboxError(f"string_patterns: {e}") from None
+
+
 @register
 class DataQuality(Assertion):
     type = "data_quality"
@@ -719,7 +728,6 @@ class DataQuality(Assertion):
     Params = DataQualityParams
 
     def check(self, p: DataQualityParams, ctx: AssertionContext) -> Outcome:
-        import re
 
         bad: list[dict[str, Any]] = []
         reasons: Counter[str] = Counter()
@@ -730,7 +738,7 @@ class DataQuality(Assertion):
                 raise SpecError(f"data_quality: reference_source {rule.reference_source!r} is not an input "
                                 f"or output (inputs: {', '.join(ctx.inputs)})")
             refs.append((rule.field, {canonical_text(r.get(rule.reference_field or rule.field)) for r in src}))
-        patterns = [(r.field, re.compile(r.pattern)) for r in p.string_patterns]
+        patterns = [(r.field, r.pattern) for r in p.string_patterns]
         for r in ctx.records:
             why = [f"{f} is NULL" for f in p.no_nulls_in if r.get(f) is None]
             why += [f"{f} is empty" for f in p.no_empty_strings_in if r.get(f) == ""]
@@ -738,7 +746,7 @@ class DataQuality(Assertion):
                 v = as_number(r.get(rng.field))
                 if v is not None and not (rng.min <= v <= rng.max):
                     why.append(f"{rng.field} out of range")
-            why += [f"{f} does not match" for f, rx in patterns if r.get(f) is not None and not rx.fullmatch(str(r[f]))]
+            why += [f"{f} does not match" for f, rx in patterns if r.get(f) is not None and not _fullmatch(rx, str(r[f]))]
             why += [f"{f} has no reference" for f, keys in refs if canonical_text(r.get(f)) not in keys]
             if why:
                 bad.append(r)
