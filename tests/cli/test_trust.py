@@ -91,6 +91,26 @@ def test_warnings_and_flags_are_in_every_report_format_and_q_never_hides_them(tm
     assert "divergence: " in text and "D5 LEAD" in text and "warning: " in text and "owner_team" in text
 
 
+def test_a_warning_assertion_is_a_warning_in_every_report_format(tmp_path: Path, capsys) -> None:
+    """An assertion of severity warning that does not hold: in the text, in JUnit and in the JSON's warnings
+    lists (the top level and its query), which the summary's count adds up to. The JSON had it only among
+    the assertions, with "warnings": [] everywhere while summary.warnings said 1."""
+    spec = LEAD_SPEC.replace("    owner_team: markets\n", "")
+    spec = spec.replace("    assertions:\n", "    assertions:\n      - {type: record_count, equals: 99999, severity: warning}\n", 1)
+    sql = LEAD_SQL.replace("-- @metric: last_symbol\n-- @metric_type: gauge\n-- @metric_field: symbol\n", "")
+    _suite(tmp_path, sql=sql, spec=spec)
+    junit, js = tmp_path / "r.xml", tmp_path / "r.json"
+    rc, out, _ = run_cli(["--headless", str(tmp_path), "-q", "--junit", str(junit), "--json", str(js)], capsys)
+    assert rc == 0, out
+    assert "1 warnings" in out
+    data = json.loads(js.read_text())
+    assert data["summary"]["warnings"] == len(data["warnings"]) == 1
+    [w] = data["warnings"]
+    assert w["assertion"] == "record_count" and "99999" in w["message"] and w["query"] == "moves"
+    assert data["apps"][0]["queries"][0]["warnings"] == [{k: v for k, v in w.items() if k not in ("app", "query")}]
+    assert "99999" in (ET.parse(junit).getroot().find("testsuite/testcase").findtext("system-out") or "")
+
+
 def test_strict_fails_a_flagged_or_warned_query(tmp_path: Path, capsys) -> None:
     _suite(tmp_path, spec=LEAD_SPEC.replace("    owner_team: markets\n", ""))
     rc, out, _ = run_cli(["--headless", str(tmp_path), "-q", "--strict"], capsys)

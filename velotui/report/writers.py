@@ -277,7 +277,7 @@ def report_dict(report: RunReport) -> dict[str, Any]:
                 "infra_error": q.infra_error,
                 "invalid_input": q.invalid_input,
                 **_engine_dict(q),
-                "warnings": [_warning_dict(w) for w in q.warnings],
+                "warnings": _query_warnings(q),
                 "flags": [_flag_dict(f) for f in q.flags],
                 "strict_failures": list(q.strict_failures),
                 **({} if q.minimal_input is None else {"minimal_input": _minimal_input_dict(q.minimal_input)}),
@@ -287,14 +287,23 @@ def report_dict(report: RunReport) -> dict[str, Any]:
             } for q in a.queries],
         } for a in report.apps],
         "warnings": [{"app": a.name, "query": None, **_warning_dict(w)} for a in report.apps for w in a.warnings]
-        + [{"app": a.name, "query": q.name, **_warning_dict(w)} for a in report.apps for q in a.queries
-           for w in q.warnings],
+        + [{"app": a.name, "query": q.name, **w} for a in report.apps for q in a.queries
+           for w in _query_warnings(q)],
         "flags": [{"app": a.name, "query": q.name, **_flag_dict(f)} for a in report.apps for q in a.queries
                   for f in q.flags],
         "summary": report.summary,
         "strict": report.strict,
         "exit_code": report.exit_code,
     }
+
+
+def _query_warnings(q: Any) -> list[dict[str, Any]]:
+    """A query's warnings: its spec's, then each assertion of severity warning that did not hold (what the
+    summary counts as warnings, so that every format shows the same ones)."""
+    return [_warning_dict(w) for w in q.warnings] + [
+        {"message": a.message, "file": a.file, "line": a.line, "column": None, "hint": None,
+         "text": f"{a.type}: {a.message}", "assertion": a.type}
+        for a in q.assertions if a.status == "warning"]
 
 
 def _warning_dict(w: Any) -> dict[str, Any]:
