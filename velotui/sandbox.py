@@ -22,6 +22,7 @@ from typing import Any
 from velotui.errors import SandboxError
 
 MAX_SOURCE = 10_000  # characters of one expression
+MAX_DEPTH = 100  # levels of its syntax tree (checked without recursion before anything walks it)
 MAX_STEPS = 5_000_000  # comprehension/generator steps of one evaluation
 MAX_RESULT_LEN = 1_000_000  # items (or characters) of any one string, list or other sequence built
 MAX_ALLOCATED = 10_000_000  # items (or characters) built in total by one evaluation
@@ -473,14 +474,34 @@ def compile_expression(text: str, *, functions: Mapping[str, Callable[..., Any]]
         tree = ast.parse(text.strip(), mode="eval")
     except SyntaxError as e:
         where = f"column {e.offset}" if e.offset and e.offset <= len(text.strip()) else "at the end: it stops too early"
-        raise SandboxError(f"invalid expression {text!r}: {e.msg} ({where})",
+        raise SandboxError(f"invalid expression {_shown(text)}: {e.msg} ({where})",
                            hint="expressions use Python-like syntax: a > 0 and b in ['x', 'y']") from None
     except (ValueError, RecursionError, MemoryError) as e:
-        raise SandboxError(f"invalid expression {text!r}: {e}") from None
+        raise SandboxError(f"invalid expression {_shown(text)}: {e}") from None
+    depth = _depth(tree)
+    if depth > MAX_DEPTH:
+        raise SandboxError(f"expression nested too deeply ({depth} levels, limit {MAX_DEPTH}): {_shown(text)}",
+                           hint="split it with variables, or write the repetition once")
     _Checker(text, names, funcs).visit(tree)
     guarded = ast.fix_missing_locations(_Guard().visit(tree))
     code = compile(guarded, "<expression>", "eval")
     return CompiledExpression(text, code, funcs, max_seconds)
+
+
+def _shown(text: str, limit: int = 200) -> str:
+    """An expression as an error message quotes it: at most ``limit`` characters of it."""
+    return repr(text) if len(text) <= limit else repr(text[:limit]) + f"… ({len(text)} characters)"
+
+
+def _depth(tree: ast.AST) -> int:
+    """How deep the syntax tree goes, counted without recursion (a checker that recurses would hit Python's
+    recursion limit on `not not … x` long before the expression's length limit)."""
+    deepest, stack = 0, [(tree, 1)]
+    while stack:
+        node, d = stack.pop()
+        deepest = max(deepest, d)
+        stack.extend((child, d + 1) for child in ast.iter_child_nodes(node))
+    return deepest
 
 
 def evaluate(text: str, env: Mapping[str, Any] | None = None, **kw: Any) -> Any:

@@ -107,3 +107,15 @@ def test_within_budget_still_works() -> None:
     assert evaluate("len([x for x in [1] * 1000000])", BIG) == 1_000_000
     assert evaluate("'%5.2f|%-4s|%03d' % (3.14159, 'ab', 7)", BIG) == " 3.14|ab  |007"
     assert evaluate("round(2.567, 2)", BIG) == 2.57 and evaluate("sum([1.5, 2], 0.5)", BIG) == 4.0
+
+
+@pytest.mark.parametrize("text", ["-" * 2000 + "1 == 1", "not " * 2000 + "True", "variables" + ".a" * 2000,
+                                  "x" + "[0]" * 2000, "1+" * 3000 + "1"])
+def test_an_expression_nested_too_deeply_is_a_clear_error(text: str) -> None:
+    """Under the length limit, but deeper than anything walks safely: a SandboxError that says so (it was
+    "internal error while loading: RecursionError")."""
+    from velotui.sandbox import compile_expression
+
+    with pytest.raises(SandboxError) as e:
+        compile_expression(text)
+    assert ("nested too deeply" in str(e.value) or "invalid expression" in str(e.value)) and len(str(e.value)) < 400
