@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from typing import Any, Literal
 
@@ -28,12 +29,17 @@ class EnumValues(SpecModel):
         return self
 
 
+INT64 = (-(2**63), 2**63 - 1)  # what generation draws integers from (numpy's int64)
+
+
 class Range(SpecModel):
     min: float = Field(description="smallest value")
     max: float = Field(description="largest value")
 
     @model_validator(mode="after")
     def _ordered(self) -> Range:
+        if not (math.isfinite(self.min) and math.isfinite(self.max)):
+            raise ValueError(f"range bounds must be finite numbers (got min {self.min!r}, max {self.max!r})")
         if self.min > self.max:
             raise ValueError(f"range min ({self.min:g}) is greater than max ({self.max:g})")
         return self
@@ -171,6 +177,18 @@ class SchemaField(LocatedModel):
                 raise ValueError("a structured type must be {decimal: {precision: N}}")
             return v
         raise ValueError("type must be a name or {decimal: {precision: N}}")
+
+    @model_validator(mode="after")
+    def _range_fits_the_type(self) -> SchemaField:
+        rng = self.constraints.range
+        uniform = self.constraints.distribution is None  # drawn by numpy's int64 (a distribution may go beyond)
+        if rng is not None and uniform and self.kind in ("integer", "timestamp") and not (
+                INT64[0] <= rng.min and rng.max <= INT64[1]):
+            raise ValueError(f"an {self.kind} range must lie within 64 bits ({INT64[0]} to {INT64[1]}); got "
+                             f"{rng.min:g} to {rng.max:g} (a distribution may draw beyond them)")
+        if rng is not None and uniform and self.kind in ("float", "decimal") and rng.max - rng.min == math.inf:
+            raise ValueError(f"a {self.kind} range must span less than a float holds; got {rng.min:g} to {rng.max:g}")
+        return self
 
     @property
     def kind(self) -> str:

@@ -150,6 +150,22 @@ def test_bad_constraints_are_errors(bad: str, line: int, words: str) -> None:
     assert words in str(e.value)
 
 
+@pytest.mark.parametrize("kind, rng, words", [
+    ("integer", "{min: 0, max: 100000000000000000000000000000000000000}", "must lie within 64 bits"),
+    ("timestamp", "{min: 0, max: 1.0e+30}", "must lie within 64 bits"),
+    ("float", "{min: -.inf, max: .inf}", "must be finite numbers"),
+    ("float", "{min: .nan, max: 1}", "must be finite numbers"),
+    ("float", "{min: -1.7e308, max: 1.7e308}", "must span less than a float holds"),
+])
+def test_a_range_generation_cannot_draw_from_is_an_error_at_load(kind: str, rng: str, words: str) -> None:
+    """It used to load (validate said ok) and then end the query in "engine crashed: ValueError('high is out
+    of bounds for int64')" or an OverflowError of numpy's."""
+    text = f"name: x\nfields:\n  - name: a\n    type: {kind}\n    constraints:\n      range: {rng}\n"
+    with pytest.raises(SpecError) as e:
+        parse_data_schema(text, "x.schema.yaml")
+    assert words in str(e.value) and e.value.line in (3, 6), str(e.value)
+
+
 def test_unknown_field_type_is_an_error() -> None:
     with pytest.raises(SpecError) as e:
         parse_data_schema("name: x\nfields:\n  - name: a\n    type: strng\n", "x.schema.yaml")
