@@ -381,6 +381,9 @@ class TemplateAssertion(Assertion):
         env = template_env(ctx)
         watch = Watch()
         value = compile_expression(text.replace("{{", "(").replace("}}", ")")).evaluate(env, watch)
+        if isinstance(value, (str, bytes, list, tuple, dict, set, frozenset)):  # no verdict: 'false' is truthy
+            raise SpecError(f"template {p.expression!r} gives {type(value).__name__} {str(value)[:60]!r}, not "
+                            "true or false", hint="compare it: len(records) > 0, r.status == 'ok', all(…)")
         why, empty = (_template_checked_nothing(watch, ctx) if value else (None, False))
         return Outcome(bool(value), f"{p.expression} is {bool(value)}", True, value, nothing_checked=why, empty=empty)
 

@@ -236,3 +236,11 @@ def test_a_misspelt_operator_is_refused_at_load_with_did_you_mean(type_: str, pa
     with pytest.raises(Exception) as e:
         _params_model(spec(type_, **params))
     assert "unknown operator" in str(e.value) and hint in str(e.value)
+
+
+@pytest.mark.parametrize("expression", ["'false'", "records", "[r.v for r in records]", "{'a': 1}"])
+def test_a_template_that_gives_no_true_or_false_is_an_error(tmp_path: Path, expression: str) -> None:
+    """A text, a list or a map is no verdict: 'false' (a non-empty text) used to pass as true."""
+    r = evaluate(spec("template", expression=expression), ctx(tmp_path))
+    assert r.status == "error" and "not true or false" in r.message
+    assert evaluate(spec("template", expression="len(records) > 0"), ctx(tmp_path)).status == "passed"
