@@ -88,6 +88,15 @@ class Check(BaseModel):
 
     @model_validator(mode="after")
     def _checks_something(self) -> Check:
+        for name in type(self).model_fields:
+            v = getattr(self, name, None)
+            if isinstance(v, float) and math.isnan(v):
+                raise ValueError(f"{name} is NaN: no number to check against")
+            if name == "tolerance" and isinstance(v, (int, float)) and v < 0:
+                raise ValueError(f"tolerance must not be negative (got {v:g})")
+            if name == "between" and isinstance(v, list) and len(v) == 2 and all(
+                    isinstance(x, (int, float)) for x in v) and v[0] > v[1]:
+                raise ValueError(f"between [{v[0]:g}, {v[1]:g}]: the low bound is above the high one")
         names = type(self).criteria
         if names and all(getattr(self, n, None) in (None, [], {}, "") for n in names):
             given = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " or " + names[-1]

@@ -423,7 +423,7 @@ def _template_checked_nothing(watch: Any, ctx: AssertionContext) -> tuple[str | 
 class NoDuplicatesParams(Check):
     key_fields: list[str] = Field(default_factory=list)
     allow_updates: bool = False
-    max_duplicate_percent: float = 0.0
+    max_duplicate_percent: float = Field(0.0, ge=0, le=100)
 
 
 def _whole_record(r: dict[str, Any]) -> bytes:

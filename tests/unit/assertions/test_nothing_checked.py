@@ -244,3 +244,19 @@ def test_a_template_that_gives_no_true_or_false_is_an_error(tmp_path: Path, expr
     r = evaluate(spec("template", expression=expression), ctx(tmp_path))
     assert r.status == "error" and "not true or false" in r.message
     assert evaluate(spec("template", expression="len(records) > 0"), ctx(tmp_path)).status == "passed"
+
+
+@pytest.mark.parametrize(("type_", "params", "words"), [
+    ("record_count", {"between": [5, 1]}, "the low bound is above the high one"),
+    ("no_duplicates", {"max_duplicate_percent": -5}, "greater than or equal to 0"),
+    ("aggregate_check", {"function": "SUM", "field": "v", "expected": float("nan")}, "expected is NaN"),
+    ("aggregate_check", {"function": "SUM", "field": "v", "expected": 1, "tolerance": -1}, "must not be negative"),
+    ("percentile", {"field": "v", "p50": float("nan")}, "p50 is NaN"),
+])
+def test_a_bound_that_no_value_can_meet_is_refused_at_load(type_: str, params: dict[str, Any], words: str) -> None:
+    """It loaded and then failed (or passed) for a reason the spec did not mean."""
+    from velotui.assertions.base import _params_model
+
+    with pytest.raises(Exception) as e:
+        _params_model(spec(type_, **params))
+    assert words in str(e.value)
