@@ -75,6 +75,22 @@ def test_k_pattern_selects_apps(tmp_path: Path, capsys) -> None:
     assert [a["name"] for a in json.loads(js.read_text())["apps"]] == ["other_app"]
 
 
+def test_k_pattern_is_not_stopped_by_a_broken_app_it_does_not_select(tmp_path: Path, capsys) -> None:
+    """A broken spec beside the selected app: the selection runs and passes (the broken app used to be
+    reported as an error and make the run exit 2); a pattern that selects the broken app reports it."""
+    files = good_files()
+    files["apps/other.sql"] = files["apps/good.sql"].replace("good_app", "other_app")
+    files["apps/other.test.yaml"] = GOOD_SPEC.replace("good_app", "other_app")
+    files["apps/broken.sql"] = files["apps/good.sql"].replace("good_app", "broken_app")
+    files["apps/broken.test.yaml"] = "application: broken_app\nqueries: [oops\n"
+    write_suite(tmp_path, files)
+    js = tmp_path / "r.json"
+    rc, _, _ = run_cli(["--headless", str(tmp_path), "-k", "other", "--json", str(js)], capsys)
+    assert rc == 0 and [a["name"] for a in json.loads(js.read_text())["apps"]] == ["other_app"]
+    rc, _, _ = run_cli(["--headless", str(tmp_path), "-k", "broken", "--json", str(js)], capsys)
+    assert rc == 2 and [a["name"] for a in json.loads(js.read_text())["apps"]] == ["broken"]
+
+
 def test_velo_test_spelling(tmp_path: Path, capsys) -> None:
     write_suite(tmp_path, good_files())
     rc, out, _ = run_cli(["run", str(tmp_path / "apps/good.sql"), "--spec", str(tmp_path / "apps/good.test.yaml"),

@@ -333,6 +333,9 @@ class SuiteRun:
                                          extra_schema_dirs=self.options.schema_dirs, root=root,
                                          allow_outside=self.options.allow_outside, dialect=self.options.dialect)
         except VelotuiError as e:
+            if self.options.pattern and not _matches(self.options.pattern, str(app_files.sql_path),
+                                                     app_files.sql_path.stem):
+                return None  # -k selects other apps: a broken one beside them does not stop their run
             self._emit(ev.AppLoaded(app_files.sql_path.stem, str(app_files.sql_path), (), error=str(e)))
             return AppReport(name=app_files.sql_path.stem, file=str(app_files.sql_path), error=str(e),
                              queries=[])
