@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 
 import velotui.patterns as patterns
 from velotui.errors import SandboxError, SpecError, VelotuiError
+from velotui.numbers import to_float
 from velotui.records import Message
 
 EPSILON = 1e-4
@@ -308,12 +309,7 @@ def as_float(v: Any) -> float | None:
     """``as_number`` as a float, for statistics (means, percentiles): an integer too big for a float is an
     infinity of its sign, never an OverflowError."""
     n = as_number(v)
-    if n is None or type(n) is float:
-        return n
-    try:
-        return float(n)
-    except OverflowError:
-        return math.inf if n > 0 else -math.inf
+    return n if n is None or type(n) is float else to_float(n)
 
 
 def _close(a: Number, b: Number, tolerance: float) -> bool:

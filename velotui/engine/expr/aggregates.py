@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from velotui.engine.expr.values import key_of, number_from_text
+from velotui.engine.expr.values import key_of, less, number_from_text
 from velotui.numbers import add as _add
 from velotui.numbers import quotient as _quotient
 from velotui.numbers import to_float as _as_float
@@ -162,11 +162,8 @@ class Min(Acc):
         if self.best is None:
             self.best = v
             return
-        try:
-            better = v > self.best if self.is_max else v < self.best
-        except (TypeError, ArithmeticError):  # mixed types (and a DECIMAL NaN) compare by their text
-            better = str(v) > str(self.best) if self.is_max else str(v) < str(self.best)
-        if better:
+        # values.less: mixed types (and a DECIMAL NaN) compare by their text
+        if less(self.best, v) if self.is_max else less(v, self.best):
             self.best = v
 
     def remove(self, v: Any) -> None:
