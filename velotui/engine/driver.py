@@ -32,7 +32,7 @@ from velotui.engine.operators.base import Batch, RunState
 from velotui.engine.operators.build import Pipeline, build_statement
 from velotui.engine.plan.nodes import Source, StatementPlan
 from velotui.engine.sources import check_schema, decode, undecodable
-from velotui.engine.timekeeping import event_time_reader
+from velotui.engine.timekeeping import event_time_reader, message_time
 from velotui.errors import RunCancelled, RunTimeout
 from velotui.records import Message, RecordColumns
 
@@ -266,6 +266,32 @@ class StatementRun:
             out.append(int(t) if t is not None else m.timestamp)
         return out
 
+    def _timed(self, src: Source, msgs: list[Message], times: list[int] | None
+               ) -> tuple[list[Message], list[int] | None]:
+        """The messages and their event times (``times_of``) with every time an int of epoch milliseconds: a
+        message timestamp that is a float is cut to one (``message_time``); a message with no time at all (a
+        timestamp of NaN, text or None, where its record gives none either: only a bus back-end or the Python
+        API can make one) is a dead letter, and no record in. Files and Kafka give ints: one pass at C speed."""
+        raw = [m.timestamp for m in msgs] if times is None else times
+        if set(map(type, raw)) <= {int}:
+            return msgs, times
+        keep: list[Message] = []
+        out: list[int] = []
+        for m, t in zip(msgs, raw):
+            ms = message_time(t)
+            if ms is None:
+                self.result.dead_letters.append(DeadLetter(
+                    statement=self.plan.name, error_type="bad_timestamp", source=src.name, offset=m.offset,
+                    message=f"message at offset {m.offset} has no time: its timestamp {m.timestamp!r} is not "
+                            f"epoch milliseconds" + (f" and its field {src.event_time.field!r} gives none"
+                                                     if src.event_time.field else ""),
+                    record=m.value))
+                self.result.records_in -= 1
+                continue
+            keep.append(m)
+            out.append(ms)
+        return keep, out
+
     def run(self) -> StatementResult:
         """The bounded run: tables, then every stream record in event-time order, then the end of input."""
         self.load_tables()
@@ -274,7 +300,9 @@ class StatementRun:
         for side, declare in self.pipeline.declare_fields:
             declare(list({k for m in inputs[side] for k in (m.value or {})}))
         self.result.records_in = sum(len(x) for x in inputs)
-        times = [self.times_of(e.source, msgs) for e, msgs in zip(entries, inputs)]
+        timed = [self._timed(e.source, msgs, self.times_of(e.source, msgs)) for e, msgs in zip(entries, inputs)]
+        inputs = [msgs for msgs, _ in timed]
+        times = [ts for _, ts in timed]
         for si, msgs, ts in merged_runs(inputs, times):
             self._push(si, msgs, ts)
         return self.finish()
@@ -312,7 +340,8 @@ class StatementRun:
         """Push a chunk of one source's records (already in processing order) — the streaming entry."""
         src = self.pipeline.streams[source_index].source
         self.result.records_in += len(msgs)
-        self._push(source_index, msgs, self.times_of(src, msgs))
+        msgs, times = self._timed(src, msgs, self.times_of(src, msgs))
+        self._push(source_index, msgs, times)
 
     def push_columns(self, source_index: int, block: RecordColumns, topic: str, first_offset: int) -> bool:
         """Push records held as columns (already in processing order, known to fit the source's schema) —

@@ -52,6 +52,20 @@ def event_time_reader(field: str | None, fmt: str | None):  # type: ignore[no-un
     return lambda value, ts: convert(value.get(field)) if value is not None else None
 
 
+def message_time(t: Any) -> int | None:
+    """A message timestamp as epoch milliseconds: an int as it is, a finite real number cut to an int; None
+    when it is none (NaN, an infinity, text, a bool, None: a message only the Python API or another bus
+    back-end can make, as files and Kafka give ints)."""
+    if type(t) is int:
+        return t
+    if isinstance(t, bool) or not isinstance(t, (int, float, Decimal)):
+        return None
+    try:
+        return int(t)
+    except (ValueError, OverflowError, ArithmeticError):
+        return None
+
+
 class Watermark:
     """max event time seen − max out-of-orderness (``ascending``: the max itself; ``none``: −∞ until the end)."""
 
