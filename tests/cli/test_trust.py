@@ -289,3 +289,26 @@ def test_an_input_naming_no_source_of_the_sql_is_found_by_validate(tmp_path: Pat
     assert rc == 2
     assert f"{tmp_path / 'app.test.yaml'}:5:17: input source 'trade' is not a source of app.sql; did you mean " \
            "'trades'?" in out
+
+
+def test_a_spec_naming_another_app_than_the_sqls_at_app_is_a_warning_in_every_report(tmp_path: Path,
+                                                                                         capsys) -> None:
+    """The spec's ``application`` and the SQL's ``-- @app:`` name one app (FORMATS.md §2): a spec that names
+    another (written for another app, or a mistyped name) was accepted without a word."""
+    spec = LEAD_SPEC.replace("    owner_team: markets\n", "")
+    sql = "-- @app: moves_app\n" + LEAD_SQL.replace(
+        "-- @metric: last_symbol\n-- @metric_type: gauge\n-- @metric_field: symbol\n", "")
+    _suite(tmp_path, sql=sql, spec=spec)
+    rc, out, _ = run_cli(["--headless", str(tmp_path), "-q"], capsys)
+    assert rc == 0 and "0 warnings" not in out and "warning" not in out, out  # the names agree: no warning
+    _suite(tmp_path, sql=sql, spec=spec.replace("application: moves_app", "application: move_app"))
+    junit, js = tmp_path / "r.xml", tmp_path / "r.json"
+    rc, out, _ = run_cli(["--headless", str(tmp_path), "-q", "--junit", str(junit), "--json", str(js)], capsys)
+    assert rc == 0 and "1 passed, 0 failed, 1 warnings" in out, out
+    assert "app.test.yaml:1:1: the spec's application 'move_app' is not the SQL's '-- @app: moves_app'" in out
+    data = json.loads(js.read_text())
+    [w] = data["warnings"]
+    assert "'move_app' is not the SQL's" in w["message"] and w["line"] == 1
+    assert "'move_app' is not the SQL's" in (ET.parse(junit).getroot().findtext("testsuite/system-out") or "")
+    rc, out, _ = run_cli(["--headless", str(tmp_path), "-q", "--strict"], capsys)  # a file's warning: an error
+    assert rc == 2 and "app: could not be loaded" in out and "'move_app' is not the SQL's" in out, out

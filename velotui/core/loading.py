@@ -105,6 +105,23 @@ def load_app_under_test(files: AppFiles, *, strict: bool = False, spec_override:
         return _load(files, strict=strict, extra_schema_dirs=extra_schema_dirs, dialect=dialect, folders=folders)
 
 
+def _application_name_warnings(spec: Any, app: Any, spec_path: Path) -> list[Any]:
+    """The spec's ``application`` and the SQL's ``-- @app:`` name one app (FORMATS.md §2): a spec that names
+    another is a spec written for another app, or a name mistyped — a warning naming both, in every report."""
+    from velotui.errors import VelotuiWarning
+
+    declared = app.annotations.get("app")
+    if not declared or not isinstance(spec.application, str) or spec.application == declared:
+        return []
+    doc = spec.doc
+    where = doc.key_locations.get(("application",)) if doc is not None else None
+    return [VelotuiWarning(
+        f"the spec's application {spec.application!r} is not the SQL's '-- @app: {declared}'",
+        file=spec_path, line=where[0] if where else None, column=where[1] if where else None,
+        hint=f"is this spec for {app.path.name if app.path else 'this SQL'}? write 'application: {declared}', "
+             "or change the SQL's -- @app: line")]
+
+
 def _load(files: AppFiles, *, strict: bool, extra_schema_dirs: list[Path] | None, dialect: str | None,
           folders: Any) -> LoadedApp:
     from velotui.spec import load_data_schema, load_test_spec
@@ -129,6 +146,7 @@ def _load(files: AppFiles, *, strict: bool, extra_schema_dirs: list[Path] | None
     loaded = LoadedApp(files=files, app=app, spec=spec, warnings=list(getattr(spec, "warnings", []) or [])
                        + near_misses,
                        extra_schema_dirs=list(extra_schema_dirs or []))
+    loaded.warnings += _application_name_warnings(spec, app, files.spec_path)
     loaded.flags = {st.name: divergence_flags(st, app.path) for st in app.statements}
     loaded.warnings += _reference_format_warnings(app, dialect, overrides)
     statement_names = {s.name for s in app.statements}
