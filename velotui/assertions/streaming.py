@@ -7,7 +7,7 @@ import time
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
 from velotui.assertions.base import (
     AfterTheRun,
@@ -594,6 +594,19 @@ class MetricParams(Check):
     @classmethod
     def _known_operator(cls, v: str | None) -> str | None:
         return known_operator(v)
+
+    @model_validator(mode="after")
+    def _operator_and_value_together(self) -> MetricParams:
+        """An operator with no value, or a value with no operator, would check only that the metric exists
+        (a ``value: 20`` that 5 passes): refused at load, as a check of nothing is."""
+        if self.between is not None:
+            return self
+        if self.operator and self.value is None:
+            raise ValueError(f"operator {self.operator} has no value to compare with: give value")
+        if self.value is not None and not self.operator:
+            raise ValueError(f"value {self.value:g} has no operator: give operator (equals, greater_than, …), "
+                             "or use metric_exists to check only that the metric is there")
+        return self
 
 
 def _metric_value(p: MetricParams, ctx: AssertionContext, kind: str | None) -> tuple[list[Any], float | None]:

@@ -201,6 +201,23 @@ def test_a_check_given_nothing_to_check_is_refused_at_load(tmp_path: Path, type_
     assert "this checks nothing: give" in str(e.value) and needs in str(e.value)
 
 
+@pytest.mark.parametrize(("type_", "params", "says"), [
+    ("metric_counter", {"name": "n", "value": 20}, "value 20 has no operator"),
+    ("metric_gauge", {"name": "n", "operator": "equals"}, "operator equals has no value"),
+])
+def test_a_metric_bound_missing_its_other_half_is_refused_at_load(type_: str, params: dict[str, Any],
+                                                                  says: str) -> None:
+    """A value with no operator (or an operator with no value) checked only that the metric exists: a
+    ``value: 20`` that a counter of 5 passed."""
+    from velotui.assertions.base import _params_model
+
+    with pytest.raises(Exception) as e:
+        _params_model(spec(type_, **params))
+    assert says in str(e.value)
+    for ok in ({"name": "n"}, {"name": "n", "operator": "equals", "value": 2}, {"name": "n", "between": [1, 2]}):
+        _params_model(spec(type_, **ok))
+
+
 @pytest.mark.parametrize(("type_", "params"), [
     ("aggregate_check", {"function": "SUM", "field": "n", "expected": 0}),
     ("ordering", {"field": "n"}),
