@@ -252,6 +252,14 @@ class FieldValuesParams(Check):
     def _known_operator(cls, v: str | None) -> str | None:
         return known_operator(v)
 
+    @model_validator(mode="after")
+    def _has_a_value(self) -> FieldValuesParams:
+        """NULLs are skipped, so a value of NULL (or none given) compares with nothing: ``not_equals`` with
+        no value passed on any output."""
+        if self.value is None:
+            raise ValueError(f"{self.operator} what? give value (NULLs are not compared: no_nulls checks them)")
+        return self
+
 
 @register
 class FieldValues(Assertion):
