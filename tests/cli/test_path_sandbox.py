@@ -38,7 +38,8 @@ def test_sql_file_source_outside_is_refused(tmp_path: Path, capsys) -> None:  # 
     (tmp_path / "etc" / "t.csv").write_text("k\n1\n")
     suite = write_suite(tmp_path / "suite", {
         "app.sql": "CREATE STREAM o AS SELECT x.a FROM s x JOIN t y ON x.a = y.k "
-                   "WITH ('t.type' = 'file_source', 't.path' = '../etc/t.csv');\n",
+                   "WITH ('t.type' = 'file_source', 't.config_file' = 't_table.yaml');\n",
+        "t_table.yaml": "type: file_source\npath: ../etc/t.csv\n",
         "app.test.yaml": "application: app\nqueries:\n  - name: o\n    inputs: []\n",
     })
     rc, out, _ = run_cli(["validate", str(suite)], capsys)

@@ -78,7 +78,8 @@ def make_app(folder: Path, name: str, records: int, *, simulate: bool = True) ->
     with_ = ["'trades.type' = 'kafka_source'", "'trades.topic.name' = 'trades'", "'o.type' = 'kafka_sink'",
              "'o.topic.name' = 'o'", "'event.time.field' = 'ts'"]
     if name == "join":
-        with_ += ["'customers.type' = 'file_source'", "'customers.path' = 'customers.csv'"]
+        (folder / "customers_table.yaml").write_text("type: file_source\npath: customers.csv\nformat: csv\n")
+        with_ += ["'customers.type' = 'file_source'", "'customers.config_file' = 'customers_table.yaml'"]
     (folder / f"{name}.sql").write_text(f"CREATE STREAM o AS {select} WITH ({', '.join(with_)});\n")
     sim = ", time_simulation: {start_time: '-2h', end_time: now, sequential: true}" if simulate else ""
     lines = [f"application: {name}", "queries:", "  - name: o", "    timeout_ms: 600000",

@@ -66,4 +66,4 @@ def _reference_flags(app: App, statement: Any) -> list[DivergenceFlag]:
     """The reference table's flags of one statement (``velotui.sql.reference.flags``, when it is there)."""
     from velotui.sql.reference import flags
 
-    return [DivergenceFlag(str(f.id), str(f.text).removeprefix(f"{f.id} ")) for f in flags(statement, app.path)]
+    return [DivergenceFlag(str(f.id), str(f.text).removeprefix(f"{f.id} ")) for f in flags(statement, app.path, app)]

@@ -147,7 +147,7 @@ def _load(files: AppFiles, *, strict: bool, extra_schema_dirs: list[Path] | None
                        + near_misses,
                        extra_schema_dirs=list(extra_schema_dirs or []))
     loaded.warnings += _application_name_warnings(spec, app, files.spec_path)
-    loaded.flags = {st.name: divergence_flags(st, app.path) for st in app.statements}
+    loaded.flags = {st.name: divergence_flags(st, app.path, app) for st in app.statements}
     loaded.warnings += _reference_format_warnings(app, dialect, overrides)
     statement_names = {s.name for s in app.statements}
     for query in spec.queries:

@@ -64,7 +64,7 @@ def validate_suite(path: Path, *, strict: bool = False, spec_override: Path | No
                     problems.sort(key=lambda e: (e.line or 0, e.column or 0))
                     item.error, item.more_errors = problems[0], problems[1:]
                 else:
-                    item.flags = [f for st in app.statements for f in flags(st, app.path)]
+                    item.flags = [f for st in app.statements for f in flags(st, app.path, app)]
                 item.warnings.append(VelotuiWarning("no test spec (not run)", file=app_files.sql_path))
             except VelotuiError as e:
                 item.error = e

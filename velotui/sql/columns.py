@@ -150,15 +150,7 @@ def _check_statement(app: App, st: Statement, fields: dict[str, KnownFields | No
             walk(sub, inner)
 
     walk(q.select, scope)
-    if q.window is not None and q.window.time_column:
-        main = fields.get(q.source.name)
-        tc = q.window.time_column
-        if main is not None and tc not in main.fields and tc.lower() not in SYSTEM_COLUMNS:
-            close = difflib.get_close_matches(tc, main.fields, n=1)
-            errors.append(SqlError(f"{st.name}: window time column {tc!r} is not a field of "
-                                   f"{_describe(q.source.name, main)}" + (f"; did you mean {close[0]!r}?" if close
-                                                                          else ""),
-                                   file=app.path, line=st.line, column=st.column))
+    # (the WINDOW clause's column arguments are Column nodes of the tree: the walk checks them as any column)
     return errors
 
 

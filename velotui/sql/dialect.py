@@ -31,9 +31,11 @@ DURATION_UNITS_MS = {
 
 class StreamWindow(exp.Expression):
     """``WINDOW KIND(…)``: the kind as written (lower case) and its arguments in order: durations in ms
-    (``kinds`` says ``duration``) and column names (``column``)."""
+    (``kinds`` says ``duration``) and column names (``column``). ``columns``: the column arguments as the
+    Column nodes written (qualifier and position kept), so a walk of the statement's tree meets them as it
+    meets every other column."""
 
-    arg_types = {"kind": True, "arguments": False, "kinds": False}
+    arg_types = {"kind": True, "arguments": False, "kinds": False, "columns": False}
 
 
 class Emit(exp.Expression):
@@ -282,25 +284,27 @@ class VelostreamParser(Parser):
         kind = word.text.lower()
         self._match(TokenType.L_PAREN)
         args: list[tuple[str, Any]] = []
+        columns: list[exp.Expression] = []
         if not self._match(TokenType.R_PAREN):
             while True:
-                args.append(self._parse_window_arg())
+                args.append(self._parse_window_arg(columns))
                 if self._match(TokenType.COMMA):
                     continue
                 if not self._match(TokenType.R_PAREN):
                     self.raise_error(f"expected , or ) in WINDOW {kind.upper()}(…)")
                 break
-        node = _located(StreamWindow(kind=kind, arguments=[v for _, v in args], kinds=[t for t, _ in args]), token)
+        node = _located(StreamWindow(kind=kind, arguments=[v for _, v in args], kinds=[t for t, _ in args],
+                                     columns=columns), token)
         node.meta["line"], node.meta["col"] = word.line, word.col - len(word.text) + 1
         return "stream_window", node
 
-    def _parse_window_arg(self) -> tuple[str, Any]:
+    def _parse_window_arg(self, columns: list[exp.Expression]) -> tuple[str, Any]:
         tok = self._curr
         if tok is None:
             self.raise_error("unexpected end of WINDOW clause")
         if tok.token_type == TokenType.DASH and self._next is not None and self._next.token_type == TokenType.NUMBER:
             self._advance()
-            kind, value = self._parse_window_arg()
+            kind, value = self._parse_window_arg(columns)
             return kind, -value
         if tok.token_type == TokenType.INTERVAL:
             return "duration", self._parse_interval_ms()
@@ -312,6 +316,7 @@ class VelostreamParser(Parser):
         col = self._parse_column()
         if col is None:
             self.raise_error("expected a duration (1m, 30s, INTERVAL '5' MINUTE) or a column")
+        columns.append(col)
         return "column", col.name if isinstance(col, exp.Column) else col.sql()
 
     def _parse_duration_ms(self) -> int:

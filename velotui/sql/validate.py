@@ -107,7 +107,8 @@ def validate_statement(st: Statement, app: App) -> list[SqlError]:
             or declared_file
         if not is_table:
             err(f"subquery over {name!r}, which is a stream; subqueries read tables (§9)", sub,
-                hint=f"declare {name} as a file table ('{name}.type' = 'file_source') or a CREATE TABLE")
+                hint=f"declare {name} as a file table ('{name}.type' = 'file_source', '{name}.config_file' "
+                     "naming a file with its path) or a CREATE TABLE")
     for j in q.joins:
         if j.on is None:
             err(f"JOIN {j.source.name} needs ON a.k = b.k", q.select)

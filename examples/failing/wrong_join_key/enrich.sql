@@ -6,4 +6,4 @@ FROM orders o
 JOIN customers c ON o.customer_id = c.customer_name
 EMIT CHANGES
 WITH ('orders.type' = 'kafka_source', 'orders.topic.name' = 'orders',
-      'customers.type' = 'file_source', 'customers.path' = 'customers.csv');
+      'customers.type' = 'file_source', 'customers.config_file' = 'customers_table.yaml');

@@ -60,7 +60,7 @@ def test_d18_flags_windowed_final_statements_and_what_reads_them() -> None:
                         "EMIT CHANGES;\nCREATE STREAM x AS SELECT * FROM w")
     assert BOUNDED_INPUT not in divergence_flags(changes, "x")
     assert [f.id for f in divergence_flags(changes, "x")] == ["D3"]  # the reference table's flag of the upstream
-    assert divergence_flags(changes, "x")[0].summary.startswith("GROUP BY with WINDOW")
+    assert divergence_flags(changes, "x")[0].summary.startswith("WINDOW TUMBLING … EMIT CHANGES")
     final = parse_app("CREATE STREAM w AS SELECT k, COUNT(*) AS n FROM s GROUP BY k WINDOW TUMBLING(1m) "
                       "EMIT FINAL;\nCREATE STREAM x AS SELECT * FROM w")
     assert [f.id for f in divergence_flags(final, "x")] == ["D2", "D15", "D18"]

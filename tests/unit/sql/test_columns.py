@@ -72,8 +72,15 @@ def test_subqueries_read_their_own_table_and_the_outer_row() -> None:
 
 
 def test_a_window_time_column_must_be_a_field() -> None:
+    """The WINDOW clause's columns are checked as every column is, at their own place: the time column and a
+    SESSION's partition column (which no check looked at)."""
     [msg] = _errors("CREATE STREAM o AS SELECT COUNT(*) AS n FROM orders WINDOW TUMBLING(evt_time, 1m);", orders=ORDERS)
-    assert msg == f"1:1: o: window time column 'evt_time' is not a field of {LISTED}"
+    assert msg == f"1:69: o: column 'evt_time' is not a field of {LISTED}"
+    [msg] = _errors("CREATE STREAM o AS SELECT COUNT(*) AS n FROM orders WINDOW SESSION(amount, 10s, custmer_id);",
+                    orders=ORDERS)
+    assert msg == f"1:81: o: column 'custmer_id' is not a field of {LISTED}; did you mean 'customer_id'?"
+    assert _errors("CREATE STREAM o AS SELECT COUNT(*) AS n FROM orders o WINDOW SESSION(o.amount, 10s, customer_id);",
+                   orders=ORDERS) == []
 
 
 SCHEMA = "name: orders\nfields:\n  - {name: order_id, type: integer}\n  - {name: amount, type: float}\n"
@@ -88,7 +95,9 @@ def test_validate_knows_the_fields_from_every_kind_of_input(feed: str, tmp_path:
     inp = {"schema": "      - source: orders\n        records: 3\n",
            "data_file": "      - source: orders\n        data_file: orders.csv\n",
            "file_source": ""}[feed]
-    with_ = " WITH ('orders.type' = 'file_source', 'orders.path' = 'orders.csv')" if feed == "file_source" else ""
+    (tmp_path / "orders_table.yaml").write_text("type: file_source\npath: orders.csv\nformat: csv\n")
+    with_ = (" WITH ('orders.type' = 'file_source', 'orders.config_file' = 'orders_table.yaml')" if feed == "file_source"
+             else "")
     (tmp_path / "app.sql").write_text(f"CREATE STREAM o AS\nSELECT order_id, amonut FROM orders{with_};\n")
     (tmp_path / "app.test.yaml").write_text(f"application: app\nqueries:\n  - name: o\n    inputs:\n{inp or '      []'}\n")
     if not inp:

@@ -454,7 +454,8 @@ class Planner:
         fmt = props.get(f"{name}.format") or config_get(cfg, "format")
         if not path:
             raise self.error(st, f"subquery over {name!r}: it is not a table (§9)", node,
-                             hint=f"declare it: '{name}.type' = 'file_source', '{name}.path' = 'data/{name}.csv'")
+                             hint=f"declare it: '{name}.type' = 'file_source', '{name}.config_file' naming a file "
+                                  f"with its path (path: data/{name}.csv)")
         fmt_text = str(fmt) if fmt else None
         self._file_format(st, fmt_text, *position(node), f"table {name!r}")
         return pn.Source(name=name, origin="file", path=str(path), format=fmt_text or "", table=True,
