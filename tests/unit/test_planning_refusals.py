@@ -46,6 +46,20 @@ CASES = [
      "o: LAG(x, 99999999): k must be between 1 and 100000", None),
     ("SELECT AVG(a) OVER (ROWS WINDOW BUFFER 0 ROWS PARTITION BY k) AS x FROM s", "1:27",
      "o: ROWS WINDOW BUFFER 0 ROWS: the buffer holds 1 to 100000 rows", "ROWS WINDOW BUFFER 100 ROWS"),
+    # OVER frames: only those the engine computes as written (tests/unit/test_over_frames.py has them all)
+    ("SELECT SUM(a) OVER (ORDER BY t ROWS BETWEEN CURRENT ROW AND 1 FOLLOWING) AS x FROM s", "1:51",
+     "o: SUM(…) OVER (… ROWS BETWEEN CURRENT ROW AND 1 FOLLOWING): a frame that ends after the current row "
+     "(FOLLOWING) is not supported: a row would wait for later records", "write LEAD(x, n) OVER (…)"),
+    ("SELECT SUM(a) OVER (ORDER BY t ROWS BETWEEN 2 PRECEDING AND 1 PRECEDING) AS x FROM s", "1:51",
+     "o: SUM(…) OVER (… ROWS BETWEEN 2 PRECEDING AND 1 PRECEDING): a frame that ends before the current row is not "
+     "supported", "write LAG(x, n) OVER (…)"),
+    ("SELECT AVG(a) OVER (ORDER BY t RANGE BETWEEN INTERVAL '1' MINUTE PRECEDING AND CURRENT ROW) AS x FROM s",
+     "1:51", "o: AVG(…) OVER (… RANGE BETWEEN INTERVAL '60000' MILLISECOND PRECEDING AND CURRENT ROW): RANGE frames "
+     "are not supported (a RANGE frame takes in the rows whose ORDER BY value is within the bounds, ties with the "
+     "current row included; velotui counts rows)", "ROWS BETWEEN n PRECEDING AND CURRENT ROW"),
+    ("SELECT ROW_NUMBER() OVER (ORDER BY t ROWS BETWEEN 1 PRECEDING AND CURRENT ROW) AS x FROM s", "1:57",
+     "o: ROW_NUMBER(…) OVER (… ROWS BETWEEN 1 PRECEDING AND CURRENT ROW): a frame has no meaning for ROW_NUMBER, "
+     "which reads the partition's rows in order; it is not supported", "remove the ROWS BETWEEN … frame"),
     ("SELECT COUNT(*) AS n FROM s WINDOW TUMBLING(0s)", "1:55",
      "o: WINDOW TUMBLING: the size must be at least 1 ms, not 0 ms", "write TUMBLING(1m) or TUMBLING(time_column, 1m)"),
     ("SELECT COUNT(*) AS n FROM s WINDOW TUMBLING(-5s)", "1:55",

@@ -371,14 +371,16 @@ class VelostreamParser(Parser):
             elif self._curr.token_type == TokenType.ORDER_BY:
                 node.set("order", self._parse_order())
             elif self._curr.token_type in (TokenType.ROWS, TokenType.RANGE):
+                frame_token = self._curr
                 kind = self._curr.text.upper()
                 self._advance()
                 self._match(TokenType.BETWEEN)
                 start = self._parse_frame_bound()
                 end = self._parse_frame_bound() if self._match(TokenType.AND) else {"value": "CURRENT ROW",
                                                                                      "side": None}
-                node.set("spec", exp.WindowSpec(kind=kind, start=start["value"], start_side=start["side"],
-                                                end=end["value"], end_side=end["side"]))
+                # located at ROWS/RANGE: the planner's frame refusals point there (velotui.engine.plan.planner)
+                node.set("spec", _at(exp.WindowSpec(kind=kind, start=start["value"], start_side=start["side"],
+                                                    end=end["value"], end_side=end["side"]), frame_token))
             elif word == "EMIT":
                 self._advance()
                 if self._match_text_seq("EVERY", "RECORD"):
@@ -413,7 +415,9 @@ class VelostreamParser(Parser):
             ms = self._parse_interval_ms()
             side = self._curr.text.upper() if self._curr else None
             self._advance()
-            return {"value": exp.Literal.number(ms), "side": side, "interval_ms": ms}
+            # an INTERVAL stays an interval (a bare number would read as a count of rows)
+            return {"value": exp.Interval(this=exp.Literal.string(str(ms)), unit=exp.Var(this="MILLISECOND")),
+                    "side": side}
         value = self._parse_primary()
         side = self._curr.text.upper() if self._curr else None
         self._advance()

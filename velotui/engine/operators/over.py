@@ -11,7 +11,7 @@ from collections import deque
 from collections.abc import Callable
 from typing import Any
 
-from velotui.engine.expr.aggregates import AGGREGATES, Acc, NotANumber
+from velotui.engine.expr.aggregates import AGGREGATES, Acc, NotANumber, Sum, Variance
 from velotui.engine.expr.errors import DropRecord
 from velotui.engine.expr.values import key_of, less
 from velotui.engine.operators.base import Batch, Operator, RunState
@@ -167,7 +167,11 @@ class WindowFunctions(Operator):
                 if spec.frame_rows is not None:
                     st.frame.append(v)
                     if len(st.frame) > spec.frame_rows:
-                        acc.remove(st.frame.popleft())
+                        old = st.frame.popleft()
+                        if _removes_exactly(acc, old):
+                            acc.remove(old)
+                        else:  # the aggregate of the frame's rows, as GROUP BY would add them up
+                            acc = st.acc = _added_up(spec, st.frame)
                     if spec.emit_on_full and len(st.frame) < spec.frame_rows:
                         skip = True
                 out[spec.slot] = acc.value()
@@ -198,6 +202,24 @@ class WindowFunctions(Operator):
             self._out.idxs = None
         self._flush()
         super().finish()
+
+
+def _removes_exactly(acc: Acc, v: Any) -> bool:
+    """Whether taking ``v`` out of ``acc`` leaves exactly the aggregate of the other values: true of counts,
+    MIN/MAX, FIRST/LAST and a SUM/AVG of integers; not of a sum of FLOATs or DECIMALs ((1e20 + 1 + 1) - 1e20 is
+    0.0, not 2.0) nor of a variance (a residue of 1e-8 where the frame's values are equal)."""
+    if isinstance(acc, Sum):
+        return type(acc.total) is int and (v is None or type(v) is int)
+    return not isinstance(acc, Variance)
+
+
+def _added_up(spec: OverSpec, frame: deque[Any]) -> Acc:
+    """A new accumulator of the frame's values, added in order."""
+    assert spec.make_acc is not None
+    acc = spec.make_acc()
+    for x in frame:
+        acc.add(x)
+    return acc
 
 
 def _before(v: Any, ov: Any, desc: bool) -> bool:

@@ -379,16 +379,7 @@ class Planner:
             raise self.error(st, f"unsupported window function {name}", func,
                              hint="window functions: " + ", ".join(sorted(WINDOW_FUNCTIONS)) + ", and aggregates")
         buffer = w.args.get("buffer_rows")
-        spec = w.args.get("spec")
-        frame = None
-        if spec is not None and str(spec.args.get("kind", "")).upper() == "ROWS":
-            start = spec.args.get("start")
-            if isinstance(start, exp.Literal) and str(spec.args.get("start_side", "")).upper() == "PRECEDING":
-                n = int(str(start.this)) if str(start.this).isdigit() and len(str(start.this)) < 10 else -1
-                if not 0 <= n < MAX_BUFFER_ROWS:
-                    raise self.error(st, f"ROWS {str(start.this)[:20]} PRECEDING: between 0 and {MAX_BUFFER_ROWS - 1}",
-                                     w)
-                frame = n + 1
+        frame = self._frame_rows(st, name, w.args.get("spec"))
         if buffer is not None:
             if not 1 <= int(buffer) <= MAX_BUFFER_ROWS:
                 raise self.error(st, f"ROWS WINDOW BUFFER {buffer} ROWS: the buffer holds 1 to {MAX_BUFFER_ROWS} rows",
@@ -398,6 +389,56 @@ class Planner:
         call.emit_on_buffer_full = w.args.get("emit_mode") == "buffer_full"
         call.expire_after_ms = w.args.get("expire_after_ms")
         return call
+
+    def _frame_rows(self, st: Statement, name: str, spec: exp.Expression | None) -> int | None:
+        """The frame of ``ROWS BETWEEN … AND …`` as the engine computes it: the last n rows of the partition, the
+        current one included (None: every row so far). The frames velotui computes are exactly those that end
+        at the current row and start at ``UNBOUNDED PRECEDING``, ``n PRECEDING`` or ``CURRENT ROW``, on an
+        aggregate; every other frame is refused here, with the rewrite, rather than computed as another."""
+        if spec is None:
+            return None
+        kind = str(spec.args.get("kind") or "").upper()
+        start, start_side = spec.args.get("start"), str(spec.args.get("start_side") or "").upper()
+        end, end_side = spec.args.get("end"), str(spec.args.get("end_side") or "").upper()
+        written = f"{kind} BETWEEN {_bound_sql(start, start_side)} AND {_bound_sql(end, end_side)}"
+
+        def refuse(what: str, hint: str) -> SqlError:
+            return self.error(st, f"{name}(…) OVER (… {written}): {what}", spec, hint=hint)
+
+        if name in WINDOW_FUNCTIONS:
+            reads = ("the k-th previous row of the partition" if name == "LAG" else "the k-th next row of the "
+                     "partition" if name == "LEAD" else "the partition's rows in order")
+            raise refuse(f"a frame has no meaning for {name}, which reads {reads}; it is not supported",
+                         f"remove the {kind} BETWEEN … frame from this OVER (…)")
+        rows_hint = "write ROWS BETWEEN n PRECEDING AND CURRENT ROW (the last n + 1 rows) or ROWS BETWEEN UNBOUNDED " \
+                    "PRECEDING AND CURRENT ROW (every row so far)"
+        if kind != "ROWS":
+            raise refuse("RANGE frames are not supported (a RANGE frame takes in the rows whose ORDER BY value is "
+                         "within the bounds, ties with the current row included; velotui counts rows)",
+                         rows_hint + ", or a WINDOW SLIDING(…) GROUP BY for an aggregate over a span of time")
+        if isinstance(start, exp.Interval) or isinstance(end, exp.Interval):
+            raise refuse("a ROWS frame counts rows: an INTERVAL bound is not supported",
+                         rows_hint + ", or a WINDOW SLIDING(…) GROUP BY for an aggregate over a span of time")
+        if end_side == "FOLLOWING":
+            raise refuse("a frame that ends after the current row (FOLLOWING) is not supported: a row would wait "
+                         "for later records", f"write LEAD(x, n) OVER (…) for the value n rows ahead; or {rows_hint[6:]}")
+        if end != "CURRENT ROW":
+            raise refuse("a frame that ends before the current row is not supported",
+                         f"write LAG(x, n) OVER (…) for the value n rows back; or {rows_hint[6:]}")
+        if start == "CURRENT ROW":
+            return 1
+        if start == "UNBOUNDED" and start_side == "PRECEDING":
+            return None
+        if start_side != "PRECEDING":
+            raise refuse("a frame cannot start after the current row, where it ends", rows_hint)
+        text = str(start.this) if isinstance(start, exp.Literal) and not start.is_string else ""
+        if not text.isdigit():
+            raise refuse(f"n in n PRECEDING must be a whole number literal, not {_bound_sql(start, '')[:30]}",
+                         rows_hint)
+        n = int(text) if len(text) < 10 else MAX_BUFFER_ROWS
+        if not 0 <= n < MAX_BUFFER_ROWS:
+            raise self.error(st, f"ROWS {text[:20]} PRECEDING: between 0 and {MAX_BUFFER_ROWS - 1}", spec)
+        return n + 1
 
     # -- output -------------------------------------------------------------------------------------
     def _sink(self, st: Statement, props: dict[str, str], node: pn.PlanNode, windowed_group: bool) -> pn.Sink:
@@ -460,6 +501,17 @@ class Planner:
         self._file_format(st, fmt_text, *position(node), f"table {name!r}")
         return pn.Source(name=name, origin="file", path=str(path), format=fmt_text or "", table=True,
                          config={**cfg, **{k[len(name) + 1:]: v for k, v in props.items() if k.startswith(name + ".")}})
+
+
+def _bound_sql(value: Any, side: str) -> str:
+    """A frame bound as written: ``CURRENT ROW``, ``UNBOUNDED PRECEDING``, ``2 PRECEDING``, ``INTERVAL … PRECEDING``."""
+    if isinstance(value, exp.Interval):
+        text = f"INTERVAL '{value.this.this}' MILLISECOND"
+    elif isinstance(value, exp.Expression):
+        text = value.sql()
+    else:
+        text = str(value or "")
+    return f"{text} {side}".strip()
 
 
 def _and(parts: list[exp.Expression]) -> exp.Expression | None:
