@@ -76,6 +76,12 @@ CASES = [
      "write SESSION(30s)"),
     ("SELECT COUNT(*) AS n FROM s WINDOW TUMBLNG(1m)", "1:55", "o: unknown window kind TUMBLNG",
      "did you mean TUMBLING?"),
+    # a window's time column is read as SELECT reads it: a system column that is no time, an expression, refused
+    ("SELECT COUNT(*) AS n FROM s WINDOW SESSION(_partition, 30s)", "1:55",
+     "o: WINDOW SESSION(_partition, …): _partition is not a time", "WINDOW SESSION(_event_time, …)"),
+    ("SELECT COUNT(*) AS n FROM s WINDOW TUMBLING(CAST(ts AS BIGINT), 1m)", "1:55",
+     "o: WINDOW TUMBLING: the time column must be a column or a system column (_event_time, _timestamp), not the "
+     "expression CAST(ts AS BIGINT)", "compute it in an earlier statement (SELECT CAST(ts AS BIGINT) AS t"),
     # literals
     ("SELECT " + "9" * 5000 + " AS v FROM s", "1:27",
      "o: the INTEGER literal 999999999999…999999 (5000 characters) does not fit 64 bits",

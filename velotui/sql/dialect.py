@@ -317,7 +317,10 @@ class VelostreamParser(Parser):
         if col is None:
             self.raise_error("expected a duration (1m, 30s, INTERVAL '5' MINUTE) or a column")
         columns.append(col)
-        return "column", col.name if isinstance(col, exp.Column) else col.sql()
+        # a column by its name; anything else (a CAST, a function, a nested field) is kept as the expression
+        # it is, which the engine refuses as a window's time column (velotui/engine/windows/base.py)
+        return ("column", col.name) if isinstance(col, exp.Column) and not col.args.get("db") else ("expression",
+                                                                                                    col.sql())
 
     def _parse_duration_ms(self) -> int:
         num = self._curr

@@ -56,7 +56,7 @@ class SinkRef:
 class WindowArgument:
     """One argument of ``WINDOW KIND(…)``: a duration (ms) or a column name."""
 
-    kind: Literal["duration", "column"]
+    kind: Literal["duration", "column", "expression"]
     value: int | str
 
 

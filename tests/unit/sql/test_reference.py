@@ -168,6 +168,10 @@ FLAGGED = [
             "'f.path' = 'f.jsonl', 'f.format' = 'jsonlines', 'f.event.time.field' = 'ts')",
      ["SELECT COUNT(*) AS n FROM f WINDOW SLIDING(ts, 2m, 1m) WITH ('f.type' = 'file_source', 'f.path' = 'f.jsonl', "
       "'f.event.time.field' = 'ts')"]),
+    ("D14", "SELECT COUNT(*) AS n FROM f WINDOW TUMBLING(_event_time, 1m) WITH ('f.type' = 'file_source', "
+            "'f.path' = 'f.jsonl', 'f.event.time.field' = 'ts')",
+     ["SELECT COUNT(*) AS n FROM f WINDOW TUMBLING(ts, 1m) WITH ('f.type' = 'file_source', 'f.path' = 'f.jsonl', "
+      "'f.event.time.field' = 'ts')"]),
     ("D15", "SELECT COUNT(*) AS n FROM s WINDOW TUMBLING(1m)", ["SELECT COUNT(*) AS n FROM s WINDOW TUMBLING(1m) "
                                                                 "EMIT CHANGES"]),
     ("D17", "SELECT p FROM s ORDER BY p DESC LIMIT 5", ["SELECT p FROM s LIMIT 5"]),

@@ -16,7 +16,7 @@ from typing import Any
 from sqlglot import exp
 
 from velotui.engine.expr.aggregates import AGGREGATES, MAX_LAG_OFFSET, WINDOW_FUNCTIONS
-from velotui.engine.expr.compiler import position
+from velotui.engine.expr.compiler import SYSTEM_META, position
 from velotui.engine.plan import nodes as pn
 from velotui.engine.timekeeping import parse_duration
 from velotui.engine.windows import window_for
@@ -67,8 +67,9 @@ class Planner:
             window_kind = window_for(q.window, self.file) if q.window is not None else None
         except SqlError as e:
             raise self._located(st, e) from None
-        event_time = self._event_time(st, props, window_kind.time_column if window_kind else None)
-        sources = [self._source(st, ref, event_time) for ref in st.sources]
+        event_time = self._event_time(st, props)
+        window_time = self._window_time(st, props, q.window, window_kind.time_column if window_kind else None)
+        sources = [self._source(st, ref, event_time, window_time) for ref in st.sources]
         upstream = [s.name for s in sources if s.origin == "statement"]
         node: pn.PlanNode = self._joins(st, props, sources)
         if q.where is not None:
@@ -155,19 +156,40 @@ class Planner:
                              hint="a duration of 0 or more, up to 100 years")
         return ms
 
-    def _event_time(self, st: Statement, props: dict[str, str], window_column: str | None) -> pn.EventTime:
+    def _event_time(self, st: Statement, props: dict[str, str]) -> pn.EventTime:
         fmt = props.get("event.time.format")
         if fmt is not None and fmt.strip() not in TIME_FORMATS and "%" not in fmt:
             raise self.error(st, f"'event.time.format' = {fmt!r} is not a time format",
                              hint="use epoch_millis, epoch_seconds, iso8601 or a strftime pattern like "
                              "'%Y-%m-%d %H:%M:%S'")
-        return pn.EventTime(field=window_column or props.get("event.time.field") or None, format=fmt)
+        return pn.EventTime(field=props.get("event.time.field") or None, format=fmt)
+
+    def _window_time(self, st: Statement, props: dict[str, str], window: Any, column: str | None
+                     ) -> pn.EventTime | None:
+        """The event time a window's time column (``TUMBLING(col, 1m)``) gives every source of the statement
+        (None: the statement's own), read as the same column in SELECT reads (the compiler's SYSTEM_META):
+        ``_event_time`` is the statement's event time, ``_timestamp`` the message timestamp, a field its value
+        (parsed by 'event.time.format'); a system column that is no time is refused."""
+        if column is None:
+            return None
+        meta = SYSTEM_META.get(column.lower())
+        if meta == "t":  # SELECT _event_time: the event time the statement has without the window's column
+            return None
+        if meta == "m.timestamp":  # SELECT _timestamp
+            return pn.EventTime(field=None)
+        if meta is not None or column.lower() in ("_window_start", "_window_end"):
+            raise self.error(st, f"WINDOW {window.kind.upper()}({column}, …): {column} is not a time", line=window.line,
+                             column=window.column, hint=f"name the event time: WINDOW {window.kind.upper()}(_event_time, "
+                             "…), a field holding a time, or _timestamp")
+        return pn.EventTime(field=column, format=props.get("event.time.format"))
 
     # -- sources and joins ---------------------------------------------------------------------------
-    def _source(self, st: Statement, ref: SourceRef, event_time: pn.EventTime) -> pn.Source:
+    def _source(self, st: Statement, ref: SourceRef, event_time: pn.EventTime,
+                window_time: pn.EventTime | None = None) -> pn.Source:
         own = ref.config.get("event.time.field") if ref.config else None
-        if own and not (st.query.window is not None and st.query.window.time_column):
-            # the source's own '<s>.event.time.field' (a window's time column still wins)
+        if window_time is not None:  # a window's time column wins over every other setting
+            event_time = window_time
+        elif own:  # the source's own '<s>.event.time.field'
             event_time = pn.EventTime(field=str(own), format=str(ref.config.get("event.time.format") or "") or
                                       event_time.format)
         src = pn.Source(name=ref.name, alias=ref.alias, format=ref.format, table=ref.is_table or ref.kind == "file",

@@ -75,15 +75,21 @@ class WindowKind:
 
     # -- helpers for from_spec ------------------------------------------------------------------------
     @classmethod
-    def _error(cls, spec: WindowSpec, file: str | None, message: str) -> SqlError:
+    def _error(cls, spec: WindowSpec, file: str | None, message: str, hint: str | None = None) -> SqlError:
         return SqlError(f"WINDOW {cls.name.upper()}: {message}", file=file, line=spec.line, column=spec.column,
-                        hint=f"write {cls.usage}")
+                        hint=hint or f"write {cls.usage}")
 
     @classmethod
     def _shape(cls, spec: WindowSpec, file: str | None, durations: int, trailing_column: bool = False
                ) -> tuple[list[int], str | None, str | None]:
         """(durations, time column, trailing column) of ``KIND([time_col,] d1, …[, column])``."""
         args = list(spec.arguments)
+        expression = next((a for a in args if a.kind == "expression"), None)
+        if expression is not None:
+            raise cls._error(spec, file, f"the time column must be a column or a system column (_event_time, "
+                             f"_timestamp), not the expression {str(expression.value)[:60]}",
+                             hint=f"compute it in an earlier statement (SELECT {str(expression.value)[:60]} AS t, "
+                             "…) and name t in the window")
         time_col = str(args.pop(0).value) if args and args[0].kind == "column" else None
         part = str(args.pop().value) if trailing_column and args and args[-1].kind == "column" else None
         if len(args) != durations or any(a.kind != "duration" for a in args):
