@@ -170,7 +170,30 @@ class _Checker(ast.NodeVisitor):
 
 
 class _Guard(ast.NodeTransformer):
-    """Rewrites the tree so that work is bounded at run time."""
+    """Rewrites the tree so that work is bounded at run time, and so that a ``Watch`` can see what ``all`` of
+    a filtered comprehension looked at."""
+
+    def __init__(self) -> None:
+        self.filters: list[str] = []  # the conditions of each filtered comprehension that all() reads, as written
+
+    def visit_Call(self, node: ast.Call) -> ast.AST:
+        """``all(P for r in xs if F)``: every condition is counted (``__seen``) and every item that passes them
+        (``__kept``), so that a filter that kept nothing (all() of nothing is true) is seen as such."""
+        arg = node.args[0] if len(node.args) == 1 else None
+        filtered = (isinstance(node.func, ast.Name) and node.func.id == "all"
+                    and isinstance(arg, (ast.GeneratorExp, ast.ListComp, ast.SetComp))
+                    and any(gen.ifs for gen in arg.generators))
+        text = " and ".join(ast.unparse(c) for gen in arg.generators for c in gen.ifs) if filtered else ""  # as written
+        self.generic_visit(node)
+        if filtered and isinstance(arg, (ast.GeneratorExp, ast.ListComp, ast.SetComp)):
+            k = len(self.filters)
+            self.filters.append(text)
+            first = next(gen for gen in arg.generators if gen.ifs)
+            first.ifs[0] = ast.Call(func=ast.Name(id="__seen", ctx=ast.Load()), args=[ast.Constant(k), first.ifs[0]],
+                                    keywords=[])
+            arg.elt = ast.Call(func=ast.Name(id="__kept", ctx=ast.Load()), args=[ast.Constant(k), arg.elt],
+                               keywords=[])
+        return node
 
     def visit_BinOp(self, node: ast.BinOp) -> ast.AST:
         self.generic_visit(node)
@@ -366,6 +389,13 @@ class Watch:
         self.iterated: list[tuple[Any, int]] = []  # (sequence, items) for each loop that ran to its end
         self.hits: dict[str, list[Any]] = {}  # field -> the mappings it was read from that have it
         self.misses: dict[str, list[Any]] = {}  # field -> the mappings it was read from that lack it
+        # all() of a filtered comprehension: its filter's text -> [items the filter looked at, items it kept]
+        self.filters: dict[str, list[int]] = {}
+
+    def vacuous(self) -> tuple[str, int] | None:
+        """A filter of ``all(… if F)`` that looked at items and kept none (all() of nothing is true): its
+        text and how many items it looked at."""
+        return next(((text, seen) for text, (seen, kept) in self.filters.items() if seen and not kept), None)
 
     def field(self, obj: Any, name: str, present: bool) -> None:
         reads = self.hits if present else self.misses
@@ -392,8 +422,10 @@ class CompiledExpression:
     """An expression checked and compiled once; ``evaluate`` runs it against an environment, under a
     fresh budget each time (one template, one record's derived field)."""
 
-    def __init__(self, text: str, code: Any, functions: Mapping[str, Callable[..., Any]], max_seconds: float) -> None:
+    def __init__(self, text: str, code: Any, functions: Mapping[str, Callable[..., Any]], max_seconds: float,
+                 filters: Sequence[str] = ()) -> None:
         self.text = text
+        self._filters = list(filters)
         self._code = code
         self._functions = dict(functions)
         self._budget = _Budget(max_seconds)
@@ -440,9 +472,22 @@ class CompiledExpression:
         def field(obj: Any, name: str) -> Any:
             return _field(obj, name, watch)
 
+        counts = [[0, 0] for _ in self._filters]
+        if watch is not None:
+            for text, c in zip(self._filters, counts):
+                watch.filters[text] = c
+
+        def seen(k: int, value: Any) -> Any:
+            counts[k][0] += 1
+            return value
+
+        def kept(k: int, value: Any) -> Any:
+            counts[k][1] += 1
+            return value
+
         scope: dict[str, Any] = {"__builtins__": {}, "__field": field if watch is not None else _field,
                                  "__pow": ops.pow, "__mul": ops.mul, "__add": ops.add, "__mod": ops.mod,
-                                 "__iter": guarded_iter}
+                                 "__iter": guarded_iter, "__seen": seen, "__kept": kept}
         scope.update(self._functions)
         for name in _SIZED:
             if name in scope:
@@ -483,9 +528,10 @@ def compile_expression(text: str, *, functions: Mapping[str, Callable[..., Any]]
         raise SandboxError(f"expression nested too deeply ({depth} levels, limit {MAX_DEPTH}): {_shown(text)}",
                            hint="split it with variables, or write the repetition once")
     _Checker(text, names, funcs).visit(tree)
-    guarded = ast.fix_missing_locations(_Guard().visit(tree))
+    guard = _Guard()
+    guarded = ast.fix_missing_locations(guard.visit(tree))
     code = compile(guarded, "<expression>", "eval")
-    return CompiledExpression(text, code, funcs, max_seconds)
+    return CompiledExpression(text, code, funcs, max_seconds, guard.filters)
 
 
 def _shown(text: str, limit: int = 200) -> str:

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
 from fractions import Fraction
+from itertools import chain
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -453,12 +454,53 @@ def template_env(ctx: AssertionContext) -> dict[str, Any]:
     }
 
 
-def render(value: Any, ctx: AssertionContext) -> Any:
-    """Resolve ``{{…}}`` in a value: a lone template gives the value itself, else text substitution."""
+def template_checked_nothing(watch: Any, ctx: AssertionContext, *, misses_only: bool = False
+                             ) -> tuple[str | None, bool]:
+    """A true template checked nothing when it looped over a record list that was empty, when all() read a
+    filtered comprehension whose filter kept none of the items it looked at (all() of nothing is true), or
+    when it read a field that none of the records it read it from has (a typo reads as NULL). ``misses_only``:
+    only the last (a template that computes a parameter, or one that came out false).
+
+    Only a field that some read did not find can be such a field, so the records are looked at only for
+    those (a template that found every field it read costs nothing here, however many records it read)."""
+    lists: dict[int, tuple[str, list[dict[str, Any]]]] = {id(ctx.records): ("records", ctx.records)}
+    for kind, data in (("inputs", ctx.inputs), ("outputs", ctx.outputs)):
+        for name, rows in data.items():
+            lists.setdefault(id(rows), (f"{kind}.{name}.records", rows))
+    for xs, n in watch.iterated if not misses_only else ():
+        if n == 0 and id(xs) in lists:
+            return f"the expression loops over {lists[id(xs)][0]}, which is empty", True
+    vacuous = watch.vacuous() if not misses_only else None
+    if vacuous is not None:
+        text, seen = vacuous
+        return (f"the filter 'if {text}' of all(…) kept none of the {seen} item(s) it looked at (all() of nothing "
+                "is true)"), False
+    if not watch.misses:
+        return None, False
+    records = {id(r) for _, rows in lists.values() for r in rows}
+    for name, missed in watch.misses.items():
+        read_from = [obj for obj in missed if id(obj) in records]
+        if not read_from or any(id(obj) in records for obj in watch.hits.get(name, ())):
+            continue  # not read from a record, or found in one
+        seen_fields: set[str] = set()
+        for obj in chain(read_from, (o for found in watch.hits.values() for o in found if id(o) in records)):
+            if len(seen_fields) >= 200:
+                break
+            seen_fields.update(str(k) for k in obj)
+        close = difflib.get_close_matches(name, sorted(seen_fields), n=1)
+        return (f"field {name!r} is in none of the records the expression reads it from"
+                + (f"; did you mean {close[0]!r}?" if close else "")
+                + f" (fields: {', '.join(sorted(seen_fields))})"), False
+    return None, False
+
+
+def render(value: Any, ctx: AssertionContext, watch: Any = None) -> Any:
+    """Resolve ``{{…}}`` in a value: a lone template gives the value itself, else text substitution.
+    ``watch`` (velotui.sandbox.Watch): sees what the templates read."""
     if isinstance(value, list):
-        return [render(v, ctx) for v in value]
+        return [render(v, ctx, watch) for v in value]
     if isinstance(value, dict):
-        return {k: render(v, ctx) for k, v in value.items()}
+        return {k: render(v, ctx, watch) for k, v in value.items()}
     if not isinstance(value, str) or "{{" not in value:
         return value
     from velotui.sandbox import compile_expression
@@ -466,8 +508,8 @@ def render(value: Any, ctx: AssertionContext) -> Any:
     env = template_env(ctx)
     whole = _TEMPLATE.fullmatch(value.strip())
     if whole:
-        return compile_expression(whole.group(1)).evaluate(env)
-    return _TEMPLATE.sub(lambda m: canonical_text(compile_expression(m.group(1)).evaluate(env)), value)
+        return compile_expression(whole.group(1)).evaluate(env, watch)
+    return _TEMPLATE.sub(lambda m: canonical_text(compile_expression(m.group(1)).evaluate(env, watch)), value)
 
 
 # -- running -----------------------------------------------------------------------------------
@@ -683,9 +725,26 @@ def evaluate(spec: Any, ctx: AssertionContext, tally: Tally | None = None) -> As
     description = spec.description
     try:
         cls, _ = _params_model(spec)
-        _, rendered = _params_model(spec, render(dict(spec.params), ctx))
+        from velotui.sandbox import Watch
+
+        watch = Watch() if _has_template(spec.params) else None
+        try:
+            values = render(dict(spec.params), ctx, watch)
+        except SandboxError as e:  # a field read as NULL is the likeliest cause: say so
+            typo, _ = template_checked_nothing(watch, ctx, misses_only=True) if watch is not None else (None, False)
+            if typo is None:
+                raise
+            raise SandboxError(f"{e.message}: {typo}", hint=e.hint) from None
+        _, rendered = _params_model(spec, values)
         assertion = cls()
         why = assertion.nothing_checked(rendered, ctx)
+        if why is None and watch is not None:  # a parameter computed from a misspelt field, or from all() of nothing
+            reason, _ = template_checked_nothing(watch, ctx, misses_only=True)
+            vacuous = watch.vacuous()
+            if vacuous is not None and reason is None:
+                reason = (f"the filter 'if {vacuous[0]}' of all(…) kept none of the {vacuous[1]} item(s) it looked "
+                          "at (all() of nothing is true)")
+            why = NothingChecked(f"a template of this check: {reason}") if reason else None
         out = None
         if why is None:
             out = tally.outcome(ctx) if tally is not None else assertion.check(rendered, ctx)

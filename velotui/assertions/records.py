@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import difflib
 import statistics
 from collections import Counter
 from functools import reduce
-from itertools import chain
 from pathlib import Path
 from typing import Any, Literal
 
@@ -28,6 +26,7 @@ from velotui.assertions.base import (
     field_values,
     known_operator,
     register,
+    template_checked_nothing,
     template_env,
     values_equal,
 )
@@ -388,44 +387,20 @@ class TemplateAssertion(Assertion):
 
         env = template_env(ctx)
         watch = Watch()
-        value = compile_expression(text.replace("{{", "(").replace("}}", ")")).evaluate(env, watch)
+        try:
+            value = compile_expression(text.replace("{{", "(").replace("}}", ")")).evaluate(env, watch)
+        except SandboxError as e:  # a field read as NULL is the likeliest cause: say so
+            typo, _ = template_checked_nothing(watch, ctx, misses_only=True)
+            if typo is None:
+                raise
+            raise SandboxError(f"{e.message}: {typo}", hint=e.hint) from None
         if isinstance(value, (str, bytes, list, tuple, dict, set, frozenset)):  # no verdict: 'false' is truthy
             raise SpecError(f"template {p.expression!r} gives {type(value).__name__} {str(value)[:60]!r}, not "
                             "true or false", hint="compare it: len(records) > 0, r.status == 'ok', all(…)")
-        why, empty = (_template_checked_nothing(watch, ctx) if value else (None, False))
+        # a false template checked something, unless it read a field no record has (then say the typo)
+        why, empty = template_checked_nothing(watch, ctx) if value else (template_checked_nothing(
+            watch, ctx, misses_only=True)[0], False)
         return Outcome(bool(value), f"{p.expression} is {bool(value)}", True, value, nothing_checked=why, empty=empty)
-
-
-def _template_checked_nothing(watch: Any, ctx: AssertionContext) -> tuple[str | None, bool]:
-    """A true template checked nothing when it looped over a record list that was empty, or read a field
-    that none of the records it read it from has (a typo reads as NULL).
-
-    Only a field that some read did not find can be such a field, so the records are looked at only for
-    those (a template that found every field it read costs nothing here, however many records it read)."""
-    lists: dict[int, tuple[str, list[dict[str, Any]]]] = {id(ctx.records): ("records", ctx.records)}
-    for kind, data in (("inputs", ctx.inputs), ("outputs", ctx.outputs)):
-        for name, rows in data.items():
-            lists.setdefault(id(rows), (f"{kind}.{name}.records", rows))
-    for xs, n in watch.iterated:
-        if n == 0 and id(xs) in lists:
-            return f"the expression loops over {lists[id(xs)][0]}, which is empty", True
-    if not watch.misses:
-        return None, False
-    records = {id(r) for _, rows in lists.values() for r in rows}
-    for name, missed in watch.misses.items():
-        read_from = [obj for obj in missed if id(obj) in records]
-        if not read_from or any(id(obj) in records for obj in watch.hits.get(name, ())):
-            continue  # not read from a record, or found in one
-        seen_fields: set[str] = set()
-        for obj in chain(read_from, (o for found in watch.hits.values() for o in found if id(o) in records)):
-            if len(seen_fields) >= 200:
-                break
-            seen_fields.update(str(k) for k in obj)
-        close = difflib.get_close_matches(name, sorted(seen_fields), n=1)
-        return (f"field {name!r} is in none of the records the expression reads it from"
-                + (f"; did you mean {close[0]!r}?" if close else "")
-                + f" (fields: {', '.join(sorted(seen_fields))})"), False
-    return None, False
 
 
 class NoDuplicatesParams(Check):

@@ -133,6 +133,56 @@ def test_templates_that_read_a_field_no_record_has_checked_nothing(tmp_path: Pat
     assert evaluate(spec("template", expression="all(r.v > 0 for r in records)"), ctx(tmp_path)).status == "passed"
 
 
+@pytest.mark.parametrize("expression", [
+    "all(r.v > 1000 for r in records if r.cat == 'x')",  # the values are upper case: the filter keeps nothing
+    "all(r.v == i.v for r in records for i in inputs.src.records if i.id == r.cat)",  # a join on the wrong key
+    "all([r.v > 1000 for r in records if r.v < 0])",
+    "len(records) == 3 and all(r.v > 1000 for r in records if r.cat == 'Z')",
+])
+def test_all_of_a_filter_that_kept_nothing_checked_nothing(tmp_path: Path, expression: str) -> None:
+    """all() of nothing is true: a filter that kept none of the items it looked at made the template pass on
+    anything (the demo's join idiom passed so with a wrong key)."""
+    r = evaluate(spec("template", expression=expression), ctx(tmp_path))
+    assert r.status == "failed" and r.message.startswith("nothing checked: the filter 'if "), r.message
+    assert "kept none of the" in r.message and "all() of nothing is true" in r.message
+    kept = expression.replace("'x'", "'X'").replace("i.id == r.cat", "i.id == r.id").replace("r.v < 0", "r.v > 0") \
+        .replace("'Z'", "'X'").replace("1000", "0")
+    assert evaluate(spec("template", expression=kept), ctx(tmp_path)).status == "passed", kept
+    # a count of what a filter keeps is a check of its own: none is an answer
+    assert evaluate(spec("template", expression="count(1 for r in records if r.cat == 'x') == 0"),
+                    ctx(tmp_path)).status == "passed"
+
+
+@pytest.mark.parametrize(("type_", "params"), [
+    ("record_count", {"expression": "== {{ count(1 for r in inputs.src.records if r.vv == 10) }}"}),
+    ("record_count", {"equals": "{{ count(1 for r in inputs.src.records if r.vv == 10) }}"}),
+    ("aggregate_check", {"function": "COUNT", "expected": "{{ count(1 for i in inputs.src.records if i.idd) }}"}),
+    ("field_values", {"field": "v", "operator": "less_than", "value": "{{ max(i.vv or 0 for i in inputs.src.records) }}"}),
+])
+def test_a_parameter_computed_from_a_misspelt_field_checked_nothing(tmp_path: Path, type_: str,
+                                                                    params: dict[str, Any]) -> None:
+    """A template in a check's parameter read a field no record has: the value it computed rests on NULLs,
+    whatever the verdict (a count of 0 passed on an empty output)."""
+    r = evaluate(spec(type_, **params), ctx(tmp_path))
+    assert r.status == "failed" and r.message.startswith("nothing checked: a template of this check: field "), \
+        r.message
+    assert "did you mean" in r.message
+    fixed = {k: v.replace("vv", "v").replace("idd", "id") for k, v in params.items()}
+    assert "nothing checked" not in evaluate(spec(type_, **fixed), ctx(tmp_path)).message
+
+
+def test_a_false_template_over_a_misspelt_field_says_the_typo(tmp_path: Path) -> None:
+    r = evaluate(spec("template", expression="all(r.vv > 0 for r in records)"), ctx(tmp_path))  # NULL > 0: an error
+    assert r.status == "error" and r.message.startswith("TypeError evaluating 'all(r.vv > 0 for r in records)'"), \
+        r.message
+    assert r.message.endswith("field 'vv' is in none of the records the expression reads it from; did you mean 'v'? "
+                              "(fields: cat, id, ts, v, we, ws)"), r.message
+    r = evaluate(spec("record_count", equals="{{ max(r.vv for r in inputs.src.records) + 1 }}"), ctx(tmp_path))
+    assert r.status == "error" and "did you mean 'v'?" in r.message, r.message
+    r = evaluate(spec("template", expression="any(r.vv == 1 for r in records)"), ctx(tmp_path))  # false, not an error
+    assert r.status == "failed" and "did you mean 'v'?" in r.message, r.message
+
+
 def test_a_template_field_some_records_have_is_checked(tmp_path: Path) -> None:
     """Only a field that no record it is read from has is "nothing checked": one that some records lack (an
     optional field) is checked where it is, and a field read from a record's nested object or from the
