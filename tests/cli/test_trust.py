@@ -312,3 +312,37 @@ def test_a_spec_naming_another_app_than_the_sqls_at_app_is_a_warning_in_every_re
     assert "'move_app' is not the SQL's" in (ET.parse(junit).getroot().findtext("testsuite/system-out") or "")
     rc, out, _ = run_cli(["--headless", str(tmp_path), "-q", "--strict"], capsys)  # a file's warning: an error
     assert rc == 2 and "app: could not be loaded" in out and "'move_app' is not the SQL's" in out, out
+
+
+@pytest.mark.parametrize("checks", ["    assertions: []\n", "", "    expected_output:\n"])
+def test_a_query_with_no_check_is_a_warning_in_every_report(checks: str, tmp_path: Path, capsys) -> None:
+    """No assertion at all (an empty list, none written, an expected_output left empty) passed on any output
+    with 'assertions: 0'. A warning in every format, an error under --strict; not for a query a later one
+    reads (a pipeline stage), nor for one with a golden file."""
+    spec = ("application: moves_app\nqueries:\n  - name: moves\n    inputs:\n      - source: trades\n"
+            "        records: 5\n" + checks)
+    sql = LEAD_SQL.replace("-- @metric: last_symbol\n-- @metric_type: gauge\n-- @metric_field: symbol\n", "")
+    _suite(tmp_path, sql=sql, spec=spec)
+    junit, js = tmp_path / "r.xml", tmp_path / "r.json"
+    rc, out, _ = run_cli(["--headless", str(tmp_path), "-q", "--junit", str(junit), "--json", str(js)], capsys)
+    assert rc == 0 and "1 passed, 0 failed, 1 warnings" in out, out
+    assert "app.test.yaml:3:5: query 'moves' checks nothing: it has no assertions, so it passes on any output" in out
+    [w] = json.loads(js.read_text())["warnings"]
+    assert "checks nothing" in w["message"] and w["query"] == "moves"
+    assert "checks nothing" in (ET.parse(junit).getroot().findtext("testsuite/testcase/system-out") or "")
+    rc, out, _ = run_cli(["--headless", str(tmp_path), "-q", "--strict"], capsys)
+    assert rc == 1 and "✗ --strict warning: " in out, out
+    rc, out, _ = run_cli(["--headless", str(tmp_path), "-q", "--update-golden"], capsys)  # a golden file checks it
+    rc, out, _ = run_cli(["--headless", str(tmp_path), "-q"], capsys)
+    assert rc == 0 and "checks nothing" not in out, out
+
+
+def test_a_pipeline_stage_without_checks_is_no_warning(tmp_path: Path, capsys) -> None:
+    sql = ("CREATE STREAM stage AS SELECT id, symbol, price FROM trades;\n"
+           "CREATE STREAM moves AS SELECT id, price FROM stage WHERE price > 0;\n")
+    spec = ("application: moves_app\nqueries:\n  - name: stage\n    inputs:\n      - source: trades\n"
+            "        records: 5\n  - name: moves\n    inputs:\n      - source: stage\n        from_previous: stage\n"
+            "    assertions:\n      - {type: record_count, equals: 5}\n")
+    _suite(tmp_path, sql=sql, spec=spec)
+    rc, out, _ = run_cli(["--headless", str(tmp_path), "-q"], capsys)
+    assert rc == 0 and "checks nothing" not in out, out

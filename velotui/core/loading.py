@@ -105,6 +105,30 @@ def load_app_under_test(files: AppFiles, *, strict: bool = False, spec_override:
         return _load(files, strict=strict, extra_schema_dirs=extra_schema_dirs, dialect=dialect, folders=folders)
 
 
+def _unchecked_query_warnings(spec: Any, app: Any, files: AppFiles) -> list[Any]:
+    """A query with no check at all (``assertions: []``, none written, ``expected_output:`` left empty) and no
+    golden file passes on any output: a warning in every report (--strict: an error). Not for a query whose
+    output a later query reads (``from_previous``, ``dependencies``): a stage of a pipeline test."""
+    from velotui.core.golden import golden_path
+    from velotui.errors import VelotuiWarning
+
+    read_later = {str(getattr(i, "from_previous", None)) for q in spec.queries for i in q.inputs} | {
+        str(d) for q in spec.queries for d in getattr(q, "dependencies", None) or []}
+    out = []
+    for query in spec.queries:
+        if any(cl.checks for cl in query.check_lists()) or query.name in read_later:
+            continue
+        if files.spec_path is not None and golden_path(files.spec_path, files.sql_path.stem, query.name).exists():
+            continue
+        out.append(VelotuiWarning(
+            f"query {query.name!r} checks nothing: it has no assertions, so it passes on any output",
+            file=files.spec_path, line=getattr(query, "line", None), column=getattr(query, "column", None),
+            query=query.name,
+            hint="add assertions (record_count, expected_output …; `velotui init` drafts them) or record a golden "
+                 "file with --update-golden"))
+    return out
+
+
 def _application_name_warnings(spec: Any, app: Any, spec_path: Path) -> list[Any]:
     """The spec's ``application`` and the SQL's ``-- @app:`` name one app (FORMATS.md §2): a spec that names
     another is a spec written for another app, or a name mistyped — a warning naming both, in every report."""
@@ -147,6 +171,7 @@ def _load(files: AppFiles, *, strict: bool, extra_schema_dirs: list[Path] | None
                        + near_misses,
                        extra_schema_dirs=list(extra_schema_dirs or []))
     loaded.warnings += _application_name_warnings(spec, app, files.spec_path)
+    loaded.warnings += _unchecked_query_warnings(spec, app, files)
     loaded.flags = {st.name: divergence_flags(st, app.path, app) for st in app.statements}
     loaded.warnings += _reference_format_warnings(app, dialect, overrides)
     statement_names = {s.name for s in app.statements}
