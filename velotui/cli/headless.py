@@ -209,6 +209,8 @@ def run_headless(args: argparse.Namespace, argv: list[str]) -> int:
         return 0
     if not report.apps:  # a CI job pointed at the wrong folder, or a -k that matches nothing, must not pass
         why = (f"-k {args.pattern!r} matched no app or query" if args.pattern and len(suite.apps) > len(without_spec)
+               else f"--query {args.query!r} named no query of the apps run"
+               if args.query and len(suite.apps) > len(without_spec)
                else f"no app with a test spec under {path}")
         hint = ("-k matches app and query names and file paths (glob characters allowed)" if "-k" in why
                 else "a SQL app needs a sibling NAME.test.yaml (or --spec); `velotui init APP.sql` drafts one")
