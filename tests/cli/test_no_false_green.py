@@ -41,3 +41,65 @@ def test_an_app_whose_every_query_was_filtered_out_is_not_reported_as_passed(tmp
     apps = json.loads(js.read_text())["apps"]
     assert [a["name"] for a in apps] == ["other_app"]
     assert [q["name"] for q in apps[0]["queries"]] == ["big_orders"]
+
+
+# -- 2. SQL files whose spec is not found, specs of no SQL file -----------------------------------------
+
+def _left_out_suite(tmp_path: Path) -> Path:
+    import os
+
+    files = good_files()
+    files["apps/g.sql"] = GOOD_SQL.replace("good_app", "g")
+    files["apps/g.test.yml"] = GOOD_SPEC.replace("good_app", "g")  # .yml: not a spec name
+    files["apps/h.test.yaml"] = GOOD_SPEC.replace("good_app", "h")  # h.sql was renamed
+    files["apps/k.sql"] = GOOD_SQL.replace("good_app", "k")
+    files["apps/m.sql"] = GOOD_SQL.replace("good_app", "m")
+    write_suite(tmp_path, files)
+    (tmp_path / "apps/k.test.yaml").mkdir()  # a folder named like the spec
+    os.mkfifo(tmp_path / "apps/m.test.yaml")  # a FIFO named like the spec: never opened
+    return tmp_path / "apps"
+
+
+def test_every_file_left_out_is_a_warning_in_every_report_format(tmp_path: Path, capsys) -> None:
+    apps = _left_out_suite(tmp_path)
+    js, xml = tmp_path / "r.json", tmp_path / "r.xml"
+    rc, out, err = run_cli(["--headless", str(apps), "-q", "--seed", "1", "--json", str(js), "--junit", str(xml)],
+                           capsys)
+    assert rc == 0, out + err  # warnings, not failures (without --strict)
+    expect = {"g.sql": "did you mean", "h.test.yaml": "test spec of no SQL file", "k.sql": "is a folder",
+              "m.sql": "is a FIFO"}
+    for name, words in expect.items():
+        assert any(name in line and words in line for line in out.splitlines()), (name, out)
+    assert "g.test.yaml" in out and "4 warnings" in out
+    data = json.loads(js.read_text())
+    files = {Path(w["file"]).name: w for w in data["suite_warnings"]}
+    assert set(files) == set(expect)
+    assert "rename it to" in files["g.sql"]["hint"] and files["g.sql"]["hint"].endswith("g.test.yaml")
+    assert data["summary"]["warnings"] == 4 and len(data["warnings"]) == 4
+    root = ET.parse(xml).getroot()
+    cases = {Path(c.get("name")).name: c for c in root.iter("testcase") if c.get("classname") == "velotui.files"}
+    assert set(cases) == set(expect)
+    assert all(c.find("skipped") is not None for c in cases.values())
+    assert int(root.get("skipped")) == 4
+
+
+def test_strict_fails_a_run_and_validate_on_a_file_left_out(tmp_path: Path, capsys) -> None:
+    apps = _left_out_suite(tmp_path)
+    xml = tmp_path / "r.xml"
+    rc, out, err = run_cli(["--headless", str(apps), "-q", "--seed", "1", "--strict", "--junit", str(xml)], capsys)
+    assert rc == 2, out + err
+    root = ET.parse(xml).getroot()
+    assert int(root.get("failures")) == 4
+    rc, out, err = run_cli(["validate", str(apps), "--strict"], capsys)
+    assert rc == 2, out + err
+    assert "h.test.yaml" in out and "did you mean" in out
+    rc, out, err = run_cli(["validate", str(apps)], capsys)
+    assert rc == 0 and "h.test.yaml" in out, out + err
+
+
+def test_a_sql_file_alone_whose_spec_is_misnamed_says_the_near_miss(tmp_path: Path, capsys) -> None:
+    apps = _left_out_suite(tmp_path)
+    rc, out, err = run_cli(["run", str(apps / "g.sql"), "-q"], capsys)
+    assert rc == 2 and "nothing ran" in err
+    assert "did you mean" in out and "g.test.yml" in out
+    assert "h.test.yaml" not in out  # a run of one file says nothing of the files beside it

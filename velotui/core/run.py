@@ -180,6 +180,14 @@ class SuiteRun:
             prepare(kafka=(self.options.kafka or "embedded") != "embedded")  # workers get ready meanwhile
         suite = discover(self.path)
         apps = [a for a in suite.apps if a.spec_path is not None or self.options.spec_path is not None]
+        left_out: list[Any] = []  # files of the folder that do not run: in every report (shard 1 of N says them)
+        if self.options.spec_path is None and (self.options.shard or (1, 1))[0] == 1:
+            from velotui.core.discovery import suite_warnings
+
+            left_out = suite_warnings(suite, lambda path, stem: _matches(self.options.pattern, path, stem),
+                                      orphans=self.path.is_dir())
+            for w in left_out:
+                self._emit(ev.Log("warning", str(w)))
         if self.options.shard is not None:
             from velotui.core.sharding import load_timings, shard_apps
 
@@ -223,6 +231,7 @@ class SuiteRun:
             reproduce=self.reproduce_command(),
             apps=reports,
             strict=self.options.strict,
+            warnings=left_out,
         )
         self._emit(ev.RunFinished(run_report, run_report.exit_code))
         return run_report

@@ -45,8 +45,13 @@ def validate_suite(path: Path, *, strict: bool = False, spec_override: Path | No
     an error, as it fails the query in a run."""
     from velotui.errors import VelotuiWarning
 
+    from velotui.core.discovery import suite_warnings
+
     items: list[ValidationItem] = []
     suite = discover(path)
+    # the files a run leaves out (a SQL file whose spec is not found, a spec of no SQL file), as a run says them
+    left_out = suite_warnings(suite, orphans=Path(path).is_dir()) if spec_override is None else []
+    not_run = {w.file: w for w in left_out}
     for app_files in suite.apps:
         item = ValidationItem(file=str(app_files.sql_path))
         if app_files.spec_path is None and spec_override is None:
@@ -65,7 +70,10 @@ def validate_suite(path: Path, *, strict: bool = False, spec_override: Path | No
                     item.error, item.more_errors = problems[0], problems[1:]
                 else:
                     item.flags = [f for st in app.statements for f in flags(st, app.path, app)]
-                item.warnings.append(VelotuiWarning("no test spec (not run)", file=app_files.sql_path))
+                item.warnings.append(not_run.pop(str(app_files.sql_path), None)
+                                     or VelotuiWarning("no test spec found: not run", file=app_files.sql_path))
+                if strict and item.error is None:
+                    item.error = item.warnings[-1].as_error()
             except VelotuiError as e:
                 item.error = e
             items.append(item)
@@ -96,6 +104,8 @@ def validate_suite(path: Path, *, strict: bool = False, spec_override: Path | No
         except Exception as e:  # never let one file stop the others
             item.error = SpecError(f"internal error while validating: {e!r}", file=app_files.sql_path)
         items.append(item)
+    for w in not_run.values():  # a spec of no SQL file
+        items.append(ValidationItem(file=str(w.file), warnings=[w], error=w.as_error() if strict else None))
     return ValidationResult(items)
 
 
