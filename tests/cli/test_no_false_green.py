@@ -103,3 +103,27 @@ def test_a_sql_file_alone_whose_spec_is_misnamed_says_the_near_miss(tmp_path: Pa
     assert rc == 2 and "nothing ran" in err
     assert "did you mean" in out and "g.test.yml" in out
     assert "h.test.yaml" not in out  # a run of one file says nothing of the files beside it
+
+
+# -- 3. golden files no query is compared with ---------------------------------------------------------
+
+def test_a_golden_file_no_query_reads_is_a_warning_of_the_run_with_did_you_mean(tmp_path: Path, capsys) -> None:
+    write_suite(tmp_path, good_files())
+    apps = tmp_path / "apps"
+    rc, out, err = run_cli(["--headless", str(apps), "-q", "--seed", "1", "--update-golden"], capsys)
+    assert rc == 0, out + err
+    recorded = apps / "good.golden/orders_out.jsonl"
+    for wrong, words in (("orders_old.jsonl", "did you mean orders_out.jsonl"),
+                         ("orders_out.json", "did you mean orders_out.jsonl?")):
+        recorded.rename(apps / "good.golden" / wrong)
+        js, xml = tmp_path / "r.json", tmp_path / "r.xml"
+        rc, out, err = run_cli(["--headless", str(apps), "-q", "--seed", "1", "--json", str(js), "--junit", str(xml)],
+                               capsys)
+        assert rc == 0, out + err
+        assert wrong in out and words in out and "not compared" in out
+        [w] = json.loads(js.read_text())["warnings"]
+        assert w["file"].endswith(wrong) and words in w["hint"]
+        assert wrong in ET.parse(xml).getroot().find("testsuite/system-out").text
+        rc, out, err = run_cli(["validate", str(apps)], capsys)
+        assert rc == 2 and wrong in out and words in out, out + err
+        (apps / "good.golden" / wrong).rename(recorded)
