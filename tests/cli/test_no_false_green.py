@@ -127,3 +127,68 @@ def test_a_golden_file_no_query_reads_is_a_warning_of_the_run_with_did_you_mean(
         rc, out, err = run_cli(["validate", str(apps)], capsys)
         assert rc == 2 and wrong in out and words in out, out + err
         (apps / "good.golden" / wrong).rename(recorded)
+
+
+# -- 4. report paths and drafts never lose a report or replace a user's file -------------------------------
+
+def test_json_and_junit_on_one_file_is_refused_before_the_run(tmp_path: Path, capsys) -> None:
+    write_suite(tmp_path, good_files())
+    same = tmp_path / "report.out"
+    rc, out, err = run_cli(["--headless", str(tmp_path / "apps"), "-q", "--json", str(same), "--junit",
+                            str(tmp_path / "x/../report.out")], capsys)
+    assert rc == 2 and "name the same file" in err, out + err
+    assert not same.exists() and "passed" not in out
+
+
+def test_a_report_never_writes_over_an_input_of_the_suite(tmp_path: Path, capsys) -> None:
+    files = good_files()
+    files["apps/data.jsonl"] = '{"order_id": "ORD-000001", "amount": 1.0}\n'
+    files["apps/data.json"] = '[{"order_id": "ORD-000001", "amount": 1.0}]\n'
+    write_suite(tmp_path, files)
+    apps = tmp_path / "apps"
+    for victim in ("good.sql", "good.test.yaml", "schemas/orders.schema.yaml", "data.jsonl", "data.json"):
+        before = (apps / victim).read_bytes()
+        for flag in ("--json", "--junit"):
+            rc, out, err = run_cli(["--headless", str(apps), "-q", flag, str(apps / victim)], capsys)
+            assert rc == 2 and "is not a velotui report" in err, (victim, out + err)
+            assert (apps / victim).read_bytes() == before
+    # an earlier report is replaced, as before
+    js, xml = tmp_path / "r.json", tmp_path / "r.xml"
+    for _ in range(2):
+        rc, out, err = run_cli(["--headless", str(apps), "-q", "--seed", "1", "--json", str(js), "--junit", str(xml)],
+                               capsys)
+        assert rc == 0, out + err
+
+
+def test_drafts_refuse_to_replace_an_existing_file_unless_force(tmp_path: Path, capsys) -> None:
+    write_suite(tmp_path, good_files())
+    apps = tmp_path / "apps"
+    spec, schema = apps / "good.test.yaml", apps / "schemas/orders.schema.yaml"
+    hand = spec.read_text(), schema.read_text()
+    annotated = apps / "good.annotated.sql"
+    annotated.write_text("-- hand edits\n")
+    for args, victim in ((["init", str(apps / "good.sql"), "-o", str(spec)], spec),
+                         (["infer-schema", str(apps / "good.sql"), "-o", str(schema)], schema),
+                         (["infer-schema", str(apps / "good.sql"), "-o", str(apps / "schemas")], schema),
+                         (["annotate", str(apps / "good.sql")], annotated),
+                         (["annotate", str(apps / "good.sql"), "-o", str(apps / "good.sql")], apps / "good.sql")):
+        before = victim.read_text()
+        rc, out, err = run_cli(args, capsys)
+        assert rc == 2 and "--force" in err and "not replaced" in err, (args, out + err)
+        assert victim.read_text() == before
+        rc, out, err = run_cli([*args, "--force"], capsys)
+        assert rc == 0, (args, out + err)
+        if victim is spec or victim is annotated:
+            assert victim.read_text() != before
+    assert hand[0] != spec.read_text()
+
+
+def test_merge_reports_never_writes_over_a_report_it_merges(tmp_path: Path, capsys) -> None:
+    write_suite(tmp_path, good_files())
+    js = tmp_path / "shard.json"
+    rc, out, err = run_cli(["--headless", str(tmp_path / "apps"), "-q", "--seed", "1", "--json", str(js)], capsys)
+    assert rc == 0, out + err
+    before = js.read_bytes()
+    rc, out, err = run_cli(["merge-reports", str(js), "--json", str(js)], capsys)
+    assert rc == 2 and "one of the reports to merge" in err, out + err
+    assert js.read_bytes() == before

@@ -163,12 +163,10 @@ def run_headless(args: argparse.Namespace, argv: list[str]) -> int:
     suite = discover(path)
     # a SQL file without its spec, a spec of no SQL file: warnings of the run's report (every format)
     without_spec = [a.sql_path for a in suite.apps if a.spec_path is None] if not args.spec else []
-    from velotui.report import check_destination
+    from velotui.report import check_destinations
 
     try:  # before anything runs: a report that cannot be written is refused now, not lost at the end
-        for flag, value in (("--junit", args.junit), ("--json", args.json)):
-            if value:
-                check_destination(value, flag)
+        check_destinations([("--junit", args.junit), ("--json", args.json)])
         options = _run_options(args, argv)
     except VelotuiError as e:
         err.print(f"[red]error:[/] {escape(str(e))}", highlight=False)

@@ -513,6 +513,47 @@ def write_junit(report: RunReport, path: Path) -> None:
     tree.write(path, encoding="utf-8", xml_declaration=True)
 
 
+def looks_like_report(path: Path) -> bool:
+    """An existing file a report may replace: empty, or a report velotui writes (a JSON object with its
+    ``"version"`` or ``"kind"`` near the top, a JUnit XML ``<testsuites>``/``<testsuite>``). Anything else
+    (SQL, YAML, CSV, JSON lines, a data file's JSON array) is somebody's file."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(4096)
+    except OSError:
+        return False
+    text = head.removeprefix(b"\xef\xbb\xbf").lstrip()
+    if not text:
+        return True
+    if text.startswith(b"{"):
+        return bool(re.match(rb'\{\s*"(version|kind|stress|run_id)"\s*:', text))
+    if text.startswith(b"<"):
+        return bool(re.match(rb"(<\?xml[^>]*\?>\s*)?<testsuites?[\s>]", text))
+    return False
+
+
+def check_destinations(destinations: list[tuple[str, str | Path | None]]) -> None:
+    """Every report file of a command (``(flag, path)``; None: not asked for), checked before it runs: each
+    as ``check_destination`` says, and no two naming the same file (one report would be lost)."""
+    import os
+
+    from velotui.errors import VelotuiError
+
+    seen: list[tuple[str, Path]] = []
+    for flag, value in destinations:
+        if not value:
+            continue
+        p = check_destination(value, flag)
+        for other_flag, other in seen:
+            same = os.path.realpath(p) == os.path.realpath(other)
+            if not same and p.exists() and other.exists():
+                same = os.path.samefile(p, other)
+            if same:
+                raise VelotuiError(f"{other_flag} {other} and {flag} {p} name the same file: one report would be lost",
+                                   hint="give each report its own file, e.g. --json report.json --junit report.xml")
+        seen.append((flag, p))
+
+
 def check_destination(path: str | Path, flag: str) -> Path:
     """A report file named on the command line, checked before the run starts: a missing folder is
     created; a folder, or a place that cannot be written, is refused (exit 2), so no run ends without
@@ -537,6 +578,9 @@ def check_destination(path: str | Path, flag: str) -> Path:
             pass
     except OSError as e:
         raise VelotuiError(f"{flag} {p} cannot be written: {e.strerror}", hint=hint) from None
+    if p.is_file() and not looks_like_report(p):  # a SQL file, a spec, a schema, data, a config: never replaced
+        raise VelotuiError(f"{flag} {p}: the file exists and is not a velotui report (an input of the suite?); "
+                           "a report never writes over it", hint="give the report another path")
     if not existed:
         os.unlink(p)
     return p
