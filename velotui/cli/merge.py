@@ -23,10 +23,9 @@ def _read(path: Path) -> bytes:
 def merge_reports_command(args: argparse.Namespace) -> int:
     """Exit code: the merged run's (0 all passed, 1 a failure, ...); 2 when the inputs do not fit together
     or when no app ran in any shard (a matrix pointed at the wrong folder must not pass)."""
+    from velotui.report import check_destinations
     from velotui.report.merge import merge_json, merge_junit
     from velotui.report.writers import _jsonable
-
-    from velotui.report import check_destinations
 
     check_destinations([("--json", args.json), ("--junit", args.junit)])
     for name in args.reports:  # a merged report never replaces one of the reports it merges

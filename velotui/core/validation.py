@@ -43,9 +43,8 @@ def validate_suite(path: Path, *, strict: bool = False, spec_override: Path | No
     """Check SQL, specs, schemas and configs of every app; one app's error never hides another's.
     Divergence flags are listed per app; under ``strict`` a warning or a flag the spec does not accept is
     an error, as it fails the query in a run."""
-    from velotui.errors import VelotuiWarning
-
     from velotui.core.discovery import suite_warnings
+    from velotui.errors import VelotuiWarning
 
     items: list[ValidationItem] = []
     suite = discover(path)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from velotui.report.model import AppReport, MinimalInput, QueryReport, RunReport
 from velotui.report.writers import (
-           check_destination, check_destinations,
+           check_destination,
+           check_destinations,
            junit_tree,
            render_text,
            report_dict,
