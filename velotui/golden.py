@@ -51,6 +51,44 @@ def golden_path(spec_path: Path, app_stem: str, query: str) -> Path:
     return golden_dir(spec_path, app_stem) / f"{safe}.jsonl"
 
 
+def golden_warnings(spec_path: Path, app_stem: str, queries: list[str]) -> list[Any]:
+    """A warning for every entry of the app's golden folder that no query is compared with: a golden file of
+    a query renamed or removed (``out_s_old.jsonl``), one with another extension (``out_s.json``), a folder
+    where a file belongs — with the golden file name the user may have meant."""
+    import difflib
+
+    from velotui.errors import VelotuiWarning
+
+    folder = golden_dir(spec_path, app_stem)
+    if not folder.is_dir():
+        return []
+    known = {golden_path(spec_path, app_stem, q).name: q for q in queries}
+    listing = ", ".join(sorted(known)) or "(none)"
+    out: list[Any] = []
+    for entry in sorted(folder.iterdir()):
+        name = entry.name
+        if name.startswith("."):  # .gitkeep and the like
+            continue
+        if name in known:
+            if not entry.is_file():
+                out.append(VelotuiWarning(f"golden file of query {known[name]!r} is not a regular file: not compared",
+                                          file=entry, hint="remove it, and record the query with --update-golden"))
+            continue
+        stem = name.split(".", 1)[0] if "." in name else name
+        same_stem = next((k for k in known if k.removesuffix(".jsonl") == stem), None)
+        if same_stem is not None:
+            out.append(VelotuiWarning(
+                "not a golden file name (golden files are QUERY.jsonl): not compared", file=entry,
+                hint=f"did you mean {same_stem}? rename it to {folder / same_stem}"))
+            continue
+        close = difflib.get_close_matches(stem, [k.removesuffix(".jsonl") for k in known], n=1, cutoff=0.5)
+        guess = (f"did you mean {close[0]}.jsonl (a query renamed)? rename it and record again with "
+                 f"--update-golden, or delete it; " if close else "delete it, or rename it after its query; ")
+        out.append(VelotuiWarning(f"golden file of no query of {app_stem}.sql: not compared", file=entry,
+                                  hint=guess + f"golden files of this spec's queries: {listing}"))
+    return out
+
+
 # -- canonical form -------------------------------------------------------------------------------
 def canonical(value: Any) -> Any:
     """The value as it is written to (and compared in) a golden file."""

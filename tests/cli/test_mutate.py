@@ -286,7 +286,7 @@ def test_an_app_that_does_not_round_trip_is_not_mutated(tmp_path: Path, monkeypa
     (["--operators", "comparisn"], "did you mean 'comparison'?"),
     (["-j", "0"], "-j 0: needs at least 1 process"),
     (["--query", "nope"], "has a query or statement named 'nope'"),
-    (["--json", "/proc/no/such/folder/m.json"], "cannot write the report /proc/no/such/folder/m.json"),
+    (["--json", "/proc/no/such/folder/m.json"], "--json /proc/no/such/folder/m.json: cannot create the folder"),
 ])
 def test_bad_arguments_are_clear_errors(tmp_path: Path, capsys, args: list[str], message: str) -> None:  # type: ignore[no-untyped-def]
     _suite(tmp_path)

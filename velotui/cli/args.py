@@ -197,12 +197,14 @@ def build_subparser(name: str) -> argparse.ArgumentParser:
         p.add_argument("--data", action="append", default=[], metavar="FILE",
                        help="CSV/JSONL sample of a source (the file's stem names the source; repeatable)")
         p.add_argument("-o", "--output", metavar="OUT", help="a folder (one file per source) or a .yaml file")
+        p.add_argument("--force", action="store_true", help="replace the schema files if they exist (default: refuse)")
         p.add_argument("--ai", action="store_true", help="let the model refine the draft (validated, one retry)")
         return p
     if name == "init":
         p = argparse.ArgumentParser(prog="velotui init", description="Draft a test spec fitted to the app's queries.")
         p.add_argument("path", help="the .sql file")
         p.add_argument("-o", "--output", metavar="SPEC")
+        p.add_argument("--force", action="store_true", help="replace SPEC if it exists (default: refuse)")
         p.add_argument("--records", type=int, default=100)
         p.add_argument("--ai", action="store_true", help="let the model refine the draft (validated, one retry)")
         return p
@@ -223,6 +225,7 @@ def build_subparser(name: str) -> argparse.ArgumentParser:
         p.add_argument("path", help="the .sql file")
         p.add_argument("--schema", metavar="SCHEMA")
         p.add_argument("-o", "--output", metavar="OUT", help="default: X.annotated.sql beside the SQL")
+        p.add_argument("--force", action="store_true", help="replace OUT if it exists (default: refuse)")
         return p
     if name == "quickstart":
         p = argparse.ArgumentParser(prog="velotui quickstart", description="Validate, draft a missing spec and "

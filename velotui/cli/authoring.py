@@ -10,6 +10,19 @@ from velotui.cli.console import echo
 from velotui.errors import VelotuiError
 
 
+def refuse_overwrite(paths: list[Path], force: bool) -> str | None:
+    """A draft never replaces an existing file (a hand-written spec, schema or SQL) unless ``--force``: the
+    message that refuses it (every path checked before anything is written), or None."""
+    if force:
+        return None
+    for p in paths:
+        if p.exists() or p.is_symlink():
+            what = "a folder" if p.is_dir() else "a file"
+            return (f"error: {p} exists ({what}): not replaced\n  hint: give -o another path, or add --force "
+                    "to replace it")
+    return None
+
+
 def infer_schema_command(args: argparse.Namespace) -> int:
     from velotui.core.authoring import dump_yaml, infer_schemas, load_samples
     from velotui.spec import parse_data_schema
@@ -32,7 +45,13 @@ def infer_schema_command(args: argparse.Namespace) -> int:
             echo(f"# {name}.schema.yaml\n{dump_yaml(schema)}")
         return 0
     out = Path(args.output)
-    if out.suffix in (".yaml", ".yml") and len(schemas) == 1:
+    one_file = out.suffix in (".yaml", ".yml") and len(schemas) == 1
+    refused = refuse_overwrite([out] if one_file else [out / f"{name}.schema.yaml" for name in schemas],
+                               getattr(args, "force", False))
+    if refused:
+        echo(refused, file=sys.stderr)
+        return 2
+    if one_file:
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(dump_yaml(next(iter(schemas.values()))))
         echo(f"wrote {out}")
@@ -49,6 +68,11 @@ def init_command(args: argparse.Namespace) -> int:
     from velotui.spec import parse_test_spec
     from velotui.sql import load_app
 
+    if args.output:  # said before the draft is made (an --ai draft costs a call)
+        refused = refuse_overwrite([Path(args.output)], getattr(args, "force", False))
+        if refused:
+            echo(refused, file=sys.stderr)
+            return 2
     try:
         app = load_app(Path(args.path))
         spec = init_spec(app, records=args.records)
@@ -64,6 +88,10 @@ def init_command(args: argparse.Namespace) -> int:
     if not args.output:
         echo(text)
         return 0
+    refused = refuse_overwrite([Path(args.output)], getattr(args, "force", False))
+    if refused:
+        echo(refused, file=sys.stderr)
+        return 2
     Path(args.output).write_text(text)
     echo(f"wrote {args.output}")
     return 0

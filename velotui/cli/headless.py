@@ -161,17 +161,12 @@ def run_headless(args: argparse.Namespace, argv: list[str]) -> int:
     from velotui.core.discovery import discover
 
     suite = discover(path)
+    # a SQL file without its spec, a spec of no SQL file: warnings of the run's report (every format)
     without_spec = [a.sql_path for a in suite.apps if a.spec_path is None] if not args.spec else []
-    if without_spec:
-        names = escape(", ".join(p.name for p in without_spec[:5]) + (" …" if len(without_spec) > 5 else ""))
-        err.print(f"[yellow]note[/] {len(without_spec)} SQL file(s) have no test spec and are not run: {names} "
-                  "(`velotui init APP.sql` drafts one)", highlight=False, soft_wrap=True)
-    from velotui.report import check_destination
+    from velotui.report import check_destinations
 
     try:  # before anything runs: a report that cannot be written is refused now, not lost at the end
-        for flag, value in (("--junit", args.junit), ("--json", args.json)):
-            if value:
-                check_destination(value, flag)
+        check_destinations([("--junit", args.junit), ("--json", args.json)])
         options = _run_options(args, argv)
     except VelotuiError as e:
         err.print(f"[red]error:[/] {escape(str(e))}", highlight=False)
@@ -209,9 +204,15 @@ def run_headless(args: argparse.Namespace, argv: list[str]) -> int:
         return 0
     if not report.apps:  # a CI job pointed at the wrong folder, or a -k that matches nothing, must not pass
         why = (f"-k {args.pattern!r} matched no app or query" if args.pattern and len(suite.apps) > len(without_spec)
+               else f"--query {args.query!r} named no query of the apps run"
+               if args.query and len(suite.apps) > len(without_spec)
                else f"no app with a test spec under {path}")
         hint = ("-k matches app and query names and file paths (glob characters allowed)" if "-k" in why
                 else "a SQL app needs a sibling NAME.test.yaml (or --spec); `velotui init APP.sql` drafts one")
+        if without_spec and "-k" not in why:
+            names = ", ".join(p.name for p in without_spec[:5]) + (" …" if len(without_spec) > 5 else "")
+            hint = (f"{len(without_spec)} SQL file(s) have no test spec and are not run: {names} (the report's "
+                    f"warnings say why); " + hint)
         err.print(f"[red]error:[/] nothing ran: {escape(why)}\n  hint: {hint}", highlight=False, soft_wrap=True)
         return 2
     if lost and report.exit_code == 0:

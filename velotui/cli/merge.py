@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -22,9 +23,16 @@ def _read(path: Path) -> bytes:
 def merge_reports_command(args: argparse.Namespace) -> int:
     """Exit code: the merged run's (0 all passed, 1 a failure, ...); 2 when the inputs do not fit together
     or when no app ran in any shard (a matrix pointed at the wrong folder must not pass)."""
+    from velotui.report import check_destinations
     from velotui.report.merge import merge_json, merge_junit
     from velotui.report.writers import _jsonable
 
+    check_destinations([("--json", args.json), ("--junit", args.junit)])
+    for name in args.reports:  # a merged report never replaces one of the reports it merges
+        for flag, value in (("--json", args.json), ("--junit", args.junit)):
+            if value and Path(value).exists() and Path(name).exists() and os.path.samefile(value, name):
+                raise SpecError(f"{flag} {value} is one of the reports to merge: it would be lost",
+                                hint="write the merged report to another file")
     json_docs, json_names, xml_roots, xml_names = [], [], [], []
     for name in args.reports:
         path = Path(name)

@@ -71,6 +71,9 @@ def mutate_command(args: argparse.Namespace, argv: list[str]) -> int:
         return 2
     if args.jobs < 1:
         raise SpecError(f"-j {args.jobs}: needs at least 1 process")
+    from velotui.report import check_destinations
+
+    check_destinations([("--json", args.json), ("--junit", args.junit)])  # before the mutants run
     operators = [o.strip() for o in args.operators.split(",") if o.strip()] if args.operators else None
     options = MutationOptions(
         seed=args.seed, now_ms=args.now, pattern=args.pattern, query=args.query, operators=operators,

@@ -47,11 +47,9 @@ def _check_arguments(args: argparse.Namespace) -> dict | None:
         raise SpecError(f"--workers {args.workers}: give at least 1")
     if not (0 <= args.tolerance < 100):
         raise SpecError(f"--tolerance {args.tolerance:g}: give a percentage from 0 to 100")
-    for flag, value in (("--json", args.json), ("--junit", args.junit)):
-        if value:
-            from velotui.report import check_destination
+    from velotui.report import check_destinations
 
-            check_destination(value, flag)
+    check_destinations([("--json", args.json), ("--junit", args.junit)])
     if not args.baseline:
         return None
     from velotui import files

@@ -53,6 +53,14 @@ def annotate_command(args: argparse.Namespace) -> int:
         schema_path = find_schema(files, name) if name is not None else None
     schema = load_data_schema(schema_path) if schema_path else None
     out = Path(args.output) if args.output else sql.with_name(sql.stem + ".annotated.sql")
+    from velotui.cli.authoring import refuse_overwrite
+
+    refused = refuse_overwrite([out], args.force)
+    if refused:
+        import sys
+
+        echo(refused, file=sys.stderr)
+        return 2
     out.write_text(annotate(sql.read_text(), app.name, schema))
     echo(f"wrote {out}" + (f" (hints from {schema_path})" if schema_path else " (no schema found: @app only)"))
     return 0

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 SKIP_DIRS = {".git", ".venv", "venv", "node_modules", "__pycache__", ".pytest_cache", ".hypothesis"}
 
@@ -123,3 +124,113 @@ def find_schema(app: AppFiles, name: str) -> Path | None:
             if cand.is_file():
                 return cand
     return None
+
+
+# -- what a run of the folder leaves out: said in every report (docs/CLI.md "Files not run") ----------------
+
+SPEC_SUFFIXES = (".test.yaml", ".spec.yaml")  # X.sql's spec is X.test.yaml or X.spec.yaml (FORMATS.md §1)
+NEAR_SPEC_SUFFIXES = (".test.yml", ".spec.yml", ".tests.yaml", ".yaml", ".yml", "_test.yaml", "_spec.yaml")
+SHARED_SPECS = ("test_spec.yaml",)
+
+
+def _kind(p: Path) -> str | None:
+    """What is at ``p`` without opening it: None (nothing), "file", "folder", or the other kind."""
+    import stat
+
+    try:
+        st = p.stat()
+    except OSError:
+        return "broken link" if p.is_symlink() else None
+    if stat.S_ISREG(st.st_mode):
+        return "file"
+    if stat.S_ISDIR(st.st_mode):
+        return "folder"
+    if stat.S_ISFIFO(st.st_mode):
+        return "FIFO"
+    return "device or socket"
+
+
+def _spec_like(name: str) -> bool:
+    low = name.lower()
+    return (low.endswith((*SPEC_SUFFIXES, ".test.yml", ".spec.yml")) or low in (*SHARED_SPECS, "test_spec.yml")) \
+        and not low.endswith(".schema.yaml")
+
+
+def _near_misses(sql: Path) -> list[tuple[Path, str]]:
+    """The files a user may have meant as ``sql``'s spec, and why each is not read: a spec name that is not
+    a regular file, or another spelling (``.test.yml``, a case) of a spec name."""
+    stem, out = sql.stem, []
+    places = [sql.parent, sql.parent.parent / "tests"]
+    for d in places:
+        for suffix in SPEC_SUFFIXES:
+            kind = _kind(d / f"{stem}{suffix}")
+            if kind not in (None, "file"):
+                out.append((d / f"{stem}{suffix}", kind))
+        try:
+            entries = sorted(os.listdir(d))
+        except OSError:
+            continue
+        wanted = {f"{stem}{s}" for s in SPEC_SUFFIXES}
+        for name in entries:
+            if name in wanted:
+                continue
+            low = name.lower()
+            if any(low == f"{stem}{s}".lower() for s in (*SPEC_SUFFIXES, *NEAR_SPEC_SUFFIXES)) \
+                    and not low.endswith(".schema.yaml"):
+                out.append((d / name, "spelling"))
+    return out
+
+
+def suite_warnings(suite: Suite, pattern_matches: Any = None, *, orphans: bool = True) -> list[Any]:
+    """A warning for every file a run of the folder leaves out, naming the file and the fix: each SQL file
+    whose spec is not found (with the near miss: ``X.test.yml``, a folder or FIFO named ``X.test.yaml``) and
+    each spec that belongs to no SQL file (``h.test.yaml`` after ``h.sql`` was renamed).
+    ``pattern_matches(path, stem)`` (-k) keeps only the files it selects."""
+    import difflib
+
+    from velotui.errors import VelotuiWarning
+
+    keep = pattern_matches or (lambda path, stem: True)
+    warnings: list[Any] = []
+    explained: set[str] = set()
+    for app in suite.apps:
+        if app.spec_path is not None or not keep(str(app.sql_path), app.sql_path.stem):
+            continue
+        misses = _near_misses(app.sql_path)
+        explained |= {os.path.abspath(p) for p, _ in misses}
+        stem = app.sql_path.stem
+        if misses:
+            p, why = misses[0]
+            rule = f"velotui reads {stem}.test.yaml or {stem}.spec.yaml beside {app.sql_path.name}, as velo-test does"
+            hint = (f"did you mean {p}? {rule}: rename it to {p.parent / (stem + '.test.yaml')}" if why == "spelling"
+                    else f"{p} is a {why}, not a file; {rule}")
+        else:
+            hint = f"create {stem}.test.yaml beside it (`velotui init {app.sql_path}` drafts one)"
+        warnings.append(VelotuiWarning("no test spec found: not run", file=app.sql_path, hint=hint))
+    used = {os.path.abspath(a.spec_path) for a in suite.apps if a.spec_path is not None}
+    stems = sorted({a.sql_path.stem for a in suite.apps})
+    root = suite.root
+    if not orphans or not root.is_dir():  # a run of one SQL file: the other files beside it are not the run's
+        return warnings
+    for d, dirs, names in os.walk(root):
+        dirs[:] = sorted(x for x in dirs if x not in SKIP_DIRS and not x.startswith("."))
+        for name in sorted([*names, *(x for x in dirs if _spec_like(x))]):
+            if not _spec_like(name):
+                continue
+            p = Path(d) / name
+            if os.path.abspath(p) in used or os.path.abspath(p) in explained:
+                continue
+            low = name.lower()
+            stem = next((name[: -len(s)] for s in (*SPEC_SUFFIXES, ".test.yml", ".spec.yml") if low.endswith(s)), "")
+            if not keep(str(p), stem or name):
+                continue
+            if name in SHARED_SPECS or low == "test_spec.yml":
+                hint = ("a shared test_spec.yaml is read for the only SQL file beside it (or its parent's), or for "
+                        "the one its `application:` names")
+            else:
+                close = difflib.get_close_matches(stem, stems, n=1, cutoff=0.5)
+                hint = (f"did you mean {close[0]}.sql? rename the spec to {close[0]}.test.yaml; " if close else "") \
+                    + f"put {stem}.sql beside it, or delete the spec"
+            warnings.append(VelotuiWarning(f"test spec of no SQL file (no {stem or 'app'}.sql reads it): not run",
+                                           file=p, hint=hint))
+    return warnings

@@ -174,6 +174,10 @@ def _load(files: AppFiles, *, strict: bool, extra_schema_dirs: list[Path] | None
     loaded.warnings += _unchecked_query_warnings(spec, app, files)
     loaded.flags = {st.name: divergence_flags(st, app.path, app) for st in app.statements}
     loaded.warnings += _reference_format_warnings(app, dialect, overrides)
+    from velotui.golden import golden_warnings
+
+    # a golden file no query is compared with (a query renamed, out_s.json for out_s.jsonl): said in the report
+    loaded.warnings += golden_warnings(files.spec_path, files.sql_path.stem, [q.name for q in spec.queries])
     statement_names = {s.name for s in app.statements}
     for query in spec.queries:
         st = loaded.statement_for(query.name)

@@ -84,6 +84,41 @@ def _now_ms() -> int:
     return int(time.time() * 1000)
 
 
+def declared_query_names(spec_path: Path) -> list[str] | None:
+    """The query names a spec declares, read from its YAML alone (None: it cannot be read; loading says why)."""
+    from velotui.spec.yaml_source import read_yaml
+
+    try:
+        data = read_yaml(spec_path, what="test spec").data
+    except Exception:  # noqa: BLE001 - a broken spec is reported by loading, with its location
+        return None
+    queries = data.get("queries") if isinstance(data, dict) else None
+    if not isinstance(queries, list):
+        return None
+    return [str(q["name"]) for q in queries if isinstance(q, dict) and q.get("name") is not None]
+
+
+def _check_query_named(query: str, apps: list[AppFiles], spec_override: Path | None) -> None:
+    """``--query NAME`` that no spec of the run declares is an error before anything runs (exit 2), with
+    the nearest query name: a typo must never run nothing and pass. A spec that cannot be read is left to
+    loading (it is reported as that app's error)."""
+    import difflib
+
+    names: list[str] = []
+    for app in apps:
+        spec = spec_override or app.spec_path
+        declared = declared_query_names(spec) if spec is not None else None
+        if declared is None:
+            return
+        if query in declared:
+            return
+        names += [n for n in declared if n not in names]
+    close = difflib.get_close_matches(query, names, n=1, cutoff=0.5)
+    raise SpecError(f"--query {query!r}: no query of the selected apps is named {query!r}",
+                    hint=(f"did you mean {close[0]!r}? " if close else "")
+                    + "queries: " + (", ".join(sorted(names)[:20]) or "(none)"))
+
+
 def _matches(pattern: str | None, *names: str) -> bool:
     if not pattern:
         return True
@@ -145,12 +180,24 @@ class SuiteRun:
             prepare(kafka=(self.options.kafka or "embedded") != "embedded")  # workers get ready meanwhile
         suite = discover(self.path)
         apps = [a for a in suite.apps if a.spec_path is not None or self.options.spec_path is not None]
+        left_out: list[Any] = []  # files of the folder that do not run: in every report (shard 1 of N says them)
+        if self.options.spec_path is None and (self.options.shard or (1, 1))[0] == 1:
+            from velotui.core.discovery import suite_warnings
+
+            left_out = suite_warnings(suite, lambda path, stem: _matches(self.options.pattern, path, stem),
+                                      orphans=self.path.is_dir())
+            for w in left_out:
+                self._emit(ev.Log("warning", str(w)))
         if self.options.shard is not None:
             from velotui.core.sharding import load_timings, shard_apps
 
             k, n = self.options.shard
             timings = load_timings(self.options.timings) if self.options.timings else None
             apps = shard_apps(apps, suite.root, k, n, timings)
+        if self.options.query is not None:  # a --query that names no query at all runs nothing: said now
+            _check_query_named(self.options.query, [a for a in suite.apps if a.spec_path is not None
+                                                    or self.options.spec_path is not None],
+                               self.options.spec_path)
         # with -k, an app whose path does not match may still have a query that does: decided once loaded
         reports: list[AppReport] = []
         with self._cluster_scope():  # the run starts once its Kafka (if any) is ready
@@ -184,6 +231,7 @@ class SuiteRun:
             reproduce=self.reproduce_command(),
             apps=reports,
             strict=self.options.strict,
+            warnings=left_out,
         )
         self._emit(ev.RunFinished(run_report, run_report.exit_code))
         return run_report
@@ -459,6 +507,8 @@ class _AppRunner:
                 break
         if opts.pattern and not app_matches and not reports:
             return None
+        if opts.query and not any(q.name == opts.query for q in self.spec.queries):
+            return None  # --query names a query of another app: this one ran nothing and is not reported
         return AppReport(name=self.loaded.name, file=str(self.loaded.sql_path), error=None, queries=reports,
                          warnings=self.loaded.app_warnings())
 

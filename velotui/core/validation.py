@@ -43,10 +43,14 @@ def validate_suite(path: Path, *, strict: bool = False, spec_override: Path | No
     """Check SQL, specs, schemas and configs of every app; one app's error never hides another's.
     Divergence flags are listed per app; under ``strict`` a warning or a flag the spec does not accept is
     an error, as it fails the query in a run."""
+    from velotui.core.discovery import suite_warnings
     from velotui.errors import VelotuiWarning
 
     items: list[ValidationItem] = []
     suite = discover(path)
+    # the files a run leaves out (a SQL file whose spec is not found, a spec of no SQL file), as a run says them
+    left_out = suite_warnings(suite, orphans=Path(path).is_dir()) if spec_override is None else []
+    not_run = {w.file: w for w in left_out}
     for app_files in suite.apps:
         item = ValidationItem(file=str(app_files.sql_path))
         if app_files.spec_path is None and spec_override is None:
@@ -65,7 +69,10 @@ def validate_suite(path: Path, *, strict: bool = False, spec_override: Path | No
                     item.error, item.more_errors = problems[0], problems[1:]
                 else:
                     item.flags = [f for st in app.statements for f in flags(st, app.path, app)]
-                item.warnings.append(VelotuiWarning("no test spec (not run)", file=app_files.sql_path))
+                item.warnings.append(not_run.pop(str(app_files.sql_path), None)
+                                     or VelotuiWarning("no test spec found: not run", file=app_files.sql_path))
+                if strict and item.error is None:
+                    item.error = item.warnings[-1].as_error()
             except VelotuiError as e:
                 item.error = e
             items.append(item)
@@ -74,14 +81,19 @@ def validate_suite(path: Path, *, strict: bool = False, spec_override: Path | No
             loaded = load_app_under_test(app_files, strict=strict, spec_override=spec_override,
                                          extra_schema_dirs=extra_schema_dirs, root=suite.root,
                                          allow_outside=allow_outside, dialect=dialect)
-            item.warnings.extend(loaded.warnings)
+            from velotui.golden import golden_dir
+
+            folder = str(golden_dir(loaded.spec_path, loaded.sql_path.stem))
+            golden = [w for w in loaded.warnings if (w.file or "").startswith(folder + "/")]
+            item.warnings.extend(w for w in loaded.warnings if w not in golden)  # golden ones: errors here
             seen: set[tuple[str, str]] = set()
             for q in loaded.spec.queries:
                 for f in loaded.query_flags(q):
                     if (f.statement, f.id) not in seen:
                         seen.add((f.statement, f.id))
                         item.flags.append(f)
-            errors: list[VelotuiError] = list(_check_golden_files(loaded))
+            errors: list[VelotuiError] = list(_check_golden_files(loaded)) + [
+                w.as_error("validate refuses a golden file no query is compared with") for w in golden]
             if strict:
                 errors += [w.as_error() for w in item.warnings]
                 errors += [SpecError(f"{f.statement}: divergence from the reference engine: {f.text}", file=f.file,
@@ -96,12 +108,14 @@ def validate_suite(path: Path, *, strict: bool = False, spec_override: Path | No
         except Exception as e:  # never let one file stop the others
             item.error = SpecError(f"internal error while validating: {e!r}", file=app_files.sql_path)
         items.append(item)
+    for w in not_run.values():  # a spec of no SQL file
+        items.append(ValidationItem(file=str(w.file), warnings=[w], error=w.as_error() if strict else None))
     return ValidationResult(items)
 
 
 def _check_golden_files(loaded: Any) -> list[VelotuiError]:
     """The app's golden files (velotui.golden) read whole: a broken line is reported before a run."""
-    from velotui.golden import golden_dir, golden_path, read_golden
+    from velotui.golden import golden_path, read_golden
 
     problems: list[VelotuiError] = []
     queries = {q.name for q in loaded.spec.queries}
@@ -112,12 +126,6 @@ def _check_golden_files(loaded: Any) -> list[VelotuiError]:
                 read_golden(path)
             except VelotuiError as e:
                 problems.append(e)
-    folder = golden_dir(loaded.spec_path, loaded.sql_path.stem)
-    if folder.is_dir():
-        known = {golden_path(loaded.spec_path, loaded.sql_path.stem, q).name for q in queries}
-        for orphan in sorted(p for p in folder.glob("*.jsonl") if p.name not in known):
-            problems.append(SpecError(f"golden file of no query of {loaded.sql_path.name}", file=orphan,
-                                      hint="queries: " + ", ".join(sorted(queries)) + "; delete the file or rename "
-                                      "it after its query"))
+    # a golden file of no query (or misnamed) is a loading warning (velotui.golden.golden_warnings): an error here
     return problems
 

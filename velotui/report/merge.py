@@ -63,9 +63,10 @@ def _no_overlap(files: list[tuple[str, str]]) -> None:
         seen[f] = source
 
 
-def _model(apps: list[dict[str, Any]]) -> RunReport:
+def _model(apps: list[dict[str, Any]], strict: bool = False, warnings: list[Any] | None = None) -> RunReport:
     """Enough of the report model to compute the summary and exit code the way a run does."""
-    return RunReport(run_id="", seed=0, started_at="", now_ms=0, duration_ms=0.0, reproduce="", apps=[
+    return RunReport(run_id="", seed=0, started_at="", now_ms=0, duration_ms=0.0, reproduce="",
+                     strict=bool(strict), warnings=list(warnings or []), apps=[
         AppReport(name=a.get("name", ""), file=a.get("file", ""), error=a.get("error"), queries=[
             QueryReport(name=q.get("name", ""), status=q.get("status", "error"), records_in=q.get("records_in", 0),
                         records_out=q.get("records_out", 0), duration_ms=q.get("duration_ms", 0.0),
@@ -89,6 +90,8 @@ def merge_json(docs: list[dict[str, Any]], names: list[str]) -> dict[str, Any]:
     _no_overlap([(a.get("file", ""), n) for d, n in zip(docs, names) for a in d["apps"]])
     strict = _same([d.get("strict") for d in docs], "--strict settings", names)
     apps = sorted((a for d in docs for a in d["apps"]), key=lambda a: _order(a.get("file", "")))
+    # the files a run left out (shard 1 of N says them): once each
+    suite_warnings = list({repr(w): w for d in docs for w in d.get("suite_warnings") or []}.values())
     merged: dict[str, Any] = {
         "run_id": "+".join(dict.fromkeys(str(d.get("run_id", "")) for d in docs)),
         "seed": seed,
@@ -100,12 +103,15 @@ def merge_json(docs: list[dict[str, Any]], names: list[str]) -> dict[str, Any]:
         # every count of the summary is over apps and queries, and the shards hold disjoint apps
         "summary": {k: sum(int((d.get("summary") or {}).get(k) or 0) for d in docs)
                     for k in (docs[0].get("summary") or {})},
-        "exit_code": _model(apps).exit_code,
+        "exit_code": _model(apps, strict, suite_warnings).exit_code,
     }
+    if "suite_warnings" in docs[0]:
+        merged["suite_warnings"] = suite_warnings
     if "strict" in docs[0]:
         merged["strict"] = strict
     if "warnings" in docs[0]:  # gathered from every app and query, in run order, as a run writes them
-        merged["warnings"] = [{"app": a.get("name"), "query": None, **w} for a in apps for w in a.get("warnings") or []] \
+        merged["warnings"] = [{"app": None, "query": None, **w} for w in suite_warnings] \
+            + [{"app": a.get("name"), "query": None, **w} for a in apps for w in a.get("warnings") or []] \
             + [{"app": a.get("name"), "query": q.get("name"), **w} for a in apps for q in a.get("queries") or []
                for w in q.get("warnings") or []]
     if "flags" in docs[0]:
@@ -133,7 +139,7 @@ def merge_junit(roots: list[ET.Element], names: list[str]) -> ET.Element:
         raise SpecError(f"the reports ran with different seeds ({', '.join(sorted(set(seeds)))})",
                         hint="give every shard the same --seed N and --now EPOCH_MS, so that together they are "
                         "one run")
-    _no_overlap([(s.get("file", ""), n) for s, n in suites])
+    _no_overlap([(s.get("file", ""), n) for s, n in suites if s.get("file")])  # "files not run" has none
     suites.sort(key=lambda sn: _order(sn[0].get("file", "")))
     root = ET.Element("testsuites", dict(roots[0].attrib))
     totals = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}

@@ -122,6 +122,9 @@ class RunReport:
     reproduce: str
     apps: list[AppReport] = field(default_factory=list)
     strict: bool = False  # --strict: every warning (and every flag not accepted) was an error
+    # files of the folder the run left out (velotui.core.discovery.suite_warnings): a SQL file whose spec
+    # is not found, a spec of no SQL file; every format shows them, and --strict fails the run on them
+    warnings: list[Any] = field(default_factory=list)
 
     @property
     def summary(self) -> dict[str, int]:
@@ -135,7 +138,7 @@ class RunReport:
             "errors": sum(q.status == "error" for q in qs) + sum(1 for a in self.apps if a.error),
             "assertions": sum(len(q.assertions) for q in qs),
             "assertions_failed": sum(len(q.failed_assertions) for q in qs),
-            "warnings": sum(len(a.warnings) for a in self.apps) + sum(len(q.warnings) for q in qs)
+            "warnings": len(self.warnings) + sum(len(a.warnings) for a in self.apps) + sum(len(q.warnings) for q in qs)
             + sum(1 for q in qs for a in q.assertions if a.status == "warning"),
             "flags": sum(len(q.flags) for q in qs),
         }
@@ -146,7 +149,7 @@ class RunReport:
         infrastructure failed under a query (or before the run: raised then, before a report exists); 4 a
         query timed out; 1 anything else."""
         qs = [q for a in self.apps for q in a.queries]
-        if any(a.error for a in self.apps) or any(q.invalid_input for q in qs):
+        if any(a.error for a in self.apps) or any(q.invalid_input for q in qs) or (self.strict and self.warnings):
             return EXIT_INVALID
         if any(q.infra_error for q in qs):
             return EXIT_INFRA

@@ -184,6 +184,9 @@ def render_text(report: RunReport, console: Console) -> None:
             _print_warnings(q, console, indent="      ")
             if q.coverage is not None:
                 _print_coverage(q.coverage, console)
+    for w in report.warnings:  # files the run left out (a SQL file without its spec, a spec of no SQL file)
+        label = "[red]✗ --strict[/]" if report.strict else "[yellow]⚠ warning[/]"
+        console.print(f"{label} {_t(short(str(w), 2000))}")
     failures = [(a, q) for a in report.apps for q in a.queries if q.status in ("failed", "error")]
     broken = [a for a in report.apps if a.error]
     if failures or broken:
@@ -286,7 +289,9 @@ def report_dict(report: RunReport) -> dict[str, Any]:
                 "comparison": _comparison_dict(q.comparison),
             } for q in a.queries],
         } for a in report.apps],
-        "warnings": [{"app": a.name, "query": None, **_warning_dict(w)} for a in report.apps for w in a.warnings]
+        "suite_warnings": [_warning_dict(w) for w in report.warnings],
+        "warnings": [{"app": None, "query": None, **_warning_dict(w)} for w in report.warnings]
+        + [{"app": a.name, "query": None, **_warning_dict(w)} for a in report.apps for w in a.warnings]
         + [{"app": a.name, "query": q.name, **w} for a in report.apps for q in a.queries
            for w in _query_warnings(q)],
         "flags": [{"app": a.name, "query": q.name, **_flag_dict(f)} for a in report.apps for q in a.queries
@@ -476,6 +481,26 @@ def junit_tree(report: RunReport) -> ET.Element:
             suite.set(k, str(v))
             totals[k] += v
         suite.set("time", f"{suite_time:.3f}")
+    if report.warnings:  # files the run left out: a test case each, skipped (failed under --strict)
+        suite = ET.SubElement(root, "testsuite", name="files not run")
+        counts = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
+        for w in report.warnings:
+            case = ET.SubElement(suite, "testcase", classname="velotui.files", name=_xml_text(w.file or str(w)),
+                                 time="0.000")
+            counts["tests"] += 1
+            if report.strict:
+                fail = ET.SubElement(case, "failure", message=_xml_text(short(str(w), 1000)), type="StrictWarning")
+                fail.text = _xml_text(f"--strict: warning: {w}")
+                counts["failures"] += 1
+            else:
+                ET.SubElement(case, "skipped", message=_xml_text(short(str(w), 1000)))
+                counts["skipped"] += 1
+            out = ET.SubElement(case, "system-out")
+            out.text = _xml_text(f"warning: {w}")
+        for k, v in counts.items():
+            suite.set(k, str(v))
+            totals[k] += v
+        suite.set("time", "0.000")
     for k, v in totals.items():
         root.set(k, str(v))
     return root
@@ -486,6 +511,47 @@ def write_junit(report: RunReport, path: Path) -> None:
     ET.indent(tree)
     path.parent.mkdir(parents=True, exist_ok=True)
     tree.write(path, encoding="utf-8", xml_declaration=True)
+
+
+def looks_like_report(path: Path) -> bool:
+    """An existing file a report may replace: empty, or a report velotui writes (a JSON object with its
+    ``"version"`` or ``"kind"`` near the top, a JUnit XML ``<testsuites>``/``<testsuite>``). Anything else
+    (SQL, YAML, CSV, JSON lines, a data file's JSON array) is somebody's file."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(4096)
+    except OSError:
+        return False
+    text = head.removeprefix(b"\xef\xbb\xbf").lstrip()
+    if not text:
+        return True
+    if text.startswith(b"{"):
+        return bool(re.match(rb'\{\s*"(version|kind|stress|run_id)"\s*:', text))
+    if text.startswith(b"<"):
+        return bool(re.match(rb"(<\?xml[^>]*\?>\s*)?<testsuites?[\s>]", text))
+    return False
+
+
+def check_destinations(destinations: list[tuple[str, str | Path | None]]) -> None:
+    """Every report file of a command (``(flag, path)``; None: not asked for), checked before it runs: each
+    as ``check_destination`` says, and no two naming the same file (one report would be lost)."""
+    import os
+
+    from velotui.errors import VelotuiError
+
+    seen: list[tuple[str, Path]] = []
+    for flag, value in destinations:
+        if not value:
+            continue
+        p = check_destination(value, flag)
+        for other_flag, other in seen:
+            same = os.path.realpath(p) == os.path.realpath(other)
+            if not same and p.exists() and other.exists():
+                same = os.path.samefile(p, other)
+            if same:
+                raise VelotuiError(f"{other_flag} {other} and {flag} {p} name the same file: one report would be lost",
+                                   hint="give each report its own file, e.g. --json report.json --junit report.xml")
+        seen.append((flag, p))
 
 
 def check_destination(path: str | Path, flag: str) -> Path:
@@ -512,6 +578,9 @@ def check_destination(path: str | Path, flag: str) -> Path:
             pass
     except OSError as e:
         raise VelotuiError(f"{flag} {p} cannot be written: {e.strerror}", hint=hint) from None
+    if p.is_file() and not looks_like_report(p):  # a SQL file, a spec, a schema, data, a config: never replaced
+        raise VelotuiError(f"{flag} {p}: the file exists and is not a velotui report (an input of the suite?); "
+                           "a report never writes over it", hint="give the report another path")
     if not existed:
         os.unlink(p)
     return p
