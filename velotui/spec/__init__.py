@@ -32,6 +32,28 @@ def _check_assertions(spec: TestSpec, doc: Any, strict: bool) -> list[SpecWarnin
     return warnings
 
 
+def _unique_query_names(spec: TestSpec, doc: Any) -> None:
+    """Each query of a spec has its own name: queries are run, ordered and reported by name, so a second
+    entry with a name already used would never run (its checks silently skipped)."""
+    from velotui.errors import SpecError
+    from velotui.spec.validation import raise_all
+
+    first: dict[str, Any] = {}
+    errors: list[SpecError] = []
+    for q in spec.queries:
+        if q.name not in first:
+            first[q.name] = q
+            continue
+        where = doc.value_loc((*q.doc_path, "name"))
+        line, column = where or (q.line, q.column)
+        errors.append(SpecError(
+            f"duplicate query name {q.name!r} (first used at line {first[q.name].line})", file=doc.file,
+            line=line, column=column,
+            hint="each entry of queries: tests one statement under its own name; merge the two entries' "
+                 "inputs and assertions into one, or give this one another name"))
+    raise_all(errors)
+
+
 def _not_empty(doc: Any, what: str, hint: str) -> None:
     from velotui.errors import SpecError
 
@@ -44,6 +66,7 @@ def parse_test_spec(text: str, path: str | Path | None = None, *, strict: bool =
     _not_empty(doc, "test spec", "a test spec needs application: and queries: (velotui init APP.sql drafts one)")
     spec = validate(TestSpec, doc)
     spec._path = Path(path) if path else None
+    _unique_query_names(spec, doc)
     spec._warnings = check_unknown(spec, doc, strict=strict)
     spec._warnings += _check_assertions(spec, doc, strict)
     starts = sorted((q.line, q.name) for q in spec.queries if q.line)
