@@ -310,6 +310,7 @@ def _check_query_against_app(loaded: LoadedApp, query: Any, statement: Any) -> N
                 raise SpecError(f"input {inp.source!r}: format {fmt}: {e.message}", file=file,
                                 line=where[0] if where else inp.line, column=where[1] if where else inp.column,
                                 hint=f"give source {inp.source!r} its {fmt} schema file in its config") from None
+    _check_dlq_topics(loaded, query, statement)
     ids = [d.id for d in DIVERGENCES]
     used = {f.id for f in loaded.flags.get(statement.name, [])}
     for i, accepted in enumerate(getattr(query, "accepted_divergences", None) or []):
@@ -433,6 +434,36 @@ def _check_inputs(loaded: LoadedApp) -> None:
                 + (f"; did you mean {close!r}?" if close else ""), file=file, line=line, column=column,
                 hint="fields: " + ", ".join(names)))
     raise_all(errors)
+
+
+DLQ_KEYS = ("dlq.topic", "dlq.topic.name")
+
+
+def _check_dlq_topics(loaded: LoadedApp, query: Any, statement: Any) -> None:
+    """``dlq_count``'s ``topic`` is the DLQ topic the query's statement declares (``'dlq.topic'`` in its WITH
+    clause or the spec's ``config:``): every dead letter of the statement goes there, so the check counts
+    them all. A topic the statement does not declare is refused: it would count nothing of what it names."""
+    overrides = {str(k): str(v) for k, v in (loaded.spec.config or {}).items()}
+    props = {**statement.properties, **overrides}
+    declared = [props[k] for k in DLQ_KEYS if k in props]
+    doc = getattr(loaded.spec, "doc", None)
+    for cl in query.check_lists():
+        for a in cl.checks:
+            topic = a.params.get("topic") if a.type == "dlq_count" else None
+            if topic is None or str(topic) in declared:
+                continue
+            where = doc.value_loc((*a.doc_path, "topic")) if doc is not None else None
+            line, column = where or (a.line, a.column)
+            if declared:
+                close = difflib.get_close_matches(str(topic), declared, n=1)
+                raise SpecError(f"dlq_count: topic {topic!r} is not the DLQ topic of statement {statement.name!r}"
+                                + (f"; did you mean {close[0]!r}?" if close else ""), file=a.file, line=line,
+                                column=column, hint=f"its dead letters go to {declared[0]!r} ('dlq.topic'); write "
+                                "that topic, or leave topic: out to count the query's dead letters")
+            raise SpecError(f"dlq_count: topic {topic!r}: statement {statement.name!r} declares no DLQ topic",
+                            file=a.file, line=line, column=column,
+                            hint="leave topic: out (the check counts the query's dead letters), or declare it in "
+                                 f"the statement's WITH clause: 'dlq.topic' = '{topic}'")
 
 
 def _output_warnings(loaded: LoadedApp, query: Any, statement: Any) -> list[Any]:

@@ -148,3 +148,18 @@ def test_an_input_key_its_kind_never_reads_is_a_warning(tmp_path: Path, inp: str
     [w] = loaded.query_warnings("out_s")
     assert w.message == f"input 's': {key} has no effect on a data_file input (its records, timestamps and keys " \
                         "are the file's)" and w.line == 7
+
+
+def test_a_dlq_topic_the_statement_does_not_declare_is_refused(tmp_path: Path) -> None:
+    def spec(topic: str, top: str = "") -> str:
+        return (f"application: f\n{top}queries:\n  - name: out_s\n    inputs:\n      - source: s\n"
+                f"        data_file: in.jsonl\n    assertions:\n      - {{type: dlq_count, topic: {topic}, equals: 0}}\n")
+
+    with pytest.raises(SpecError) as e:
+        _load(tmp_path, spec("no_such_dlq_topic"))
+    assert "topic 'no_such_dlq_topic': statement 'out_s' declares no DLQ topic" in e.value.message
+    assert e.value.line == 8
+    top = "config:\n  dlq.topic: out_dlq\n"
+    with pytest.raises(SpecError, match="is not the DLQ topic of statement 'out_s'; did you mean 'out_dlq'"):
+        _load(tmp_path, spec("out_dlqq", top))
+    _load(tmp_path, spec("out_dlq", top))  # the statement's DLQ topic: counts its dead letters
