@@ -119,3 +119,15 @@ def column_fits(values: list[Any], kind: str, nullable: bool) -> bool:
     if kind in ("integer", "timestamp") and values:
         return -INT64_MAX <= min(values) and max(values) <= INT64_MAX
     return True
+
+
+# Every error_type a dead letter can have (the one list: dlq_count / error_rate refuse any other name). The
+# embedded engine's: decoding and schema checks of what a statement reads (velotui/engine/sources.py), CSV rows
+# and event times of file sources (engine/driver.py), failed CASTs, row errors of expressions and aggregates
+# (engine/expr, engine/operators) and late records; the fault injector's malformed kinds (core/faults.py) are
+# among them; ``engine_error`` is what a Velostream dead letter that names no kind is read as.
+DEAD_LETTER_KINDS: tuple[str, ...] = (
+    "invalid_json", "invalid_encoding", "truncated", "empty_record", "wrong_type", "missing_field",
+    "unexpected_null", "overflow", "bad_row", "bad_timestamp", "cast", "division_by_zero", "arithmetic",
+    "function_error", "late_record", "engine_error",
+)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import statistics
 import time
 from pathlib import Path
@@ -331,14 +332,34 @@ class Latency(Assertion):
                        {k: round(v, 3) for k, v in actual.items()})
 
 
+def _known_error_types(v: Any) -> Any:
+    """``error_types`` names kinds of dead letters that exist (velotui.records.DEAD_LETTER_KINDS): another
+    name would count none, and a check expecting none would pass whatever the app does."""
+    from velotui.records import DEAD_LETTER_KINDS
+    from velotui.spec.validation import near_key
+
+    if not isinstance(v, list):
+        return v
+    for name in v:
+        if isinstance(name, str) and name in DEAD_LETTER_KINDS:
+            continue
+        near = near_key(str(name), list(DEAD_LETTER_KINDS)) or next(
+            iter(difflib.get_close_matches(str(name), DEAD_LETTER_KINDS, n=1)), None)
+        raise ValueError(f"unknown error type {name!r}" + (f"; did you mean {near!r}?" if near else "")
+                         + f" (the kinds of dead letters: {', '.join(DEAD_LETTER_KINDS)})")
+    return v
+
+
 class DlqParams(Check):
-    topic: str | None = None
+    topic: str | None = Field(None, description="the statement's DLQ topic ('dlq.topic' in WITH): checked at load")
     equals: int | None = None
     max: int | None = None
     min: int | None = None
     greater_than: int | None = None
     less_than: int | None = None
     error_types: list[str] = Field(default_factory=list)
+
+    _error_types = field_validator("error_types")(_known_error_types)
 
 
 @register
@@ -367,6 +388,8 @@ class ErrorRateParams(Check):
     max_percent: float | None = None
     error_types: list[str] = Field(default_factory=list)
     min_records: int = 0
+
+    _error_types = field_validator("error_types")(_known_error_types)
 
 
 @register

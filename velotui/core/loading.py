@@ -129,6 +129,22 @@ def _unchecked_query_warnings(spec: Any, app: Any, files: AppFiles) -> list[Any]
     return out
 
 
+def _config_key_warnings(spec: Any, app: Any, spec_path: Path) -> list[Any]:
+    """The spec's ``config:`` keys override the statements' WITH keys: a near-miss among them is the same
+    warning as in WITH (velotui.sql.validate.key_problem), at the key's line of the spec."""
+    from velotui.errors import VelotuiWarning
+    from velotui.sql.validate import config_problems
+
+    doc = spec.doc
+    out = []
+    for key, message in config_problems(app, spec.config or {}):
+        where = doc.key_locations.get(("config", key)) if doc is not None else None
+        out.append(VelotuiWarning(message, file=spec_path, line=where[0] if where else None,
+                                  column=where[1] if where else None,
+                                  hint="fix the key's spelling: a key velotui does not read changes nothing here"))
+    return out
+
+
 def _application_name_warnings(spec: Any, app: Any, spec_path: Path) -> list[Any]:
     """The spec's ``application`` and the SQL's ``-- @app:`` name one app (FORMATS.md §2): a spec that names
     another is a spec written for another app, or a name mistyped — a warning naming both, in every report."""
@@ -167,6 +183,7 @@ def _load(files: AppFiles, *, strict: bool, extra_schema_dirs: list[Path] | None
     from velotui.sql.validate import property_problems
 
     near_misses = [VelotuiWarning(message, file=app.path, line=line) for line, message in property_problems(app)]
+    near_misses += _config_key_warnings(spec, app, files.spec_path)
     loaded = LoadedApp(files=files, app=app, spec=spec, warnings=list(getattr(spec, "warnings", []) or [])
                        + near_misses,
                        extra_schema_dirs=list(extra_schema_dirs or []))
@@ -187,6 +204,7 @@ def _load(files: AppFiles, *, strict: bool, extra_schema_dirs: list[Path] | None
                 file=files.spec_path, line=getattr(query, "line", None), column=getattr(query, "column", None),
                 query=query.name))
         _check_query_against_app(loaded, query, st)
+        loaded.warnings += _output_warnings(loaded, query, st)
         for inp in query.inputs:
             if getattr(inp, "from_previous", None):
                 continue
@@ -227,6 +245,7 @@ def _load(files: AppFiles, *, strict: bool, extra_schema_dirs: list[Path] | None
             loaded.schemas[name] = load_data_schema(path, strict=strict)
             loaded.warnings.extend(getattr(loaded.schemas[name], "warnings", []) or [])
     _load_referenced_schemas(loaded, strict)
+    _check_inputs(loaded)
     from velotui.core.paths import PathGuard, check_app_paths
 
     loaded.folders = folders
@@ -320,6 +339,7 @@ def _check_query_against_app(loaded: LoadedApp, query: Any, statement: Any) -> N
                 raise SpecError(f"input {inp.source!r}: format {fmt}: {e.message}", file=file,
                                 line=where[0] if where else inp.line, column=where[1] if where else inp.column,
                                 hint=f"give source {inp.source!r} its {fmt} schema file in its config") from None
+    _check_dlq_topics(loaded, query, statement)
     ids = [d.id for d in DIVERGENCES]
     used = {f.id for f in loaded.flags.get(statement.name, [])}
     for i, accepted in enumerate(getattr(query, "accepted_divergences", None) or []):
@@ -337,31 +357,186 @@ def _check_query_against_app(loaded: LoadedApp, query: Any, statement: Any) -> N
                 hint="remove it from accepted_divergences" + (f" (it uses: {', '.join(sorted(used))})" if used else "")))
 
 
+def _fields_of_file(path: Path, fmt: str | None = None) -> Any:
+    """The fields of a data file's first records (None: missing, unreadable or empty: said where it is read)."""
+    from velotui.datagen import load_data_file
+    from velotui.sql.columns import KnownFields, fields_of_records
+
+    try:
+        rows = load_data_file(path, fmt=fmt, limit=200)
+    except (VelotuiError, OSError, UnicodeDecodeError, ValueError):
+        return None  # a missing or unreadable file is reported where the run reads it
+    fields = tuple(f for f in fields_of_records(rows) if f not in ("$ts", "$key"))
+    return KnownFields(fields, f"the header of {path.name}") if fields else None
+
+
+def _fields_of_schema(loaded: LoadedApp, name: str) -> Any:
+    from velotui.sql.columns import KnownFields
+
+    schema = loaded.schemas.get(name)
+    if schema is None and loaded.app.data_hints and not loaded.schema_path(name):
+        return KnownFields(tuple(loaded.app.data_hints), "the -- @data hints of the SQL")
+    if schema is None:
+        return None
+    where = getattr(schema, "path", None)
+    return KnownFields(tuple(f.name for f in schema.fields),
+                       f"schema {name}" + (f" ({Path(where).name})" if where else ""))
+
+
+def input_kind(loaded: LoadedApp, inp: Any) -> str:
+    """What an input is made of, by the precedence of FORMATS.md §2: ``from_previous``, ``file`` (a file
+    source_type, or a source the SQL declares as a file), ``data_file``, else ``generated``."""
+    if getattr(inp, "from_previous", None):
+        return "from_previous"
+    source_type = getattr(inp, "source_type", None)
+    src = next((s for s in loaded.app.external_sources if s.name == inp.source), None)
+    if (source_type is not None and source_type.type == "file") or (src is not None and src.kind == "file"):
+        return "file"
+    return "data_file" if getattr(inp, "data_file", None) else "generated"
+
+
+def input_fields(loaded: LoadedApp, inp: Any) -> Any:
+    """The fields of one input's records as the harness knows them (KnownFields), None where it cannot know
+    (an input fed from another query's output, a source nothing describes)."""
+    kind = input_kind(loaded, inp)
+    source_type = getattr(inp, "source_type", None)
+    if kind == "from_previous":
+        return None
+    if kind == "file":
+        if source_type is not None and source_type.type == "file" and source_type.path:
+            return _fields_of_file(loaded.spec_path.parent / source_type.path, source_type.format)
+        return None
+    if kind == "data_file":
+        return _fields_of_file(loaded.spec_path.parent / inp.data_file)
+    name = inp.schema_name if isinstance(inp.schema_name, str) else inp.source
+    return _fields_of_schema(loaded, name)
+
+
+# the input keys each kind of input reads nothing from (FORMATS.md §2: the kinds and their precedence)
+_NO_EFFECT = {
+    "from_previous": ("data_file", "schema", "records", "key_field", "null_probability", "time_simulation"),
+    "file": ("data_file", "records", "key_field", "null_probability", "time_simulation"),
+    "data_file": ("records", "null_probability", "time_simulation"),
+    "generated": (),
+}
+_KIND_TEXT = {"from_previous": "a from_previous input (the earlier query's captured records, as they are)",
+              "file": "a file source (the engine reads the file itself)",
+              "data_file": "a data_file input (its records, timestamps and keys are the file's)"}
+
+
+def _check_inputs(loaded: LoadedApp) -> None:
+    """Each input's keys against what its kind reads: a ``key_field`` that names no field of the input's
+    records (its schema, its data file) is an error with a did-you-mean; a key the input's kind never reads
+    (``time_simulation`` on a data_file, ``records`` on a from_previous …) is a warning that says so."""
+    from velotui.errors import VelotuiWarning
+    from velotui.spec.validation import near_key, raise_all
+
+    doc = getattr(loaded.spec, "doc", None)
+    file = loaded.spec_path
+    errors: list[SpecError] = []
+    for query in loaded.spec.queries:
+        for inp in query.inputs:
+            kind = input_kind(loaded, inp)
+            written = {(f.alias or n) for n, f in type(inp).model_fields.items() if n in inp.model_fields_set}
+            for key in _NO_EFFECT[kind]:
+                if key not in written:
+                    continue
+                where = doc.key_locations.get((*inp.doc_path, key)) if doc is not None else None
+                line, column = where or (inp.line, inp.column)
+                loaded.warnings.append(VelotuiWarning(
+                    f"input {inp.source!r}: {key} has no effect on {_KIND_TEXT[kind]}", file=file, line=line,
+                    column=column, query=query.name,
+                    hint=f"remove {key}, or generate the input from a schema (no data_file, from_previous or "
+                         "file source_type) for it to apply"))
+            key_field = getattr(inp, "key_field", None)
+            if not key_field or kind not in ("generated", "data_file"):
+                continue
+            known = input_fields(loaded, inp)
+            if known is None or key_field in known.fields:
+                continue
+            names = list(known.fields)
+            close = near_key(key_field, names) or next(iter(difflib.get_close_matches(key_field, names, n=1)), None)
+            where = doc.value_loc((*inp.doc_path, "key_field")) if doc is not None else None
+            line, column = where or (inp.line, inp.column)
+            errors.append(SpecError(
+                f"input {inp.source!r}: key_field {key_field!r} is not a field of {known.origin}"
+                + (f"; did you mean {close!r}?" if close else ""), file=file, line=line, column=column,
+                hint="fields: " + ", ".join(names)))
+    raise_all(errors)
+
+
+DLQ_KEYS = ("dlq.topic", "dlq.topic.name")
+
+
+def _check_dlq_topics(loaded: LoadedApp, query: Any, statement: Any) -> None:
+    """``dlq_count``'s ``topic`` is the DLQ topic the query's statement declares (``'dlq.topic'`` in its WITH
+    clause or the spec's ``config:``): every dead letter of the statement goes there, so the check counts
+    them all. A topic the statement does not declare is refused: it would count nothing of what it names."""
+    overrides = {str(k): str(v) for k, v in (loaded.spec.config or {}).items()}
+    props = {**statement.properties, **overrides}
+    declared = [props[k] for k in DLQ_KEYS if k in props]
+    doc = getattr(loaded.spec, "doc", None)
+    for cl in query.check_lists():
+        for a in cl.checks:
+            topic = a.params.get("topic") if a.type == "dlq_count" else None
+            if topic is None or str(topic) in declared:
+                continue
+            where = doc.value_loc((*a.doc_path, "topic")) if doc is not None else None
+            line, column = where or (a.line, a.column)
+            if declared:
+                close = difflib.get_close_matches(str(topic), declared, n=1)
+                raise SpecError(f"dlq_count: topic {topic!r} is not the DLQ topic of statement {statement.name!r}"
+                                + (f"; did you mean {close[0]!r}?" if close else ""), file=a.file, line=line,
+                                column=column, hint=f"its dead letters go to {declared[0]!r} ('dlq.topic'); write "
+                                "that topic, or leave topic: out to count the query's dead letters")
+            raise SpecError(f"dlq_count: topic {topic!r}: statement {statement.name!r} declares no DLQ topic",
+                            file=a.file, line=line, column=column,
+                            hint="leave topic: out (the check counts the query's dead letters), or declare it in "
+                                 f"the statement's WITH clause: 'dlq.topic' = '{topic}'")
+
+
+def _output_warnings(loaded: LoadedApp, query: Any, statement: Any) -> list[Any]:
+    """``output: {sink_type: …}`` (velo-test) never changes what is captured: a query's records are what its
+    statement writes to the sinks its WITH clause declares. Saying another sink is a warning that it has no
+    effect (saying the statement's own sink is harmless)."""
+    from velotui.errors import VelotuiWarning
+
+    sink_type = getattr(getattr(query, "output", None), "sink_type", None)
+    if sink_type is None:
+        return []
+
+    def same(s: Any) -> bool:
+        if sink_type.type != s.kind:
+            return False
+        if s.kind == "kafka":
+            return sink_type.topic in (None, s.topic, s.name)
+        return sink_type.path is None or Path(str(sink_type.path)) == Path(str(s.path))
+
+    if any(same(s) for s in statement.sinks):
+        return []
+    doc = getattr(loaded.spec, "doc", None)
+    where = doc.key_locations.get((*query.doc_path, "output", "sink_type")) if doc is not None else None
+    line, column = where or (query.line, query.column)
+    said = f"{sink_type.type}" + (f" topic {sink_type.topic!r}" if sink_type.topic else "") + \
+        (f" path {sink_type.path!r}" if sink_type.path else "")
+    sinks = ", ".join(f"{s.kind} " + (f"topic {s.topic!r}" if s.kind == "kafka" else f"path {s.path!r}")
+                      for s in statement.sinks) or "none"
+    return [VelotuiWarning(
+        f"query {query.name!r}: output.sink_type ({said}) has no effect: the records checked are what statement "
+        f"{statement.name!r} writes to its own sink ({sinks})", file=loaded.spec_path, line=line, column=column,
+        query=query.name, hint="remove output:, or change the statement's sink in its WITH clause")]
+
+
 def known_source_fields(loaded: LoadedApp) -> dict[str, Any]:
     """What the harness knows of each external (and subquery) source's fields: the data schema its inputs
     are generated from, the header of its data file or file source; None where it cannot know (an input
     fed from another query's output, a source nothing describes)."""
-    from velotui.sql.columns import KnownFields, fields_of_records
+    from velotui.sql.columns import KnownFields
 
-    def from_file(path: Path, fmt: str | None = None) -> KnownFields | None:
-        from velotui.datagen import load_data_file
+    from_file = _fields_of_file
 
-        try:
-            rows = load_data_file(path, fmt=fmt, limit=200)
-        except (VelotuiError, OSError, UnicodeDecodeError, ValueError):
-            return None  # a missing or unreadable file is reported where the run reads it
-        fields = fields_of_records(rows)
-        return KnownFields(fields, f"the header of {path.name}") if fields else None
-
-    def from_schema(name: str) -> KnownFields | None:
-        schema = loaded.schemas.get(name)
-        if schema is None and loaded.app.data_hints and not loaded.schema_path(name):
-            return KnownFields(tuple(loaded.app.data_hints), "the -- @data hints of the SQL")
-        if schema is None:
-            return None
-        where = getattr(schema, "path", None)
-        return KnownFields(tuple(f.name for f in schema.fields),
-                           f"schema {name}" + (f" ({Path(where).name})" if where else ""))
+    def from_schema(name: str) -> Any:
+        return _fields_of_schema(loaded, name)
 
     fed: dict[str, list[KnownFields | None]] = {}
     for query in loaded.spec.queries:

@@ -6,7 +6,7 @@ import math
 import zlib
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import Context, Decimal
 from functools import lru_cache
 from itertools import accumulate
 from pathlib import Path
@@ -287,6 +287,9 @@ class DataGenerator:
         c = f.constraints
         kind = f.kind
         lo, hi = (c.range.min, c.range.max) if c.range else ((0.0, 1000.0) if kind != "integer" else (0, 1000))
+        bound = f.decimal_bound if kind == "decimal" else None
+        if bound is not None:  # a DECIMAL(P, S) holds at most P - S digits before the point
+            lo, hi = max(lo, -bound), min(hi, bound)
         dist = c.distribution.kind if c.distribution else "uniform"
         if dist == "normal":
             d = c.distribution.normal
@@ -312,6 +315,8 @@ class DataGenerator:
         low = -np.inf if rw and rw.allow_below_min else lo
         high = np.inf if rw and rw.allow_above_max else hi
         vals = np.clip(vals, low, high)
+        if bound is not None and (low < -bound or high > bound):  # beyond its range, never beyond its type
+            vals = np.clip(vals, -bound, bound)
         if kind == "integer":
             rounded = np.round(vals)
             if n and not (np.all(np.isfinite(rounded)) and float(np.max(np.abs(rounded))) < 2**62):
@@ -497,7 +502,7 @@ def _coerce(v: Any, kind: str, f: Any) -> Any:
         if kind == "float":
             return float(v)
         if kind == "decimal":
-            return Decimal(str(v)).quantize(Decimal(1).scaleb(-f.precision))
+            return Decimal(str(v)).quantize(Decimal(1).scaleb(-f.precision), context=decimal_context(f.precision))
         if kind == "boolean":
             return v if isinstance(v, bool) else str(v).lower() in ("true", "1", "yes")
         if kind == "string":
@@ -600,4 +605,11 @@ def _decimals(vals: np.ndarray, precision: int) -> list[Decimal]:
             for i in np.flatnonzero((units == 0) & np.signbit(units)).tolist():
                 out[i] = q.copy_negate() * 0  # -0.00, as the text "-0.0" quantizes
             return out
-    return [Decimal(repr(float(v))).quantize(q) for v in np.round(vals, precision)]
+    ctx = decimal_context(precision)
+    return [Decimal(repr(float(v))).quantize(q, context=ctx) for v in np.round(vals, precision)]
+
+
+def decimal_context(places: int) -> Context:
+    """A context that holds any float quantized to ``places`` places (a float has at most 309 digits before the
+    point): the default context's 28 digits raise InvalidOperation past them (38 places, or 1e20 at 10)."""
+    return Context(prec=max(28, places + 330), Emin=-999999, Emax=999999)

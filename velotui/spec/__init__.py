@@ -32,6 +32,64 @@ def _check_assertions(spec: TestSpec, doc: Any, strict: bool) -> list[SpecWarnin
     return warnings
 
 
+def _unique_query_names(spec: TestSpec, doc: Any) -> None:
+    """Each query of a spec has its own name: queries are run, ordered and reported by name, so a second
+    entry with a name already used would never run (its checks silently skipped)."""
+    from velotui.errors import SpecError
+    from velotui.spec.validation import raise_all
+
+    first: dict[str, Any] = {}
+    errors: list[SpecError] = []
+    for q in spec.queries:
+        if q.name not in first:
+            first[q.name] = q
+            continue
+        where = doc.value_loc((*q.doc_path, "name"))
+        line, column = where or (q.line, q.column)
+        errors.append(SpecError(
+            f"duplicate query name {q.name!r} (first used at line {first[q.name].line})", file=doc.file,
+            line=line, column=column,
+            hint="each entry of queries: tests one statement under its own name; merge the two entries' "
+                 "inputs and assertions into one, or give this one another name"))
+    raise_all(errors)
+
+
+def _check_query_references(spec: TestSpec, doc: Any) -> None:
+    """``dependencies`` and ``from_previous`` name queries of this spec: a name that is none (a typo, a
+    query renamed) would be skipped by the run order and the query run without what it depends on."""
+    import difflib
+
+    from velotui.errors import SpecError
+    from velotui.spec.validation import near_key, raise_all
+
+    names = [q.name for q in spec.queries]
+    errors: list[SpecError] = []
+
+    def check(query: Any, name: Any, path: tuple[Any, ...], what: str) -> None:
+        if name in names and name != query.name:
+            return
+        where = doc.value_loc(path)
+        line, column = where or (query.line, query.column)
+        if name == query.name:
+            errors.append(SpecError(f"query {query.name!r}: {what} names the query itself", file=doc.file,
+                                    line=line, column=column, hint=f"{what} names an earlier query of the spec"))
+            return
+        others = [n for n in names if n != query.name]
+        close = near_key(str(name), others) or next(iter(difflib.get_close_matches(str(name), others, n=1)), None)
+        errors.append(SpecError(
+            f"query {query.name!r}: {what} names {name!r}, which is no query of this spec"
+            + (f"; did you mean {close!r}?" if close else ""), file=doc.file, line=line, column=column,
+            hint="the other queries of this spec: " + (", ".join(others) or "(none)")))
+
+    for q in spec.queries:
+        for i, dep in enumerate(q.dependencies):
+            check(q, dep, (*q.doc_path, "dependencies", i), "dependencies")
+        for inp in q.inputs:
+            if inp.from_previous:
+                check(q, inp.from_previous, (*inp.doc_path, "from_previous"), "from_previous")
+    raise_all(errors)
+
+
 def _not_empty(doc: Any, what: str, hint: str) -> None:
     from velotui.errors import SpecError
 
@@ -44,6 +102,8 @@ def parse_test_spec(text: str, path: str | Path | None = None, *, strict: bool =
     _not_empty(doc, "test spec", "a test spec needs application: and queries: (velotui init APP.sql drafts one)")
     spec = validate(TestSpec, doc)
     spec._path = Path(path) if path else None
+    _unique_query_names(spec, doc)
+    _check_query_references(spec, doc)
     spec._warnings = check_unknown(spec, doc, strict=strict)
     spec._warnings += _check_assertions(spec, doc, strict)
     starts = sorted((q.line, q.name) for q in spec.queries if q.line)

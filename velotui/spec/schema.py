@@ -148,11 +148,77 @@ class Constraints(SpecModel):
         return {"values": v} if isinstance(v, list) else v
 
 
+MAX_DECIMAL_DIGITS = 100  # digits a generated decimal may have: its places (scale) and, with a scale, its precision
+
+
+class DecimalSpec(SpecModel):
+    """``{decimal: {…}}``: ``precision: P`` alone is P decimal places (velo-test's shape); ``scale: S`` is S
+    places; both are SQL's DECIMAL(P, S): P digits in all, S of them after the point."""
+
+    precision: int | None = Field(None, description="decimal places; with scale: the digits in all (SQL)")
+    scale: int | None = Field(None, description="decimal places")
+
+    @field_validator("precision", "scale", mode="before")
+    @classmethod
+    def _whole(cls, v: Any) -> Any:
+        if isinstance(v, bool):
+            raise ValueError("must be a whole number, not true/false")
+        return v
+
+    @model_validator(mode="after")
+    def _honoured(self) -> DecimalSpec:
+        check_decimal_digits(self.precision, self.scale)
+        return self
+
+
+class DecimalType(SpecModel):
+    """A structured field type: ``{decimal: {precision: …, scale: …}}``."""
+
+    decimal: DecimalSpec = Field(default_factory=DecimalSpec)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _only_decimal(cls, data: Any) -> Any:
+        from velotui.spec.validation import near_key
+
+        if isinstance(data, dict):
+            other = [k for k in data if k != "decimal"]
+            if other:
+                near = near_key(str(other[0]), ["decimal"])
+                raise ValueError(f"unknown structured type {other[0]!r}" + (" (did you mean 'decimal'?)" if near else "")
+                                 + ": a structured type is {decimal: {precision: N}}")
+            if data.get("decimal") is None:
+                return {}
+            if not isinstance(data["decimal"], dict):
+                raise ValueError(f"decimal: {data['decimal']!r} is not a mapping: write {{decimal: {{precision: N}}}} "
+                                 "(N places) or {decimal: {precision: P, scale: S}}")
+        return data
+
+
+def check_decimal_digits(precision: int | None, scale: int | None) -> None:
+    """A decimal type the generator can honour: places 0 … MAX_DECIMAL_DIGITS; with both, SQL's
+    1 <= precision <= MAX_DECIMAL_DIGITS and 0 <= scale <= precision."""
+    top = MAX_DECIMAL_DIGITS
+    if scale is None and precision is not None and not 0 <= precision <= top:
+        raise ValueError(f"decimal precision (its decimal places, without scale) must be 0 to {top}, not {precision}")
+    if scale is not None and not 0 <= scale <= top:
+        raise ValueError(f"decimal scale (its decimal places) must be 0 to {top}, not {scale}")
+    if scale is not None and precision is not None:
+        if not 1 <= precision <= top:
+            raise ValueError(f"decimal precision (its digits in all) must be 1 to {top}, not {precision}")
+        if scale > precision:
+            raise ValueError(f"decimal scale {scale} is greater than its precision {precision}: a DECIMAL(P, S) "
+                             "has S of its P digits after the point")
+
+
+_DECIMAL_TEXT = re.compile(r"decimal\s*(?:\(\s*(\d+)\s*(?:,\s*(\d+)\s*)?\))?")
+
+
 class SchemaField(LocatedModel):
     name: str
-    type: str | dict[str, Any] = Field(
-        "string", description="string | integer | float | boolean | timestamp | date | uuid | "
-        "{decimal: {precision: N}}")
+    type: str | DecimalType = Field(
+        "string", description="string | integer | float | boolean | timestamp | date | uuid | decimal(P, S) | "
+        "{decimal: {precision: N}} (N places) | {decimal: {precision: P, scale: S}}")
     nullable: bool = False
     null_probability: float | None = Field(None, ge=0, le=1)
     description: str | None = None
@@ -168,15 +234,36 @@ class SchemaField(LocatedModel):
                        "datetime": "timestamp"}
             base = aliases.get(base, base)
             if base.startswith("decimal"):
+                m = _DECIMAL_TEXT.fullmatch(base.strip())
+                if m is None:
+                    raise ValueError(f"unknown field type {v!r}; a decimal is written decimal, decimal(P) or "
+                                     "decimal(P, S), or {decimal: {precision: N}}")
+                if m.group(1) is not None:  # SQL: DECIMAL(P) has no places
+                    check_decimal_digits(int(m.group(1)), int(m.group(2) or 0))
                 return v
             if base not in FIELD_TYPES:
                 raise ValueError(f"unknown field type {v!r}; use one of {', '.join(FIELD_TYPES)}")
             return base
-        if isinstance(v, dict):
-            if set(v) != {"decimal"}:
-                raise ValueError("a structured type must be {decimal: {precision: N}}")
+        if isinstance(v, DecimalType):
             return v
         raise ValueError("type must be a name or {decimal: {precision: N}}")
+
+    @field_validator("type", mode="before")
+    @classmethod
+    def _structured(cls, v: Any) -> Any:
+        from pydantic import ValidationError
+
+        if isinstance(v, dict):  # validated here, so a problem is said as itself (not as a union's branches)
+            try:
+                return DecimalType.model_validate(v)
+            except ValidationError as e:
+                err = e.errors()[0]
+                where = ".".join(str(p) for p in err["loc"])
+                msg = err["msg"].removeprefix("Value error, ")
+                raise ValueError(f"{where}: {msg}" if where and not msg.startswith(where) else msg) from None
+        if not isinstance(v, str):
+            raise ValueError("type must be a name or {decimal: {precision: N}}")
+        return v
 
     @model_validator(mode="after")
     def _range_fits_the_type(self) -> SchemaField:
@@ -188,24 +275,44 @@ class SchemaField(LocatedModel):
                              f"{rng.min:g} to {rng.max:g} (a distribution may draw beyond them)")
         if rng is not None and uniform and self.kind in ("float", "decimal") and rng.max - rng.min == math.inf:
             raise ValueError(f"a {self.kind} range must span less than a float holds; got {rng.min:g} to {rng.max:g}")
+        bound = self.decimal_bound
+        if rng is not None and bound is not None and max(abs(rng.min), abs(rng.max)) > bound:
+            total, places = self.decimal_digits
+            raise ValueError(f"the range {rng.min:g} to {rng.max:g} does not fit DECIMAL({total}, {places}): it holds "
+                             f"at most {total - places} digit(s) before the point (-{bound:g} to {bound:g}); widen "
+                             "the precision or narrow the range")
         return self
 
     @property
     def kind(self) -> str:
         """The base type: string, integer, float, boolean, timestamp, date, uuid or decimal."""
-        if isinstance(self.type, dict) or str(self.type).lower().startswith("decimal"):
+        if isinstance(self.type, DecimalType) or str(self.type).lower().startswith("decimal"):
             return "decimal"
         return str(self.type)
 
     @property
     def precision(self) -> int:
         """Decimal places of a decimal field (default 2)."""
-        if isinstance(self.type, dict):
-            spec = self.type.get("decimal") or {}
-            if isinstance(spec, dict):
-                return int(spec.get("precision", spec.get("scale", 2)))
-        m = re.match(r"decimal\s*\(\s*\d+\s*,\s*(\d+)\s*\)", str(self.type).lower())
-        return int(m.group(1)) if m else 2
+        return self.decimal_digits[1]
+
+    @property
+    def decimal_digits(self) -> tuple[int | None, int]:
+        """A decimal field's digits in all (None: not bounded) and its places (default 2)."""
+        if isinstance(self.type, DecimalType):
+            d = self.type.decimal
+            if d.scale is not None:
+                return d.precision, d.scale
+            return None, d.precision if d.precision is not None else 2
+        m = _DECIMAL_TEXT.fullmatch(str(self.type).lower().strip())
+        if m is not None and m.group(1) is not None:
+            return int(m.group(1)), int(m.group(2) or 0)
+        return None, 2
+
+    @property
+    def decimal_bound(self) -> float | None:
+        """The largest value a DECIMAL(P, S) holds (10^(P-S) - 10^-S), None when its digits are not bounded."""
+        total, places = self.decimal_digits if self.kind == "decimal" else (None, 0)
+        return None if total is None else 10.0 ** (total - places) - 10.0 ** -places
 
 
 def check_derived(field: Any, expression: str, names: list[str], path: Any = None) -> None:

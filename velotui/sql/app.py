@@ -189,6 +189,12 @@ class _Builder:
                 raise _err(f"only CREATE STREAM … AS SELECT and CREATE TABLE … AS SELECT are supported, "
                            f"not {tree.key.upper()}", self.path, line, col,
                            hint="wrap the query: CREATE STREAM name AS SELECT …")
+            earlier = produced.get(tree.this.name)
+            if earlier is not None:  # both would run and write the sink; a reader of the name reads one
+                at_line, at_col = _node_pos(tree.this)
+                raise _err(f"statement name {tree.this.name!r} is used twice: the statement at line "
+                           f"{earlier.line} has it already", self.path, at_line or line, at_col or col,
+                           hint="give this statement its own name (and its own sink), or delete the copy")
             st = self._statement(tree, line or 1, col or 1, produced)
             st.text = self.text[first:last + 1]
             st.annotations = {k: v for ln, k, v in notes if prev_line < ln < (line or 0) and not k.startswith("data.")}

@@ -152,31 +152,55 @@ def property_problems(app: App) -> list[tuple[int, str]]:
     """Near-misses among the WITH (…) keys: a key velotui does not read but that is one typo away from one
     it does (`'orders.typ'`, `'order.type'`, `'watermark.max_out_of_ordernes'`). Keys far from any known
     one are kept silently: the production engine may read them."""
-    import difflib
-
     out: list[tuple[int, str]] = []
     for st in app.statements:
-        names = sorted({s.name for s in st.sources} | {s.name for s in st.sinks} | {st.name}, key=len,
-                       reverse=True)
         for key in st.properties:
-            if key in STATEMENT_KEYS:
-                continue
-            owner = next((n for n in names if key.startswith(n + ".")), None)
-            if owner is not None:
-                rest = key[len(owner) + 1:]
-                if rest in SOURCE_SINK_KEYS or rest.startswith(OPEN_GROUPS):
-                    continue
-                close = difflib.get_close_matches(rest, sorted(SOURCE_SINK_KEYS), n=1, cutoff=0.75)
-                if close:
-                    out.append((st.line, f"WITH key {key!r} is not one velotui reads; did you mean "
-                                f"'{owner}.{close[0]}'?"))
-                continue
-            head, _, rest = key.partition(".")
-            close_name = difflib.get_close_matches(head, names, n=1, cutoff=0.75)
-            close_key = difflib.get_close_matches(key, sorted(STATEMENT_KEYS), n=1, cutoff=0.85)
-            if close_name and rest:
-                out.append((st.line, f"WITH key {key!r} names no source or sink of {st.name}; did you mean "
-                                     f"'{close_name[0]}.{rest}'?"))
-            elif close_key:
-                out.append((st.line, f"WITH key {key!r} is not one velotui reads; did you mean {close_key[0]!r}?"))
+            problem = key_problem(key, st, "WITH key")
+            if problem:
+                out.append((st.line, problem))
     return out
+
+
+def config_problems(app: App, config: dict[str, object]) -> list[tuple[str, str]]:
+    """The same near-misses among a spec's ``config:`` keys (overrides of every statement's WITH keys): a key
+    is a near-miss when it is one for every statement of the app (a key one statement reads is fine)."""
+    out: list[tuple[str, str]] = []
+    for key in config:
+        found = [key_problem(str(key), st, "config key") for st in app.statements]
+        if found and all(found):
+            out.append((str(key), str(found[0])))
+    return out
+
+
+def key_problem(key: str, st: Statement, what: str = "WITH key") -> str | None:
+    """Why ``key``, set on statement ``st``, looks like a typo of a key velotui reads (None: it is one it
+    reads, or far from all of them)."""
+    import difflib
+
+    if key in STATEMENT_KEYS:
+        return None
+    names = sorted({s.name for s in st.sources} | {s.name for s in st.sinks} | {st.name}, key=len, reverse=True)
+    owner = next((n for n in names if key.startswith(n + ".")), None)
+    if owner is not None:
+        rest = key[len(owner) + 1:]
+        if rest in SOURCE_SINK_KEYS:
+            return None
+        from velotui.spec.validation import near_key
+
+        near = near_key(rest, sorted(SOURCE_SINK_KEYS))  # one edit: a typo even inside an open group
+        if near is not None:
+            return f"{what} {key!r} is not one velotui reads; did you mean '{owner}.{near}'?"
+        if rest.startswith(OPEN_GROUPS):
+            return None
+        close = difflib.get_close_matches(rest, sorted(SOURCE_SINK_KEYS), n=1, cutoff=0.75)
+        if close:
+            return f"{what} {key!r} is not one velotui reads; did you mean '{owner}.{close[0]}'?"
+        return None
+    head, _, rest = key.partition(".")
+    close_name = difflib.get_close_matches(head, names, n=1, cutoff=0.75)
+    close_key = difflib.get_close_matches(key, sorted(STATEMENT_KEYS), n=1, cutoff=0.85)
+    if close_name and rest:
+        return f"{what} {key!r} names no source or sink of {st.name}; did you mean '{close_name[0]}.{rest}'?"
+    if close_key:
+        return f"{what} {key!r} is not one velotui reads; did you mean {close_key[0]!r}?"
+    return None
