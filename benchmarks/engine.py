@@ -59,6 +59,8 @@ CASES: dict[str, str] = {
                           "ON t.customer_id = c.customer_id WITH ('customers.type' = 'file_source', "
                           "'customers.path' = 'customers.csv');"),
     "lag": ("CREATE STREAM o AS SELECT symbol, price, LAG(price) OVER (PARTITION BY symbol) AS prev FROM trades;"),
+    "rows_buffer": ("CREATE STREAM o AS SELECT symbol, AVG(price) OVER (ROWS WINDOW BUFFER 1000 ROWS PARTITION BY "
+                    "symbol) AS a, MAX(price) OVER (ROWS WINDOW BUFFER 1000 ROWS PARTITION BY symbol) AS m FROM trades;"),
 }
 
 
@@ -113,9 +115,34 @@ def loop_lag(rows: list[dict], tiers: dict) -> list:
     return out
 
 
+def loop_rows_buffer(rows: list[dict], tiers: dict) -> list:
+    """A running total and a monotonic queue per symbol over its last 1,000 prices (inexact float removal: the
+    plain loop a programmer writes; the engine keeps the sum exact)."""
+    from collections import deque
+
+    state: dict[str, tuple[deque, list, deque]] = {}
+    out = []
+    for i, r in enumerate(rows):
+        frame, total, best = state.get(r["symbol"]) or state.setdefault(r["symbol"], (deque(), [0.0], deque()))
+        p = r["price"]
+        frame.append((i, p))
+        total[0] += p
+        while best and best[-1][1] < p:
+            best.pop()
+        best.append((i, p))
+        if len(frame) > 1000:
+            j, old = frame.popleft()
+            total[0] -= old
+            if best[0][0] == j:
+                best.popleft()
+        out.append({"symbol": r["symbol"], "a": total[0] / len(frame), "m": best[0][1]})
+    return out
+
+
 LOOPS: dict[str, Callable[[list[dict], dict], list]] = {
     "passthrough": loop_passthrough, "filter_project": loop_filter_project, "group_by": loop_group_by,
     "tumbling": loop_tumbling, "stream_table_join": loop_stream_table_join, "lag": loop_lag,
+    "rows_buffer": loop_rows_buffer,
 }
 
 

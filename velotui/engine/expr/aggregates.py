@@ -313,6 +313,172 @@ class Aggregate:
         return self.make
 
 
+# -- sliding frames (window functions): exact sums ------------------------------------------------------
+_EXP = 1074  # every finite float is an integer multiple of 2**-1074
+
+
+def _exact(x: int | float) -> int:
+    """``x * 2**1074``, exactly (``x`` an int or a finite float)."""
+    if type(x) is int:
+        return x << _EXP
+    n, d = x.as_integer_ratio()  # d is a power of two, at most 2**1074
+    return n << (_EXP + 1 - d.bit_length())
+
+
+class SlidingSum(Acc):
+    """SUM/AVG over a frame that slides (``ROWS WINDOW BUFFER n ROWS``, ``ROWS n PRECEDING``): the frame's sum
+    held exactly, in integers of 2**-1074 (every finite float is one), so that taking a row out leaves exactly
+    the sum of the rows still in the frame, at O(1) a row: (1e20 + 1 + 1) - 1e20 is 2.0. The value is that sum
+    correctly rounded (an int when every value in the frame is one). A DECIMAL sets ``inexact``: the caller
+    then adds the frame up its own way."""
+
+    __slots__ = ("avg", "floats", "inexact", "n", "nan", "neg", "pos", "total")
+
+    def __init__(self, avg: bool = False) -> None:
+        self.avg = avg
+        self.total = 0
+        self.n = self.floats = self.nan = self.pos = self.neg = 0
+        self.inexact = False
+
+    def _apply(self, v: Any, sign: int) -> None:
+        if v is None:
+            return
+        v = _number(v)
+        t = type(v)
+        if t is int:
+            self.total += sign * (v << _EXP)
+        elif t is float:
+            self.floats += sign
+            if v != v:
+                self.nan += sign
+            elif v == math.inf:
+                self.pos += sign
+            elif v == -math.inf:
+                self.neg += sign
+            else:
+                self.total += sign * _exact(v)
+        else:
+            self.inexact = True
+        self.n += sign
+
+    def add(self, v: Any) -> None:
+        self._apply(v, 1)
+
+    def remove(self, v: Any) -> None:
+        try:
+            self._apply(v, -1)
+        except NotANumber:
+            return
+
+    def value(self) -> Any:
+        if not self.n:
+            return None if self.avg else 0
+        if self.nan or (self.pos and self.neg):
+            s: Any = math.nan
+        elif self.pos or self.neg:
+            s = math.inf if self.pos else -math.inf
+        elif not self.floats:
+            s = self.total >> _EXP
+        else:
+            try:
+                s = self.total / (1 << _EXP)  # int / int: correctly rounded
+            except OverflowError:
+                s = math.inf if self.total > 0 else -math.inf
+        return _quotient(s, self.n) if self.avg else s
+
+
+class SlidingVariance(Acc):
+    """VARIANCE/STDDEV over a frame that slides: the sums of the values and of their squares held exactly
+    (as ``SlidingSum``), so a row taken out leaves no residue (equal values have a STDDEV of 0, not 8e-08);
+    the value is the exact sample (or population) variance, correctly rounded, and its square root."""
+
+    __slots__ = ("n", "odd", "population", "s1", "s2", "stddev")
+
+    def __init__(self, stddev: bool = False, population: bool = False) -> None:
+        self.stddev = stddev
+        self.population = population
+        self.n = self.odd = self.s1 = self.s2 = 0
+
+    def _apply(self, v: Any, sign: int) -> None:
+        if v is None:
+            return
+        x = _as_float(_number(v))  # as Variance reads a value
+        self.n += sign
+        if not math.isfinite(x):
+            self.odd += sign
+            return
+        e = _exact(x)
+        self.s1 += sign * e
+        self.s2 += sign * e * e
+
+    def add(self, v: Any) -> None:
+        self._apply(v, 1)
+
+    def remove(self, v: Any) -> None:
+        try:
+            self._apply(v, -1)
+        except NotANumber:
+            return
+
+    def value(self) -> Any:
+        denom = self.n if self.population else self.n - 1
+        if denom <= 0:
+            return None
+        if self.odd:
+            return math.nan
+        try:
+            var = (self.n * self.s2 - self.s1 * self.s1) / ((self.n * denom) << (2 * _EXP))
+        except OverflowError:
+            var = math.inf
+        return math.sqrt(var) if self.stddev else var
+
+
+class SlidingMin(Acc):
+    """MIN/MAX over a frame that slides, its rows leaving in the order they came (window functions): the
+    candidates in a monotonic queue of (position, value), so each row costs O(1) amortized instead of a pass
+    over the frame; the value is the first of the frame's least (greatest) values, as ``Min`` gives it."""
+
+    __slots__ = ("added", "is_max", "queue", "removed")
+
+    def __init__(self, is_max: bool = False) -> None:
+        self.is_max = is_max
+        self.queue: deque[tuple[int, Any]] = deque()
+        self.added = self.removed = 0
+
+    def add(self, v: Any) -> None:
+        i = self.added
+        self.added += 1
+        if v is None:
+            return
+        q = self.queue
+        if self.is_max:
+            while q and less(q[-1][1], v):
+                q.pop()
+        else:
+            while q and less(v, q[-1][1]):
+                q.pop()
+        q.append((i, v))
+
+    def remove(self, v: Any) -> None:
+        """Take the frame's oldest row out (``v`` is its value)."""
+        i = self.removed
+        self.removed += 1
+        if self.queue and self.queue[0][0] == i:
+            self.queue.popleft()
+
+    def value(self) -> Any:
+        return self.queue[0][1] if self.queue else None
+
+
+# the accumulator of each aggregate over a frame that slides, where one is exact at O(1) a row
+SLIDING: dict[str, Callable[[], Acc]] = {
+    "MIN": SlidingMin, "MAX": lambda: SlidingMin(is_max=True),
+    "SUM": SlidingSum, "AVG": lambda: SlidingSum(avg=True),
+    "STDDEV": lambda: SlidingVariance(stddev=True), "STDDEV_SAMP": lambda: SlidingVariance(stddev=True),
+    "STDDEV_POP": lambda: SlidingVariance(stddev=True, population=True),
+    "VARIANCE": SlidingVariance, "VAR_SAMP": SlidingVariance, "VAR_POP": lambda: SlidingVariance(population=True),
+}
+
 AGGREGATES: dict[str, Aggregate] = {a.name: a for a in [
     Aggregate("COUNT", Count, "integer", star=True, distinct=CountDistinct,
               summary="COUNT(*) counts rows, COUNT(x) non-NULL x, COUNT(DISTINCT x) distinct x"),

@@ -11,7 +11,16 @@ from collections import deque
 from collections.abc import Callable
 from typing import Any
 
-from velotui.engine.expr.aggregates import AGGREGATES, Acc, NotANumber, Sum, Variance
+from velotui.engine.expr.aggregates import (
+    AGGREGATES,
+    SLIDING,
+    Acc,
+    NotANumber,
+    SlidingSum,
+    SlidingVariance,
+    Sum,
+    Variance,
+)
 from velotui.engine.expr.errors import DropRecord
 from velotui.engine.expr.values import key_of, less
 from velotui.engine.operators.base import Batch, Operator, RunState
@@ -36,12 +45,15 @@ class OverSpec:
         self.arg: RowFn | None = None
         self.default_fn: RowFn | None = None
         self.make_acc: Callable[[], Acc] | None = None
+        self.make_plain: Callable[[], Acc] | None = None  # as GROUP BY adds up (make_acc may be exact and sliding)
         if self.kind in ("LAG", "LEAD"):
             self.arg = compile_expr(call.arguments[0])
             if len(call.arguments) > 2:
                 self.default_fn = compile_expr(call.arguments[2])
         elif self.kind == "AGG":
-            self.make_acc = AGGREGATES[call.name].accumulator(star=not call.arguments)
+            self.make_acc = self.make_plain = AGGREGATES[call.name].accumulator(star=not call.arguments)
+            if self.frame_rows is not None and call.arguments and call.name in SLIDING:
+                self.make_acc = SLIDING[call.name]  # a row out of the frame taken out exactly, at O(1)
             self.arg = compile_expr(call.arguments[0]) if call.arguments else None
 
 
@@ -166,6 +178,8 @@ class WindowFunctions(Operator):
                     v = None
                 if spec.frame_rows is not None:
                     st.frame.append(v)
+                    if type(acc) is SlidingSum and acc.inexact:  # a DECIMAL: the frame added up as GROUP BY does
+                        acc = st.acc = _added_up(spec, st.frame)
                     if len(st.frame) > spec.frame_rows:
                         old = st.frame.popleft()
                         if _removes_exactly(acc, old):
@@ -208,15 +222,19 @@ def _removes_exactly(acc: Acc, v: Any) -> bool:
     """Whether taking ``v`` out of ``acc`` leaves exactly the aggregate of the other values: true of counts,
     MIN/MAX, FIRST/LAST and a SUM/AVG of integers; not of a sum of FLOATs or DECIMALs ((1e20 + 1 + 1) - 1e20 is
     0.0, not 2.0) nor of a variance (a residue of 1e-8 where the frame's values are equal)."""
+    if type(acc) is SlidingSum:
+        return not acc.inexact
+    if type(acc) is SlidingVariance:
+        return True
     if isinstance(acc, Sum):
         return type(acc.total) is int and (v is None or type(v) is int)
     return not isinstance(acc, Variance)
 
 
 def _added_up(spec: OverSpec, frame: deque[Any]) -> Acc:
-    """A new accumulator of the frame's values, added in order."""
-    assert spec.make_acc is not None
-    acc = spec.make_acc()
+    """A new accumulator of the frame's values, added in order, as GROUP BY adds them up."""
+    assert spec.make_plain is not None
+    acc = spec.make_plain()
     for x in frame:
         acc.add(x)
     return acc
