@@ -87,6 +87,15 @@ def _keeping_the_call(name: str, builder: Any) -> Any:
     return build
 
 
+def conjuncts(node: exp.Expression) -> list[exp.Expression]:
+    """The parts of an AND (``a AND (b AND c)`` → a, b, c), parentheses looked through."""
+    while isinstance(node, exp.Paren):
+        node = node.this
+    if isinstance(node, exp.And):
+        return conjuncts(node.this) + conjuncts(node.expression)
+    return [node]
+
+
 def node_position(node: exp.Expression | None) -> tuple[int | None, int | None]:
     """Line and column (1-based) where ``node`` starts in the SQL text: the earliest of the tokens in it that
     the parser located (identifiers, literals, and the keywords velotui marks: CASE, CAST, NOT, unary minus).
@@ -539,4 +548,4 @@ def parse_statements(sql: str) -> list[exp.Expression]:
 
 
 __all__ = ["CreateStream", "Emit", "ParseError", "PrimaryKey", "StreamWindow", "VeloWindow", "Velostream",
-           "duration_sql", "duration_text_ms", "parse_statements"]
+           "conjuncts", "duration_sql", "duration_text_ms", "node_position", "parse_statements"]

@@ -24,7 +24,7 @@ from sqlglot import exp
 
 from velotui.errors import SqlError
 from velotui.spec.config import config_get
-from velotui.sql.dialect import VeloWindow, node_position
+from velotui.sql.dialect import VeloWindow, conjuncts, node_position
 from velotui.sql.model import Statement
 
 REFERENCE = "Velostream c61189e7"
@@ -372,14 +372,6 @@ def _key_equality(node: exp.Expression) -> bool:
     return isinstance(node, exp.EQ) and isinstance(node.this, exp.Column) and isinstance(node.expression, exp.Column)
 
 
-def _conjuncts(node: exp.Expression) -> list[exp.Expression]:
-    while isinstance(node, exp.Paren):
-        node = node.this
-    if isinstance(node, exp.And):
-        return _conjuncts(node.this) + _conjuncts(node.expression)
-    return [node]
-
-
 JOIN_BOUND_KEYS = ("join.lower_bound", "join.upper_bound")
 
 
@@ -389,7 +381,7 @@ def _d10(st: Statement, up: Upstream) -> list[exp.Expression]:
     joins = _stream_stream_joins(st)
     out = [on for on, kind in joins if kind != "inner" and on is not None]
     for on, _ in joins:
-        out += [c for c in _conjuncts(on) if not _key_equality(c)] if on is not None else []
+        out += [c for c in conjuncts(on) if not _key_equality(c)] if on is not None else []
     if joins and st.query.where is not None:
         out.append(st.query.where)
     if joins and any(k.endswith(b) for k in st.properties for b in JOIN_BOUND_KEYS):

@@ -25,7 +25,7 @@ from typing import Any, ClassVar
 
 from sqlglot import exp
 
-from velotui.sql.dialect import Emit, PrimaryKey, StreamWindow, Velostream, VeloWindow
+from velotui.sql.dialect import Emit, PrimaryKey, StreamWindow, Velostream, VeloWindow, conjuncts
 
 
 @dataclass(frozen=True)
@@ -163,14 +163,6 @@ class Logical(MutationOperator):
             yield Change(new, node, sql(node), sql(new))
 
 
-def _conjuncts(node: exp.Expression) -> list[exp.Expression]:
-    while isinstance(node, exp.Paren):
-        node = node.this
-    if isinstance(node, exp.And):
-        return _conjuncts(node.this) + _conjuncts(node.expression)
-    return [node]
-
-
 @operator
 class DropConjunct(MutationOperator):
     name = "drop-conjunct"
@@ -180,7 +172,7 @@ class DropConjunct(MutationOperator):
     def changes(self, node: exp.Expression, ctx: MutationContext) -> Iterator[Change]:
         if not isinstance(node, (exp.Where, exp.Having)):
             return
-        parts = _conjuncts(node.this)
+        parts = conjuncts(node.this)
         for i, part in enumerate(parts):
             rest = [p.copy() for j, p in enumerate(parts) if j != i]
             new = type(node)(this=exp.and_(*rest)) if rest else None

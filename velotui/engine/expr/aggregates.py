@@ -325,7 +325,25 @@ def _exact(x: int | float) -> int:
     return n << (_EXP + 1 - d.bit_length())
 
 
-class SlidingSum(Acc):
+class _Exact(Acc):
+    """An accumulator whose ``_apply(v, +1)`` adds a value and ``_apply(v, -1)`` takes it out exactly."""
+
+    __slots__ = ()
+
+    def _apply(self, v: Any, sign: int) -> None:
+        raise NotImplementedError
+
+    def add(self, v: Any) -> None:
+        self._apply(v, 1)
+
+    def remove(self, v: Any) -> None:
+        try:
+            self._apply(v, -1)
+        except NotANumber:
+            return
+
+
+class SlidingSum(_Exact):
     """SUM/AVG over a frame that slides (``ROWS WINDOW BUFFER n ROWS``, ``ROWS n PRECEDING``): the frame's sum
     held exactly, in integers of 2**-1074 (every finite float is one), so that taking a row out leaves exactly
     the sum of the rows still in the frame, at O(1) a row: (1e20 + 1 + 1) - 1e20 is 2.0. The value is that sum
@@ -361,15 +379,6 @@ class SlidingSum(Acc):
             self.inexact = True
         self.n += sign
 
-    def add(self, v: Any) -> None:
-        self._apply(v, 1)
-
-    def remove(self, v: Any) -> None:
-        try:
-            self._apply(v, -1)
-        except NotANumber:
-            return
-
     def value(self) -> Any:
         if not self.n:
             return None if self.avg else 0
@@ -387,7 +396,7 @@ class SlidingSum(Acc):
         return _quotient(s, self.n) if self.avg else s
 
 
-class SlidingVariance(Acc):
+class SlidingVariance(_Exact):
     """VARIANCE/STDDEV over a frame that slides: the sums of the values and of their squares held exactly
     (as ``SlidingSum``), so a row taken out leaves no residue (equal values have a STDDEV of 0, not 8e-08);
     the value is the exact sample (or population) variance, correctly rounded, and its square root."""
@@ -410,15 +419,6 @@ class SlidingVariance(Acc):
         e = _exact(x)
         self.s1 += sign * e
         self.s2 += sign * e * e
-
-    def add(self, v: Any) -> None:
-        self._apply(v, 1)
-
-    def remove(self, v: Any) -> None:
-        try:
-            self._apply(v, -1)
-        except NotANumber:
-            return
 
     def value(self) -> Any:
         denom = self.n if self.population else self.n - 1
