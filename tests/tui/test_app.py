@@ -317,3 +317,15 @@ async def test_edit_opens_the_editor_and_reloads(suite: Path, tmp_path: Path, mo
         await pilot.pause()
         assert (suite / "apps" / "orders_pass.sql").read_text().endswith("-- edited\n")
         assert "-- edited" in app.query_one(SqlView).text
+
+
+async def test_files_the_run_left_out_are_in_the_status_line(suite: Path) -> None:
+    """A spec no SQL file reads (the SQL renamed) is a warning of the run in every report: the TUI's status
+    line says it too when the run is done."""
+    (suite / "apps" / "renamed.test.yaml").write_text("application: renamed\nqueries:\n  - name: o\n    inputs: []\n")
+    app = make_app(suite)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("R")
+        await wait_run(pilot)
+        status = str(app.query_one("#status-line").render())
+        assert "⚠ 1 file not run: " in status and "renamed" in status, status

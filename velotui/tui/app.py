@@ -750,10 +750,13 @@ class VelotuiApp(App[int]):
             gauge.set_progress(self._progress_total, max(1, self._progress_total))
             s = e.report.summary
             golden = len(results.golden_failures())
+            left_out = list(getattr(e.report, "warnings", None) or [])  # files of the folder that did not run
             self._status(f"done: {s.get('passed', 0)} passed, {s.get('failed', 0)} failed"
                          f"{', ' + str(s.get('errors', 0)) + ' errors' if s.get('errors') else ''}"
                          f" — seed {e.report.seed}"
-                         + (f" — {plural(golden, 'golden diff')}: enter shows, a / A approves" if golden else ""))
+                         + (f" — {plural(golden, 'golden diff')}: enter shows, a / A approves" if golden else "")
+                         + (f" — ⚠ {plural(len(left_out), 'file')} not run: {left_out[0].message}"
+                            if left_out else ""))
         elif isinstance(e, ev.Progress) and e.step == "stress":
             gauge.set_progress(e.done, max(1, e.total))
         elif isinstance(e, ev.RecordsPublished) and e.source == "stress":
