@@ -14,10 +14,10 @@ from typing import Any
 import orjson
 
 from velotui.records import Message
+from velotui.spec.test_spec import MALFORMED_KINDS
 
 SLOW_HEADER = "x-velotui-delay-ms"  # the engine takes this long over the record (slow_processing)
-MALFORMED_TYPES = ("missing_field", "wrong_type", "invalid_json", "overflow", "empty_record", "unexpected_null",
-                   "invalid_encoding", "truncated")
+MALFORMED_TYPES = MALFORMED_KINDS  # the kinds of malformed record, as the spec declares them
 
 
 def _rng(seed: int, source: str, what: str) -> random.Random:

@@ -251,9 +251,13 @@ class FaultKind(SpecModel):
     rate: float = Field(0.0, ge=0, le=1)
 
 
+MalformedKind = Literal["missing_field", "wrong_type", "invalid_json", "overflow", "empty_record", "unexpected_null",
+                        "invalid_encoding", "truncated"]
+MALFORMED_KINDS: tuple[str, ...] = MalformedKind.__args__  # type: ignore[attr-defined]
+
+
 class MalformedRecords(FaultKind):
-    types: list[Literal["missing_field", "wrong_type", "invalid_json", "overflow", "empty_record",
-                        "unexpected_null", "invalid_encoding", "truncated"]] = Field(default_factory=list)
+    types: list[MalformedKind] = Field(default_factory=list)
 
 
 class Duplicates(FaultKind):
@@ -274,7 +278,21 @@ class SlowProcessing(FaultKind):
 class FieldCorruption(FaultKind):
     fields: list[str] = Field(default_factory=list)
     target_fields: list[str] = Field(default_factory=list)
+    # a kind of malformed_records; another name (velo-test's own) corrupts as wrong_type
     corruption_types: list[str] = Field(default_factory=list)
+
+    @field_validator("corruption_types")
+    @classmethod
+    def _no_misspelt_kind(cls, v: list[str]) -> list[str]:
+        """A name one edit from a known kind is a typo (it would corrupt as wrong_type without a word)."""
+        import difflib
+
+        for name in v:
+            close = difflib.get_close_matches(str(name), MALFORMED_KINDS, n=1, cutoff=0.8)
+            if name not in MALFORMED_KINDS and close:
+                raise ValueError(f"unknown corruption type {name!r}; did you mean {close[0]!r}? (kinds: "
+                                 f"{', '.join(MALFORMED_KINDS)})")
+        return v
 
 
 class FaultInjection(SpecModel):

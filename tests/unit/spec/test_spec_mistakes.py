@@ -163,3 +163,18 @@ def test_a_dlq_topic_the_statement_does_not_declare_is_refused(tmp_path: Path) -
     with pytest.raises(SpecError, match="is not the DLQ topic of statement 'out_s'; did you mean 'out_dlq'"):
         _load(tmp_path, spec("out_dlqq", top))
     _load(tmp_path, spec("out_dlq", top))  # the statement's DLQ topic: counts its dead letters
+
+
+def test_a_corruption_type_one_edit_from_a_known_kind_is_an_error() -> None:
+    """field_corruption corrupted any name it did not know as wrong_type without a word: a misspelt kind
+    (unexpected_nul) silently injected another fault. A name far from every kind (velo-test's own) still
+    corrupts as wrong_type (docs/FORMATS.md)."""
+    spec = ("application: f\nfault_injection:\n  field_corruption:\n    enabled: true\n    rate: 0.5\n"
+            "    corruption_types: [{kind}]\nqueries:\n  - name: o\n    inputs: [{{source: s, records: 1}}]\n"
+            "    assertions: [{{type: record_count, equals: 1}}]\n")
+    with pytest.raises(SpecError) as e:
+        parse_test_spec(spec.format(kind="unexpected_nul"), "f.test.yaml")
+    assert "unknown corruption type 'unexpected_nul'; did you mean 'unexpected_null'?" in e.value.message
+    assert e.value.line == 6
+    for ok in ("unexpected_null", "type_mismatch_of_velo_test"):
+        parse_test_spec(spec.format(kind=ok), "f.test.yaml")
