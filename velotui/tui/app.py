@@ -753,10 +753,10 @@ class VelotuiApp(App[int]):
             left_out = list(getattr(e.report, "warnings", None) or [])  # files of the folder that did not run
             self._status(f"done: {s.get('passed', 0)} passed, {s.get('failed', 0)} failed"
                          f"{', ' + str(s.get('errors', 0)) + ' errors' if s.get('errors') else ''}"
-                         f" — seed {e.report.seed}"
-                         + (f" — {plural(golden, 'golden diff')}: enter shows, a / A approves" if golden else "")
-                         + (f" — ⚠ {plural(len(left_out), 'file')} not run: {left_out[0].message}"
-                            if left_out else ""))
+                         + (f" — ⚠ {plural(len(left_out), 'file')} not run: {_file_name(left_out[0])}"
+                            if left_out else "")  # before the seed: an 80-column line shows it
+                         + f" — seed {e.report.seed}"
+                         + (f" — {plural(golden, 'golden diff')}: enter shows, a / A approves" if golden else ""))
         elif isinstance(e, ev.Progress) and e.step == "stress":
             gauge.set_progress(e.done, max(1, e.total))
         elif isinstance(e, ev.RecordsPublished) and e.source == "stress":
@@ -1366,4 +1366,12 @@ def explain_markdown(leaf: Any, run: Any, *, use_ai: bool = True) -> str:
     return result.document() + f"\n\n---\n_explained by the {SOURCE_NAMES[result.source]}_"
 
 
+def _file_name(warning: Any) -> str:
+    """The name of the file a warning is about (its message when it names none): short enough for the
+    status line of an 80-column terminal."""
+    file = getattr(warning, "file", None)
+    return Path(str(file)).name if file else str(getattr(warning, "message", warning))
+
+
 __all__ = ["NARROW_WIDTH", "QueryNode", "VelotuiApp", "explain_markdown"]
+
