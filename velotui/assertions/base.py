@@ -454,6 +454,16 @@ def template_env(ctx: AssertionContext) -> dict[str, Any]:
     }
 
 
+def vacuous_filter(watch: Any) -> str | None:
+    """Why an evaluation that ``watch`` saw rests on nothing because all() read a filter that kept none of
+    the items it looked at (velotui.sandbox.Watch.vacuous); None when it did not."""
+    vacuous = watch.vacuous()
+    if vacuous is None:
+        return None
+    text, seen = vacuous
+    return f"the filter 'if {text}' of all(…) kept none of the {seen} item(s) it looked at (all() of nothing is true)"
+
+
 def template_checked_nothing(watch: Any, ctx: AssertionContext, *, misses_only: bool = False
                              ) -> tuple[str | None, bool]:
     """A true template checked nothing when it looped over a record list that was empty, when all() read a
@@ -470,11 +480,9 @@ def template_checked_nothing(watch: Any, ctx: AssertionContext, *, misses_only: 
     for xs, n in watch.iterated if not misses_only else ():
         if n == 0 and id(xs) in lists:
             return f"the expression loops over {lists[id(xs)][0]}, which is empty", True
-    vacuous = watch.vacuous() if not misses_only else None
+    vacuous = vacuous_filter(watch) if not misses_only else None
     if vacuous is not None:
-        text, seen = vacuous
-        return (f"the filter 'if {text}' of all(…) kept none of the {seen} item(s) it looked at (all() of nothing "
-                "is true)"), False
+        return vacuous, False
     if not watch.misses:
         return None, False
     records = {id(r) for _, rows in lists.values() for r in rows}
@@ -739,11 +747,7 @@ def evaluate(spec: Any, ctx: AssertionContext, tally: Tally | None = None) -> As
         assertion = cls()
         why = assertion.nothing_checked(rendered, ctx)
         if why is None and watch is not None:  # a parameter computed from a misspelt field, or from all() of nothing
-            reason, _ = template_checked_nothing(watch, ctx, misses_only=True)
-            vacuous = watch.vacuous()
-            if vacuous is not None and reason is None:
-                reason = (f"the filter 'if {vacuous[0]}' of all(…) kept none of the {vacuous[1]} item(s) it looked "
-                          "at (all() of nothing is true)")
+            reason = template_checked_nothing(watch, ctx, misses_only=True)[0] or vacuous_filter(watch)
             why = NothingChecked(f"a template of this check: {reason}") if reason else None
         out = None
         if why is None:
