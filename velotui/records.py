@@ -6,10 +6,11 @@ a ``Message`` wraps one with its Kafka-style envelope.
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from itertools import repeat
-from typing import Any
+from typing import Any, overload
 
 Value = Any
 Row = dict[str, Value]
@@ -59,6 +60,102 @@ def messages_of(values: list[Row], headers: list[dict[str, str]], timestamps: li
         m.partition = 0; m.offset = -1; m.topic = ""; m.raw = None; m.event_time = None  # noqa: E702
         append(m)
     return out
+
+
+class MessageBlock(Sequence[Message]):
+    """Messages held as columns: the outputs of the engine's fused operators (the value, a record and never
+    None, the headers and the timestamp of each, no key), on partition 0 of ``topic`` from ``first_offset`` on
+    (or, with no topic, not placed yet: offset -1). A ``Sequence[Message]``: the message objects are made (of
+    class ``cls``, the timestamp also the event time, as ``cls(value, None, headers, timestamp, 0, offset,
+    topic, None, timestamp)`` makes them) the first time anyone reads one, all at once and only once, so every
+    reader gets the very same objects; a reader of the values alone (``values``) makes none. The memory bus
+    holds a block as it is until a reader asks for messages (velotui.bus.memory)."""
+
+    __slots__ = ("values", "headers", "timestamps", "topic", "first_offset", "cls", "_messages")
+
+    def __init__(self, values: list[Row], headers: list[dict[str, str]], timestamps: list[int], topic: str = "",
+                 first_offset: int = -1, cls: type[Message] = Message) -> None:
+        self.values = values
+        self.headers = headers
+        self.timestamps = timestamps
+        self.topic = topic
+        self.first_offset = first_offset
+        self.cls = cls
+        self._messages: list[Message] | None = None
+
+    @property
+    def made(self) -> bool:
+        """Whether its message objects exist already (someone has read one)."""
+        return self._messages is not None
+
+    def messages(self) -> list[Message]:
+        """Its messages (made now if nobody has read one yet; the same list every time)."""
+        out = self._messages
+        if out is None:
+            new, cls, topic = object.__new__, self.cls, self.topic
+            out = []
+            append = out.append
+            o = self.first_offset if topic else -1
+            step = 1 if topic else 0
+            for v, h, t in zip(self.values, self.headers, self.timestamps):
+                m = new(cls)
+                m.value = v; m.key = None; m.headers = h; m.timestamp = t  # noqa: E702
+                m.partition = 0; m.offset = o; m.topic = topic; m.raw = None; m.event_time = t  # noqa: E702
+                o += step
+                append(m)
+            self._messages = out
+        return out
+
+    def __len__(self) -> int:
+        return len(self.values)
+
+    def __bool__(self) -> bool:
+        return bool(self.values)
+
+    @overload
+    def __getitem__(self, i: int) -> Message: ...
+
+    @overload
+    def __getitem__(self, i: slice) -> list[Message]: ...
+
+    def __getitem__(self, i: int | slice) -> Message | list[Message]:
+        return self.messages()[i]
+
+    def __iter__(self) -> Iterator[Message]:
+        return iter(self.messages())
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, (MessageBlock, list)):
+            return self.messages() == list(other)
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"MessageBlock({len(self)} messages, topic={self.topic!r}, first_offset={self.first_offset})"
+
+    @classmethod
+    def joined(cls, blocks: Sequence[MessageBlock]) -> MessageBlock:
+        """One block of consecutive blocks of one topic, none of whose messages are made yet."""
+        if len(blocks) == 1:
+            return blocks[0]
+        first = blocks[0]
+        values: list[Row] = []
+        headers: list[dict[str, str]] = []
+        times: list[int] = []
+        for b in blocks:
+            values += b.values
+            headers += b.headers
+            times += b.timestamps
+        return cls(values, headers, times, first.topic, first.first_offset, first.cls)
+
+
+def values_of(messages: Sequence[Message]) -> list[Row | None]:
+    """The value of every message, in order (a block's own list, without making its messages: read it, do not
+    change it)."""
+    if isinstance(messages, MessageBlock):
+        return messages.values
+    return [m.value for m in messages]
 
 
 @dataclass(slots=True)

@@ -14,12 +14,13 @@ order and chunks, and every check is its tally either way: tests/unit/test_strea
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from velotui.assertions.base import RecordsSeen, Tally, fields_read_by, one_pass
 from velotui.core import events as ev
+from velotui.records import Message, MessageBlock
 
 
 def why_whole(run: Any, loaded: Any, query: Any, statement: Any, engines: list[str]) -> str | None:
@@ -85,10 +86,12 @@ class StreamedChecks:
                 out.tallies[id(a)] = tally
         return out
 
-    def add(self, messages: list[Any]) -> None:
-        """The next output messages of the statement's one sink (every check list reads them)."""
+    def add(self, messages: Sequence[Message]) -> None:
+        """The next output messages of the statement's one sink (every check list reads them; a block's
+        values are read as they are, its messages made only for a check that reads them)."""
         self.records_out += len(messages)
-        values = [m.value for m in messages if m.value is not None]
+        values = messages.values if isinstance(messages, MessageBlock) else [m.value for m in messages
+                                                                             if m.value is not None]
         for seen in self.seen.values():
             seen.add(values)
         for tally in self.tallies.values():

@@ -9,6 +9,7 @@ happened per statement. Nothing here knows whether the bus is in memory or Kafka
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -103,9 +104,19 @@ class StatementResult:
     row_errors: int = 0
     duration_ms: float = 0.0
     dead_letters: list[DeadLetter] = field(default_factory=list)
-    outputs: list[Message] = field(default_factory=list)  # what the statement emitted, in order
+    # what the statement emitted, in order, as it emitted it (lists, and blocks whose messages are made only
+    # when read: velotui.records.MessageBlock); ``outputs`` is every one of them in one list
+    output_chunks: list[Sequence[Message]] = field(default_factory=list, repr=False)
     lineage: list[list[int]] | None = None  # per output: indexes of contributing input records (opt.)
     coverage: list[CoveredItem] | None = None  # EngineOptions.coverage: every coverage item with its counts
+
+    @property
+    def outputs(self) -> list[Message]:
+        """Every output message, in order (EngineOptions.keep_outputs; made, the first time, of the chunks)."""
+        chunks = self.output_chunks
+        if len(chunks) != 1 or not isinstance(chunks[0], list):
+            self.output_chunks = chunks = [[m for chunk in chunks for m in chunk]]
+        return chunks[0]
 
 
 @dataclass

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import heapq
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from functools import partial
 from operator import methodcaller
 from pathlib import Path
@@ -34,7 +34,7 @@ from velotui.engine.plan.nodes import Source, StatementPlan
 from velotui.engine.sources import check_schema, decode, undecodable
 from velotui.engine.timekeeping import event_time_reader, message_time
 from velotui.errors import RunCancelled, RunTimeout
-from velotui.records import Message, RecordColumns
+from velotui.records import Message, RecordColumns, values_of
 
 CHUNK = 4096  # records per push (the deadline and Ctrl-C are checked between pushes)
 SINK_CHUNK = 50_000  # messages per publish to a sink topic
@@ -55,7 +55,9 @@ class SinkWriter:
                 self.topics.append(real)
             elif t.path:
                 self.files.append((real_path(t.path, options), t.format, t.append))
-        self._pending: list[Message] = []
+        # outputs not published yet: lists of messages, or blocks (MessageBlock) the memory bus holds as they are
+        self._pending: list[Sequence[Message]] = []
+        self._pending_n = 0
         self._file_started = [False] * len(self.files)
         # the memory bus takes outputs stamped with their first topic sink's name and offsets as they are
         self._stamped = bool(self.topics) and type(bus) is MemoryBus  # (a subclass may publish its own way)
@@ -67,30 +69,34 @@ class SinkWriter:
             topic = self.topics[0]
             base = self.bus.next_offset(topic)
             if base is not None:
-                return topic, base + len(self._pending), 1
+                return topic, base + self._pending_n, 1
         return "", -1, 0
 
-    def write(self, msgs: list[Message]) -> None:
+    def write(self, msgs: Sequence[Message]) -> None:
         if self.topics:
-            self._pending.extend(msgs)
-            if len(self._pending) >= SINK_CHUNK:
+            self._pending.append(msgs)
+            self._pending_n += len(msgs)
+            if self._pending_n >= SINK_CHUNK:
                 self.flush()
         for i, (path, fmt, append) in enumerate(self.files):
             from velotui.datafiles import write_rows
 
-            write_rows(path, (m.value for m in msgs), fmt, append=append or self._file_started[i])
+            write_rows(path, values_of(msgs), fmt, append=append or self._file_started[i])
             self._file_started[i] = True
 
     def flush(self) -> None:
-        pending, self._pending = self._pending, []
+        pending, self._pending, self._pending_n = self._pending, [], 0
         if not pending:
             return
         for i, topic in enumerate(self.topics):  # a second topic gets its own copies (the bus owns offsets)
             if i == 0 and self._stamped:
-                self.bus.append_stamped(topic, pending)
+                for chunk in pending:
+                    self.bus.append_stamped(topic, chunk)
                 continue
-            batch = pending if i == 0 else [Message(m.value, m.key, dict(m.headers), m.timestamp, 0, -1, "", None,
-                                                    m.event_time) for m in pending]
+            batch = [m for chunk in pending for m in chunk]
+            if i > 0:
+                batch = [Message(m.value, m.key, dict(m.headers), m.timestamp, 0, -1, "", None, m.event_time)
+                         for m in batch]
             self.bus.publish(topic, batch)
 
     def close(self) -> None:
@@ -116,7 +122,7 @@ class StatementRun:
     ``push(source_index, messages)`` as input arrives and ``end()``."""
 
     def __init__(self, plan: StatementPlan, bus: Any, options: EngineOptions,
-                 deadline: float | None = None, on_output: Callable[[list[Message]], None] | None = None) -> None:
+                 deadline: float | None = None, on_output: Callable[[Sequence[Message]], None] | None = None) -> None:
         self.plan = plan
         self.bus = bus
         self.options = options
@@ -126,7 +132,7 @@ class StatementRun:
         self.sinks = SinkWriter(plan, bus, options)
         self.state.stamp = self.sinks.stamp
         self.on_output = on_output
-        self.outputs: list[Message] = []
+        self.outputs: list[Sequence[Message]] = []  # keep_outputs: what was emitted, as it was emitted
         self.lineage: list[list[int]] = []
         self.coverage = CoverageProbes(plan.coverage) if options.coverage else None
         self.pipeline: Pipeline = build_statement(plan, run=self.state, emit=self._emit, now_ms=options.now_ms,
@@ -135,13 +141,14 @@ class StatementRun:
         self._t0 = time.perf_counter()
 
     # -- outputs ---------------------------------------------------------------------------------
-    def _emit(self, msgs: list[Message], lineage: list[list[int]] | None) -> None:
-        """Outputs as they are made (``on_output`` sees them so: a fused operator's carry the topic and offsets
-        of their first topic sink already, the others get theirs when the sinks flush)."""
+    def _emit(self, msgs: Sequence[Message], lineage: list[list[int]] | None) -> None:
+        """Outputs as they are made: a list of messages, or a fused operator's block (MessageBlock), whose
+        messages carry the topic and offsets of their first topic sink already (``on_output`` sees them so;
+        the others get theirs when the sinks flush)."""
         if self.options.keep_outputs:
-            self.outputs.extend(msgs)
-            if lineage is not None:
-                self.lineage.extend(lineage)
+            self.outputs.append(msgs)
+        if lineage is not None:
+            self.lineage.extend(lineage)
         self.result.records_out += len(msgs)
         self.sinks.write(msgs)
         if self.on_output is not None:
@@ -380,8 +387,8 @@ class StatementRun:
         res.dead_letters.extend(self.state.dead_letters)
         res.late_records = self.state.late_records
         res.duration_ms = (time.perf_counter() - self._t0) * 1000
-        res.outputs = self.outputs
-        res.lineage = self.lineage if self.lineage and len(self.lineage) == len(self.outputs) else None
+        res.output_chunks = self.outputs
+        res.lineage = self.lineage if self.lineage and len(self.lineage) == res.records_out else None
         if self.coverage is not None:
             res.coverage = self.coverage.results(self.options.source_schemas, self.plan)
         return res

@@ -167,7 +167,7 @@ class FusedGroupBy(Operator):
             f"{ind}        continue\n"
             f"{ind}    if o is None:\n{ind}        continue\n"
             + InlineOutput.code(ind, "o", "{}", "t"))
-        args_sig = f"out_append, {InlineOutput.ARGS}, _Drop=_Drop, _FAST=_FAST_ERRORS, type=type, float=float, int=int"
+        args_sig = f"{InlineOutput.ARGS}, _Drop=_Drop, _FAST=_FAST_ERRORS, type=type, float=float, int=int"
         # a loop over a source's messages tells a value that is no record itself, before the fast body (which
         # a mapping of another kind would pass)
         check = InlineOutput.record_check(ind)
@@ -215,19 +215,19 @@ class FusedGroupBy(Operator):
         st[i] += 1
 
     def push(self, batch: Batch) -> None:
-        out: list[Message] = []
-        self._grouped(batch.rows, batch.metas, batch.times, out.append, *self.run.stamp())
+        out = InlineOutput.block(self.run)
+        self._grouped(batch.rows, batch.metas, batch.times, *InlineOutput.appenders(out))
         if out:
             self.emit(out, None)
 
     def push_messages(self, msgs: list[Message], times: list[int] | None,
                       undecoded: Callable[[Message], None]) -> None:
         """Messages straight from a source; one whose value is no record goes to ``undecoded``."""
-        out: list[Message] = []
+        out = InlineOutput.block(self.run)
         if times is None:
-            self._grouped_messages(msgs, None, undecoded, out.append, *self.run.stamp())
+            self._grouped_messages(msgs, None, undecoded, *InlineOutput.appenders(out))
         else:
-            self._grouped_messages_timed(msgs, times, undecoded, out.append, *self.run.stamp())
+            self._grouped_messages_timed(msgs, times, undecoded, *InlineOutput.appenders(out))
         if out:
             self.emit(out, None)
 

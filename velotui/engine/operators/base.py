@@ -18,13 +18,14 @@ from typing import Any
 
 from velotui.engine.api import DeadLetter
 from velotui.engine.expr.errors import DropRecord, RowErrors
-from velotui.records import Message
+from velotui.records import Message, MessageBlock
 
 
 class OutputMessage(Message):
     """A message the engine emits: value, key, headers and timestamp (its event time); partition, offset
     and topic are set when a sink publishes it. A Message in every way, made by ``OutputMessage.of(value,
-    key, headers, timestamp)`` or inline by generated code (``InlineOutput``). ``OutputMessage()`` makes a
+    key, headers, timestamp)``, or in bulk by the block a fused operator fills (``InlineOutput``: the
+    MessageBlock makes them when someone reads one). ``OutputMessage()`` makes a
     blank one in C (``object.__init__``, no Python call: a Python ``__init__`` per output was the biggest
     single cost of a fused filter + project after the dict work); its fields are set right after."""
 
@@ -47,17 +48,26 @@ class OutputMessage(Message):
 
 
 class InlineOutput:
-    """Generated code that makes an ``OutputMessage`` inline and appends it: what ``OutputMessage.of``
-    makes, without a call per output (the blank made in C, then nine slot stores), with the topic and the
-    offset it will have on its sink topic when one topic of the memory bus takes the outputs as they are
-    (``RunState.stamp``: then publishing them stamps nothing). The generated function takes ``out_append``
-    and the parameters ``ARGS`` (names from the namespace ``NAMES``)."""
+    """Generated code that adds an output to a ``MessageBlock`` inline: its value, headers and timestamp
+    appended to the block's three lists (``_ov``, ``_oh``, ``_ot``: their ``append``), with no message object
+    per output (the block makes its ``OutputMessage`` objects only when someone reads one: velotui.records
+    .MessageBlock). ``block(run)`` starts the block of one push, placed where its outputs land when one topic of
+    the memory bus takes them as they are (``RunState.stamp``: the sink topic and the offset of the first,
+    so that publishing them stamps nothing); ``appenders(block)`` are the arguments ``ARGS`` of the generated
+    function."""
 
-    # after out_append: where the outputs land (RunState.stamp: the sink topic, the offset of the first, 1),
-    # or ('', -1, 0) when no one topic of the memory bus gets them as they are
-    ARGS = "_topic, _o, _step, _M=_OutputMessage"
+    ARGS = "_ov, _oh, _ot"
 
-    NAMES: dict[str, Any] = {"_OutputMessage": OutputMessage}
+    NAMES: dict[str, Any] = {}
+
+    @staticmethod
+    def block(run: RunState) -> MessageBlock:
+        topic, first, step = run.stamp()
+        return MessageBlock([], [], [], topic if step else "", first if step else -1, OutputMessage)
+
+    @staticmethod
+    def appenders(block: MessageBlock) -> tuple[Callable[[Any], None], ...]:
+        return block.values.append, block.headers.append, block.timestamps.append
 
     @staticmethod
     def record_check(indent: str) -> str:
@@ -69,11 +79,7 @@ class InlineOutput:
 
     @staticmethod
     def code(indent: str, value: str, headers: str, time: str) -> str:
-        return (f"{indent}om = _M()\n"
-                f"{indent}om.value = {value}; om.key = None; om.headers = {headers}; om.timestamp = {time}\n"
-                f"{indent}om.partition = 0; om.offset = _o; om.topic = _topic; om.raw = None; om.event_time = {time}\n"
-                f"{indent}_o += _step\n"
-                f"{indent}out_append(om)\n")
+        return f"{indent}_ov({value}); _oh({headers}); _ot({time})\n"
 
 
 @dataclass

@@ -63,7 +63,7 @@ class FusedProjection(Operator):
         # a loop over a source's messages tells a value that is no record itself, before the fast body (which
         # a mapping of another kind would pass)
         check = InlineOutput.record_check("            ")
-        args = f"out_append, {InlineOutput.ARGS}, _Drop=_Drop, _FAST=_FAST_ERRORS, type=type, float=float, int=int"
+        args = f"{InlineOutput.ARGS}, _Drop=_Drop, _FAST=_FAST_ERRORS, type=type, float=float, int=int"
         src = (f"def _fused(rows, metas, times, {args}):\n"
                "    for r, m, t in zip(rows, metas, times):\n" + body +
                # straight from a source: the rows are the messages' values; the times, when the source has
@@ -88,8 +88,8 @@ class FusedProjection(Operator):
                       undecoded: Callable[[Message], None]) -> None:
         """Messages straight from a source (no joins before this operator); one whose value is no record goes
         to ``undecoded`` (the driver's dead letters), as ``sources.decode`` would have sent it."""
-        out: list[Message] = []
-        self._fused_messages(msgs, times, undecoded, out.append, *self.run.stamp())
+        out = InlineOutput.block(self.run)
+        self._fused_messages(msgs, times, undecoded, *InlineOutput.appenders(out))
         if out:
             self.emit(out, None)
 
@@ -112,7 +112,7 @@ class FusedProjection(Operator):
             return None
         lines, used = made
         target = ", ".join([f"_v{i}" for i in range(len(used))] + ["t", "h"])
-        args = f"out_append, {InlineOutput.ARGS}, _Drop=_Drop, _FAST=_FAST_ERRORS, type=type, float=float, int=int"
+        args = f"{InlineOutput.ARGS}, _Drop=_Drop, _FAST=_FAST_ERRORS, type=type, float=float, int=int"
         src = (f"def _fused_columns(used, times, hdrs, start, _msg, {args}):\n"
                f"    for _i, ({target},) in enumerate(zip(*used, times, hdrs), start):\n"
                "        try:\n" + "".join(f"            {line.replace('return None', 'continue')}\n" for line in lines) +
@@ -141,18 +141,18 @@ class FusedProjection(Operator):
 
         def push(block: RecordColumns, start: int, end: int, times: list[int], message: Callable[[int], Message]
                  ) -> None:
-            out: list[Message] = []
+            out = InlineOutput.block(self.run)
             cols = block.columns
             fused([cols[k][start:end] for k in picks], times[start:end], block.headers[start:end], start, message,
-                  out.append, *self.run.stamp())
+                  *InlineOutput.appenders(out))
             if out:
                 self.emit(out, None)
 
         return push
 
     def push(self, batch: Batch) -> None:
-        out: list[Message] = []
-        self._fused(batch.rows, batch.metas, batch.times, out.append, *self.run.stamp())
+        out = InlineOutput.block(self.run)
+        self._fused(batch.rows, batch.metas, batch.times, *InlineOutput.appenders(out))
         if out:
             self.emit(out, None)
 
