@@ -345,11 +345,12 @@ def derived_dependencies(field: Any, names: list[str]) -> list[str]:
 
 
 def check_derived_cycles(fields: list[Any], path: Any = None) -> None:
-    """Derived fields that read each other (directly or through others) can never be generated."""
+    """Fields that need each other generated first (a derived field reads another, a random walk is grouped
+    by another), directly or through others, can never be generated."""
     from velotui.errors import SpecError
+    from velotui.spec.schema_refs import generation_dependencies
 
-    names = [f.name for f in fields]
-    deps = {f.name: derived_dependencies(f, names) for f in fields if f.constraints.derived}
+    deps = {f.name: d for f in fields if (d := generation_dependencies(f, fields))}
     by_name = {f.name: f for f in fields}
     state: dict[str, int] = {}
 
@@ -359,9 +360,14 @@ def check_derived_cycles(fields: list[Any], path: Any = None) -> None:
         if state.get(name) == 1:
             cycle = chain[chain.index(name):] + [name]
             f = by_name[cycle[0]]
-            raise SpecError(f"derived fields read each other in a cycle: {' -> '.join(cycle)}",
-                            file=path or f.file, line=f.line, column=f.column,
-                            hint="one of them must be generated (give it a type and constraints, not derived)")
+            if all(by_name[n].constraints.derived for n in cycle):
+                what, hint = "derived fields read each other", "one of them must be generated (give it a type " \
+                    "and constraints, not derived)"
+            else:
+                what, hint = "fields need each other generated first (derived from, or grouped by, one another)", \
+                    "one of them must be generated on its own (not derived from, nor grouped by, the others)"
+            raise SpecError(f"{what} in a cycle: {' -> '.join(cycle)}", file=path or f.file, line=f.line,
+                            column=f.column, hint=hint)
         state[name] = 1
         for d in deps[name]:
             visit(d, [*chain, name])
