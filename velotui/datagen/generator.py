@@ -175,6 +175,10 @@ class DataGenerator:
                     e.message = f"field {f.name!r}: {e.message}"
                     e.args = (e.message,)
                 raise
+            except (ArithmeticError, ValueError, TypeError, IndexError, KeyError) as e:  # a schema generation
+                # cannot honour (loading draws a sample of each: velotui.datagen.selfcheck): said at its field
+                raise DataError(f"field {f.name!r}: could not be generated: {type(e).__name__}: {e}",
+                                hint="check this field's constraints (docs/FORMATS.md §3)", **_where(schema, f)) from None
         names = [f.name for f in schema.fields]
         if time_simulation is None:
             ts_field = next((f.name for f in schema.fields if f.kind == "timestamp"), None)
@@ -318,14 +322,15 @@ class DataGenerator:
         vals = np.clip(vals, low, high)
         if bound is not None and (low < -bound or high > bound):  # beyond its range, never beyond its type
             vals = np.clip(vals, -bound, bound)
-        if kind == "integer":
-            rounded = np.round(vals)
+        if kind == "integer":  # whole numbers inside the range, whatever its bounds' fractions
+            rounded = np.clip(np.round(vals), math.ceil(low) if math.isfinite(low) else low,
+                              math.floor(high) if math.isfinite(high) else high)
             if n and not (np.all(np.isfinite(rounded)) and float(np.max(np.abs(rounded))) < 2**62):
                 return [int(v) for v in rounded]  # beyond int64: Python integers (or Python's own error)
             return rounded.astype(np.int64)
         if kind == "decimal":
             return _decimals(vals, f.precision)
-        return np.round(vals, 4)
+        return np.clip(np.round(vals, 4), low, high)  # 4 places, never rounded out of the range
 
     def _random_walk(self, f: Any, n: int, rng: np.random.Generator, lo: float, hi: float,
                      done: dict[str, list[Any]], block: _Block) -> np.ndarray:

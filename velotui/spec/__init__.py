@@ -131,6 +131,9 @@ def parse_data_schema(text: str, path: str | Path | None = None, *, strict: bool
             check_derived(f, f.constraints.derived.expression, names, path)
     check_derived_cycles(schema.fields, path)
     schema._warnings = check_unknown(schema, doc, strict=strict)
+    from velotui.datagen.selfcheck import check_schema_generates
+
+    check_schema_generates(schema, path)  # a sample of its records, each value checked against its constraints
     return schema
 
 

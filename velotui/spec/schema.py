@@ -4,18 +4,21 @@ from __future__ import annotations
 
 import math
 import re
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
+from velotui.spec.times import TimeText, check_order
 from velotui.spec.validation import DocumentModel, LocatedModel, SpecModel, check_record_count
 
 FIELD_TYPES = ("string", "integer", "float", "boolean", "timestamp", "date", "uuid", "decimal")
 
+Finite = Annotated[float, Field(allow_inf_nan=False)]  # a number generation can draw with (not .nan nor .inf)
+
 
 class EnumValues(SpecModel):
     values: list[Any] = Field(description="allowed values")
-    weights: list[float] | None = Field(None, description="relative weights, one per value")
+    weights: list[Finite] | None = Field(None, description="relative weights, one per value")
 
     @model_validator(mode="after")
     def _weights_match(self) -> EnumValues:
@@ -57,17 +60,17 @@ class Length(SpecModel):
 
 
 class NormalDist(SpecModel):
-    mean: float
-    std_dev: float = Field(ge=0)
+    mean: Finite
+    std_dev: Finite = Field(ge=0)
 
 
 class ZipfDist(SpecModel):
-    exponent: float = Field(gt=1.0, description="Zipf exponent (> 1)")
+    exponent: Finite = Field(gt=1.0, description="Zipf exponent (> 1)")
 
 
 class RandomWalk(SpecModel):
-    drift: float = 0.0
-    volatility: float = Field(0.01, ge=0)
+    drift: Finite = 0.0
+    volatility: Finite = Field(0.01, ge=0)
     group_by: str | None = None
     allow_below_min: bool = False
     allow_above_max: bool = False
@@ -117,8 +120,13 @@ class References(SpecModel):
 
 
 class TimeRange(SpecModel):
-    start: str | int = Field(description="relative (-1h, now, +30m) or ISO 8601, or epoch ms")
-    end: str | int = Field("now")
+    start: TimeText = Field(description="relative (-1h, now, +30m) or ISO 8601, or epoch ms")
+    end: TimeText = Field("now")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> TimeRange:
+        check_order(self.start, self.end, "timestamp range")
+        return self
 
 
 class Constraints(SpecModel):
@@ -136,9 +144,18 @@ class Constraints(SpecModel):
     @classmethod
     def _regex(cls, v: str | None) -> str | None:
         if v is not None:
+            posix = re.search(r"\[:(\w+):\]", v)
+            if posix:  # Python's regex reads [[:alpha:]] as one of '[:alph' then ']'
+                raise ValueError(f"pattern {v!r}: POSIX class [:{posix.group(1)}:] is not a class in Python's "
+                                 "regular expressions (it reads as its characters); write the characters, as "
+                                 "[a-zA-Z] for alpha or [0-9] for digit")
+            import warnings
+
             try:
-                re.compile(v)
-            except re.error as e:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("error", FutureWarning)  # 'possible nested set': meant otherwise
+                    re.compile(v)
+            except (re.error, FutureWarning) as e:
                 raise ValueError(f"pattern is not a valid regular expression: {e}") from None
         return v
 
@@ -275,6 +292,9 @@ class SchemaField(LocatedModel):
                              f"{rng.min:g} to {rng.max:g} (a distribution may draw beyond them)")
         if rng is not None and uniform and self.kind in ("float", "decimal") and rng.max - rng.min == math.inf:
             raise ValueError(f"a {self.kind} range must span less than a float holds; got {rng.min:g} to {rng.max:g}")
+        if rng is not None and self.kind == "integer" and math.ceil(rng.min) > math.floor(rng.max):
+            raise ValueError(f"the integer range {rng.min:g} to {rng.max:g} holds no whole number: widen it, or make "
+                             "the field a float")
         bound = self.decimal_bound
         if rng is not None and bound is not None and max(abs(rng.min), abs(rng.max)) > bound:
             total, places = self.decimal_digits

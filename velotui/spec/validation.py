@@ -121,8 +121,10 @@ def judge_key(key: Any, known: list[str], where: tuple[int, int] | None, file: s
 
 def _describe_error(err: dict[str, Any]) -> tuple[str, str | None]:
     kind = err["type"]
-    loc = err["loc"]
+    loc = _loc_path(tuple(err["loc"]))
     name = str(loc[-1]) if loc else "value"
+    if loc and isinstance(loc[-1], int):  # an item of a list: said with the list's name ('weights[1]')
+        name = f"{loc[-2] if len(loc) > 1 else 'item'}[{loc[-1]}]"
     if kind == "missing":
         return f"missing required key '{name}'", f"add '{name}:' here"
     if kind in ("extra_forbidden",):

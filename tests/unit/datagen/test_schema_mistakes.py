@@ -186,3 +186,77 @@ fields:
     constraints: {distribution: {random_walk: {group_by: a}}}
 """, "s.schema.yaml")
     assert "in a cycle: a -> b -> a" in e.value.message and e.value.line == 3
+
+
+# -- a schema that loads is a schema that generates (velotui.datagen.selfcheck) --------------------------
+
+def _field(constraints: str, kind: str = "string") -> str:
+    if constraints.startswith("{"):
+        return f"name: s\nfields:\n  - name: c\n    type: {kind}\n    constraints: {constraints}\n"
+    return f"name: s\nfields:\n  - name: c\n    type: {kind}\n    constraints:\n      {constraints}\n"
+
+
+@pytest.mark.parametrize(("constraints", "kind", "words", "line"), [
+    # crashed the run: "Probabilities contain NaN", "low >= high"; NaN values went into records
+    ("enum_values: {values: [a, b], weights: [1, .nan]}", "string", "'weights[1]': input should be a finite number", 6),
+    ("enum_values: {values: [a, b], weights: [.inf, 1]}", "string", "'weights[0]': input should be a finite number", 6),
+    ("range: {min: 0.2, max: 0.7}", "integer", "the integer range 0.2 to 0.7 holds no whole number", 3),
+    ("distribution: {normal: {mean: .nan, std_dev: 1}}", "float", "'mean': input should be a finite number", 6),
+    ("distribution: {random_walk: {drift: .inf}}", "float", "'drift': input should be a finite number", 6),
+    # loaded, then failed the run once it generated (validate: ok)
+    ("timestamp_range: {start: yesterday}", "timestamp", "'start': invalid time 'yesterday'", 6),
+    ("timestamp_range: {start: '-1 hour'}", "timestamp", "invalid time '-1 hour'", 6),
+    ("timestamp_range: {start: -1h, end: -2h}", "timestamp", "timestamp range start (-1h) is after its end (-2h)", 6),
+    ("timestamp_range: {start: 2024-01-03, end: 2024-01-01}", "timestamp", "start (2024-01-03) is after its end", 6),
+    (r"pattern: '(a)\1'", "string", "uses GROUPREF, which generation does not support", 3),
+    ("pattern: '(?=x)x'", "string", "uses ASSERT, which generation does not support", 3),
+    (r"pattern: '[^\x00-\uffff]'", "string", "a negated class leaves no printable character to draw", 3),
+    # generated strings the pattern does not match (Python reads [[:alpha:]] as one of '[:alph' then ']')
+    ("pattern: '[[:alpha:]]+'", "string", "POSIX class [:alpha:] is not a class in Python's regular expressions", 6),
+])
+def test_a_constraint_generation_cannot_honour_is_an_error_at_load(constraints: str, kind: str, words: str,
+                                                                   line: int) -> None:
+    with pytest.raises(SpecError) as e:
+        parse_data_schema(_field(constraints, kind), "s.schema.yaml")
+    assert words in e.value.message
+    assert (str(e.value.file), e.value.line) == ("s.schema.yaml", line)
+
+
+def test_a_time_simulation_the_run_cannot_read_is_an_error_when_the_spec_loads() -> None:
+    from velotui.spec import parse_test_spec
+
+    with pytest.raises(SpecError) as e:
+        parse_test_spec("application: a\nqueries:\n  - name: q\n    inputs:\n      - source: s\n"
+                        "        time_simulation: {start_time: '1 hour ago'}\n", "a.test.yaml")
+    assert "invalid time '1 hour ago'" in e.value.message and e.value.line == 6
+
+
+def test_an_unquoted_iso_date_is_that_date() -> None:
+    """YAML reads 2024-01-01 as a date: it was refused as 'input should be a valid string … integer'."""
+    schema = parse_data_schema(_field("timestamp_range: {start: 2024-01-01, end: 2024-01-02}", "timestamp"),
+                               "s.schema.yaml")
+    rows = DataGenerator({"s": schema}, seed=1, now_ms=NOW).generate(schema, 100).records
+    assert all(1_704_067_200_000 <= r["c"] <= 1_704_153_600_000 for r in rows)
+
+
+@pytest.mark.parametrize(("pattern", "chars"), [
+    (r"[^\W]{3}", r"\w{3}"),  # a negated category drew ' ' (which \W matches)
+    (r"[^\S]", r"\s"),  # drew '-', '_' and '.'
+])
+def test_a_negated_category_generates_strings_that_match(pattern: str, chars: str) -> None:
+    import re
+
+    schema = parse_data_schema(_field(f"pattern: '{pattern}'"), "s.schema.yaml")
+    rows = DataGenerator({"s": schema}, seed=1, now_ms=NOW).generate(schema, 2000).records
+    assert all(re.fullmatch(pattern, r["c"]) and re.fullmatch(chars, r["c"]) for r in rows)
+
+
+@pytest.mark.parametrize(("constraints", "kind"), [
+    ("{range: {min: 0.5, max: 3.5}, distribution: {normal: {mean: 2, std_dev: 3}}}", "integer"),  # 3.5 made 4
+    ("range: {min: 0.00001, max: 0.00002}", "float"),  # rounded to 0.0 at 4 places
+])
+def test_numbers_never_round_out_of_their_range(constraints: str, kind: str) -> None:
+    schema = parse_data_schema(_field(constraints, kind), "s.schema.yaml")
+    rng = schema.fields[0].constraints.range
+    rows = DataGenerator({"s": schema}, seed=1, now_ms=NOW).generate(schema, 5000).records
+    assert all(rng.min <= r["c"] <= rng.max for r in rows)
