@@ -123,7 +123,9 @@ def parse_data_schema(text: str, path: str | Path | None = None, *, strict: bool
     _not_empty(doc, "data schema", "a data schema needs name: and fields: (velotui infer-schema drafts one)")
     schema = validate(DataSchema, doc)
     schema._path = Path(path) if path else None
-    from velotui.spec.schema import check_derived, check_derived_cycles
+    from velotui.spec.schema import check_derived, check_derived_cycles, check_enum_text
+
+    check_enum_text(schema, doc, path)
 
     names = [f.name for f in schema.fields]
     for f in schema.fields:  # with locations attached: the error points at the field

@@ -259,7 +259,11 @@ class SchemaField(LocatedModel):
                     check_decimal_digits(int(m.group(1)), int(m.group(2) or 0))
                 return v
             if base not in FIELD_TYPES:
-                raise ValueError(f"unknown field type {v!r}; use one of {', '.join(FIELD_TYPES)}")
+                from velotui.spec.validation import near_key
+
+                near = near_key(base, [*FIELD_TYPES, *aliases])
+                raise ValueError(f"unknown field type {v!r}; " + (f"did you mean {near!r}? (types: " if near else
+                                 "use one of ") + ", ".join(FIELD_TYPES) + (")" if near else ""))
             return base
         if isinstance(v, DecimalType):
             return v
@@ -333,6 +337,41 @@ class SchemaField(LocatedModel):
         """The largest value a DECIMAL(P, S) holds (10^(P-S) - 10^-S), None when its digits are not bounded."""
         total, places = self.decimal_digits if self.kind == "decimal" else (None, 0)
         return None if total is None else 10.0 ** (total - places) - 10.0 ** -places
+
+
+def check_enum_text(schema: Any, doc: Any, path: Any = None) -> None:
+    """The values of a text field's ``enum_values`` are the text written: a value YAML reads as something else
+    (``NO`` as false, ``010`` as 8, ``1.50`` as 1.5) would be generated as other text ('False', '8', '1.5');
+    a null among them would be a NULL in a field that is not nullable. Each is an error at its line."""
+    from velotui.errors import SpecError
+    from velotui.spec.validation import raise_all
+
+    errors = []
+    for i, f in enumerate(schema.fields):
+        ev = f.constraints.enum_values
+        if ev is None or f.kind not in ("string", "uuid", "date"):
+            continue
+        spot = ("fields", i, "constraints", "enum_values")
+        base = (*spot, "values") if (*spot, "values") in doc.locations else spot
+        for j, v in enumerate(ev.values):
+            written = doc.written.get((*base, j))
+            where = doc.value_loc((*base, j)) or (f.line, f.column)
+            if v is None and not (f.nullable or f.null_probability):
+                errors.append(SpecError(
+                    f"field {f.name!r}: enum value {written or 'null'} is a NULL, and the field is not nullable",
+                    file=path or f.file, line=where[0], column=where[1],
+                    hint=f"quote it ('{written or 'null'}') for the text, or make the field nullable: true"))
+            elif v is not None and written is not None and not isinstance(v, str) and str(v) != written:
+                errors.append(SpecError(
+                    f"field {f.name!r}: enum value {written} is read by YAML as {_yaml_text(v)}, so the {f.kind} "
+                    f"field would be {str(v)!r}, not {written!r}", file=path or f.file, line=where[0],
+                    column=where[1], hint=f"quote it: '{written}'"))
+    raise_all(errors)
+
+
+def _yaml_text(v: Any) -> str:
+    return {True: "true", False: "false"}.get(v, repr(v)) if isinstance(v, bool) else \
+        f"the {type(v).__name__} {v!r}" if not isinstance(v, (int, float)) else f"the number {v!r}"
 
 
 def check_derived(field: Any, expression: str, names: list[str], path: Any = None) -> None:

@@ -260,3 +260,38 @@ def test_numbers_never_round_out_of_their_range(constraints: str, kind: str) -> 
     rng = schema.fields[0].constraints.range
     rows = DataGenerator({"s": schema}, seed=1, now_ms=NOW).generate(schema, 5000).records
     assert all(rng.min <= r["c"] <= rng.max for r in rows)
+
+
+# -- what is written is what is generated --------------------------------------------------------------
+
+@pytest.mark.parametrize(("value", "words"), [
+    ("NO", "enum value NO is read by YAML as false, so the string field would be 'False', not 'NO'"),  # Norway
+    ("on", "enum value on is read by YAML as true"),
+    ("010", "enum value 010 is read by YAML as the number 8"),
+    ("1.50", "enum value 1.50 is read by YAML as the number 1.5"),
+    ("null", "enum value null is a NULL, and the field is not nullable"),
+])
+def test_a_text_enum_value_yaml_reads_as_something_else_is_an_error_at_its_line(value: str, words: str) -> None:
+    text = f"name: s\nfields:\n  - name: c\n    type: string\n    constraints:\n      enum_values:\n" \
+           f"        values: [SE, {value}]\n"
+    with pytest.raises(SpecError) as e:
+        parse_data_schema(text, "s.schema.yaml")
+    assert words in e.value.message and (e.value.line, e.value.column) == (7, 22)
+    assert f"'{value}'" in (e.value.hint or "")
+    quoted = parse_data_schema(text.replace(f"SE, {value}]", f"SE, '{value}']"), "s.schema.yaml")
+    rows = DataGenerator({"s": quoted}, seed=1, now_ms=NOW).generate(quoted, 200).records
+    assert {r["c"] for r in rows} == {"SE", value}
+
+
+def test_text_enum_values_yaml_reads_as_the_same_text_are_fine() -> None:
+    schema = parse_data_schema("name: s\nfields:\n  - name: c\n    type: string\n    constraints:\n"
+                               "      enum_values: [7, 2024-01-01, A]\n", "s.schema.yaml")
+    rows = DataGenerator({"s": schema}, seed=1, now_ms=NOW).generate(schema, 200).records
+    assert {r["c"] for r in rows} == {"7", "2024-01-01", "A"}
+
+
+def test_a_field_type_one_edit_from_a_known_type_says_did_you_mean() -> None:
+    with pytest.raises(SpecError) as e:
+        parse_data_schema("name: s\nfields:\n  - name: c\n    type: intger\n", "s.schema.yaml")
+    assert "unknown field type 'intger'; did you mean 'integer'?" in e.value.message
+    assert (e.value.line, e.value.column) == (4, 11)
