@@ -133,6 +133,15 @@ def parse_data_schema(text: str, path: str | Path | None = None, *, strict: bool
             check_derived(f, f.constraints.derived.expression, names, path)
     check_derived_cycles(schema.fields, path)
     schema._warnings = check_unknown(schema, doc, strict=strict)
+    from velotui.spec.schema import unread_constraints
+
+    unread = unread_constraints(schema, doc, path)
+    if strict and unread:
+        from velotui.spec.validation import raise_all
+
+        raise_all([w.as_error("remove the constraint (constraints with no effect are errors under --strict)")
+                   for w in unread])
+    schema._warnings += unread
     from velotui.datagen.selfcheck import check_schema_generates
 
     check_schema_generates(schema, path)  # a sample of its records, each value checked against its constraints

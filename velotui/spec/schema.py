@@ -140,6 +140,25 @@ class Constraints(SpecModel):
     timestamp_range: TimeRange | None = None
     timestamp_epoch_ms: TimeRange | None = None
 
+    @classmethod
+    def misplaced_keys(cls) -> dict[str, str]:
+        """Keys of a field, or of a constraint, written straight under ``constraints:`` (and the names other
+        schema languages give a constraint): where each belongs."""
+        out = {k: "it is a key of the field, beside type: (not under constraints:)" for k in
+               ("type", "nullable", "null_probability", "name")}
+        for constraint, model in (("enum_values", EnumValues), ("range", Range), ("derived", Derived),
+                                  ("references", References), ("timestamp_range", TimeRange),
+                                  ("distribution", NormalDist), ("distribution", RandomWalk)):
+            for k in model_keys_of(model):
+                out.setdefault(k, f"it belongs inside {constraint}: ({constraint}: {{{k}: …}})")
+        out.update({"enum": "an enum is written enum_values: {values: [...]} (or enum_values: [...])",
+                    "regex": "a regular expression is written pattern: '…'",
+                    "minimum": "a range is written range: {min: …, max: …}",
+                    "maximum": "a range is written range: {min: …, max: …}",
+                    "min_length": "a length is written length: {min: …, max: …}",
+                    "max_length": "a length is written length: {min: …, max: …}"})
+        return out
+
     @field_validator("pattern")
     @classmethod
     def _regex(cls, v: str | None) -> str | None:
@@ -163,6 +182,12 @@ class Constraints(SpecModel):
     @classmethod
     def _enum_list(cls, v: Any) -> Any:
         return {"values": v} if isinstance(v, list) else v
+
+
+def model_keys_of(model: Any) -> list[str]:
+    from velotui.spec.validation import model_keys
+
+    return model_keys(model)
 
 
 MAX_DECIMAL_DIGITS = 100  # digits a generated decimal may have: its places (scale) and, with a scale, its precision
@@ -240,6 +265,17 @@ class SchemaField(LocatedModel):
     null_probability: float | None = Field(None, ge=0, le=1)
     description: str | None = None
     constraints: Constraints = Field(default_factory=Constraints)
+
+    @classmethod
+    def misplaced_keys(cls) -> dict[str, str]:
+        """Constraints written beside ``type:`` instead of under ``constraints:``."""
+        out = {k: f"a constraint is written under constraints: ({k} here is not read)"
+               for k in model_keys_of(Constraints)}
+        out.update({"enum": "an enum is written under constraints: as enum_values: {values: [...]}",
+                    "values": "an enum is written under constraints: as enum_values: {values: [...]}",
+                    "min": "a range is written under constraints: as range: {min: …, max: …}",
+                    "max": "a range is written under constraints: as range: {min: …, max: …}"})
+        return out
 
     @field_validator("type")
     @classmethod
@@ -372,6 +408,48 @@ def check_enum_text(schema: Any, doc: Any, path: Any = None) -> None:
 def _yaml_text(v: Any) -> str:
     return {True: "true", False: "false"}.get(v, repr(v)) if isinstance(v, bool) else \
         f"the {type(v).__name__} {v!r}" if not isinstance(v, (int, float)) else f"the number {v!r}"
+
+
+# what generation reads of a field's constraints, by its kind (velotui.datagen.generator): the first of
+# derived, references and enum_values that is written, else these
+_READS = {"integer": ("range", "distribution"), "float": ("range", "distribution"),
+          "decimal": ("range", "distribution"), "timestamp": ("timestamp_range", "timestamp_epoch_ms"),
+          "date": ("timestamp_range",), "string": ("pattern", "length"), "boolean": (), "uuid": ()}
+
+
+def unread_constraints(schema: Any, doc: Any, path: Any = None) -> list[Any]:
+    """Constraints generation never reads for their field: one its kind has no use for (a range on a string, a
+    pattern on an integer), or one another constraint takes the place of (derived, references and enum_values
+    each give every value; a pattern gives the strings' length). A warning each, in every report."""
+    from velotui.errors import VelotuiWarning
+
+    out = []
+    for i, f in enumerate(schema.fields):
+        c = f.constraints
+        written = [k for k in type(c).model_fields if k in c.model_fields_set and getattr(c, k) is not None]
+        wins = next((k for k in ("derived", "references", "enum_values") if k in written), None)
+        if wins is None and f.kind == "string" and "pattern" in written:
+            wins = "pattern" if "length" in written else None
+        for k in written:
+            if k == wins:
+                continue
+            if wins is not None and (wins != "pattern" or k == "length"):
+                why = f"{wins} gives every value of {f.name!r}" if wins != "pattern" else \
+                    "the pattern gives the strings and their length"
+                fix = f"remove {k}, or {wins}"
+            elif k not in _READS.get(f.kind, ()):
+                reads = ", ".join(_READS.get(f.kind, ())) or "none of the constraints but derived, references " \
+                    "and enum_values"
+                article = "an" if f.kind[0] in "aeiou" else "a"
+                why, fix = f"{article} {f.kind} field does not use it (it reads {reads})", \
+                    f"remove {k}, or give {f.name!r} the type it is meant for"
+            else:
+                continue
+            where = doc.key_locations.get(("fields", i, "constraints", k)) if doc is not None else None
+            line, column = where or (f.line, f.column)
+            out.append(VelotuiWarning(f"field {f.name!r}: constraint {k} has no effect: {why}",
+                                      file=path or f.file, line=line, column=column, hint=fix))
+    return out
 
 
 def check_derived(field: Any, expression: str, names: list[str], path: Any = None) -> None:

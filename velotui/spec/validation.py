@@ -316,8 +316,15 @@ def unknown_keys(obj: Any, doc: YamlDocument, path: PathT = ()) -> KeyProblems:
         fields = type(obj).model_fields
         if not getattr(type(obj), "__accepts_any_keys__", False):
             known = model_keys(type(obj))
+            misplaced = type(obj).misplaced_keys() if hasattr(type(obj), "misplaced_keys") else {}
             for key in (obj.model_extra or {}):
-                found = judge_key(key, known, doc.key_locations.get((*path, key)), file)
+                where = doc.key_locations.get((*path, key))
+                if str(key) in misplaced and near_key(str(key), known) is None:  # a known key, at the wrong place
+                    line, column = where or (None, None)
+                    out.typos.append(SpecError(f"'{key}' does nothing here: {misplaced[str(key)]}", file=file,
+                                               line=line, column=column, hint="move it there"))
+                    continue
+                found = judge_key(key, known, where, file)
                 (out.typos if isinstance(found, SpecError) else out.unknown).append(found)  # type: ignore[arg-type]
         for name, field in fields.items():
             inner = unknown_keys(getattr(obj, name), doc, (*path, field.alias or name))

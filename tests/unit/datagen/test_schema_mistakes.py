@@ -295,3 +295,60 @@ def test_a_field_type_one_edit_from_a_known_type_says_did_you_mean() -> None:
         parse_data_schema("name: s\nfields:\n  - name: c\n    type: intger\n", "s.schema.yaml")
     assert "unknown field type 'intger'; did you mean 'integer'?" in e.value.message
     assert (e.value.line, e.value.column) == (4, 11)
+
+
+@pytest.mark.parametrize(("field", "line", "words"), [
+    # each was a warning ('unknown key'), the field generated without the constraint, and the run green
+    ("    type: string\n    constraints:\n      enum: [NEW, PAID]\n", 6, "'enum' does nothing here: an enum is "
+     "written enum_values"),
+    ("    type: string\n    constraints:\n      values: [NEW, PAID]\n", 6, "'values' does nothing here: it belongs "
+     "inside enum_values:"),
+    ("    type: float\n    constraints:\n      min: 0\n      max: 5\n", 6, "'min' does nothing here: it belongs "
+     "inside range:"),
+    ("    type: float\n    range: {min: 0, max: 5}\n", 5, "'range' does nothing here: a constraint is written "
+     "under constraints:"),
+    ("    type: string\n    enum_values: [NEW, PAID]\n", 5, "'enum_values' does nothing here"),
+    ("    type: string\n    constraints:\n      nullable: true\n", 6, "'nullable' does nothing here: it is a key of "
+     "the field, beside type:"),
+])
+def test_a_known_key_at_the_wrong_place_is_an_error_at_its_line(field: str, line: int, words: str) -> None:
+    with pytest.raises(SpecError) as e:
+        parse_data_schema(f"name: s\nfields:\n  - name: c\n{field}", "s.schema.yaml")
+    assert words in e.value.message and e.value.line == line and e.value.hint == "move it there"
+
+
+@pytest.mark.parametrize(("field", "words"), [
+    ("type: string\n    constraints: {range: {min: 1, max: 5}}", "constraint range has no effect: a string field "
+     "does not use it (it reads pattern, length)"),
+    ("type: integer\n    constraints: {pattern: '[0-9]{3}'}", "constraint pattern has no effect: an integer field"),
+    ("type: timestamp\n    constraints: {range: {min: 0, max: 10}}", "constraint range has no effect: a timestamp"),
+    ("type: string\n    constraints: {enum_values: [x], pattern: '[a-z]'}", "constraint pattern has no effect: "
+     "enum_values gives every value of 'c'"),
+    ("type: string\n    constraints: {pattern: '[a-z]', length: {min: 1, max: 3}}", "constraint length has no "
+     "effect: the pattern gives the strings and their length"),
+])
+def test_a_constraint_generation_never_reads_is_a_warning_and_an_error_under_strict(field: str, words: str) -> None:
+    text = f"name: s\nfields:\n  - name: c\n    {field}\n"
+    schema = parse_data_schema(text, "s.schema.yaml")
+    assert [w.message for w in schema.warnings if words in w.message] and schema.warnings[0].line == 5
+    with pytest.raises(SpecError) as e:
+        parse_data_schema(text, "s.schema.yaml", strict=True)
+    assert words in e.value.message
+
+
+def test_a_constraint_with_no_effect_is_in_every_report(tmp_path: Path) -> None:
+    import json
+    import subprocess
+    import sys
+
+    _load(tmp_path, {"orders": ORDERS.replace("type: float\n    constraints: {range: {min: 0, max: 100}}",
+                                              "type: float\n    constraints: {range: {min: 0, max: 100}, "
+                                              "pattern: '[0-9]+'}")})
+    out = subprocess.run([sys.executable, "-m", "velotui", "--headless", str(tmp_path), "--seed", "1", "-q",
+                          "--json", str(tmp_path / "r.json"), "--junit", str(tmp_path / "r.xml")],
+                         capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stdout + out.stderr
+    said = "field 'amount': constraint pattern has no effect"
+    assert said in out.stdout
+    assert any(said in w["message"] for w in json.loads((tmp_path / "r.json").read_text())["warnings"])
+    assert said in (tmp_path / "r.xml").read_text()
