@@ -98,4 +98,15 @@ def _violation(f: Any, values: list[Any]) -> str | None:
         bad = next((v for v in present if not lo <= (float(v) if isinstance(v, Decimal) else v) <= hi), None)
         if bad is not None:
             return f"generated {bad!r}, outside its range {c.range.min:g} to {c.range.max:g}"
+    dist = c.distribution.kind if c.distribution is not None else None
+    if c.range is not None and dist in ("normal", "log_normal") and f.kind in ("float", "decimal") and present:
+        # a continuous draw lands on a bound only when it was clipped there: most of them is another dataset
+        at = [v for v in present if float(v) in (c.range.min, c.range.max)]
+        if len(at) * 2 > len(present):
+            params = getattr(c.distribution, dist)
+            said = f"{dist} (mean {params.mean:g}, std_dev {params.std_dev:g})" if params is not None else dist
+            return (f"{said} draws {100 * len(at) // len(present)}% of its values outside the range "
+                    f"{c.range.min:g} to {c.range.max:g}, so they would all be clipped to its bounds"
+                    + (" (log_normal's mean and std_dev are those of the logarithm: a median of about "
+                       f"{math.exp(params.mean):.3g} above min)" if dist == "log_normal" and params else ""))
     return None

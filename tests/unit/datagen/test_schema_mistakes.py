@@ -352,3 +352,17 @@ def test_a_constraint_with_no_effect_is_in_every_report(tmp_path: Path) -> None:
     assert said in out.stdout
     assert any(said in w["message"] for w in json.loads((tmp_path / "r.json").read_text())["warnings"])
     assert said in (tmp_path / "r.xml").read_text()
+
+
+@pytest.mark.parametrize(("dist", "words"), [
+    ("{normal: {mean: 500, std_dev: 10}}", "normal (mean 500, std_dev 10) draws 100% of its values outside the range "
+     "0 to 100"),
+    ("{log_normal: {mean: 50, std_dev: 1}}", "log_normal's mean and std_dev are those of the logarithm"),
+])
+def test_a_distribution_that_falls_outside_its_range_is_an_error_at_load(dist: str, words: str) -> None:
+    """Every value was clipped to 100: one value for the whole input, and every check on it green."""
+    with pytest.raises(SpecError) as e:
+        parse_data_schema(_field(f"{{range: {{min: 0, max: 100}}, distribution: {dist}}}", "float"), "s.schema.yaml")
+    assert words in e.value.message and e.value.line == 3
+    parse_data_schema(_field("{range: {min: 0, max: 100}, distribution: {normal: {mean: 50, std_dev: 30}}}",
+                             "float"), "s.schema.yaml")
