@@ -9,6 +9,7 @@ from typing import Annotated, Any
 from pydantic import BeforeValidator
 
 from velotui.errors import DataError
+from velotui.timefmt import resolve_time
 
 
 def _readable(v: Any) -> Any:
@@ -23,8 +24,6 @@ def _readable(v: Any) -> Any:
     if isinstance(v, bool) or not isinstance(v, (str, int)):
         raise ValueError(f"{v!r} is not a time: use now, a relative time like -1h or +30m, ISO 8601 like "
                          "2024-01-01T10:00:00Z, or epoch milliseconds")
-    from velotui.datagen.timeparse import resolve_time  # (velotui.datagen imports numpy: only when a time is read)
-
     try:
         resolve_time(v, 0)
     except DataError as e:
@@ -41,8 +40,6 @@ def check_order(start: Any, end: Any, what: str) -> None:
     """``start`` is not after ``end`` when both say so whatever 'now' is (both relative, or both absolute)."""
     if start is None or end is None:
         return
-    from velotui.datagen.timeparse import resolve_time
-
     early, late = -(10**15), 10**15  # 'now' some 30,000 years before and after today
     if resolve_time(start, early) > resolve_time(end, early) and resolve_time(start, late) > resolve_time(end, late):
         raise ValueError(f"{what} start ({start}) is after its end ({end})")
