@@ -164,7 +164,7 @@ def _application_name_warnings(spec: Any, app: Any, spec_path: Path) -> list[Any
 
 def _load(files: AppFiles, *, strict: bool, extra_schema_dirs: list[Path] | None, dialect: str | None,
           folders: Any) -> LoadedApp:
-    from velotui.spec import load_data_schema, load_test_spec
+    from velotui.spec import load_test_spec
     from velotui.sql import load_app
 
     if files.spec_path is None:
@@ -212,7 +212,7 @@ def _load(files: AppFiles, *, strict: bool, extra_schema_dirs: list[Path] | None
                 name = getattr(inp, "schema_name", None) or inp.source
                 path = loaded.schema_path(name) if isinstance(name, str) and name not in loaded.schemas else None
                 if path is not None:
-                    loaded.schemas[name] = load_data_schema(path, strict=strict)
+                    _load_schema(loaded, name, path, strict)
                 continue
             source_type = getattr(inp, "source_type", None)
             if source_type is not None and getattr(source_type, "type", None) == "file":
@@ -242,8 +242,7 @@ def _load(files: AppFiles, *, strict: bool, extra_schema_dirs: list[Path] | None
                         hint=guess + f"add schemas/{name}.schema.yaml, give the input `schema:` or a data_file, "
                         "or put -- @data.<field>.<hint> lines in the SQL")
                 continue  # generated from the SQL's @data hints, or no records: decided when inputs are prepared
-            loaded.schemas[name] = load_data_schema(path, strict=strict)
-            loaded.warnings.extend(getattr(loaded.schemas[name], "warnings", []) or [])
+            _load_schema(loaded, name, path, strict)
     _load_referenced_schemas(loaded, strict)
     _check_inputs(loaded)
     from velotui.core.paths import PathGuard, check_app_paths
@@ -629,9 +628,8 @@ def _schema_names(dirs: list[Path]) -> list[str]:
 
 
 def _load_referenced_schemas(loaded: LoadedApp, strict: bool) -> None:
-    """Foreign keys (``references: {schema: …}``) need the referenced schema loaded too."""
-    from velotui.spec import load_data_schema
-
+    """Foreign keys (``references: {schema: …}``) need the referenced schema loaded too; then every foreign
+    key is checked (velotui.spec.schema_refs)."""
     pending = list(loaded.schemas.values())
     while pending:
         schema = pending.pop()
@@ -642,11 +640,27 @@ def _load_referenced_schemas(loaded: LoadedApp, strict: bool) -> None:
                 continue
             path = loaded.schema_path(ref_schema)
             if path is None:
-                raise SpecError(f"field {f.name!r} references schema {ref_schema!r}, which is not found",
+                dirs = [*loaded.extra_schema_dirs, *loaded.files.schema_dirs]
+                close = difflib.get_close_matches(ref_schema, _schema_names(dirs), n=1)
+                raise SpecError(f"field {f.name!r} references schema {ref_schema!r}, which is not found"
+                                + (f"; did you mean {close[0]!r}?" if close else ""),
                                 file=getattr(schema, "path", None), line=getattr(f, "line", None),
+                                column=getattr(f, "column", None),
                                 hint="add schemas/" + ref_schema + ".schema.yaml or give references.file")
-            loaded.schemas[ref_schema] = load_data_schema(path, strict=strict)
-            pending.append(loaded.schemas[ref_schema])
+            pending.append(_load_schema(loaded, ref_schema, path, strict))
+    from velotui.spec.schema_refs import check_references
+
+    check_references(loaded.schemas)
+
+
+def _load_schema(loaded: LoadedApp, name: str, path: Path, strict: bool) -> Any:
+    """Load the data schema ``name`` (at ``path``) for the app: its warnings join the app's, whatever made the
+    app need it (an input generated from it, a data file checked against it, a foreign key into it)."""
+    from velotui.spec import load_data_schema
+
+    schema = loaded.schemas[name] = load_data_schema(path, strict=strict)
+    loaded.warnings.extend(getattr(schema, "warnings", []) or [])
+    return schema
 
 
 class SqlProblems(VelotuiError):

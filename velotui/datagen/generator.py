@@ -103,6 +103,7 @@ class DataGenerator:
         self._reference_cache: dict[tuple[str, str], list[Any]] = {}
         self._faker: Any = None
         self._faker_pools: dict[tuple[str, str, str], list[str]] = {}
+        self._referencing: set[tuple[str, str]] = set()  # references being resolved (a cycle never ends)
 
     # -- public ---------------------------------------------------------------------------------
     def generate(self, schema: Any, count: int, *, time_simulation: Any = None,
@@ -174,6 +175,10 @@ class DataGenerator:
                     e.message = f"field {f.name!r}: {e.message}"
                     e.args = (e.message,)
                 raise
+            except (ArithmeticError, ValueError, TypeError, IndexError, KeyError) as e:  # a schema generation
+                # cannot honour (loading draws a sample of each: velotui.datagen.selfcheck): said at its field
+                raise DataError(f"field {f.name!r}: could not be generated: {type(e).__name__}: {e}",
+                                hint="check this field's constraints (docs/FORMATS.md §3)", **_where(schema, f)) from None
         names = [f.name for f in schema.fields]
         if time_simulation is None:
             ts_field = next((f.name for f in schema.fields if f.kind == "timestamp"), None)
@@ -197,24 +202,24 @@ class DataGenerator:
         return DEFAULT_NULL_PROBABILITY if f.nullable else 0.0
 
     def _ordered_fields(self, schema: Any) -> list[Any]:
-        fields = list(schema.fields)
-        plain = [f for f in fields if not f.constraints.derived]
-        derived = [f for f in fields if f.constraints.derived]
-        done = {f.name for f in plain}
-        ordered = list(plain)
-        from velotui.spec.schema import derived_dependencies
+        """The schema's fields in an order that makes each after the fields it needs (those a derived field
+        reads, the one a random walk is grouped by): plain fields first, each as early as it can be."""
+        from velotui.spec.schema_refs import generation_dependencies
 
-        names = [f.name for f in fields]
-        deps = {f.name: derived_dependencies(f, names) for f in derived}
-        while derived:
-            ready = [f for f in derived if all(d in done for d in deps[f.name])]
-            if not ready:
-                names = ", ".join(f.name for f in derived)
-                raise DataError(f"derived fields depend on each other in a cycle: {names}", **_where(schema, derived[0]))
-            for f in ready:
-                ordered.append(f)
-                done.add(f.name)
-                derived.remove(f)
+        fields = list(schema.fields)
+        deps = {f.name: generation_dependencies(f, fields) for f in fields}
+        pending = [f for f in fields if not f.constraints.derived] + [f for f in fields if f.constraints.derived]
+        done: set[str] = set()
+        ordered = []
+        while pending:
+            ready = next((f for f in pending if all(d in done for d in deps[f.name])), None)
+            if ready is None:
+                names = ", ".join(f.name for f in pending)
+                raise DataError(f"fields need each other generated first, in a cycle: {names}",
+                                **_where(schema, pending[0]))
+            ordered.append(ready)
+            done.add(ready.name)
+            pending.remove(ready)
         return ordered
 
     def _event_times(self, schema: Any, count: int, sim: Any, block: _Block) -> np.ndarray:
@@ -317,14 +322,15 @@ class DataGenerator:
         vals = np.clip(vals, low, high)
         if bound is not None and (low < -bound or high > bound):  # beyond its range, never beyond its type
             vals = np.clip(vals, -bound, bound)
-        if kind == "integer":
-            rounded = np.round(vals)
+        if kind == "integer":  # whole numbers inside the range, whatever its bounds' fractions
+            rounded = np.clip(np.round(vals), math.ceil(low) if math.isfinite(low) else low,
+                              math.floor(high) if math.isfinite(high) else high)
             if n and not (np.all(np.isfinite(rounded)) and float(np.max(np.abs(rounded))) < 2**62):
                 return [int(v) for v in rounded]  # beyond int64: Python integers (or Python's own error)
             return rounded.astype(np.int64)
         if kind == "decimal":
             return _decimals(vals, f.precision)
-        return np.round(vals, 4)
+        return np.clip(np.round(vals, 4), low, high)  # 4 places, never rounded out of the range
 
     def _random_walk(self, f: Any, n: int, rng: np.random.Generator, lo: float, hi: float,
                      done: dict[str, list[Any]], block: _Block) -> np.ndarray:
@@ -460,7 +466,14 @@ class DataGenerator:
         ref = f.constraints.references
         key = (ref.schema_name or ref.file or "", ref.field)
         if key not in self._reference_cache:
-            self._reference_cache[key] = self._reference_values(schema, f)
+            if key in self._referencing:  # checked when the schemas load (velotui.spec.schema_refs): never here
+                raise DataError(f"references {key[0]}.{key[1]} come back to this field in a cycle")
+            self._referencing.add(key)
+            try:
+                self._reference_cache[key] = [_coerce_if_possible(v, f.kind, f)
+                                              for v in self._reference_values(schema, f)]
+            finally:
+                self._referencing.discard(key)
         pool = self._reference_cache[key]
         if not pool:
             raise DataError(f"references {ref.schema_name or ref.file}.{ref.field} has no values")
@@ -480,7 +493,8 @@ class DataGenerator:
                 if getattr(schema, "path", None):
                     cands += [schema.path.parent / path, schema.path.parent.parent / path]
                 path = next((p for p in cands if files.exists_inside(p)), cands[0])
-            rows = load_data_file(path, what="references.file", named_in=named_in, line=getattr(f, "line", None))
+            rows = load_data_file(path, what="references.file", named_in=named_in, line=getattr(f, "line", None),
+                                  types={ref.field: f.kind})  # a cell reads as the referencing field's type
             return [r.get(ref.field) for r in rows if r.get(ref.field) is not None]
         target = self.schemas.get(ref.schema_name or "")
         if target is None:
@@ -488,8 +502,14 @@ class DataGenerator:
                             hint="add the schema file to a schemas/ folder, or give references.file")
         if target.field(ref.field) is None:
             raise DataError(f"references {ref.schema_name}.{ref.field}, but {ref.schema_name} has no such field")
+        from velotui.spec.schema_refs import needed_fields
+
+        # the referenced field and what it needs, alone: the same values as the whole schema's (each field has
+        # its own random stream), and a field may reference another field of its own schema (a parent id)
+        needed = set(needed_fields(target, ref.field))
+        alone = target.model_copy(update={"fields": [t for t in target.fields if t.name in needed]})
         count = target.record_count or DEFAULT_REFERENCED_RECORDS
-        data = self.generate(target, count)
+        data = self.generate(alone, count)
         return [r[ref.field] for r in data.records if r.get(ref.field) is not None]
 
 
@@ -510,6 +530,16 @@ def _coerce(v: Any, kind: str, f: Any) -> Any:
     except (ValueError, ArithmeticError):
         raise DataError(f"value {v!r} is not a valid {kind}") from None
     return v
+
+
+def _coerce_if_possible(v: Any, kind: str, f: Any) -> Any:
+    """A referenced value as the referencing field's kind (an integer id as text in a string field); a value
+    that cannot be is kept (loading refuses such a pair of kinds: velotui.spec.schema_refs), so the engine's
+    schema check sees it."""
+    try:
+        return _coerce(v, kind, f)
+    except DataError:
+        return v
 
 
 @lru_cache(maxsize=64)

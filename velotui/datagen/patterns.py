@@ -126,9 +126,33 @@ class PatternGenerator:
                 chars.extend(chr(c) for c in range(lo, min(hi, lo + 200) + 1))
             elif op is sre_c.CATEGORY:
                 chars.extend(_CATEGORIES.get(av, _PRINTABLE))
-        if negate:
-            chars = [c for c in _PRINTABLE if c not in set(chars)]
+        if negate:  # the characters none of the class's items matches (a category by its own test): the usual
+            # ones, else any printable ASCII
+            for universe in (_PRINTABLE, _UNIVERSE):
+                left = [c for c in universe if not any(_item_matches(op, av, c) for op, av in items)]
+                if left:
+                    return left
+            raise DataError(f"pattern {self.pattern!r}: a negated class leaves no printable character to draw",
+                            hint="generation draws printable ASCII for a negated class: allow some of it")
         return chars or _PRINTABLE
+
+
+_UNIVERSE = [chr(c) for c in range(32, 127)]  # what a negated class draws from when _PRINTABLE has nothing
+_CATEGORY_TESTS = {sre_c.CATEGORY_DIGIT: re.compile(r"\d"), sre_c.CATEGORY_NOT_DIGIT: re.compile(r"\D"),
+                   sre_c.CATEGORY_SPACE: re.compile(r"\s"), sre_c.CATEGORY_NOT_SPACE: re.compile(r"\S"),
+                   sre_c.CATEGORY_WORD: re.compile(r"\w"), sre_c.CATEGORY_NOT_WORD: re.compile(r"\W")}
+
+
+def _item_matches(op: Any, av: Any, c: str) -> bool:
+    """Whether one item of a character class (a literal, a range, a category) matches ``c``."""
+    if op is sre_c.LITERAL:
+        return c == chr(av)
+    if op is sre_c.RANGE:
+        return av[0] <= ord(c) <= av[1]
+    if op is sre_c.CATEGORY:
+        test = _CATEGORY_TESTS.get(av)
+        return test is not None and test.fullmatch(c) is not None
+    return False
 
 
 _REPEATS = tuple(x for x in (sre_c.MAX_REPEAT, sre_c.MIN_REPEAT, getattr(sre_c, "POSSESSIVE_REPEAT", None)) if x is not None)

@@ -123,7 +123,9 @@ def parse_data_schema(text: str, path: str | Path | None = None, *, strict: bool
     _not_empty(doc, "data schema", "a data schema needs name: and fields: (velotui infer-schema drafts one)")
     schema = validate(DataSchema, doc)
     schema._path = Path(path) if path else None
-    from velotui.spec.schema import check_derived, check_derived_cycles
+    from velotui.spec.schema import check_derived, check_derived_cycles, check_enum_text
+
+    check_enum_text(schema, doc, path)
 
     names = [f.name for f in schema.fields]
     for f in schema.fields:  # with locations attached: the error points at the field
@@ -131,7 +133,29 @@ def parse_data_schema(text: str, path: str | Path | None = None, *, strict: bool
             check_derived(f, f.constraints.derived.expression, names, path)
     check_derived_cycles(schema.fields, path)
     schema._warnings = check_unknown(schema, doc, strict=strict)
+    from velotui.spec.schema import unread_constraints
+
+    unread = unread_constraints(schema, doc, path)
+    if strict and unread:
+        from velotui.spec.validation import raise_all
+
+        raise_all([w.as_error("remove the constraint (constraints with no effect are errors under --strict)")
+                   for w in unread])
+    schema._warnings += unread
+    for check in _SCHEMA_CHECKS:  # velotui.datagen's: a sample of its records, each value against its constraints
+        check(schema, path)
     return schema
+
+
+_SCHEMA_CHECKS: list[Any] = []
+
+
+def register_schema_check(check: Any) -> None:
+    """``check(schema, path)`` raises a SpecError for a data schema that loads but cannot be generated as
+    written. velotui.datagen registers its sample (velotui.datagen.selfcheck) when it is imported: it imports
+    velotui.spec, never the other way round (velotui.core imports both, so every front door has it)."""
+    if check not in _SCHEMA_CHECKS:
+        _SCHEMA_CHECKS.append(check)
 
 
 def load_data_schema(path: str | Path, *, strict: bool = False) -> DataSchema:

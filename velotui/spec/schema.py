@@ -4,18 +4,21 @@ from __future__ import annotations
 
 import math
 import re
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
+from velotui.spec.times import TimeText, check_order
 from velotui.spec.validation import DocumentModel, LocatedModel, SpecModel, check_record_count
 
 FIELD_TYPES = ("string", "integer", "float", "boolean", "timestamp", "date", "uuid", "decimal")
 
+Finite = Annotated[float, Field(allow_inf_nan=False)]  # a number generation can draw with (not .nan nor .inf)
+
 
 class EnumValues(SpecModel):
     values: list[Any] = Field(description="allowed values")
-    weights: list[float] | None = Field(None, description="relative weights, one per value")
+    weights: list[Finite] | None = Field(None, description="relative weights, one per value")
 
     @model_validator(mode="after")
     def _weights_match(self) -> EnumValues:
@@ -57,17 +60,17 @@ class Length(SpecModel):
 
 
 class NormalDist(SpecModel):
-    mean: float
-    std_dev: float = Field(ge=0)
+    mean: Finite
+    std_dev: Finite = Field(ge=0)
 
 
 class ZipfDist(SpecModel):
-    exponent: float = Field(gt=1.0, description="Zipf exponent (> 1)")
+    exponent: Finite = Field(gt=1.0, description="Zipf exponent (> 1)")
 
 
 class RandomWalk(SpecModel):
-    drift: float = 0.0
-    volatility: float = Field(0.01, ge=0)
+    drift: Finite = 0.0
+    volatility: Finite = Field(0.01, ge=0)
     group_by: str | None = None
     allow_below_min: bool = False
     allow_above_max: bool = False
@@ -117,8 +120,13 @@ class References(SpecModel):
 
 
 class TimeRange(SpecModel):
-    start: str | int = Field(description="relative (-1h, now, +30m) or ISO 8601, or epoch ms")
-    end: str | int = Field("now")
+    start: TimeText = Field(description="relative (-1h, now, +30m) or ISO 8601, or epoch ms")
+    end: TimeText = Field("now")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> TimeRange:
+        check_order(self.start, self.end, "timestamp range")
+        return self
 
 
 class Constraints(SpecModel):
@@ -132,13 +140,41 @@ class Constraints(SpecModel):
     timestamp_range: TimeRange | None = None
     timestamp_epoch_ms: TimeRange | None = None
 
+    @classmethod
+    def misplaced_keys(cls) -> dict[str, str]:
+        """Keys of a field, or of a constraint, written straight under ``constraints:`` (and the names other
+        schema languages give a constraint): where each belongs."""
+        out = {k: "it is a key of the field, beside type: (not under constraints:)" for k in
+               ("type", "nullable", "null_probability", "name")}
+        for constraint, model in (("enum_values", EnumValues), ("range", Range), ("derived", Derived),
+                                  ("references", References), ("timestamp_range", TimeRange),
+                                  ("distribution", NormalDist), ("distribution", RandomWalk)):
+            for k in model_keys_of(model):
+                out.setdefault(k, f"it belongs inside {constraint}: ({constraint}: {{{k}: …}})")
+        out.update({"enum": "an enum is written enum_values: {values: [...]} (or enum_values: [...])",
+                    "regex": "a regular expression is written pattern: '…'",
+                    "minimum": "a range is written range: {min: …, max: …}",
+                    "maximum": "a range is written range: {min: …, max: …}",
+                    "min_length": "a length is written length: {min: …, max: …}",
+                    "max_length": "a length is written length: {min: …, max: …}"})
+        return out
+
     @field_validator("pattern")
     @classmethod
     def _regex(cls, v: str | None) -> str | None:
         if v is not None:
+            posix = re.search(r"\[:(\w+):\]", v)
+            if posix:  # Python's regex reads [[:alpha:]] as one of '[:alph' then ']'
+                raise ValueError(f"pattern {v!r}: POSIX class [:{posix.group(1)}:] is not a class in Python's "
+                                 "regular expressions (it reads as its characters); write the characters, as "
+                                 "[a-zA-Z] for alpha or [0-9] for digit")
+            import warnings
+
             try:
-                re.compile(v)
-            except re.error as e:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("error", FutureWarning)  # 'possible nested set': meant otherwise
+                    re.compile(v)
+            except (re.error, FutureWarning) as e:
                 raise ValueError(f"pattern is not a valid regular expression: {e}") from None
         return v
 
@@ -146,6 +182,12 @@ class Constraints(SpecModel):
     @classmethod
     def _enum_list(cls, v: Any) -> Any:
         return {"values": v} if isinstance(v, list) else v
+
+
+def model_keys_of(model: Any) -> list[str]:
+    from velotui.spec.validation import model_keys
+
+    return model_keys(model)
 
 
 MAX_DECIMAL_DIGITS = 100  # digits a generated decimal may have: its places (scale) and, with a scale, its precision
@@ -224,6 +266,17 @@ class SchemaField(LocatedModel):
     description: str | None = None
     constraints: Constraints = Field(default_factory=Constraints)
 
+    @classmethod
+    def misplaced_keys(cls) -> dict[str, str]:
+        """Constraints written beside ``type:`` instead of under ``constraints:``."""
+        out = {k: f"a constraint is written under constraints: ({k} here is not read)"
+               for k in model_keys_of(Constraints)}
+        out.update({"enum": "an enum is written under constraints: as enum_values: {values: [...]}",
+                    "values": "an enum is written under constraints: as enum_values: {values: [...]}",
+                    "min": "a range is written under constraints: as range: {min: …, max: …}",
+                    "max": "a range is written under constraints: as range: {min: …, max: …}"})
+        return out
+
     @field_validator("type")
     @classmethod
     def _known_type(cls, v: Any) -> Any:
@@ -242,7 +295,11 @@ class SchemaField(LocatedModel):
                     check_decimal_digits(int(m.group(1)), int(m.group(2) or 0))
                 return v
             if base not in FIELD_TYPES:
-                raise ValueError(f"unknown field type {v!r}; use one of {', '.join(FIELD_TYPES)}")
+                from velotui.spec.validation import near_key
+
+                near = near_key(base, [*FIELD_TYPES, *aliases])
+                raise ValueError(f"unknown field type {v!r}; " + (f"did you mean {near!r}? (types: " if near else
+                                 "use one of ") + ", ".join(FIELD_TYPES) + (")" if near else ""))
             return base
         if isinstance(v, DecimalType):
             return v
@@ -275,6 +332,9 @@ class SchemaField(LocatedModel):
                              f"{rng.min:g} to {rng.max:g} (a distribution may draw beyond them)")
         if rng is not None and uniform and self.kind in ("float", "decimal") and rng.max - rng.min == math.inf:
             raise ValueError(f"a {self.kind} range must span less than a float holds; got {rng.min:g} to {rng.max:g}")
+        if rng is not None and self.kind == "integer" and math.ceil(rng.min) > math.floor(rng.max):
+            raise ValueError(f"the integer range {rng.min:g} to {rng.max:g} holds no whole number: widen it, or make "
+                             "the field a float")
         bound = self.decimal_bound
         if rng is not None and bound is not None and max(abs(rng.min), abs(rng.max)) > bound:
             total, places = self.decimal_digits
@@ -315,6 +375,83 @@ class SchemaField(LocatedModel):
         return None if total is None else 10.0 ** (total - places) - 10.0 ** -places
 
 
+def check_enum_text(schema: Any, doc: Any, path: Any = None) -> None:
+    """The values of a text field's ``enum_values`` are the text written: a value YAML reads as something else
+    (``NO`` as false, ``010`` as 8, ``1.50`` as 1.5) would be generated as other text ('False', '8', '1.5');
+    a null among them would be a NULL in a field that is not nullable. Each is an error at its line."""
+    from velotui.errors import SpecError
+    from velotui.spec.validation import raise_all
+
+    errors = []
+    for i, f in enumerate(schema.fields):
+        ev = f.constraints.enum_values
+        if ev is None or f.kind not in ("string", "uuid", "date"):
+            continue
+        spot = ("fields", i, "constraints", "enum_values")
+        base = (*spot, "values") if (*spot, "values") in doc.locations else spot
+        for j, v in enumerate(ev.values):
+            written = doc.written.get((*base, j))
+            where = doc.value_loc((*base, j)) or (f.line, f.column)
+            if v is None and not (f.nullable or f.null_probability):
+                errors.append(SpecError(
+                    f"field {f.name!r}: enum value {written or 'null'} is a NULL, and the field is not nullable",
+                    file=path or f.file, line=where[0], column=where[1],
+                    hint=f"quote it ('{written or 'null'}') for the text, or make the field nullable: true"))
+            elif v is not None and written is not None and not isinstance(v, str) and str(v) != written:
+                errors.append(SpecError(
+                    f"field {f.name!r}: enum value {written} is read by YAML as {_yaml_text(v)}, so the {f.kind} "
+                    f"field would be {str(v)!r}, not {written!r}", file=path or f.file, line=where[0],
+                    column=where[1], hint=f"quote it: '{written}'"))
+    raise_all(errors)
+
+
+def _yaml_text(v: Any) -> str:
+    return {True: "true", False: "false"}.get(v, repr(v)) if isinstance(v, bool) else \
+        f"the {type(v).__name__} {v!r}" if not isinstance(v, (int, float)) else f"the number {v!r}"
+
+
+# what generation reads of a field's constraints, by its kind (velotui.datagen.generator): the first of
+# derived, references and enum_values that is written, else these
+_READS = {"integer": ("range", "distribution"), "float": ("range", "distribution"),
+          "decimal": ("range", "distribution"), "timestamp": ("timestamp_range", "timestamp_epoch_ms"),
+          "date": ("timestamp_range",), "string": ("pattern", "length"), "boolean": (), "uuid": ()}
+
+
+def unread_constraints(schema: Any, doc: Any, path: Any = None) -> list[Any]:
+    """Constraints generation never reads for their field: one its kind has no use for (a range on a string, a
+    pattern on an integer), or one another constraint takes the place of (derived, references and enum_values
+    each give every value; a pattern gives the strings' length). A warning each, in every report."""
+    from velotui.errors import VelotuiWarning
+
+    out = []
+    for i, f in enumerate(schema.fields):
+        c = f.constraints
+        written = [k for k in type(c).model_fields if k in c.model_fields_set and getattr(c, k) is not None]
+        wins = next((k for k in ("derived", "references", "enum_values") if k in written), None)
+        if wins is None and f.kind == "string" and "pattern" in written:
+            wins = "pattern" if "length" in written else None
+        for k in written:
+            if k == wins:
+                continue
+            if wins is not None and (wins != "pattern" or k == "length"):
+                why = f"{wins} gives every value of {f.name!r}" if wins != "pattern" else \
+                    "the pattern gives the strings and their length"
+                fix = f"remove {k}, or {wins}"
+            elif k not in _READS.get(f.kind, ()):
+                reads = ", ".join(_READS.get(f.kind, ())) or "none of the constraints but derived, references " \
+                    "and enum_values"
+                article = "an" if f.kind[0] in "aeiou" else "a"
+                why, fix = f"{article} {f.kind} field does not use it (it reads {reads})", \
+                    f"remove {k}, or give {f.name!r} the type it is meant for"
+            else:
+                continue
+            where = doc.key_locations.get(("fields", i, "constraints", k)) if doc is not None else None
+            line, column = where or (f.line, f.column)
+            out.append(VelotuiWarning(f"field {f.name!r}: constraint {k} has no effect: {why}",
+                                      file=path or f.file, line=line, column=column, hint=fix))
+    return out
+
+
 def check_derived(field: Any, expression: str, names: list[str], path: Any = None) -> None:
     """A derived expression compiles, in the sandbox, over this schema's fields (the same functions as
     generation: DEFAULT_FUNCTIONS plus random, min, max), before any data is generated."""
@@ -345,11 +482,12 @@ def derived_dependencies(field: Any, names: list[str]) -> list[str]:
 
 
 def check_derived_cycles(fields: list[Any], path: Any = None) -> None:
-    """Derived fields that read each other (directly or through others) can never be generated."""
+    """Fields that need each other generated first (a derived field reads another, a random walk is grouped
+    by another), directly or through others, can never be generated."""
     from velotui.errors import SpecError
+    from velotui.spec.schema_refs import generation_dependencies
 
-    names = [f.name for f in fields]
-    deps = {f.name: derived_dependencies(f, names) for f in fields if f.constraints.derived}
+    deps = {f.name: d for f in fields if (d := generation_dependencies(f, fields))}
     by_name = {f.name: f for f in fields}
     state: dict[str, int] = {}
 
@@ -359,9 +497,14 @@ def check_derived_cycles(fields: list[Any], path: Any = None) -> None:
         if state.get(name) == 1:
             cycle = chain[chain.index(name):] + [name]
             f = by_name[cycle[0]]
-            raise SpecError(f"derived fields read each other in a cycle: {' -> '.join(cycle)}",
-                            file=path or f.file, line=f.line, column=f.column,
-                            hint="one of them must be generated (give it a type and constraints, not derived)")
+            if all(by_name[n].constraints.derived for n in cycle):
+                what, hint = "derived fields read each other", "one of them must be generated (give it a type " \
+                    "and constraints, not derived)"
+            else:
+                what, hint = "fields need each other generated first (derived from, or grouped by, one another)", \
+                    "one of them must be generated on its own (not derived from, nor grouped by, the others)"
+            raise SpecError(f"{what} in a cycle: {' -> '.join(cycle)}", file=path or f.file, line=f.line,
+                            column=f.column, hint=hint)
         state[name] = 1
         for d in deps[name]:
             visit(d, [*chain, name])

@@ -7,6 +7,7 @@ from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
+from velotui.spec.times import TimeText, check_order
 from velotui.spec.validation import DocumentModel, LocatedModel, SpecModel, check_record_count
 
 
@@ -42,13 +43,18 @@ class TopicNaming(SpecModel):
 
 
 class TimeSimulation(SpecModel):
-    start_time: str | int | None = Field(None, description="relative (-3m, -1h, now, +1h) or ISO 8601")
-    end_time: str | int | None = None
+    start_time: TimeText | None = Field(None, description="relative (-3m, -1h, now, +1h) or ISO 8601")
+    end_time: TimeText | None = None
     sequential: bool = True
     jitter_ms: int = Field(0, ge=0)
     time_scale: float = Field(1.0, gt=0)
     events_per_second: float | None = Field(None, gt=0)
     batch_size: int = Field(1, ge=1)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> TimeSimulation:
+        check_order(self.start_time, self.end_time, "time_simulation")
+        return self
 
 
 class SourceType(SpecModel):

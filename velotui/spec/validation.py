@@ -121,8 +121,10 @@ def judge_key(key: Any, known: list[str], where: tuple[int, int] | None, file: s
 
 def _describe_error(err: dict[str, Any]) -> tuple[str, str | None]:
     kind = err["type"]
-    loc = err["loc"]
+    loc = _loc_path(tuple(err["loc"]))
     name = str(loc[-1]) if loc else "value"
+    if loc and isinstance(loc[-1], int):  # an item of a list: said with the list's name ('weights[1]')
+        name = f"{loc[-2] if len(loc) > 1 else 'item'}[{loc[-1]}]"
     if kind == "missing":
         return f"missing required key '{name}'", f"add '{name}:' here"
     if kind in ("extra_forbidden",):
@@ -314,8 +316,15 @@ def unknown_keys(obj: Any, doc: YamlDocument, path: PathT = ()) -> KeyProblems:
         fields = type(obj).model_fields
         if not getattr(type(obj), "__accepts_any_keys__", False):
             known = model_keys(type(obj))
+            misplaced = type(obj).misplaced_keys() if hasattr(type(obj), "misplaced_keys") else {}
             for key in (obj.model_extra or {}):
-                found = judge_key(key, known, doc.key_locations.get((*path, key)), file)
+                where = doc.key_locations.get((*path, key))
+                if str(key) in misplaced and near_key(str(key), known) is None:  # a known key, at the wrong place
+                    line, column = where or (None, None)
+                    out.typos.append(SpecError(f"'{key}' does nothing here: {misplaced[str(key)]}", file=file,
+                                               line=line, column=column, hint="move it there"))
+                    continue
+                found = judge_key(key, known, where, file)
                 (out.typos if isinstance(found, SpecError) else out.unknown).append(found)  # type: ignore[arg-type]
         for name, field in fields.items():
             inner = unknown_keys(getattr(obj, name), doc, (*path, field.alias or name))

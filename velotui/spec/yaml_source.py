@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +22,8 @@ class YamlDocument:
     file: Path | None
     locations: dict[PathT, Loc]  # node path -> where its value starts
     key_locations: dict[PathT, Loc]  # node path -> where its key is written (mappings only)
+    # node path -> the text of a plain scalar YAML read as something other than text (NO as false, 010 as 8)
+    written: dict[PathT, str] = field(default_factory=dict)
 
     def loc(self, path: PathT) -> Loc | None:
         """The most precise location known for ``path`` (walking up to the nearest known parent)."""
@@ -149,7 +151,10 @@ def _construct(node: yaml.Node, path: PathT, doc: YamlDocument, loader: _Loader)
     if isinstance(node, yaml.SequenceNode):
         return [_construct(item, (*path, i), doc, loader) for i, item in enumerate(node.value)]
     try:
-        return loader.construct_object(node, deep=True)
+        value = loader.construct_object(node, deep=True)
+        if not isinstance(value, str) and isinstance(node, yaml.ScalarNode) and not node.style:
+            doc.written[path] = node.value
+        return value
     except ValueError as e:  # an integer of thousands of digits, a date out of range
         raise SpecError(f"value {str(node.value)[:40]}{'…' if len(str(node.value)) > 40 else ''} cannot be read: "
                         f"{str(e).split(';')[0]}", file=doc.file, **_at(node.start_mark),
