@@ -187,6 +187,8 @@ def render_text(report: RunReport, console: Console) -> None:
     for w in report.warnings:  # files the run left out (a SQL file without its spec, a spec of no SQL file)
         label = "[red]✗ --strict[/]" if report.strict else "[yellow]⚠ warning[/]"
         console.print(f"{label} {_t(short(str(w), 2000))}")
+    for kind, text in report.run_errors:  # the run's own verdict: nothing ran, an error stopped it, Ctrl-C
+        console.print(f"[red]✗ {'error: ' if kind == 'RunError' else ''}{_t(text)}[/]", highlight=False)
     failures = [(a, q) for a in report.apps for q in a.queries if q.status in ("failed", "error")]
     broken = [a for a in report.apps if a.error]
     if failures or broken:
@@ -298,6 +300,8 @@ def report_dict(report: RunReport) -> dict[str, Any]:
                   for f in q.flags],
         "summary": report.summary,
         "strict": report.strict,
+        "error": report.error,
+        "interrupted": report.interrupted,
         "exit_code": report.exit_code,
     }
 
@@ -501,9 +505,25 @@ def junit_tree(report: RunReport) -> ET.Element:
             suite.set(k, str(v))
             totals[k] += v
         suite.set("time", "0.000")
+    if report.run_errors:  # the run's own verdict (nothing ran, an error stopped it, Ctrl-C): never a green file
+        run_error_suite(root, report.run_errors)
+        totals["tests"] += len(report.run_errors)
+        totals["errors"] += len(report.run_errors)
     for k, v in totals.items():
         root.set(k, str(v))
     return root
+
+
+def run_error_suite(root: ET.Element, run_errors: list[tuple[str, str]]) -> ET.Element:
+    """The ``velotui run`` testsuite: a testcase in error for each of ``RunReport.run_errors``."""
+    suite = ET.SubElement(root, "testsuite", name="velotui run", tests=str(len(run_errors)), failures="0",
+                          errors=str(len(run_errors)), skipped="0", time="0.000")
+    for kind, text in run_errors:
+        case = ET.SubElement(suite, "testcase", classname="velotui.run",
+                             name="interrupted" if kind == "Interrupted" else "run", time="0.000")
+        err = ET.SubElement(case, "error", message=_xml_text(short(text.splitlines()[0], 500)), type=kind)
+        err.text = _xml_text(text)
+    return suite
 
 
 def write_junit(report: RunReport, path: Path) -> None:
@@ -552,6 +572,14 @@ def check_destinations(destinations: list[tuple[str, str | Path | None]]) -> Non
                 raise VelotuiError(f"{other_flag} {other} and {flag} {p} name the same file: one report would be lost",
                                    hint="give each report its own file, e.g. --json report.json --junit report.xml")
         seen.append((flag, p))
+
+
+def clear_destinations(paths: list[str | Path | None]) -> None:
+    """Remove the reports an earlier run left where this run writes its own (``check_destinations`` has made
+    sure each is a velotui report): whatever ends this run, a CI never reads that earlier run's verdict."""
+    for value in paths:
+        if value:
+            Path(value).unlink(missing_ok=True)
 
 
 def check_destination(path: str | Path, flag: str) -> Path:
