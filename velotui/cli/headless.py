@@ -291,7 +291,9 @@ def _write_reports(report: Any, run: Any, args: argparse.Namespace, err: Any) ->
     if args.junit:
         attempt(f"JUnit report {args.junit}", lambda: write_junit(report, Path(args.junit)))
     if args.json and json_bytes:
-        attempt(f"JSON report {args.json}", lambda: Path(args.json).write_bytes(json_bytes[0]))
+        from velotui.report.output import write_report_file
+
+        attempt(f"JSON report {args.json}", lambda: write_report_file(args.json, json_bytes[0]))
     if args.output == "json":
         def stdout_json() -> None:
             from velotui.report.values import terminal_safe_json
@@ -303,13 +305,10 @@ def _write_reports(report: Any, run: Any, args: argparse.Namespace, err: Any) ->
             attempt("JSON report on stdout", stdout_json)
     elif args.output == "junit":
         def stdout_junit() -> None:
-            import xml.etree.ElementTree as ET
-
             from velotui.report import junit_tree
+            from velotui.report.output import xml_bytes
 
-            tree = ET.ElementTree(junit_tree(report))
-            ET.indent(tree)
-            sys.stdout.write(ET.tostring(tree.getroot(), encoding="unicode", xml_declaration=True) + "\n")
+            sys.stdout.buffer.write(xml_bytes(junit_tree(report)))
             sys.stdout.flush()
 
         attempt("JUnit report on stdout", stdout_junit)

@@ -25,6 +25,7 @@ def merge_reports_command(args: argparse.Namespace) -> int:
     or when no app ran in any shard (a matrix pointed at the wrong folder must not pass)."""
     from velotui.report import check_destinations
     from velotui.report.merge import NOTHING_RAN, merge_json, merge_junit
+    from velotui.report.output import write_report_file, xml_bytes
     from velotui.report.writers import _jsonable
 
     check_destinations([("--json", args.json), ("--junit", args.junit)])
@@ -63,20 +64,14 @@ def merge_reports_command(args: argparse.Namespace) -> int:
         exit_code = int(merged.get("exit_code", 0))
         apps = len(merged["apps"])
         if args.json:
-            out = Path(args.json)
-            out.parent.mkdir(parents=True, exist_ok=True)
-            out.write_bytes(orjson.dumps(merged, default=_jsonable, option=orjson.OPT_INDENT_2))
+            write_report_file(args.json, orjson.dumps(merged, default=_jsonable, option=orjson.OPT_INDENT_2))
     if xml_roots:
         root = merge_junit(xml_roots, xml_names)
         if not json_docs:
             exit_code = 1 if int(root.get("failures", 0)) or int(root.get("errors", 0)) else 0
             apps = sum(1 for s in root.findall("testsuite") if s.get("file"))  # not "files not run", "velotui run"
         if args.junit:
-            tree = ET.ElementTree(root)
-            ET.indent(tree)
-            out = Path(args.junit)
-            out.parent.mkdir(parents=True, exist_ok=True)
-            tree.write(out, encoding="utf-8", xml_declaration=True)
+            write_report_file(args.junit, xml_bytes(root))
     n = len(json_docs) or len(xml_roots)
     if apps == 0:
         print(f"error: {NOTHING_RAN.format(n=n)}", file=sys.stderr)

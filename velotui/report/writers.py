@@ -527,10 +527,10 @@ def run_error_suite(root: ET.Element, run_errors: list[tuple[str, str]]) -> ET.E
 
 
 def write_junit(report: RunReport, path: Path) -> None:
-    tree = ET.ElementTree(junit_tree(report))
-    ET.indent(tree)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tree.write(path, encoding="utf-8", xml_declaration=True)
+    """The JUnit report as the file ``path``, whole or not at all (velotui.report.output)."""
+    from velotui.report.output import write_report_file, xml_bytes
+
+    write_report_file(path, xml_bytes(junit_tree(report)))
 
 
 def looks_like_report(path: Path) -> bool:
