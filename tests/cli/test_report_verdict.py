@@ -150,3 +150,21 @@ def test_merged_shards_keep_the_verdict_of_the_unsharded_run(tmp_path: Path, cap
     merged = json.loads((tmp_path / "e.json").read_bytes())
     assert rc == 2 == merged["exit_code"] and "nothing ran" in merged["error"]
     assert int(ET.parse(tmp_path / "e.xml").getroot().get("errors", "0")) >= 1
+
+
+def test_strict_fails_an_assertion_of_severity_warning_that_did_not_hold(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    """Every format counted the assertion as a warning ("1 warnings"), and --strict, which makes every warning
+    an error, passed the run (exit 0): only the query's spec warnings and flags were looked at."""
+    checks = "[{type: record_count, equals: 1}, {type: record_count, equals: 5, severity: warning}]"
+    suite = write_suite(tmp_path / "suite", {"a.sql": SQL, "a.test.yaml": _spec("a", checks=checks),
+                                             "in.jsonl": '{"a": 1}\n'})
+    rc, text, data, root = _reports(tmp_path, [str(suite)], capsys)
+    assert rc == 0 and data["summary"]["warnings"] == 1, text
+    rc, text, data, root = _reports(tmp_path, [str(suite), "--strict"], capsys)
+    assert rc == 1 == data["exit_code"], text
+    q = data["apps"][0]["queries"][0]
+    assert q["status"] == "failed" and q["strict_failures"] == [
+        f"warning: record_count: expected record count equals 5, got 1 ({suite / 'a.test.yaml'}:5)"]
+    failure = root.find("testsuite/testcase/failure")
+    assert failure is not None and failure.get("type") == "StrictWarning" and "equals 5, got 1" in failure.get("message", "")
+    assert "✗ --strict warning: record_count: expected record count equals 5, got 1" in text

@@ -537,7 +537,8 @@ class _AppRunner:
         if other is not None:
             other.flags = list(qr.flags)
         if self.run.options.strict and qr.status == "passed":
-            qr.strict_failures = [f"warning: {w}" for w in qr.warnings] + [f"divergence: {f}" for f in qr.open_flags]
+            qr.strict_failures = [f"warning: {w}" for w in qr.warning_texts] + [f"divergence: {f}"
+                                                                                for f in qr.open_flags]
             if qr.strict_failures:
                 qr.status = "failed"
         return qr

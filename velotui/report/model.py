@@ -94,6 +94,19 @@ class QueryReport:
     def failed_assertions(self) -> list[Any]:
         return [a for a in self.assertions if a.status in ("failed", "error")]
 
+    @property
+    def warning_texts(self) -> list[str]:
+        """Every warning of the query, one line each: its spec's and run's (``warnings``), then each assertion
+        of severity warning that did not hold. What every format shows, the summary counts and --strict fails."""
+        return [str(w) for w in self.warnings] + [assertion_warning(a) for a in self.assertions
+                                                  if a.status == "warning"]
+
+
+def assertion_warning(a: Any) -> str:
+    """An assertion of severity warning that did not hold, as one warning: ``type: message (file:line)``."""
+    where = f"{a.file}:{a.line}" if a.line else (a.file or "")
+    return f"{a.type}: {a.message}" + (f" ({where})" if where else "")
+
 
 @dataclass
 class AppReport:
@@ -156,8 +169,8 @@ class RunReport:
             + len(self.run_errors),
             "assertions": sum(len(q.assertions) for q in qs),
             "assertions_failed": sum(len(q.failed_assertions) for q in qs),
-            "warnings": len(self.warnings) + sum(len(a.warnings) for a in self.apps) + sum(len(q.warnings) for q in qs)
-            + sum(1 for q in qs for a in q.assertions if a.status == "warning"),
+            "warnings": len(self.warnings) + sum(len(a.warnings) for a in self.apps)
+            + sum(len(q.warning_texts) for q in qs),
             "flags": sum(len(q.flags) for q in qs),
         }
 

@@ -39,13 +39,9 @@ def query_notes(q: Any) -> list[tuple[str, str]]:
     """What a report shows under a query besides its verdict, in order: (kind, one line) with kind
     ``flag`` (a divergence from the reference engine), ``warning`` (a warning about the query) or
     ``assertion`` (an assertion that reported a warning). Every format renders exactly these."""
-    out = [("flag", str(f)) for f in q.flags]
-    out += [("warning", str(w)) for w in q.warnings]
-    for a in q.assertions:
-        if a.status == "warning":
-            where = f"{a.file}:{a.line}" if a.line else (a.file or "")
-            out.append(("assertion", f"{a.type}: {a.message}" + (f" ({where})" if where else "")))
-    return out
+    n = len(q.warnings)  # q.warning_texts: the query's own warnings, then its assertions'
+    return [("flag", str(f)) for f in q.flags] + [("warning" if i < n else "assertion", text)
+                                                   for i, text in enumerate(q.warning_texts)]
 
 
 _NOTE_STYLE = {"flag": ("⚑", "magenta"), "warning": ("⚠", "yellow"), "assertion": ("⚠", "yellow")}
