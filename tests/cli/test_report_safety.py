@@ -197,3 +197,22 @@ def test_a_report_that_cannot_be_written_whole_is_not_left_half_written(tmp_path
     assert not js.exists()
     assert not [p.name for p in tmp_path.iterdir() if p.name.startswith(".velotui-")]  # no partial file either
     assert ET.parse(junit).getroot().get("failures") == "1"
+
+
+def test_names_and_descriptions_with_newlines_stay_on_their_line(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    """The text report's one line per query printed an app name's newline as a newline (the query's line
+    broke in two, its second half looking like a line of its own), and so did an assertion's description;
+    JUnit did not carry the description at all."""
+    suite = write_suite(tmp_path / "suite", {"app.sql": "CREATE STREAM o AS SELECT a FROM s EMIT CHANGES;\n",
+                                             "app.test.yaml": 'application: "a\\nPASS  x / y"\nqueries:\n  - name: o\n'
+                                             "    inputs: [{source: s, data_file: in.jsonl}]\n"
+                                             '    assertions: [{type: record_count, equals: 2, description: '
+                                             '"two\\nrecords <&>"}]\n', "in.jsonl": '{"a": 1}\n'})
+    junit = tmp_path / "r.xml"
+    rc, out, err = run_cli(["--headless", str(suite), "-q", "--junit", str(junit)], capsys)
+    assert rc == 1, out + err
+    lines = out.splitlines()
+    assert "FAIL  a\\x0aPASS  x / y / o  1 → 1" in out and not any(line.startswith("PASS") for line in lines)
+    assert any(line.startswith("✗ record_count — two\\x0arecords <&>") for line in lines), out
+    failure = ET.parse(junit).getroot().find("testsuite/testcase/failure")
+    assert failure is not None and "record_count — two\nrecords <&> (" in (failure.text or "")

@@ -105,7 +105,7 @@ def _comparison_line(c: Any) -> str:
 def _print_failed_assertions(q: Any, console: Console, tag: str = "") -> None:
     for a in q.failed_assertions:
         where = f"{a.file}:{a.line}" if a.line else (a.file or "")
-        console.print(f"{tag}[red]✗ {_n(a.type)}[/]" + (f" — {_t(a.description)}" if a.description else "")
+        console.print(f"{tag}[red]✗ {_n(a.type)}[/]" + (f" — {_n(a.description)}" if a.description else "")
                       + (f"  [dim]{_n(where)}[/]" if where else ""))
         console.print(f"    {_t(short(a.message, 2000))}")
         if a.expected is not None or a.actual is not None:  # an assertion that could not run has neither
@@ -167,7 +167,7 @@ def render_text(report: RunReport, console: Console) -> None:
         for q in app.queries:
             label, colour = _LABEL[q.status]
             engine = f"  [dim]on {_t(q.engine)}[/]" if q.engine != "embedded" and q.comparison is None else ""
-            console.print(f"[{colour}]{label:<5}[/] {_t(app.name)} / {_t(q.name)}  "
+            console.print(f"[{colour}]{label:<5}[/] {_n(app.name)} / {_n(q.name)}  "
                           f"{q.records_in} → {q.records_out}  {q.duration_ms:.0f} ms{engine}")
             if q.comparison is not None:
                 console.print(f"      {_comparison_line(q.comparison)}", highlight=False)
@@ -434,7 +434,8 @@ def junit_tree(report: RunReport) -> ET.Element:
                 fail = ET.SubElement(case, "failure", message=_xml_text(short(msg, 1000)), type=kind)
                 lines = [f"--strict: {x}" for x in q.strict_failures]
                 for tag, a in failed:
-                    lines.append(f"{tag}{a.type} ({a.file}:{a.line}): {short(a.message, 2000)}")
+                    described = f" — {short(a.description, 500)}" if a.description else ""
+                    lines.append(f"{tag}{a.type}{described} ({a.file}:{a.line}): {short(a.message, 2000)}")
                     if a.expected is not None or a.actual is not None:
                         lines.append(f"  expected: {_short(a.expected, 500)}")
                         lines.append(f"  actual:   {_short(a.actual, 500)}")
