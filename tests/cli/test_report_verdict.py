@@ -69,6 +69,7 @@ def test_a_run_in_which_nothing_ran_says_so_in_every_report(tmp_path: Path, caps
     error = _run_error(root)
     assert error is not None and error.get("type") == "RunError" and "nothing ran" in (error.get("message") or "")
     assert "✗ error: nothing ran: -k 'nomatch'" in text
+    _junit_counts_match_the_summary(data, root)
 
 
 def test_an_error_that_stops_the_run_replaces_the_earlier_runs_reports(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
@@ -84,6 +85,7 @@ def test_an_error_that_stops_the_run_replaces_the_earlier_runs_reports(tmp_path:
     error = _run_error(root)
     assert error is not None and "'nosuch'" in (error.text or "")
     assert root.get("errors") == "1" and "✗ error: --input nosuch=…" in text
+    _junit_counts_match_the_summary(data, root)
 
 
 def test_a_report_that_cannot_be_made_leaves_no_earlier_report_behind(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
@@ -168,3 +170,29 @@ def test_strict_fails_an_assertion_of_severity_warning_that_did_not_hold(tmp_pat
     failure = root.find("testsuite/testcase/failure")
     assert failure is not None and failure.get("type") == "StrictWarning" and "equals 5, got 1" in failure.get("message", "")
     assert "✗ --strict warning: record_count: expected record count equals 5, got 1" in text
+
+
+def _junit_counts_match_the_summary(data: dict, root: ET.Element) -> None:
+    s, strict = data["summary"], data["strict"]
+    not_loaded = sum(1 for a in data["apps"] if a["error"])
+    run_errors = int(bool(data["error"])) + int(bool(data["interrupted"]))
+    cases = list(root.iter("testcase"))
+    assert int(root.get("tests", "0")) == len(cases) == s["queries"] + not_loaded + s["files_not_run"] + run_errors
+    assert int(root.get("failures", "0")) == s["failed"] + (s["files_not_run"] if strict else 0)
+    assert int(root.get("skipped", "0")) == s["skipped"] + (0 if strict else s["files_not_run"])
+    assert int(root.get("errors", "0")) == s["errors"]
+
+
+def test_files_not_run_are_counted_alike_in_every_format(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    """A SQL file without its spec is a testcase of JUnit (skipped; a failure under --strict, exit 2), but the
+    JSON summary had no count of it and the text's last line said '1 passed, 0 failed' for a run that
+    exited 2."""
+    suite = write_suite(tmp_path / "suite", {"a.sql": SQL, "a.test.yaml": _spec("a"), "in.jsonl": '{"a": 1}\n',
+                                             "orphan b.sql": SQL, "broken.sql": SQL, "broken.test.yaml": "queries: 1\n"})
+    for strict in ([], ["--strict"]):
+        rc, text, data, root = _reports(tmp_path, [str(suite), *strict], capsys)
+        assert rc == 2 == data["exit_code"], text
+        assert data["summary"]["files_not_run"] == 1
+        _junit_counts_match_the_summary(data, root)
+        tail = "1 passed, 0 failed, 1 errors, 1 file not run" + (" (failed: --strict)" if strict else "")
+        assert tail in text

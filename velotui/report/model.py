@@ -172,6 +172,9 @@ class RunReport:
             "warnings": len(self.warnings) + sum(len(a.warnings) for a in self.apps)
             + sum(len(q.warning_texts) for q in qs),
             "flags": sum(len(q.flags) for q in qs),
+            # the files the run left out (``warnings``): JUnit's "files not run" testcases, skipped (failed
+            # under --strict); so JUnit's tests are queries + apps not loaded + files_not_run + run errors
+            "files_not_run": len(self.warnings),
         }
 
     @property

@@ -219,6 +219,9 @@ def render_text(report: RunReport, console: Console) -> None:
         tail += f", {s['skipped']} skipped"
     if s["errors"]:
         tail += f", {s['errors']} errors"
+    if s["files_not_run"]:
+        tail += f", {s['files_not_run']} file{'s' if s['files_not_run'] > 1 else ''} not run" + (
+            " (failed: --strict)" if report.strict else "")
     if s["warnings"]:
         tail += f", {s['warnings']} warnings"
     if s["flags"]:
