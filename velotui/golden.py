@@ -46,8 +46,17 @@ def golden_dir(spec_path: Path, app_stem: str) -> Path:
     return spec_path.parent / f"{app_stem}.golden"
 
 
+MAX_NAME = 200  # characters of a query name kept in its golden file's name (a file name holds 255 bytes)
+
+
 def golden_path(spec_path: Path, app_stem: str, query: str) -> Path:
+    """``APP.golden/QUERY.jsonl``, the name made of ``[A-Za-z0-9_.-]``; a name longer than :data:`MAX_NAME`
+    is cut there and ends with a hash of the whole name, so that every query name has a file name."""
     safe = re.sub(r"[^A-Za-z0-9_.-]", "_", query).strip(".") or "query"
+    if len(safe) > MAX_NAME:
+        import hashlib
+
+        safe = f"{safe[:MAX_NAME - 17]}-{hashlib.sha256(query.encode('utf-8', 'surrogatepass')).hexdigest()[:16]}"
     return golden_dir(spec_path, app_stem) / f"{safe}.jsonl"
 
 
@@ -182,7 +191,7 @@ def _parse_header(path: Path, raw: bytes) -> GoldenHeader:
         header = GoldenHeader(app=str(body["app"]), query=str(body["query"]), seed=int(body["seed"]),
                               now_ms=int(body["now_ms"]), order=body["order"], records=int(body["records"]),
                               version=int(body.get("version", GOLDEN_VERSION)))
-    except (UnicodeDecodeError, ValueError, KeyError, TypeError):
+    except (UnicodeDecodeError, ValueError, KeyError, TypeError, OverflowError):  # OverflowError: a seed of 1e400
         raise SpecError(f'not a velotui golden file: line 1 should be the {{"{HEADER_KEY}": {{...}}}} header',
                         file=path, line=1, column=1, hint=_hint(path)) from None
     if header.order not in ("arrival", "sorted"):

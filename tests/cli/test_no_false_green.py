@@ -28,8 +28,10 @@ def test_a_query_typo_is_exit_2_with_did_you_mean_and_runs_nothing(tmp_path: Pat
         assert rc == 2, out + err
         assert "no query of the selected apps is named 'orders_outt'" in err
         assert "did you mean 'orders_out'?" in err
-        assert "passed" not in out
-        assert not js.exists()
+        assert not any(line.startswith("PASS") for line in out.splitlines())
+        assert "✗ error: --query 'orders_outt': no query of the selected apps is named 'orders_outt'" in out
+        data = json.loads(js.read_bytes())  # the report says the run's error, never a green run of nothing
+        assert data["apps"] == [] and data["exit_code"] == 2 and "'orders_outt'" in data["error"]
 
 
 def test_an_app_whose_every_query_was_filtered_out_is_not_reported_as_passed(tmp_path: Path, capsys) -> None:

@@ -170,3 +170,49 @@ def test_stderr_off_a_terminal_has_no_markup_and_no_hard_wraps(tmp_path: Path) -
         assert "[red]" not in p.stderr and "[/]" not in p.stderr and "\x1b[" not in p.stderr, p.stderr
     line = next(x for x in proc2.stderr.splitlines() if "is outside the suite folder" in x)
     assert "../outside.jsonl is outside the suite folder" in line and len(line) > 200  # one line, not wrapped at 80
+
+
+def test_a_report_that_cannot_be_written_whole_is_not_left_half_written(tmp_path: Path) -> None:
+    """A write that fails part way (here the file size limit of the process, as a full disk would) left the
+    first megabyte of the JSON report at its path: a file CI then failed to parse. Now it leaves no file,
+    says so, and the JUnit report beside it (small enough) is written whole."""
+    import resource
+
+    suite = write_suite(tmp_path / "suite", {"app.sql": "CREATE STREAM o AS SELECT a FROM s EMIT CHANGES;\n",
+                                             "app.test.yaml": "application: app\nqueries:\n  - name: o\n"
+                                             "    inputs: [{source: s, data_file: in.jsonl}]\n"
+                                             "    assertions: [{type: field_values, field: a, operator: equals, "
+                                             "value: q}]\n",
+                                             "in.jsonl": '{"a": "' + "z" * 2_000_000 + '"}\n'})
+    js, junit = tmp_path / "r.json", tmp_path / "r.xml"
+
+    def limit() -> None:  # Python ignores SIGXFSZ: a write past the limit fails with EFBIG
+        resource.setrlimit(resource.RLIMIT_FSIZE, (1_000_000, 1_000_000))
+
+    proc = subprocess.run([sys.executable, "-m", "velotui", "--headless", str(suite), "-q", "--json", str(js),
+                           "--junit", str(junit)], cwd=ROOT, capture_output=True, text=True, timeout=120,
+                          preexec_fn=limit)
+    assert proc.returncode == 1, proc.stderr
+    assert f"the JSON report {js} could not be written: File too large" in proc.stderr
+    assert not js.exists()
+    assert not [p.name for p in tmp_path.iterdir() if p.name.startswith(".velotui-")]  # no partial file either
+    assert ET.parse(junit).getroot().get("failures") == "1"
+
+
+def test_names_and_descriptions_with_newlines_stay_on_their_line(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    """The text report's one line per query printed an app name's newline as a newline (the query's line
+    broke in two, its second half looking like a line of its own), and so did an assertion's description;
+    JUnit did not carry the description at all."""
+    suite = write_suite(tmp_path / "suite", {"app.sql": "CREATE STREAM o AS SELECT a FROM s EMIT CHANGES;\n",
+                                             "app.test.yaml": 'application: "a\\nPASS  x / y"\nqueries:\n  - name: o\n'
+                                             "    inputs: [{source: s, data_file: in.jsonl}]\n"
+                                             '    assertions: [{type: record_count, equals: 2, description: '
+                                             '"two\\nrecords <&>"}]\n', "in.jsonl": '{"a": 1}\n'})
+    junit = tmp_path / "r.xml"
+    rc, out, err = run_cli(["--headless", str(suite), "-q", "--junit", str(junit)], capsys)
+    assert rc == 1, out + err
+    lines = out.splitlines()
+    assert "FAIL  a\\x0aPASS  x / y / o  1 → 1" in out and not any(line.startswith("PASS") for line in lines)
+    assert any(line.startswith("✗ record_count — two\\x0arecords <&>") for line in lines), out
+    failure = ET.parse(junit).getroot().find("testsuite/testcase/failure")
+    assert failure is not None and "record_count — two\nrecords <&> (" in (failure.text or "")

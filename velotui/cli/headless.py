@@ -151,6 +151,9 @@ class ProgressPrinter:
 
 
 def run_headless(args: argparse.Namespace, argv: list[str]) -> int:
+    """Run a suite and write every report asked for, whatever ends the run (docs/CLI.md, Exit codes): the
+    exit code is the one the reports give (``RunReport.exit_code``), and a run stopped by an error, or in
+    which nothing ran, says so in every format instead of leaving no report, or an earlier run's."""
     from velotui.core.run import SuiteRun
 
     path = Path(args.path)
@@ -163,61 +166,89 @@ def run_headless(args: argparse.Namespace, argv: list[str]) -> int:
     suite = discover(path)
     # a SQL file without its spec, a spec of no SQL file: warnings of the run's report (every format)
     without_spec = [a.sql_path for a in suite.apps if a.spec_path is None] if not args.spec else []
-    from velotui.report import check_destinations
+    from velotui.report import check_destinations, clear_destinations
 
     try:  # before anything runs: a report that cannot be written is refused now, not lost at the end
         check_destinations([("--junit", args.junit), ("--json", args.json)])
+    except VelotuiError as e:
+        err.print(f"[red]error:[/] {escape(str(e))}", highlight=False)
+        return e.exit_code
+    clear_destinations([args.junit, args.json])  # an earlier run's report never stands for this one
+    try:
         options = _run_options(args, argv)
     except VelotuiError as e:
         err.print(f"[red]error:[/] {escape(str(e))}", highlight=False)
         return e.exit_code
     run = SuiteRun(path, options, on_event=ProgressPrinter(err, args.quiet, args.debug))
     previous = _install_interrupt(run)
+    raised: BaseException | None = None
     try:
         report = run.execute()
-    except KeyboardInterrupt:
+    except KeyboardInterrupt:  # the second Ctrl-C: abort, now
         err.print("[red]interrupted[/]")
         return 130
-    except VelotuiError as e:
-        if args.debug:
-            raise
+    except VelotuiError as e:  # Kafka not reachable, a --input no query reads…: the run's error, in every report
         err.print(f"[red]error:[/] {escape(str(e))}", highlight=False, soft_wrap=True)
-        return e.exit_code
+        report, raised = _stopped_run(run, str(e), e.exit_code), e
+    except Exception as e:  # a bug of ours: said as main() says it, and in every report
+        report, raised = _stopped_run(run, f"internal error: {e!r} (a velotui bug: run again with --debug for the "
+                                      "traceback and report it)", 1), e
+        err.print(f"[red]{escape(report.error or '')}[/]", highlight=False, soft_wrap=True)
     finally:
         if previous is not None:
             signal.signal(signal.SIGINT, previous)
-    if getattr(args, "shrink", False):
+    report.interrupted = run.cancelled
+    shard_empty = False
+    if raised is None and not report.apps and not run.cancelled:
+        if args.shard and len(suite.apps) > len(without_spec):
+            # the suite has apps, none of them in this shard: the merged report (merge-reports) says whether
+            # anything ran at all, and fails when nothing did
+            shard_empty = True
+        else:  # a CI job pointed at the wrong folder, or a -k that matches nothing, must not pass
+            report.error, report.error_code = _nothing_ran(args, path, suite, without_spec), 2
+            err.print(f"[red]error:[/] {escape(report.error)}", highlight=False, soft_wrap=True)
+    if getattr(args, "shrink", False) and raised is None:
         from velotui.core.shrink import shrink_failures
 
         shrink_failures(run, report, on_progress=None if args.quiet else
                         (lambda message: err.print(message, highlight=False, markup=False)))
     lost = _write_reports(report, run, args, err)
-    if getattr(args, "update_golden", False):
+    if raised is not None and args.debug:
+        raise raised
+    if getattr(args, "update_golden", False) and raised is None:
         _print_golden_updates(report, err)
-    if run.cancelled:
-        return 130
-    if not report.apps and args.shard and len(suite.apps) > len(without_spec):
-        # the suite has apps, none of them in this shard: the merged report (merge-reports) says whether
-        # anything ran at all, and fails when nothing did
+    if shard_empty:
         err.print(f"[yellow]note[/] shard {args.shard} holds none of the suite's apps; nothing to run here",
                   highlight=False, soft_wrap=True)
-        return 0
-    if not report.apps:  # a CI job pointed at the wrong folder, or a -k that matches nothing, must not pass
-        why = (f"-k {args.pattern!r} matched no app or query" if args.pattern and len(suite.apps) > len(without_spec)
-               else f"--query {args.query!r} named no query of the apps run"
-               if args.query and len(suite.apps) > len(without_spec)
-               else f"no app with a test spec under {path}")
-        hint = ("-k matches app and query names and file paths (glob characters allowed)" if "-k" in why
-                else "a SQL app needs a sibling NAME.test.yaml (or --spec); `velotui init APP.sql` drafts one")
-        if without_spec and "-k" not in why:
-            names = ", ".join(p.name for p in without_spec[:5]) + (" …" if len(without_spec) > 5 else "")
-            hint = (f"{len(without_spec)} SQL file(s) have no test spec and are not run: {names} (the report's "
-                    f"warnings say why); " + hint)
-        err.print(f"[red]error:[/] nothing ran: {escape(why)}\n  hint: {hint}", highlight=False, soft_wrap=True)
-        return 2
     if lost and report.exit_code == 0:
         return 2  # a passing run whose report could not be written must not look green
     return report.exit_code
+
+
+def _stopped_run(run: Any, error: str, code: int) -> Any:
+    """The report of a run an error stopped before it had one: no app, the error and its exit code."""
+    from datetime import UTC, datetime
+
+    from velotui.report import RunReport
+
+    return RunReport(run_id=run.run_id, seed=run.seed, started_at=datetime.now(UTC).isoformat(timespec="seconds"),
+                     now_ms=run.now_ms, duration_ms=0.0, reproduce=run.reproduce_command(), apps=[],
+                     strict=run.options.strict, error=error, error_code=code)
+
+
+def _nothing_ran(args: argparse.Namespace, path: Path, suite: Any, without_spec: list[Path]) -> str:
+    """Why a run ran no app, and the fix."""
+    why = (f"-k {args.pattern!r} matched no app or query" if args.pattern and len(suite.apps) > len(without_spec)
+           else f"--query {args.query!r} named no query of the apps run"
+           if args.query and len(suite.apps) > len(without_spec)
+           else f"no app with a test spec under {path}")
+    hint = ("-k matches app and query names and file paths (glob characters allowed)" if "-k" in why
+            else "a SQL app needs a sibling NAME.test.yaml (or --spec); `velotui init APP.sql` drafts one")
+    if without_spec and "-k" not in why:
+        names = ", ".join(p.name for p in without_spec[:5]) + (" …" if len(without_spec) > 5 else "")
+        hint = (f"{len(without_spec)} SQL file(s) have no test spec and are not run: {names} (the report's "
+                f"warnings say why); " + hint)
+    return f"nothing ran: {why}\n  hint: {hint}"
 
 
 def _quiet_stdout() -> None:
@@ -260,7 +291,9 @@ def _write_reports(report: Any, run: Any, args: argparse.Namespace, err: Any) ->
     if args.junit:
         attempt(f"JUnit report {args.junit}", lambda: write_junit(report, Path(args.junit)))
     if args.json and json_bytes:
-        attempt(f"JSON report {args.json}", lambda: Path(args.json).write_bytes(json_bytes[0]))
+        from velotui.report.output import write_report_file
+
+        attempt(f"JSON report {args.json}", lambda: write_report_file(args.json, json_bytes[0]))
     if args.output == "json":
         def stdout_json() -> None:
             from velotui.report.values import terminal_safe_json
@@ -272,13 +305,10 @@ def _write_reports(report: Any, run: Any, args: argparse.Namespace, err: Any) ->
             attempt("JSON report on stdout", stdout_json)
     elif args.output == "junit":
         def stdout_junit() -> None:
-            import xml.etree.ElementTree as ET
-
             from velotui.report import junit_tree
+            from velotui.report.output import xml_bytes
 
-            tree = ET.ElementTree(junit_tree(report))
-            ET.indent(tree)
-            sys.stdout.write(ET.tostring(tree.getroot(), encoding="unicode", xml_declaration=True) + "\n")
+            sys.stdout.buffer.write(xml_bytes(junit_tree(report)))
             sys.stdout.flush()
 
         attempt("JUnit report on stdout", stdout_junit)

@@ -24,7 +24,8 @@ def merge_reports_command(args: argparse.Namespace) -> int:
     """Exit code: the merged run's (0 all passed, 1 a failure, ...); 2 when the inputs do not fit together
     or when no app ran in any shard (a matrix pointed at the wrong folder must not pass)."""
     from velotui.report import check_destinations
-    from velotui.report.merge import merge_json, merge_junit
+    from velotui.report.merge import NOTHING_RAN, merge_json, merge_junit
+    from velotui.report.output import write_report_file, xml_bytes
     from velotui.report.writers import _jsonable
 
     check_destinations([("--json", args.json), ("--junit", args.junit)])
@@ -63,24 +64,17 @@ def merge_reports_command(args: argparse.Namespace) -> int:
         exit_code = int(merged.get("exit_code", 0))
         apps = len(merged["apps"])
         if args.json:
-            out = Path(args.json)
-            out.parent.mkdir(parents=True, exist_ok=True)
-            out.write_bytes(orjson.dumps(merged, default=_jsonable, option=orjson.OPT_INDENT_2))
+            write_report_file(args.json, orjson.dumps(merged, default=_jsonable, option=orjson.OPT_INDENT_2))
     if xml_roots:
         root = merge_junit(xml_roots, xml_names)
         if not json_docs:
             exit_code = 1 if int(root.get("failures", 0)) or int(root.get("errors", 0)) else 0
-            apps = len(root.findall("testsuite"))
+            apps = sum(1 for s in root.findall("testsuite") if s.get("file"))  # not "files not run", "velotui run"
         if args.junit:
-            tree = ET.ElementTree(root)
-            ET.indent(tree)
-            out = Path(args.junit)
-            out.parent.mkdir(parents=True, exist_ok=True)
-            tree.write(out, encoding="utf-8", xml_declaration=True)
+            write_report_file(args.junit, xml_bytes(root))
     n = len(json_docs) or len(xml_roots)
     if apps == 0:
-        print(f"error: nothing ran: the {n} report(s) hold no app\n  hint: check the folder the shards were "
-              "given; every shard of a suite with apps runs some of them together", file=sys.stderr)
+        print(f"error: {NOTHING_RAN.format(n=n)}", file=sys.stderr)
         return 2
     print(f"merged {n} report(s): {apps} app(s), exit code {exit_code}", file=sys.stderr)
     return exit_code

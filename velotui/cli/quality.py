@@ -90,8 +90,10 @@ def mutate_command(args: argparse.Namespace, argv: list[str]) -> int:
                   + (f" has a query or statement named {args.query!r}" if args.query else ""), highlight=False)
         return 2
     data = mutation_json(report)
+    from velotui.report.output import write_report_file
+
     if args.json:
-        _write(Path(args.json), lambda p: p.write_bytes(data))
+        _write(Path(args.json), lambda p: write_report_file(p, data))
     if args.junit:
         _write(Path(args.junit), lambda p: write_mutation_junit(report, p))
     if args.output == "json":

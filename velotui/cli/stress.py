@@ -118,7 +118,9 @@ def stress_command(args: argparse.Namespace) -> int:
     if args.json:
         data = json.loads(to_json(report))
         data["stress"] = result.to_dict()
-        Path(args.json).write_text(json.dumps(data, indent=2))
+        from velotui.report.output import write_report_file
+
+        write_report_file(args.json, json.dumps(data, indent=2).encode())
     if args.junit:
         write_junit(report, Path(args.junit))
     return 1 if failed else 0

@@ -341,11 +341,10 @@ def _serve(run: Any, spec: _WorkerSpec, conn: Connection, forward: Any) -> None:
         if infra_down and not run.infra_down:
             run.infra_down = infra_down
         app = spec.apps[idx]
-        try:
+        try:  # an error of one app is that app's report (SuiteRun._run_app); the cluster's ends the run
             report = run._run_app(app, spec.root, idx)
-        except Exception as e:  # a bug of ours must not stop the other apps
-            report = AppReport(name=app.sql_path.stem, file=str(app.sql_path), queries=[],
-                               error=f"internal error: {e!r}")
-            forward(ev.Log("error", f"internal error while running {app.sql_path}: {e!r}",
-                           app=app.sql_path.stem, extra={"traceback": traceback.format_exc()}))
+        except Exception as e:  # noqa: BLE001 - the worker itself goes on: the parent decides
+            report = AppReport(name=app.sql_path.stem, file=str(app.sql_path), queries=[], error=str(e))
+            forward(ev.Log("error", f"{app.sql_path}: {e}", app=app.sql_path.stem,
+                           extra={"traceback": traceback.format_exc()}))
         conn.send(("done", idx, report))

@@ -366,7 +366,17 @@ class SuiteRun:
         """Load and run one app (``index``: its place in the run, which names its topics)."""
         self._app_index, self._bus_seq = index, 0
         started = time.perf_counter()
-        report = self._load_and_run_app(app_files, root)
+        try:
+            report = self._load_and_run_app(app_files, root)
+        except InfraError:  # the cluster: the run's verdict (exit 3), said in every report
+            raise
+        except Exception as e:  # a bug of ours, or an error outside every query: this app's error, the rest run
+            from velotui.report import AppReport
+
+            msg = str(e) if isinstance(e, VelotuiError) else f"internal error while running: {e!r}"
+            self._emit(ev.Log("error", f"{app_files.sql_path}: {msg}", app=app_files.sql_path.stem,
+                              extra={"traceback": traceback.format_exc()}))
+            report = AppReport(name=app_files.sql_path.stem, file=str(app_files.sql_path), error=msg, queries=[])
         if report is not None:
             report.duration_ms = (time.perf_counter() - started) * 1000  # what shards are balanced by
         return report
@@ -527,7 +537,8 @@ class _AppRunner:
         if other is not None:
             other.flags = list(qr.flags)
         if self.run.options.strict and qr.status == "passed":
-            qr.strict_failures = [f"warning: {w}" for w in qr.warnings] + [f"divergence: {f}" for f in qr.open_flags]
+            qr.strict_failures = [f"warning: {w}" for w in qr.warning_texts] + [f"divergence: {f}"
+                                                                                for f in qr.open_flags]
             if qr.strict_failures:
                 qr.status = "failed"
         return qr

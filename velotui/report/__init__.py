@@ -6,6 +6,7 @@ from velotui.report.model import AppReport, MinimalInput, QueryReport, RunReport
 from velotui.report.writers import (
            check_destination,
            check_destinations,
+           clear_destinations,
            junit_tree,
            render_text,
            report_dict,
@@ -13,5 +14,5 @@ from velotui.report.writers import (
            write_junit,
 )
 
-__all__ = ["AppReport", "MinimalInput", "QueryReport", "RunReport", "check_destination", "check_destinations", "junit_tree", "render_text",
+__all__ = ["AppReport", "MinimalInput", "QueryReport", "RunReport", "check_destination", "check_destinations", "clear_destinations", "junit_tree", "render_text",
            "report_dict", "to_json", "write_junit"]

@@ -21,6 +21,8 @@ from velotui.errors import SpecError
 from velotui.report.model import AppReport, QueryReport, RunReport
 
 _SHARD_ARGS = ("--shard", "--timings")
+NOTHING_RAN = ("nothing ran: the {n} report(s) hold no app\n  hint: check the folder the shards were given; every "
+               "shard of a suite with apps runs some of them together")
 
 
 def unsharded_command(reproduce: str) -> str:
@@ -63,16 +65,18 @@ def _no_overlap(files: list[tuple[str, str]]) -> None:
         seen[f] = source
 
 
-def _model(apps: list[dict[str, Any]], strict: bool = False, warnings: list[Any] | None = None) -> RunReport:
-    """Enough of the report model to compute the summary and exit code the way a run does."""
+def _model(apps: list[dict[str, Any]], strict: bool = False, warnings: list[Any] | None = None,
+           run: dict[str, Any] | None = None) -> RunReport:
+    """Enough of the report model to compute the summary and exit code the way a run does (``run``: the
+    merged run's own ``error``, ``error_code`` and ``interrupted``)."""
     return RunReport(run_id="", seed=0, started_at="", now_ms=0, duration_ms=0.0, reproduce="",
-                     strict=bool(strict), warnings=list(warnings or []), apps=[
+                     strict=bool(strict), warnings=list(warnings or []), **(run or {}), apps=[
         AppReport(name=a.get("name", ""), file=a.get("file", ""), error=a.get("error"), queries=[
             QueryReport(name=q.get("name", ""), status=q.get("status", "error"), records_in=q.get("records_in", 0),
                         records_out=q.get("records_out", 0), duration_ms=q.get("duration_ms", 0.0),
                         assertions=[SimpleNamespace(**x) for x in q.get("assertions") or []],
                         error=q.get("error"), timed_out=bool(q.get("timed_out")),
-                        infra_error=bool(q.get("infra_error")))
+                        infra_error=bool(q.get("infra_error")), invalid_input=bool(q.get("invalid_input")))
             for q in a.get("queries") or []])
         for a in apps])
 
@@ -103,8 +107,13 @@ def merge_json(docs: list[dict[str, Any]], names: list[str]) -> dict[str, Any]:
         # every count of the summary is over apps and queries, and the shards hold disjoint apps
         "summary": {k: sum(int((d.get("summary") or {}).get(k) or 0) for d in docs)
                     for k in (docs[0].get("summary") or {})},
-        "exit_code": _model(apps, strict, suite_warnings).exit_code,
+        **_run_verdict(docs, names),
     }
+    if not apps and not merged["error"]:
+        merged["error"], merged["error_code"] = NOTHING_RAN.format(n=len(docs)), 2
+    merged["exit_code"] = _model(apps, strict, suite_warnings, {k: merged[k] for k in ("error", "error_code",
+                                                                                       "interrupted")}).exit_code
+    del merged["error_code"]
     if "suite_warnings" in docs[0]:
         merged["suite_warnings"] = suite_warnings
     if "strict" in docs[0]:
@@ -123,6 +132,15 @@ def merge_json(docs: list[dict[str, Any]], names: list[str]) -> dict[str, Any]:
     for key, value in merged.items():
         out.setdefault(key, value)
     return out
+
+
+def _run_verdict(docs: list[dict[str, Any]], names: list[str]) -> dict[str, Any]:
+    """A shard stopped by an error, or by Ctrl-C, stops the merged run the same way: its error (each shard's,
+    named), the exit code of the first one stopped, and whether any was interrupted."""
+    stopped = [(d, n) for d, n in zip(docs, names) if d.get("error")]
+    return {"error": "\n".join(f"{n}: {d['error']}" for d, n in stopped) or None,
+            "error_code": int(stopped[0][0].get("exit_code") or 2) if stopped else 2,
+            "interrupted": any(bool(d.get("interrupted")) for d in docs)}
 
 
 def merge_junit(roots: list[ET.Element], names: list[str]) -> ET.Element:
@@ -150,6 +168,12 @@ def merge_junit(roots: list[ET.Element], names: list[str]) -> ET.Element:
         for k in totals:
             totals[k] += int(s.get(k, "0") or 0)
         root.append(s)
+    if not any(s.get("file") or s.get("name") == "velotui run" for s, _ in suites):  # no app: never a green file
+        from velotui.report.writers import run_error_suite
+
+        run_error_suite(root, [("RunError", NOTHING_RAN.format(n=len(roots)))])
+        totals["tests"] += 1
+        totals["errors"] += 1
     for k, v in totals.items():
         root.set(k, str(v))
     root.set("time", f"{max(float(r.get('time', '0') or 0) for r in roots):.3f}")

@@ -10,6 +10,7 @@ EXIT_FAILED = 1
 EXIT_INVALID = 2
 EXIT_INFRA = 3
 EXIT_TIMEOUT = 4
+EXIT_INTERRUPTED = 130
 
 
 @dataclass
@@ -93,6 +94,19 @@ class QueryReport:
     def failed_assertions(self) -> list[Any]:
         return [a for a in self.assertions if a.status in ("failed", "error")]
 
+    @property
+    def warning_texts(self) -> list[str]:
+        """Every warning of the query, one line each: its spec's and run's (``warnings``), then each assertion
+        of severity warning that did not hold. What every format shows, the summary counts and --strict fails."""
+        return [str(w) for w in self.warnings] + [assertion_warning(a) for a in self.assertions
+                                                  if a.status == "warning"]
+
+
+def assertion_warning(a: Any) -> str:
+    """An assertion of severity warning that did not hold, as one warning: ``type: message (file:line)``."""
+    where = f"{a.file}:{a.line}" if a.line else (a.file or "")
+    return f"{a.type}: {a.message}" + (f" ({where})" if where else "")
+
 
 @dataclass
 class AppReport:
@@ -125,6 +139,22 @@ class RunReport:
     # files of the folder the run left out (velotui.core.discovery.suite_warnings): a SQL file whose spec
     # is not found, a spec of no SQL file; every format shows them, and --strict fails the run on them
     warnings: list[Any] = field(default_factory=list)
+    # the run ended without a verdict of its own queries: nothing ran, or an error stopped it (Kafka not
+    # reachable, a --input no query reads, a velotui bug); ``error_code`` is then the exit code. Every format
+    # says it (text: a ✗ line; JSON: "error"; JUnit: a "velotui run" testcase in error)
+    error: str | None = None
+    error_code: int = EXIT_INVALID
+    interrupted: bool = False  # Ctrl-C: what had not run yet is not in the report (exit 130, in every format)
+
+    @property
+    def run_errors(self) -> list[tuple[str, str]]:
+        """(kind, text) of what went wrong with the run itself, not with an app: each is an error of the
+        summary and a testcase of JUnit."""
+        out = [("RunError", self.error)] if self.error else []
+        if self.interrupted:
+            out.append(("Interrupted", "interrupted (Ctrl-C): the apps and queries it had not reached are not in "
+                                       "this report"))
+        return out
 
     @property
     def summary(self) -> dict[str, int]:
@@ -135,19 +165,28 @@ class RunReport:
             "passed": sum(q.status == "passed" for q in qs),
             "failed": sum(q.status == "failed" for q in qs),
             "skipped": sum(q.status == "skipped" for q in qs),
-            "errors": sum(q.status == "error" for q in qs) + sum(1 for a in self.apps if a.error),
+            "errors": sum(q.status == "error" for q in qs) + sum(1 for a in self.apps if a.error)
+            + len(self.run_errors),
             "assertions": sum(len(q.assertions) for q in qs),
             "assertions_failed": sum(len(q.failed_assertions) for q in qs),
-            "warnings": len(self.warnings) + sum(len(a.warnings) for a in self.apps) + sum(len(q.warnings) for q in qs)
-            + sum(1 for q in qs for a in q.assertions if a.status == "warning"),
+            "warnings": len(self.warnings) + sum(len(a.warnings) for a in self.apps)
+            + sum(len(q.warning_texts) for q in qs),
             "flags": sum(len(q.flags) for q in qs),
+            # the files the run left out (``warnings``): JUnit's "files not run" testcases, skipped (failed
+            # under --strict); so JUnit's tests are queries + apps not loaded + files_not_run + run errors
+            "files_not_run": len(self.warnings),
         }
 
     @property
     def exit_code(self) -> int:
         """0 all passed; 2 an app could not be loaded or a query's input is invalid (docs/CLI.md); 3 the
         infrastructure failed under a query (or before the run: raised then, before a report exists); 4 a
-        query timed out; 1 anything else."""
+        query timed out; 1 anything else. Before all of these: 130 when interrupted, and the run's own error
+        (``error_code``) when it has one."""
+        if self.interrupted:
+            return EXIT_INTERRUPTED
+        if self.error:
+            return self.error_code
         qs = [q for a in self.apps for q in a.queries]
         if any(a.error for a in self.apps) or any(q.invalid_input for q in qs) or (self.strict and self.warnings):
             return EXIT_INVALID

@@ -348,7 +348,6 @@ def mutation_junit(report: MutationReport) -> ET.Element:
 
 
 def write_mutation_junit(report: MutationReport, path: Path) -> None:
-    tree = ET.ElementTree(mutation_junit(report))
-    ET.indent(tree)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tree.write(path, encoding="utf-8", xml_declaration=True)
+    from velotui.report.output import write_report_file, xml_bytes
+
+    write_report_file(path, xml_bytes(mutation_junit(report)))

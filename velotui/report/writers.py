@@ -39,13 +39,9 @@ def query_notes(q: Any) -> list[tuple[str, str]]:
     """What a report shows under a query besides its verdict, in order: (kind, one line) with kind
     ``flag`` (a divergence from the reference engine), ``warning`` (a warning about the query) or
     ``assertion`` (an assertion that reported a warning). Every format renders exactly these."""
-    out = [("flag", str(f)) for f in q.flags]
-    out += [("warning", str(w)) for w in q.warnings]
-    for a in q.assertions:
-        if a.status == "warning":
-            where = f"{a.file}:{a.line}" if a.line else (a.file or "")
-            out.append(("assertion", f"{a.type}: {a.message}" + (f" ({where})" if where else "")))
-    return out
+    n = len(q.warnings)  # q.warning_texts: the query's own warnings, then its assertions'
+    return [("flag", str(f)) for f in q.flags] + [("warning" if i < n else "assertion", text)
+                                                   for i, text in enumerate(q.warning_texts)]
 
 
 _NOTE_STYLE = {"flag": ("⚑", "magenta"), "warning": ("⚠", "yellow"), "assertion": ("⚠", "yellow")}
@@ -109,7 +105,7 @@ def _comparison_line(c: Any) -> str:
 def _print_failed_assertions(q: Any, console: Console, tag: str = "") -> None:
     for a in q.failed_assertions:
         where = f"{a.file}:{a.line}" if a.line else (a.file or "")
-        console.print(f"{tag}[red]✗ {_n(a.type)}[/]" + (f" — {_t(a.description)}" if a.description else "")
+        console.print(f"{tag}[red]✗ {_n(a.type)}[/]" + (f" — {_n(a.description)}" if a.description else "")
                       + (f"  [dim]{_n(where)}[/]" if where else ""))
         console.print(f"    {_t(short(a.message, 2000))}")
         if a.expected is not None or a.actual is not None:  # an assertion that could not run has neither
@@ -171,7 +167,7 @@ def render_text(report: RunReport, console: Console) -> None:
         for q in app.queries:
             label, colour = _LABEL[q.status]
             engine = f"  [dim]on {_t(q.engine)}[/]" if q.engine != "embedded" and q.comparison is None else ""
-            console.print(f"[{colour}]{label:<5}[/] {_t(app.name)} / {_t(q.name)}  "
+            console.print(f"[{colour}]{label:<5}[/] {_n(app.name)} / {_n(q.name)}  "
                           f"{q.records_in} → {q.records_out}  {q.duration_ms:.0f} ms{engine}")
             if q.comparison is not None:
                 console.print(f"      {_comparison_line(q.comparison)}", highlight=False)
@@ -187,6 +183,8 @@ def render_text(report: RunReport, console: Console) -> None:
     for w in report.warnings:  # files the run left out (a SQL file without its spec, a spec of no SQL file)
         label = "[red]✗ --strict[/]" if report.strict else "[yellow]⚠ warning[/]"
         console.print(f"{label} {_t(short(str(w), 2000))}")
+    for kind, text in report.run_errors:  # the run's own verdict: nothing ran, an error stopped it, Ctrl-C
+        console.print(f"[red]✗ {'error: ' if kind == 'RunError' else ''}{_t(text)}[/]", highlight=False)
     failures = [(a, q) for a in report.apps for q in a.queries if q.status in ("failed", "error")]
     broken = [a for a in report.apps if a.error]
     if failures or broken:
@@ -221,6 +219,9 @@ def render_text(report: RunReport, console: Console) -> None:
         tail += f", {s['skipped']} skipped"
     if s["errors"]:
         tail += f", {s['errors']} errors"
+    if s["files_not_run"]:
+        tail += f", {s['files_not_run']} file{'s' if s['files_not_run'] > 1 else ''} not run" + (
+            " (failed: --strict)" if report.strict else "")
     if s["warnings"]:
         tail += f", {s['warnings']} warnings"
     if s["flags"]:
@@ -298,6 +299,8 @@ def report_dict(report: RunReport) -> dict[str, Any]:
                   for f in q.flags],
         "summary": report.summary,
         "strict": report.strict,
+        "error": report.error,
+        "interrupted": report.interrupted,
         "exit_code": report.exit_code,
     }
 
@@ -434,7 +437,8 @@ def junit_tree(report: RunReport) -> ET.Element:
                 fail = ET.SubElement(case, "failure", message=_xml_text(short(msg, 1000)), type=kind)
                 lines = [f"--strict: {x}" for x in q.strict_failures]
                 for tag, a in failed:
-                    lines.append(f"{tag}{a.type} ({a.file}:{a.line}): {short(a.message, 2000)}")
+                    described = f" — {short(a.description, 500)}" if a.description else ""
+                    lines.append(f"{tag}{a.type}{described} ({a.file}:{a.line}): {short(a.message, 2000)}")
                     if a.expected is not None or a.actual is not None:
                         lines.append(f"  expected: {_short(a.expected, 500)}")
                         lines.append(f"  actual:   {_short(a.actual, 500)}")
@@ -501,16 +505,32 @@ def junit_tree(report: RunReport) -> ET.Element:
             suite.set(k, str(v))
             totals[k] += v
         suite.set("time", "0.000")
+    if report.run_errors:  # the run's own verdict (nothing ran, an error stopped it, Ctrl-C): never a green file
+        run_error_suite(root, report.run_errors)
+        totals["tests"] += len(report.run_errors)
+        totals["errors"] += len(report.run_errors)
     for k, v in totals.items():
         root.set(k, str(v))
     return root
 
 
+def run_error_suite(root: ET.Element, run_errors: list[tuple[str, str]]) -> ET.Element:
+    """The ``velotui run`` testsuite: a testcase in error for each of ``RunReport.run_errors``."""
+    suite = ET.SubElement(root, "testsuite", name="velotui run", tests=str(len(run_errors)), failures="0",
+                          errors=str(len(run_errors)), skipped="0", time="0.000")
+    for kind, text in run_errors:
+        case = ET.SubElement(suite, "testcase", classname="velotui.run",
+                             name="interrupted" if kind == "Interrupted" else "run", time="0.000")
+        err = ET.SubElement(case, "error", message=_xml_text(short(text.splitlines()[0], 500)), type=kind)
+        err.text = _xml_text(text)
+    return suite
+
+
 def write_junit(report: RunReport, path: Path) -> None:
-    tree = ET.ElementTree(junit_tree(report))
-    ET.indent(tree)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tree.write(path, encoding="utf-8", xml_declaration=True)
+    """The JUnit report as the file ``path``, whole or not at all (velotui.report.output)."""
+    from velotui.report.output import write_report_file, xml_bytes
+
+    write_report_file(path, xml_bytes(junit_tree(report)))
 
 
 def looks_like_report(path: Path) -> bool:
@@ -552,6 +572,14 @@ def check_destinations(destinations: list[tuple[str, str | Path | None]]) -> Non
                 raise VelotuiError(f"{other_flag} {other} and {flag} {p} name the same file: one report would be lost",
                                    hint="give each report its own file, e.g. --json report.json --junit report.xml")
         seen.append((flag, p))
+
+
+def clear_destinations(paths: list[str | Path | None]) -> None:
+    """Remove the reports an earlier run left where this run writes its own (``check_destinations`` has made
+    sure each is a velotui report): whatever ends this run, a CI never reads that earlier run's verdict."""
+    for value in paths:
+        if value:
+            Path(value).unlink(missing_ok=True)
 
 
 def check_destination(path: str | Path, flag: str) -> Path:
