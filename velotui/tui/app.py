@@ -998,7 +998,17 @@ class VelotuiApp(App[int]):
 
     @work(thread=True, exclusive=True, group="explain")
     def _explain_worker(self, leaf: AssertionLeaf, modal: MarkdownModal) -> None:
-        markdown = explain_markdown(leaf, self._run_of(leaf.app, leaf.query), use_ai=self.use_ai)
+        """Ask in a thread. Whatever goes wrong there (a config the explainer cannot read, a hook that cannot
+        start, the app's files gone) is said in the explanation's place: a worker's error would end the app."""
+        try:
+            markdown = explain_markdown(leaf, self._run_of(leaf.app, leaf.query), use_ai=self.use_ai)
+        except Exception as e:
+            from velotui.ai import heading_for
+            from velotui.errors import VelotuiError
+
+            what = str(e) if isinstance(e, VelotuiError) else f"internal error: {e!r}"
+            markdown = (f"{heading_for(leaf.app, leaf.query, leaf.result)}\n\n## No explanation\n\n"
+                        f"The explanation could not be made:\n\n```\n{what}\n```")
         self.call_from_thread(modal.show_answer, markdown)
 
     def action_approve(self) -> None:
