@@ -127,6 +127,7 @@ class VelotuiApp(App[int]):
         self.last_stress: Any = None
         self.mutation: MutationSession | None = None  # the last mutation run (`m`), its survivors
         self.running = False
+        self._batch = 0  # the UI's runs, counted: events of a run that another superseded are ignored
         self._mtimes: dict[Path, float] = {}
         self._app_files: dict[str, str] = {}  # app name -> SQL file
         self._progress_total = 0
@@ -404,7 +405,8 @@ class VelotuiApp(App[int]):
         self._release_previous_runs()
         self._fresh_results = True
         self.main(SqlView).clear_marks("coverage")  # a new run: the last one's coverage marks go
-        self._run_worker(runnable, query, coverage)
+        self._batch += 1
+        self._run_worker(runnable, query, coverage, self._batch)
 
     def _release_previous_runs(self) -> None:
         """A run's data (inputs, outputs, lineage kept for explain and the records screen) is released
@@ -416,8 +418,9 @@ class VelotuiApp(App[int]):
         self.report = None
 
     @work(thread=True, exclusive=True, group="run")
-    def _run_worker(self, apps: list[Any], query: str | None, coverage: bool = False) -> None:
-        """Runs in a thread: the UI never blocks. A whole-suite selection is one run of the root."""
+    def _run_worker(self, apps: list[Any], query: str | None, coverage: bool = False, batch: int = 0) -> None:
+        """Runs in a thread: the UI never blocks. A whole-suite selection is one run of the root. Its events
+        carry ``batch``: once a newer run started, what this one still says is ignored."""
         from velotui.core.run import RunOptions, SuiteRun
 
         everything = [a for a in self.suite.apps if a.spec_path is not None]
@@ -436,7 +439,9 @@ class VelotuiApp(App[int]):
                                                   strict=self.strict, coverage=coverage,
                                                   by_blocks=False,  # records to browse
                                                   **self.engine_options),
-                               on_event=lambda e: self.post_message(RunEvent(e)))
+                               on_event=lambda e: self.post_message(RunEvent(e, batch)))
+                if batch != self._batch:  # superseded before it started
+                    break
                 self.current_run = run
                 self.runs.append(run)  # explain looks back over the runs of this batch
                 run.execute()
@@ -446,9 +451,11 @@ class VelotuiApp(App[int]):
             from velotui.errors import VelotuiError
 
             title = type(e).__name__ if isinstance(e, VelotuiError) else "Run failed"
-            self.call_from_thread(self.push_screen, ErrorModal(title, str(e)))
+            if batch == self._batch:  # a superseded run's error is not the new run's
+                self.call_from_thread(self.push_screen, ErrorModal(title, str(e)))
         finally:
-            self.running = False
+            if batch == self._batch:
+                self.running = False
 
     def _kafka_for_runs(self) -> str:
         """The --kafka of each run. A broker the TUI starts (local, testcontainers) is started once, on the
@@ -683,7 +690,11 @@ class VelotuiApp(App[int]):
         self._status(f"line {row + 1}: {shown} — {' · '.join(tails)}")
 
     def stop_background(self) -> None:
-        """Quitting: a mutation run going stops (its process ends; it is ended after a few seconds)."""
+        """Quitting: a run going is cancelled (its query stops within a second: the process does not wait for
+        the run to finish), a mutation run going stops (its process ends; it is ended after a few seconds)."""
+        self._batch += 1  # what the run still says is for no one
+        if self.current_run is not None:
+            self.current_run.cancel()
         session = self.mutation
         if session is not None:
             session.stop.set()
@@ -702,6 +713,8 @@ class VelotuiApp(App[int]):
     def on_run_event(self, message: RunEvent) -> None:
         if self._screens_gone():
             return
+        if message.batch is not None and message.batch != self._batch:
+            return  # a superseded run's last words: its cancelled queries are not this run's results
         e = message.event
         results = self.main(ResultsTree)
         tree = self.main(AppsTree)
@@ -716,6 +729,10 @@ class VelotuiApp(App[int]):
             self._progress_total = sum(max(1, len(tree.query_names(f))) for f in e.apps)
             self._progress_done = 0
             gauge.set_progress(0, max(1, self._progress_total))
+            for files in tree.app_files():  # apps a superseded run left running have no verdict now
+                node = tree.app_node(str(files.sql_path))
+                if node is not None and node.status == "running" and str(files.sql_path) not in e.apps:
+                    tree.set_app_status(str(files.sql_path), None)
             for f in e.apps:
                 tree.set_app_status(f, "running")
             self._status(f"running {plural(len(e.apps), 'app')}, seed {e.seed}…")
