@@ -765,12 +765,11 @@ class VelotuiApp(App[int]):
                 tree.set_app_status(app.file, status)
                 results.app_finished(app.name, status)
             gauge.set_progress(self._progress_total, max(1, self._progress_total))
-            s = e.report.summary
             golden = len(results.golden_failures())
             left_out = list(getattr(e.report, "warnings", None) or [])  # files of the folder that did not run
-            self._status(f"done: {s.get('passed', 0)} passed, {s.get('failed', 0)} failed"
-                         f"{', ' + str(s.get('errors', 0)) + ' errors' if s.get('errors') else ''}"
-                         + (f" — ⚠ {plural(len(left_out), 'file')} not run: {_file_name(left_out[0])}"
+            strict = " (failed: --strict)" if getattr(e.report, "strict", False) else ""
+            self._status(f"done: {summary_counts(e.report.summary)}"
+                         + (f" — ⚠ {plural(len(left_out), 'file')} not run{strict}: {_file_name(left_out[0])}"
                             if left_out else "")  # before the seed: an 80-column line shows it
                          + f" — seed {e.report.seed}"
                          + (f" — {plural(golden, 'golden diff')}: enter shows, a / A approves" if golden else ""))
@@ -1391,6 +1390,17 @@ def explain_markdown(leaf: Any, run: Any, *, use_ai: bool = True) -> str:
                 f"\n- {r.message}\n\n_(the run that produced this result is gone; re-run to explain it)_")
     result = explain(ctx, use_ai=use_ai)
     return result.document() + f"\n\n---\n_explained by the {SOURCE_NAMES[result.source]}_"
+
+
+def summary_counts(summary: dict[str, int]) -> str:
+    """The counts of a run as the headless report's last line gives them (passed, failed, then skipped,
+    errors, warnings and divergence flags when there are any): the TUI's status line lost the last four."""
+    parts = [f"{summary.get('passed', 0)} passed", f"{summary.get('failed', 0)} failed"]
+    for key, word in (("skipped", None), ("errors", "error"), ("warnings", "warning"), ("flags", "divergence flag")):
+        n = summary.get(key, 0)
+        if n:
+            parts.append(f"{n} skipped" if word is None else plural(n, word))
+    return ", ".join(parts)
 
 
 def _file_name(warning: Any) -> str:
