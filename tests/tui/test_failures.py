@@ -247,6 +247,32 @@ async def test_x_on_an_app_that_could_not_be_loaded_shows_its_error(tmp_path: Pa
         assert isinstance(app.screen, ErrorModal) and "record_cuont" in app.screen.message
 
 
+@pytest.mark.parametrize("pane", ["results", "apps"])
+async def test_x_on_a_query_that_errored_shows_its_error(tmp_path: Path, pane: str) -> None:
+    """A query that stopped with an error has no failed assertion: x said 'nothing failed under the cursor:
+    move to a ✗ row' on the ✗ row itself. It shows the query's error."""
+    from velotui.tui.screens.modals import ErrorModal
+
+    s = copy_suite(tmp_path / "errored")
+    spec = s / "apps" / "orders_fail.test.yaml"
+    spec.write_text(spec.read_text().replace("schema: orders\n        records: 20", "data_file: nowhere.jsonl"))
+    app = make_app(s)
+    async with app.run_test(size=SIZE) as pilot:
+        await _run_all(pilot)
+        if pane == "results":
+            await _to_results_line(app, pilot, results_line(app, lambda d: isinstance(d, AppRow)
+                                                           and d.app == "orders_fail"))
+        else:
+            await pilot.press("1")
+            select_app(app, "orders_fail")
+            await pilot.pause()
+        await pilot.press("x")
+        await pilot.pause()
+        assert isinstance(app.screen, ErrorModal), [n.message for n in app._notifications]
+        assert "orders_fail / big_orders stopped with an error" in app.screen.title_text
+        assert "data_file not found" in app.screen.message
+
+
 def test_editor_line_arguments() -> None:
     from velotui.tui.app import editor_args
 

@@ -986,6 +986,11 @@ class VelotuiApp(App[int]):
             if broken is not None:  # nothing ran to explain: the app's load error is the explanation
                 self.push_screen(ErrorModal(f"{broken[0]} could not be loaded", broken[1]))
                 return
+            errored = self._query_error_under_cursor()
+            if errored is not None:  # the query stopped with an error before any check: that error is the cause
+                self.push_screen(ErrorModal(f"{errored[0]} / {errored[1]} stopped with an error (no assertion "
+                                            "was checked)", errored[2]))
+                return
             self.notify("nothing failed under the cursor: move to a ✗ row in Results (4) or to an app that failed",
                         severity="warning")
             return
@@ -1001,6 +1006,29 @@ class VelotuiApp(App[int]):
         for a in getattr(self.report, "apps", None) or []:
             if a.error and (a.name == name or a.file == self._file_of(name or "")):
                 return a.name, a.error
+        return None
+
+    def _query_error_under_cursor(self) -> tuple[str, str, str] | None:
+        """(app, query, error) of the query under the cursor that errored (on an app row: its first), from
+        the report: an errored query has no failed assertion to explain, and "nothing failed" would be false."""
+        app_name: str | None = None
+        query: str | None = None
+        if self.focused_pane == "apps":
+            tree = self.main(AppsTree)
+            app = tree.selected_app()
+            if app is None:
+                return None
+            app_name, query = self._name_of(app), tree.selected_query()
+        else:
+            results = self.main(ResultsTree)
+            q = results.selected_query()
+            app_name, query = (q.app, q.query) if q is not None else (results.selected_app(), None)
+        for a in getattr(self.report, "apps", None) or []:
+            if a.name != app_name:
+                continue
+            for q in a.queries:
+                if q.error and q.status == "error" and (query is None or q.name == query):
+                    return a.name, q.name, q.error
         return None
 
     def explain_leaf(self, leaf: AssertionLeaf) -> None:
