@@ -129,6 +129,7 @@ class VelotuiApp(App[int]):
         self.running = False
         self._batch = 0  # the UI's runs, counted: events of a run that another superseded are ignored
         self._mtimes: dict[Path, float] = {}
+        self._schema_files: dict[str, tuple[float | None, list[Path]]] = {}  # app -> (its spec's mtime, schemas)
         self._app_files: dict[str, str] = {}  # app name -> SQL file
         self._progress_total = 0
         self._progress_done = 0
@@ -1330,13 +1331,34 @@ class VelotuiApp(App[int]):
         self._check_files()
 
     # -- file watching --------------------------------------------------------------------------
-    def _watched(self) -> dict[Path, str]:
-        out: dict[Path, str] = {}
+    def _watched(self) -> dict[Path, list[str]]:
+        """Each file a run of an app reads — its SQL, its spec, the schema files its inputs use (one schema
+        can serve many apps) — and the apps (SQL files) that read it."""
+        out: dict[Path, list[str]] = {}
         for files in self.suite.apps:
-            out[files.sql_path] = str(files.sql_path)
-            if files.spec_path:
-                out[files.spec_path] = str(files.sql_path)
+            app_file = str(files.sql_path)
+            paths = [files.sql_path, *([files.spec_path] if files.spec_path else []), *self._schemas_read(files)]
+            for p in paths:
+                out.setdefault(p, [])
+                if app_file not in out[p]:
+                    out[p].append(app_file)
         return out
+
+    def _schemas_read(self, files: AppFiles) -> list[Path]:
+        """The schema files an app's inputs use, as its spec says now (read again when the spec changes)."""
+        spec = files.spec_path
+        try:
+            stamp = spec.stat().st_mtime if spec is not None else None
+        except OSError:
+            stamp = None
+        key = str(files.sql_path)
+        cached = self._schema_files.get(key)
+        if cached is None or cached[0] != stamp:
+            from velotui.tui.widgets.source_pane import schemas_of
+
+            cached = (stamp, schemas_of(files))
+            self._schema_files[key] = cached
+        return cached[1]
 
     def _remember_mtimes(self) -> None:
         for p in self._watched():
@@ -1350,23 +1372,29 @@ class VelotuiApp(App[int]):
         if not trees:  # the app is closing: its widgets are gone before its timers stop
             return
         tree = trees.first()
-        changed: list[str] = []
-        for p, app_file in self._watched().items():
+        changed: dict[str, list[Path]] = {}  # app -> the files of it that changed
+        for p, app_files in self._watched().items():
             try:
                 m = p.stat().st_mtime
             except OSError:
                 continue
             if self._mtimes.get(p) not in (None, m):
-                changed.append(app_file)
+                for app_file in app_files:
+                    changed.setdefault(app_file, []).append(p)
             self._mtimes[p] = m
-        for app_file in dict.fromkeys(changed):
+        for app_file in changed:
             tree.mark_stale(app_file)
             self._app_changed(app_file)
-            if self.watch_files:
-                files = [f for f in tree.app_files() if str(f.sql_path) == app_file]
-                self.run_apps(files, None)
-            else:
-                self.notify(f"{Path(app_file).name} changed — press r to re-run")
+        if not changed:
+            return
+        if self.watch_files:  # one run of every app that changed (one run_apps each superseded the last)
+            self.run_apps([f for f in tree.app_files() if str(f.sql_path) in changed], None)
+            return
+        for path in dict.fromkeys(p for paths in changed.values() for p in paths):
+            apps = [a for a, paths in changed.items() if path in paths]
+            whose = "" if (len(apps) == 1 and Path(apps[0]).stem in path.name) else (
+                f" (read by {Path(apps[0]).stem})" if len(apps) == 1 else f" (read by {len(apps)} apps, marked ○)")
+            self.notify(f"{path.name} changed{whose} — press r to re-run", markup=False)
 
 
     def _app_changed(self, app_file: str) -> None:
