@@ -90,3 +90,29 @@ async def test_a_config_the_explainer_cannot_read_is_said_in_the_explanation(
     screen, _ = await _explain(suite)
     assert screen.markdown.startswith("# orders_fail / big_orders / field_values")
     assert "could not be made" in screen.markdown and "[ai] max_tokens must be a whole number" in screen.markdown
+
+
+async def test_explaining_after_an_edit_sends_the_sql_and_spec_that_ran(
+        suite: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The evidence is the run's: the SQL and the spec as the run read them. After the user edited the SQL
+    (the app is marked ○), x sent the edited text as the SQL that failed; after a spec was removed, it could
+    not explain at all."""
+    with FakeAnthropic() as fake:
+        _config(tmp_path, monkeypatch, f'[ai]\nbase_url = "{fake.url}"\nmax_retries = 0\n')
+        app = make_app(suite)
+        async with app.run_test(size=SIZE) as pilot:
+            await pilot.press("R")
+            await wait_run(pilot)
+            sql = suite / "apps" / "orders_fail.sql"
+            sql.write_text(sql.read_text().replace("WHERE amount > 100", "WHERE amount > 999"))
+            (suite / "apps" / "orders_fail.test.yaml").unlink()
+            await pilot.press("4")
+            app.query_one(ResultsTree).cursor_line = failure_line(app, "orders_fail")
+            await pilot.pause()
+            await pilot.press("x")
+            await wait_run(pilot)
+            screen = app.screen
+            assert isinstance(screen, MarkdownModal) and "explained by the Anthropic" in screen.markdown
+        prompt = fake.requests[0]["body"]["messages"][0]["content"]
+    assert "WHERE amount > 100" in prompt and "999" not in prompt
+    assert "operator: greater_than" in prompt  # the spec's query entry, as it ran
