@@ -329,6 +329,8 @@ async def test_files_the_run_left_out_are_in_the_status_line(suite: Path) -> Non
         await wait_run(pilot)
         status = str(app.query_one("#status-line").render())
         assert "⚠ 1 file not run: renamed.test.yaml" in status, status
+        # before the counts of warnings and flags: an 80-column line still shows the file's name
+        assert status.startswith("done: 1 passed, 1 failed — ⚠ 1 file not run: renamed.test.yaml — 1 warning —"), status
 
 
 async def test_the_status_line_counts_what_the_headless_summary_counts(tmp_path: Path) -> None:

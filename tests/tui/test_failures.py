@@ -273,6 +273,36 @@ async def test_x_on_a_query_that_errored_shows_its_error(tmp_path: Path, pane: s
         assert "data_file not found" in app.screen.message
 
 
+async def test_x_on_a_query_that_failed_under_strict_shows_why(tmp_path: Path) -> None:
+    """--strict fails a query on a divergence flag its spec does not accept although every assertion held:
+    x said 'nothing failed under the cursor'. It shows what failed it."""
+    import shutil
+
+    from velotui.tui.screens.modals import ErrorModal
+
+    demo = Path(__file__).resolve().parents[2] / "demo"
+    s = tmp_path / "demo"
+    for sub in ("configs", "schemas"):
+        shutil.copytree(demo / sub, s / sub)
+    (s / "t").mkdir()
+    shutil.copy(demo / "tier4_window_functions" / "30_lag_lead.sql", s / "t")
+    spec = (demo / "tier4_window_functions" / "30_lag_lead.test.yaml").read_text()
+    (s / "t" / "30_lag_lead.test.yaml").write_text(
+        spec.replace("records: 300", "records: 30").replace("    accepted_divergences: [D5]\n", ""))
+    app = make_app(s, strict=True)
+    async with app.run_test(size=SIZE) as pilot:
+        await _run_all(pilot)
+        assert app.report.apps[0].queries[0].status == "failed"
+        await pilot.press("1")
+        select_app(app, "30_lag_lead")
+        await pilot.pause()
+        await pilot.press("x")
+        await pilot.pause()
+        assert isinstance(app.screen, ErrorModal), [n.message for n in app._notifications]
+        assert "lag_lead_demo / price_moves failed under --strict" in app.screen.title_text
+        assert "D5" in app.screen.message
+
+
 def test_editor_line_arguments() -> None:
     from velotui.tui.app import editor_args
 

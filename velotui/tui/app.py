@@ -769,9 +769,11 @@ class VelotuiApp(App[int]):
             golden = len(results.golden_failures())
             left_out = list(getattr(e.report, "warnings", None) or [])  # files of the folder that did not run
             strict = " (failed: --strict)" if getattr(e.report, "strict", False) else ""
-            self._status(f"done: {summary_counts(e.report.summary)}"
+            notes = note_counts(e.report.summary)
+            self._status(f"done: {summary_counts(e.report.summary, notes=not left_out)}"
                          + (f" — ⚠ {plural(len(left_out), 'file')} not run{strict}: {_file_name(left_out[0])}"
-                            if left_out else "")  # before the seed: an 80-column line shows it
+                            + (f" — {notes}" if notes else "")
+                            if left_out else "")  # before the other counts: an 80-column line shows it
                          + f" — seed {e.report.seed}"
                          + (f" — {plural(golden, 'golden diff')}: enter shows, a / A approves" if golden else ""))
         elif isinstance(e, ev.Progress) and e.step == "stress":
@@ -989,8 +991,10 @@ class VelotuiApp(App[int]):
                 return
             errored = self._query_error_under_cursor()
             if errored is not None:  # the query stopped with an error before any check: that error is the cause
-                self.push_screen(ErrorModal(f"{errored[0]} / {errored[1]} stopped with an error (no assertion "
-                                            "was checked)", errored[2]))
+                strict = errored[2].startswith("failed under --strict")
+                self.push_screen(ErrorModal(f"{errored[0]} / {errored[1]} " + (
+                    "failed under --strict (every assertion held)" if strict else
+                    "stopped with an error (no assertion was checked)"), errored[2]))
                 return
             self.notify("nothing failed under the cursor: move to a ✗ row in Results (4) or to an app that failed",
                         severity="warning")
@@ -1028,8 +1032,12 @@ class VelotuiApp(App[int]):
             if a.name != app_name:
                 continue
             for q in a.queries:
-                if q.error and q.status == "error" and (query is None or q.name == query):
+                if query is not None and q.name != query:
+                    continue
+                if q.error and q.status == "error":
                     return a.name, q.name, q.error
+                if q.status == "failed" and q.strict_failures and not q.failed_assertions:  # --strict failed it
+                    return a.name, q.name, "failed under --strict:\n" + "\n".join(q.strict_failures)
         return None
 
     def explain_leaf(self, leaf: AssertionLeaf) -> None:
@@ -1448,15 +1456,23 @@ def explain_markdown(leaf: Any, run: Any, *, use_ai: bool = True) -> str:
     return result.document() + f"\n\n---\n_explained by the {SOURCE_NAMES[result.source]}_"
 
 
-def summary_counts(summary: dict[str, int]) -> str:
+def summary_counts(summary: dict[str, int], notes: bool = True) -> str:
     """The counts of a run as the headless report's last line gives them (passed, failed, then skipped,
-    errors, warnings and divergence flags when there are any): the TUI's status line lost the last four."""
+    errors, warnings and divergence flags when there are any): the TUI's status line lost the last four.
+    ``notes=False``: without the warnings and flags (note_counts)."""
     parts = [f"{summary.get('passed', 0)} passed", f"{summary.get('failed', 0)} failed"]
-    for key, word in (("skipped", None), ("errors", "error"), ("warnings", "warning"), ("flags", "divergence flag")):
+    for key, word in (("skipped", None), ("errors", "error")):
         n = summary.get(key, 0)
         if n:
             parts.append(f"{n} skipped" if word is None else plural(n, word))
-    return ", ".join(parts)
+    tail = note_counts(summary) if notes else ""
+    return ", ".join(parts) + (f", {tail}" if tail else "")
+
+
+def note_counts(summary: dict[str, int]) -> str:
+    """``1 warning, 10 divergence flags`` (empty when there are none)."""
+    return ", ".join(plural(summary[key], word) for key, word in (("warnings", "warning"), ("flags", "divergence flag"))
+                     if summary.get(key))
 
 
 def _file_name(warning: Any) -> str:
