@@ -329,3 +329,50 @@ async def test_files_the_run_left_out_are_in_the_status_line(suite: Path) -> Non
         await wait_run(pilot)
         status = str(app.query_one("#status-line").render())
         assert "⚠ 1 file not run: renamed.test.yaml" in status, status
+        # before the counts of warnings and flags: an 80-column line still shows the file's name
+        assert status.startswith("done: 1 passed, 1 failed — ⚠ 1 file not run: renamed.test.yaml — 1 warning —"), status
+
+
+async def test_the_status_line_counts_what_the_headless_summary_counts(tmp_path: Path) -> None:
+    """The run's last line in the headless report ('1 passed, 0 failed, 1 warning, 1 divergence flag') and
+    the TUI's status line count the same things: the status line lost the warnings and the flags."""
+    import shutil
+
+    from velotui.report.writers import render_text
+    from velotui.tui.app import summary_counts
+
+    root = Path(__file__).resolve().parents[2] / "demo"
+    suite = tmp_path / "demo"
+    for sub in ("configs", "schemas"):
+        shutil.copytree(root / sub, suite / sub)
+    (suite / "tier4").mkdir()
+    shutil.copy(root / "tier4_window_functions" / "30_lag_lead.sql", suite / "tier4")
+    spec = (root / "tier4_window_functions" / "30_lag_lead.test.yaml").read_text()
+    (suite / "tier4" / "30_lag_lead.test.yaml").write_text(spec.replace("records: 300", "records: 30").replace(
+        "    accepted_divergences: [D5]", "    accepted_divergences: [D5]\n    owner_team: pricing"))  # a warning
+    app = make_app(suite)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("R")
+        await wait_run(pilot)
+        status = str(app.query_one("#status-line").render())
+        summary = app.report.summary
+        assert summary["warnings"] == 1 and summary["flags"] == 1 and summary["failed"] == 0
+        assert status.startswith("done: 1 passed, 0 failed, 1 warning, 1 divergence flag — seed"), status
+        assert summary_counts(summary) in status
+    from rich.console import Console
+
+    console = Console(record=True, width=200)
+    render_text(app.report, console)
+    assert "1 passed, 0 failed, 1 warnings, 1 divergence flags" in console.export_text()  # the headless line
+
+
+async def test_under_strict_the_files_not_run_say_they_failed_the_run(suite: Path) -> None:
+    """--strict fails the run on a file it left out (exit 2 headless): the status line says so, not just ⚠."""
+    (suite / "apps" / "renamed.test.yaml").write_text("application: renamed\nqueries:\n  - name: o\n    inputs: []\n")
+    app = make_app(suite, strict=True)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("R")
+        await wait_run(pilot)
+        status = str(app.query_one("#status-line").render())
+        assert app.report.exit_code == 2
+        assert "⚠ 1 file not run (failed: --strict): renamed.test.yaml" in status, status

@@ -247,6 +247,62 @@ async def test_x_on_an_app_that_could_not_be_loaded_shows_its_error(tmp_path: Pa
         assert isinstance(app.screen, ErrorModal) and "record_cuont" in app.screen.message
 
 
+@pytest.mark.parametrize("pane", ["results", "apps"])
+async def test_x_on_a_query_that_errored_shows_its_error(tmp_path: Path, pane: str) -> None:
+    """A query that stopped with an error has no failed assertion: x said 'nothing failed under the cursor:
+    move to a ✗ row' on the ✗ row itself. It shows the query's error."""
+    from velotui.tui.screens.modals import ErrorModal
+
+    s = copy_suite(tmp_path / "errored")
+    spec = s / "apps" / "orders_fail.test.yaml"
+    spec.write_text(spec.read_text().replace("schema: orders\n        records: 20", "data_file: nowhere.jsonl"))
+    app = make_app(s)
+    async with app.run_test(size=SIZE) as pilot:
+        await _run_all(pilot)
+        if pane == "results":
+            await _to_results_line(app, pilot, results_line(app, lambda d: isinstance(d, AppRow)
+                                                           and d.app == "orders_fail"))
+        else:
+            await pilot.press("1")
+            select_app(app, "orders_fail")
+            await pilot.pause()
+        await pilot.press("x")
+        await pilot.pause()
+        assert isinstance(app.screen, ErrorModal), [n.message for n in app._notifications]
+        assert "orders_fail / big_orders stopped with an error" in app.screen.title_text
+        assert "data_file not found" in app.screen.message
+
+
+async def test_x_on_a_query_that_failed_under_strict_shows_why(tmp_path: Path) -> None:
+    """--strict fails a query on a divergence flag its spec does not accept although every assertion held:
+    x said 'nothing failed under the cursor'. It shows what failed it."""
+    import shutil
+
+    from velotui.tui.screens.modals import ErrorModal
+
+    demo = Path(__file__).resolve().parents[2] / "demo"
+    s = tmp_path / "demo"
+    for sub in ("configs", "schemas"):
+        shutil.copytree(demo / sub, s / sub)
+    (s / "t").mkdir()
+    shutil.copy(demo / "tier4_window_functions" / "30_lag_lead.sql", s / "t")
+    spec = (demo / "tier4_window_functions" / "30_lag_lead.test.yaml").read_text()
+    (s / "t" / "30_lag_lead.test.yaml").write_text(
+        spec.replace("records: 300", "records: 30").replace("    accepted_divergences: [D5]\n", ""))
+    app = make_app(s, strict=True)
+    async with app.run_test(size=SIZE) as pilot:
+        await _run_all(pilot)
+        assert app.report.apps[0].queries[0].status == "failed"
+        await pilot.press("1")
+        select_app(app, "30_lag_lead")
+        await pilot.pause()
+        await pilot.press("x")
+        await pilot.pause()
+        assert isinstance(app.screen, ErrorModal), [n.message for n in app._notifications]
+        assert "lag_lead_demo / price_moves failed under --strict" in app.screen.title_text
+        assert "D5" in app.screen.message
+
+
 def test_editor_line_arguments() -> None:
     from velotui.tui.app import editor_args
 

@@ -169,3 +169,34 @@ async def test_footer_shows_each_key_once_everywhere(suite: Path) -> None:
         await pilot.pause()
         keys = footer_keys(app)
         assert len(keys) == len(set(keys)) and "r" not in keys  # the main screen's run is off here
+
+
+async def test_a_saved_schema_marks_every_app_that_reads_it_and_the_next_run_uses_it(suite: Path) -> None:
+    """Both apps read orders.schema.yaml. Saving it (here, in the Schema tab) left both ✓/✗ as if their results
+    were still the schema's: only a SQL file or a spec was watched. Both are marked ○, one notice says why,
+    and the next run generates from the saved schema."""
+    app = make_app(suite)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("R")
+        await wait_run(pilot)
+        tree = app.query_one(AppsTree)
+        files = {f.sql_path.stem: str(f.sql_path) for f in tree.app_files()}
+        assert {n: tree.app_node(f).status for n, f in files.items()} == {"orders_fail": "failed",
+                                                                          "orders_pass": "passed"}
+        editor = await _edit_schema(app, pilot)
+        assert editor.path is not None and editor.path.name == "orders.schema.yaml"
+        editor.text_area.text = editor.text_area.text.replace("range: {min: 1, max: 500}", "range: {min: 1, max: 50}")
+        await pilot.pause()
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert not editor.dirty
+        app._check_files()  # the watcher's tick
+        await pilot.pause()
+        assert {n: tree.app_node(f).status for n, f in files.items()} == {"orders_fail": "stale",
+                                                                          "orders_pass": "stale"}
+        notes = [n.message for n in app._notifications]
+        assert any("orders.schema.yaml changed (read by 2 apps, marked ○)" in m for m in notes), notes
+        await pilot.press("escape", "R")
+        await wait_run(pilot)
+        amounts = [m.value["amount"] for m in app.captured["orders_out"]]
+        assert amounts and max(amounts) <= 50

@@ -66,12 +66,47 @@ class AnthropicClient:
                 model=self.config.model, max_tokens=self.config.max_tokens, system=system,
                 messages=[{"role": "user", "content": prompt}])
         except self._anthropic.APIStatusError as e:
-            raise AiError(f"the Anthropic API answered {e.status_code}: {scrub(str(e.message))}",
+            raise AiError(f"the Anthropic API answered {e.status_code}: {scrub(_status_detail(e))}",
                           hint="retry later, check the model name in [ai] of the config, or use --no-ai") from None
+        except self._anthropic.APITimeoutError:
+            raise AiError(f"the Anthropic API did not answer within {self.config.timeout_s:g} s",
+                          hint="raise timeout_s in [ai] of the config, or use --no-ai") from None
         except self._anthropic.APIConnectionError as e:
             raise AiError(f"cannot reach the Anthropic API: {scrub(str(e))}",
                           hint="check the network or use --no-ai for the offline explanation") from None
-        text = "".join(getattr(b, "text", "") for b in response.content)
+        except self._anthropic.APIError as e:  # an answer the SDK could not read as a message
+            raise AiError(f"the Anthropic API's answer could not be read: {scrub(str(e))[:300]}",
+                          hint="check base_url in [ai] of the config (a proxy's page is not an answer)") from None
+        text = _answer_text(response, self.config.max_tokens)
         with self._lock:
             self._cache[key] = text
         return text
+
+
+def _status_detail(e: Any) -> str:
+    """An error answer as the API says it (``rate_limit_error: slow down``), not the SDK's repr of the body."""
+    body = getattr(e, "body", None)
+    err = body.get("error") if isinstance(body, dict) else None
+    if isinstance(err, dict) and err.get("message"):
+        return f"{err.get('type') or 'error'}: {err['message']}"
+    return str(getattr(e, "message", "") or e)
+
+
+def _answer_text(response: Any, max_tokens: int) -> str:
+    """The text of a Messages API answer. What is not one (a proxy's HTML page, JSON of another shape: the
+    SDK hands those back as they are) and an answer without text are errors: never an empty explanation.
+    An answer cut at max_tokens says so."""
+    blocks = getattr(response, "content", None)
+    if not isinstance(blocks, list):
+        shown = scrub(response)[:200] if isinstance(response, str) else f"{type(response).__name__} without content"
+        raise AiError(f"the Anthropic API answered something that is not a message: {shown!r}",
+                      hint="check base_url in [ai] of the config (a proxy's page is not an answer)")
+    text = "".join(t for b in blocks if isinstance(t := getattr(b, "text", None), str))
+    stop = getattr(response, "stop_reason", None)
+    if not text.strip():
+        raise AiError(f"the Anthropic API answered without any text (stop_reason {stop or 'none'})",
+                      hint="retry, or raise max_tokens in [ai] of the config")
+    if stop == "max_tokens":
+        text += (f"\n\n_The answer was cut: it reached max_tokens = {max_tokens} (raise max_tokens in [ai] of the "
+                 "config for the rest)._")
+    return text

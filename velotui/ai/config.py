@@ -49,21 +49,40 @@ def config_file() -> Path:
     return Path(os.environ.get("XDG_CONFIG_HOME", Path.home() / ".config")) / "velotui" / "config.toml"
 
 
+_TYPES: dict[str, tuple[type, ...]] = {"model": (str,), "command": (str,), "base_url": (str,),
+                                       "max_tokens": (int,), "max_retries": (int,), "budget_tokens": (int,),
+                                       "timeout_s": (int, float), "min_interval_s": (int, float), "enabled": (bool,)}
+_WORDS = {str: "a string", int: "a whole number", float: "a number", bool: "true or false"}
+
+
 def load_ai_config(path: Path | None = None) -> AiConfig:
+    """The ``[ai]`` table. A file that is not TOML, or a setting of the wrong type (``enabled = "false"`` is a
+    string, which would have turned the model on; ``max_tokens = "lots"``), is a SpecError naming the file
+    and the key: never a crash of the explanation, never a setting silently read otherwise."""
+    from velotui.errors import SpecError
+
     path = path or config_file()
     cfg = AiConfig()
-    if not path.exists():
+    if not path.is_file():
         return cfg
-    table = tomllib.loads(path.read_text()).get("ai", {})
-    for key in ("model", "command", "base_url"):
-        if key in table:
-            setattr(cfg, key, str(table[key]))
-    for key in ("max_tokens", "max_retries", "budget_tokens"):
-        if key in table:
-            setattr(cfg, key, int(table[key]))
-    for key in ("timeout_s", "min_interval_s"):
-        if key in table:
-            setattr(cfg, key, float(table[key]))
-    if "enabled" in table:
-        cfg.enabled = bool(table["enabled"])
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as e:
+        raise SpecError(f"the config file is not valid TOML: {e}", file=path,
+                        hint="fix the file, or point VELOTUI_CONFIG at another") from None
+    except (OSError, UnicodeDecodeError) as e:
+        raise SpecError(f"cannot read the config file: {e}", file=path) from None
+    table = data.get("ai", {})
+    if not isinstance(table, dict):
+        raise SpecError("[ai] must be a table of settings", file=path, hint="see docs/AI.md, Configuration")
+    for key, value in table.items():
+        types = _TYPES.get(key)
+        if types is None:
+            continue  # other settings of [ai] are not the explainer's
+        if not isinstance(value, types) or (bool not in types and isinstance(value, bool)):
+            raise SpecError(f"[ai] {key} must be {_WORDS[types[-1]]}, not {value!r}", file=path,
+                            hint="see docs/AI.md, Configuration")
+        if types != (bool,) and types[0] is not str and value < 0:
+            raise SpecError(f"[ai] {key} must not be negative, not {value!r}", file=path)
+        setattr(cfg, key, float(value) if float in types else value)
     return cfg

@@ -26,8 +26,10 @@ def failure_context(run: Any, app: str, query: str, result: Any) -> FailureConte
             schemas[src] = loaded.schemas[src]
     return FailureContext(
         app=app, query=query, result=result,
-        sql_text=files.read_text(loaded.sql_path, what="SQL file"), sql_path=loaded.sql_path, statement=rec.statement,
-        spec_text=files.read_text(loaded.spec_path, what="test spec"), spec_path=loaded.spec_path,
+        # the texts the run read: the files may have been edited (or removed) since
+        sql_text=loaded.sql_text or files.read_text(loaded.sql_path, what="SQL file"), sql_path=loaded.sql_path,
+        statement=rec.statement,
+        spec_text=loaded.spec_text or files.read_text(loaded.spec_path, what="test spec"), spec_path=loaded.spec_path,
         query_line=getattr(rec.query, "line", None), inputs=rec.inputs, input_times=rec.input_times,
         schemas=schemas, outputs=rec.outputs, lineage=rec.lineage, minimal_input=_minimal_for(run, app, query, result))
 

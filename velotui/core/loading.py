@@ -27,6 +27,8 @@ class LoadedApp:
     extra_schema_dirs: list[Path] = field(default_factory=list)
     flags: dict[str, list[Any]] = field(default_factory=dict)  # statement → velotui.sql.reference.Flag
     folders: Any = None  # velotui.files.SuiteFolders: where the app's files may be (its run is confined to them)
+    sql_text: str = ""  # the SQL and the spec as this load read them: what the run ran (explain sends these,
+    spec_text: str = ""  # not the files as they are after an edit)
 
     def app_warnings(self) -> list[Any]:
         """Warnings about the app's files, not about one query."""
@@ -164,15 +166,19 @@ def _application_name_warnings(spec: Any, app: Any, spec_path: Path) -> list[Any
 
 def _load(files: AppFiles, *, strict: bool, extra_schema_dirs: list[Path] | None, dialect: str | None,
           folders: Any) -> LoadedApp:
-    from velotui.spec import load_test_spec
-    from velotui.sql import load_app
-
     if files.spec_path is None:
         raise SpecError(f"no test spec for {files.sql_path.name}", file=files.sql_path,
                         hint=f"create {files.sql_path.with_suffix('.test.yaml').name} beside it "
                         "(velotui init can draft one)")
-    spec = load_test_spec(files.spec_path, strict=strict)
-    app = load_app(files.sql_path)
+    from velotui import files as suite_files
+    from velotui.errors import SqlError
+    from velotui.spec import doc_text, parse_test_spec
+    from velotui.sql import parse_app
+
+    spec_text = doc_text(files.spec_path, "test spec")
+    spec = parse_test_spec(spec_text, files.spec_path, strict=strict)
+    sql_text = suite_files.read_text(files.sql_path, what="SQL file", error=SqlError)
+    app = parse_app(sql_text, files.sql_path)
     from velotui.sql.reference import flags as divergence_flags
 
     overrides = {str(k): str(v) for k, v in (spec.config or {}).items()}
@@ -186,7 +192,7 @@ def _load(files: AppFiles, *, strict: bool, extra_schema_dirs: list[Path] | None
     near_misses += _config_key_warnings(spec, app, files.spec_path)
     loaded = LoadedApp(files=files, app=app, spec=spec, warnings=list(getattr(spec, "warnings", []) or [])
                        + near_misses,
-                       extra_schema_dirs=list(extra_schema_dirs or []))
+                       extra_schema_dirs=list(extra_schema_dirs or []), sql_text=sql_text, spec_text=spec_text)
     loaded.warnings += _application_name_warnings(spec, app, files.spec_path)
     loaded.warnings += _unchecked_query_warnings(spec, app, files)
     loaded.flags = {st.name: divergence_flags(st, app.path, app) for st in app.statements}

@@ -127,7 +127,9 @@ class VelotuiApp(App[int]):
         self.last_stress: Any = None
         self.mutation: MutationSession | None = None  # the last mutation run (`m`), its survivors
         self.running = False
+        self._batch = 0  # the UI's runs, counted: events of a run that another superseded are ignored
         self._mtimes: dict[Path, float] = {}
+        self._schema_files: dict[str, tuple[float | None, list[Path]]] = {}  # app -> (its spec's mtime, schemas)
         self._app_files: dict[str, str] = {}  # app name -> SQL file
         self._progress_total = 0
         self._progress_done = 0
@@ -404,7 +406,8 @@ class VelotuiApp(App[int]):
         self._release_previous_runs()
         self._fresh_results = True
         self.main(SqlView).clear_marks("coverage")  # a new run: the last one's coverage marks go
-        self._run_worker(runnable, query, coverage)
+        self._batch += 1
+        self._run_worker(runnable, query, coverage, self._batch)
 
     def _release_previous_runs(self) -> None:
         """A run's data (inputs, outputs, lineage kept for explain and the records screen) is released
@@ -416,8 +419,9 @@ class VelotuiApp(App[int]):
         self.report = None
 
     @work(thread=True, exclusive=True, group="run")
-    def _run_worker(self, apps: list[Any], query: str | None, coverage: bool = False) -> None:
-        """Runs in a thread: the UI never blocks. A whole-suite selection is one run of the root."""
+    def _run_worker(self, apps: list[Any], query: str | None, coverage: bool = False, batch: int = 0) -> None:
+        """Runs in a thread: the UI never blocks. A whole-suite selection is one run of the root. Its events
+        carry ``batch``: once a newer run started, what this one still says is ignored."""
         from velotui.core.run import RunOptions, SuiteRun
 
         everything = [a for a in self.suite.apps if a.spec_path is not None]
@@ -436,7 +440,9 @@ class VelotuiApp(App[int]):
                                                   strict=self.strict, coverage=coverage,
                                                   by_blocks=False,  # records to browse
                                                   **self.engine_options),
-                               on_event=lambda e: self.post_message(RunEvent(e)))
+                               on_event=lambda e: self.post_message(RunEvent(e, batch)))
+                if batch != self._batch:  # superseded before it started
+                    break
                 self.current_run = run
                 self.runs.append(run)  # explain looks back over the runs of this batch
                 run.execute()
@@ -446,9 +452,11 @@ class VelotuiApp(App[int]):
             from velotui.errors import VelotuiError
 
             title = type(e).__name__ if isinstance(e, VelotuiError) else "Run failed"
-            self.call_from_thread(self.push_screen, ErrorModal(title, str(e)))
+            if batch == self._batch:  # a superseded run's error is not the new run's
+                self.call_from_thread(self.push_screen, ErrorModal(title, str(e)))
         finally:
-            self.running = False
+            if batch == self._batch:
+                self.running = False
 
     def _kafka_for_runs(self) -> str:
         """The --kafka of each run. A broker the TUI starts (local, testcontainers) is started once, on the
@@ -683,7 +691,11 @@ class VelotuiApp(App[int]):
         self._status(f"line {row + 1}: {shown} — {' · '.join(tails)}")
 
     def stop_background(self) -> None:
-        """Quitting: a mutation run going stops (its process ends; it is ended after a few seconds)."""
+        """Quitting: a run going is cancelled (its query stops within a second: the process does not wait for
+        the run to finish), a mutation run going stops (its process ends; it is ended after a few seconds)."""
+        self._batch += 1  # what the run still says is for no one
+        if self.current_run is not None:
+            self.current_run.cancel()
         session = self.mutation
         if session is not None:
             session.stop.set()
@@ -702,6 +714,8 @@ class VelotuiApp(App[int]):
     def on_run_event(self, message: RunEvent) -> None:
         if self._screens_gone():
             return
+        if message.batch is not None and message.batch != self._batch:
+            return  # a superseded run's last words: its cancelled queries are not this run's results
         e = message.event
         results = self.main(ResultsTree)
         tree = self.main(AppsTree)
@@ -716,6 +730,10 @@ class VelotuiApp(App[int]):
             self._progress_total = sum(max(1, len(tree.query_names(f))) for f in e.apps)
             self._progress_done = 0
             gauge.set_progress(0, max(1, self._progress_total))
+            for files in tree.app_files():  # apps a superseded run left running have no verdict now
+                node = tree.app_node(str(files.sql_path))
+                if node is not None and node.status == "running" and str(files.sql_path) not in e.apps:
+                    tree.set_app_status(str(files.sql_path), None)
             for f in e.apps:
                 tree.set_app_status(f, "running")
             self._status(f"running {plural(len(e.apps), 'app')}, seed {e.seed}…")
@@ -748,13 +766,14 @@ class VelotuiApp(App[int]):
                 tree.set_app_status(app.file, status)
                 results.app_finished(app.name, status)
             gauge.set_progress(self._progress_total, max(1, self._progress_total))
-            s = e.report.summary
             golden = len(results.golden_failures())
             left_out = list(getattr(e.report, "warnings", None) or [])  # files of the folder that did not run
-            self._status(f"done: {s.get('passed', 0)} passed, {s.get('failed', 0)} failed"
-                         f"{', ' + str(s.get('errors', 0)) + ' errors' if s.get('errors') else ''}"
-                         + (f" — ⚠ {plural(len(left_out), 'file')} not run: {_file_name(left_out[0])}"
-                            if left_out else "")  # before the seed: an 80-column line shows it
+            strict = " (failed: --strict)" if getattr(e.report, "strict", False) else ""
+            notes = note_counts(e.report.summary)
+            self._status(f"done: {summary_counts(e.report.summary, notes=not left_out)}"
+                         + (f" — ⚠ {plural(len(left_out), 'file')} not run{strict}: {_file_name(left_out[0])}"
+                            + (f" — {notes}" if notes else "")
+                            if left_out else "")  # before the other counts: an 80-column line shows it
                          + f" — seed {e.report.seed}"
                          + (f" — {plural(golden, 'golden diff')}: enter shows, a / A approves" if golden else ""))
         elif isinstance(e, ev.Progress) and e.step == "stress":
@@ -970,6 +989,13 @@ class VelotuiApp(App[int]):
             if broken is not None:  # nothing ran to explain: the app's load error is the explanation
                 self.push_screen(ErrorModal(f"{broken[0]} could not be loaded", broken[1]))
                 return
+            errored = self._query_error_under_cursor()
+            if errored is not None:  # the query stopped with an error before any check: that error is the cause
+                strict = errored[2].startswith("failed under --strict")
+                self.push_screen(ErrorModal(f"{errored[0]} / {errored[1]} " + (
+                    "failed under --strict (every assertion held)" if strict else
+                    "stopped with an error (no assertion was checked)"), errored[2]))
+                return
             self.notify("nothing failed under the cursor: move to a ✗ row in Results (4) or to an app that failed",
                         severity="warning")
             return
@@ -987,6 +1013,33 @@ class VelotuiApp(App[int]):
                 return a.name, a.error
         return None
 
+    def _query_error_under_cursor(self) -> tuple[str, str, str] | None:
+        """(app, query, error) of the query under the cursor that errored (on an app row: its first), from
+        the report: an errored query has no failed assertion to explain, and "nothing failed" would be false."""
+        app_name: str | None = None
+        query: str | None = None
+        if self.focused_pane == "apps":
+            tree = self.main(AppsTree)
+            app = tree.selected_app()
+            if app is None:
+                return None
+            app_name, query = self._name_of(app), tree.selected_query()
+        else:
+            results = self.main(ResultsTree)
+            q = results.selected_query()
+            app_name, query = (q.app, q.query) if q is not None else (results.selected_app(), None)
+        for a in getattr(self.report, "apps", None) or []:
+            if a.name != app_name:
+                continue
+            for q in a.queries:
+                if query is not None and q.name != query:
+                    continue
+                if q.error and q.status == "error":
+                    return a.name, q.name, q.error
+                if q.status == "failed" and q.strict_failures and not q.failed_assertions:  # --strict failed it
+                    return a.name, q.name, "failed under --strict:\n" + "\n".join(q.strict_failures)
+        return None
+
     def explain_leaf(self, leaf: AssertionLeaf) -> None:
         """Open the explanation of one failure at once (a spinner), then ask in a worker thread."""
         from velotui.ai import heading_for
@@ -998,7 +1051,17 @@ class VelotuiApp(App[int]):
 
     @work(thread=True, exclusive=True, group="explain")
     def _explain_worker(self, leaf: AssertionLeaf, modal: MarkdownModal) -> None:
-        markdown = explain_markdown(leaf, self._run_of(leaf.app, leaf.query), use_ai=self.use_ai)
+        """Ask in a thread. Whatever goes wrong there (a config the explainer cannot read, a hook that cannot
+        start, the app's files gone) is said in the explanation's place: a worker's error would end the app."""
+        try:
+            markdown = explain_markdown(leaf, self._run_of(leaf.app, leaf.query), use_ai=self.use_ai)
+        except Exception as e:
+            from velotui.ai import heading_for
+            from velotui.errors import VelotuiError
+
+            what = str(e) if isinstance(e, VelotuiError) else f"internal error: {e!r}"
+            markdown = (f"{heading_for(leaf.app, leaf.query, leaf.result)}\n\n## No explanation\n\n"
+                        f"The explanation could not be made:\n\n```\n{what}\n```")
         self.call_from_thread(modal.show_answer, markdown)
 
     def action_approve(self) -> None:
@@ -1276,13 +1339,34 @@ class VelotuiApp(App[int]):
         self._check_files()
 
     # -- file watching --------------------------------------------------------------------------
-    def _watched(self) -> dict[Path, str]:
-        out: dict[Path, str] = {}
+    def _watched(self) -> dict[Path, list[str]]:
+        """Each file a run of an app reads — its SQL, its spec, the schema files its inputs use (one schema
+        can serve many apps) — and the apps (SQL files) that read it."""
+        out: dict[Path, list[str]] = {}
         for files in self.suite.apps:
-            out[files.sql_path] = str(files.sql_path)
-            if files.spec_path:
-                out[files.spec_path] = str(files.sql_path)
+            app_file = str(files.sql_path)
+            paths = [files.sql_path, *([files.spec_path] if files.spec_path else []), *self._schemas_read(files)]
+            for p in paths:
+                out.setdefault(p, [])
+                if app_file not in out[p]:
+                    out[p].append(app_file)
         return out
+
+    def _schemas_read(self, files: AppFiles) -> list[Path]:
+        """The schema files an app's inputs use, as its spec says now (read again when the spec changes)."""
+        spec = files.spec_path
+        try:
+            stamp = spec.stat().st_mtime if spec is not None else None
+        except OSError:
+            stamp = None
+        key = str(files.sql_path)
+        cached = self._schema_files.get(key)
+        if cached is None or cached[0] != stamp:
+            from velotui.tui.widgets.source_pane import schemas_of
+
+            cached = (stamp, schemas_of(files))
+            self._schema_files[key] = cached
+        return cached[1]
 
     def _remember_mtimes(self) -> None:
         for p in self._watched():
@@ -1296,23 +1380,29 @@ class VelotuiApp(App[int]):
         if not trees:  # the app is closing: its widgets are gone before its timers stop
             return
         tree = trees.first()
-        changed: list[str] = []
-        for p, app_file in self._watched().items():
+        changed: dict[str, list[Path]] = {}  # app -> the files of it that changed
+        for p, app_files in self._watched().items():
             try:
                 m = p.stat().st_mtime
             except OSError:
                 continue
             if self._mtimes.get(p) not in (None, m):
-                changed.append(app_file)
+                for app_file in app_files:
+                    changed.setdefault(app_file, []).append(p)
             self._mtimes[p] = m
-        for app_file in dict.fromkeys(changed):
+        for app_file in changed:
             tree.mark_stale(app_file)
             self._app_changed(app_file)
-            if self.watch_files:
-                files = [f for f in tree.app_files() if str(f.sql_path) == app_file]
-                self.run_apps(files, None)
-            else:
-                self.notify(f"{Path(app_file).name} changed — press r to re-run")
+        if not changed:
+            return
+        if self.watch_files:  # one run of every app that changed (one run_apps each superseded the last)
+            self.run_apps([f for f in tree.app_files() if str(f.sql_path) in changed], None)
+            return
+        for path in dict.fromkeys(p for paths in changed.values() for p in paths):
+            apps = [a for a, paths in changed.items() if path in paths]
+            whose = "" if (len(apps) == 1 and Path(apps[0]).stem in path.name) else (
+                f" (read by {Path(apps[0]).stem})" if len(apps) == 1 else f" (read by {len(apps)} apps, marked ○)")
+            self.notify(f"{path.name} changed{whose} — press r to re-run", markup=False)
 
 
     def _app_changed(self, app_file: str) -> None:
@@ -1364,6 +1454,25 @@ def explain_markdown(leaf: Any, run: Any, *, use_ai: bool = True) -> str:
                 f"\n- {r.message}\n\n_(the run that produced this result is gone; re-run to explain it)_")
     result = explain(ctx, use_ai=use_ai)
     return result.document() + f"\n\n---\n_explained by the {SOURCE_NAMES[result.source]}_"
+
+
+def summary_counts(summary: dict[str, int], notes: bool = True) -> str:
+    """The counts of a run as the headless report's last line gives them (passed, failed, then skipped,
+    errors, warnings and divergence flags when there are any): the TUI's status line lost the last four.
+    ``notes=False``: without the warnings and flags (note_counts)."""
+    parts = [f"{summary.get('passed', 0)} passed", f"{summary.get('failed', 0)} failed"]
+    for key, word in (("skipped", None), ("errors", "error")):
+        n = summary.get(key, 0)
+        if n:
+            parts.append(f"{n} skipped" if word is None else plural(n, word))
+    tail = note_counts(summary) if notes else ""
+    return ", ".join(parts) + (f", {tail}" if tail else "")
+
+
+def note_counts(summary: dict[str, int]) -> str:
+    """``1 warning, 10 divergence flags`` (empty when there are none)."""
+    return ", ".join(plural(summary[key], word) for key, word in (("warnings", "warning"), ("flags", "divergence flag"))
+                     if summary.get(key))
 
 
 def _file_name(warning: Any) -> str:

@@ -8,11 +8,14 @@ from velotui.core.events import Event
 
 
 class RunEvent(TMessage):
-    """A core event, posted from the run worker thread (post_message is thread-safe)."""
+    """A core event, posted from the run worker thread (post_message is thread-safe). ``batch`` says which of
+    the UI's runs it belongs to (None: not a run, the stress worker's): a superseded run's last events are
+    ignored, never mixed into the run that replaced it."""
 
-    def __init__(self, event: Event) -> None:
+    def __init__(self, event: Event, batch: int | None = None) -> None:
         super().__init__()
         self.event = event
+        self.batch = batch
 
 
 class MutationUpdate(TMessage):

@@ -10,9 +10,13 @@ from typing import Any
 
 class FakeAnthropic:
     def __init__(self, answer: str = "## Cause\nthe boundary\n\n## Fix\nuse >=",
-                 gate: threading.Event | None = None) -> None:
+                 gate: threading.Event | None = None, *, raw: bytes | None = None, status: int = 200,
+                 content_type: str = "application/json") -> None:
         self.answer = answer
         self.gate = gate  # when given, answers only once it is set (to see what waits for the answer)
+        self.raw = raw  # when given, the body sent as it is (a proxy's page, a broken answer), with status
+        self.status = status
+        self.content_type = content_type
         self.requests: list[dict[str, Any]] = []
         outer = self
 
@@ -23,12 +27,13 @@ class FakeAnthropic:
                     outer.gate.wait(timeout=60)
                 outer.requests.append({"path": self.path, "body": body,
                                        "auth": self.headers.get("x-api-key") or self.headers.get("authorization")})
-                data = json.dumps({"id": "msg_fake", "type": "message", "role": "assistant", "model": body["model"],
-                                   "stop_reason": "end_turn", "stop_sequence": None,
-                                   "content": [{"type": "text", "text": outer.answer}],
-                                   "usage": {"input_tokens": 1, "output_tokens": 1}}).encode()
-                self.send_response(200)
-                self.send_header("content-type", "application/json")
+                data = outer.raw if outer.raw is not None else json.dumps(
+                    {"id": "msg_fake", "type": "message", "role": "assistant", "model": body["model"],
+                     "stop_reason": "end_turn", "stop_sequence": None,
+                     "content": [{"type": "text", "text": outer.answer}],
+                     "usage": {"input_tokens": 1, "output_tokens": 1}}).encode()
+                self.send_response(outer.status)
+                self.send_header("content-type", outer.content_type)
                 self.send_header("content-length", str(len(data)))
                 self.end_headers()
                 self.wfile.write(data)

@@ -14,6 +14,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, LoadingIndicator, Markdown, Static
 
+from velotui.terminal import safe_text
 from velotui.tui.shown import shown
 
 HelpRow = tuple[str, str, str]  # (key as written, what it does, action id)
@@ -95,8 +96,8 @@ class MarkdownModal(ModalScreen[None]):
 
     def __init__(self, markdown: str | None = None, heading: str = "", waiting: str = "explaining…") -> None:
         super().__init__()
-        self.heading = heading
-        self.markdown = markdown or ""
+        self.heading = _terminal_safe(heading)
+        self.markdown = _terminal_safe(markdown or "")
         self.waiting = waiting
 
     @property
@@ -106,16 +107,18 @@ class MarkdownModal(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="explain") as box_:
             box_.border_subtitle = "c copies · esc closes"
-            yield Markdown(self.markdown or self.heading, id="explain-md")
+            yield Markdown(shown_markdown(self.markdown) or self.heading, id="explain-md")
             if not self.markdown:
                 yield Static(self.waiting, id="explain-waiting")
                 yield LoadingIndicator(id="explain-spinner")
 
     def show_answer(self, markdown: str) -> None:
-        self.markdown = markdown
+        """The answer, terminal-safe: a model's (or a hook's) text and the values it quotes are shown with
+        control and bidi characters escaped (they cannot clear the screen or write the clipboard)."""
+        self.markdown = _terminal_safe(markdown)
         if not self.is_attached:
             return
-        self.query_one("#explain-md", Markdown).update(markdown)
+        self.query_one("#explain-md", Markdown).update(shown_markdown(self.markdown))
         for sel in ("#explain-waiting", "#explain-spinner"):
             for w in self.query(sel):
                 w.remove()
@@ -126,6 +129,27 @@ class MarkdownModal(ModalScreen[None]):
             return
         self.app.copy_to_clipboard(self.markdown)
         self.notify(f"copied the explanation ({len(self.markdown)} characters) to the clipboard")
+
+
+def _terminal_safe(markdown: str) -> str:
+    return safe_text(markdown.replace("\r\n", "\n"))
+
+
+SHOWN_MARKDOWN = 8000  # characters of an explanation rendered; Textual's Markdown takes seconds per few hundred blocks
+
+
+def shown_markdown(markdown: str, limit: int = SHOWN_MARKDOWN) -> str:
+    """What the explanation screen renders: the whole text up to ``limit`` characters, else its start (cut at a
+    line, a code block closed) and what was cut. A hook's or a model's huge answer must not freeze the UI;
+    ``c`` still copies all of it."""
+    if len(markdown) <= limit:
+        return markdown
+    head = markdown[:limit]
+    head = head[:head.rfind("\n")] if "\n" in head else head
+    if head.count("```") % 2:
+        head += "\n```"
+    return (f"{head}\n\n---\n_… cut here: the explanation is {len(markdown):,} characters, {len(head):,} shown; "
+            "c copies all of it._")
 
 
 class ErrorModal(ModalScreen[None]):

@@ -17,6 +17,7 @@ from velotui.tui.shown import shown
 
 ICONS = {"passed": "✓", "failed": "✗", "error": "!", "warning": "⚠", "skipped": "-", "running": "…", "flag": "⚑"}
 FAILED = ("failed", "error")
+NOTE_WIDTH = 2000  # a warning or a flag: as much as the text report shows (it was cut at 300, saying nothing)
 
 
 @dataclass
@@ -97,7 +98,7 @@ class ResultsTree(Tree[object]):
     def app_loaded(self, app: str, file: str, error: str | None, warnings: tuple[str, ...] = ()) -> None:
         node = self._app(app)
         for w in warnings:
-            node.add_leaf(f"{ICONS['warning']} {w}"[:300])
+            node.add_leaf(shown(f"{ICONS['warning']} {w}", width=NOTE_WIDTH))
         if error:
             node.set_label(shown(f"! {app}"))
             node.add_leaf(shown(error.splitlines()[0] if error else ""))
@@ -145,9 +146,9 @@ class ResultsTree(Tree[object]):
             qnode.add_leaf(shown(error.splitlines()[0]))
             qnode.expand()
         for f in flags:  # where the reference engine computes something else
-            qnode.add_leaf(f"{ICONS['flag']} {f}"[:300])
+            qnode.add_leaf(shown(f"{ICONS['flag']} {f}", width=NOTE_WIDTH))
         for w in warnings:
-            qnode.add_leaf(f"{ICONS['warning']} {w}"[:300])
+            qnode.add_leaf(shown(f"{ICONS['warning']} {w}", width=NOTE_WIDTH))
         if flags or warnings:
             qnode.expand()
 

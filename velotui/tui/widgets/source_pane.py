@@ -393,7 +393,7 @@ class SourcePane(Vertical):
             self.query_one(SpecView).show_file(files.spec_path)
         else:
             self.query_one(SpecView).load_text("# this app has no test spec (velotui init APP.sql drafts one)")
-        self.editor.set_schemas(_schemas_of(files))
+        self.editor.set_schemas(schemas_of(files))
 
     def reload_views(self) -> None:
         """The SQL and Spec tabs read their files again (one changed on disk)."""
@@ -418,7 +418,7 @@ class SourcePane(Vertical):
         return None
 
 
-def _schemas_of(files: AppFiles) -> list[Path]:
+def schemas_of(files: AppFiles) -> list[Path]:
     """Schema files the app's spec uses (else every schema in its schema folders)."""
     from velotui.core.discovery import find_schema
 
