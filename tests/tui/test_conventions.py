@@ -307,3 +307,11 @@ async def test_esc_in_the_records_filter_closes_the_filter_first(suite: Path) ->
         await pilot.press("escape")
         await pilot.pause()
         assert app.screen is app.screen_stack[0]
+
+
+def test_unknown_ai_settings_are_said_when_the_ui_starts(tmp_path: Path) -> None:
+    cfg = tmp_path / "config.toml"
+    cfg.write_text('[ai]\nmodle = "m"\ntemperature = 1\n')
+    text = "\n".join(load_config(cfg).warnings)
+    assert "[ai] unknown setting 'modle'; did you mean 'model'?" in text and f"{cfg}:2" in text
+    assert f"{cfg}:3: [ai] unknown setting 'temperature'" in text

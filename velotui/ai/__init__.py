@@ -45,8 +45,12 @@ def heading_for(app: str, query: str, result: object) -> str:
 
 def explain(ctx: FailureContext, *, config: AiConfig | None = None, use_ai: bool = True,
             client: AnthropicClient | None = None) -> Explanation:
-    """Explain one failure. Falls back to the offline explainer (saying why) when AI is off or fails."""
+    """Explain one failure. Falls back to the offline explainer (saying why) when AI is off or fails. The
+    config's warnings (unknown ``[ai]`` settings) head the explanation: a setting not read is said there."""
+    config = config or load_ai_config()
     explanation = _explain(ctx, config=config, use_ai=use_ai, client=client)
+    if config.warnings:
+        explanation.markdown = "\n>\n".join(f"> config: {w}" for w in config.warnings) + "\n\n" + explanation.markdown
     explanation.heading = heading_for(ctx.app, ctx.query, ctx.result)
     return explanation
 

@@ -19,7 +19,9 @@ from __future__ import annotations
 
 import os
 import tomllib
-from dataclasses import dataclass
+import difflib
+import re
+from dataclasses import dataclass, field
 from pathlib import Path
 
 DEFAULT_MODEL = "claude-sonnet-5-5"
@@ -36,6 +38,7 @@ class AiConfig:
     command: str = ""
     enabled: bool = True
     base_url: str | None = None  # for a proxy or a local fake
+    warnings: list[str] = field(default_factory=list)  # unknown [ai] settings far from every known one
 
     @property
     def api_key(self) -> str | None:
@@ -55,10 +58,57 @@ _TYPES: dict[str, tuple[type, ...]] = {"model": (str,), "command": (str,), "base
 _WORDS = {str: "a string", int: "a whole number", float: "a number", bool: "true or false"}
 
 
+def _key_line(text: str, key: str) -> int | None:
+    """The line of ``key = …`` in the ``[ai]`` table of the TOML text (tomllib keeps no positions)."""
+    table = None
+    pattern = re.compile(r"""\s*(?:"|')?%s(?:"|')?\s*=""" % re.escape(key))
+    for n, line in enumerate(text.splitlines(), 1):
+        head = re.match(r"\s*\[+\s*([^\]]+?)\s*\]", line)
+        if head:
+            table = head.group(1).strip().strip("\"'")
+        elif table == "ai" and pattern.match(line):
+            return n
+        elif table is None and re.match(r"""\s*ai\s*\.\s*(?:"|')?%s(?:"|')?\s*=""" % re.escape(key), line):
+            return n
+    return None
+
+
+def unknown_ai_settings(table: dict[str, object], path: Path, text: str) -> tuple[list[object], list[str]]:
+    """The ``[ai]`` keys velotui does not read: a key one edit from a known one is a typo (a SpecError naming
+    the file, its line and the key it meant: ``modle`` would have run the default model); any other one is
+    a warning (``file:line: [ai] unknown setting …``), as an unknown ``[tui]`` setting is."""
+    from velotui.errors import SpecError
+    from velotui.spec.validation import near_key
+
+    known = sorted(_TYPES)
+    typos: list[object] = []
+    warnings: list[str] = []
+    for key in table:
+        if key in _TYPES:
+            continue
+        line = _key_line(text, key)
+        near = near_key(key, known)
+        if near is not None:
+            typos.append(SpecError(f"[ai] unknown setting {key!r}; did you mean {near!r}?", file=path, line=line,
+                                   hint=f"rename it to {near!r} (a key one edit from a known setting is a typo); "
+                                        "see docs/AI.md, Configuration"))
+            continue
+        close = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
+        where = f"{path}:{line}" if line else str(path)
+        if key.lower() in ("api_key", "anthropic_api_key", "key"):
+            warnings.append(f"{where}: [ai] {key} is not read: the API key is read from ANTHROPIC_API_KEY only "
+                            "(remove it from the file)")
+            continue
+        warnings.append(f"{where}: [ai] unknown setting {key!r} is not read"
+                        + (f"; did you mean {close[0]!r}?" if close else f" (settings: {', '.join(known)})"))
+    return typos, warnings
+
+
 def load_ai_config(path: Path | None = None) -> AiConfig:
     """The ``[ai]`` table. A file that is not TOML, or a setting of the wrong type (``enabled = "false"`` is a
-    string, which would have turned the model on; ``max_tokens = "lots"``), is a SpecError naming the file
-    and the key: never a crash of the explanation, never a setting silently read otherwise."""
+    string, which would have turned the model on; ``max_tokens = "lots"``), or an unknown key one edit from
+    a setting (``modle``), is a SpecError naming the file and the key: never a crash of the explanation,
+    never a setting silently read otherwise. Other unknown keys are ``warnings`` of the config."""
     from velotui.errors import SpecError
 
     path = path or config_file()
@@ -66,7 +116,8 @@ def load_ai_config(path: Path | None = None) -> AiConfig:
     if not path.is_file():
         return cfg
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
+        data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
         raise SpecError(f"the config file is not valid TOML: {e}", file=path,
                         hint="fix the file, or point VELOTUI_CONFIG at another") from None
@@ -75,10 +126,13 @@ def load_ai_config(path: Path | None = None) -> AiConfig:
     table = data.get("ai", {})
     if not isinstance(table, dict):
         raise SpecError("[ai] must be a table of settings", file=path, hint="see docs/AI.md, Configuration")
+    typos, cfg.warnings = unknown_ai_settings(table, path, text)
+    if typos:
+        raise typos[0]  # type: ignore[misc]
     for key, value in table.items():
         types = _TYPES.get(key)
         if types is None:
-            continue  # other settings of [ai] are not the explainer's
+            continue  # an unknown setting: a typo raised above, any other one a warning
         if not isinstance(value, types) or (bool not in types and isinstance(value, bool)):
             raise SpecError(f"[ai] {key} must be {_WORDS[types[-1]]}, not {value!r}", file=path,
                             hint="see docs/AI.md, Configuration")

@@ -11,7 +11,8 @@ Config file: ``$VELOTUI_CONFIG`` or ``~/.config/velotui/config.toml``::
     export_dir = "~/velotui-exports"
 
 An unknown action id, a key bound to two actions, or an unknown ``[tui]`` setting is a warning (shown when
-the UI starts) naming the config file and the closest known name; a file that is not TOML is an error.
+the UI starts) naming the config file and the closest known name; a file that is not TOML is an error. The
+unknown ``[ai]`` settings (velotui.ai.config) are said when the UI starts too.
 """
 
 from __future__ import annotations
@@ -154,7 +155,8 @@ def load_config(path: Path | None = None) -> TuiConfig:
     if not path.is_file():
         return TuiConfig()
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
+        data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
         raise _toml_error(path, e) from None
     except (OSError, UnicodeDecodeError) as e:
@@ -180,6 +182,15 @@ def load_config(path: Path | None = None) -> TuiConfig:
     for key in tui:
         if key not in TUI_SETTINGS:
             warn(f"{path}: [tui] unknown setting {key!r}{_did_you_mean(key, TUI_SETTINGS)}")
+    ai = data.get("ai")
+    if isinstance(ai, dict):  # the explainer refuses a typo of [ai] (an error when x explains); said at start too
+        from velotui.ai.config import unknown_ai_settings
+
+        typos, far = unknown_ai_settings(ai, path, text)
+        for typo in typos:
+            warn(f"error: {typo} (x explains nothing until it is fixed)")
+        for w in far:
+            warn(w)
     if "tail_limit" in tui:
         v = tui["tail_limit"]
         if isinstance(v, int) and not isinstance(v, bool) and 1 <= v <= 1_000_000:

@@ -121,3 +121,31 @@ def test_settings_of_the_right_type_are_read(tmp_path: Path) -> None:
     cfg.write_text('[ai]\nenabled = false\nmax_tokens = 99\ntimeout_s = 5\nmodel = "m"\n')
     got = load_ai_config(cfg)
     assert (got.enabled, got.max_tokens, got.timeout_s, got.model) == (False, 99, 5.0, "m")
+
+
+@pytest.mark.parametrize(("key", "meant"), [("modle", "model"), ("max_token", "max_tokens"), ("enable", "enabled"),
+                                            ("Command", "command")])
+def test_a_setting_one_edit_from_a_known_one_is_an_error_with_did_you_mean(tmp_path: Path, key: str,
+                                                                            meant: str) -> None:
+    """`modle = "…"` was ignored: the default model ran and nobody was told."""
+    cfg = tmp_path / "velotui.toml"
+    cfg.write_text(f'[tui]\ntheme = "dark"\n\n[ai]\nmax_retries = 1\n{key} = "x"\n')
+    with pytest.raises(SpecError) as e:
+        load_ai_config(cfg)
+    said = str(e.value)
+    assert e.value.file == str(cfg) and e.value.line == 6
+    assert f"[ai] unknown setting {key!r}; did you mean {meant!r}?" in said and str(cfg) in said
+
+
+def test_another_unknown_setting_is_a_warning_said_in_the_explanation(tmp_path: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    cfg = tmp_path / "velotui.toml"
+    cfg.write_text('[ai]\nmodel = "m"\ntemperature = 0.2\napi_key = "sk-not-read"\n')
+    got = load_ai_config(cfg)
+    assert got.model == "m"
+    assert got.warnings[0].startswith(f"{cfg}:3: [ai] unknown setting 'temperature' is not read")
+    assert got.warnings[1].startswith(f"{cfg}:4: [ai] api_key is not read: the API key is read from ANTHROPIC_API_KEY")
+    assert "sk-not-read" not in "".join(got.warnings)
+    monkeypatch.setenv("VELOTUI_CONFIG", str(cfg))
+    md = explain(_ctx(), use_ai=False).markdown
+    assert f"> config: {cfg}:3: [ai] unknown setting 'temperature'" in md
