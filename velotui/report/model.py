@@ -126,6 +126,51 @@ class AppReport:
         return "passed"
 
 
+def distinct_tails(files: list[str]) -> list[str]:
+    """The fewest trailing parts of each path that no other path of ``files`` ends with (``a/p.sql``,
+    ``b/p.sql``): how the reports tell apart apps of one name."""
+    parts = [tuple(f.replace("\\", "/").split("/")) for f in files]
+    out = []
+    for i, p in enumerate(parts):
+        n = 1
+        while n < len(p) and any(q[-n:] == p[-n:] for j, q in enumerate(parts) if j != i):
+            n += 1
+        out.append("/".join(p[-n:]))
+    return out
+
+
+def app_labels(apps: list[AppReport]) -> list[str]:
+    """Each app's name in the reports: its name, qualified by its file when another app of the run has the
+    same name (``orders (a/orders.sql)``), so that a CI dashboard never merges two apps' test cases."""
+    labels = [a.name for a in apps]
+    groups: dict[str, list[int]] = {}
+    for i, a in enumerate(apps):
+        groups.setdefault(a.name, []).append(i)
+    for name, idx in groups.items():
+        if len(idx) > 1:
+            for i, tail in zip(idx, distinct_tails([apps[i].file for i in idx]), strict=True):
+                labels[i] = f"{name} ({tail})"
+    return labels
+
+
+def name_clash_warnings(apps: list[AppReport]) -> dict[int, Any]:
+    """A warning for each app whose name another app of the run has (index of the app -> warning). Two
+    specs saying one ``application:`` is most likely a spec copied and not renamed."""
+    from velotui.errors import VelotuiWarning
+
+    labels = app_labels(apps)
+    out: dict[int, Any] = {}
+    for i, a in enumerate(apps):
+        if labels[i] == a.name:
+            continue
+        others = [apps[j].file for j in range(len(apps)) if j != i and apps[j].name == a.name]
+        out[i] = VelotuiWarning(
+            f"app name {a.name!r} is also the name of {', '.join(others)}: the reports call this app "
+            f"{labels[i]!r}", file=a.file,
+            hint="give each app its own name: the spec's 'application:', or the SQL file's name")
+    return out
+
+
 @dataclass
 class RunReport:
     run_id: str
@@ -151,10 +196,22 @@ class RunReport:
         """(kind, text) of what went wrong with the run itself, not with an app: each is an error of the
         summary and a testcase of JUnit."""
         out = [("RunError", self.error)] if self.error else []
+        if self.strict:  # --strict: two apps of one name fail the run, as the other warnings do
+            out += [("StrictWarning", f"--strict: warning: {w}") for w in self.name_clashes.values()]
         if self.interrupted:
             out.append(("Interrupted", "interrupted (Ctrl-C): the apps and queries it had not reached are not in "
                                        "this report"))
         return out
+
+    @property
+    def app_labels(self) -> list[str]:
+        """The apps' names in every report format (``app_labels``): two apps of one name are qualified by file."""
+        return app_labels(self.apps)
+
+    @property
+    def name_clashes(self) -> dict[int, Any]:
+        """Apps another app of the run shares its name with (index -> warning): said in every format."""
+        return name_clash_warnings(self.apps)
 
     @property
     def summary(self) -> dict[str, int]:
@@ -170,7 +227,7 @@ class RunReport:
             "assertions": sum(len(q.assertions) for q in qs),
             "assertions_failed": sum(len(q.failed_assertions) for q in qs),
             "warnings": len(self.warnings) + sum(len(a.warnings) for a in self.apps)
-            + sum(len(q.warning_texts) for q in qs),
+            + sum(len(q.warning_texts) for q in qs) + len(self.name_clashes),
             "flags": sum(len(q.flags) for q in qs),
             # the files the run left out (``warnings``): JUnit's "files not run" testcases, skipped (failed
             # under --strict); so JUnit's tests are queries + apps not loaded + files_not_run + run errors
@@ -188,7 +245,8 @@ class RunReport:
         if self.error:
             return self.error_code
         qs = [q for a in self.apps for q in a.queries]
-        if any(a.error for a in self.apps) or any(q.invalid_input for q in qs) or (self.strict and self.warnings):
+        if any(a.error for a in self.apps) or any(q.invalid_input for q in qs) or (
+                self.strict and (self.warnings or self.name_clashes)):
             return EXIT_INVALID
         if any(q.infra_error for q in qs):
             return EXIT_INFRA

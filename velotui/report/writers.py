@@ -157,17 +157,25 @@ def _print_difference(c: Any, console: Console) -> None:
 
 
 def render_text(report: RunReport, console: Console) -> None:
-    """One line per query, then a block per failure, then the summary, seed and reproduce command."""
-    for app in report.apps:
+    """One line per query, then a block per failure, then the summary, seed and reproduce command. Apps are
+    named as in every format (``RunReport.app_labels``: two apps of one name are qualified by their file)."""
+    names = {id(a): n for a, n in zip(report.apps, report.app_labels, strict=True)}
+    clashes = report.name_clashes
+    for index, app in enumerate(report.apps):
+        clash = [clashes[index]] if index in clashes else []
         if app.error:
-            console.print(f"[red]ERROR[/] {_n(app.name)}  {_n(app.file)}")
+            console.print(f"[red]ERROR[/] {_n(names[id(app)])}  {_n(app.file)}")
+        for w in clash:
+            label = "[red]✗ --strict[/]" if report.strict else "[yellow]⚠ warning[/]"
+            console.print(f"      {label} {_t(short(str(w), 2000))}")
+        if app.error:
             continue
         for w in app.warnings:
             console.print(f"      [yellow]⚠ warning[/] {_t(short(str(w), 2000))}")
         for q in app.queries:
             label, colour = _LABEL[q.status]
             engine = f"  [dim]on {_t(q.engine)}[/]" if q.engine != "embedded" and q.comparison is None else ""
-            console.print(f"[{colour}]{label:<5}[/] {_n(app.name)} / {_n(q.name)}  "
+            console.print(f"[{colour}]{label:<5}[/] {_n(names[id(app)])} / {_n(q.name)}  "
                           f"{q.records_in} → {q.records_out}  {q.duration_ms:.0f} ms{engine}")
             if q.comparison is not None:
                 console.print(f"      {_comparison_line(q.comparison)}", highlight=False)
@@ -190,10 +198,10 @@ def render_text(report: RunReport, console: Console) -> None:
     if failures or broken:
         console.print()
     for app in broken:
-        console.rule(f"[red]{_n(app.name)}[/]: could not be loaded", align="left")
+        console.rule(f"[red]{_n(names[id(app)])}[/]: could not be loaded", align="left")
         console.print(_t(app.error or ""))
     for app, q in failures:
-        console.rule(f"[red]{_n(app.name)} / {_n(q.name)}[/]", align="left")
+        console.rule(f"[red]{_n(names[id(app)])} / {_n(q.name)}[/]", align="left")
         if q.error:
             console.print(f"[red]error:[/] {_t(short(q.error, 4000))}")
         for line in q.strict_failures:
@@ -255,6 +263,12 @@ def _coverage_dict(cov: Any) -> dict[str, Any]:
 
 
 def report_dict(report: RunReport) -> dict[str, Any]:
+    """The JSON report. ``"label"`` is the app's name in every format (its name, qualified by its file when
+    another app of the run has the same name); warnings and flags name their app by it."""
+    labels = report.app_labels
+    clashes = report.name_clashes
+    app_warnings = [[*([clashes[i]] if i in clashes else []), *a.warnings] for i, a in enumerate(report.apps)]
+    named = list(zip(report.apps, labels, app_warnings, strict=True))
     return {
         "version": 1,
         "run_id": report.run_id,
@@ -265,11 +279,12 @@ def report_dict(report: RunReport) -> dict[str, Any]:
         "reproduce": report.reproduce,
         "apps": [{
             "name": a.name,
+            "label": label,
             "file": a.file,
             "status": a.status,
             "error": a.error,
             "duration_ms": round(a.duration_ms, 3),
-            "warnings": [_warning_dict(w) for w in a.warnings],
+            "warnings": [_warning_dict(w) for w in warns],
             "queries": [{
                 "name": q.name,
                 "status": q.status,
@@ -289,13 +304,13 @@ def report_dict(report: RunReport) -> dict[str, Any]:
                 "assertions": _assertions(q),
                 "comparison": _comparison_dict(q.comparison),
             } for q in a.queries],
-        } for a in report.apps],
+        } for a, label, warns in named],
         "suite_warnings": [_warning_dict(w) for w in report.warnings],
         "warnings": [{"app": None, "query": None, **_warning_dict(w)} for w in report.warnings]
-        + [{"app": a.name, "query": None, **_warning_dict(w)} for a in report.apps for w in a.warnings]
-        + [{"app": a.name, "query": q.name, **w} for a in report.apps for q in a.queries
+        + [{"app": label, "query": None, **_warning_dict(w)} for a, label, warns in named for w in warns]
+        + [{"app": label, "query": q.name, **w} for a, label, _ in named for q in a.queries
            for w in _query_warnings(q)],
-        "flags": [{"app": a.name, "query": q.name, **_flag_dict(f)} for a in report.apps for q in a.queries
+        "flags": [{"app": label, "query": q.name, **_flag_dict(f)} for a, label, _ in named for q in a.queries
                   for f in q.flags],
         "summary": report.summary,
         "strict": report.strict,
@@ -395,15 +410,17 @@ def _xml_text(text: str) -> str:
 def junit_tree(report: RunReport) -> ET.Element:
     root = ET.Element("testsuites", name="velotui", time=f"{report.duration_ms / 1000:.3f}")
     totals = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
-    for app in report.apps:
-        suite = ET.SubElement(root, "testsuite", name=_xml_text(app.name), file=_xml_text(app.file))
+    clashes = report.name_clashes
+    for index, (app, name) in enumerate(zip(report.apps, report.app_labels, strict=True)):
+        # name: the app's, qualified by its file when another app has it (classname and suite name unique)
+        suite = ET.SubElement(root, "testsuite", name=_xml_text(name), file=_xml_text(app.file))
         counts = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
         suite_time = 0.0
         props = ET.SubElement(suite, "properties")
         ET.SubElement(props, "property", name="seed", value=str(report.seed))
         ET.SubElement(props, "property", name="reproduce", value=_xml_text(report.reproduce))
         if app.error:
-            case = ET.SubElement(suite, "testcase", classname=_xml_text(app.name), name="load", time="0.000")
+            case = ET.SubElement(suite, "testcase", classname=_xml_text(name), name="load", time="0.000")
             err = ET.SubElement(case, "error", message=_xml_text(short(app.error.splitlines()[0], 500)), type="LoadError")
             err.text = _xml_text(app.error)
             counts["tests"] += 1
@@ -411,7 +428,7 @@ def junit_tree(report: RunReport) -> ET.Element:
         for q in app.queries:
             t = q.duration_ms / 1000
             suite_time += t
-            case = ET.SubElement(suite, "testcase", classname=_xml_text(app.name), name=_xml_text(q.name),
+            case = ET.SubElement(suite, "testcase", classname=_xml_text(name), name=_xml_text(q.name),
                                  time=f"{t:.3f}")
             counts["tests"] += 1
             if q.status == "skipped":
@@ -478,9 +495,10 @@ def junit_tree(report: RunReport) -> ET.Element:
             if out_lines:  # shown by CI servers with the test case (a warning fails it only under --strict)
                 out = ET.SubElement(case, "system-out")
                 out.text = _xml_text("\n".join(out_lines))
-        if app.warnings:
+        suite_warnings = [*([clashes[index]] if index in clashes else []), *app.warnings]
+        if suite_warnings:
             out = ET.SubElement(suite, "system-out")
-            out.text = _xml_text("\n".join(f"warning: {w}" for w in app.warnings))
+            out.text = _xml_text("\n".join(f"warning: {w}" for w in suite_warnings))
         for k, v in counts.items():
             suite.set(k, str(v))
             totals[k] += v
