@@ -234,8 +234,11 @@ def _load(files: AppFiles, *, strict: bool, extra_schema_dirs: list[Path] | None
             path = loaded.schema_path(name)
             if path is None:
                 dirs = [*loaded.extra_schema_dirs, *files.schema_dirs]
-                close = difflib.get_close_matches(name, _schema_names(dirs), n=1)
+                named = _schema_named(dirs, name)  # a file whose `name:` is the name asked: the file is the name
+                close = [named[0]] if named else difflib.get_close_matches(name, _schema_names(dirs), n=1)
                 guess = f"did you mean {close[0]!r}? " if close else ""
+                if named:
+                    guess += (f"({named[1]} says 'name: {name}', but a schema is found by its file's name); ")
                 if getattr(inp, "schema_name", None):
                     raise SpecError(
                         f"input {inp.source!r} names schema {name!r}, which is not found",
@@ -623,6 +626,29 @@ def _unknown_output_fields(loaded: LoadedApp, query: Any, st: Any, a: Any, names
                              + (f"; did you mean {close[0]!r}?" if close else ""), file=a.file, line=line,
                              column=column, hint=f"{st.name} outputs: {', '.join(names)}"))
     return out
+
+
+def _schema_named(dirs: list[Path], name: str) -> tuple[str, str] | None:
+    """(the file's name, the file) of a schema file of ``dirs`` whose ``name:`` is ``name`` (the first)."""
+    import re
+
+    from velotui import files as suite_files
+    from velotui.spec import schema_file_name
+
+    wanted = re.compile(r"^name:\s*[\"']?%s[\"']?\s*(#.*)?$" % re.escape(name), re.MULTILINE)
+    for d in dirs:
+        if not d.is_dir():
+            continue
+        for p in sorted(d.iterdir()):
+            if p.suffix not in (".yaml", ".yml") or not p.is_file():
+                continue
+            try:
+                text = suite_files.read_text(p, what="data schema")
+            except VelotuiError:
+                continue
+            if wanted.search(text):
+                return schema_file_name(p), p.name
+    return None
 
 
 def _schema_names(dirs: list[Path]) -> list[str]:

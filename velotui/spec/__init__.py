@@ -133,6 +133,7 @@ def parse_data_schema(text: str, path: str | Path | None = None, *, strict: bool
             check_derived(f, f.constraints.derived.expression, names, path)
     check_derived_cycles(schema.fields, path)
     schema._warnings = check_unknown(schema, doc, strict=strict)
+    schema._warnings += _name_not_file_name(schema, doc, path)
     from velotui.spec.schema import unread_constraints
 
     unread = unread_constraints(schema, doc, path)
@@ -145,6 +146,36 @@ def parse_data_schema(text: str, path: str | Path | None = None, *, strict: bool
     for check in _SCHEMA_CHECKS:  # velotui.datagen's: a sample of its records, each value against its constraints
         check(schema, path)
     return schema
+
+
+_SCHEMA_SUFFIXES = (".schema.yaml", ".schema.yml", ".yaml", ".yml")
+
+
+def schema_file_name(path: str | Path) -> str:
+    """The name a spec's ``schema:`` (or an input's source) finds a data schema by: its file's name without
+    ``.schema.yaml`` (``.schema.yml``, ``.yaml``, ``.yml``), as velotui.core.discovery.find_schema looks."""
+    name = Path(path).name
+    for suffix in _SCHEMA_SUFFIXES:
+        if name.lower().endswith(suffix):
+            return name[: -len(suffix)]
+    return name
+
+
+def _name_not_file_name(schema: DataSchema, doc: Any, path: str | Path | None) -> list[SpecWarning]:
+    """``name: order`` in ``orders.schema.yaml``: the spec's ``schema: orders`` finds the file (FORMATS.md §3),
+    and nothing reads ``order``; a schema renamed on one side only, or copied. A warning at the name's line."""
+    if path is None or not isinstance(schema.name, str) or schema.name == schema_file_name(path):
+        return []
+    from velotui.errors import VelotuiWarning
+
+    stem = schema_file_name(path)
+    where = doc.key_locations.get(("name",))
+    return [VelotuiWarning(
+        f"schema name {schema.name!r} is not its file's name {stem!r}: a spec's 'schema: {stem}' finds this "
+        f"file, 'schema: {schema.name}' does not", file=path, line=where[0] if where else None,
+        column=where[1] if where else None,
+        hint=f"write 'name: {stem}', or rename the file to {schema.name}.schema.yaml and the specs' "
+             f"'schema: {stem}' to 'schema: {schema.name}'")]
 
 
 _SCHEMA_CHECKS: list[Any] = []

@@ -515,7 +515,8 @@ def check_derived_cycles(fields: list[Any], path: Any = None) -> None:
 
 
 class DataSchema(DocumentModel):
-    name: str = Field(description="schema name (inputs refer to it)")
+    name: str = Field(description="schema name: its file's name without .schema.yaml (inputs find the schema by "
+                                  "the file's name; another name is a warning)")
     description: str | None = None
     record_count: int | None = Field(None, ge=0, description="default number of records for inputs using it")
 
