@@ -233,6 +233,13 @@ class SuiteRun:
             strict=self.options.strict,
             warnings=left_out,
         )
+        if self.options.fail_fast and reports and not self.cancelled and self._stops_run(reports[-1]):
+            # the apps after the one that stopped the run were not run (nor, with -j, reported): said
+            stopped = reports[-1].file
+            at = next((i for i, a in enumerate(apps) if str(a.sql_path) == stopped), None)
+            if at is not None and at + 1 < len(apps):
+                run_report.stopped_by = stopped
+                run_report.not_run = [str(a.sql_path) for a in apps[at + 1:]]
         self._emit(ev.RunFinished(run_report, run_report.exit_code))
         return run_report
 

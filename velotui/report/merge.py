@@ -116,12 +116,15 @@ def merge_json(docs: list[dict[str, Any]], names: list[str]) -> dict[str, Any]:
     del merged["error_code"]
     if "suite_warnings" in docs[0]:
         merged["suite_warnings"] = suite_warnings
+    if any("not_run" in d for d in docs):  # --fail-fast: the apps each shard did not run
+        merged["not_run"] = [x for d in docs for x in d.get("not_run") or []]
     if "strict" in docs[0]:
         merged["strict"] = strict
     if "warnings" in docs[0]:  # gathered from every app and query, in run order, as a run writes them
         merged["warnings"] = [{"app": None, "query": None, **w} for w in suite_warnings] \
-            + [{"app": a.get("name"), "query": None, **w} for a in apps for w in a.get("warnings") or []] \
-            + [{"app": a.get("name"), "query": q.get("name"), **w} for a in apps for q in a.get("queries") or []
+            + [{"app": a.get("label", a.get("name")), "query": None, **w} for a in apps
+               for w in a.get("warnings") or []] \
+            + [{"app": a.get("label", a.get("name")), "query": q.get("name"), **w} for a in apps for q in a.get("queries") or []
                for w in q.get("warnings") or []]
     if "flags" in docs[0]:
         merged["flags"] = [{"app": a.get("name"), "query": q.get("name"), **f} for a in apps

@@ -190,6 +190,14 @@ class RunReport:
     error: str | None = None
     error_code: int = EXIT_INVALID
     interrupted: bool = False  # Ctrl-C: what had not run yet is not in the report (exit 130, in every format)
+    # --fail-fast: the files of the apps after the one that stopped the run (in run order), not run; every
+    # format lists them (text: a line each; JSON: "not_run"; JUnit: a skipped testcase each, with the reason)
+    not_run: list[str] = field(default_factory=list)
+    stopped_by: str | None = None  # --fail-fast: the file of the app whose failure stopped the run
+
+    @property
+    def not_run_reason(self) -> str:
+        return f"not run: --fail-fast stopped the run after {self.stopped_by} failed"
 
     @property
     def run_errors(self) -> list[tuple[str, str]]:
@@ -232,6 +240,7 @@ class RunReport:
             # the files the run left out (``warnings``): JUnit's "files not run" testcases, skipped (failed
             # under --strict); so JUnit's tests are queries + apps not loaded + files_not_run + run errors
             "files_not_run": len(self.warnings),
+            "apps_not_run": len(self.not_run),  # --fail-fast: JUnit's skipped "not run" testcases
         }
 
     @property

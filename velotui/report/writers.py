@@ -191,6 +191,11 @@ def render_text(report: RunReport, console: Console) -> None:
     for w in report.warnings:  # files the run left out (a SQL file without its spec, a spec of no SQL file)
         label = "[red]✗ --strict[/]" if report.strict else "[yellow]⚠ warning[/]"
         console.print(f"{label} {_t(short(str(w), 2000))}")
+    if report.not_run:  # --fail-fast: the apps it did not run, each named
+        console.print(f"[yellow]⊘ {len(report.not_run)} app{'s' if len(report.not_run) > 1 else ''} "
+                      f"{_t(report.not_run_reason)}:[/]", highlight=False)
+        for file in report.not_run:
+            console.print(f"      [yellow]not run[/] {_n(file)}", highlight=False)
     for kind, text in report.run_errors:  # the run's own verdict: nothing ran, an error stopped it, Ctrl-C
         console.print(f"[red]✗ {'error: ' if kind == 'RunError' else ''}{_t(text)}[/]", highlight=False)
     failures = [(a, q) for a in report.apps for q in a.queries if q.status in ("failed", "error")]
@@ -230,6 +235,8 @@ def render_text(report: RunReport, console: Console) -> None:
     if s["files_not_run"]:
         tail += f", {s['files_not_run']} file{'s' if s['files_not_run'] > 1 else ''} not run" + (
             " (failed: --strict)" if report.strict else "")
+    if s["apps_not_run"]:
+        tail += f", {s['apps_not_run']} app{'s' if s['apps_not_run'] > 1 else ''} not run (--fail-fast)"
     if s["warnings"]:
         tail += f", {s['warnings']} warnings"
     if s["flags"]:
@@ -306,6 +313,7 @@ def report_dict(report: RunReport) -> dict[str, Any]:
             } for q in a.queries],
         } for a, label, warns in named],
         "suite_warnings": [_warning_dict(w) for w in report.warnings],
+        "not_run": [{"file": f, "reason": report.not_run_reason} for f in report.not_run],
         "warnings": [{"app": None, "query": None, **_warning_dict(w)} for w in report.warnings]
         + [{"app": label, "query": None, **_warning_dict(w)} for a, label, warns in named for w in warns]
         + [{"app": label, "query": q.name, **w} for a, label, _ in named for q in a.queries
@@ -523,6 +531,14 @@ def junit_tree(report: RunReport) -> ET.Element:
             suite.set(k, str(v))
             totals[k] += v
         suite.set("time", "0.000")
+    if report.not_run:  # --fail-fast: the apps it did not run, a skipped testcase each with the reason
+        suite = ET.SubElement(root, "testsuite", name="not run (--fail-fast)", tests=str(len(report.not_run)),
+                              failures="0", errors="0", skipped=str(len(report.not_run)), time="0.000")
+        for file in report.not_run:
+            case = ET.SubElement(suite, "testcase", classname="velotui.not_run", name=_xml_text(file), time="0.000")
+            ET.SubElement(case, "skipped", message=_xml_text(report.not_run_reason))
+        totals["tests"] += len(report.not_run)
+        totals["skipped"] += len(report.not_run)
     if report.run_errors:  # the run's own verdict (nothing ran, an error stopped it, Ctrl-C): never a green file
         run_error_suite(root, report.run_errors)
         totals["tests"] += len(report.run_errors)
