@@ -17,10 +17,10 @@ to reports or shown in errors.
 
 from __future__ import annotations
 
-import os
-import tomllib
 import difflib
+import os
 import re
+import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -61,14 +61,15 @@ _WORDS = {str: "a string", int: "a whole number", float: "a number", bool: "true
 def _key_line(text: str, key: str) -> int | None:
     """The line of ``key = …`` in the ``[ai]`` table of the TOML text (tomllib keeps no positions)."""
     table = None
-    pattern = re.compile(r"""\s*(?:"|')?%s(?:"|')?\s*=""" % re.escape(key))
+    k = re.escape(key)
+    pattern = re.compile(rf"""\s*(?:"|')?{k}(?:"|')?\s*=""")
     for n, line in enumerate(text.splitlines(), 1):
         head = re.match(r"\s*\[+\s*([^\]]+?)\s*\]", line)
         if head:
             table = head.group(1).strip().strip("\"'")
         elif table == "ai" and pattern.match(line):
             return n
-        elif table is None and re.match(r"""\s*ai\s*\.\s*(?:"|')?%s(?:"|')?\s*=""" % re.escape(key), line):
+        elif table is None and re.match(rf"""\s*ai\s*\.\s*(?:"|')?{k}(?:"|')?\s*=""", line):
             return n
     return None
 

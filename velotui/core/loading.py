@@ -635,7 +635,7 @@ def _schema_named(dirs: list[Path], name: str) -> tuple[str, str] | None:
     from velotui import files as suite_files
     from velotui.spec import schema_file_name
 
-    wanted = re.compile(r"^name:\s*[\"']?%s[\"']?\s*(#.*)?$" % re.escape(name), re.MULTILINE)
+    wanted = re.compile(rf"^name:\s*[\"']?{re.escape(name)}[\"']?\s*(#.*)?$", re.MULTILINE)
     for d in dirs:
         if not d.is_dir():
             continue
