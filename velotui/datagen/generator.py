@@ -157,7 +157,8 @@ class DataGenerator:
                     fits = fits and (f.constraints.derived is not None or _array_fits(values, f.kind))
                     values = values.tolist()
                 elif f.constraints.derived is None:
-                    fits = fits and column_fits(values, f.kind, nullable)
+                    # a column drawn from a pool fits when its pool does (the check is per value)
+                    fits = fits and column_fits(self._pool_of(f, values), f.kind, nullable)
                 p = self._null_probability(f, null_probability)
                 if p > 0 and count:
                     mask = self._rng(schema.name, f.name, "nulls", *block.parts()).random(count) < p
@@ -286,6 +287,18 @@ class DataGenerator:
         if kind == "uuid":
             return _uuids(rng.bytes(16 * n), n)
         return self._strings(schema, f, n, rng)
+
+    def _pool_of(self, f: Any, values: list[Any]) -> list[Any]:
+        """The values a column of ``f`` was drawn from (an enum's values, a foreign key's referenced values),
+        or the column itself."""
+        c = f.constraints  # in the order _column draws them
+        if c.references:
+            pool = self._reference_cache.get((c.references.schema_name or c.references.file or "",
+                                              c.references.field))
+            return pool if pool is not None else values
+        if c.enum_values:
+            return [_coerce(v, f.kind, f) for v in c.enum_values.values]
+        return values
 
     def _numbers(self, schema: Any, f: Any, n: int, rng: np.random.Generator,
                  done: dict[str, list[Any]], block: _Block) -> list[Any] | np.ndarray:
