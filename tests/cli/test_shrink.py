@@ -236,7 +236,7 @@ def test_explain_feeds_the_minimal_input_to_the_explainer_and_the_prompt(tmp_pat
     shrink_failures(run, report, write=False)
     rec = next(iter(run.query_records.values()))
     failed = next(r for r in rec.results if r.status == "failed")
-    ctx = failure_context(run, "one_bad_record", "net_prices", failed)
+    ctx = failure_context(run, report.apps[0].file, "net_prices", failed)  # an app is its SQL file
     assert ctx is not None and ctx.minimal_input is not None
     prompt = build_evidence(ctx).to_markdown()
     assert "## Minimal failing input" in prompt and '"order_id":"o0237"' in prompt

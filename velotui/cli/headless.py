@@ -66,8 +66,8 @@ def _run_options(args: argparse.Namespace, argv: list[str], explain_needed: bool
         from velotui.core.parallel import default_jobs
 
         jobs = default_jobs()
-    if getattr(args, "explain", False) or explain_needed:
-        jobs = 1  # explanations read each query's inputs and outputs, which stay in the process that ran it
+    if getattr(args, "explain", False) or getattr(args, "shrink", False) or explain_needed:
+        jobs = 1  # explanations and --shrink read each query's inputs and outputs, kept by the process that ran it
     brokers = getattr(args, "brokers", 1) or 1
     if brokers != 1 and kafka != "local":
         raise SpecError(f"--brokers {brokers} needs --kafka local (velotui starts the cluster's brokers itself)",
@@ -319,8 +319,8 @@ def _write_reports(report: Any, run: Any, args: argparse.Namespace, err: Any) ->
 
 def _print_golden_updates(report: Any, err: Any) -> None:
     """--update-golden: say which golden file each query wrote (created, rewritten with what, unchanged)."""
-    written = [(app.name, q.name, a) for app in report.apps for q in app.queries for a in q.assertions
-               if a.type == "golden"]
+    written = [(label, q.name, a) for app, label in zip(report.apps, report.app_labels, strict=True)
+               for q in app.queries for a in q.assertions if a.type == "golden"]
     for app, query, a in written:
         colour = "green" if a.status == "passed" else "red"
         err.print(f"[{colour}]golden[/] {escape(app)} / {escape(query)}: {escape(a.message)}", highlight=False, markup=True,
@@ -342,7 +342,7 @@ def _with_explanations(json_bytes: bytes, run: Any, *, use_ai: bool) -> bytes:
         by_position.setdefault((app, q), []).append(e)
     for app in data.get("apps", []):
         for q in app.get("queries", []):
-            queue = list(by_position.get((app["name"], q["name"]), []))
+            queue = list(by_position.get((app["file"], q["name"]), []))  # an app is its file: names may repeat
             for a in q.get("assertions", []):
                 if a.get("status") in ("failed", "error") and queue:
                     e = queue.pop(0)
@@ -375,12 +375,12 @@ def explain_command(args: argparse.Namespace, argv: list[str]) -> int:
         echo("# Nothing to explain\n\nEvery assertion passed." if report.exit_code == 0 else
               "# Nothing to explain\n\nNo assertion failed; the run had load or engine errors:\n")
         if report.exit_code != 0:
-            for app in report.apps:
+            for app, label in zip(report.apps, report.app_labels, strict=True):
                 if app.error:
                     echo(f"- {app.file}: {app.error}")
                 for q in app.queries:
                     if q.error:
-                        echo(f"- {app.name} / {q.name}: {q.error}")
+                        echo(f"- {label} / {q.name}: {q.error}")
         return report.exit_code
     for _app, _q, _result, e in explained:
         echo(e.document())

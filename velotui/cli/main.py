@@ -52,14 +52,14 @@ def _start_fork_server_early(args: object) -> None:
     """A run of a folder with -j N (N > 1, the default on a machine of several cores) starts the workers'
     fork server before importing anything else: its imports and this process's run side by side (a second
     of CPU each), so the workers are ready when the run has found its apps. A run of one SQL file, or one
-    that stays in one process (--explain, --input), needs no workers."""
+    that stays in one process (--explain, --shrink, --input), needs no workers."""
     jobs = getattr(args, "jobs", None)
     if jobs is None:
         try:
             jobs = len(os.sched_getaffinity(0))
         except AttributeError:  # pragma: no cover - macOS, Windows
             jobs = os.cpu_count() or 1
-    if jobs <= 1 or getattr(args, "explain", False) or getattr(args, "inputs", None):
+    if jobs <= 1 or getattr(args, "explain", False) or getattr(args, "shrink", False) or getattr(args, "inputs", None):
         return
     if not Path(getattr(args, "path", ".")).is_dir():
         return

@@ -11,8 +11,10 @@ from velotui.ai import Explanation, FailureContext, explain
 
 
 def failure_context(run: Any, app: str, query: str, result: Any) -> FailureContext | None:
-    """The evidence of one failed assertion of ``run`` (a finished velotui.core.SuiteRun)."""
-    rec = run.query_records.get((app, query))
+    """The evidence of one failed assertion of ``run`` (a finished velotui.core.SuiteRun); ``app`` is the
+    app's SQL file (velotui.core.run.app_key: two apps may share a name), the context names it as the
+    reports do."""
+    rec = run.record(app, query)
     if rec is None:
         return None
     loaded = rec.loaded
@@ -25,7 +27,7 @@ def failure_context(run: Any, app: str, query: str, result: Any) -> FailureConte
         if src not in schemas and src in loaded.schemas:
             schemas[src] = loaded.schemas[src]
     return FailureContext(
-        app=app, query=query, result=result,
+        app=run.app_label(app, loaded.name), query=query, result=result,
         # the texts the run read: the files may have been edited (or removed) since
         sql_text=loaded.sql_text or files.read_text(loaded.sql_path, what="SQL file"), sql_path=loaded.sql_path,
         statement=rec.statement,
@@ -44,7 +46,8 @@ def _minimal_for(run: Any, app: str, query: str, result: Any) -> Any:
 
 def explain_failures(run: Any, *, use_ai: bool = True, query: str | None = None) -> list[tuple[str, str, Any,
                                                                                                  Explanation]]:
-    """(app, query, assertion result, explanation) for every failed assertion of the run."""
+    """(app, query, assertion result, explanation) for every failed assertion of the run; ``app`` is the
+    app's SQL file (velotui.core.run.app_key, AppReport.file), the explanation names it by its label."""
     out = []
     for (app, q), rec in run.query_records.items():
         if query and q != query:
@@ -120,8 +123,9 @@ def _spec_assertion(rec: Any, result: Any) -> Any:
 
 
 def failure_detail(run: Any, app: str, query: str, result: Any, *, limit: int = 50) -> FailureDetail:
-    """The detail of one failed assertion of ``run`` (a finished SuiteRun; None when the run is gone)."""
-    rec = run.query_records.get((app, query)) if run is not None else None
+    """The detail of one failed assertion of ``run`` (a finished SuiteRun; None when the run is gone);
+    ``app`` is the app's SQL file (velotui.core.run.app_key)."""
+    rec = run.record(app, query) if run is not None else None
     spec_file, spec_line = result.file, result.line
     fields: list[str] = []
     if getattr(result, "diff", None) is not None:  # golden: the fields that changed; the spec line of the query

@@ -123,8 +123,9 @@ def check(target: GoldenTarget, messages: list[Message], *, seed: int, now_ms: i
 
 def approve(run: Any, app: str, query: str) -> tuple[Path, str]:
     """Approve a query's output of a finished run: its golden file rewritten from what the query captured
-    (with the seed and "now" its inputs came from). Raises SpecError when the run no longer has it."""
-    rec = run.query_records.get((app, query)) if run is not None else None
+    (with the seed and "now" its inputs came from); ``app`` is the app's SQL file (velotui.core.run.app_key:
+    two apps may share a name). Raises SpecError when the run no longer has it."""
+    rec = run.record(app, query) if run is not None else None
     if rec is None:
         raise SpecError(f"{app} / {query}: the run that produced this output is gone", hint="re-run it, then approve")
     return write(target_for(rec.loaded, query), rec.outputs, seed=rec.seed, now_ms=rec.now_ms)

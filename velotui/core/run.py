@@ -119,6 +119,15 @@ def _check_query_named(query: str, apps: list[AppFiles], spec_override: Path | N
                     + "queries: " + (", ".join(sorted(names)[:20]) or "(none)"))
 
 
+def app_key(app: Any) -> str:
+    """An app's identity in a run: its SQL file, as the reports give it (``AppReport.file``). Two specs of one
+    suite may give two apps one name (``application:``), never one file; everything a run keeps per app
+    (``SuiteRun.query_records``, --shrink's results, the TUI's rows) is keyed by this. ``app``: a LoadedApp,
+    an AppFiles (``sql_path``) or an AppReport (``file``)."""
+    path = getattr(app, "sql_path", None)
+    return str(path) if path is not None else str(app.file)
+
+
 def _matches(pattern: str | None, *names: str) -> bool:
     if not pattern:
         return True
@@ -155,7 +164,10 @@ class SuiteRun:
         self.engines = EngineChoice(self.options)
         self.artifacts = ArtifactFolders(self.run_id, self.engines.settings.velostream.artifacts)
         self.inputs_used: set[str] = set()  # --input sources some query read
-        self.query_records: dict[tuple[str, str], QueryRecord] = {}  # what explain needs, per (app, query)
+        # what explain, --shrink, golden approval and mutation testing need, per (app's SQL file, query): an
+        # app is its file (``app_key``), never its name, which two specs of one suite may share
+        self.query_records: dict[tuple[str, str], QueryRecord] = {}
+        self.report: Any = None  # the RunReport, once execute() has made it (its labels name the apps)
         self.watchdog: Any = None  # velotui.watchdog.Watchdog of the query running now
 
     @property
@@ -240,6 +252,7 @@ class SuiteRun:
             if at is not None and at + 1 < len(apps):
                 run_report.stopped_by = stopped
                 run_report.not_run = [str(a.sql_path) for a in apps[at + 1:]]
+        self.report = run_report
         self._emit(ev.RunFinished(run_report, run_report.exit_code))
         return run_report
 
@@ -247,6 +260,24 @@ class SuiteRun:
     def _stops_run(report: Any) -> bool:
         """With --fail-fast, the run stops after this app."""
         return bool(report.error) or any(q.status in ("failed", "error") for q in report.queries)
+
+    def record(self, app: str, query: str) -> QueryRecord | None:
+        """What ``query`` of the app whose SQL file is ``app`` (``app_key``: AppReport.file) saw and produced."""
+        return self.query_records.get((app, query))
+
+    def records_of(self, app: str) -> dict[str, QueryRecord]:
+        """query name -> record, of the app whose SQL file is ``app`` (``app_key``)."""
+        return {q: rec for (a, q), rec in self.query_records.items() if a == app}
+
+    def app_label(self, app: str, name: str) -> str:
+        """How the reports call the app whose SQL file is ``app``: its ``name``, qualified by its file when
+        another app of the run has that name (velotui.report.model.app_labels)."""
+        report = self.report
+        if report is not None:
+            for a, label in zip(report.apps, report.app_labels, strict=True):
+                if a.file == app:
+                    return label
+        return name
 
     def cancel(self) -> None:
         """Stop the run (Ctrl-C, the TUI's stop): the running query stops within a second, whatever it is
@@ -685,7 +716,7 @@ class _AppRunner:
         second_inputs = _copy_inputs(prepared) if len(engines) > 1 else []  # the same inputs for both engines
         first = self._run_on(engines[0], query, app, statement, prepared, source_schemas, primary=True,
                              compare=len(engines) > 1, dog=dog)
-        record = run.query_records.get((loaded.name, query.name))
+        record = run.record(app_key(loaded), query.name)
         if record is not None and record.query is query:
             record.prepared = as_built
         if len(engines) == 1:
@@ -952,7 +983,7 @@ class _AppRunner:
                 dead_letters=list(st_result.dead_letters) if st_result else [], seed=self.seed,
                 now_ms=self.now_ms, by_blocks=streamed is not None)
             if primary:
-                run.query_records[(app_name, query.name)] = record
+                run.query_records[(app_key(loaded), query.name)] = record
             failed = any(r.status in ("failed", "error") for r in results)
             report = QueryReport(name=query.name, status="failed" if failed else "passed", records_in=records_in,
                                  records_out=streamed.checks.records_out if streamed else len(captured), duration_ms=duration_ms, assertions=results,

@@ -29,6 +29,7 @@ from typing import Any
 import orjson
 
 from velotui.core.inputs import PreparedInput
+from velotui.core.run import app_key
 from velotui.records import Message
 from velotui.report.model import MinimalInput
 
@@ -40,7 +41,8 @@ PERFORMANCE = frozenset({"execution_time", "throughput", "latency", "memory_usag
 def shrink_failures(run: Any, report: Any, *, budget_s: float = BUDGET_S, max_tests: int = MAX_TESTS,
                     write: bool = True, on_progress: Any = None) -> list[tuple[str, str, MinimalInput]]:
     """Shrink every failed query of a finished run; each QueryReport gets its ``minimal_input`` and
-    ``run.minimal_inputs[(app, query)]`` holds it for the explainer."""
+    ``run.minimal_inputs[(app, query)]`` holds it for the explainer (``app``: the app's SQL file, AppReport.file,
+    as ``run.query_records`` is keyed: two apps may share a name). Returns (app's label, query, result)."""
     out = []
     if not hasattr(run, "minimal_inputs"):
         run.minimal_inputs = {}
@@ -48,16 +50,17 @@ def shrink_failures(run: Any, report: Any, *, budget_s: float = BUDGET_S, max_te
         for q in app.queries:
             if q.status != "failed":
                 continue
-            rec = run.query_records.get((app.name, q.name))
+            rec = run.record(app.file, q.name)
             if rec is None:
                 continue
+            label = run.app_label(app.file, app.name)
             if on_progress:
-                on_progress(f"shrinking {app.name} / {q.name} ({q.records_in} input records)")
+                on_progress(f"shrinking {label} / {q.name} ({q.records_in} input records)")
             found = shrink_query(run, rec, budget_s=budget_s, max_tests=max_tests, write=write,
                                  engine=getattr(q, "engine", "embedded") or "embedded")
             q.minimal_input = found
-            run.minimal_inputs[(app.name, q.name)] = found
-            out.append((app.name, q.name, found))
+            run.minimal_inputs[(app.file, q.name)] = found
+            out.append((label, q.name, found))
     return out
 
 
@@ -191,10 +194,10 @@ class _Trial:
         self.tests = 0
         self.exhausted = False
         self.cache: dict[bytes, bool] = {}
-        app = rec.loaded.name
+        app = app_key(rec.loaded)
         self.base: dict[str, dict[str, PreparedInput]] = {}
         for q in chain:
-            crec = run.query_records.get((app, q))
+            crec = run.record(app, q)
             prepared = crec.prepared if crec is not None else []
             self.base[q] = {p.source: p for p in prepared if not p.from_previous}
 
@@ -222,7 +225,7 @@ class _Trial:
             seed=self.rec.seed, now_ms=self.rec.now_ms, strict=opts.strict, timeout_s=opts.timeout_s, lineage=False,
             engine="embedded", by_blocks=False))
         trial.run_loaded(self.rec.loaded, fixed_inputs=fixed, queries=self.chain)
-        again = trial.query_records.get((self.rec.loaded.name, self.rec.query.name))
+        again = trial.record(app_key(self.rec.loaded), self.rec.query.name)
         return again is not None and same_failure(self.target.result, again.results, self.target.index)
 
 
@@ -408,5 +411,5 @@ def _replays(loaded: Any, opts: Any, files: dict[str, Path], seed: int, now_ms: 
         replay.execute()
     except Exception:
         return False
-    again = replay.query_records.get((loaded.name, query))
+    again = replay.record(app_key(loaded), query)
     return again is not None and same_failure(target.result, again.results, target.index)

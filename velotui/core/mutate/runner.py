@@ -25,6 +25,7 @@ from velotui.core.discovery import AppFiles, discover
 from velotui.core.mutate.diagnosis import data_hint, first_difference, spec_hint, suggest_assertion
 from velotui.core.mutate.mutants import Mutant, generate_mutants, identity_text
 from velotui.core.mutate.operators import OPERATORS
+from velotui.core.run import app_key
 from velotui.errors import VelotuiError
 from velotui.report.mutation import (
     DATA_CANNOT_TELL,
@@ -182,7 +183,7 @@ def plan_app(files: AppFiles, root: Path, options: MutationOptions) -> AppPlan |
         report.error, report.error_kind = (f"its tests fail on the original SQL ({q.name}: {why}); fix them "
                                            "first, then mutation testing can tell how good they are"), "failing"
         return plan
-    plan.baseline = {q: rec for (app, q), rec in run.query_records.items() if app == loaded.name}
+    plan.baseline = run.records_of(app_key(loaded))
     plan.coverage = {q.coverage.statement: q.coverage for q in baseline.queries if q.coverage is not None}
     plan.fixed_inputs = {q: {p.source: p for p in rec.prepared if not p.from_previous}
                          for q, rec in plan.baseline.items()}
@@ -266,7 +267,7 @@ def _round_trip_problem(plan: AppPlan, options: MutationOptions) -> str | None:
         return f"cannot mutate: written back, the SQL does not load ({problems[0]}); this is a velotui bug"
     run = _new_run(loaded.sql_path, options, plan.run_seed)
     run.run_loaded(replace(loaded, app=app), fixed_inputs=plan.fixed_inputs)
-    again = {q: rec for (a, q), rec in run.query_records.items() if a == loaded.name}
+    again = run.records_of(app_key(loaded))
     diff = first_difference(list(plan.baseline), plan.baseline, again)
     if diff is not None or set(again) != set(plan.baseline):
         return ("cannot mutate: written back unchanged, the SQL computes something else "
@@ -319,7 +320,7 @@ def run_mutant(plan: AppPlan, mutant: Mutant, options: MutationOptions) -> Mutan
                                 + (f" at {a.file}:{a.line}" if a.line else "") for a in q.failed_assertions]
             result.detail = "killed by " + "; ".join(result.killed_by)
             return result
-    records = {q: rec for (a, q), rec in run.query_records.items() if a == loaded.name and q in queries}
+    records = {q: rec for q, rec in run.records_of(app_key(loaded)).items() if q in queries}
     result.status = SURVIVED
     diff = first_difference(queries, plan.baseline, records)
     operator = OPERATORS[mutant.operator]
