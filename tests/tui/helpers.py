@@ -78,7 +78,8 @@ def results_line(app: VelotuiApp, predicate: Any) -> int:
 
 
 def failure_line(app: VelotuiApp, app_name: str, kind: str | None = None) -> int:
-    return results_line(app, lambda d: isinstance(d, AssertionLeaf) and d.app == app_name and d.failed
+    names = app.query_one(ResultsTree).label_of  # a row's app is its SQL file; found by the name it shows
+    return results_line(app, lambda d: isinstance(d, AssertionLeaf) and names(d.app) == app_name and d.failed
                         and (kind is None or d.result.type == kind))
 
 
@@ -86,3 +87,8 @@ def footer_keys(app: VelotuiApp) -> list[str]:
     from textual.widgets._footer import FooterKey
 
     return [k.key_display for k in app.screen.query(FooterKey)]
+
+
+def app_file(app: VelotuiApp, name: str) -> str:
+    """The SQL file of the suite's app ``name``: how the TUI knows an app (two apps may share a name)."""
+    return next(str(f.sql_path) for f in app.suite.apps if f.sql_path.stem == name)

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.tui.helpers import app_file
 from velotui.tui.app import VelotuiApp
 from velotui.tui.keymap import TuiConfig
 from velotui.tui.screens.modals import ErrorModal, HelpScreen, MarkdownModal
@@ -99,7 +100,7 @@ async def test_open_records_detail_and_filter(suite: Path) -> None:
         select_app(app, "orders_pass")
         await pilot.press("r")
         await wait_run(pilot)
-        app.open_query("orders_pass", "orders_out")
+        app.open_query(app_file(app, "orders_pass"), "orders_out")
         await pilot.pause()
         screen = app.screen
         assert isinstance(screen, RecordsScreen)

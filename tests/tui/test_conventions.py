@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from textual.widgets import OptionList
 
-from tests.tui.helpers import SIZE, SMALL, copy_suite, make_app, select_app, wait_run
+from tests.tui.helpers import SIZE, SMALL, app_file, copy_suite, make_app, select_app, wait_run
 from velotui.cli import main
 from velotui.errors import VelotuiError
 from velotui.tui.app import VelotuiApp
@@ -195,7 +195,7 @@ async def test_exports_go_to_the_folder_with_the_full_path_and_a_plural(suite: P
         reports = list(folder.glob("velotui-report-*.json"))
         assert len(reports) == 1
         assert any(f"report exported to {reports[0].resolve()}" in n.message for n in app._notifications)
-        app.open_query("orders_pass", "orders_out")
+        app.open_query(app_file(app, "orders_pass"), "orders_out")
         await pilot.pause()
         screen = app.screen
         assert isinstance(screen, RecordsScreen)
@@ -222,7 +222,7 @@ async def test_copy_a_record_and_a_failure(suite: Path) -> None:
         await pilot.pause()
         await pilot.press("c")
         assert "orders_fail / big_orders / field_values" in app.clipboard
-        app.open_query("orders_pass", "orders_out")
+        app.open_query(app_file(app, "orders_pass"), "orders_out")
         await pilot.pause()
         await pilot.press("c")
         first = app.screen.shown[0]
@@ -295,7 +295,7 @@ async def test_esc_in_the_records_filter_closes_the_filter_first(suite: Path) ->
         select_app(app, "orders_pass")
         await pilot.press("r")
         await wait_run(pilot)
-        app.open_query("orders_pass", "orders_out")
+        app.open_query(app_file(app, "orders_pass"), "orders_out")
         await pilot.pause()
         screen = app.screen
         await pilot.press("slash", *"qq")  # q types into the filter, it does not leave

@@ -57,7 +57,7 @@ async def test_x_explains_the_failure_under_the_cursor_with_two_failing_apps(sui
     app = make_app(suite)
     async with app.run_test(size=SIZE) as pilot:
         await _run_all(pilot)
-        assert {f.app for f in app.query_one(ResultsTree).failures} == {"orders_fail", "totals_fail"}
+        assert {app.query_one(ResultsTree).label_of(f.app) for f in app.query_one(ResultsTree).failures} == {"orders_fail", "totals_fail"}
         for name, query, kind in (("totals_fail", "paid_orders", "record_count"),
                                   ("orders_fail", "big_orders", "field_values")):
             await _to_results_line(app, pilot, failure_line(app, name))
@@ -70,7 +70,7 @@ async def test_x_explains_the_failure_under_the_cursor_with_two_failing_apps(sui
             await pilot.press("escape")
             await pilot.pause()
         # an app row: its first failure
-        await _to_results_line(app, pilot, results_line(app, lambda d: isinstance(d, AppRow) and d.app == "totals_fail"))
+        await _to_results_line(app, pilot, results_line(app, lambda d: isinstance(d, AppRow) and app.query_one(ResultsTree).label_of(d.app) == "totals_fail"))
         await pilot.press("x")
         await wait_run(pilot)
         assert app.screen.markdown.startswith("# totals_fail / paid_orders / record_count")
@@ -88,7 +88,7 @@ async def test_x_on_a_passing_row_says_so(suite: Path) -> None:
     app = make_app(suite)
     async with app.run_test(size=SIZE) as pilot:
         await _run_all(pilot)
-        await _to_results_line(app, pilot, results_line(app, lambda d: isinstance(d, AppRow) and d.app == "orders_pass"))
+        await _to_results_line(app, pilot, results_line(app, lambda d: isinstance(d, AppRow) and app.query_one(ResultsTree).label_of(d.app) == "orders_pass"))
         await pilot.press("x")
         await pilot.pause()
         assert not isinstance(app.screen, MarkdownModal)
@@ -155,7 +155,8 @@ async def test_detail_view_contents(suite: Path) -> None:
         assert isinstance(screen, FailureScreen)
         d = screen.detail
         spec = suite / "apps" / "orders_fail.test.yaml"
-        assert (d.app, d.query, d.spec_file, d.spec_line) == ("orders_fail", "big_orders", str(spec), 9)
+        assert (d.app_label, d.query, d.spec_file, d.spec_line) == ("orders_fail", "big_orders", str(spec), 9)
+        assert d.app == str(suite / "apps" / "orders_fail.sql")  # the app is its SQL file
         text = lambda sel: str(screen.query_one(sel).render())  # noqa: E731
         assert "field_values" in text("#failure-title")
         assert f"{spec}:9" in text("#failure-where")
@@ -261,7 +262,8 @@ async def test_x_on_a_query_that_errored_shows_its_error(tmp_path: Path, pane: s
         await _run_all(pilot)
         if pane == "results":
             await _to_results_line(app, pilot, results_line(app, lambda d: isinstance(d, AppRow)
-                                                           and d.app == "orders_fail"))
+                                                           and app.query_one(ResultsTree).label_of(d.app)
+                                                           == "orders_fail"))
         else:
             await pilot.press("1")
             select_app(app, "orders_fail")

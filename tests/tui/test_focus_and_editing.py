@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from textual.widgets import Tabs
 
-from tests.tui.helpers import SIZE, copy_suite, footer_keys, make_app, select_app, wait_run
+from tests.tui.helpers import SIZE, app_file, copy_suite, footer_keys, make_app, select_app, wait_run
 from velotui.tui.screens.modals import HelpScreen, UnsavedModal
 from velotui.tui.widgets.apps_tree import AppsTree
 from velotui.tui.widgets.source_pane import SchemaEditor, SourcePane
@@ -165,7 +165,7 @@ async def test_footer_shows_each_key_once_everywhere(suite: Path) -> None:
             await pilot.pause()
             keys = footer_keys(app)
             assert len(keys) == len(set(keys)), (pane, keys)
-        app.open_query("orders_pass", "orders_out")
+        app.open_query(app_file(app, "orders_pass"), "orders_out")
         await pilot.pause()
         keys = footer_keys(app)
         assert len(keys) == len(set(keys)) and "r" not in keys  # the main screen's run is off here

@@ -55,7 +55,7 @@ async def test_golden_diff_opens_and_a_approves_the_query(suite: Path, tmp_path:
         await pilot.press("R")
         await wait_run(pilot)
         results = app.query_one(ResultsTree)
-        assert {(f.app, f.result.type) for f in results.golden_failures()} == {("orders_fail", "golden"),
+        assert {(results.label_of(f.app), f.result.type) for f in results.golden_failures()} == {("orders_fail", "golden"),
                                                                                ("totals_fail", "golden")}
         await pilot.press("4")
         results.cursor_line = failure_line(app, "orders_fail", "golden")
@@ -74,11 +74,11 @@ async def test_golden_diff_opens_and_a_approves_the_query(suite: Path, tmp_path:
         await pilot.press("a")
         await pilot.pause()
         assert app.screen is app.screen_stack[0]
-        leaf = next(f for f in results.failures if f.app == "orders_fail" and f.result.type == "golden")
+        leaf = next(f for f in results.failures if results.label_of(f.app) == "orders_fail" and f.result.type == "golden")
         assert leaf.approved and not leaf.failed
         assert "approved" in str(results._leaves[id(leaf)].label)
         # totals_fail's golden diff is still pending
-        assert [f.app for f in results.golden_failures()] == ["totals_fail"]
+        assert [results.label_of(f.app) for f in results.golden_failures()] == ["totals_fail"]
     after = golden(suite, "orders_fail", "big_orders").read_text()
     assert after != before
     lines = after.splitlines()
@@ -108,7 +108,7 @@ async def test_a_on_a_query_without_golden_file_records_one(tmp_path: Path) -> N
         await wait_run(pilot)
         await pilot.press("4")
         tree = app.query_one(ResultsTree)
-        tree.cursor_line = results_line(app, lambda d: isinstance(d, QueryLeaf) and d.app == "orders_pass")
+        tree.cursor_line = results_line(app, lambda d: isinstance(d, QueryLeaf) and tree.label_of(d.app) == "orders_pass")
         await pilot.pause()
         await pilot.press("a")
         await pilot.pause()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from tests.tui.helpers import SIZE, copy_suite, make_app
+from tests.tui.helpers import SIZE, app_file, copy_suite, make_app
 from velotui.tui.help import help_sections
 from velotui.tui.keymap import TuiConfig
 from velotui.tui.screens.modals import HelpScreen
@@ -44,7 +44,7 @@ async def test_help_groups_the_screen_on_top_first_and_f1_is_the_pane_alone(tmp_
         assert any(k == "a / A" for k, _, _ in app.screen.rows)
         await pilot.press("escape")
         await pilot.pause()
-        app.open_query("orders_pass", "orders_out")
+        app.open_query(app_file(app, "orders_pass"), "orders_out")
         await pilot.pause()
         await pilot.press("question_mark")
         await pilot.pause()

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.tui.helpers import app_file
 from velotui.tui.app import VelotuiApp
 from velotui.tui.keymap import TuiConfig
 from velotui.tui.widgets.apps_tree import AppNode, AppsTree
@@ -92,7 +93,7 @@ def test_records_screen(snap_compare) -> None:  # type: ignore[no-untyped-def]
         await pilot.press("r")
         await pilot.app.workers.wait_for_complete()
         await pilot.pause()
-        pilot.app.open_query("orders_pass", "orders_out")
+        pilot.app.open_query(app_file(pilot.app, "orders_pass"), "orders_out")
         await pilot.pause()
 
     assert snap_compare(_app(), terminal_size=SIZE, run_before=records)

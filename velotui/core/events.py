@@ -76,6 +76,7 @@ class AssertionEvaluated(Event):
     app: str
     query: str
     result: Any  # velotui.assertions.AssertionResult
+    file: str = ""  # the SQL file of the app: what tells apart two apps of one name (velotui.core.run.app_key)
 
 
 @dataclass(frozen=True)

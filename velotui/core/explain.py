@@ -84,6 +84,11 @@ class FailureDetail:
     inputs: list[InputRecord]
     inputs_note: str  # how the inputs were chosen (lineage, or a sample)
     divergence: list[str] = field(default_factory=list)  # divergence flags the report carries, if any
+    label: str = ""  # how the reports name the app (``app`` is its SQL file: two apps may share a name)
+
+    @property
+    def app_label(self) -> str:
+        return self.label or self.app
 
 
 _FIELD_KEYS = re.compile(r"^(field|.*_field|fields|.*_fields|.*_in)$")
@@ -141,7 +146,8 @@ def failure_detail(run: Any, app: str, query: str, result: Any, *, limit: int = 
         return FailureDetail(app, query, result, spec_file, spec_line, fields, offending, [],
                              "the run that produced this result is gone; re-run to see its inputs")
     inputs, note = _inputs_behind(rec, offending, limit)
-    return FailureDetail(app, query, result, spec_file, spec_line, fields, offending, inputs, note)
+    return FailureDetail(app, query, result, spec_file, spec_line, fields, offending, inputs, note,
+                         label=run.app_label(app, rec.loaded.name))
 
 
 def _inputs_behind(rec: Any, offending: list[dict[str, Any]], limit: int) -> tuple[list[InputRecord], str]:

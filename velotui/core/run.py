@@ -950,7 +950,7 @@ class _AppRunner:
                     tally = streamed.checks.tally(spec_a) if streamed else None
                     res = _cannot_check(spec_a, engine, engine_run.unavailable) or evaluate(spec_a, ctx, tally)
                     results.append(res)
-                    run._emit(ev.AssertionEvaluated(app_name, label, res))
+                    run._emit(ev.AssertionEvaluated(app_name, label, res, app_key(loaded)))
             from velotui.core import golden
 
             # the golden file is written from the first engine's output; every engine is compared with it
@@ -958,7 +958,7 @@ class _AppRunner:
                                          now_ms=self.now_ms, update=run.options.update_golden and primary)
             if golden_result is not None:
                 results.append(golden_result)
-                run._emit(ev.AssertionEvaluated(app_name, label, golden_result))
+                run._emit(ev.AssertionEvaluated(app_name, label, golden_result, app_key(loaded)))
             coverage = None
             if measure:
                 from velotui.core.coverage import coverage_assertion, not_measured, query_coverage
@@ -974,7 +974,7 @@ class _AppRunner:
                 if cov_required:
                     cov_result = coverage_assertion(coverage, cov_spec)
                     results.append(cov_result)
-                    run._emit(ev.AssertionEvaluated(app_name, label, cov_result))
+                    run._emit(ev.AssertionEvaluated(app_name, label, cov_result, app_key(loaded)))
             record = QueryRecord(
                 loaded=loaded, query=query, statement=statement,
                 inputs={p.source: p.records for p in prepared},

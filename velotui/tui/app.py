@@ -121,7 +121,7 @@ class VelotuiApp(App[int]):
         self.now_ms = now_ms
         self.report: Any = None
         self.captured: dict[str, list[Message]] = {}  # topic -> every record seen this run
-        self.query_topics: dict[tuple[str, str], tuple[str, ...]] = {}  # (app, query) -> sink topics
+        self.query_topics: dict[tuple[str, str], tuple[str, ...]] = {}  # (app's SQL file, query) -> sink topics
         self.current_run: Any = None
         self.runs: list[Any] = []
         self.last_stress: Any = None
@@ -130,7 +130,6 @@ class VelotuiApp(App[int]):
         self._batch = 0  # the UI's runs, counted: events of a run that another superseded are ignored
         self._mtimes: dict[Path, float] = {}
         self._schema_files: dict[str, tuple[float | None, list[Path]]] = {}  # app -> (its spec's mtime, schemas)
-        self._app_files: dict[str, str] = {}  # app name -> SQL file
         self._progress_total = 0
         self._progress_done = 0
         self._fresh_results = True
@@ -267,17 +266,18 @@ class VelotuiApp(App[int]):
         return True
 
     def _run_of(self, app: str, query: str) -> Any:
-        """The most recent run that has this query's records (explain, the detail view, approve use it)."""
-        return next((r for r in reversed(self.runs) if (app, query) in r.query_records), None)
+        """The most recent run that has this query's records (explain, the detail view, approve use it);
+        ``app`` is the app's SQL file (velotui.core.run.app_key), as every per-app structure here is keyed."""
+        return next((r for r in reversed(self.runs) if r.record(app, query) is not None), None)
 
-    def _name_of(self, app: AppNode) -> str:
-        for name, file in self._app_files.items():
-            if file == str(app.files.sql_path):
-                return name
-        return app.name
+    @staticmethod
+    def _key_of(app: AppNode) -> str:
+        """An Apps row's app as the results, the runs' records and the topics know it: its SQL file."""
+        return str(app.files.sql_path)
 
-    def _file_of(self, app: str) -> str:
-        return self._app_files.get(app, "")
+    def _label_of(self, app: str) -> str:
+        """How the Results pane (and every report) names the app whose SQL file is ``app``."""
+        return self.main(ResultsTree).label_of(app)
 
     # -- palette --------------------------------------------------------------------------------
     def palette_commands(self) -> Iterable[tuple[str, Any, str]]:
@@ -738,7 +738,6 @@ class VelotuiApp(App[int]):
                 tree.set_app_status(f, "running")
             self._status(f"running {plural(len(e.apps), 'app')}, seed {e.seed}…")
         elif isinstance(e, ev.AppLoaded):
-            self._app_files[e.app] = e.file
             results.app_loaded(e.app, e.file, e.error, e.warnings)
             if e.error:
                 tree.set_app_status(e.file, "error")
@@ -748,15 +747,13 @@ class VelotuiApp(App[int]):
             tail.add(e.topic, e.messages[-tail.limit:])
             gauge.count(len(e.messages))
         elif isinstance(e, ev.AssertionEvaluated):
-            file = self._file_of(e.app)
-            results.assertion(e.app, file, e.query, e.result)
+            results.assertion(e.app, e.file, e.query, e.result)
         elif isinstance(e, ev.QueryFinished):
             results.query_finished(e.app, e.file, e.query, e.status, e.records_in, e.records_out, e.duration_ms,
                                    e.error, e.warnings, e.flags)
             tree.set_query_status(e.file, e.query, e.status)
             self._bump_progress()
-            self.query_topics[(e.app, e.query)] = e.topics
-            self._app_files[e.app] = e.file
+            self.query_topics[(e.file, e.query)] = e.topics
         elif isinstance(e, ev.RunFinished):
             self.report = e.report
             self._mark_coverage(e.report)
@@ -764,7 +761,7 @@ class VelotuiApp(App[int]):
                 status = "error" if app.error else (
                     "failed" if any(q.status in ("failed", "error") for q in app.queries) else "passed")
                 tree.set_app_status(app.file, status)
-                results.app_finished(app.name, status)
+                results.app_finished(app.name, app.file, status)
             gauge.set_progress(self._progress_total, max(1, self._progress_total))
             golden = len(results.golden_failures())
             left_out = list(getattr(e.report, "warnings", None) or [])  # files of the folder that did not run
@@ -883,8 +880,8 @@ class VelotuiApp(App[int]):
             return
         tree = self.main(AppsTree)
         app, q = tree.selected_app(), tree.selected_query()
-        if app and q and (self._name_of(app), q) in self.query_topics:
-            self.open_query(self._name_of(app), q)
+        if app and q and (self._key_of(app), q) in self.query_topics:
+            self.open_query(self._key_of(app), q)
         elif focused is not tree:
             leaf = results.selected_failure()
             if leaf is not None:
@@ -895,7 +892,7 @@ class VelotuiApp(App[int]):
         msgs: list[Message] = []
         for t in topics:
             msgs.extend(self.captured.get(t, []))
-        self.push_screen(RecordsScreen(f"{app} / {query}", msgs, export_dir=exports_folder(self.config.export_dir)))
+        self.push_screen(RecordsScreen(f"{self._label_of(app)} / {query}", msgs, export_dir=exports_folder(self.config.export_dir)))
 
     def open_topic(self, topic: str) -> None:
         self.push_screen(RecordsScreen(topic, self.captured.get(topic, []),
@@ -906,12 +903,13 @@ class VelotuiApp(App[int]):
 
         detail = failure_detail(self._run_of(leaf.app, leaf.query), leaf.app, leaf.query, leaf.result)
         detail.divergence = self._divergence_flags(leaf.app, leaf.query)
+        detail.label = self._label_of(leaf.app)
         return detail
 
     def _divergence_flags(self, app: str, query: str) -> list[str]:
         """Divergence flags the report carries for a query (the reference engine computes it otherwise)."""
         for a in getattr(self.report, "apps", None) or []:
-            if a.name != app:
+            if a.file != app:
                 continue
             for q in a.queries:
                 if q.name == query:
@@ -941,7 +939,7 @@ class VelotuiApp(App[int]):
 
     def jump_to_spec(self, detail: Any) -> None:
         """The detail view's `g`: the spec in the SQL / Schema pane's Spec tab, cursor on the line."""
-        file = self._file_of(detail.app)
+        file = detail.app  # the app's SQL file
         if not detail.spec_file:
             self.notify("this result names no spec line", severity="warning")
             return
@@ -971,13 +969,13 @@ class VelotuiApp(App[int]):
             app = tree.selected_app()
             if app is None:
                 return None
-            name, q = self._name_of(app), tree.selected_query()
-            return next((f for f in results.failures if f.failed and f.app == name and (q is None or f.query == q)),
+            key, q = self._key_of(app), tree.selected_query()
+            return next((f for f in results.failures if f.failed and f.app == key and (q is None or f.query == q)),
                         None)
         leaf = results.failure_under_cursor()
         if leaf is None and fallback and pane != "results":
             app = self.main(AppsTree).selected_app()
-            leaf = results.first_failure(self._name_of(app)) if app is not None else None
+            leaf = results.first_failure(self._key_of(app)) if app is not None else None
         return leaf
 
     def action_explain(self) -> None:
@@ -1002,42 +1000,46 @@ class VelotuiApp(App[int]):
         self.explain_leaf(leaf)
 
     def _load_error_under_cursor(self) -> tuple[str, str] | None:
-        name = None
+        key = None  # the app's SQL file
         if self.focused_pane == "apps":
             app = self.main(AppsTree).selected_app()
-            name = self._name_of(app) if app is not None else None
+            key = self._key_of(app) if app is not None else None
         else:
-            name = self.main(ResultsTree).selected_app()
-        for a in getattr(self.report, "apps", None) or []:
-            if a.error and (a.name == name or a.file == self._file_of(name or "")):
-                return a.name, a.error
+            key = self.main(ResultsTree).selected_app()
+        report = self.report
+        for a, label in zip(getattr(report, "apps", None) or [], getattr(report, "app_labels", None) or [],
+                            strict=False):
+            if a.error and a.file == key:
+                return label, a.error
         return None
 
     def _query_error_under_cursor(self) -> tuple[str, str, str] | None:
         """(app, query, error) of the query under the cursor that errored (on an app row: its first), from
         the report: an errored query has no failed assertion to explain, and "nothing failed" would be false."""
-        app_name: str | None = None
+        app_key: str | None = None  # the app's SQL file
         query: str | None = None
         if self.focused_pane == "apps":
             tree = self.main(AppsTree)
             app = tree.selected_app()
             if app is None:
                 return None
-            app_name, query = self._name_of(app), tree.selected_query()
+            app_key, query = self._key_of(app), tree.selected_query()
         else:
             results = self.main(ResultsTree)
             q = results.selected_query()
-            app_name, query = (q.app, q.query) if q is not None else (results.selected_app(), None)
-        for a in getattr(self.report, "apps", None) or []:
-            if a.name != app_name:
+            app_key, query = (q.app, q.query) if q is not None else (results.selected_app(), None)
+        report = self.report
+        for a, label in zip(getattr(report, "apps", None) or [], getattr(report, "app_labels", None) or [],
+                            strict=False):
+            if a.file != app_key:
                 continue
             for q in a.queries:
                 if query is not None and q.name != query:
                     continue
                 if q.error and q.status == "error":
-                    return a.name, q.name, q.error
+                    return label, q.name, q.error
                 if q.status == "failed" and q.strict_failures and not q.failed_assertions:  # --strict failed it
-                    return a.name, q.name, "failed under --strict:\n" + "\n".join(q.strict_failures)
+                    return label, q.name, "failed under --strict:\n" + "\n".join(q.strict_failures)
         return None
 
     def explain_leaf(self, leaf: AssertionLeaf) -> None:
@@ -1045,22 +1047,24 @@ class VelotuiApp(App[int]):
         from velotui.ai import heading_for
 
         waiting = "explaining offline…" if not self.use_ai else "asking the model (offline explainer without a key)…"
-        modal = MarkdownModal(heading=heading_for(leaf.app, leaf.query, leaf.result), waiting=waiting)
+        label = self._label_of(leaf.app)
+        modal = MarkdownModal(heading=heading_for(label, leaf.query, leaf.result), waiting=waiting)
         self.push_screen(modal)
-        self._explain_worker(leaf, modal)
+        self._explain_worker(leaf, modal, label)
 
     @work(thread=True, exclusive=True, group="explain")
-    def _explain_worker(self, leaf: AssertionLeaf, modal: MarkdownModal) -> None:
+    def _explain_worker(self, leaf: AssertionLeaf, modal: MarkdownModal, label: str) -> None:
         """Ask in a thread. Whatever goes wrong there (a config the explainer cannot read, a hook that cannot
         start, the app's files gone) is said in the explanation's place: a worker's error would end the app."""
         try:
-            markdown = explain_markdown(leaf, self._run_of(leaf.app, leaf.query), use_ai=self.use_ai)
+            markdown = explain_markdown(leaf, self._run_of(leaf.app, leaf.query), use_ai=self.use_ai,
+                                        label=label)
         except Exception as e:
             from velotui.ai import heading_for
             from velotui.errors import VelotuiError
 
             what = str(e) if isinstance(e, VelotuiError) else f"internal error: {e!r}"
-            markdown = (f"{heading_for(leaf.app, leaf.query, leaf.result)}\n\n## No explanation\n\n"
+            markdown = (f"{heading_for(label, leaf.query, leaf.result)}\n\n## No explanation\n\n"
                         f"The explanation could not be made:\n\n```\n{what}\n```")
         self.call_from_thread(modal.show_answer, markdown)
 
@@ -1076,7 +1080,7 @@ class VelotuiApp(App[int]):
             tree = self.main(AppsTree)
             app, name = tree.selected_app(), tree.selected_query()
             if app is not None and name is not None:
-                q = QueryLeaf(self._name_of(app), str(app.files.sql_path), name)
+                q = QueryLeaf(self._key_of(app), str(app.files.sql_path), name)
         if q is None:
             self.notify("a approves a query's golden output: move to a query (or its golden row) in Results",
                         severity="warning")
@@ -1099,7 +1103,7 @@ class VelotuiApp(App[int]):
         except OSError as e:
             self.notify(f"not approved: cannot write the golden file: {e}", severity="error")
             return None
-        self.notify(f"approved {app} / {query}: golden file {what}: {path}")
+        self.notify(f"approved {self._label_of(app)} / {query}: golden file {what}: {path}")
         return what
 
     def approve_leaf(self, leaf: AssertionLeaf) -> bool:
@@ -1441,16 +1445,17 @@ def editor_args(editor: str, path: Path, line: int | None) -> list[str]:
     return [str(path)]
 
 
-def explain_markdown(leaf: Any, run: Any, *, use_ai: bool = True) -> str:
+def explain_markdown(leaf: Any, run: Any, *, use_ai: bool = True, label: str | None = None) -> str:
     """The explanation of a failing assertion, headed by the failure it explains (velotui.ai: Anthropic,
-    the command hook, or the offline explainer). Runs in a worker thread: the SDK is imported here."""
+    the command hook, or the offline explainer). Runs in a worker thread: the SDK is imported here.
+    ``leaf.app`` is the app's SQL file; ``label`` how the Results pane names the app (else the run's label)."""
     from velotui.ai import SOURCE_NAMES, explain, heading_for
     from velotui.core.explain import failure_context
 
     ctx = failure_context(run, leaf.app, leaf.query, leaf.result) if run is not None else None
     if ctx is None:
         r = leaf.result
-        return (f"{heading_for(leaf.app, leaf.query, r)}\n\n- expected `{r.expected}`, got `{r.actual}`"
+        return (f"{heading_for(label or leaf.app, leaf.query, r)}\n\n- expected `{r.expected}`, got `{r.actual}`"
                 f"\n- {r.message}\n\n_(the run that produced this result is gone; re-run to explain it)_")
     result = explain(ctx, use_ai=use_ai)
     return result.document() + f"\n\n---\n_explained by the {SOURCE_NAMES[result.source]}_"

@@ -42,7 +42,7 @@ def failure_text(d: FailureDetail) -> str:
     """The failure as plain text (what `c` copies)."""
     r = d.result
     where = f"{d.spec_file}:{d.spec_line}" if d.spec_line else (d.spec_file or "")
-    lines = [f"{d.app} / {d.query} / {r.type}" + (f" — {r.description}" if r.description else ""),
+    lines = [f"{d.app_label} / {d.query} / {r.type}" + (f" — {r.description}" if r.description else ""),
              f"status: {r.status}" + (f"  ({where})" if where else ""), f"message: {r.message}"]
     for flag in d.divergence:
         lines.append(f"divergence: {flag}")
@@ -90,7 +90,7 @@ class FailureScreen(Screen[None]):
         title = Text(f"✗ {r.type}" + (f" — {r.description}" if r.description else ""), style="bold")
         with VerticalScroll(id="failure"):
             yield Static(title, id="failure-title")
-            yield Static(f"{d.app} / {d.query}" + (f" · {where}  (g opens the spec there)" if where else ""),
+            yield Static(f"{d.app_label} / {d.query}" + (f" · {where}  (g opens the spec there)" if where else ""),
                          id="failure-where", markup=False)
             flags = Static("\n".join(f"⚑ divergence from the reference engine: {f}" for f in d.divergence),
                            id="failure-divergence", markup=False)

@@ -20,6 +20,8 @@ FAILED = ("failed", "error")
 NOTE_WIDTH = 2000  # a warning or a flag: as much as the text report shows (it was cut at 300, saying nothing)
 
 
+# ``app`` of every row is the app's SQL file (velotui.core.run.app_key): two apps of a suite may share a name,
+# never a file; the rows show the app's label (``ResultsTree.label_of``), as the reports name it
 @dataclass
 class AppRow:
     app: str
@@ -27,7 +29,7 @@ class AppRow:
 
 @dataclass
 class AssertionLeaf:
-    app: str
+    app: str  # the app's SQL file
     query: str
     result: Any  # velotui.assertions.AssertionResult
     approved: bool = False  # a golden comparison the user approved (its file rewritten)
@@ -43,7 +45,7 @@ class AssertionLeaf:
 
 @dataclass
 class QueryLeaf:
-    app: str
+    app: str  # the app's SQL file
     file: str
     query: str
     results: list[AssertionLeaf] = field(default_factory=list)
@@ -62,8 +64,10 @@ class ResultsTree(Tree[object]):
     def __init__(self, **kwargs: object) -> None:
         super().__init__("results", **kwargs)  # type: ignore[arg-type]
         self.show_root = False
-        self._apps: dict[str, TreeNode[object]] = {}
-        self._queries: dict[tuple[str, str], TreeNode[object]] = {}
+        self._apps: dict[str, TreeNode[object]] = {}  # the app's SQL file -> its row
+        self._queries: dict[tuple[str, str], TreeNode[object]] = {}  # (the app's SQL file, query) -> its row
+        self._names: dict[str, str] = {}  # the app's SQL file -> its name
+        self._marks: dict[str, str] = {}  # the app's SQL file -> the icon its row shows
         self._leaves: dict[int, TreeNode[object]] = {}  # id(AssertionLeaf) -> its node
         self.failures: list[AssertionLeaf] = []
         self.last_search = ""
@@ -78,36 +82,60 @@ class ResultsTree(Tree[object]):
     def reset(self) -> None:
         self.clear()
         self._apps.clear()
+        self._names.clear()
+        self._marks.clear()
         self._queries.clear()
         self._leaves.clear()
         self.failures.clear()
 
-    def _app(self, app: str) -> TreeNode[object]:
-        if app not in self._apps:
-            self._apps[app] = self.root.add(shown(f"… {app}"), data=AppRow(app), expand=True)
+    def label_of(self, file: str) -> str:
+        """The app's name as the reports give it: qualified by its file when another app shown has its name
+        (velotui.report.model.distinct_tails)."""
+        from velotui.report.model import distinct_tails
+
+        name = self._names.get(file, file)
+        same = [f for f, n in self._names.items() if n == name]
+        if len(same) < 2:
+            return name
+        return f"{name} ({distinct_tails(same)[same.index(file)]})"
+
+    def _set_mark(self, file: str, mark: str) -> None:
+        self._marks[file] = mark
+        self._apps[file].set_label(shown(f"{mark} {self.label_of(file)}"))
+
+    def _app(self, name: str, file: str) -> TreeNode[object]:
+        if file not in self._apps:
+            clash = name in self._names.values()
+            self._names[file] = name
+            self._apps[file] = self.root.add("", data=AppRow(file), expand=True)
+            self._set_mark(file, ICONS["running"])
+            if clash:  # a second app of that name: every app of it is named by its file from now on
+                for f, n in self._names.items():
+                    if n == name and f != file:
+                        self._set_mark(f, self._marks.get(f, ICONS["running"]))
             self.root.expand()
-        return self._apps[app]
+        return self._apps[file]
 
     def _query(self, app: str, file: str, query: str) -> TreeNode[object]:
-        key = (app, query)
+        key = (file, query)
         if key not in self._queries:
-            self._queries[key] = self._app(app).add(shown(f"… {query}"), data=QueryLeaf(app, file, query),
-                                                    expand=False)
+            self._queries[key] = self._app(app, file).add(shown(f"… {query}"), data=QueryLeaf(file, file, query),
+                                                          expand=False)
         return self._queries[key]
 
     def app_loaded(self, app: str, file: str, error: str | None, warnings: tuple[str, ...] = ()) -> None:
-        node = self._app(app)
+        node = self._app(app, file)
         for w in warnings:
             node.add_leaf(shown(f"{ICONS['warning']} {w}", width=NOTE_WIDTH))
         if error:
-            node.set_label(shown(f"! {app}"))
+            self._set_mark(file, "!")
             node.add_leaf(shown(error.splitlines()[0] if error else ""))
             for extra in error.splitlines()[1:6]:
                 node.add_leaf(shown(extra))
 
     def assertion(self, app: str, file: str, query: str, result: Any) -> None:
         qnode = self._query(app, file, query)
-        leaf = AssertionLeaf(app, query, result)
+        leaf = AssertionLeaf(file, query, result)
         qdata = qnode.data
         if isinstance(qdata, QueryLeaf):
             qdata.results.append(leaf)
@@ -152,8 +180,9 @@ class ResultsTree(Tree[object]):
         if flags or warnings:
             qnode.expand()
 
-    def app_finished(self, app: str, status: str) -> None:
-        self._app(app).set_label(shown(f"{ICONS.get(status, '?')} {app}"))
+    def app_finished(self, app: str, file: str, status: str) -> None:
+        self._app(app, file)
+        self._set_mark(file, ICONS.get(status, "?"))
 
     def on_focus(self) -> None:
         """Arriving without a cursor (after a run): the cursor goes to the first failure."""
