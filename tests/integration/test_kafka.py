@@ -365,7 +365,7 @@ def test_avro_app_through_a_schema_registry(kafka: KafkaCluster, tmp_path: Path)
         report = run.execute()
         assert report.exit_code == 0, [x.message for a in report.apps for q in a.queries for x in q.assertions]
         outputs[mode] = sorted(json.dumps(m.value, sort_keys=True) for m in
-                               run.query_records[("big_trades_app", "big_trades")].outputs)
+                               run.record(report.apps[0].file, "big_trades").outputs)
     assert outputs["embedded"] == outputs[kafka.bootstrap] and len(outputs["embedded"]) > 100
     subjects = registry_client({"url": "mock://it-registry"}).get_subjects()
     assert any(s.endswith("_trades-value") for s in subjects)  # the inputs went through the registry
