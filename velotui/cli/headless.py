@@ -46,13 +46,18 @@ def _run_options(args: argparse.Namespace, argv: list[str], explain_needed: bool
             raise SpecError(f"--input {item!r}: no such file {path}", hint="the path is relative to the current folder")
         inputs[source.strip()] = path
 
-    kafka = args.kafka or ("testcontainers" if args.use_testcontainers else None)
+    kafka = args.kafka if args.kafka is not None else ("testcontainers" if args.use_testcontainers else None)
     if kafka is None:
         import os
 
         kafka = "embedded"
         if os.environ.get("VELOTUI_KAFKA"):
             kafka = os.environ["VELOTUI_KAFKA"]
+    from velotui.infra.cluster import check_mode
+
+    # before anything runs: a typo (--kafka lcoal) or an empty value (--kafka "$UNSET") is a usage error,
+    # never seconds of trying a host name nor, for "", a silent run in memory
+    kafka = check_mode(kafka)
     shard = None
     if getattr(args, "shard", None):
         from velotui.core.sharding import parse_shard
