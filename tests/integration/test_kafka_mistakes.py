@@ -121,3 +121,34 @@ def test_ctrl_c_while_the_local_broker_starts(tmp_path: Path, moment: str) -> No
         assert "interrupted (Ctrl-C) while the Kafka cluster (--kafka local) was starting" in err
         data = json.loads(report.read_text())
         assert data["exit_code"] == 130 and data["interrupted"] and "interrupted (Ctrl-C)" in data["error"]
+
+
+@pytest.mark.parametrize(("setting", "said"), [
+    ("'simple_records.topic.partitions' = '2000000'", "num_partitions out of expected range"),
+    ("'simple_records.topic.replication_factor' = '3'", "The target replication factor of 3 cannot be reached"),
+])
+def test_a_topic_the_cluster_refuses_is_the_specs_error(kafka: KafkaCluster, tmp_path: Path, setting: str,
+                                                        said: str) -> None:
+    # before: "engine crashed: ValueError(...)" (exit 1), or exit 3 with "is the broker still running?"
+    import shutil
+
+    from confluent_kafka.admin import AdminClient
+
+    for part in ("configs", "schemas"):
+        shutil.copytree(ROOT / "demo" / part, tmp_path / part)
+    (tmp_path / "app").mkdir()
+    for f in (ROOT / "demo" / "tier1_basic").glob("01_passthrough.*"):
+        shutil.copy(f, tmp_path / "app" / f.name)
+    sql = tmp_path / "app" / "01_passthrough.sql"
+    sql.write_text(sql.read_text().replace("'simple_records.type' = 'kafka_source',",
+                                           f"'simple_records.type' = 'kafka_source', {setting},"))
+    proc = _velotui(str(tmp_path / "app"), "--kafka", kafka.bootstrap, "--json", str(tmp_path / "r.json"))
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert said in proc.stdout + proc.stderr
+    assert "engine crashed" not in proc.stdout + proc.stderr and "broker still running" not in proc.stderr
+    assert "topic.partitions and topic.replication_factor" in proc.stdout + proc.stderr
+    report = json.loads((tmp_path / "r.json").read_text())
+    assert report["exit_code"] == 2 and said in report["apps"][0]["queries"][0]["error"]
+    run_id = report["run_id"]
+    topics = AdminClient(kafka.config()).list_topics(timeout=10).topics
+    assert not [t for t in topics if t.startswith(f"test_{run_id}")]  # nothing of the run is left
