@@ -152,3 +152,30 @@ def test_a_topic_the_cluster_refuses_is_the_specs_error(kafka: KafkaCluster, tmp
     run_id = report["run_id"]
     topics = AdminClient(kafka.config()).list_topics(timeout=10).topics
     assert not [t for t in topics if t.startswith(f"test_{run_id}")]  # nothing of the run is left
+
+
+def test_sigterm_stops_the_local_broker_and_writes_the_report(tmp_path: Path) -> None:
+    # before: SIGTERM (a cancelled CI job, `timeout`) ended velotui at once: the broker's java kept running,
+    # its folder stayed, and no report was written
+    env = {**os.environ, "TMPDIR": str(tmp_path)}
+    report = tmp_path / "r.json"
+    proc = subprocess.Popen([sys.executable, "-m", "velotui", "--headless", "tests/fixtures/isolation", "-k", "slow",
+                             "--timeout", "120", "--kafka", "local", "--json", str(report)], cwd=ROOT,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    assert proc.stderr is not None
+    proc.stderr.readline()  # the run has started: the broker is up
+    pid_file = next(tmp_path.glob("velotui-kafka-*/broker.pid"))
+    java = int(pid_file.read_text())
+    proc.send_signal(signal.SIGTERM)
+    out, err = proc.communicate(timeout=120)
+    deadline = time.monotonic() + 30
+    while _pid_alive(java) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    alive = _pid_alive(java)
+    if alive:
+        os.kill(java, signal.SIGKILL)
+    assert not alive, "the broker's java process was left running"
+    assert proc.returncode == 130, out + err
+    assert not list(tmp_path.glob("velotui-kafka-*"))
+    data = json.loads(report.read_text())
+    assert data["interrupted"] and data["exit_code"] == 130
