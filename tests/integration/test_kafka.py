@@ -14,7 +14,7 @@ from confluent_kafka.admin import AdminClient
 
 from velotui.bus.kafka import KafkaBus, topic_name
 from velotui.bus.serde import AvroSerde
-from velotui.errors import InfraError
+from velotui.errors import InfraError, SpecError
 from velotui.infra import KafkaCluster, LocalBroker, check_reachable
 from velotui.records import Message
 
@@ -425,8 +425,8 @@ def test_topic_replication_follows_the_config_else_the_broker_default(kafka: Kaf
         meta = AdminClient(kafka.config()).list_topics(timeout=10).topics
         assert [len(p.replicas) for p in meta[default].partitions.values()] == [1]
         assert sorted(meta[explicit].partitions) == [0, 1]
-        bus.replication[bus.topic_name("too_many")] = 3  # more replicas than brokers: a clear error
-        with pytest.raises(InfraError, match="cannot create topic"):
+        bus.replication[bus.topic_name("too_many")] = 3  # more replicas than brokers: the spec's error, said so
+        with pytest.raises(SpecError, match="refuses topic .*replication 3.*cannot be reached"):
             bus.create_topic(bus.topic_name("too_many"))
     finally:
         bus.close()

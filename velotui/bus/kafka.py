@@ -23,6 +23,10 @@ from velotui.records import Message
 
 DEFAULT_PATTERN = "test_{run_id}_{base}"
 TOPIC_CONFIG = {"retention.ms": "-1", "retention.bytes": "-1"}
+# what a running broker answers when a topic asks for more than the cluster allows: the spec's to change
+_REFUSED_TOPIC = {"INVALID_PARTITIONS", "INVALID_REPLICATION_FACTOR", "POLICY_VIOLATION", "INVALID_CONFIG"}
+_TOPIC_HINT = ("the source's or sink's topic.partitions and topic.replication_factor (its config file or the "
+               "WITH clause): lower them to what the cluster allows (or bring its brokers back)")
 _LEGAL = re.compile(r"[^A-Za-z0-9._-]")
 
 
@@ -178,9 +182,12 @@ class KafkaBus:
         # the others answer: ask again, through a new admin client (fresh metadata), until the timeout
         attempts = 3 if self._several_brokers() else 1
         for attempt in range(1, attempts + 1):
-            futures = self._admin.create_topics(
-                [NewTopic(name, max(1, partitions), rf, config=dict(TOPIC_CONFIG))],
-                operation_timeout=self.timeout_s / attempts)
+            try:
+                futures = self._admin.create_topics(
+                    [NewTopic(name, max(1, partitions), rf, config=dict(TOPIC_CONFIG))],
+                    operation_timeout=self.timeout_s / attempts)
+            except ValueError as e:  # out of the client's range (partitions above 100000): the spec's, said so
+                raise SpecError(f"topic {name!r}: {e}", hint=_TOPIC_HINT) from None
             try:
                 for f in futures.values():
                     try:
@@ -190,6 +197,11 @@ class KafkaBus:
                             continue
                         if attempt < attempts and e.args and e.args[0].retriable():
                             raise _Retry from None
+                        if e.args and self._spec_asks_too_much(e.args[0].name(), rf):  # the broker runs
+                            raise SpecError(f"the cluster {self.cluster.bootstrap} refuses topic {name!r} "
+                                            f"({max(1, partitions)} partition(s), replication "
+                                            f"{'the broker default' if rf < 0 else rf}): {e.args[0].str()}",
+                                            hint=_TOPIC_HINT) from None
                         raise InfraError(f"cannot create topic {name!r} on {self.cluster.bootstrap}: {e}",
                                          hint="is the broker still running?") from None
                     except (InfraError, _Retry):
@@ -204,6 +216,16 @@ class KafkaBus:
                 self._admin = AdminClient(self.cluster.config())
         self._wait_until_visible(name)
         self._created.append(name)
+
+    def _spec_asks_too_much(self, code: str, rf: int) -> bool:
+        """A refused topic that is the spec's to change. A replication the spec did not set (the broker's
+        default) that cannot be reached is the cluster's state: a node of a cluster velotui started is
+        gone (exit 3), as is a spec's one that such a cluster would have room for."""
+        if code not in _REFUSED_TOPIC:
+            return False
+        if code == "INVALID_REPLICATION_FACTOR":
+            return rf >= 0 and (self.cluster.mode != "local" or rf > int(getattr(self.cluster, "brokers", 1) or 1))
+        return True
 
     def _several_brokers(self) -> bool:
         return int(getattr(self.cluster, "brokers", 1) or 1) > 1 or "," in str(self.cluster.bootstrap)

@@ -46,13 +46,18 @@ def _run_options(args: argparse.Namespace, argv: list[str], explain_needed: bool
             raise SpecError(f"--input {item!r}: no such file {path}", hint="the path is relative to the current folder")
         inputs[source.strip()] = path
 
-    kafka = args.kafka or ("testcontainers" if args.use_testcontainers else None)
+    kafka = args.kafka if args.kafka is not None else ("testcontainers" if args.use_testcontainers else None)
     if kafka is None:
         import os
 
         kafka = "embedded"
         if os.environ.get("VELOTUI_KAFKA"):
             kafka = os.environ["VELOTUI_KAFKA"]
+    from velotui.infra.cluster import check_mode
+
+    # before anything runs: a typo (--kafka lcoal) or an empty value (--kafka "$UNSET") is a usage error,
+    # never seconds of trying a host name nor, for "", a silent run in memory
+    kafka = check_mode(kafka)
     shard = None
     if getattr(args, "shard", None):
         from velotui.core.sharding import parse_shard
@@ -196,7 +201,9 @@ def run_headless(args: argparse.Namespace, argv: list[str]) -> int:
         err.print(f"[red]{escape(report.error or '')}[/]", highlight=False, soft_wrap=True)
     finally:
         if previous is not None:
-            signal.signal(signal.SIGINT, previous)
+            for signum, before in zip((signal.SIGINT, signal.SIGTERM), previous, strict=True):
+                if before is not None:
+                    signal.signal(signum, before)
     report.interrupted = run.cancelled
     shard_empty = False
     if raised is None and not report.apps and not run.cancelled:
@@ -418,9 +425,14 @@ def _install_interrupt(run: Any) -> Any:
         if run.cancelled:
             raise KeyboardInterrupt
         run.cancel()
-        echo("\ninterrupted: stopping, cleaning up (Ctrl-C again to abort)", file=sys.stderr)
+        what = "Ctrl-C" if signum == signal.SIGINT else "SIGTERM"
+        echo(f"\ninterrupted: stopping, cleaning up ({what} again to abort)", file=sys.stderr)
 
-    return signal.signal(signal.SIGINT, handler)
+    # SIGTERM (a CI job cancelled, `timeout`, a container stopped) is an interruption too: without this the
+    # process died at once, leaving the local broker's java running and no report
+    previous_term = signal.signal(signal.SIGTERM, handler)
+    previous = signal.signal(signal.SIGINT, handler)
+    return (previous, previous_term)
 
 
 def validate_command(args: argparse.Namespace) -> int:

@@ -342,9 +342,15 @@ class SuiteRun:
                               "(--kafka HOST:PORT uses yours)"))
         from velotui.infra.cluster import BrokerMonitor
 
-        self._cluster = self._cluster_stack.enter_context(open_cluster(
-            mode, config_file=self.options.kafka_config, keep=self.options.keep_cluster,
-            reuse=self.options.reuse_cluster, image=self.options.kafka_image, brokers=self.options.brokers))
+        try:
+            self._cluster = self._cluster_stack.enter_context(open_cluster(
+                mode, config_file=self.options.kafka_config, keep=self.options.keep_cluster,
+                reuse=self.options.reuse_cluster, image=self.options.kafka_image, brokers=self.options.brokers))
+        except InfraError:
+            if self.cancelled:  # Ctrl-C reached the broker's start script too: an interruption, not a failure
+                raise RunCancelled(f"interrupted (Ctrl-C) while the Kafka cluster (--kafka {mode}) was starting; "
+                                   "it is stopped") from None
+            raise
         self._cluster_stack.enter_context(BrokerMonitor(self._cluster, self._cluster_down))
 
     def _cluster_down(self, message: str) -> None:

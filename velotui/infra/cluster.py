@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from velotui.errors import InfraError
+from velotui.errors import InfraError, SpecError
 
 RDKAFKA_LOG = logging.getLogger("velotui.kafka")
 RDKAFKA_LOG.addHandler(logging.NullHandler())  # silent unless the application configures logging
@@ -113,11 +113,51 @@ def check_reachable(cluster: KafkaCluster, timeout_s: float = 5.0) -> None:
                          "or run without --kafka (embedded) or with --kafka local") from None
 
 
+MODES = ("embedded", "local", "testcontainers")
+
+
+def check_mode(mode: str) -> str:
+    """``mode`` stripped, when it is a mode of ``--kafka`` (embedded, local, testcontainers, external/env)
+    or a bootstrap list of HOST:PORT entries; else a SpecError (exit 2) at once: a typo such as ``lcoal``
+    is not tried as a host name for seconds and then reported as an unreachable cluster."""
+    text = (mode or "").strip()
+    if text in (*MODES, "external", "env"):
+        return text
+    entries = [e.strip() for e in text.split(",")]
+    if text and all(e.rpartition(":")[0].strip("[]") and e.rpartition(":")[2].isdigit() for e in entries):
+        return text
+    import difflib
+
+    close = difflib.get_close_matches(text.lower(), MODES, n=1, cutoff=0.6)
+    hint = f"did you mean --kafka {close[0]}? " if close else ""
+    raise SpecError(f"--kafka {mode!r}: not a mode (embedded, local, testcontainers) nor a HOST:PORT[,…] "
+                    "bootstrap list", hint=hint + "e.g. --kafka local, or --kafka broker1:9092,broker2:9092")
+
+
+def check_client_config(config: dict[str, str], source: Path | None) -> None:
+    """librdkafka's verdict on the ``--kafka-config`` properties, before any broker is started or asked:
+    a misspelt key (``sasl.mechanizm``) or a value it refuses is a config error (exit 2) naming the file,
+    not an internal error of the first client the run creates."""
+    if not config:
+        return
+    from confluent_kafka import KafkaException, Producer
+
+    # a client is the only validator librdkafka has; this one is never used (its bootstrap is a port
+    # nothing listens on, and it is dropped at once)
+    try:
+        Producer({**config, "bootstrap.servers": "127.0.0.1:9", "logger": RDKAFKA_LOG})
+    except (KafkaException, TypeError, ValueError) as e:
+        what = e.args[0].str() if e.args and hasattr(e.args[0], "str") else str(e)
+        raise SpecError(f"--kafka-config {source}: librdkafka refuses it: {what}",
+                        hint="keys are librdkafka client properties (security.protocol, sasl.mechanism, "
+                        "sasl.username, ssl.ca.location…): see librdkafka's CONFIGURATION.md") from None
+
+
 @contextmanager
 def open_cluster(mode: str, *, config_file: Path | None = None, keep: bool = False,
                  reuse: bool = False, image: str | None = None, brokers: int = 1) -> Iterator[KafkaCluster | None]:
     """``embedded`` (None), ``local`` (``brokers`` nodes), ``testcontainers``, or ``HOST:PORT[,…]``."""
-    mode = (mode or "embedded").strip()
+    mode = check_mode(mode) if (mode or "").strip() else "embedded"
     if brokers != 1 and mode != "local":
         raise InfraError(f"--brokers {brokers} needs --kafka local (velotui starts the cluster's nodes itself)",
                          hint="use --kafka local --brokers 3, or point --kafka at your own cluster")
@@ -127,6 +167,8 @@ def open_cluster(mode: str, *, config_file: Path | None = None, keep: bool = Fal
 
         extra = _flatten(load_config_file(config_file))
         extra.pop("bootstrap.servers", None)
+        if mode != "embedded":
+            check_client_config(extra, config_file)
     if mode == "embedded":
         yield None
         return

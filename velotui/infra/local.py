@@ -90,6 +90,10 @@ class LocalBroker:
             self.stop(force=True)
             raise InfraError("the local Kafka broker did not start in time",
                              hint=f"see {self.dir}/broker.log") from None
+        except BaseException:  # a second Ctrl-C (KeyboardInterrupt) mid-start: the nodes started so far go too
+            self._read_pids()
+            self.stop(force=True)
+            raise
         lines = dict(x.split("=", 1) for x in proc.stdout.splitlines() if "=" in x)
         self._read_pids()
         if proc.returncode != 0 or "BOOTSTRAP" not in lines:
@@ -145,18 +149,28 @@ class LocalBroker:
 
     def stop(self, force: bool = False) -> None:
         """Stop every node this object started (kept and reused brokers stay up for the next run)."""
-        if ((self.keep or self.reuse) and not force) or not self.pids:
+        if (self.keep or self.reuse) and not force:
+            return
+        if not self.pids:  # stopped before a node started (Ctrl-C while formatting): its folder goes
+            if self.dir is not None and not self._reused:
+                shutil.rmtree(self.dir, ignore_errors=True)
+                self.dir = None
             return
         for pid in self.pids:
             try:
                 os.kill(pid, signal.SIGTERM)
             except OSError:
                 pass
-        for pid in self.pids:
-            _wait_gone(pid, timeout_s=20)
-        if self.dir is not None:
-            shutil.rmtree(self.dir, ignore_errors=True)
-        self.pids = []
+        try:
+            for pid in self.pids:
+                _wait_gone(pid, timeout_s=20)
+        except BaseException:  # a second Ctrl-C while waiting: the nodes are killed, not left running
+            self.kill()
+            raise
+        finally:
+            if self.dir is not None:
+                shutil.rmtree(self.dir, ignore_errors=True)
+            self.pids = []
 
     def kill(self) -> None:
         """Kill every node at once (tests of a broker dying mid-run)."""
